@@ -1,0 +1,95 @@
+"""The ``child-mdh`` command line.
+
+Each sub-command is a thin wrapper: it parses arguments and calls one package function.
+The workflow rules call the same functions, so the command line and the pipeline never
+drift apart.
+
+    child-mdh synth --children N --seed S --out DIR [--census-year 2021]
+    child-mdh validate DIR [--out DIR] [--policy quarantine|stop]
+    child-mdh contract-docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from child_mdh.synth import generate
+
+    summary = generate(
+        n_children=args.children,
+        seed=args.seed,
+        out_dir=Path(args.out),
+        census_year=args.census_year,
+    )
+    for table, rows in summary["rows"].items():
+        print(f"{table}: {rows:,} rows")
+    print(f"wrote {args.out} (synthetic data, seed {args.seed})")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from child_mdh.validate import ValidationError, validate_folder
+
+    out = Path(args.out) if args.out else Path(args.input) / "_validated"
+    try:
+        report = validate_folder(
+            Path(args.input),
+            out_dir=out,
+            quarantine_dir=Path(args.quarantine) if args.quarantine else out / "quarantine",
+            policy=args.policy,
+            reference_date=args.reference_date,
+        )
+    except ValidationError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    print(report.summary_text())
+    return 0
+
+
+def _cmd_contract_docs(args: argparse.Namespace) -> int:
+    from child_mdh.contract import contract_markdown
+
+    print(contract_markdown())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="child-mdh",
+        description="Child-MDH: multidimensionally disadvantaged households and children's social care.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="generate a synthetic England in the data contract's tables")
+    p.add_argument("--children", type=int, required=True, help="number of children (ages 0-17)")
+    p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same tables)")
+    p.add_argument("--out", required=True, help="folder to write the tables to")
+    p.add_argument("--census-year", type=int, default=2021, choices=(2011, 2021))
+    p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("validate", help="check an input folder against the data contract")
+    p.add_argument("input", help="folder holding <table>.parquet or <table>.csv files")
+    p.add_argument("--out", help="folder for the validated tables (default INPUT/_validated)")
+    p.add_argument("--quarantine", help="folder for quarantined rows (default OUT/quarantine)")
+    p.add_argument("--policy", choices=("quarantine", "stop"), default="quarantine",
+                   help="what to do with rows that break a row-level rule")
+    p.add_argument("--reference-date", default=None,
+                   help="dates after this (YYYY-MM-DD) count as in the future (default: today)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("contract-docs", help="print the data contract as Markdown")
+    p.set_defaults(func=_cmd_contract_docs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
