@@ -1,0 +1,52 @@
+"""Every configuration key is documented, and every shipped config passes the schema."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _keys(schema: dict, prefix: str = ""):
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        yield key
+        if sub.get("type") == "object" and "properties" in sub:
+            yield from _keys(sub, key + ".")
+
+
+def test_every_schema_key_has_a_description():
+    schema = yaml.safe_load(SCHEMA.read_text())
+
+    def walk(s, prefix=""):
+        for name, sub in s.get("properties", {}).items():
+            if sub.get("type") == "object" and "properties" in sub:
+                walk(sub, f"{prefix}{name}.")
+            else:
+                assert sub.get("description"), f"{prefix}{name} has no description in the schema"
+
+    walk(schema)
+
+
+def test_config_readme_documents_every_key():
+    readme = (ROOT / "config" / "README.md").read_text()
+    schema = yaml.safe_load(SCHEMA.read_text())
+    missing = [k for k in _keys(schema) if f"`{k}`" not in readme]
+    assert not missing, f"config/README.md does not document: {missing}"
+
+
+CONFIGS = sorted(ROOT.glob("config/**/*.yaml")) + sorted(ROOT.glob(".test/**/config*.yaml"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[str(p.relative_to(ROOT)) for p in CONFIGS])
+def test_shipped_configs_are_valid(path):
+    config = yaml.safe_load(path.read_text()) or {}
+    validate(config, str(SCHEMA), set_default=True)
+
+
+def test_schema_rejects_unknown_key():
+    with pytest.raises(Exception):
+        validate({"synthetic": {"childern": 5}}, str(SCHEMA), set_default=True)
