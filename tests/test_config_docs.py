@@ -38,7 +38,9 @@ def test_config_readme_documents_every_key():
     assert not missing, f"config/README.md does not document: {missing}"
 
 
-CONFIGS = sorted(ROOT.glob("config/**/*.yaml")) + sorted(ROOT.glob(".test/**/config*.yaml"))
+# workflow configurations: config/config.yaml, config/examples/config_*.yaml, .test/config/
+CONFIGS = ([ROOT / "config" / "config.yaml"] + sorted(ROOT.glob("config/examples/config_*.yaml"))
+           + sorted(ROOT.glob(".test/**/config*.yaml")))
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[str(p.relative_to(ROOT)) for p in CONFIGS])

@@ -6,6 +6,7 @@ drift apart.
 
     child-mdh synth --children N --seed S --out DIR [--census-year 2021]
     child-mdh validate DIR [--out DIR] [--policy quarantine|stop]
+    child-mdh map-extract MAPPING --out DIR [--extract-dir DIR] [--check]
     child-mdh contract-docs
 """
 
@@ -50,6 +51,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_map_extract(args: argparse.Namespace) -> int:
+    from child_mdh.extract.__main__ import main as map_extract_main
+
+    argv = [args.mapping]
+    if args.out:
+        argv += ["--out", args.out]
+    if args.extract_dir:
+        argv += ["--extract-dir", args.extract_dir]
+    if args.check:
+        argv.append("--check")
+    return map_extract_main(argv)
+
+
 def _cmd_contract_docs(args: argparse.Namespace) -> int:
     from child_mdh.contract import contract_markdown
 
@@ -80,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference-date", default=None,
                    help="dates after this (YYYY-MM-DD) count as in the future (default: today)")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("map-extract",
+                       help="turn a secure-environment extract into contract tables with a YAML mapping")
+    p.add_argument("mapping", help="the YAML mapping file (example: config/examples/guie_mapping.yaml)")
+    p.add_argument("--out", help="folder to write <table>.parquet and mapping_report.json")
+    p.add_argument("--extract-dir", help="folder holding the extract (overrides the mapping's extract_dir)")
+    p.add_argument("--check", action="store_true", help="only check the mapping, write nothing")
+    p.set_defaults(func=_cmd_map_extract)
 
     p = sub.add_parser("contract-docs", help="print the data contract as Markdown")
     p.set_defaults(func=_cmd_contract_docs)

@@ -1,0 +1,27 @@
+# child-mdh: Child-MDH index, social care links and local-area profiles.
+# Run with `make run` (or `snakemake --cores 2 --configfile config/config.yaml`).
+# Stages, one rules file each, data flowing one way:
+#   synth -> inputs (validate) -> derive -> index / models / profiles -> release
+import os
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/synth.smk"
+include: "workflow/rules/inputs.smk"
+include: "workflow/rules/release.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,71 @@
+"""The whole workflow, end to end, on the tiny configuration in .test/config/."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY_CONFIG = ROOT / ".test" / "config" / "config.yaml"
+PERSON_LEVEL_COLUMNS = {"person_id", "pupil_id", "household_id", "child_id"}
+
+
+def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(TINY_CONFIG), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("workflow")
+    proc = _snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return workdir
+
+
+@pytest.mark.slow
+def test_release_files_are_all_in_the_manifest(tiny_run):
+    release = tiny_run / "results" / "release"
+    manifest = json.loads((release / "outputs.json").read_text())
+    listed = {f for entry in manifest["outputs"].values() for f in entry["files"]}
+    present = {str(p.relative_to(release)) for p in release.rglob("*") if p.is_file()}
+    assert present <= listed, f"release files missing from outputs.json: {sorted(present - listed)}"
+    assert {"provenance.json", "outputs.json"} <= present
+
+
+@pytest.mark.slow
+def test_no_person_level_column_in_release(tiny_run):
+    release = tiny_run / "results" / "release"
+    for path in release.rglob("*.csv"):
+        columns = set(pd.read_csv(path, nrows=0).columns)
+        assert not columns & PERSON_LEVEL_COLUMNS, f"{path} has person-level columns"
+
+
+@pytest.mark.slow
+def test_release_audit_passes(tiny_run):
+    audit = json.loads((tiny_run / "results" / "release" / "audit.json").read_text())
+    assert audit["problems"] == []
+
+
+@pytest.mark.slow
+def test_provenance_records_inputs_and_config(tiny_run):
+    prov = json.loads((tiny_run / "results" / "release" / "provenance.json").read_text())
+    assert prov["config"]["synthetic"]["children"] == 3000
+    assert len(prov["inputs"]) == 8
+    assert all(len(i["sha256"]) == 64 for i in prov["inputs"])
+
+
+@pytest.mark.slow
+def test_rerun_has_nothing_to_do(tiny_run):
+    proc = _snakemake(tiny_run, "--dry-run")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_workflow_lints_clean(tmp_path):
+    proc = _snakemake(tmp_path, "--lint")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -1,0 +1,39 @@
+# Stage 1 (synthetic data only): generate the synthetic England and check its fidelity.
+
+
+rule synth:
+    output:
+        tables=[f"{config['synthetic']['out_dir']}/{t}.parquet" for t in CONTRACT_TABLES],
+        truth=f"{config['synthetic']['out_dir']}/truth.json",
+        card=f"{config['synthetic']['out_dir']}/DATA_CARD.md",
+    params:
+        children=config["synthetic"]["children"],
+        seed=config["synthetic"]["seed"],
+        census_year=config["synthetic"]["census_year"],
+        options=config["synthetic"]["options"],
+    log:
+        LOGS / "synth.log",
+    conda:
+        "../envs/child-mdh.yaml"
+    script:
+        "../scripts/synth.py"
+
+
+rule synthetic_fidelity:
+    input:
+        tables=rules.synth.output.tables,
+        truth=rules.synth.output.truth,
+    output:
+        table=report(RELEASE / "synthetic_fidelity.csv", caption="../report/fidelity.rst",
+                     category="Synthetic data"),
+        figure=report(RELEASE / "synthetic_fidelity.png", caption="../report/fidelity.rst",
+                      category="Synthetic data"),
+        manifest=MANIFEST_PARTS / "synthetic_fidelity.json",
+    params:
+        disclosure=config["disclosure"],
+    log:
+        LOGS / "synthetic_fidelity.log",
+    conda:
+        "../envs/child-mdh.yaml"
+    script:
+        "../scripts/synthetic_fidelity.py"

@@ -1,0 +1,4 @@
+"""Rule synth: see child_mdh.steps.inputs.synth."""
+from child_mdh.steps.inputs import synth
+
+synth(snakemake)  # noqa: F821 (provided by Snakemake)
