@@ -1,0 +1,47 @@
+"""Statistical disclosure control for everything that leaves the secure environment.
+
+- :mod:`~child_mdh.sdc.config`: the settings (ACRO defaults) and the chosen mitigation;
+- :mod:`~child_mdh.sdc.spec`: what a release table holds (counts, derived statistics,
+  margins, structural zeros, magnitude contributions);
+- :mod:`~child_mdh.sdc.rules`: threshold, rounding, dominance, residual df;
+- :mod:`~child_mdh.sdc.margins` and :mod:`~child_mdh.sdc.suppression`: primary and
+  secondary suppression with an exact check that margins give nothing back;
+- :mod:`~child_mdh.sdc.checks`: pass / review / fail checks of a table as released;
+- :mod:`~child_mdh.sdc.manifest`: the output list for the output checker (outputs.json);
+- :mod:`~child_mdh.sdc.release`: the only functions that write to the release folder;
+- :mod:`~child_mdh.sdc.audit`: the walk that re-checks every released file.
+
+See ``docs/disclosure-control.md``.
+"""
+
+from child_mdh.sdc.audit import Problem, audit_release, write_audit
+from child_mdh.sdc.checks import OUTPUT_TYPES, check_table, table_status
+from child_mdh.sdc.config import MITIGATIONS, SDCConfig
+from child_mdh.sdc.manifest import MANIFEST_NAME, Manifest, merge_manifests
+from child_mdh.sdc.release import (
+    DisclosureError,
+    finalise_release,
+    write_release_figure,
+    write_release_table,
+    write_release_text,
+)
+from child_mdh.sdc.rules import (
+    CheckResult,
+    dominance_table,
+    overall_status,
+    residual_df_check,
+    round_to_base,
+    threshold_mask,
+)
+from child_mdh.sdc.spec import ColumnMargin, Contributions, RowMargin, TableSpec
+from child_mdh.sdc.suppression import ProtectedTable, protect_table, secondary_suppression
+
+__all__ = [
+    "MANIFEST_NAME", "MITIGATIONS", "OUTPUT_TYPES", "CheckResult", "ColumnMargin",
+    "Contributions", "DisclosureError", "Manifest", "Problem", "ProtectedTable",
+    "RowMargin", "SDCConfig", "TableSpec", "audit_release", "check_table",
+    "dominance_table", "finalise_release", "merge_manifests", "overall_status", "protect_table",
+    "residual_df_check", "round_to_base", "secondary_suppression", "table_status",
+    "threshold_mask", "write_audit", "write_release_figure", "write_release_table",
+    "write_release_text",
+]

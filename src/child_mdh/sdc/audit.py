@@ -1,0 +1,224 @@
+"""The release audit: re-check every file in the release folder, independently of how it
+was written.
+
+It reads the folder and ``outputs.json`` only, and reports a problem when:
+
+- a file in the folder is not listed in ``outputs.json`` (``unlisted``), a listed file is
+  missing (``missing_file``) or has changed since it was checked (``changed_file``), or an
+  output with status 'fail' is present (``failed_output``);
+- a CSV or XLSX table has a count column (name ending ``_n``) holding text
+  (``text_in_count``), a value from 1 to threshold-1 (``small_count``), or a zero when
+  zeros are disclosive and the zero is not flagged structural (``zero_count``);
+- for a table whose structure the manifest records: a derived statistic rests on an
+  empty or small count (``derived``), an empty cell can be recovered from the declared
+  margins (``recoverable``), counts are not rounded as declared (``rounding``), or a
+  person-level identifier column is present (``identifier``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from child_mdh.io import write_json
+from child_mdh.sdc.checks import check_table
+from child_mdh.sdc.config import SDCConfig
+from child_mdh.sdc.manifest import AUDIT_NAME, MANIFEST_FORMAT, MANIFEST_NAME, file_digest
+from child_mdh.sdc.rules import published_threshold
+from child_mdh.sdc.spec import COUNT_SUFFIX, PERSON_LEVEL_IDENTIFIERS, TableSpec
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+#: check_table failures the audit reports, and the problem kind each becomes
+_CHECK_KINDS = {"derived": "derived", "secondary": "recoverable", "rounding": "rounding",
+                "person_level_identifiers": "identifier", "negative_counts": "negative_count"}
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the release folder: its kind, the file, and the detail."""
+
+    kind: str
+    file: str
+    detail: str
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+def _read_tables(path: Path) -> dict[str, pd.DataFrame]:
+    if path.suffix.lower() == ".csv":
+        return {"": pd.read_csv(path, keep_default_na=True)}
+    return pd.read_excel(path, sheet_name=None, engine="openpyxl")
+
+
+def _scan_counts(df: pd.DataFrame, name: str, threshold: float, zeros_disclosive: bool,
+                 structural: dict) -> list[Problem]:
+    problems = []
+    for col in [c for c in df.columns if str(c).endswith(COUNT_SUFFIX)]:
+        raw = df[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        text = num.isna() & raw.notna()
+        if text.any():
+            ex = raw[text].astype("str").head(3).tolist()
+            problems.append(Problem("text_in_count", name,
+                                    f"column {col} holds text {ex}: suppressed cells must "
+                                    "be empty"))
+        v = num.to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            small = np.flatnonzero((v > 0) & (v < threshold))
+        if small.size:
+            problems.append(Problem("small_count", name,
+                                    f"column {col}: {small.size} value(s) above 0 and below "
+                                    f"{threshold:g} (rows {small[:5].tolist()})"))
+        if zeros_disclosive:
+            zero = v == 0
+            flag = structural.get(col, structural.get("*"))
+            if flag is not None and flag in df.columns:
+                zero &= ~df[flag].fillna(False).astype(bool).to_numpy()
+            rows = np.flatnonzero(zero)
+            if rows.size:
+                problems.append(Problem("zero_count", name,
+                                        f"column {col}: {rows.size} zero(s) not flagged "
+                                        f"structural (rows {rows[:5].tolist()})"))
+    ids = [c for c in df.columns if str(c).lower() in PERSON_LEVEL_IDENTIFIERS]
+    if ids:
+        problems.append(Problem("identifier", name,
+                                f"person-level identifier column(s) {', '.join(ids)}"))
+    return problems
+
+
+def _structure_problems(df: pd.DataFrame, name: str, structure: dict,
+                        config: SDCConfig) -> list[Problem]:
+    spec = TableSpec.from_structure(structure)
+    try:
+        results = check_table(df, spec, config, output_type="table", table=name,
+                              rounded=bool(structure.get("rounded")))
+    except (ValueError, TypeError) as err:
+        return [Problem("unreadable", name, f"cannot re-check against its recorded "
+                                            f"structure: {err}")]
+    return [Problem(_CHECK_KINDS[r.name], name, r.message)
+            for r in results if r.status == "fail" and r.name in _CHECK_KINDS]
+
+
+def audit_release(release_dir: str | Path, threshold: int | None = None, *,
+                  zeros_disclosive: bool | None = None,
+                  ignore: tuple[str, ...] = (AUDIT_NAME,)) -> list[Problem]:
+    """Walk every file under ``release_dir`` and return the problems found (see module doc).
+
+    ``threshold`` and ``zeros_disclosive`` default to the settings recorded in
+    ``outputs.json`` (else the ACRO defaults, 10 and True). ``ignore`` lists file names
+    (relative to the folder) that are not outputs, such as the audit report itself.
+    """
+    release_dir = Path(release_dir)
+    problems: list[Problem] = []
+    manifest_path = release_dir / MANIFEST_NAME
+    manifest: dict = {}
+    if not manifest_path.exists():
+        problems.append(Problem("no_manifest", MANIFEST_NAME,
+                                "outputs.json is missing: nothing in this folder is listed"))
+    else:
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except json.JSONDecodeError as err:
+            problems.append(Problem("bad_manifest", MANIFEST_NAME, f"not valid JSON: {err}"))
+        if manifest and manifest.get("format") != MANIFEST_FORMAT:
+            problems.append(Problem("bad_manifest", MANIFEST_NAME,
+                                    f"unknown format {manifest.get('format')!r}"))
+            manifest = {}
+    settings = dict(manifest.get("disclosure") or {})
+    if threshold is not None:
+        settings["threshold"] = threshold
+    if zeros_disclosive is not None:
+        settings["zeros_disclosive"] = zeros_disclosive
+    config = SDCConfig.from_mapping(settings)
+
+    listed: dict[str, tuple[str, dict, dict]] = {}
+    for uid, entry in (manifest.get("results") or {}).items():
+        if entry.get("status") == "fail":
+            problems.append(Problem("failed_output", uid,
+                                    "an output with status fail is in the release folder"))
+        if entry.get("type") == "manifest":
+            continue  # the list itself and this report: no hash, written around the audit
+        for f in entry.get("files", []):
+            listed[f["name"]] = (uid, entry, f)
+    machinery = {f["name"] for e in (manifest.get("results") or {}).values()
+                 if e.get("type") == "manifest" for f in e.get("files", [])}
+
+    present = sorted(p.relative_to(release_dir).as_posix()
+                     for p in release_dir.rglob("*") if p.is_file())
+    for name in present:
+        if name == MANIFEST_NAME or name in ignore or name in machinery:
+            continue
+        path = release_dir / name
+        if name not in listed:
+            problems.append(Problem("unlisted", name, "file is not listed in outputs.json"))
+        else:
+            expected = listed[name][2].get("sha256")
+            if expected and file_digest(path) != expected:
+                problems.append(Problem("changed_file", name,
+                                        "file differs from the version that was checked"))
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            try:
+                sheets = _read_tables(path)
+            except Exception as err:  # any unreadable table is a problem to report
+                problems.append(Problem("unreadable", name, f"cannot read table: {err}"))
+                continue
+            structure = (listed[name][1].get("structure") or {}) if name in listed else {}
+            for sheet, df in sheets.items():
+                label = f"{name}:{sheet}" if sheet else name
+                table_config = config
+                if structure.get("threshold") and threshold is None:
+                    table_config = SDCConfig.from_mapping(
+                        {**config.to_dict(), "threshold": structure["threshold"]})
+                limit = published_threshold(table_config, bool(structure.get("rounded")))
+                problems += _scan_counts(df, label, limit,
+                                         table_config.zeros_disclosive,
+                                         structure.get("structural_zeros") or {})
+                if structure:
+                    problems += _structure_problems(df, label, structure, table_config)
+    for name in sorted(set(listed) - set(present)):
+        problems.append(Problem("missing_file", name,
+                                f"listed by output {listed[name][0]} but not in the folder"))
+    return problems
+
+
+def write_audit(release_dir: str | Path, out_path: str | Path | None = None,
+                threshold: int | None = None, raise_on_problems: bool = False) -> list[Problem]:
+    """Run :func:`audit_release` and write ``audit.json`` (problems and status counts).
+
+    With ``raise_on_problems`` a non-empty list raises ``ValueError`` after the report
+    is written (so a workflow step fails).
+    """
+    release_dir = Path(release_dir)
+    out_path = Path(out_path) if out_path else release_dir / AUDIT_NAME
+    ignore = (AUDIT_NAME,)
+    try:
+        ignore = (out_path.resolve().relative_to(release_dir.resolve()).as_posix(),)
+    except ValueError:
+        pass
+    problems = audit_release(release_dir, threshold, ignore=ignore)
+    statuses: dict[str, int] = {}
+    manifest_path = release_dir / MANIFEST_NAME
+    if manifest_path.exists():
+        try:
+            for entry in json.loads(manifest_path.read_text()).get("results", {}).values():
+                statuses[entry.get("status")] = statuses.get(entry.get("status"), 0) + 1
+        except json.JSONDecodeError:
+            pass
+    report = {
+        "audit": "child-mdh release audit",
+        "release_dir": str(release_dir),
+        "passed": not problems,
+        "status_counts": statuses,
+        "problems": [p.to_dict() for p in problems],
+    }
+    write_json(report, out_path)
+    if problems and raise_on_problems:
+        lines = "\n".join(f"  - {p.kind}: {p.file}: {p.detail}" for p in problems[:20])
+        raise ValueError(f"release audit found {len(problems)} problem(s):\n{lines}")
+    return problems
