@@ -1,0 +1,310 @@
+"""Generate a synthetic England in the data contract's tables, with its truth.
+
+Synthetic data: no row describes a real person, household, pupil or school. The structure
+(local authorities, their sizes and deprivation distributions) comes from published ONS
+census counts; everything else from a documented data-generating process calibrated to
+published national figures (see ``docs/synthetic-data.md``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from child_mdh import contract
+from child_mdh.io import write_json, write_parquet
+from child_mdh.synth import areas as areas_mod
+from child_mdh.synth import truth as truth_mod
+from child_mdh.synth.dates import add_years, day_number
+from child_mdh.synth.data_card import write_data_card
+from child_mdh.synth.households import draw_dwellings, draw_households, draw_lsoas
+from child_mdh.synth.params import HOUSEHOLD_TYPES, default_parameters
+from child_mdh.synth.persons import ACT, CHILD_SLOTS, DIS, QUAL, draw_all_persons, reference_flags
+from child_mdh.synth.sampling import spawn_streams
+from child_mdh.synth.school_census import build_school_records, history_start_for_school
+from child_mdh.synth.social_care import Children, simulate_social_care
+from child_mdh.synth.tables import dates, frame, id_strings, id_width, take_strings
+
+GENERATOR = "child-mdh synth"
+OPTIONS = {
+    "follow_up_years": 5,
+    "history_years": 5,
+    "school_census": "annual",
+    "lsoa": True,
+    "private_school_share": 0.065,
+    "mismatch_rate": 0.04,
+}
+TRUTH_FILES = ("truth.json", "truth_households.parquet", "truth_children.parquet")
+
+
+def _options(options: dict) -> dict:
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        raise TypeError(
+            f"unknown option(s) {', '.join(sorted(unknown))}; the options are "
+            + ", ".join(f"{k} (default {v!r})" for k, v in OPTIONS.items())
+        )
+    out = {**OPTIONS, **options}
+    for key in ("follow_up_years", "history_years"):
+        if not isinstance(out[key], (int, np.integer)) or not 1 <= out[key] <= 15:
+            raise ValueError(f"{key} must be a whole number of years from 1 to 15, got {out[key]!r}")
+    if out["school_census"] not in ("annual", "termly"):
+        raise ValueError(f"school_census must be 'annual' or 'termly', got {out['school_census']!r}")
+    for key in ("private_school_share", "mismatch_rate"):
+        if not 0 < out[key] < 0.5:
+            raise ValueError(f"{key} must be between 0 and 0.5, got {out[key]!r}")
+    return out
+
+
+def _draw_la_effects(la, delta: float, params: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """LA-level effects, always drawn in this order and size (independent of N).
+
+    The FSM effect has a random part and a part that rises with the LA's expected share of
+    households with children deprived in >= 1 dimension (so LAs with more deprived
+    households have more FSM pupils beyond their households' own flags).
+    """
+    sp = params["social_care"]
+    clip = sp["la_effect_clip_sd"]
+    n_la = len(la)
+    weights = la[list(areas_mod.COUNT_COLUMNS)].to_numpy(dtype=float).sum(axis=1)
+    ge1 = 1 - areas_mod.shift_count_distribution(areas_mod.count_shares(la), delta)[:, 0]
+    ge1_centred = ge1 - np.average(ge1, weights=weights)
+    return {
+        "fsm": rng.normal(0.0, params["fsm"]["la_sd"], n_la)
+        + params["fsm"]["la_deprivation"] * ge1_centred,
+        "referral": np.clip(rng.normal(0.0, 1.0, n_la), -clip, clip) * sp["la_referral_sd"],
+        "cla": np.clip(rng.normal(0.0, 1.0, n_la), -clip, clip) * sp["la_cla_sd"],
+        "mismatch": rng.normal(0.0, params["school"]["mismatch"]["la_sd"], n_la),
+    }
+
+
+def generate(n_children: int, seed: int, out_dir: Path, census_year: int = 2021, **options) -> dict:
+    """Write a synthetic England for ``n_children`` children aged 0-17 on census day.
+
+    Writes every contract table as ``<table>.parquet`` (metadata ``synthetic: true``, the
+    generator, seed, N, census year and contract version), ``truth.json`` (every parameter
+    of the data-generating process and the realised true quantities),
+    ``truth_households.parquet`` (each household's four true deprivation flags),
+    ``truth_children.parquet`` (each child's true FSM at the reference census, MDH status
+    and linear predictor) and ``DATA_CARD.md``. Same seed and N give identical files.
+
+    Options: ``follow_up_years`` (5) after census day, which is also the reference date,
+    to the extract date; ``history_years`` (5) of social care history before it (school
+    censuses go back at least 6 years, for EVERFSM_6); ``school_census`` 'annual' (spring,
+    January) or 'termly' (autumn, spring, summer); ``lsoa`` (True) to assign LSOA codes;
+    ``private_school_share`` (0.065); ``mismatch_rate`` (0.04) of state pupils not linked
+    to their census record.
+
+    Returns ``{"rows": {table: n_rows}, "out_dir": ..., "files": [...], "truth": ...}``.
+    """
+    if not isinstance(n_children, (int, np.integer)) or n_children < 1:
+        raise ValueError(f"n_children must be a positive whole number, got {n_children!r}")
+    opts = _options(options)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = default_parameters()
+    rngs = spawn_streams(seed)
+
+    la = areas_mod.load_la_counts(census_year)
+    reference = contract.CENSUS_DAY[census_year]
+    extract = add_years(reference, opts["follow_up_years"])
+    history_start = add_years(reference, -opts["history_years"])
+    census_day = day_number(reference)
+    la_codes = la["la_code"].to_numpy(dtype=object)
+    region_codes = sorted(la["region_code"].unique())
+    la_region = np.searchsorted(region_codes, la["region_code"].to_numpy(dtype=object))
+    la_households = la[list(areas_mod.COUNT_COLUMNS)].to_numpy(dtype=float).sum(axis=1)
+    delta = areas_mod.solve_child_shift(params)
+    la_effects = _draw_la_effects(la, delta, params, rngs["la_effects"])
+
+    # --- households and persons ---------------------------------------------------------
+    hh = draw_households(int(n_children), la, delta, params, rngs["households"])
+    draw_dwellings(hh, params, region_codes, rngs["dwellings"])
+    if opts["lsoa"]:
+        draw_lsoas(hh, la, areas_mod.load_lsoa_counts(census_year), rngs["lsoa"])
+    persons = draw_all_persons(hh, params, region_codes, census_day, rngs["persons"])
+    recomputed = reference_flags(persons, hh.occupancy_rating_rooms, hh.shared_dwelling,
+                                 hh.central_heating, len(hh))
+    if not np.array_equal(recomputed, hh.flags):  # pragma: no cover - guarded by tests
+        bad = np.flatnonzero((recomputed != hh.flags).any(axis=1))[:5]
+        raise RuntimeError(f"internal: persons do not reproduce household flags, e.g. households {bad}")
+
+    # --- children: school census, FSM, linkage ----------------------------------------------
+    is_child = persons.slot >= CHILD_SLOTS[0]
+    child_person = np.flatnonzero(is_child)
+    child_hh = persons.household[child_person]
+    child_dob = persons.dob[child_person]
+    child_la = hh.la_index[child_hh]
+    child_domains = hh.flags[child_hh]
+    school = build_school_records(
+        child_dob=child_dob, child_la=child_la, child_region=hh.region_index[child_hh],
+        child_domains=child_domains, child_type=hh.household_type[child_hh],
+        region_codes=region_codes, la_codes=la_codes, la_households=la_households,
+        la_region=la_region, reference=reference,
+        first=history_start_for_school(reference, opts["history_years"]), extract=extract,
+        frequency=opts["school_census"], params=params, rngs=rngs, la_effects=la_effects,
+        private_share=opts["private_school_share"], mismatch_rate=opts["mismatch_rate"],
+    )
+
+    # --- Child-MDH (default index) and the LA context ------------------------------------
+    mdh = (child_domains.sum(axis=1) + school.fsm_reference) >= 2
+    kids_per_la = np.bincount(child_la, minlength=len(la))
+    mdh_per_la = np.bincount(child_la, weights=mdh, minlength=len(la))
+    la_prevalence = np.divide(mdh_per_la, kids_per_la, out=np.zeros(len(la)), where=kids_per_la > 0)
+    national_prevalence = float(mdh.mean())
+    la_context = np.where(kids_per_la > 0, la_prevalence - national_prevalence, 0.0)
+
+    children = Children(
+        dob=child_dob, la=child_la, male=persons.male[child_person],
+        domains=child_domains, fsm=school.fsm_reference, context=la_context[child_la],
+        observed=school.has_record, age_at_census=persons.age[child_person],
+    )
+    care = simulate_social_care(children, la_effects, params, census_day,
+                                day_number(history_start), day_number(extract), census_year, rngs)
+
+    # --- tables (rows ordered by their key, sorted on integers before strings are built;
+    # each written as soon as it is built, so only one large table is held at a time) -----
+    metadata = {
+        "synthetic": True,
+        "generator": GENERATOR,
+        "seed": int(seed),
+        "n_children": int(n_children),
+        "census_year": int(census_year),
+        "contract_version": contract.CONTRACT_VERSION,
+    }
+    files: list = []
+    rows: dict[str, int] = {}
+
+    def emit(name: str, df: pd.DataFrame) -> None:
+        files.append(write_parquet(df, out_dir / f"{name}.parquet", metadata))
+        rows[name] = int(len(df))
+
+    h_ids = id_strings("H", np.arange(len(hh)), id_width(len(hh), 8))
+    p_ids = id_strings("P", np.arange(len(persons)), id_width(len(persons), 9))
+    pupil_width = id_width(int(school.has_record.sum()), 10)
+    pupil_of_child = id_strings("PMR", np.maximum(school.pupil_number, 0), pupil_width)
+
+    def pupil_ids(child_index):
+        return pd.Series(pd.array(pupil_of_child.array[child_index], dtype="str"))
+
+    def by_pupil(child_index, day):
+        return np.lexsort((day, school.pupil_number[child_index]))
+
+    emit("areas", areas_mod.areas_table(la))
+    hh_la_codes = take_strings(la_codes, hh.la_index)
+    emit("households", frame("households", {
+        "household_id": h_ids,
+        "census_year": np.full(len(hh), census_year, dtype=np.int64),
+        "la_code": hh_la_codes,
+        "lsoa_code": (pd.Series(pd.array(hh.lsoa_code, dtype="str")) if hh.lsoa_code is not None
+                      else pd.Series([None] * len(hh), dtype="str")),
+        "occupancy_rating_rooms": hh.occupancy_rating_rooms,
+        "shared_dwelling": hh.shared_dwelling,
+        "central_heating": hh.central_heating,
+    }))
+    emit("persons", frame("persons", {
+        "person_id": p_ids,
+        "household_id": pd.Series(pd.array(h_ids.array[persons.household], dtype="str")),
+        "age": persons.age.astype(np.int64),
+        "sex": take_strings(contract.SEX_CODES, persons.male.astype(np.int64)),
+        "economic_activity": take_strings(list(ACT), persons.economic_activity),
+        "full_time_student": persons.full_time_student,
+        "highest_qualification": take_strings(list(QUAL), persons.highest_qualification),
+        "general_health": persons.general_health.astype(np.int64),
+        "disability": take_strings(list(DIS), persons.disability),
+        "ethnic_group": take_strings(contract.ETHNIC_GROUP_CODES, persons.ethnic_group),
+    }))
+    o = by_pupil(school.child, school.census_day)
+    emit("pupil_census", frame("pupil_census", {
+        "pupil_id": pupil_ids(school.child[o]),
+        "census_date": dates(school.census_day[o]),
+        "la_code": take_strings(la_codes, school.school_la[o]),
+        "school_id": take_strings(school.school_ids, school.school[o]),
+        "fsm_eligible": school.fsm[o],
+    }))
+    del o
+    linked_children = np.flatnonzero(school.linked)
+    emit("census_npd_link", frame("census_npd_link", {
+        "person_id": pd.Series(pd.array(p_ids.array[child_person[linked_children]], dtype="str")),
+        "pupil_id": pupil_ids(linked_children),
+    }))
+    r = care.referrals
+    o = by_pupil(r["child"], r["day"])
+    emit("cin_referrals", frame("cin_referrals", {
+        "pupil_id": pupil_ids(r["child"][o]),
+        "la_code": take_strings(la_codes, child_la[r["child"][o]]),
+        "referral_date": dates(r["day"][o]),
+        "primary_need_code": take_strings(contract.PRIMARY_NEED_CODES, r["need"][o]),
+        "cin_closure_date": dates(r["closure"][o]),
+        "referral_nfa": r["nfa"][o],
+    }))
+    p = care.plans
+    o = by_pupil(p["child"], p["start"])
+    emit("child_protection_plans", frame("child_protection_plans", {
+        "pupil_id": pupil_ids(p["child"][o]),
+        "la_code": take_strings(la_codes, child_la[p["child"][o]]),
+        "cpp_start_date": dates(p["start"][o]),
+        "cpp_end_date": dates(p["end"][o]),
+    }))
+    e = care.episodes
+    o = by_pupil(e["child"], e["start"])
+    emit("looked_after_episodes", frame("looked_after_episodes", {
+        "pupil_id": pupil_ids(e["child"][o]),
+        "la_code": take_strings(la_codes, child_la[e["child"][o]]),
+        "episode_start": dates(e["start"][o]),
+        "episode_end": dates(e["end"][o]),
+        "legal_status": pd.Series(pd.array(e["legal_status"][o], dtype="str")),
+        "reason_new_episode": pd.Series(pd.array(e["reason"][o], dtype="str")),
+    }))
+    outcome_realised = truth_mod.window_outcomes(
+        school.linked,
+        {"referral": (r["child"], r["day"]),
+         "cin": (r["child"][~r["nfa"]], r["day"][~r["nfa"]]),
+         "cpp": (p["child"], p["start"]),
+         "cla": (e["child"][e["reason"] == "S"], e["start"][e["reason"] == "S"])},
+        census_day, day_number(extract))
+
+    # --- truth -----------------------------------------------------------------------------------
+    truth_meta = {**metadata, "truth": True}
+    truth_hh = pd.DataFrame({
+        "household_id": h_ids,
+        "la_code": hh_la_codes,
+        "employment": hh.flags[:, 0], "education": hh.flags[:, 1],
+        "health": hh.flags[:, 2], "housing": hh.flags[:, 3],
+        "n_domains": hh.n_domains.astype(np.int64),
+        "household_type": take_strings(HOUSEHOLD_TYPES, hh.household_type),
+        "dependent_children": hh.n_children.astype(np.int64),
+    })
+    files.append(write_parquet(truth_hh, out_dir / "truth_households.parquet", truth_meta))
+    has_pupil = school.has_record
+    truth_children = pd.DataFrame({
+        "person_id": pd.Series(pd.array(p_ids.array[child_person], dtype="str")),
+        "pupil_id": pd.Series(pd.array(pupil_of_child.array, dtype="str")).where(has_pupil),
+        "la_code": take_strings(la_codes, child_la),
+        "date_of_birth": dates(child_dob),
+        "independent_school": school.private,
+        "has_pupil_record": has_pupil,
+        "linked": school.linked,
+        "fsm_reference": school.fsm_reference,
+        "mdh": mdh,
+        "la_mdh_prevalence_centred": la_context[child_la],
+        "eta_referral": care.truth.pop("_eta"),
+    })
+    files.append(write_parquet(truth_children, out_dir / "truth_children.parquet", truth_meta))
+
+    truth = truth_mod.assemble(
+        metadata=metadata, options=opts, params=params, reference=reference,
+        history_start=history_start, extract=extract, delta=delta, la=la, hh=hh,
+        child_hh=child_hh, child_la=child_la, mdh=mdh, la_prevalence=la_prevalence,
+        national_prevalence=national_prevalence, la_effects=la_effects, school=school,
+        care_truth=care.truth, n_persons=len(persons), outcome_realised=outcome_realised,
+    )
+    files.append(write_json(truth, out_dir / "truth.json"))
+    files.append(write_data_card(out_dir / "DATA_CARD.md", truth, rows))
+    return {"rows": rows, "out_dir": str(out_dir), "files": [str(f) for f in files],
+            "truth": str(out_dir / "truth.json")}
+
+
+__all__ = ["generate", "GENERATOR", "OPTIONS", "TRUTH_FILES"]
