@@ -18,6 +18,8 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synth.smk"
 include: "workflow/rules/inputs.smk"
+include: "workflow/rules/derive.smk"
+include: "workflow/rules/index.smk"
 include: "workflow/rules/release.smk"
 
 

@@ -37,7 +37,7 @@ from child_mdh.models.comparator import compare_with_gbm
 from child_mdh.models.recovery import simulate_cohort
 from child_mdh.outcomes import build_outcomes
 
-DOMAINS = ["deprived_employment", "deprived_education", "deprived_health", "deprived_housing"]
+DOMAINS = ["employment", "education", "health", "housing"]
 
 
 class Clock:
@@ -90,23 +90,23 @@ def main(argv=None) -> None:
                 "exposure_years", keys)
     clock("Poisson with log follow-up offset", fit_poisson, cnt, terms)
     nb = clock("negative binomial on distinct rows (profile alpha)", fit_negative_binomial,
-               out, ["deprivation_count", "sex", "age"], count="n_referrals",
+               out, ["n_domains", "sex", "age"], count="n_referrals",
                exposure="exposure_years")
     print(f"          {nb.n_cells:,} distinct rows; alpha = {nb.alpha:.3f}")
     pp = clock("person-period cells (attained age, to 18)", person_period_cells, out,
-               ["deprivation_count", "sex", "la_code"], age="age", end_age=18)
+               ["n_domains", "sex", "la_code"], age="age", end_age=18)
     print(f"          {pp.attrs['collapse']['person_periods']:,} person-periods -> "
           f"{len(pp):,} cells")
     clock("discrete-time cloglog hazard", fit_discrete_time_hazard, pp,
-          ["deprivation_count", "sex"], baseline=("attained_age",))
+          ["n_domains", "sex"], baseline=("attained_age",))
     clock("proportional-hazards test", proportional_hazards_test, pp,
-          ["deprivation_count", "sex"], ["deprivation_count"], baseline=("attained_age",))
+          ["n_domains", "sex"], ["n_domains"], baseline=("attained_age",))
     clock("gradient boosting vs logistic, 5 folds by LA", compare_with_gbm, out,
           "any_referral", DOMAINS + ["fsm", "sex", "age"],
           interaction_features=DOMAINS)
 
     if not args.no_row_level:
-        spec_terms = ["deprivation_count", "sex", "age"]
+        spec_terms = ["n_domains", "sex", "age"]
         ccells = clock("collapse for the row-level comparison", binary_cells, out,
                        "any_referral", spec_terms + ["la_code"])
         col = clock("collapsed cloglog, count + sex + age, LA-clustered", fit_binomial,

@@ -374,9 +374,14 @@ def count_domains(domains: pd.DataFrame) -> pd.Series:
     Missing is not 'not deprived' (methods.md section 6): a household missing one domain
     has no known count, so it is not counted as having fewer domains.
     """
-    block = domains[list(DOMAINS)].astype("boolean")
-    total = block.astype("Int64").sum(axis=1, skipna=True).astype("Int64")
-    return total.mask(block.isna().any(axis=1))
+    total = np.zeros(len(domains), dtype=np.int64)
+    missing = np.zeros(len(domains), dtype=bool)
+    for d in DOMAINS:
+        col = pd.array(domains[d], dtype="boolean")
+        total += col.to_numpy(dtype=np.int64, na_value=0)
+        missing |= np.asarray(col.isna())
+    return pd.Series(pd.arrays.IntegerArray(total, missing), index=domains.index,
+                     name="n_domains")
 
 
 def missing_domains_summary(household_domains: pd.DataFrame) -> pd.DataFrame:

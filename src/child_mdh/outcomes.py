@@ -54,7 +54,6 @@ millions of children and records.
 
 from __future__ import annotations
 
-import datetime as _dt
 
 import numpy as np
 import pandas as pd

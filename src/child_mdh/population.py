@@ -227,8 +227,8 @@ def linkage_report(children_in_scope: pd.DataFrame) -> pd.DataFrame:
     """Linkage counts by local authority and for England.
 
     For the children in scope (before the unlinked rule): ``children_n``, ``linked_n``,
-    ``unlinked_n``, ``linked_with_fsm_n`` (linked and with an FSM value at the reference
-    date), ``linked_without_fsm_n``, ``domains_missing_n`` (household domain count
+    ``unlinked_n``, ``linked_with_fsm_n`` (linked and with a value of the configured FSM
+    measure at the reference date), ``linked_without_fsm_n``, ``domains_missing_n`` (household domain count
     unknown) and ``share_linked`` = linked_n / children_n.
     """
     df = children_in_scope

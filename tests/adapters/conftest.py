@@ -34,7 +34,8 @@ def tiny_la(tmp_path) -> dict:
         """)
     children = "\n".join([
         cin_child("LA1", "A123456789012",
-                  cin_referral("2023-04-10", "N1", plans=cin_plan("2023-05-01"))),
+                  cin_referral("2023-04-10", "N1", plans=cin_plan("2023-05-01")),
+                  dob="2012-02-01"),
         cin_child("LA2", None, cin_referral("2023-06-01", "N5", "2023-07-01", nfa="true")),
         cin_child("LA3", "C123456789014", cin_referral("2023-09-01", "N4")),
     ])

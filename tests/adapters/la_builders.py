@@ -32,10 +32,11 @@ def cin_xml(children: str, *, year: str = "2024", reference_date: str = "2024-03
 """
 
 
-def cin_child(la_id: str, upn: str | None, referrals: str, unknown: str | None = None) -> str:
+def cin_child(la_id: str, upn: str | None, referrals: str, unknown: str | None = None,
+              dob: str = "2015-03-27") -> str:
     ids = f"<LAchildID>{la_id}</LAchildID>"
     ids += f"<UPN>{upn}</UPN>" if upn else f"<UPNunknown>{unknown or 'UN1'}</UPNunknown>"
-    ids += "<PersonBirthDate>2015-03-27</PersonBirthDate><GenderCurrent>1</GenderCurrent>"
+    ids += f"<PersonBirthDate>{dob}</PersonBirthDate><GenderCurrent>1</GenderCurrent>"
     return f"<Child><ChildIdentifiers>{ids}</ChildIdentifiers>{referrals}</Child>"
 
 

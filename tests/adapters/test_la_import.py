@@ -217,3 +217,15 @@ def test_area_level_route_writes_caveat(tiny_la, tmp_path):
     assert report.problems["problem"].str.contains("not in the LSOA counts").any()
     with pytest.raises(LAReturnError, match="needs both"):
         import_la({**tiny_la, "child_lsoa": tmp_path / "child_lsoa.csv"}, LA, out, SALT)
+
+
+def test_linked_children_with_different_birth_dates_reported(tiny_la, tmp_path, imported):
+    report, _ = imported
+    assert not report.problems["problem"].str.contains("different dates of birth").any()
+    header = tiny_la["ssda903"] / "header.csv"
+    header.write_text(header.read_text().replace("1001,1,01/02/2012", "1001,1,02/02/2012"))
+    report = import_la(tiny_la, LA, tmp_path / "out2", SALT)
+    p = report.problems
+    row = p[p["problem"].str.contains("different dates of birth")]
+    assert row["rows_affected"].tolist() == [1]
+    assert set(row["child"].iloc[0].split(", ")) == {"ssda903 1001", "cin_census LA1"}

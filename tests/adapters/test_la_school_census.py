@@ -32,6 +32,7 @@ def test_census_from_file_name():
     assert census_from_name("2025-SPR_fsmperiod.csv") == (2025, "spring")
     assert census_from_name("pupilonroll_2024_autumn.csv") is None
     assert census_from_name("2024_autumnal.csv") is None
+    assert census_from_name("returns/2025_summer/pupilonroll.csv") == (2025, "summer")
 
 
 def test_fsm_on_census_day_boundary_cases():

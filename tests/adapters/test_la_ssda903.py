@@ -134,6 +134,22 @@ def test_previous_year_episode_replaced_by_current_year(tmp_path):
     assert "later return" in dup["reason"].iloc[0]
 
 
+def test_collection_year_from_file_or_folder_name(tmp_path):
+    from child_mdh.adapters.files import year_from_name
+
+    assert year_from_name(tmp_path / "SSDA903_2025_header.csv") == 2025
+    assert year_from_name(tmp_path / "2024" / "header.csv") == 2024
+    assert year_from_name(tmp_path / "x" / "header.csv") is None
+    # the later collection year wins, whatever the listing order
+    for year, ls in ((2024, "C1"), (2023, "C2")):
+        write(tmp_path / str(year) / "episodes.csv", f"""
+            {EPISODES_HEADER}
+            7,01/05/2022,S,{ls},N1,U1,PR1,,,,,,
+            """)
+    ep = read_ssda903([tmp_path / "2024", tmp_path / "2023"]).tables["episodes"]
+    assert ep.loc[ep["status"] == "used", "legal_status"].tolist() == ["C1"]
+
+
 def test_previous_year_marked_by_file_name(tmp_path):
     write(tmp_path / "episodes_last.csv", f"""
         {EPISODES_HEADER}

@@ -53,11 +53,11 @@ def test_absorbed_lpm_matches_dummy_variable_ols(rows, lpm):
 
 def test_area_level_covariate_is_omitted_under_absorbed_effects(rows):
     data = add_area_prevalence(rows, "mdh")
-    cells = binary_cells(data, "y", KEYS + ["mdh", "la_mdh_prevalence_c"])
+    cells = binary_cells(data, "y", KEYS + ["mdh", "la_mdh_prevalence_centred"])
     fit = fit_linear_probability_fe(
-        cells, ["mdh", "la_mdh_prevalence_c", "mdh:la_mdh_prevalence_c"], outcome="y")
-    assert fit.omitted == ["la_mdh_prevalence_c"]
-    assert "mdh[T.True]:la_mdh_prevalence_c" in fit.params.index
+        cells, ["mdh", "la_mdh_prevalence_centred", "mdh:la_mdh_prevalence_centred"], outcome="y")
+    assert fit.omitted == ["la_mdh_prevalence_centred"]
+    assert "mdh[T.True]:la_mdh_prevalence_centred" in fit.params.index
 
 
 def test_fixed_effect_glm_wrapper_adds_dummies(rows):

@@ -173,3 +173,19 @@ def test_wald_test_single_coefficient_is_z_squared(rows):
     z = fit.params["sex[T.M]"] / fit.bse["sex[T.M]"]
     assert t["statistic"] == pytest.approx(z ** 2)
     assert t["df"] == 1
+
+
+def test_sparse_design_path_gives_the_dense_answer(rows, monkeypatch):
+    from child_mdh.models import glm
+
+    cells = binary_cells(rows, "y", KEYS)
+    dense = fit_binomial(cells, TERMS, link="cloglog", fixed_effects="la_code")
+    monkeypatch.setattr(glm, "SPARSE_ABOVE_COLUMNS", 0)
+    sparse = fit_binomial(cells, TERMS, link="cloglog", fixed_effects="la_code")
+    assert np.max(np.abs(dense.params.to_numpy() - sparse.params.to_numpy())) < 1e-10
+    assert np.max(np.abs(dense.bse.to_numpy() - sparse.bse.to_numpy())) < 1e-10
+    counts = count_cells(rows, "n_events", "exposure", KEYS)
+    p_sparse = fit_poisson(counts, TERMS, fixed_effects="la_code")
+    monkeypatch.setattr(glm, "SPARSE_ABOVE_COLUMNS", 1000)
+    p_dense = fit_poisson(counts, TERMS, fixed_effects="la_code")
+    assert np.max(np.abs(p_dense.bse.to_numpy() - p_sparse.bse.to_numpy())) < 1e-10

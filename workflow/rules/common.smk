@@ -36,7 +36,7 @@ def input_table_files():
 
 def release_parts():
     """The partial manifests that the release stage merges into outputs.json."""
-    parts = [MANIFEST_PARTS / "provenance.json"]
+    parts = [MANIFEST_PARTS / "provenance.json", MANIFEST_PARTS / "index.json"]
     if SOURCE == "synthetic":
         parts.append(MANIFEST_PARTS / "synthetic_fidelity.json")
     return [str(p) for p in parts]

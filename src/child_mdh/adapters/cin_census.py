@@ -48,13 +48,10 @@ from .values import clean_code, clean_ids, normalise_upn, parse_dates, parse_fla
 RETURN_NAME = "cin_census"
 DATE_FORMAT = "%Y-%m-%d"
 
-#: Elements of ``ChildIdentifiers`` read for linking, by the collection year from which
-#: they apply. ``GenderCurrent`` (1 male, 2 female, 0 not known, 9 not specified) is read
-#: as ``Sex`` where a return uses that name instead (as the 2024 fixture does).
-CIN_CHILD_ELEMENTS: dict[int, tuple[str, ...]] = {
-    2013: ("LAchildID", "UPN", "FormerUPN", "UPNunknown", "PersonBirthDate", "GenderCurrent"),
-    2024: ("LAchildID", "UPN", "FormerUPN", "UPNunknown", "PersonBirthDate", "Sex"),
-}
+#: Elements of ``ChildIdentifiers`` read for linking. The child's sex is read from
+#: ``GenderCurrent`` (1 male, 2 female, 0 not known, 9 not specified) or, in returns that
+#: use that name instead (as the 2024 fixture does), ``Sex``.
+CHILD_ELEMENTS = ("LAchildID", "UPN", "UPNunknown", "PersonBirthDate", "GenderCurrent", "Sex")
 #: Elements of ``CINdetails`` read for ``cin_referrals``.
 REFERRAL_ELEMENTS = ("CINreferralDate", "PrimaryNeedCode", "CINclosureDate", "ReferralNFA")
 #: Elements of ``ChildProtectionPlans`` read for ``child_protection_plans``.

@@ -60,9 +60,13 @@ def list_source_files(spec, source_name: str) -> list[Path]:
 
 
 def year_from_name(path: Path) -> int | None:
-    """The last four-digit year 2000-2099 in the file name, or None."""
-    found = _YEAR_IN_NAME.findall(path.name)
-    return int(found[-1]) if found else None
+    """The last four-digit year 2000-2099 in the file name, else in the name of the folder
+    holding it (``ssda903/2024/header.csv``), or None."""
+    for name in (path.name, path.parent.name):
+        found = _YEAR_IN_NAME.findall(name)
+        if found:
+            return int(found[-1])
+    return None
 
 
 def is_previous_year_name(path: Path) -> bool:

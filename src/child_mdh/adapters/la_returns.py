@@ -149,13 +149,14 @@ class ImportReport:
         if len(skipped):
             lines.append(f"Files not used ({len(skipped)}):")
             for r in skipped.itertuples(index=False):
-                lines.append(f"  {r.problem}")
+                lines.append(f"  {r.file}: {r.problem.removeprefix(r.file + ': ')}")
         summary = _problem_summary(self.problems)
         if len(summary):
             lines.append("Problems (see import_problems.csv for every row):")
             for r in summary.head(15).itertuples(index=False):
+                n = int(r.rows_affected)
                 lines.append(f"  [{r.severity}] {r.return_name} {r.field}: {r.problem} "
-                             f"({r.rows_affected:,} rows; {r.action})")
+                             f"({n:,} row{'' if n == 1 else 's'}; {r.action})")
         for c in self.caveats:
             lines.append("Caveat: " + c)
         return "\n".join(lines)
@@ -279,6 +280,10 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
 
     accounting = _accounting(returns + extra_returns)
     linkage = _linkage_summary(ids, tables)
+    for name, df in extra_outputs.items():
+        linkage[f"{name}_children_n"] = int(len(df))
+        linkage[f"{name}_in_returns_n"] = int(is_in(df["pupil_id"], ids["pupil_id"]).sum()) \
+            if len(ids) else 0
     report = ImportReport(la_code=la_code, out_dir=out_dir, accounting=accounting,
                           problems=log.frame(), linkage=linkage, caveats=caveats)
     bad_files = report.skipped_files
@@ -299,11 +304,17 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
             path = io.write_parquet(df, out_dir / f"{name}.parquet", metadata=m)
             report.tables[name] = len(df)
             report.files_written.append(str(path))
+    if stop:
+        # outputs of an earlier import in the same folder would not match this report
+        for name in (*CONTRACT_OUTPUTS, "child_domains", "child_area_domains"):
+            (out_dir / f"{name}.parquet").unlink(missing_ok=True)
     _write_report(report, out_dir)
     if stop:
-        listed = "\n".join(f"  - {p}" for p in bad_files["problem"])
+        listed = "\n".join(f"  - {f}: {p.removeprefix(f + ': ')}"
+                           for f, p in zip(bad_files["file"], bad_files["problem"]))
         raise LAReturnError(
-            f"{len(bad_files)} file(s) could not be used, so no tables were written:\n{listed}\n"
+            f"{len(bad_files)} file(s) could not be used, so no tables were written (and the "
+            f"tables of any earlier import in {out_dir} were removed):\n{listed}\n"
             f"Fix them and run again, or import without them (on_bad_file='skip'). The import "
             f"report is in {out_dir / 'import_report.json'}.")
     return report
@@ -322,13 +333,16 @@ def _link(returns: list[ReturnData], salt: str, log: ProblemLog) -> pd.DataFrame
             ok = f["status"].isin([USED, DUPLICATE]) & f["child_ref"].notna()
             sub = f.loc[ok]
             upn = sub["upn"] if "upn" in sub else pd.Series(pd.NA, index=sub.index, dtype="str")
+            dob = sub["dob"] if "dob" in sub else pd.Series(pd.NaT, index=sub.index)
             parts.append(pd.DataFrame({"return_name": r.name, "child_ref": _link_ref(r.name, sub),
-                                       "upn": upn.to_numpy(), "order": sub["order"].to_numpy()}))
+                                       "upn": upn.to_numpy(), "order": sub["order"].to_numpy(),
+                                       "dob": pd.to_datetime(dob).to_numpy()}))
     if not parts:
         return pd.DataFrame(columns=["return_name", "child_ref", "upn", "pupil_id", "linked_by",
                                      "n_upns"])
     children = pd.concat(parts, ignore_index=True)
     ids = assign_pupil_ids(children, salt)
+    _check_birth_dates(children, ids, log)
     for name, part in ids.groupby("return_name"):
         conflict = part[part["n_upns"] > 1]
         if len(conflict):
@@ -352,6 +366,27 @@ def _link(returns: list[ReturnData], salt: str, log: ProblemLog) -> pd.DataFrame
                             "those children are treated as one child",
                     action=KEPT, rows_affected=n_shared)
     return ids
+
+
+def _check_birth_dates(children: pd.DataFrame, ids: pd.DataFrame, log: ProblemLog) -> None:
+    """Report children linked by UPN whose returns give different dates of birth: a sign
+    that a UPN was recorded against the wrong child."""
+    known = children.dropna(subset=["dob"]).drop_duplicates(["return_name", "child_ref", "dob"])
+    if known.empty:
+        return
+    known = known.merge(ids[["return_name", "child_ref", "pupil_id", "linked_by"]],
+                        on=["return_name", "child_ref"], how="inner")
+    known = known[known["linked_by"] == "upn"]
+    n_dob = known.drop_duplicates(["pupil_id", "dob"]).groupby("pupil_id").size()
+    clash = n_dob.index[n_dob > 1]
+    if len(clash):
+        ex = known[known["pupil_id"].isin(clash[:5])]
+        refs = ", ".join(f"{r} {c}" for r, c in zip(ex["return_name"], ex["child_ref"]))
+        log.add(return_name="import", file="", table="children", field="date of birth",
+                child=refs,
+                problem=f"{len(clash)} children linked by UPN have different dates of birth in "
+                        "different returns or years: check that the UPN belongs to the child",
+                action=KEPT, rows_affected=len(clash))
 
 
 def _link_ref(return_name: str, records: pd.DataFrame) -> pd.Series:

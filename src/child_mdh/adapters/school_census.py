@@ -9,9 +9,9 @@ joined on ``pupilonrolltableid``. Tables are identified by their header row; oth
 school census tables (addresses, sessions, exclusions ...) are counted as not needed.
 
 Which census a file belongs to: an explicit ``census_dates`` entry for the file name if
-given, else a ``census_date`` column, else the file name, which must start with
-``<year>_<term>`` (``2024_autumn_pupilonroll.csv``; term autumn, spring or summer, or
-AUT/SPR/SUM), where the year is the calendar year of the census day. The census day is
+given, else a ``census_date`` column, else the file name (or the name of its folder),
+which must start with ``<year>_<term>`` (``2024_autumn_pupilonroll.csv``; term autumn,
+spring or summer, or AUT/SPR/SUM), where the year is the calendar year of the census day. The census day is
 then the usual DfE one (:func:`census_day`).
 
 FSM eligibility on census day d (the NPD ``FSMeligible`` definition: eligible on census
@@ -93,11 +93,13 @@ def census_day(year: int, term: str) -> dt.date:
 
 
 def census_from_name(path: Path) -> tuple[int, str] | None:
-    """(year, term) from a file name starting ``<year>_<term>``, or None."""
-    m = _NAME_PATTERN.match(Path(path).name)
-    if not m:
-        return None
-    return int(m.group("year")), TERMS[m.group("term").lower()]
+    """(year, term) from a file name starting ``<year>_<term>``, else from the name of the
+    folder holding it (``2024_autumn/pupilonroll.csv``), or None."""
+    for name in (Path(path).name, Path(path).parent.name):
+        m = _NAME_PATTERN.match(name)
+        if m:
+            return int(m.group("year")), TERMS[m.group("term").lower()]
+    return None
 
 
 def fsm_eligible_on(pupil_keys: pd.Series, periods: pd.DataFrame, day) -> pd.Series:

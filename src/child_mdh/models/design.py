@@ -1,11 +1,11 @@
 """Design matrices for models with categorical covariates, built the same way every time.
 
 A model is written as a list of terms: a column name (``"age"``) or an interaction of
-columns (``"mdh:la_mdh_prevalence_c"``). A column is *categorical* unless it holds floats
+columns (``"mdh:la_mdh_prevalence_centred"``). A column is *categorical* unless it holds floats
 or is named in ``numeric``: booleans, integers (deprivation counts, ages in years) and
 strings become treatment-coded dummies against a reference level (the smallest level
 unless ``reference`` says otherwise). Column names follow the patsy convention
-(``deprivation_count[T.2]``, ``mdh[T.True]:la_mdh_prevalence_c``) so results read like
+(``n_domains[T.2]``, ``mdh[T.True]:la_mdh_prevalence_centred``) so results read like
 statsmodels formula output.
 
 The design is fixed when it is created from the data the model is fitted on; the same
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 
 
@@ -192,19 +193,36 @@ class Design:
         block[rows, codes[rows] - 1] = 1.0
         return block
 
-    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        """The design matrix of ``frame`` (rows x ``len(columns)``), float64."""
+    def _one_hot(self, frame: pd.DataFrame, v: str) -> sp.csr_matrix:
+        lv = self.levels[v]
+        codes = level_codes(frame[v], lv)
+        if (codes < 0).any():
+            self._variable_block(frame.iloc[np.flatnonzero(codes < 0)[:5]], v)  # raises
+        rows = np.flatnonzero(codes > 0)
+        return sp.csr_matrix((np.ones(len(rows)), (rows, codes[rows] - 1)),
+                             shape=(len(frame), len(lv) - 1))
+
+    def matrix(self, frame: pd.DataFrame, sparse: bool = False):
+        """The design matrix of ``frame`` (rows x ``len(columns)``), float64; a scipy CSR
+        matrix with ``sparse=True`` (categorical main effects are then never densified)."""
         n = len(frame)
         blocks = [np.ones((n, 1))] if self.intercept else []
         cache: dict[str, np.ndarray] = {}
         for t in self._ordered_terms():
+            vars_ = term_variables(t)
+            if sparse and len(vars_) == 1 and vars_[0] not in self.numeric:
+                blocks.append(self._one_hot(frame, vars_[0]))
+                continue
             block = np.ones((n, 1))
-            for v in term_variables(t):
+            for v in vars_:
                 if v not in cache:
                     cache[v] = self._variable_block(frame, v)
                 b = cache[v]
                 block = (block[:, :, None] * b[:, None, :]).reshape(n, -1)
             blocks.append(block)
+        if sparse:
+            return sp.hstack([sp.csr_matrix(b) if not sp.issparse(b) else b for b in blocks],
+                             format="csr") if blocks else sp.csr_matrix((n, 0))
         return np.hstack(blocks) if blocks else np.empty((n, 0))
 
     def term_of(self, column: str) -> str:
@@ -222,7 +240,10 @@ def independent_columns(x: np.ndarray, weights: np.ndarray | None = None,
     kept (as Stata and R's ``lm`` do).
     """
     w = np.ones(x.shape[0]) if weights is None else np.asarray(weights, dtype=float)
-    xtx = (x * w[:, None]).T @ x
+    if sp.issparse(x):
+        xtx = np.asarray((x.T @ (sp.diags(w) @ x)).todense())
+    else:
+        xtx = (x * w[:, None]).T @ x
     k = xtx.shape[0]
     keep = np.zeros(k, dtype=bool)
     L = np.zeros((k, k))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from linearmodels.iv.absorbing import AbsorbingLS
 
 from child_mdh.models.design import Design, independent_columns
@@ -72,8 +73,9 @@ def fit_linear_probability_fe(
     x = design.matrix(cells)
     w = cells[trials].to_numpy(float)
     # columns collinear with the absorbed effects (constant within an authority) go first
-    fe = Design.from_frame(cells, [absorb], intercept=True).matrix(cells)
-    keep_all = independent_columns(np.hstack([fe, x[:, 1:]]), weights=w)
+    fe = Design.from_frame(cells, [absorb], intercept=True).matrix(cells, sparse=True)
+    keep_all = independent_columns(sp.hstack([fe, sp.csr_matrix(x[:, 1:])], format="csr"),
+                                   weights=w)
     keep = np.concatenate([[True], keep_all[fe.shape[1]:]])
     omitted = [c for c, k in zip(design.columns, keep) if not k]
     x_cols = [c for c, k in zip(design.columns, keep) if k]

@@ -14,7 +14,11 @@ Cluster-robust covariance (CR1, as statsmodels ``cov_type="cluster"`` and Stata
     c = G / (G - 1) * (N - 1) / (N - K)
 
 with H the observed Hessian of the log-likelihood, G the number of clusters, N the number
-of *rows* (children, or person-periods) and K the number of estimated coefficients. Since
+of *rows* (children, or person-periods) and K the number of estimated coefficients. The
+cell scores and the Hessian use statsmodels' GLM formulas (``score_factor`` and the
+observed ``hessian_factor``) with the families and links of ``statsmodels.api.families``;
+the estimates come from Fisher scoring on the K x K normal equations, with the design held
+as a sparse matrix when it is wide (local-authority dummies). Since
 the cluster is part of the cell key, every cell lies in one cluster and s_g is the sum of
 the row scores of cluster g. statsmodels' own cluster option on the cells would use the
 number of cells for N, so it is not used. This reproduces the row-level statsmodels fit
@@ -80,6 +84,9 @@ def limit_blas_threads(func):
     return wrapper
 
 
+#: designs wider than this are held as sparse matrices (local-authority dummies)
+SPARSE_ABOVE_COLUMNS = 40
+
 #: the ratio exp(coefficient) is read as, by link
 RATIO_NAMES = {"logit": "odds ratio", "cloglog": "hazard ratio", "log": "rate ratio"}
 
@@ -133,14 +140,81 @@ class ModelFit:
         """What exp(coefficient) means for this link (None for the identity link)."""
         return RATIO_NAMES.get(self.link)
 
-    def design_matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        """The design matrix of ``frame`` restricted to the estimated (non-omitted) columns."""
-        x = self.design.matrix(frame)
+    def design_matrix(self, frame: pd.DataFrame, sparse: bool = False):
+        """The design matrix of ``frame`` restricted to the estimated (non-omitted) columns
+        (a scipy CSR matrix with ``sparse=True``)."""
+        x = self.design.matrix(frame, sparse=sparse)
         keep = [self.design.columns.index(c) for c in self.params.index]
-        return x[:, keep]
+        x = x[:, keep]
+        return x.tocsr() if sparse else x
 
 
 # --------------------------------------------------------------------------- IRLS
+def _xtwx(x, w: np.ndarray) -> np.ndarray:
+    """X' diag(w) X for a dense or sparse X."""
+    if sp.issparse(x):
+        return np.asarray((x.T @ (sp.diags(w) @ x)).todense())
+    return (x.T * w) @ x
+
+
+def _xtv(x, v: np.ndarray) -> np.ndarray:
+    return np.asarray(x.T @ v).ravel()
+
+
+@dataclass
+class _Problem:
+    """A GLM on cells: design, response on the mean scale, prior weights, offset.
+
+    Binomial cells have ``y`` = events / trials and ``prior_w`` = trials; Poisson cells
+    ``y`` = summed count, ``prior_w`` = 1 and ``offset`` = log(exposure); distinct rows
+    for the negative binomial ``y`` = count and ``prior_w`` = frequency.
+    """
+
+    x: object
+    y: np.ndarray
+    prior_w: np.ndarray
+    family: object
+    offset: np.ndarray
+
+    def mu(self, params):
+        return self.family.link.inverse(np.asarray(self.x @ params).ravel() + self.offset)
+
+    def loglike(self, params) -> float:
+        return float(self.family.loglike(self.y, self.mu(params),
+                                         var_weights=np.ones_like(self.y),
+                                         freq_weights=self.prior_w, scale=1.0))
+
+    def _pieces(self, params):
+        mu = self.mu(params)
+        d = self.family.link.deriv(mu)            # d eta / d mu
+        v = self.family.variance(mu)
+        return mu, d, v
+
+    def score_factor(self, params) -> np.ndarray:
+        """Per-cell score = score_factor * x (statsmodels GLM.score_factor, scale 1)."""
+        mu, d, v = self._pieces(params)
+        return self.prior_w * (self.y - mu) / (d * v)
+
+    def hessian(self, params, observed: bool = True) -> np.ndarray:
+        """Hessian of the log-likelihood, -X' diag(h) X, with statsmodels'
+        ``GLM.hessian_factor`` (observed information by default; equal to the expected
+        information for canonical links)."""
+        mu, d, v = self._pieces(params)
+        eim = self.prior_w / (d ** 2 * v)
+        if observed:
+            tmp = (self.y - mu) / (d * v)
+            tmp = tmp * (v * self.family.link.deriv2(mu)
+                         + self.family.variance.deriv(mu) * d)
+            eim = eim * (1 + tmp)
+        return -_xtwx(self.x, eim)
+
+    def score_obs(self, params):
+        f = self.score_factor(params)
+        if sp.issparse(self.x):
+            return sp.diags(f) @ self.x
+        return self.x * f[:, None]
+
+
 @dataclass
 class _IRLSResult:
     params: np.ndarray
@@ -149,31 +223,23 @@ class _IRLSResult:
     iterations: int
 
 
-def _irls(x: np.ndarray, y: np.ndarray, prior_w: np.ndarray, family, *,
-          offset: np.ndarray | None = None, mu_start: np.ndarray | None = None,
-          tol: float = 1e-10, maxiter: int = 200) -> _IRLSResult:
+def _irls(problem: _Problem, *, mu_start: np.ndarray, tol: float = 1e-10,
+          maxiter: int = 200) -> _IRLSResult:
     """Fisher scoring (iteratively reweighted least squares) by the normal equations.
 
-    ``y`` is on the mean scale (a proportion for binomial cells, with ``prior_w`` the
-    trials; a count for Poisson, with ``prior_w`` frequency weights). Each step solves
-    (X'WX) b = X'Wz by Cholesky, W = prior_w * (dmu/deta)^2 / V(mu), z the working
-    response; a step that lowers the log-likelihood is halved. Converges when no
+    Each step solves (X'WX) b = X'Wz by Cholesky, W = prior_w (dmu/deta)^2 / V(mu), z the
+    working response; a step that lowers the log-likelihood is halved. Converges when no
     coefficient moves by more than ``tol`` * (1 + |b|). This is the algorithm of
     statsmodels' GLM IRLS (McCullagh & Nelder 1989, section 2.5), with the least-squares
-    step solved through the K x K cross-product instead of an SVD of the cells, which is
-    what makes wide designs (local-authority dummies) on 10^5 cells fast. The solution
-    is the maximum-likelihood estimate and is checked against statsmodels in the tests.
+    step solved through the K x K cross-product of a (sparse, when wide) design instead
+    of an SVD of the cells: that is what makes designs with local-authority dummies on
+    10^5 cells fast. The solution is the maximum-likelihood estimate; the tests check it
+    against statsmodels on rows.
     """
-    offset = np.zeros(len(y)) if offset is None else offset
-    link = family.link
-    mu = (y + np.mean(y)) / 2 if mu_start is None else mu_start
-    eta = link(mu)
-
-    def loglik(eta_):
-        mu_ = link.inverse(eta_ + offset)
-        return family.loglike(y, mu_, var_weights=np.ones_like(y), freq_weights=prior_w,
-                              scale=1.0)
-
+    x, y, prior_w, offset = problem.x, problem.y, problem.prior_w, problem.offset
+    link = problem.family.link
+    variance = problem.family.variance
+    eta = link(mu_start) - offset
     params = None
     ll_old = -np.inf
     converged = False
@@ -182,36 +248,32 @@ def _irls(x: np.ndarray, y: np.ndarray, prior_w: np.ndarray, family, *,
         full = eta + offset
         mu = link.inverse(full)
         dmu = link.inverse_deriv(full)
-        w = prior_w * dmu ** 2 / family.variance(mu)
+        w = prior_w * dmu ** 2 / variance(mu)
         z = eta + (y - mu) / dmu
-        xtw = x.T * w
+        xtwx = _xtwx(x, w)
+        rhs = _xtv(x, w * z)
         try:
-            c = cho_factor(xtw @ x)
+            new = cho_solve(cho_factor(xtwx), rhs)
         except np.linalg.LinAlgError:
-            c = None
-        new = cho_solve(c, xtw @ z) if c is not None else np.linalg.lstsq(
-            xtw @ x, xtw @ z, rcond=None)[0]
+            new = np.linalg.lstsq(xtwx, rhs, rcond=None)[0]
         if params is not None:
-            ll_new = loglik(x @ new)
+            ll_new = problem.loglike(new)
             halvings = 0
             while not ll_new >= ll_old - 1e-12 * abs(ll_old) and halvings < 30:
                 new = (new + params) / 2
-                ll_new = loglik(x @ new)
+                ll_new = problem.loglike(new)
                 halvings += 1
             step = np.max(np.abs(new - params) / (1 + np.abs(params)))
             params, ll_old = new, ll_new
-            eta = x @ params
+            eta = np.asarray(x @ params).ravel()
             if step < tol:
                 converged = True
                 break
         else:
             params = new
-            eta = x @ params
-            ll_old = loglik(eta)
-    full = eta + offset
-    mu = link.inverse(full)
-    w = prior_w * link.inverse_deriv(full) ** 2 / family.variance(mu)
-    info = (x.T * w) @ x
+            eta = np.asarray(x @ params).ravel()
+            ll_old = problem.loglike(params)
+    info = -problem.hessian(params, observed=False)
     return _IRLSResult(params=params, normalized_cov=np.linalg.inv(info),
                        converged=converged, iterations=it)
 
@@ -238,7 +300,8 @@ def cluster_robust_cov(score: np.ndarray, hessian: np.ndarray, clusters, n_rows:
         )
     ncell, k = score.shape
     agg = sp.csr_matrix((np.ones(ncell), (codes, np.arange(ncell))), shape=(g, ncell))
-    sg = np.asarray(agg @ score)
+    sg = agg @ score
+    sg = np.asarray(sg.todense()) if sp.issparse(sg) else np.asarray(sg)
     meat = sg.T @ sg
     hinv = np.linalg.inv(hessian)
     cov = hinv @ meat @ hinv.T
@@ -264,7 +327,7 @@ def wald_test(fit: ModelFit, columns) -> dict:
             "terms": columns}
 
 
-def _categorical_checks(design: Design, x: np.ndarray, cells: pd.DataFrame,
+def _categorical_checks(design: Design, x, columns, cells: pd.DataFrame,
                         events: np.ndarray, trials: np.ndarray | None,
                         skip: set[str]) -> None:
     """Refuse a categorical level (or interaction cell) with no events, or only events."""
@@ -281,11 +344,14 @@ def _categorical_checks(design: Design, x: np.ndarray, cells: pd.DataFrame,
                 continue
             if ev[i] == 0 or (tr is not None and ev[i] == tr[i]):
                 problems.append((v, level, int(n[i]), ev[i]))
-    for j, (col, term) in enumerate(zip(design.columns, design.column_terms)):
+    for j, col in enumerate(columns):
+        term = design.term_of(col)
         vars_ = term_variables(term) if term != "Intercept" else []
         if len(vars_) < 2 or any(v in design.numeric or v in skip for v in vars_):
             continue
-        on = x[:, j] > 0
+        colj = x[:, [j]]
+        colj = np.asarray(colj.todense()).ravel() if sp.issparse(colj) else colj.ravel()
+        on = colj > 0
         ev = events[on].sum()
         if on.any() and (ev == 0 or (trials is not None and ev == trials[on].sum())):
             problems.append((col, "", int(cells["rows"].to_numpy()[on].sum()), ev))
@@ -328,30 +394,32 @@ def _prepare(cells, terms, reference, numeric, fixed_effects, cluster, weights_c
             )
     design = Design.from_frame(cells, terms, reference=reference, numeric=numeric,
                                fixed_effects=fixed_effects)
-    x = design.matrix(cells)
+    x = design.matrix(cells, sparse=len(design.columns) > SPARSE_ABOVE_COLUMNS)
     keep = independent_columns(x, weights=cells[weights_col].to_numpy(float))
     omitted = [c for c, k in zip(design.columns, keep) if not k]
+    x = x[:, np.flatnonzero(keep)]
+    if sp.issparse(x):
+        x = x.tocsr()
     return design, x, keep, omitted
 
 
-def _finish(model, res, x_cols, design, cells, *, name, outcome, family, link, cluster,
-            n_rows, n_events, omitted, dropped, exposure=None, unit="children",
-            alpha=None, fixed_effects=None, exposure_terms=(), adjust_terms=(),
-            notes=None) -> ModelFit:
+def _finish(problem: _Problem, res: _IRLSResult, x_cols, design, cells, *, name, outcome,
+            family, link, cluster, n_rows, n_events, omitted, dropped, exposure=None,
+            unit="children", alpha=None, fixed_effects=None, exposure_terms=(),
+            adjust_terms=(), notes=None) -> ModelFit:
     params = np.asarray(res.params)
     k = len(params)
     if family == "binomial":
         # row-level (Bernoulli) log-likelihood: the cell likelihood without log C(n, e)
         ev = cells["events"].to_numpy(float)
         tr = cells["trials"].to_numpy(float)
-        mu = np.clip(model.predict(params), 1e-300, 1 - 1e-16)
+        mu = np.clip(problem.mu(params), 1e-300, 1 - 1e-16)
         llf = float(np.sum(ev * np.log(mu)) + np.sum((tr - ev) * np.log1p(-mu)))
     else:
-        llf = float(model.loglike(params, scale=1.0))
+        llf = problem.loglike(params)
     if cluster is not None:
-        score = model.score_obs(params, scale=1.0)
-        hess = model.hessian(params, scale=1.0)
-        cov, g = cluster_robust_cov(score, hess, cells[cluster].to_numpy(), n_rows)
+        cov, g = cluster_robust_cov(problem.score_obs(params), problem.hessian(params),
+                                    cells[cluster].to_numpy(), n_rows)
         cov_type, resid_df = "cluster", g - 1
     else:
         cov, g = np.asarray(res.normalized_cov), None
@@ -415,12 +483,13 @@ def fit_binomial(
                                         cluster, trials)
     ev = cells[events].to_numpy(float)
     tr = cells[trials].to_numpy(float)
-    _categorical_checks(design, x, cells, ev, tr, skip={fixed_effects} if fixed_effects else set())
     x_cols = [c for c, k in zip(design.columns, keep) if k]
-    family = sm.families.Binomial(link=LINKS[link]())
-    res = _irls(x[:, keep], ev / tr, tr, family, mu_start=(ev + 0.5) / (tr + 1.0))
-    model = sm.GLM(np.column_stack([ev, tr - ev]), x[:, keep], family=family)
-    return _finish(model, res, x_cols, design, cells, name=name or f"{outcome}~{'+'.join(terms)}",
+    _categorical_checks(design, x, x_cols, cells, ev, tr,
+                        skip={fixed_effects} if fixed_effects else set())
+    problem = _Problem(x, ev / tr, tr, sm.families.Binomial(link=LINKS[link]()),
+                       np.zeros(len(ev)))
+    res = _irls(problem, mu_start=(ev + 0.5) / (tr + 1.0))
+    return _finish(problem, res, x_cols, design, cells, name=name or f"{outcome}~{'+'.join(terms)}",
                    outcome=outcome, family="binomial", link=link, cluster=cluster,
                    n_rows=int(tr.sum()), n_events=float(ev.sum()), omitted=omitted,
                    dropped=dropped, unit=unit, fixed_effects=fixed_effects,
@@ -471,15 +540,13 @@ def fit_poisson(
     design, x, keep, omitted = _prepare(cells, terms, reference, numeric, fixed_effects,
                                         cluster, exposure)
     ev = cells[events].to_numpy(float)
-    _categorical_checks(design, x, cells, ev, None,
-                        skip={fixed_effects} if fixed_effects else set())
     x_cols = [c for c, k in zip(design.columns, keep) if k]
+    _categorical_checks(design, x, x_cols, cells, ev, None,
+                        skip={fixed_effects} if fixed_effects else set())
     expo = cells[exposure].to_numpy(float)
-    family = sm.families.Poisson()
-    res = _irls(x[:, keep], ev, np.ones_like(ev), family, offset=np.log(expo),
-                mu_start=ev + 0.1)
-    model = sm.GLM(ev, x[:, keep], family=family, exposure=expo)
-    return _finish(model, res, x_cols, design, cells, name=name or f"{outcome}~{'+'.join(terms)}",
+    problem = _Problem(x, ev, np.ones_like(ev), sm.families.Poisson(), np.log(expo))
+    res = _irls(problem, mu_start=ev + 0.1)
+    return _finish(problem, res, x_cols, design, cells, name=name or f"{outcome}~{'+'.join(terms)}",
                    outcome=outcome, family="poisson", link="log", cluster=cluster,
                    n_rows=int(cells["rows"].sum()), n_events=float(ev.sum()),
                    omitted=omitted, dropped=dropped, exposure=float(cells[exposure].sum()),
@@ -528,23 +595,21 @@ def fit_negative_binomial(
                                         cluster, "rows")
     y = d[count].to_numpy(float)
     w = d["rows"].to_numpy(float)
-    _categorical_checks(design, x, d, y * w, None,
+    x_cols = [c for c, k in zip(design.columns, keep) if k]
+    _categorical_checks(design, x, x_cols, d, y * w, None,
                         skip={fixed_effects} if fixed_effects else set())
-    xk = x[:, keep]
     expo = d[exposure].to_numpy(float)
-
     offset = np.log(expo)
-    start = _irls(xk, y, w, sm.families.Poisson(), offset=offset, mu_start=y + 0.1)
-    mu_start = np.exp(xk @ start.params + offset)
+    start = _irls(_Problem(x, y, w, sm.families.Poisson(), offset), mu_start=y + 0.1)
+    mu_start = np.exp(np.asarray(x @ start.params).ravel() + offset)
 
     def fit_at(alpha):
-        fam = sm.families.NegativeBinomial(alpha=alpha)
-        r = _irls(xk, y, w, fam, offset=offset, mu_start=mu_start)
-        mu = np.exp(xk @ r.params + offset)
-        return r, fam.loglike(y, mu, var_weights=np.ones_like(y), freq_weights=w, scale=1.0)
+        problem = _Problem(x, y, w, sm.families.NegativeBinomial(alpha=alpha), offset)
+        r = _irls(problem, mu_start=mu_start)
+        return problem, r, problem.loglike(r.params)
 
     def nll(log_alpha):
-        return -fit_at(np.exp(log_alpha))[1]
+        return -fit_at(np.exp(log_alpha))[2]
 
     lo, hi = np.log(alpha_bounds[0]), np.log(alpha_bounds[1])
     opt = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded",
@@ -554,14 +619,11 @@ def fit_negative_binomial(
     if opt.x - lo < 1e-3:
         notes.append("alpha is at its lower bound: no over-dispersion detected; "
                      "the Poisson model is adequate")
-    res, _ = fit_at(alpha)
-    model = sm.GLM(y, xk, family=sm.families.NegativeBinomial(alpha=alpha),
-                   exposure=expo, freq_weights=w)
-    x_cols = [c for c, k in zip(design.columns, keep) if k]
+    problem, res, _ = fit_at(alpha)
     d = d.rename(columns={count: "events_per_row"})
     d["events"] = d["events_per_row"] * d["rows"]
     d["exposure"] = d[exposure] * d["rows"]
-    return _finish(model, res, x_cols, design, d, name=name or f"{count}~{'+'.join(terms)}",
+    return _finish(problem, res, x_cols, design, d, name=name or f"{count}~{'+'.join(terms)}",
                    outcome=count, family="negative_binomial", link="log", cluster=cluster,
                    n_rows=int(w.sum()), n_events=float((y * w).sum()), omitted=omitted,
                    dropped=dropped, exposure=float((expo * w).sum()), alpha=alpha,

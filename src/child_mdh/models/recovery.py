@@ -8,6 +8,9 @@ lambda0(age(t)) * exp(eta_i),
     eta_i = sum_j beta_j domain_ij + beta_fsm fsm_i + beta_eh employment_i*health_i
             + beta_male male_i + u_LA,     u_LA ~ N(0, la_sd^2),
 
+(the term names are the generator's: ``employment``, ``employment:health``, ``sex_male``;
+:func:`design_truth` maps them to design columns)
+
 with lambda0 piecewise constant by year of age (zero from age 18) and age exact at the
 reference date (so that the grouped proportional-hazards model with age-at-reference
 categories is exact). Each referral is a child-in-need referral (not NFA), leads to a
@@ -32,25 +35,25 @@ from scipy import stats
 
 from child_mdh.contract import CENSUS_DAY
 
-DOMAINS = ("deprived_employment", "deprived_education", "deprived_health",
-           "deprived_housing")
+DOMAINS = ("employment", "education", "health",
+           "housing")
 
 DEFAULT_BETA = {
-    "deprived_employment": 0.55,
-    "deprived_education": 0.35,
-    "deprived_health": 0.30,
-    "deprived_housing": 0.25,
+    "employment": 0.55,
+    "education": 0.35,
+    "health": 0.30,
+    "housing": 0.25,
     "fsm": 0.45,
-    "employment_x_health": 0.20,
-    "male": 0.05,
+    "employment:health": 0.20,
+    "sex_male": 0.05,
 }
 #: log-linear thinning probabilities: intercept (log probability) and effects
 DEFAULT_THINNING = {
-    "any_cin": {"intercept": np.log(0.6), "deprived_employment": 0.10, "fsm": 0.10},
-    "any_cpp": {"intercept": np.log(0.12), "deprived_employment": 0.20, "fsm": 0.15,
-                "deprived_housing": 0.10},
-    "entered_care": {"intercept": np.log(0.05), "deprived_employment": 0.30,
-                     "deprived_health": 0.20},
+    "any_cin": {"intercept": np.log(0.6), "employment": 0.10, "fsm": 0.10},
+    "any_cpp": {"intercept": np.log(0.12), "employment": 0.20, "fsm": 0.15,
+                "housing": 0.10},
+    "entered_care": {"intercept": np.log(0.05), "employment": 0.30,
+                     "health": 0.20},
 }
 #: referrals per child-year by single year of age at the reference level of eta
 DEFAULT_BASELINE = np.array([0.060, 0.035, 0.032, 0.030, 0.030, 0.028, 0.026, 0.025,
@@ -58,12 +61,40 @@ DEFAULT_BASELINE = np.array([0.060, 0.035, 0.032, 0.030, 0.030, 0.028, 0.026, 0.
                              0.032, 0.024])
 
 
+#: the generator's outcome names (truth.json) -> the outcome columns of build_outcomes
+TRUTH_OUTCOMES = {"referral": "any_referral", "cin": "any_cin", "cpp": "any_cpp",
+                  "cla": "entered_care"}
+
+
+def design_column(term: str, *, numeric=("la_mdh_prevalence_centred",),
+                  renames: dict | None = None) -> str:
+    """The design column of a generator term: ``employment`` -> ``employment[T.True]``,
+    ``employment:health`` -> ``employment[T.True]:health[T.True]``, ``sex_male`` ->
+    ``sex[T.M]``, numeric terms unchanged (``mdh:la_mdh_prevalence_centred`` ->
+    ``mdh[T.True]:la_mdh_prevalence_centred``). ``renames`` maps a generator variable to
+    the column name used in the model."""
+    renames = dict(renames or {})
+    parts = []
+    for v in term.split(":"):
+        v = renames.get(v, v)
+        if v == "sex_male":
+            parts.append("sex[T.M]")
+        elif v in numeric:
+            parts.append(v)
+        else:
+            parts.append(f"{v}[T.True]")
+    return ":".join(parts)
+
+
+def design_truth(truth_terms: dict, *, drop_zero: bool = True, **kwargs) -> dict:
+    """A generator truth ``{term: log hazard ratio}`` keyed by design columns (see
+    :func:`design_column`), leaving out zero terms unless ``drop_zero`` is False."""
+    return {design_column(t, **kwargs): float(v) for t, v in truth_terms.items()
+            if not (drop_zero and v == 0)}
+
+
 def _term(name: str) -> str:
-    if name == "employment_x_health":
-        return "deprived_employment[T.True]:deprived_health[T.True]"
-    if name == "male":
-        return "sex[T.M]"
-    return f"{name}[T.True]"
+    return design_column(name)
 
 
 @dataclass
@@ -124,9 +155,9 @@ def simulate_cohort(
             return dom[:, DOMAINS.index(name)].astype(float)
         if name == "fsm":
             return fsm.astype(float)
-        if name == "employment_x_health":
+        if name == "employment:health":
             return (dom[:, 0] & dom[:, 2]).astype(float)
-        if name == "male":
+        if name == "sex_male":
             return male.astype(float)
         raise KeyError(name)
 
@@ -162,8 +193,8 @@ def simulate_cohort(
         **{d: dom[:, j] for j, d in enumerate(DOMAINS)},
         "fsm": fsm,
     })
-    children["deprivation_count"] = dom.sum(1).astype(np.int64)
-    children["mdh"] = children["deprivation_count"] >= 2
+    children["n_domains"] = dom.sum(1).astype(np.int64)
+    children["mdh"] = (children["n_domains"] + children["fsm"]) >= 2
 
     ref_rows = pd.DataFrame({
         "pupil_id": pupil[child_of].astype(str),

@@ -33,8 +33,8 @@ from child_mdh.models.collapse import binary_cells, count_cells
 from child_mdh.models.design import terms_variables
 from child_mdh.models.glm import ModelFit, SparseLevelError, fit_binomial, fit_poisson
 
-DEFAULT_DOMAINS = ("deprived_employment", "deprived_education", "deprived_health",
-                   "deprived_housing")
+DEFAULT_DOMAINS = ("employment", "education", "health",
+                   "housing")
 BINARY_OUTCOMES = ("any_referral", "any_cin", "any_cpp", "entered_care")
 
 
@@ -70,7 +70,7 @@ def standard_specifications(
     outcomes=BINARY_OUTCOMES,
     *,
     mdh: str = "mdh",
-    count: str = "deprivation_count",
+    count: str = "n_domains",
     domains=DEFAULT_DOMAINS,
     fsm: str | None = "fsm",
     adjust=("age", "sex"),
@@ -105,7 +105,7 @@ def count_specifications(
     *,
     exposure: str = "exposure_years",
     mdh: str = "mdh",
-    count: str = "deprivation_count",
+    count: str = "n_domains",
     adjust=("age", "sex"),
     covariates=(),
     cluster: str | None = "la_code",
@@ -125,10 +125,10 @@ def add_area_prevalence(frame: pd.DataFrame, indicator: str = "mdh", area: str =
     """Add the share of children in the area with ``indicator``, centred on the share
     in all areas (children with the indicator missing are left out of both shares).
 
-    The new column, ``{area_prefix}_{indicator}_prevalence_c`` by default, is a float,
+    The new column, ``{area_prefix}_{indicator}_prevalence_centred`` by default, is a float,
     constant within an area, so it collapses exactly when the area is a cell key.
     """
-    name = name or f"{area.split('_')[0]}_{indicator}_prevalence_c"
+    name = name or f"{area.split('_')[0]}_{indicator}_prevalence_centred"
     x = frame[indicator].astype("Float64")
     overall = float(x.mean())
     by_area = x.groupby(frame[area], observed=True).mean()
@@ -142,7 +142,7 @@ def inverse_intervention_specification(
     outcome: str,
     *,
     mdh: str = "mdh",
-    prevalence: str = "la_mdh_prevalence_c",
+    prevalence: str = "la_mdh_prevalence_centred",
     adjust=("age", "sex"),
     link: str = "logit",
     cluster: str = "la_code",

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from child_mdh.models.design import _level_label, term_variables
-from child_mdh.models.glm import LINKS, ModelFit
+from child_mdh.models.glm import LINKS, SPARSE_ABOVE_COLUMNS, ModelFit
 
 LINK_WORDS = {"logit": "odds", "cloglog": "hazard", "log": "rate"}
 
@@ -43,22 +43,19 @@ def _children_n(fit: ModelFit) -> int:
     return int(fit.n_rows)
 
 
+def _wide(fit: ModelFit) -> bool:
+    return len(fit.params) > SPARSE_ABOVE_COLUMNS
+
+
 def _term_counts(fit: ModelFit) -> tuple[np.ndarray, np.ndarray]:
     """Rows and events in the cells where each (categorical) coefficient's dummy is 1."""
-    x = fit.design_matrix(fit.cells)
-    rows = fit.cells["rows"].to_numpy(float)
-    events = fit.cells["events"].to_numpy(float)
-    obs = np.full(x.shape[1], np.nan)
-    ev = np.full(x.shape[1], np.nan)
+    x = fit.design_matrix(fit.cells, sparse=True)
+    obs = np.asarray(x.T @ fit.cells["rows"].to_numpy(float)).ravel()
+    ev = np.asarray(x.T @ fit.cells["events"].to_numpy(float)).ravel()
     for j, col in enumerate(fit.params.index):
         term = fit.design.term_of(col)
-        if term == "Intercept":
-            continue
-        if any(v in fit.design.numeric for v in term_variables(term)):
-            continue
-        on = x[:, j] > 0
-        obs[j] = rows[on].sum()
-        ev[j] = events[on].sum()
+        if term == "Intercept" or any(v in fit.design.numeric for v in term_variables(term)):
+            obs[j] = ev[j] = np.nan
     return obs, ev
 
 
@@ -141,6 +138,16 @@ def _levels(fit: ModelFit, variable: str) -> list:
     )
 
 
+def _set_level(cells: pd.DataFrame, variable: str, level) -> pd.DataFrame:
+    cells = cells.copy()
+    col = cells[variable]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cells[variable] = pd.Categorical([level] * len(cells), categories=col.cat.categories)
+    else:
+        cells[variable] = pd.Series([level] * len(cells), index=cells.index).astype(col.dtype)
+    return cells
+
+
 def _standardised(fit: ModelFit, variable: str, level) -> tuple[float, np.ndarray]:
     """Mean prediction with every row set to ``level``, and its gradient in the params."""
     if fit.link == "identity" and fit.fixed_effects is not None:
@@ -148,19 +155,14 @@ def _standardised(fit: ModelFit, variable: str, level) -> tuple[float, np.ndarra
             "standardised predictions need the absorbed effects; use the fixed-effect GLM "
             "(or the coefficients, which are the marginal effects of the linear model)"
         )
-    cells = fit.cells.copy()
-    col = cells[variable]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cells[variable] = pd.Categorical([level] * len(cells), categories=col.cat.categories)
-    else:
-        cells[variable] = pd.Series([level] * len(cells), index=cells.index).astype(col.dtype)
-    x = fit.design_matrix(cells)
-    eta = x @ fit.params.to_numpy()
+    cells = _set_level(fit.cells, variable, level)
+    x = fit.design_matrix(cells, sparse=_wide(fit))
+    eta = np.asarray(x @ fit.params.to_numpy()).ravel()
     inv, dinv = _inverse(fit)
     w = cells["rows"].to_numpy(float)
     mu = inv(eta)
     value = float(np.sum(w * mu) / w.sum())
-    grad = (w * dinv(eta)) @ x / w.sum()
+    grad = np.asarray(x.T @ (w * dinv(eta))).ravel() / w.sum()
     return value, grad
 
 
@@ -219,14 +221,16 @@ def predicted_rates(fit: ModelFit, variable: str, *, per: float = 10_000,
     return pd.DataFrame.from_records(records)
 
 
-def _simulate_standardised(fit, variable, level, draws):
-    cells = fit.cells.copy()
-    col = cells[variable]
-    cells[variable] = pd.Series([level] * len(cells), index=cells.index).astype(col.dtype)
-    x = fit.design_matrix(cells)
+def _simulate_standardised(fit, variable, level, draws, batch: int = 100):
+    cells = _set_level(fit.cells, variable, level)
+    x = fit.design_matrix(cells, sparse=_wide(fit))
     inv, _ = _inverse(fit)
     w = cells["rows"].to_numpy(float)
-    return inv(x @ draws.T).T @ w / w.sum()
+    out = []
+    for start in range(0, len(draws), batch):
+        eta = np.asarray(x @ draws[start:start + batch].T)
+        out.append(inv(eta).T @ w / w.sum())
+    return np.concatenate(out)
 
 
 def average_marginal_effects(fit: ModelFit, variable: str, *, per: float = 10_000,
@@ -271,7 +275,7 @@ def _fmt(x: float) -> str:
 
 
 def plain_term(fit: ModelFit, column: str) -> str:
-    """A design column in words: ``deprivation_count[T.2]`` -> ``deprivation_count 2 (vs 0)``."""
+    """A design column in words: ``n_domains[T.2]`` -> ``n_domains 2 (vs 0)``."""
     pieces = []
     for part in column.split(":"):
         if "[T." in part:

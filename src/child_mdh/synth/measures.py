@@ -19,6 +19,24 @@ import numpy as np
 OPEN = np.iinfo(np.int64).max // 4
 
 
+def same_as_previous(*arrays: np.ndarray) -> np.ndarray:
+    """True where a row equals the row before it in every array (False for the first row)."""
+    n = len(arrays[0])
+    out = np.zeros(n, dtype=bool)
+    if n > 1:
+        out[1:] = np.logical_and.reduce([a[1:] == a[:-1] for a in arrays])
+    return out
+
+
+def same_as_next(*arrays: np.ndarray) -> np.ndarray:
+    """True where a row equals the row after it in every array (False for the last row)."""
+    n = len(arrays[0])
+    out = np.zeros(n, dtype=bool)
+    if n > 1:
+        out[:-1] = np.logical_and.reduce([a[1:] == a[:-1] for a in arrays])
+    return out
+
+
 def open_on(start: np.ndarray, end: np.ndarray, day: int) -> np.ndarray:
     """Records open on ``day``: start <= day < end (open records never end)."""
     return (start <= day) & (end > day)
@@ -37,9 +55,9 @@ def rereferral(child: np.ndarray, day: np.ndarray) -> np.ndarray:
     """
     order = np.lexsort((day, child))
     c, d = child[order], day[order]
-    prev_same = np.r_[False, c[1:] == c[:-1]]
-    gap = np.r_[0, np.diff(d)]
-    flag_sorted = prev_same & (gap >= 1) & (gap <= 365)
+    gap = np.zeros(len(d), dtype=np.int64)
+    gap[1:] = np.diff(d)
+    flag_sorted = same_as_previous(c) & (gap >= 1) & (gap <= 365)
     out = np.empty(len(child), dtype=bool)
     out[order] = flag_sorted
     return out
@@ -50,9 +68,9 @@ def truncate_overlaps(child: np.ndarray, start: np.ndarray, end: np.ndarray) -> 
 
     Inputs sorted by (child, start) with distinct starts per child; returns the new ends.
     """
-    nxt_same = np.r_[child[1:] == child[:-1], False]
-    nxt_start = np.r_[start[1:], OPEN]
-    return np.where(nxt_same, np.minimum(end, nxt_start - 1), end)
+    nxt_start = np.full(len(start), OPEN, dtype=np.int64)
+    nxt_start[:-1] = start[1:]
+    return np.where(same_as_next(child), np.minimum(end, nxt_start - 1), end)
 
 
 def person_years_year_before_census(age_at_census: np.ndarray) -> float:

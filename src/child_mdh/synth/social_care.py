@@ -41,6 +41,8 @@ from child_mdh.synth.measures import (
     children_open_on,
     person_years_year_before_census,
     rereferral,
+    same_as_next,
+    same_as_previous,
     truncate_overlaps,
 )
 from child_mdh.synth.sampling import categorical, grouped_categorical, solve_increasing
@@ -307,6 +309,9 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
     exposure = (baseline.cumulative((np.minimum(w_end, end) - ch.dob) / YEAR)
                 - baseline.cumulative((w_start - ch.dob) / YEAR))
     expected_primary_per_scale = float((np.exp(eta) * exposure)[ch.observed].sum())
+    if expected_primary_per_scale <= 0:  # tiny populations: no pupil in the calibration year
+        expected_primary_per_scale = max(float((np.exp(eta) * exposure).sum()), 1e-12)
+        person_years = max(person_years, 1e-12)
     target_rate = calibration.REFERRALS_PER_10000.value / 10_000
     target_share = sp["rereferral_target_share"]
     q = sp["offspring_cin_probability"]
@@ -316,8 +321,13 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
     m = target_share / (1 - target_share) * 0.6
     m_eff_ratio = 1.0
     history = []
+    def referral_scale(m, m_eff_ratio):
+        # capped at 1 referral per child-year so a degenerate tiny population cannot explode
+        value = target_rate * person_years / ((1 + m * m_eff_ratio) * expected_primary_per_scale)
+        return min(value, 1.0)
+
     for _ in range(3):
-        scale = target_rate * person_years / ((1 + m * m_eff_ratio) * expected_primary_per_scale)
+        scale = referral_scale(m, m_eff_ratio)
         p0 = solve_marks(scale)
         p_cin = p0["cin"] * np.exp(g_cin)
         p_cpp = p0["cpp"] * np.exp(g_cpp)
@@ -335,8 +345,8 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
         history.append({"m": m, "scale": scale, "rereferral_share": float(rr.mean()) if len(rr) else float("nan")})
         m_eff_ratio = m_eff / m if m > 0 else 1.0
         m_needed = max((target_share - s_pp) / (1 - target_share), 0.0)
-        m = m_needed / max(m_eff_ratio, 1e-9)
-    scale = target_rate * person_years / ((1 + m * m_eff_ratio) * expected_primary_per_scale)
+        m = min(m_needed / max(m_eff_ratio, 0.5), 1.0)  # bounded for tiny populations
+    scale = referral_scale(m, m_eff_ratio)
     p0 = solve_marks(scale)
     maxima = check_mark_probabilities(sp, p0, float(np.max(la_effects["cla"])))
     p_cin = p0["cin"] * np.exp(g_cin)
@@ -353,7 +363,7 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
     priority = refs.cpp.astype(int) * 4 + refs.cla.astype(int) * 4 + refs.cin.astype(int) * 2 + refs.primary
     order = np.lexsort((-priority, refs.day, refs.child))
     c_s, d_s = refs.child[order], refs.day[order]
-    first = np.r_[True, (c_s[1:] != c_s[:-1]) | (d_s[1:] != d_s[:-1])]
+    first = ~same_as_previous(c_s, d_s)
     keep = order[first]
     n_duplicates = int(len(refs.child) - len(keep))
     refs = Referrals(**{f: getattr(refs, f)[keep] for f in Referrals.__dataclass_fields__})
@@ -370,7 +380,7 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
     cpp_ref, cpp_start, cpp_child = cpp_ref[ok], cpp_start[ok], cpp_child[ok]
     order = np.lexsort((cpp_start, cpp_child))
     cpp_ref, cpp_start, cpp_child = cpp_ref[order], cpp_start[order], cpp_child[order]
-    dup = np.r_[False, (cpp_child[1:] == cpp_child[:-1]) & (cpp_start[1:] == cpp_start[:-1])]
+    dup = same_as_previous(cpp_child, cpp_start)
     cpp_ref, cpp_start, cpp_child = cpp_ref[~dup], cpp_start[~dup], cpp_child[~dup]
     z_cpp = crng.standard_normal(len(cpp_ref))
 
@@ -400,7 +410,7 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
     cla_ref, cla_start, cla_child = cla_ref[ok], cla_start[ok], cla_child[ok]
     order = np.lexsort((cla_start, cla_child))
     cla_ref, cla_start, cla_child = cla_ref[order], cla_start[order], cla_child[order]
-    dup = np.r_[False, (cla_child[1:] == cla_child[:-1]) & (cla_start[1:] == cla_start[:-1])]
+    dup = same_as_previous(cla_child, cla_start)
     cla_ref, cla_start, cla_child = cla_ref[~dup], cla_start[~dup], cla_child[~dup]
     short = crng.random(len(cla_ref)) < sp["cla_short_share"]
     z_cla = crng.standard_normal(len(cla_ref))
@@ -571,16 +581,17 @@ def _care_episodes(child, start, end, ch: Children, sp: dict, rng: np.random.Gen
     # distinct change days per period
     order = np.lexsort((offset, period))
     period, offset = period[order], offset[order]
-    distinct = np.r_[True, (period[1:] != period[:-1]) | (offset[1:] != offset[:-1])]
+    distinct = ~same_as_previous(period, offset)
     period, offset = period[distinct], offset[distinct]
 
     ep_period = np.r_[np.arange(n_periods), period]
     ep_start = np.r_[start, start[period] + offset]
     order = np.lexsort((ep_start, ep_period))
     ep_period, ep_start = ep_period[order], ep_start[order]
-    nxt_same = np.r_[ep_period[1:] == ep_period[:-1], False]
-    ep_end = np.where(nxt_same, np.r_[ep_start[1:], 0], end[ep_period])
-    first = np.r_[True, ep_period[1:] != ep_period[:-1]]
+    nxt_start = np.zeros(len(ep_start), dtype=np.int64)
+    nxt_start[:-1] = ep_start[1:]
+    ep_end = np.where(same_as_next(ep_period), nxt_start, end[ep_period])
+    first = ~same_as_previous(ep_period)
     rank = np.arange(len(ep_period)) - np.maximum.accumulate(np.where(first, np.arange(len(ep_period)), 0))
 
     reasons = list(sp["cla_change_reason"])

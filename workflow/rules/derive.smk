@@ -1,0 +1,21 @@
+# Stage 3: the person-level children table (domains, FSM, linkage, outcomes).
+
+
+rule derive_children:
+    input:
+        tables=rules.validate_inputs.output.tables,
+    output:
+        children=SECURE / "children.parquet",
+        household_domains=SECURE / "household_domains.parquet",
+        linkage=SECURE / "linkage_report.csv",
+        report=SECURE / "derive_report.json",
+    params:
+        population=config["population"],
+        domains=config["domains"],
+        outcomes=config["outcomes"],
+    log:
+        LOGS / "derive_children.log",
+    conda:
+        "../envs/child-mdh.yaml"
+    script:
+        "../scripts/derive_children.py"
