@@ -21,7 +21,7 @@ import child_mdh
 #: Packages whose versions are recorded (the direct dependencies in pyproject.toml).
 RECORDED_PACKAGES = (
     "child-mdh", "snakemake", "pandas", "numpy", "scipy", "statsmodels", "linearmodels",
-    "scikit-learn", "pyarrow", "matplotlib", "pyyaml", "jinja2", "openpyxl",
+    "scikit-learn", "pyarrow", "matplotlib", "pyyaml", "jinja2", "openpyxl", "threadpoolctl",
 )
 
 
