@@ -112,3 +112,16 @@ def test_coverage_summary_by_hand():
     assert s["mean_bias"] == pytest.approx(0.05)
     assert s["rmse"] == pytest.approx(np.sqrt(0.035))
     assert s["coverage"] == pytest.approx(0.5)
+
+
+def test_generator_terms_map_to_design_columns():
+    from child_mdh.models.recovery import TRUTH_OUTCOMES, design_column, design_truth
+
+    assert design_column("employment") == "employment[T.True]"
+    assert design_column("employment:health") == "employment[T.True]:health[T.True]"
+    assert design_column("sex_male") == "sex[T.M]"
+    assert design_column("mdh:la_mdh_prevalence_centred") == \
+        "mdh[T.True]:la_mdh_prevalence_centred"
+    truth = design_truth({"employment": 0.5, "any_domain": 0.0, "fsm": 0.3})
+    assert truth == {"employment[T.True]": 0.5, "fsm[T.True]": 0.3}
+    assert TRUTH_OUTCOMES["cla"] == "entered_care"
