@@ -47,6 +47,7 @@ CHECK_LABELS: dict[str, str] = {
     "link_not_one_to_one": "link not one-to-one",
     "no_rows": "no usable rows",
     "blank_row": "blank row",
+    "unmatched_pupil": "pupil not in pupil_census (kept)",
 }
 
 

@@ -92,6 +92,10 @@ class TableData:
     metadata: dict = field(default_factory=dict)
     #: rows whose every cell is empty (a spreadsheet's trailing ",,,,"), set aside first
     blank: np.ndarray | None = None
+    #: rows kept although a check noted something about them: note label -> rows
+    #: (e.g. social care rows whose pupil is not in pupil_census, with
+    #: ``unmatched_pupils="keep"``)
+    kept: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
