@@ -11,21 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from child_mdh import contract
-from child_mdh.io import write_json, write_parquet
+from child_mdh.io import write_json
 from child_mdh.synth import areas as areas_mod
 from child_mdh.synth import truth as truth_mod
 from child_mdh.synth.dates import add_years, day_number
 from child_mdh.synth.data_card import write_data_card
 from child_mdh.synth.households import draw_dwellings, draw_households, draw_lsoas
-from child_mdh.synth.params import HOUSEHOLD_TYPES, default_parameters
-from child_mdh.synth.persons import ACT, CHILD_SLOTS, DIS, QUAL, draw_all_persons, reference_flags
+from child_mdh.synth.params import default_parameters
+from child_mdh.synth.persons import CHILD_SLOTS, draw_all_persons, reference_flags
 from child_mdh.synth.sampling import spawn_streams
 from child_mdh.synth.school_census import build_school_records, history_start_for_school
 from child_mdh.synth.social_care import Children, simulate_social_care
-from child_mdh.synth.tables import dates, frame, id_strings, id_width, take_strings
+from child_mdh.synth.tables import World, write_contract_tables, write_truth_tables
 
 GENERATOR = "child-mdh synth"
 OPTIONS = {
@@ -104,6 +103,27 @@ def generate(n_children: int, seed: int, out_dir: Path, census_year: int = 2021,
     opts = _options(options)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    world = simulate(int(n_children), seed, census_year, opts)
+    metadata = {
+        "synthetic": True,
+        "generator": GENERATOR,
+        "seed": int(seed),
+        "n_children": int(n_children),
+        "census_year": int(census_year),
+        "contract_version": contract.CONTRACT_VERSION,
+    }
+    files, rows, ids = write_contract_tables(world, out_dir, metadata)
+    files += write_truth_tables(world, ids, out_dir, {**metadata, "truth": True})
+    truth = truth_mod.assemble(world, metadata=metadata, options=opts,
+                               outcome_realised=truth_mod.window_outcomes_of(world))
+    files.append(write_json(truth, out_dir / "truth.json"))
+    files.append(write_data_card(out_dir / "DATA_CARD.md", truth, rows))
+    return {"rows": rows, "out_dir": str(out_dir), "files": [str(f) for f in files],
+            "truth": str(out_dir / "truth.json")}
+
+
+def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
+    """Draw the whole synthetic England in memory (no file is written)."""
     params = default_parameters()
     rngs = spawn_streams(seed)
 
@@ -163,148 +183,13 @@ def generate(n_children: int, seed: int, out_dir: Path, census_year: int = 2021,
     )
     care = simulate_social_care(children, la_effects, params, census_day,
                                 day_number(history_start), day_number(extract), census_year, rngs)
-
-    # --- tables (rows ordered by their key, sorted on integers before strings are built;
-    # each written as soon as it is built, so only one large table is held at a time) -----
-    metadata = {
-        "synthetic": True,
-        "generator": GENERATOR,
-        "seed": int(seed),
-        "n_children": int(n_children),
-        "census_year": int(census_year),
-        "contract_version": contract.CONTRACT_VERSION,
-    }
-    files: list = []
-    rows: dict[str, int] = {}
-
-    def emit(name: str, df: pd.DataFrame) -> None:
-        files.append(write_parquet(df, out_dir / f"{name}.parquet", metadata))
-        rows[name] = int(len(df))
-
-    h_ids = id_strings("H", np.arange(len(hh)), id_width(len(hh), 8))
-    p_ids = id_strings("P", np.arange(len(persons)), id_width(len(persons), 9))
-    pupil_width = id_width(int(school.has_record.sum()), 10)
-    pupil_of_child = id_strings("PMR", np.maximum(school.pupil_number, 0), pupil_width)
-
-    def pupil_ids(child_index):
-        return pd.Series(pd.array(pupil_of_child.array[child_index], dtype="str"))
-
-    def by_pupil(child_index, day):
-        return np.lexsort((day, school.pupil_number[child_index]))
-
-    emit("areas", areas_mod.areas_table(la))
-    hh_la_codes = take_strings(la_codes, hh.la_index)
-    emit("households", frame("households", {
-        "household_id": h_ids,
-        "census_year": np.full(len(hh), census_year, dtype=np.int64),
-        "la_code": hh_la_codes,
-        "lsoa_code": (pd.Series(pd.array(hh.lsoa_code, dtype="str")) if hh.lsoa_code is not None
-                      else pd.Series([None] * len(hh), dtype="str")),
-        "occupancy_rating_rooms": hh.occupancy_rating_rooms,
-        "shared_dwelling": hh.shared_dwelling,
-        "central_heating": hh.central_heating,
-    }))
-    emit("persons", frame("persons", {
-        "person_id": p_ids,
-        "household_id": pd.Series(pd.array(h_ids.array[persons.household], dtype="str")),
-        "age": persons.age.astype(np.int64),
-        "sex": take_strings(contract.SEX_CODES, persons.male.astype(np.int64)),
-        "economic_activity": take_strings(list(ACT), persons.economic_activity),
-        "full_time_student": persons.full_time_student,
-        "highest_qualification": take_strings(list(QUAL), persons.highest_qualification),
-        "general_health": persons.general_health.astype(np.int64),
-        "disability": take_strings(list(DIS), persons.disability),
-        "ethnic_group": take_strings(contract.ETHNIC_GROUP_CODES, persons.ethnic_group),
-    }))
-    o = by_pupil(school.child, school.census_day)
-    emit("pupil_census", frame("pupil_census", {
-        "pupil_id": pupil_ids(school.child[o]),
-        "census_date": dates(school.census_day[o]),
-        "la_code": take_strings(la_codes, school.school_la[o]),
-        "school_id": take_strings(school.school_ids, school.school[o]),
-        "fsm_eligible": school.fsm[o],
-    }))
-    del o
-    linked_children = np.flatnonzero(school.linked)
-    emit("census_npd_link", frame("census_npd_link", {
-        "person_id": pd.Series(pd.array(p_ids.array[child_person[linked_children]], dtype="str")),
-        "pupil_id": pupil_ids(linked_children),
-    }))
-    r = care.referrals
-    o = by_pupil(r["child"], r["day"])
-    emit("cin_referrals", frame("cin_referrals", {
-        "pupil_id": pupil_ids(r["child"][o]),
-        "la_code": take_strings(la_codes, child_la[r["child"][o]]),
-        "referral_date": dates(r["day"][o]),
-        "primary_need_code": take_strings(contract.PRIMARY_NEED_CODES, r["need"][o]),
-        "cin_closure_date": dates(r["closure"][o]),
-        "referral_nfa": r["nfa"][o],
-    }))
-    p = care.plans
-    o = by_pupil(p["child"], p["start"])
-    emit("child_protection_plans", frame("child_protection_plans", {
-        "pupil_id": pupil_ids(p["child"][o]),
-        "la_code": take_strings(la_codes, child_la[p["child"][o]]),
-        "cpp_start_date": dates(p["start"][o]),
-        "cpp_end_date": dates(p["end"][o]),
-    }))
-    e = care.episodes
-    o = by_pupil(e["child"], e["start"])
-    emit("looked_after_episodes", frame("looked_after_episodes", {
-        "pupil_id": pupil_ids(e["child"][o]),
-        "la_code": take_strings(la_codes, child_la[e["child"][o]]),
-        "episode_start": dates(e["start"][o]),
-        "episode_end": dates(e["end"][o]),
-        "legal_status": pd.Series(pd.array(e["legal_status"][o], dtype="str")),
-        "reason_new_episode": pd.Series(pd.array(e["reason"][o], dtype="str")),
-    }))
-    outcome_realised = truth_mod.window_outcomes(
-        school.linked,
-        {"referral": (r["child"], r["day"]),
-         "cin": (r["child"][~r["nfa"]], r["day"][~r["nfa"]]),
-         "cpp": (p["child"], p["start"]),
-         "cla": (e["child"][e["reason"] == "S"], e["start"][e["reason"] == "S"])},
-        census_day, day_number(extract))
-
-    # --- truth -----------------------------------------------------------------------------------
-    truth_meta = {**metadata, "truth": True}
-    truth_hh = pd.DataFrame({
-        "household_id": h_ids,
-        "la_code": hh_la_codes,
-        "employment": hh.flags[:, 0], "education": hh.flags[:, 1],
-        "health": hh.flags[:, 2], "housing": hh.flags[:, 3],
-        "n_domains": hh.n_domains.astype(np.int64),
-        "household_type": take_strings(HOUSEHOLD_TYPES, hh.household_type),
-        "dependent_children": hh.n_children.astype(np.int64),
-    })
-    files.append(write_parquet(truth_hh, out_dir / "truth_households.parquet", truth_meta))
-    has_pupil = school.has_record
-    truth_children = pd.DataFrame({
-        "person_id": pd.Series(pd.array(p_ids.array[child_person], dtype="str")),
-        "pupil_id": pd.Series(pd.array(pupil_of_child.array, dtype="str")).where(has_pupil),
-        "la_code": take_strings(la_codes, child_la),
-        "date_of_birth": dates(child_dob),
-        "independent_school": school.private,
-        "has_pupil_record": has_pupil,
-        "linked": school.linked,
-        "fsm_reference": school.fsm_reference,
-        "mdh": mdh,
-        "la_mdh_prevalence_centred": la_context[child_la],
-        "eta_referral": care.truth.pop("_eta"),
-    })
-    files.append(write_parquet(truth_children, out_dir / "truth_children.parquet", truth_meta))
-
-    truth = truth_mod.assemble(
-        metadata=metadata, options=opts, params=params, reference=reference,
-        history_start=history_start, extract=extract, delta=delta, la=la, hh=hh,
-        child_hh=child_hh, child_la=child_la, mdh=mdh, la_prevalence=la_prevalence,
-        national_prevalence=national_prevalence, la_effects=la_effects, school=school,
-        care_truth=care.truth, n_persons=len(persons), outcome_realised=outcome_realised,
+    return World(
+        census_year=census_year, reference=reference, history_start=history_start,
+        extract=extract, params=params, delta=delta, la=la, la_effects=la_effects, hh=hh,
+        persons=persons, child_person=child_person, school=school, mdh=mdh,
+        la_prevalence=la_prevalence, national_prevalence=national_prevalence, care=care,
     )
-    files.append(write_json(truth, out_dir / "truth.json"))
-    files.append(write_data_card(out_dir / "DATA_CARD.md", truth, rows))
-    return {"rows": rows, "out_dir": str(out_dir), "files": [str(f) for f in files],
-            "truth": str(out_dir / "truth.json")}
 
 
-__all__ = ["generate", "GENERATOR", "OPTIONS", "TRUTH_FILES"]
+
+__all__ = ["generate", "simulate", "GENERATOR", "OPTIONS", "TRUTH_FILES"]

@@ -64,10 +64,6 @@ class Persons:
     def __len__(self) -> int:
         return len(self.household)
 
-    @property
-    def is_child(self) -> np.ndarray:
-        return self.slot >= CHILD_SLOTS[0]
-
 
 def _probs(table: dict, codes: dict) -> np.ndarray:
     p = np.zeros(len(codes))
@@ -212,7 +208,6 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
 
     # --- qualifications ----------------------------------------------------------------------
     qp = pp["qualification"]
-    qual = np.full((n, N_SLOTS), QUAL["not_applicable"], dtype=np.int64)
     multiply = hh.n_domains >= 2
     ed_any = categorical(rng, _probs(pp["qualification_education_deprived"], QUAL), n * N_SLOTS)
     ed_young = categorical(rng, _probs(pp["qualification_education_deprived_16_17"], QUAL),

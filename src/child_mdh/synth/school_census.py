@@ -155,8 +155,10 @@ def build_school_records(
 
     primary_la = school_la(cb["primary"])
     secondary_la = school_la(cb["secondary"])
-    primary_school = primary_offset[primary_la] + np.floor(rng.random(n) * n_primary[primary_la]).astype(np.int64)
-    secondary_school = secondary_offset[secondary_la] + np.floor(rng.random(n) * n_secondary[secondary_la]).astype(np.int64)
+    primary_school = (primary_offset[primary_la]
+                      + np.floor(rng.random(n) * n_primary[primary_la]).astype(np.int64))
+    secondary_school = (secondary_offset[secondary_la]
+                        + np.floor(rng.random(n) * n_secondary[secondary_la]).astype(np.int64))
 
     # FSM latent model
     frng = rngs["fsm"]
@@ -196,7 +198,7 @@ def build_school_records(
         rows_fsm.append(fsm)
         key = d.isoformat()
         alphas[key], targets[key] = alpha, target
-        achieved[key] = float(fsm.mean()) if len(fsm) else float("nan")
+        achieved[key] = float(fsm.mean()) if len(fsm) else None
         n_pupils[key] = int(len(who))
 
     child = np.concatenate(rows_child) if rows_child else np.zeros(0, dtype=np.int64)
@@ -238,7 +240,8 @@ def build_school_records(
             "target_rate": mismatch_rate,
             "children_with_pupil_record": int(has_record.sum()),
             "children_linked": int(linked.sum()),
-            "mismatch_rate_among_pupils": float(1 - linked[has_record].mean()) if has_record.any() else float("nan"),
+            "mismatch_rate_among_pupils": (float(1 - linked[has_record].mean())
+                                           if has_record.any() else None),
             "children_without_pupil_record": int((~has_record).sum()),
         },
         "schools": {"primary": int(n_primary.sum()), "secondary": int(n_secondary.sum())},

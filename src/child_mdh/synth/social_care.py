@@ -5,9 +5,11 @@ Data-generating process (all children, from birth to the 18th birthday or the ex
 - Primary referrals of child i arrive as a Poisson process in calendar time with intensity
   ``lambda0(age(t)) * exp(eta_i)``, where lambda0 is piecewise constant by single year of
   age (``scale * referral_age_shape[age]``) and
-  ``eta_i = sum_j beta_j domain_ij + beta_fsm fsm_i + beta_eh employment_i health_i
-  + beta_male male_i + u_LA + theta_context c_LA + theta_cross MDH_i c_LA``,
-  c_LA the LA's MDH prevalence among its children minus the national prevalence.
+  ``eta_i = sum_j beta_j domain_ij + beta_any any_domain_i + beta_fsm fsm_i
+  + beta_eh employment_i health_i + beta_male male_i + u_LA + theta_context c_LA
+  + theta_cross MDH_i c_LA``, any_domain = deprived in at least one of the four census
+  dimensions (the steep first step of the gradient), c_LA the LA's MDH prevalence among
+  its children minus the national prevalence.
 - Marks by independent thinning of primary referrals (a thinned Poisson process is Poisson,
   with intensity multiplied by the mark probability): a child-in-need episode (not NFA) with
   probability ``p_cin exp(gamma_cin'x)``; given that, a protection plan with
@@ -33,27 +35,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from child_mdh.contract import LEGAL_STATUS_CODES
+
 from child_mdh.synth import calibration
-from child_mdh.synth.dates import age_on, birthday
-from child_mdh.synth.measures import (
-    OPEN,
-    children_open_on,
-    person_years_year_before_census,
-    rereferral,
-    same_as_next,
-    same_as_previous,
-    truncate_overlaps,
-)
-from child_mdh.synth.sampling import categorical, grouped_categorical, solve_increasing
+from child_mdh.synth.care_records import build_records
+from child_mdh.synth.dates import birthday
+from child_mdh.synth.measures import person_years_year_before_census, rereferral, same_as_previous
+from child_mdh.synth.sampling import solve_increasing
 
 YEAR = 365.25
 TERMS = (
     "employment", "education", "health", "housing", "any_domain", "fsm", "employment:health",
-    "sex_male",
-    "la_mdh_prevalence_centred", "mdh:la_mdh_prevalence_centred",
+    "sex_male", "la_mdh_prevalence_centred", "mdh:la_mdh_prevalence_centred",
 )
 OUTCOMES = ("referral", "cin", "cpp", "cla")
+RECOVERY_SPECIFICATION = (
+    "Binomial GLM with a complementary log-log link for 'any event in [reference date, extract "
+    "date]' (referral; CIN = referral not NFA; protection plan start; entry to care = episode "
+    "with RNE S) on the terms: employment, education, health, housing (household flags), "
+    "any_domain (>= 1 of the four), fsm (FSM at the reference census), employment:health, "
+    "sex_male, mdh:la_mdh_prevalence_centred (MDH = >= 2 of the four domains and FSM), with "
+    "single-year age-at-reference categories and LA fixed effects (which absorb u_LA, the LA "
+    "care effect v_LA and la_mdh_prevalence_centred). A discrete-time cloglog hazard of the "
+    "first event after the reference date estimates the same ratios when its baseline has "
+    "an effect for each age-at-reference by period cell (the baseline depends on current age)."
+)
 
 
 @dataclass
@@ -236,23 +241,147 @@ def lifetime_risk(eta: np.ndarray, scale: float, cum18: float, mark: np.ndarray 
     return float(np.mean(-np.expm1(-np.exp(eta) * scale * cum18 * mark)))
 
 
-def _lognormal_days(median_log: float, sd: float, z: np.ndarray) -> np.ndarray:
-    return np.maximum(1, np.round(np.exp(median_log + sd * z))).astype(np.int64)
+@dataclass
+class Process:
+    """The calibrated referral process of one synthetic population."""
+
+    eta: np.ndarray
+    g_cin: np.ndarray
+    g_cpp: np.ndarray
+    g_cla: np.ndarray
+    baseline: Baseline
+    cla_shape: np.ndarray
+    scale: float
+    m: float
+    q: float
+    p0: dict
+    iterations: list
+
+    @property
+    def cla_baseline(self) -> Baseline:
+        return Baseline(self.baseline.shape * self.cla_shape)
+
+    def p_cin(self) -> np.ndarray:
+        return self.p0["cin"] * np.exp(self.g_cin)
+
+    def p_cpp(self) -> np.ndarray:
+        return self.p0["cpp"] * np.exp(self.g_cpp)
+
+    def p_cla(self, child: np.ndarray, age_years: np.ndarray) -> np.ndarray:
+        band = np.minimum(age_years.astype(np.int64), 17)
+        return self.p0["cla"] * self.cla_shape[band] * np.exp(self.g_cla[child])
+
+    def lifetime(self) -> dict[str, float]:
+        """Model-based risk before 18 of each outcome, averaged over all children."""
+        cum18 = self.baseline.cum[-1]
+        pc = self.p_cin()
+        return {
+            "referral": lifetime_risk(self.eta, self.scale, cum18, 1.0),
+            "cin": lifetime_risk(self.eta, self.scale, cum18, pc),
+            "cpp": lifetime_risk(self.eta, self.scale, cum18, pc * self.p_cpp()),
+            "cla": lifetime_risk(self.eta, self.scale, self.cla_baseline.cum[-1],
+                                 pc * self.p0["cla"] * np.exp(self.g_cla)),
+        }
+
+    def simulate(self, ch: Children, end: np.ndarray, delay: tuple[int, int],
+                 rng: np.random.Generator) -> Referrals:
+        return simulate_referrals(ch, self.eta, self.scale, self.baseline, self.p_cin(),
+                                  self.p_cpp(), self.p_cla, self.m, self.q, end, delay, rng)
 
 
-def _bisect(f, lo: float, hi: float, iters: int = 40) -> float:
-    """Root of an increasing function on [lo, hi] by bisection (clamped to the ends)."""
-    if f(lo) >= 0:
-        return lo
-    if f(hi) <= 0:
-        return hi
-    for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        if f(mid) < 0:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+def solve_marks(eta, scale, baseline: Baseline, cla_shape, g_cin, g_cpp, g_cla) -> dict[str, float]:
+    """Mark probabilities p_cin, p_cpp, p_cla giving the published risks before 18.
+
+    Each is solved (Brent) so that the model-based cumulative incidence before 18,
+    averaged over the synthetic children, equals Jay et al. 2025 (CIN 25.3%, protection
+    plan 6.9%, looked after 3.5%), within the bound that keeps every probability <= 1.
+    """
+    targets = calibration.CUMULATIVE_INCIDENCE
+    cum18 = baseline.cum[-1]
+    cla_cum18 = Baseline(baseline.shape * cla_shape).cum[-1]
+    p0 = {"cin": solve_increasing(
+        lambda p: lifetime_risk(eta, scale, cum18, p * np.exp(g_cin)) - targets["cin"].value,
+        1e-6, 1.0 / np.exp(g_cin).max())}
+    pc = p0["cin"] * np.exp(g_cin)
+    p0["cpp"] = solve_increasing(
+        lambda p: lifetime_risk(eta, scale, cum18, pc * p * np.exp(g_cpp)) - targets["cpp"].value,
+        1e-6, 1.0 / np.exp(g_cpp).max())
+    p0["cla"] = solve_increasing(
+        lambda p: lifetime_risk(eta, scale, cla_cum18, pc * p * np.exp(g_cla)) - targets["cla"].value,
+        1e-6, 1.0 / (np.exp(g_cla).max() * cla_shape.max()))
+    return p0
+
+
+def calibrate_process(ch: Children, la_effects: dict, sp: dict, census_day: int,
+                      history_start: int, end: np.ndarray, rng: np.random.Generator) -> Process:
+    """Linear predictors, then the referral scale, re-referral rate and mark probabilities.
+
+    - scale: expected observed referrals in the 365 days before census day (primaries times
+      1 + realised offspring per primary) equal 520 per 10,000 person-years, person-years
+      counted from ages on census day as the fidelity report counts them;
+    - m (offspring per primary): the share of referrals within 12 months of a previous one
+      is m_eff / (1 + m_eff) plus the share of primaries that follow another referral
+      within 12 months; three fixed-point steps on simulated referrals (the generator's
+      state is restored before each, so the final draw is the same whatever the steps);
+    - marks: :func:`solve_marks` at the final scale.
+    """
+    x = design(ch)
+    eta = linear(x, sp["log_hazard_ratio_referral"]) + la_effects["referral"][ch.la]
+    g_cin = linear(x, sp["log_mark_cin"])
+    g_cpp = linear(x, sp["log_mark_cpp"])
+    g_cla = linear(x, sp["log_mark_cla"]) + la_effects["cla"][ch.la]
+    baseline = Baseline(sp["referral_age_shape"])
+    cla_shape = np.asarray(sp["cla_age_shape"], dtype=float)
+
+    w_start, w_end = census_day - 365, census_day
+    person_years = person_years_year_before_census(ch.age_at_census)
+    exposure = (baseline.cumulative((np.minimum(w_end, end) - ch.dob) / YEAR)
+                - baseline.cumulative((w_start - ch.dob) / YEAR))
+    expected = float((np.exp(eta) * exposure)[ch.observed].sum())
+    if expected <= 0:  # tiny populations: no pupil in the calibration year
+        expected = max(float((np.exp(eta) * exposure).sum()), 1e-12)
+        person_years = max(person_years, 1e-12)
+    target_rate = calibration.REFERRALS_PER_10000.value / 10_000
+    target_share = sp["rereferral_target_share"]
+    delay = tuple(sp["offspring_delay_days"])
+
+    def referral_scale(m_eff: float) -> float:
+        # capped at 1 referral per child-year so a degenerate tiny population cannot explode
+        return min(target_rate * person_years / ((1 + m_eff) * expected), 1.0)
+
+    process = Process(eta=eta, g_cin=g_cin, g_cpp=g_cpp, g_cla=g_cla, baseline=baseline,
+                      cla_shape=cla_shape, scale=0.0, m=target_share / (1 - target_share) * 0.6,
+                      q=sp["offspring_cin_probability"], p0={}, iterations=[])
+    state = rng.bit_generator.state
+    m_eff_ratio = 1.0
+    for _ in range(3):
+        process.scale = referral_scale(process.m * m_eff_ratio)
+        process.p0 = solve_marks(eta, process.scale, baseline, cla_shape, g_cin, g_cpp, g_cla)
+        rng.bit_generator.state = state
+        refs = process.simulate(ch, end, delay, rng)
+        window = ch.observed[refs.child] & (refs.day >= history_start + 365)
+        rr = rereferral(refs.child[window], refs.day[window])
+        primary = refs.primary[window]
+        n_primary, n_offspring = int(primary.sum()), int((~primary).sum())
+        share_after_primary = float(rr[primary].mean()) if n_primary else 0.0
+        process.iterations.append({"m": process.m, "scale": process.scale,
+                                   "rereferral_share": float(rr.mean()) if len(rr) else None})
+        m_eff_ratio = (n_offspring / max(n_primary, 1)) / process.m if process.m > 0 else 1.0
+        m_needed = max((target_share - share_after_primary) / (1 - target_share), 0.0)
+        process.m = min(m_needed / max(m_eff_ratio, 0.5), 1.0)  # bounded for tiny populations
+    process.scale = referral_scale(process.m * m_eff_ratio)
+    process.p0 = solve_marks(eta, process.scale, baseline, cla_shape, g_cin, g_cpp, g_cla)
+    rng.bit_generator.state = state
+    return process
+
+
+def deduplicate(refs: Referrals) -> tuple[Referrals, int]:
+    """One referral per (child, day), keeping the one carrying most (plan/care > CIN > NFA)."""
+    priority = 4 * (refs.cpp | refs.cla) + 2 * refs.cin + refs.primary
+    order = np.lexsort((-priority.astype(np.int64), refs.day, refs.child))
+    keep = order[~same_as_previous(refs.child[order], refs.day[order])]
+    out = Referrals(**{f: getattr(refs, f)[keep] for f in Referrals.__dataclass_fields__})
+    return out, int(len(refs.child) - len(keep))
 
 
 @dataclass
@@ -262,373 +391,62 @@ class SocialCare:
     referrals: dict
     plans: dict
     episodes: dict
+    eta: np.ndarray
     truth: dict
 
 
 def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_day: int,
                          history_start: int, extract: int, census_year: int,
                          rngs: dict) -> SocialCare:
-    """Simulate, calibrate and return the social care records and their truth."""
+    """Calibrate the process, simulate every child's referrals from birth, build records."""
     sp = params["social_care"]
-    rng = rngs["social_care"]
-    n = len(ch.dob)
-    x = design(ch)
-    beta = sp["log_hazard_ratio_referral"]
-    u_la = la_effects["referral"][ch.la]
-    eta = linear(x, beta) + u_la
-    g_cin = linear(x, sp["log_mark_cin"])
-    g_cpp = linear(x, sp["log_mark_cpp"])
-    g_cla = linear(x, sp["log_mark_cla"]) + la_effects["cla"][ch.la]
-    baseline = Baseline(sp["referral_age_shape"])
-    cla_shape = np.asarray(sp["cla_age_shape"], dtype=float)
-    cla_baseline = Baseline(baseline.shape * cla_shape)
     end = np.minimum(birthday(ch.dob, 18), extract + 1)
+    rng = rngs["social_care"]
+    process = calibrate_process(ch, la_effects, sp, census_day, history_start, end, rng)
+    maxima = check_mark_probabilities(sp, process.p0, float(np.max(la_effects["cla"])))
+    refs, n_duplicates = deduplicate(process.simulate(ch, end, tuple(sp["offspring_delay_days"]), rng))
+    records = build_records(refs, ch, sp, census_day, census_year, history_start, extract,
+                            rngs["care_episodes"])
 
-    # --- mark probabilities from the cumulative incidences before 18 (model-based) ---------
-    targets = calibration.CUMULATIVE_INCIDENCE
-
-    def solve_marks(scale: float) -> dict[str, float]:
-        cum18 = baseline.cum[-1]
-        p0 = {}
-        p0["cin"] = solve_increasing(
-            lambda p: lifetime_risk(eta, scale, cum18, p * np.exp(g_cin)) - targets["cin"].value,
-            1e-6, 1.0 / np.exp(g_cin).max())
-        pc = p0["cin"] * np.exp(g_cin)
-        p0["cpp"] = solve_increasing(
-            lambda p: lifetime_risk(eta, scale, cum18, pc * p * np.exp(g_cpp)) - targets["cpp"].value,
-            1e-6, 1.0 / np.exp(g_cpp).max())
-        p0["cla"] = solve_increasing(
-            lambda p: lifetime_risk(eta, scale, cla_baseline.cum[-1], pc * p * np.exp(g_cla))
-            - targets["cla"].value,
-            1e-6, 1.0 / (np.exp(g_cla).max() * cla_shape.max()))
-        return p0
-
-    # --- referral scale: expected observed referrals in the year before census ----------
-    w_start, w_end = census_day - 365, census_day
-    person_years = person_years_year_before_census(ch.age_at_census)
-    exposure = (baseline.cumulative((np.minimum(w_end, end) - ch.dob) / YEAR)
-                - baseline.cumulative((w_start - ch.dob) / YEAR))
-    expected_primary_per_scale = float((np.exp(eta) * exposure)[ch.observed].sum())
-    if expected_primary_per_scale <= 0:  # tiny populations: no pupil in the calibration year
-        expected_primary_per_scale = max(float((np.exp(eta) * exposure).sum()), 1e-12)
-        person_years = max(person_years, 1e-12)
-    target_rate = calibration.REFERRALS_PER_10000.value / 10_000
-    target_share = sp["rereferral_target_share"]
-    q = sp["offspring_cin_probability"]
-    delay = tuple(sp["offspring_delay_days"])
-
-    state = rng.bit_generator.state
-    m = target_share / (1 - target_share) * 0.6
-    m_eff_ratio = 1.0
-    history = []
-    def referral_scale(m, m_eff_ratio):
-        # capped at 1 referral per child-year so a degenerate tiny population cannot explode
-        value = target_rate * person_years / ((1 + m * m_eff_ratio) * expected_primary_per_scale)
-        return min(value, 1.0)
-
-    for _ in range(3):
-        scale = referral_scale(m, m_eff_ratio)
-        p0 = solve_marks(scale)
-        p_cin = p0["cin"] * np.exp(g_cin)
-        p_cpp = p0["cpp"] * np.exp(g_cpp)
-        rng.bit_generator.state = state
-        refs = simulate_referrals(
-            ch, eta, scale, baseline, p_cin, p_cpp,
-            lambda c, a, p0=p0: p0["cla"] * cla_shape[np.minimum(a.astype(np.int64), 17)] * np.exp(g_cla[c]),
-            m, q, end, delay, rng)
-        window = ch.observed[refs.child] & (refs.day >= history_start + 365)
-        rr = rereferral(refs.child[window], refs.day[window])
-        prim = refs.primary[window]
-        n_prim, n_off = int(prim.sum()), int((~prim).sum())
-        s_pp = float(rr[prim].mean()) if n_prim else 0.0
-        m_eff = n_off / max(n_prim, 1)
-        history.append({"m": m, "scale": scale, "rereferral_share": float(rr.mean()) if len(rr) else float("nan")})
-        m_eff_ratio = m_eff / m if m > 0 else 1.0
-        m_needed = max((target_share - s_pp) / (1 - target_share), 0.0)
-        m = min(m_needed / max(m_eff_ratio, 0.5), 1.0)  # bounded for tiny populations
-    scale = referral_scale(m, m_eff_ratio)
-    p0 = solve_marks(scale)
-    maxima = check_mark_probabilities(sp, p0, float(np.max(la_effects["cla"])))
-    p_cin = p0["cin"] * np.exp(g_cin)
-    p_cpp = p0["cpp"] * np.exp(g_cpp)
-
-    def cla_prob(c, a):
-        return p0["cla"] * cla_shape[np.minimum(a.astype(np.int64), 17)] * np.exp(g_cla[c])
-
-    rng.bit_generator.state = state
-    refs = simulate_referrals(ch, eta, scale, baseline, p_cin, p_cpp, cla_prob, m, q, end,
-                              delay, rng)
-
-    # de-duplicate (child, day): keep the record carrying the most (plan/care > CIN > NFA)
-    priority = refs.cpp.astype(int) * 4 + refs.cla.astype(int) * 4 + refs.cin.astype(int) * 2 + refs.primary
-    order = np.lexsort((-priority, refs.day, refs.child))
-    c_s, d_s = refs.child[order], refs.day[order]
-    first = ~same_as_previous(c_s, d_s)
-    keep = order[first]
-    n_duplicates = int(len(refs.child) - len(keep))
-    refs = Referrals(**{f: getattr(refs, f)[keep] for f in Referrals.__dataclass_fields__})
-
-    crng = rngs["care_episodes"]
-    bday18 = birthday(ch.dob, 18)
-
-    # --- protection plans ------------------------------------------------------------------
-    cpp_ref = np.flatnonzero(refs.cpp)
-    lo, hi = sp["cpp_delay_days"]
-    cpp_start = refs.day[cpp_ref] + crng.integers(lo, hi + 1, len(cpp_ref))
-    cpp_child = refs.child[cpp_ref]
-    ok = cpp_start < np.minimum(bday18[cpp_child], extract + 1)
-    cpp_ref, cpp_start, cpp_child = cpp_ref[ok], cpp_start[ok], cpp_child[ok]
-    order = np.lexsort((cpp_start, cpp_child))
-    cpp_ref, cpp_start, cpp_child = cpp_ref[order], cpp_start[order], cpp_child[order]
-    dup = same_as_previous(cpp_child, cpp_start)
-    cpp_ref, cpp_start, cpp_child = cpp_ref[~dup], cpp_start[~dup], cpp_child[~dup]
-    z_cpp = crng.standard_normal(len(cpp_ref))
-
-    stocks = calibration.stock_targets(census_year)
-    march31 = int(np.datetime64(f"{census_year}-03-31").astype("datetime64[D]").astype(np.int64))
-    denominator = n  # children aged 0-17 on census day
-
-    def cpp_ends(mu):
-        end_ = np.minimum(cpp_start + _lognormal_days(mu, sp["cpp_duration_sd_log"], z_cpp),
-                          bday18[cpp_child])
-        return truncate_overlaps(cpp_child, cpp_start, end_)
-
-    def observed_stock(child, start, end_):
-        keep_ = ch.observed[child]
-        return 10_000 * children_open_on(child[keep_], start[keep_], end_[keep_], march31) / denominator
-
-    mu_cpp = _bisect(lambda mu: observed_stock(cpp_child, cpp_start, cpp_ends(mu)) - stocks["cpp"],
-                     np.log(14), np.log(4000))
-    cpp_end = cpp_ends(mu_cpp)
-
-    # --- periods of care --------------------------------------------------------------------
-    cla_ref = np.flatnonzero(refs.cla)
-    lo, hi = sp["cla_delay_days"]
-    cla_start = refs.day[cla_ref] + crng.integers(lo, hi + 1, len(cla_ref))
-    cla_child = refs.child[cla_ref]
-    ok = cla_start < np.minimum(bday18[cla_child], extract + 1)
-    cla_ref, cla_start, cla_child = cla_ref[ok], cla_start[ok], cla_child[ok]
-    order = np.lexsort((cla_start, cla_child))
-    cla_ref, cla_start, cla_child = cla_ref[order], cla_start[order], cla_child[order]
-    dup = same_as_previous(cla_child, cla_start)
-    cla_ref, cla_start, cla_child = cla_ref[~dup], cla_start[~dup], cla_child[~dup]
-    short = crng.random(len(cla_ref)) < sp["cla_short_share"]
-    z_cla = crng.standard_normal(len(cla_ref))
-    short_days = _lognormal_days(np.log(sp["cla_short_median_days"]), sp["cla_short_sd_log"], z_cla)
-
-    def cla_ends(mu):
-        long_days = _lognormal_days(mu, sp["cla_long_sd_log"], z_cla)
-        end_ = np.minimum(cla_start + np.where(short, short_days, long_days), bday18[cla_child])
-        return truncate_overlaps(cla_child, cla_start, end_)
-
-    mu_cla = _bisect(lambda mu: observed_stock(cla_child, cla_start, cla_ends(mu)) - stocks["cla"],
-                     np.log(30), np.log(20000))
-    cla_end = cla_ends(mu_cla)
-
-    # --- CIN episodes: cover the plan and the care they led to -------------------------------
-    z_cin = crng.standard_normal(len(refs.child))
-    covered = refs.day.copy()
-    np.maximum.at(covered, cpp_ref, cpp_end)
-    np.maximum.at(covered, cla_ref, cla_end)
-    lo, hi = sp["nfa_closure_days"]
-    nfa_close = refs.day + crng.integers(lo, hi + 1, len(refs.child))
-    cin_idx = np.flatnonzero(refs.cin)
-
-    def cin_closures(mu):
-        own = refs.day + _lognormal_days(mu, sp["cin_duration_sd_log"], z_cin)
-        close = np.minimum(np.maximum(own, covered), bday18[refs.child])
-        return np.where(refs.cin, close, nfa_close)
-
-    mu_cin = _bisect(
-        lambda mu: observed_stock(refs.child[cin_idx], refs.day[cin_idx], cin_closures(mu)[cin_idx])
-        - stocks["cin"], np.log(7), np.log(20000))
-    closure = cin_closures(mu_cin)
-    closure = np.where(refs.cin, closure, np.minimum(closure, extract))
-
-    # --- primary need -----------------------------------------------------------------------
-    serious = np.zeros(len(refs.child), dtype=bool)
-    serious[cpp_ref] = True
-    serious[cla_ref] = True
-    need_codes = [f"N{i}" for i in range(10)]
-    cin_table = sp["primary_need_cin"]
-    n1_serious = sp["primary_need_n1_when_plan_or_care"]
-    f_serious = float(serious[refs.cin].mean()) if refs.cin.any() else 0.0
-    n1_other = min(max((cin_table["N1"] - n1_serious * f_serious) / max(1 - f_serious, 1e-9), 0.0), 1.0)
-    rest = {k: v for k, v in cin_table.items() if k != "N1"}
-    rest_total = sum(rest.values())
-
-    def need_probs(n1):
-        p = np.zeros(10)
-        p[1] = n1
-        for k, v in rest.items():
-            p[need_codes.index(k)] = (1 - n1) * v / rest_total
-        return p
-
-    nfa_probs = np.zeros(10)
-    for k, v in sp["primary_need_nfa"].items():
-        nfa_probs[need_codes.index(k)] = v
-    need_group = np.where(~refs.cin, 0, np.where(serious, 1, 2))
-    need = grouped_categorical(crng, need_group, np.vstack([nfa_probs / nfa_probs.sum(),
-                                                            need_probs(n1_serious),
-                                                            need_probs(n1_other)]))
-
-    # --- episodes of care within each period ------------------------------------------------
-    episodes = _care_episodes(cla_child, cla_start, cla_end, ch, sp, crng)
-
-    # --- keep what the tables hold: observed children, around the window --------------------
-    keep_ref = ch.observed[refs.child] & (
-        (refs.day >= history_start) | (refs.cin & (closure > history_start)))
-    referrals = {
-        "child": refs.child[keep_ref], "day": refs.day[keep_ref],
-        "need": need[keep_ref], "closure": closure[keep_ref], "nfa": ~refs.cin[keep_ref],
-    }
-    keep_cpp = ch.observed[cpp_child] & (cpp_end > history_start)
-    plans = {"child": cpp_child[keep_cpp], "start": cpp_start[keep_cpp], "end": cpp_end[keep_cpp]}
-    period_keep = ch.observed[cla_child] & (cla_end > history_start)
-    ep_keep = period_keep[episodes["period"]] & (episodes["start"] <= extract)
-    eps = {k: v[ep_keep] for k, v in episodes.items()}
-    for rec, key in ((referrals, "closure"), (plans, "end"), (eps, "end")):
-        rec[key] = np.where(rec[key] > extract, OPEN, rec[key])
-
-    # --- truth --------------------------------------------------------------------------------
+    lifetime = process.lifetime()
     lhr = log_hazard_ratios(sp)
-    cum18 = baseline.cum[-1]
-    pc = p0["cin"] * np.exp(g_cin)
-    lifetime = {
-        "referral": lifetime_risk(eta, scale, cum18, 1.0),
-        "cin": lifetime_risk(eta, scale, cum18, pc),
-        "cpp": lifetime_risk(eta, scale, cum18, pc * p0["cpp"] * np.exp(g_cpp)),
-        "cla": lifetime_risk(eta, scale, cla_baseline.cum[-1], pc * p0["cla"] * np.exp(g_cla)),
-    }
-    obs = ch.observed
-    in_year = (refs.day >= w_start) & (refs.day < w_end) & obs[refs.child]
-    year_refs = refs.day[in_year]
-    rr_year = rereferral(refs.child[obs[refs.child]], refs.day[obs[refs.child]])
-    in_year_obs = (refs.day[obs[refs.child]] >= w_start) & (refs.day[obs[refs.child]] < w_end)
-    realised = {
-        "referrals_per_10000_year_before_census": 10_000 * len(year_refs) / person_years,
-        "rereferral_share_year_before_census": float(rr_year[in_year_obs].mean()) if in_year_obs.any() else None,
-        "cin_per_10000_31_march": observed_stock(refs.child[cin_idx], refs.day[cin_idx], cin_closures(mu_cin)[cin_idx]),
-        "cpp_per_10000_31_march": observed_stock(cpp_child, cpp_start, cpp_end),
-        "cla_per_10000_31_march": observed_stock(cla_child, cla_start, cla_end),
-        "lifetime_risk_before_18_model_based": lifetime,
-        "duplicate_same_day_referrals_merged": n_duplicates,
-    }
     truth = {
         "model": __doc__.strip().split("\n\n")[1],
         "terms": list(TERMS),
         "baseline": {
-            "referral_age_shape": list(map(float, baseline.shape)),
-            "referral_scale_per_child_year": scale,
-            "lambda0_per_child_year_by_age": list(map(float, scale * baseline.shape)),
+            "referral_age_shape": [float(v) for v in process.baseline.shape],
+            "referral_scale_per_child_year": process.scale,
+            "lambda0_per_child_year_by_age": [float(v) for v in process.scale * process.baseline.shape],
             "age_definition": "age in years = (date - date of birth) / 365.25, single-year bands 0-17",
-            "cla_age_shape": list(map(float, cla_shape)),
+            "cla_age_shape": [float(v) for v in process.cla_shape],
         },
         "marks": {
-            "p_cin": p0["cin"], "p_cpp": p0["cpp"], "p_cla": p0["cla"],
+            "p_cin": process.p0["cin"], "p_cpp": process.p0["cpp"], "p_cla": process.p0["cla"],
             "log_mark_cin": full_terms(sp["log_mark_cin"]),
             "log_mark_cpp": full_terms(sp["log_mark_cpp"]),
             "log_mark_cla": full_terms(sp["log_mark_cla"]),
             "maximum_probability": maxima,
         },
         "rereferrals": {
-            "mean_offspring_per_primary": m,
-            "offspring_cin_probability_when_primary_cin": q,
-            "delay_days": list(delay),
-            "calibration_iterations": history,
+            "mean_offspring_per_primary": process.m,
+            "offspring_cin_probability_when_primary_cin": process.q,
+            "delay_days": list(sp["offspring_delay_days"]),
+            "calibration_iterations": process.iterations,
         },
-        "durations": {
-            "cpp_log_median_days": mu_cpp, "cpp_sd_log": sp["cpp_duration_sd_log"],
-            "cla_long_log_median_days": mu_cla, "cla_long_sd_log": sp["cla_long_sd_log"],
-            "cla_short_share": sp["cla_short_share"],
-            "cla_short_median_days": sp["cla_short_median_days"],
-            "cin_log_median_days": mu_cin, "cin_sd_log": sp["cin_duration_sd_log"],
-            "note": "ends are capped at the 18th birthday; a child's plans (and periods of care) "
-                    "do not overlap: an earlier one ends the day before the next starts",
+        "recovery_specification": RECOVERY_SPECIFICATION,
+        "la_effects": {"referral_u_sd": sp["la_referral_sd"], "care_mark_v_sd": sp["la_cla_sd"],
+                       "clipped_at_sd": sp["la_effect_clip_sd"]},
+        **records.truth,
+        "targets": {
+            "stocks_per_10000_31_march": calibration.stock_targets(census_year),
+            "referrals_per_10000": calibration.REFERRALS_PER_10000.value,
+            "rereferral_share": sp["rereferral_target_share"],
+            "cumulative_incidence": {k: t.value for k, t in calibration.CUMULATIVE_INCIDENCE.items()},
         },
-        "primary_need": {"n1_share_with_plan_or_care": n1_serious, "n1_share_other_cin": n1_other},
-        "targets": {"stocks_per_10000_31_march": stocks, "referrals_per_10000": target_rate * 10_000,
-                    "rereferral_share": target_share,
-                    "cumulative_incidence": {k: t.value for k, t in targets.items()}},
-        "realised": realised,
     }
-    outcomes = {}
-    for o in OUTCOMES:
-        outcomes[o] = {"log_hazard_ratio": lhr[o],
-                       "lifetime_risk_before_18_model_based": lifetime[o]}
-    truth["outcomes"] = outcomes
-    truth["eta_components"] = {"u_la_sd": sp["la_referral_sd"], "v_cla_la_sd": sp["la_cla_sd"]}
-    truth["_eta"] = eta  # per-child linear predictor, written to truth_children.parquet
-    return SocialCare(referrals=referrals, plans=plans, episodes=eps, truth=truth)
-
-
-def _care_episodes(child, start, end, ch: Children, sp: dict, rng: np.random.Generator) -> dict:
-    """Contiguous SSDA903 episodes within each period of care.
-
-    The first episode starts the period (RNE S) with a legal status drawn by age; changes
-    arrive as a Poisson process (``cla_changes_per_year``) at distinct days inside the
-    period, each a change of placement (P, U), of legal status (L) or both (T). An episode
-    ends the day the next starts; the last ends with the period.
-    """
-    n_periods = len(child)
-    years = np.maximum(end - start, 0) / YEAR
-    k = rng.poisson(sp["cla_changes_per_year"] * years)
-    period = np.repeat(np.arange(n_periods), k)
-    span = (end - start)[period]
-    offset = 1 + np.floor(rng.random(len(period)) * np.maximum(span - 1, 0)).astype(np.int64)
-    valid = span >= 2
-    period, offset = period[valid], offset[valid]
-    # distinct change days per period
-    order = np.lexsort((offset, period))
-    period, offset = period[order], offset[order]
-    distinct = ~same_as_previous(period, offset)
-    period, offset = period[distinct], offset[distinct]
-
-    ep_period = np.r_[np.arange(n_periods), period]
-    ep_start = np.r_[start, start[period] + offset]
-    order = np.lexsort((ep_start, ep_period))
-    ep_period, ep_start = ep_period[order], ep_start[order]
-    nxt_start = np.zeros(len(ep_start), dtype=np.int64)
-    nxt_start[:-1] = ep_start[1:]
-    ep_end = np.where(same_as_next(ep_period), nxt_start, end[ep_period])
-    first = ~same_as_previous(ep_period)
-    rank = np.arange(len(ep_period)) - np.maximum.accumulate(np.where(first, np.arange(len(ep_period)), 0))
-
-    reasons = list(sp["cla_change_reason"])
-    reason = np.array(reasons, dtype=object)[categorical(rng, list(sp["cla_change_reason"].values()), len(ep_period))]
-    reason = np.where(first, "S", reason)
-
-    ls_codes = list(LEGAL_STATUS_CODES)
-    age = age_on(ch.dob[child[ep_period]], ep_start)
-    start_tables = sp["cla_start_legal_status"]
-    group = np.select([age < 1, age <= 12], [0, 1], 2)
-    probs = np.zeros((3, len(ls_codes)))
-    for g, name in enumerate(("under_1", "1_12", "13_plus")):
-        for code, p in start_tables[name].items():
-            probs[g, ls_codes.index(code)] = p
-    initial = grouped_categorical(rng, group, probs)
-    next_status = {"V2": "C1", "C1": "C2", "C2": "E1", "E1": "C2", "L1": "C1", "L2": "C1",
-                   "J1": "V2", "J2": "V2"}
-    transition = np.arange(len(ls_codes))
-    for a, b in next_status.items():
-        transition[ls_codes.index(a)] = ls_codes.index(b)
-    status = initial.copy()
-    c2 = ls_codes.index("C2")
-    for r in range(1, int(rank.max()) + 1 if len(rank) else 0):
-        at = np.flatnonzero(rank == r)
-        prev = status[at - 1]
-        changes = np.isin(reason[at], ["L", "T"])
-        # a placement order (E1) is for young children: older children on a care order
-        # change placement only
-        blocked = changes & (prev == c2) & (age[at] >= 10)
-        reason[at[blocked]] = "P"
-        changes &= ~blocked
-        status[at] = np.where(changes, transition[prev], prev)
-    return {
-        "child": child[ep_period],
-        "period": ep_period,
-        "start": ep_start,
-        "end": ep_end,
-        "legal_status": np.array(ls_codes, dtype=object)[status],
-        "reason": reason.astype(object),
-    }
+    truth["realised"]["lifetime_risk_before_18_model_based"] = lifetime
+    truth["realised"]["duplicate_same_day_referrals_merged"] = n_duplicates
+    truth["outcomes"] = {o: {"log_hazard_ratio": lhr[o], "lifetime_risk_before_18_model_based": lifetime[o]}
+                         for o in OUTCOMES}
+    return SocialCare(referrals=records.referrals, plans=records.plans, episodes=records.episodes,
+                      eta=process.eta, truth=truth)

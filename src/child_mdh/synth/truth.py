@@ -3,10 +3,7 @@ realised true quantities of one synthetic England (schema in ``docs/synthetic-da
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
-import pandas as pd
 
 from child_mdh.synth import calibration
 from child_mdh.synth.areas import COUNT_COLUMNS, SOURCE_TABLE, count_shares, shift_count_distribution
@@ -20,7 +17,7 @@ LABEL = (
 
 def _shares(counts: np.ndarray) -> list[float]:
     total = counts.sum()
-    return [float(c / total) if total else float("nan") for c in counts]
+    return [float(c / total) if total else None for c in counts]
 
 
 def assumptions(census_year: int) -> list[dict]:
@@ -48,9 +45,15 @@ def assumptions(census_year: int) -> list[dict]:
         {"name": "private_school_share", "value": calibration.PRIVATE_SCHOOL_SHARE.value,
          "source": calibration.PRIVATE_SCHOOL_SHARE.source},
         {"name": "social_care_gradient",
-         "value": "domain, FSM and employment x health log-hazard-ratios chosen so crude "
-                  "protection-plan rate ratios by count are near the Welsh cohort's hazard ratios",
+         "value": "log-hazard-ratios for each domain, any_domain (>= 1 dimension: the steep first "
+                  "step), FSM and employment x health chosen so crude protection-plan rate ratios "
+                  "by count are near the Welsh cohort's hazard ratios",
          "source": calibration.WALES_COHORT + "; no English household-level figure is published"},
+        {"name": "known_limitation_ever_referred",
+         "value": "about 50% of children are ever referred before 18 under the model (published "
+                  "35.4%): without unmeasured frailty, which would make the true hazard ratios "
+                  "unrecoverable, the measured covariates cannot concentrate referrals enough",
+         "source": calibration.JAY_2025},
         {"name": "inverse_intervention",
          "value": "negative LA-context coefficient: at equal household deprivation, children in "
                   "less deprived LAs have higher contact rates",
@@ -67,12 +70,14 @@ def assumptions(census_year: int) -> list[dict]:
     ]
 
 
-def assemble(*, metadata: dict, options: dict, params: dict, reference: dt.date,
-             history_start: dt.date, extract: dt.date, delta: float, la: pd.DataFrame, hh,
-             child_hh: np.ndarray, child_la: np.ndarray, mdh: np.ndarray,
-             la_prevalence: np.ndarray, national_prevalence: float, la_effects: dict,
-             school, care_truth: dict, n_persons: int, outcome_realised: dict) -> dict:
-    """The truth dictionary written to ``truth.json``."""
+def assemble(world, *, metadata: dict, options: dict, outcome_realised: dict) -> dict:
+    """The truth dictionary written to ``truth.json`` (schema: docs/synthetic-data.md)."""
+    la, hh, school = world.la, world.hh, world.school
+    params, delta = world.params, world.delta
+    child_hh, child_la, mdh = world.child_hh, world.child_la, world.mdh
+    la_prevalence, national_prevalence = world.la_prevalence, world.national_prevalence
+    la_effects = world.la_effects
+    care_truth = dict(world.care.truth)
     n_la = len(la)
     la_hh_counts = la[list(COUNT_COLUMNS)].to_numpy(dtype=float)
     weights = la_hh_counts.sum(axis=1)
@@ -124,7 +129,7 @@ def assemble(*, metadata: dict, options: dict, params: dict, reference: dt.date,
 
     hh_types = np.bincount(hh.household_type, minlength=3)
     mdh_hh = np.bincount(child_hh, weights=mdh, minlength=len(hh)) > 0
-    outcomes = care_truth.pop("outcomes")
+    outcomes = {k: dict(v) for k, v in care_truth.pop("outcomes").items()}
     for name, realised in outcome_realised.items():
         outcomes[name]["realised_follow_up_window"] = realised
     fsm_truth = {**params["fsm"], **school.truth["fsm"],
@@ -134,15 +139,15 @@ def assemble(*, metadata: dict, options: dict, params: dict, reference: dt.date,
         "synthetic": True,
         "label": LABEL,
         **{k: v for k, v in metadata.items() if k != "synthetic"},
-        "reference_date": reference.isoformat(),
-        "history_start": history_start.isoformat(),
-        "extract_date": extract.isoformat(),
+        "reference_date": world.reference.isoformat(),
+        "history_start": world.history_start.isoformat(),
+        "extract_date": world.extract.isoformat(),
         "options": options,
         "assumptions": assumptions(metadata["census_year"]),
         "parameters": params,
         "households": {
             "n_households": int(len(hh)),
-            "n_persons": int(n_persons),
+            "n_persons": int(len(world.persons)),
             "n_children": int(len(child_hh)),
             "count_shift_cumulative_logit": float(delta),
             "count_source": SOURCE_TABLE[metadata["census_year"]],
@@ -186,3 +191,19 @@ def window_outcomes(linked: np.ndarray, events: dict, first_day: int, last_day: 
         out[name] = {"children_linked": n_linked, "children_with_event": k,
                      "share": k / n_linked if n_linked else None}
     return out
+
+
+def window_outcomes_of(world) -> dict:
+    """:func:`window_outcomes` for the records of a generated world (follow-up window)."""
+    from child_mdh.synth.dates import day_number
+
+    care = world.care
+    r, p, e = care.referrals, care.plans, care.episodes
+    entries = e["reason"] == "S"
+    return window_outcomes(
+        world.school.linked,
+        {"referral": (r["child"], r["day"]),
+         "cin": (r["child"][~r["nfa"]], r["day"][~r["nfa"]]),
+         "cpp": (p["child"], p["start"]),
+         "cla": (e["child"][entries], e["start"][entries])},
+        day_number(world.reference), day_number(world.extract))
