@@ -1,0 +1,85 @@
+"""Steps of the profiles stage: tables once, pages per chunk of LAs, then the index page.
+
+The three rules share one folder, ``results/release/profiles/``; each writes its own
+partial manifest, merged by the release stage.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from child_mdh.steps._runner import step_logging
+
+
+def _manifest(smk, step: str):
+    from child_mdh.sdc import Manifest, SDCConfig
+
+    return Manifest(Path(smk.params.release_dir), step,
+                    SDCConfig.from_mapping(smk.params.disclosure))
+
+
+def _page_options(smk) -> dict:
+    settings = smk.params.profiles
+    return dict(
+        provenance=json.loads(Path(smk.input.provenance).read_text()),
+        caveats=list(settings["caveats"]) + list(smk.params.extra_caveats),
+        is_synthetic=bool(smk.params.is_synthetic),
+        png=bool(settings["png"]), xlsx=bool(settings["xlsx"]),
+    )
+
+
+def profile_tables(smk) -> None:
+    """Rule ``profile_tables``: every area's statistics, protected and written once."""
+    from child_mdh.profiles.build import write_profile_tables
+    from child_mdh.profiles.tables import profile_statistics
+    from child_mdh.validate import read_validated_table
+
+    with step_logging(smk, "profile_tables") as log:
+        children = pd.read_parquet(smk.input.children)
+        areas = read_validated_table(Path(smk.input.areas).parent, "areas")
+        settings = smk.params.profiles
+        statistics = profile_statistics(
+            children, areas, smk.params.index["weights"], float(smk.params.index["k"]),
+            funnel_rate=(settings["funnel_outcome"], settings["funnel_group"]))
+        manifest = _manifest(smk, "profile_tables")
+        released = write_profile_tables(statistics, Path(smk.params.out_dir), manifest,
+                                        local_indicators=settings["local_indicators"],
+                                        areas=areas, xlsx=bool(settings["xlsx"]))
+        manifest.write_part(smk.output.manifest)
+        log.info("profile tables written for %d areas",
+                 len(released["area_statistics"]))
+
+
+def profile_pages(smk) -> None:
+    """Rule ``profile_pages``: the pages of one chunk of local authorities."""
+    from child_mdh.profiles.build import build_profiles, la_chunks, profile_la_codes, read_profile_tables
+
+    with step_logging(smk, "profile_pages") as log:
+        item, total = (int(x) for x in str(smk.wildcards.scatteritem).split("-of-"))
+        out_dir = Path(smk.params.out_dir)
+        tables = read_profile_tables(out_dir / "tables")
+        codes = la_chunks(profile_la_codes(tables), total)[item - 1]
+        manifest = _manifest(smk, f"profile_pages_{item}")
+        build_profiles(tables, codes, out_dir, manifest, tables_dir=out_dir / "tables",
+                       local_indicators=smk.params.profiles["local_indicators"],
+                       **_page_options(smk))
+        manifest.write_part(smk.output.manifest)
+        log.info("chunk %d of %d: %d local authority pages", item, total, len(codes))
+
+
+def profile_index(smk) -> None:
+    """Rule ``profile_index``: England's page and the index of every profile."""
+    from child_mdh.profiles.build import build_index_page, read_profile_tables
+
+    with step_logging(smk, "profile_index") as log:
+        out_dir = Path(smk.params.out_dir)
+        manifest = _manifest(smk, "profile_index")
+        # England's figures are always written as PNG too (four figures, about a second)
+        options = {**_page_options(smk), "png": True}
+        page = build_index_page(read_profile_tables(out_dir / "tables"), out_dir, manifest,
+                                tables_dir=out_dir / "tables", **options)
+        manifest.write_part(smk.output.manifest)
+        log.info("wrote %s", page)
