@@ -64,6 +64,19 @@ def _cmd_map_extract(args: argparse.Namespace) -> int:
     return map_extract_main(argv)
 
 
+def _cmd_import_la(args: argparse.Namespace) -> int:
+    from child_mdh.adapters import LAReturnError
+    from child_mdh.adapters.import_config import import_la_from_config, load_import_config
+
+    try:
+        report = import_la_from_config(load_import_config(Path(args.config)))
+    except LAReturnError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    print(report.summary_text())
+    return 0
+
+
 def _cmd_contract_docs(args: argparse.Namespace) -> int:
     from child_mdh.contract import contract_markdown
 
@@ -102,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extract-dir", help="folder holding the extract (overrides the mapping's extract_dir)")
     p.add_argument("--check", action="store_true", help="only check the mapping, write nothing")
     p.set_defaults(func=_cmd_map_extract)
+
+    p = sub.add_parser("import-la",
+                       help="import a local authority's own returns (SSDA903, CIN census, "
+                            "school census) into contract tables")
+    p.add_argument("--config", required=True,
+                   help="YAML import configuration (the la_import keys, docs/la-returns.md); "
+                        "the salt is read from the environment variable it names")
+    p.set_defaults(func=_cmd_import_la)
 
     p = sub.add_parser("contract-docs", help="print the data contract as Markdown")
     p.set_defaults(func=_cmd_contract_docs)

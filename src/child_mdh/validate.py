@@ -36,7 +36,7 @@ from child_mdh import contract
 from child_mdh.io import InputFileError, find_table_file, read_parquet_metadata, read_raw
 from child_mdh.validation.headers import resolve_columns
 from child_mdh.validation.issues import Issue, ValidationError, plural
-from child_mdh.validation.references import check_references
+from child_mdh.validation.references import UNMATCHED_PUPIL_POLICIES, check_references
 from child_mdh.validation.report import (
     TableAccounting,
     ValidationReport,
@@ -61,9 +61,15 @@ __all__ = [
     "read_validated_table",
     "ROWS_REQUIRED",
     "POLICIES",
+    "UNMATCHED_PUPIL_POLICIES",
+    "LA_ROUTE_TABLES",
 ]
 
 POLICIES = ("quarantine", "stop")
+#: The contract tables a local authority's own returns give (no census tables): validate
+#: them with ``tables=LA_ROUTE_TABLES, unmatched_pupils="keep"``.
+LA_ROUTE_TABLES = ("areas", "pupil_census", "cin_referrals", "child_protection_plans",
+                   "looked_after_episodes")
 #: Tables that must keep at least one usable row (the analysis has nothing without them).
 ROWS_REQUIRED = ("areas", "households", "persons")
 #: Metadata keys validation sets itself on the tables it writes.
@@ -72,7 +78,8 @@ _OWN_METADATA = ("contract_version", "table", "validated", "source_file", "refer
 
 def validate_folder(in_dir: Path, out_dir: Path, quarantine_dir: Path, policy: str = "quarantine",
                     reference_date: str | dt.date | None = None,
-                    tables: list[str] | None = None) -> ValidationReport:
+                    tables: list[str] | None = None,
+                    unmatched_pupils: str = "quarantine") -> ValidationReport:
     """Validate the contract tables in ``in_dir``; write the usable and quarantined rows.
 
     Method: each table is read (:func:`child_mdh.io.read_raw`), its header matched to the
@@ -83,6 +90,15 @@ def validate_folder(in_dir: Path, out_dir: Path, quarantine_dir: Path, policy: s
     run (``policy="stop"``); structural problems always stop it. ``tables`` limits the
     run to some tables (references to tables left out are not checked).
 
+    ``unmatched_pupils``: ``"quarantine"`` (default) treats a social care row
+    (``cin_referrals``, ``child_protection_plans``, ``looked_after_episodes``) whose
+    ``pupil_id`` has no usable ``pupil_census`` row as an orphan, like any broken
+    reference. ``"keep"`` keeps such rows and counts them as a note (issue check
+    ``unmatched_pupil``; ``notes`` in the row accounting): for a local authority's own
+    returns, which include children who are not on its school roll (under-fives, pupils
+    of independent or other areas' schools, children without a UPN). Use it with
+    ``tables=LA_ROUTE_TABLES`` (the tables a local authority import writes).
+
     Writes ``<out_dir>/<table>.parquet``, ``<quarantine_dir>/<table>.parquet``,
     ``<out_dir>/row_accounting.csv`` and ``<out_dir>/validation_report.json``; nothing is
     written when the run stops. Raises :class:`ValidationError` listing every problem.
@@ -90,6 +106,9 @@ def validate_folder(in_dir: Path, out_dir: Path, quarantine_dir: Path, policy: s
     in_dir, out_dir, quarantine_dir = Path(in_dir), Path(out_dir), Path(quarantine_dir)
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+    if unmatched_pupils not in UNMATCHED_PUPIL_POLICIES:
+        raise ValueError(f"unmatched_pupils must be one of "
+                         f"{', '.join(UNMATCHED_PUPIL_POLICIES)}, not {unmatched_pupils!r}")
     ref = _reference_date(reference_date)
     names = _table_names(tables)
     if not in_dir.is_dir():
@@ -116,7 +135,7 @@ def validate_folder(in_dir: Path, out_dir: Path, quarantine_dir: Path, policy: s
         data = datasets.get(name)
         if data is None:
             continue
-        issues.extend(check_references(data, datasets))
+        issues.extend(check_references(data, datasets, unmatched_pupils))
         issues.extend(check_keys(data))
         if name in ROWS_REQUIRED and not data.structural and not data.usable().any():
             issues.append(_no_rows_issue(data))

@@ -4,6 +4,7 @@
 rule derive_children:
     input:
         tables=rules.validate_inputs.output.tables,
+        la_import=rules.import_la.output.characteristics if SOURCE == "la_returns" else [],
     output:
         children=SECURE / "children.parquet",
         household_domains=SECURE / "household_domains.parquet",
@@ -13,6 +14,8 @@ rule derive_children:
         population=config["population"],
         domains=config["domains"],
         outcomes=config["outcomes"],
+        source=SOURCE,
+        la_import=LA_IMPORT,
     log:
         LOGS / "derive_children.log",
     conda:

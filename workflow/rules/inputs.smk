@@ -13,6 +13,8 @@ rule validate_inputs:
         folder=lambda wildcards, input: os.path.dirname(input[0]) if input else input_folder(),
         quarantine=SECURE / "quarantine",
         policy=config["validation"]["policy"],
+        tables=CONTRACT_TABLES,
+        unmatched_pupils=unmatched_pupils(),
         reference_date=config["validation"]["reference_date"],
     log:
         LOGS / "validate_inputs.log",
@@ -20,3 +22,40 @@ rule validate_inputs:
         "../envs/child-mdh.yaml"
     script:
         "../scripts/validate_inputs.py"
+
+
+# The local-authority route: an LA's own returns (SSDA903, CIN census, school census and
+# household domain flags), imported into the five contract tables an LA holds. With
+# la_import.synthetic, the returns are first written from the synthetic England.
+
+
+rule la_formats:
+    input:
+        tables=rules.synth.output.tables,
+    output:
+        directory(LA_IMPORT["formats_dir"] or "synthetic_data/la_formats/unset"),
+    params:
+        la_code=LA_IMPORT["la_code"],
+    log:
+        LOGS / "la_formats.log",
+    conda:
+        "../envs/child-mdh.yaml"
+    script:
+        "../scripts/la_formats.py"
+
+
+rule import_la:
+    input:
+        rules.la_formats.output if LA_IMPORT["synthetic"] else [],
+    output:
+        tables=[f"{LA_IMPORT['out_dir']}/{t}.parquet" for t in LA_ROUTE_TABLES],
+        characteristics=f"{LA_IMPORT['out_dir']}/pupil_characteristics.parquet",
+        report=f"{LA_IMPORT['out_dir']}/import_report.json",
+    params:
+        la_import=LA_IMPORT,
+    log:
+        LOGS / "import_la.log",
+    conda:
+        "../envs/child-mdh.yaml"
+    script:
+        "../scripts/import_la.py"

@@ -7,6 +7,10 @@
 - the contract tables ``pupil_census``, ``cin_referrals``, ``child_protection_plans``,
   ``looked_after_episodes`` and ``areas`` (the one local authority), as Parquet, typed by
   :func:`child_mdh.contract.conform`; a return not given yields an empty table;
+- ``pupil_characteristics.parquet``: one row per child (``pupil_id``, ``date_of_birth``,
+  ``sex``, ``dob_source``), for the local-authority cohort's ages (the contract's
+  ``pupil_census`` has no date of birth): from the child's latest school census row,
+  else the latest CIN census, else the latest SSDA903 header that gives them;
 - ``child_domains.parquet`` when household domain flags are given (local route a), and
   ``child_area_domains.parquet`` when a child -> LSOA lookup and LSOA census counts are
   given (area-level route b, which carries :data:`AREA_LEVEL_CAVEAT`);
@@ -66,6 +70,11 @@ LA_CODE_PATTERN = r"^E(06|08|09|10)\d{6}$"
 
 CONTRACT_OUTPUTS = ("areas", "pupil_census", "cin_referrals", "child_protection_plans",
                     "looked_after_episodes")
+#: The side table of dates of birth and sex written beside the contract tables.
+CHARACTERISTICS = "pupil_characteristics"
+CHARACTERISTICS_COLUMNS = ("pupil_id", "date_of_birth", "sex", "dob_source")
+#: Where a child's date of birth and sex are taken from, in order of preference.
+CHARACTERISTICS_PRIORITY = ("school_census", "cin_census", "ssda903")
 
 #: The record tables of each return whose children get a pupil id (besides the return's
 #: child lookup).
@@ -201,7 +210,7 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
               la_name: str | None = None, region_code: str | None = None,
               region_name: str | None = None, collection_year: int | None = None,
               census_dates: dict | None = None, school_id_column: str | None = None,
-              on_bad_file: str = "stop") -> ImportReport:
+              on_bad_file: str = "stop", synthetic: bool = False) -> ImportReport:
     """Import a local authority's returns into contract tables in ``out_dir``.
 
     ``sources``: {entry: file, folder or list} with the entries in :data:`SOURCE_KEYS`.
@@ -213,6 +222,9 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
     ``school_id_column``: the school census column holding the school identifier.
     ``on_bad_file``: ``stop`` (default) writes the import report and raises
     :class:`LAReturnError` when a file could not be used at all; ``skip`` carries on.
+    ``synthetic``: the returns are synthetic (written by
+    :func:`child_mdh.adapters.writers.write_la_formats`); every table written says so in
+    its metadata (``synthetic: true``) and the report carries the label.
 
     Method: read each return (:func:`read_ssda903`, :func:`read_cin_census`,
     :func:`read_school_census`), link children by normalised UPN with a keyed SHA-256
@@ -240,6 +252,7 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
     ids = _link(returns, salt, log)
     by_name = {r.name: r for r in returns}
     tables = _contract_tables(by_name, ids, la_code, log)
+    characteristics = pupil_characteristics(by_name, ids)
     tables["areas"] = pd.DataFrame({
         "la_code": [la_code], "la_name": [la_name or la_code],
         "region_code": [region_code or "not given"], "region_name": [region_name or "not given"]})
@@ -284,12 +297,18 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
         linkage[f"{name}_children_n"] = int(len(df))
         linkage[f"{name}_in_returns_n"] = int(is_in(df["pupil_id"], ids["pupil_id"]).sum()) \
             if len(ids) else 0
+    linkage["date_of_birth_known_n"] = int(characteristics["date_of_birth"].notna().sum())
+    linkage["date_of_birth_unknown_n"] = int(characteristics["date_of_birth"].isna().sum())
+    if synthetic:
+        caveats.insert(0, "SYNTHETIC DATA: these returns were written from a synthetic "
+                          "dataset; no row describes a real child.")
     report = ImportReport(la_code=la_code, out_dir=out_dir, accounting=accounting,
                           problems=log.frame(), linkage=linkage, caveats=caveats)
     bad_files = report.skipped_files
     stop = on_bad_file == "stop" and len(bad_files) > 0
     if not stop:
-        meta = {"source": "local authority returns", "la_code": la_code, "synthetic": False,
+        meta = {"source": "local authority returns", "la_code": la_code,
+                "synthetic": bool(synthetic),
                 "contract_version": contract.CONTRACT_VERSION,
                 "pseudonymisation": "pupil_id = HMAC-SHA-256(salt, UPN), 16 hex characters"}
         for name in CONTRACT_OUTPUTS:
@@ -297,6 +316,11 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
             path = io.write_parquet(df, out_dir / f"{name}.parquet", metadata=meta)
             report.tables[name] = len(df)
             report.files_written.append(str(path))
+        path = io.write_parquet(characteristics, out_dir / f"{CHARACTERISTICS}.parquet",
+                                metadata={**meta, "description": "date of birth and sex per "
+                                          "child, for ages in the local-authority cohort"})
+        report.tables[CHARACTERISTICS] = len(characteristics)
+        report.files_written.append(str(path))
         for name, df in extra_outputs.items():
             m = dict(meta)
             if name == "child_area_domains":
@@ -306,7 +330,8 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
             report.files_written.append(str(path))
     if stop:
         # outputs of an earlier import in the same folder would not match this report
-        for name in (*CONTRACT_OUTPUTS, "child_domains", "child_area_domains"):
+        for name in (*CONTRACT_OUTPUTS, CHARACTERISTICS, "child_domains",
+                     "child_area_domains"):
             (out_dir / f"{name}.parquet").unlink(missing_ok=True)
     _write_report(report, out_dir)
     if stop:
@@ -435,6 +460,67 @@ def _contract_tables(by_name: dict, ids: pd.DataFrame, la_code: str, log: Proble
         df.insert(1, "la_code", la_code)
         out[table] = df.reset_index(drop=True)
     return out
+
+
+def pupil_characteristics(by_name: dict, ids: pd.DataFrame) -> pd.DataFrame:
+    """Date of birth and sex of every child with a pupil id, one row per child.
+
+    Sources, in order of preference (:data:`CHARACTERISTICS_PRIORITY`): the child's
+    latest school census row (``dob``, ``sex`` of the pupils-on-roll table), then the
+    latest CIN census return (PersonBirthDate, GenderCurrent/Sex), then the latest
+    SSDA903 header (DOB, SEX). Each value is taken from the first source that has it
+    (a child may have the date of birth from one return and the sex from another);
+    ``dob_source`` names where the date of birth came from. Children whose returns give
+    different dates of birth are reported by the linkage checks. Returns the columns
+    :data:`CHARACTERISTICS_COLUMNS` sorted by ``pupil_id``; values not given are empty.
+    """
+    parts = []
+    for prio, name in enumerate(CHARACTERISTICS_PRIORITY):
+        r = by_name.get(name)
+        if r is None:
+            continue
+        if name == "school_census":
+            rec = r.tables.get("pupils")
+            if rec is None or rec.empty or "pupil_id" not in rec:
+                continue
+            rec = rec[rec["status"] == USED]
+            part = pd.DataFrame({"pupil_id": rec["pupil_id"].to_numpy(),
+                                 "date_of_birth": pd.to_datetime(rec["dob"]).to_numpy(),
+                                 "sex": rec["sex"].astype("str").to_numpy(),
+                                 "_when": pd.to_datetime(rec["census_date"]).astype(
+                                     "datetime64[ns]").astype("int64").to_numpy()})
+        else:
+            rec = r.children
+            if rec is None or rec.empty:
+                continue
+            rec = rec[(rec["status"] == USED) & rec["child_ref"].notna()]
+            lookup = ids[ids["return_name"] == name].set_index("child_ref")["pupil_id"]
+            part = pd.DataFrame({
+                "pupil_id": _link_ref(name, rec).map(lookup).to_numpy(),
+                "date_of_birth": pd.to_datetime(rec["dob"]).to_numpy(),
+                "sex": rec["sex"].astype("str").to_numpy(),
+                "_when": rec["order"].astype("int64").to_numpy()})
+        part["dob_source"] = name
+        part["_prio"] = prio
+        parts.append(part)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({"pupil_id": pd.Series(dtype="str"),
+                             "date_of_birth": pd.Series(dtype="datetime64[ns]"),
+                             "sex": pd.Series(dtype="str"), "dob_source": pd.Series(dtype="str")})
+    allp = pd.concat(parts, ignore_index=True)
+    allp = allp[allp["pupil_id"].notna()]
+    allp["sex"] = allp["sex"].where(allp["sex"].isin(contract.SEX_CODES))
+    allp["dob_source"] = allp["dob_source"].where(allp["date_of_birth"].notna())
+    allp = allp.sort_values(["pupil_id", "_prio", "_when"], ascending=[True, True, False],
+                            kind="stable")
+    out = allp.groupby("pupil_id", sort=True)[["date_of_birth", "sex", "dob_source"]].first()
+    out = out.reset_index()
+    out["pupil_id"] = out["pupil_id"].astype("str")
+    out["date_of_birth"] = pd.to_datetime(out["date_of_birth"]).astype("datetime64[ns]")
+    out["sex"] = out["sex"].astype("str")
+    out["dob_source"] = out["dob_source"].astype("str")
+    return out[list(CHARACTERISTICS_COLUMNS)]
 
 
 def _child_domains(hd: ReturnData, salt: str) -> pd.DataFrame:

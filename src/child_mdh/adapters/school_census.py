@@ -25,6 +25,11 @@ quarantined too (eligibility on census day cannot be known).
 A pupil on roll at two schools on census day (dual registration) appears twice: one row
 is kept per UPN and census, the main registration (enrolstatus C, then M, F, O, S), and
 the pupil is FSM eligible if eligible in any of their rows.
+
+The pupil's date of birth (``dob``, same date layout) and sex (``sex``, or ``gender``:
+M/F, or 1 male / 2 female) are read when the pupils file has them: they give the
+pupil's age for the local-authority cohort (``pupil_characteristics.parquet``). A date
+of birth that is not a real date is set empty and reported.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import FILE_SKIPPED, KEPT, NOTED
+from .errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
 from .files import list_source_files, read_text_table, require_suffix, spreadsheet_rows
 from .records import (
     QUARANTINED_STATUS,
@@ -68,6 +73,8 @@ SCHOOL_ID_COLUMNS = ("laestab", "estab", "urn", "school_id", "schoolid", "native
 #: Preference between rows of one pupil in one census: C single registration, M main
 #: dual registration, F further education, O other, S subsidiary dual registration.
 ENROL_STATUS_RANK = {"C": 0, "M": 1, "F": 2, "O": 3, "S": 4}
+#: Sex as the school census records it (M/F; some extracts 1 male, 2 female).
+SEX_CODES = {"M": "M", "F": "F", "1": "M", "2": "F"}
 
 TERMS = {"autumn": "autumn", "aut": "autumn", "spring": "spring", "spr": "spring",
          "summer": "summer", "sum": "summer"}
@@ -211,14 +218,18 @@ def read_school_census(paths, *, census_dates: dict | None = None,
         p, f = _finish_census(day, pupils.get(day, []), periods.get(day, []), data)
         pupil_parts.append(p)
         period_parts.append(f)
-    pupil_cols = ("census_date", "school_id", "fsm_eligible", "upn", "enrolstatus")
+    pupil_cols = ("census_date", "school_id", "fsm_eligible", "upn", "enrolstatus", "dob",
+                  "sex")
     data.tables["pupils"] = (pd.concat(pupil_parts, ignore_index=True) if pupil_parts
                              else empty_records(pupil_cols))
     data.tables["fsm_periods"] = (pd.concat(period_parts, ignore_index=True) if period_parts
                                   else empty_records(("start", "end")))
     kids = data.tables["pupils"]
+    if "dob" not in kids:
+        kids["dob"] = pd.Series(pd.NaT, index=kids.index, dtype="datetime64[ns]")
+        kids["sex"] = pd.Series(None, index=kids.index, dtype="str")
     data.children = kids[["source_file", "source_row", "child_ref", "order", "status",
-                          "reason", "upn", "census_date"]].assign(dob=pd.NaT, sex=None)
+                          "reason", "upn", "census_date", "dob", "sex"]]
     return data
 
 
@@ -235,12 +246,25 @@ def _pupil_records(frame, path, key, pos, day, school_id_column, data) -> pd.Dat
         missing_why = ("no school identifier column (laestab, estab, urn, school_id or "
                        "NativeId); give school_id_column")
     empty = pd.Series(pd.NA, index=frame.index, dtype="str")
+    sex_col = next((c for c in ("sex", "gender") if c in frame.columns), None)
+    dob = (parse_dates(frame["dob"], DATE_FORMAT, DATE_ALTERNATIVES) if "dob" in frame
+           else None)
     rec = start_records(pd.DataFrame({
         "UPN": frame["upn"],
         "school_id": clean_ids(frame[col])[0] if col else empty,
         "enrolstatus": clean_code(frame["enrolstatus"]) if "enrolstatus" in frame else empty,
+        "dob": dob.dates if dob is not None else pd.Series(pd.NaT, index=frame.index,
+                                                             dtype="datetime64[ns]"),
+        "sex": (clean_code(frame[sex_col]).map(SEX_CODES).astype("str") if sex_col
+                else empty),
+        "_dob_raw": frame["dob"] if "dob" in frame else empty,
     }), source_file=path, source_row=spreadsheet_rows(frame), child_ref=key, order=pos)
     rec["census_date"] = day
+    if dob is not None:
+        data.problems.add_rows(rec, dob.bad, return_name=RETURN_NAME, table="pupils",
+                               field="dob", problem="dob is not a real date; set empty",
+                               action=VALUE_EMPTIED, value_column="_dob_raw")
+    rec = rec.drop(columns="_dob_raw")
     if col:
         data.problems.add(return_name=RETURN_NAME, file=str(path), table="pupils", field=col,
                           problem=f"school identifier read from column '{col}'", action=NOTED,
@@ -255,7 +279,8 @@ def _finish_census(day, pupil_parts, period_parts, data):
     """Check pupils and periods of one census and derive FSM eligibility on census day."""
     log = data.problems
     pupils = (pd.concat(pupil_parts, ignore_index=True) if pupil_parts
-              else empty_records(("UPN", "school_id", "enrolstatus")).assign(census_date=day))
+              else empty_records(("UPN", "school_id", "enrolstatus", "sex")).assign(
+                  census_date=day, dob=pd.Series(dtype="datetime64[ns]")))
     periods = (pd.concat(period_parts, ignore_index=True) if period_parts
                else empty_records(("fsmstartdate", "fsmenddate")))
     label = f"census {day.date()}"

@@ -93,20 +93,51 @@ def derive_children(contract_dir: Path, *, reference_date=None, qualification_le
     return children, household_domains, linkage, report
 
 
+def derive_children_from_la_import(contract_dir: Path, p):
+    """The local-authority route's children table (:func:`child_mdh.adapters.cohort.derive_children_la`)
+    with the same companions as :func:`derive_children`."""
+    from child_mdh.adapters.cohort import derive_children_la, local_domain_paths
+    from child_mdh.domains import DOMAINS
+    from child_mdh.population import linkage_report
+
+    la = p.la_import
+    if not p.population["reference_date"]:
+        raise DeriveInputError(
+            "population.reference_date is empty: with input.source la_returns there is no "
+            "census to take it from. Set it (YYYY-MM-DD), e.g. the census day 2021-03-21.")
+    import_dir = Path(la["out_dir"])
+    children, report = derive_children_la(
+        contract_dir, reference_date=p.population["reference_date"],
+        characteristics_path=import_dir / "pupil_characteristics.parquet",
+        min_age=p.population["min_age"], max_age=p.population["max_age"],
+        fsm_measure=p.population["fsm_measure"],
+        follow_up_years=p.outcomes["follow_up_years"],
+        prior_contact=p.outcomes["prior_contact"], extract_date=p.outcomes["extract_date"],
+        outcomes_scope=la["outcomes_scope"], **local_domain_paths(import_dir, la["domains"]))
+    household_domains = children[["household_id", *DOMAINS, "n_domains"]].drop_duplicates(
+        "household_id")
+    return children, household_domains, linkage_report(children), report
+
+
 def run(smk) -> None:
     """Rule ``derive_children``."""
     from child_mdh.io import write_json, write_parquet
 
     with step_logging(smk, "derive_children") as log:
         p = smk.params
-        children, household_domains, linkage, report = derive_children(
-            Path(smk.input.tables[0]).parent,
-            reference_date=p.population["reference_date"],
-            qualification_level2=p.domains["qualification_level2"],
-            min_age=p.population["min_age"], max_age=p.population["max_age"],
-            unlinked=p.population["unlinked"], fsm_measure=p.population["fsm_measure"],
-            follow_up_years=p.outcomes["follow_up_years"],
-            prior_contact=p.outcomes["prior_contact"], extract_date=p.outcomes["extract_date"])
+        if p.source == "la_returns":
+            children, household_domains, linkage, report = derive_children_from_la_import(
+                Path(smk.input.tables[0]).parent, p)
+        else:
+            children, household_domains, linkage, report = derive_children(
+                Path(smk.input.tables[0]).parent,
+                reference_date=p.population["reference_date"],
+                qualification_level2=p.domains["qualification_level2"],
+                min_age=p.population["min_age"], max_age=p.population["max_age"],
+                unlinked=p.population["unlinked"], fsm_measure=p.population["fsm_measure"],
+                follow_up_years=p.outcomes["follow_up_years"],
+                prior_contact=p.outcomes["prior_contact"],
+                extract_date=p.outcomes["extract_date"])
         write_parquet(children, smk.output.children, {"person_level": True})
         write_parquet(household_domains, smk.output.household_domains, {"person_level": False})
         linkage.to_csv(smk.output.linkage, index=False)

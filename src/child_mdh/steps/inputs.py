@@ -35,5 +35,26 @@ def validate_inputs(smk) -> None:
             quarantine_dir=Path(smk.params.quarantine),
             policy=smk.params.policy,
             reference_date=smk.params.reference_date,
+            tables=list(smk.params.tables),
+            unmatched_pupils=smk.params.unmatched_pupils,
         )
+        log.info("%s", report.summary_text())
+
+
+def la_formats(smk) -> None:
+    """Rule ``la_formats``: one LA's returns in its own formats, from the synthetic England."""
+    from child_mdh.adapters.writers import write_la_formats
+
+    with step_logging(smk, "la_formats") as log:
+        written = write_la_formats(Path(smk.input.tables[0]).parent, smk.params.la_code,
+                                   Path(smk.output[0]))
+        log.info("wrote %s returns: %s", smk.params.la_code, written["rows"])
+
+
+def import_la(smk) -> None:
+    """Rule ``import_la``: an LA's returns into contract tables (salt from the environment)."""
+    from child_mdh.adapters.import_config import import_la_from_config
+
+    with step_logging(smk, "import_la") as log:
+        report = import_la_from_config(dict(smk.params.la_import))
         log.info("%s", report.summary_text())

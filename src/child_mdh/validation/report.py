@@ -8,7 +8,8 @@ Files (see ``docs/validation.md``):
   was in the input, plus ``_row_number`` and ``_reason`` (one file per table, empty
   when nothing was quarantined, so no stale file survives a re-run);
 - ``<out_dir>/row_accounting.csv``: one row per table; ``rows_read == rows_used +
-  rows_quarantined`` always;
+  rows_quarantined`` always; ``notes`` counts rows used with a note (for example social
+  care rows kept with ``unmatched_pupils="keep"``);
 - ``<out_dir>/validation_report.json``: the accounting and every issue.
 """
 
@@ -26,7 +27,8 @@ from child_mdh.io import write_json, write_parquet
 from child_mdh.validation.issues import Issue
 from child_mdh.validation.rows import TableData
 
-ACCOUNTING_COLUMNS = ["table", "file", "rows_read", "rows_used", "rows_quarantined", "reasons"]
+ACCOUNTING_COLUMNS = ["table", "file", "rows_read", "rows_used", "rows_quarantined", "reasons",
+                      "notes"]
 
 
 @dataclass
@@ -39,6 +41,8 @@ class TableAccounting:
     rows_used: int
     rows_quarantined: int
     reasons: dict[str, int] = field(default_factory=dict)
+    #: rows used but noted, per note label (they are part of ``rows_used``)
+    notes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.rows_read != self.rows_used + self.rows_quarantined:
@@ -50,6 +54,11 @@ class TableAccounting:
     def reasons_text(self) -> str:
         """``"label: n; label: n"`` (rows per reason; a row can have several reasons)."""
         return "; ".join(f"{k}: {v}" for k, v in sorted(self.reasons.items()))
+
+    @property
+    def notes_text(self) -> str:
+        """``"label: n; label: n"`` (rows used with each note)."""
+        return "; ".join(f"{k}: {v}" for k, v in sorted(self.notes.items()))
 
 
 @dataclass
@@ -90,9 +99,12 @@ class ValidationReport:
         else:
             lines.append("No row was quarantined.")
         rows = [i for i in self.issues if i.severity == "row"]
-        notes = [i for i in self.issues if i.severity == "note"]
+        kept = [i for i in self.issues if i.severity == "note" and i.check == "unmatched_pupil"]
+        notes = [i for i in self.issues if i.severity == "note" and i.check != "unmatched_pupil"]
         if rows:
             lines += ["", "Rows quarantined:"] + [f"- {i.message}" for i in rows]
+        if kept:
+            lines += ["", "Kept, with a note:"] + [f"- {i.message}" for i in kept]
         if notes:
             lines += ["", "Mended on reading (nothing lost):"] + [f"- {i.message}" for i in notes]
         lines += ["", f"Validated tables: {self.out_dir}"]
@@ -115,7 +127,8 @@ class ValidationReport:
         """Row accounting, one row per table (the content of row_accounting.csv)."""
         rows = [{"table": t.table, "file": t.file, "rows_read": t.rows_read,
                  "rows_used": t.rows_used, "rows_quarantined": t.rows_quarantined,
-                 "reasons": t.reasons_text} for t in self.tables.values()]
+                 "reasons": t.reasons_text, "notes": t.notes_text}
+                for t in self.tables.values()]
         return pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)
 
     def write(self) -> None:
@@ -129,7 +142,7 @@ def accounting(data: TableData) -> TableAccounting:
     """Row accounting of one checked table."""
     q = int(data.flags.any.sum())
     return TableAccounting(data.name, data.file, data.n_rows, data.n_rows - q, q,
-                           data.flags.counts())
+                           data.flags.counts(), dict(data.kept))
 
 
 def clean_table(data: TableData) -> pd.DataFrame:

@@ -1,0 +1,4 @@
+"""Rule la_formats: see child_mdh.steps.inputs.la_formats."""
+from child_mdh.steps.inputs import la_formats
+
+la_formats(snakemake)  # noqa: F821 (provided by Snakemake)
