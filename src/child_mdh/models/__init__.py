@@ -10,7 +10,13 @@
 - :mod:`.specs`: the analysis's model specifications and running them;
 - :mod:`.tidy`: tidy coefficient tables, standardised rates, marginal effects, sentences;
 - :mod:`.comparator`: gradient boosting vs logistic, aggregates only;
-- :mod:`.recovery`: simulation from a known model, bias and coverage.
+- :mod:`.recovery`: simulation from a known model, bias and coverage; recovery of the
+  synthetic generator's truth;
+- :mod:`.prepare`: the analysis frame (MDH, deprivation count, LA prevalence) with
+  sparse levels pooled;
+- :mod:`.figures` and :mod:`.summary`: figures and a plain-English page drawn from the
+  released tables (the release stage is ``child_mdh.model_tables`` and
+  ``child_mdh.steps.models``).
 
 Nothing here writes files: every function returns DataFrames (disclosure control and
 release happen in :mod:`child_mdh.sdc`).

@@ -98,6 +98,25 @@ def _metrics(p, events, trials) -> dict:
     }
 
 
+def _bins_for(predictions: dict, events, trials, bins: int, min_count: int | None) -> int:
+    """The largest number of bins, at most ``bins``, for which every bin of every model
+    has at least ``min_count`` children, events and non-events (0 if none, 1 < bins)."""
+    if not min_count:
+        return bins
+    for b in range(bins, 1, -1):
+        ok = True
+        for p in predictions.values():
+            keep = ~np.isnan(p)
+            t = _binned(p[keep], events[keep], trials[keep], b)
+            low = np.minimum(t["events_n"], t["children_n"] - t["events_n"])
+            if (t["children_n"] < min_count).any() or (low < min_count).any():
+                ok = False
+                break
+        if ok:
+            return b
+    return 0
+
+
 def _binned(p, events, trials, bins: int) -> pd.DataFrame:
     order = np.argsort(p, kind="stable")
     cw = np.cumsum(trials[order])
@@ -127,6 +146,7 @@ def compare_with_gbm(
     bins: int = 10,
     interaction_features=None,
     n_threads: int | None = 1,
+    min_bin_count: int | None = None,
 ) -> dict:
     """Gradient boosting vs the logistic model of ``outcome`` on ``features``, with folds
     by ``group`` (local authority). Returns a dict of aggregate DataFrames only:
@@ -139,17 +159,22 @@ def compare_with_gbm(
     ``n_threads`` limits the OpenMP threads of the boosting (1 by default: the cells are
     small, and on shared machines thread contention makes more threads much slower);
     None leaves the library default.
+
+    ``min_bin_count`` (for example the disclosure threshold): calibration uses the
+    largest number of bins, at most ``bins``, in which every bin of every model holds at
+    least this many children, events and non-events; when even two bins do not, the
+    calibration table is empty and a note says so.
     """
+    args = (frame, outcome, features, group, n_splits, seed, gbm_params, bins,
+            interaction_features, min_bin_count)
     if n_threads is None:
-        return _compare(frame, outcome, features, group, n_splits, seed, gbm_params, bins,
-                        interaction_features)
+        return _compare(*args)
     with threadpool_limits(limits=n_threads):
-        return _compare(frame, outcome, features, group, n_splits, seed, gbm_params, bins,
-                        interaction_features)
+        return _compare(*args)
 
 
 def _compare(frame, outcome, features, group, n_splits, seed, gbm_params, bins,
-             interaction_features) -> dict:
+             interaction_features, min_bin_count=None) -> dict:
     features = list(features)
     cells = binary_cells(frame, outcome, features + [group])
     groups = cells[group].to_numpy()
@@ -191,10 +216,18 @@ def _compare(frame, outcome, features, group, n_splits, seed, gbm_params, bins,
                 fold_rows.append({"model": name, "fold": fold,
                                   **_metrics(p[test], ev[test], tr[test])})
     metric_rows, calib = [], []
+    used_bins = _bins_for(oof, ev, tr, bins, min_bin_count)
+    if used_bins < bins:
+        notes.append(f"calibration in {used_bins} bins instead of {bins}, so that every bin "
+                     f"holds at least {min_bin_count} children, events and non-events"
+                     if used_bins else
+                     f"no calibration bins: two bins would hold fewer than {min_bin_count} "
+                     "children, events or non-events")
     for name, p in oof.items():
         ok = ~np.isnan(p)
         metric_rows.append({"model": name, "fold": "pooled", **_metrics(p[ok], ev[ok], tr[ok])})
-        calib.append(_binned(p[ok], ev[ok], tr[ok], bins).assign(model=name))
+        if used_bins:
+            calib.append(_binned(p[ok], ev[ok], tr[ok], used_bins).assign(model=name))
     metrics = pd.concat([pd.DataFrame(metric_rows), pd.DataFrame(fold_rows)],
                         ignore_index=True)
     pooled = metrics.loc[metrics["fold"] == "pooled"].set_index("model")
@@ -225,10 +258,11 @@ def _compare(frame, outcome, features, group, n_splits, seed, gbm_params, bins,
             })
         except (SparseLevelError, np.linalg.LinAlgError) as err:
             notes.append(f"pairwise logistic model not estimable ({str(err).splitlines()[0]})")
+    calib_cols = ["model", "bin", "mean_predicted", "observed", "children_n", "events_n"]
     return {
         "metrics": metrics,
-        "calibration": pd.concat(calib, ignore_index=True)[
-            ["model", "bin", "mean_predicted", "observed", "children_n", "events_n"]],
+        "calibration": (pd.concat(calib, ignore_index=True)[calib_cols] if calib
+                        else pd.DataFrame(columns=calib_cols)),
         "interactions": pd.DataFrame(inter_rows),
         "notes": notes,
     }

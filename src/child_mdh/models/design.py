@@ -65,10 +65,19 @@ def _level_label(level) -> str:
 
 def level_codes(values: pd.Series, levels: list) -> np.ndarray:
     """Position of each value in ``levels`` (-1 for a value not among them, or missing)."""
-    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    index = pd.Index(levels, dtype=object)
     if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-        arr = np.asarray(values.astype(object))
-    return pd.Index(levels, dtype=object).get_indexer(pd.Index(arr, dtype=object))
+        cat = pd.Categorical(values)
+        pos = index.get_indexer(pd.Index(np.asarray(cat.categories, dtype=object), dtype=object))
+        codes = np.asarray(cat.codes)
+    else:
+        # factorise first (hashing), then match the few distinct values to the levels
+        codes, uniques = pd.factorize(pd.Series(values) if not isinstance(values, pd.Series)
+                                      else values, use_na_sentinel=True)
+        pos = index.get_indexer(pd.Index(np.asarray(uniques, dtype=object), dtype=object))
+    if len(pos) == 0:
+        return np.full(len(codes), -1, dtype=np.intp)
+    return np.where(codes >= 0, pos[np.maximum(codes, 0)], -1)
 
 
 @dataclass

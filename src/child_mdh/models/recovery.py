@@ -282,3 +282,111 @@ def coverage_summary(comparisons) -> pd.DataFrame:
         "mean_std_error": g["std_error"].mean(),
         "coverage": g["covered"].mean(),
     }).reset_index()
+
+
+# ----------------------------------------------------------------- the synthetic generator
+#: the terms of the generator's referral model in the analysis's column names (the
+#: prevalence main effect is absorbed by local-authority fixed effects; ``mdh`` has true
+#: effect 0 and is included to check that the analysis finds none)
+GENERATOR_TERMS = ("employment", "education", "health", "housing", "any_domain", "fsm",
+                   "employment:health", "sex", "age", "mdh", "mdh:la_mdh_prevalence_centred")
+POPULATION_PREVALENCE = "la_mdh_prevalence_population"
+
+
+def generator_truth(truth: dict, outcome: str, *,
+                    prevalence: str = "la_mdh_prevalence_centred") -> dict:
+    """The true log hazard ratios of ``outcome`` (a truth.json outcome: referral, cin,
+    cpp, cla) keyed by design columns, for a model with local-authority fixed effects:
+    the area-level prevalence main effect is left out (absorbed), ``mdh[T.True]`` is
+    added with its true value 0, and the prevalence column is named ``prevalence``."""
+    terms = dict(truth["outcomes"][outcome]["log_hazard_ratio"])
+    terms.pop("la_mdh_prevalence_centred", None)
+    out = design_truth(terms, drop_zero=False, numeric=(prevalence,),
+                       renames={"la_mdh_prevalence_centred": prevalence})
+    out["mdh[T.True]"] = 0.0
+    return out
+
+
+def population_prevalence(truth: dict) -> dict:
+    """Each local authority's centred MDH prevalence as the generator used it: the share
+    among *all* its children aged 0-17 (with FSM at the reference census, recorded or
+    latent) minus the national share (truth.json ``las``)."""
+    return {code: float(v["la_mdh_prevalence_centred"]) for code, v in truth["las"].items()}
+
+
+def fit_generator_model(frame: pd.DataFrame, outcome: str, *,
+                        prevalence: str = "la_mdh_prevalence_centred",
+                        link: str = "cloglog", fixed_effects: str | None = "la_code",
+                        cluster: str = "la_code"):
+    """The generator's model of ``outcome`` (a children-table outcome column): the terms
+    of :data:`GENERATOR_TERMS` with ``prevalence`` as the area prevalence, cloglog link
+    and local-authority fixed effects by default, fitted on collapsed cells (the grouped
+    proportional-hazards model, Prentice & Gloeckler 1978)."""
+    from child_mdh.models.collapse import binary_cells
+    from child_mdh.models.design import terms_variables
+    from child_mdh.models.glm import fit_binomial
+
+    terms = [t.replace("la_mdh_prevalence_centred", prevalence) for t in GENERATOR_TERMS]
+    keys = list(dict.fromkeys(terms_variables(terms) + [c for c in (fixed_effects, cluster) if c]))
+    cells = binary_cells(frame, outcome, keys)
+    return fit_binomial(cells, terms, link=link, cluster=cluster, fixed_effects=fixed_effects,
+                        numeric=(prevalence,), outcome=outcome,
+                        name=f"{outcome}_generator_{link}")
+
+
+def recover_generator_truth(frame: pd.DataFrame, truth: dict, *,
+                            prevalence: str = "la_mdh_prevalence_centred",
+                            outcomes: dict | None = None, conf_level: float = 0.95,
+                            **kwargs) -> pd.DataFrame:
+    """:func:`compare_with_truth` of :func:`fit_generator_model` for every outcome of
+    ``outcomes`` (truth.json name -> outcome column; default :data:`TRUTH_OUTCOMES`),
+    stacked with an ``outcome`` column. ``frame`` is the analysis frame (children with
+    ``mdh``, ``any_domain`` and the prevalence column)."""
+    rows = []
+    for key, column in (outcomes or TRUTH_OUTCOMES).items():
+        fit = fit_generator_model(frame, column, prevalence=prevalence, **kwargs)
+        cmp = compare_with_truth(fit, generator_truth(truth, key, prevalence=prevalence),
+                                 conf_level)
+        cmp.insert(0, "outcome", column)
+        rows.append(cmp)
+    return pd.concat(rows, ignore_index=True)
+
+
+DEFAULT_INDEX = {"weights": {"employment": 0.2, "education": 0.2, "health": 0.2,
+                             "housing": 0.2, "fsm": 0.2}, "k": 0.4}
+
+
+def synthetic_model_frame(n_children: int, seed: int, folder, *, index: dict | None = None,
+                          min_count: int = 10) -> tuple[pd.DataFrame, dict]:
+    """Run the pipeline on a synthetic England and return the model frame and its truth.
+
+    ``child_mdh.synth.generate`` writes ``n_children`` children (aged 0-17) into
+    ``folder/synth``; the tables are validated, the children table is derived with the
+    default settings (ages 5-15, linked children), the Child-MDH index is identified
+    (``index``: weights and k, default the generator's: 2 of 5 equal weights) and the
+    model columns are added (:func:`child_mdh.models.prepare.prepare_model_data`, with
+    the analysis's own LA prevalence, and the generator's population prevalence in
+    :data:`POPULATION_PREVALENCE`). Returns (frame, truth.json as a dict).
+    """
+    import json
+    from pathlib import Path
+
+    from child_mdh.index_tables import child_index
+    from child_mdh.models.prepare import attach_index, prepare_model_data
+    from child_mdh.steps.derive import derive_children
+    from child_mdh.synth import generate
+    from child_mdh.validate import validate_folder
+
+    index = index or DEFAULT_INDEX
+    folder = Path(folder)
+    generate(int(n_children), int(seed), folder / "synth")
+    truth = json.loads((folder / "synth" / "truth.json").read_text())
+    validate_folder(folder / "synth", out_dir=folder / "contract",
+                    quarantine_dir=folder / "quarantine", policy="stop",
+                    reference_date=truth["extract_date"])
+    children, *_ = derive_children(folder / "contract")
+    ci = child_index(children, index["weights"], float(index["k"]))
+    data = prepare_model_data(attach_index(children, ci), min_count=min_count)
+    frame = data.frame
+    frame[POPULATION_PREVALENCE] = frame["la_code"].map(population_prevalence(truth)).astype(float)
+    return frame, truth

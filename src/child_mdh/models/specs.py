@@ -132,7 +132,7 @@ def add_area_prevalence(frame: pd.DataFrame, indicator: str = "mdh", area: str =
     x = frame[indicator].astype("Float64")
     overall = float(x.mean())
     by_area = x.groupby(frame[area], observed=True).mean()
-    out = frame.copy()
+    out = frame.copy(deep=False)  # one new column; the rest is shared (copy-on-write)
     out[name] = (frame[area].map(by_area).astype(float) - overall).to_numpy(dtype=float,
                                                                         na_value=np.nan)
     return out

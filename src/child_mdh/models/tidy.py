@@ -5,9 +5,10 @@ These functions return DataFrames and strings; they never write files (disclosur
 control and release happen elsewhere). Count columns end in ``_n`` as the release
 convention asks (``docs/data-contract.md``): ``children_n`` children in the model,
 ``observations_n`` rows of the model (children, or person-periods for hazards),
-``events_n`` events, and for each coefficient of a categorical level the rows and events
-with that level (``term_observations_n``, ``term_events_n``) so that the disclosure check
-can see a coefficient resting on few events.
+``events_n`` events, and for each coefficient the rows and events where its design
+column is not zero (``term_observations_n``, ``term_events_n``: for a categorical level
+the rows with that level, for a slope on a number the rows where it is not zero) so that
+the disclosure check can see a coefficient resting on few events.
 
 Standardised (marginally adjusted) predicted rates: for each level of a variable, every
 child is given that level, keeping their other covariates, and the model's predictions
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from child_mdh.models.design import _level_label, term_variables
+from child_mdh.models.design import _level_label
 from child_mdh.models.glm import LINKS, SPARSE_ABOVE_COLUMNS, ModelFit
 
 LINK_WORDS = {"logit": "odds", "cloglog": "hazard", "log": "rate"}
@@ -48,14 +49,14 @@ def _wide(fit: ModelFit) -> bool:
 
 
 def _term_counts(fit: ModelFit) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and events in the cells where each (categorical) coefficient's dummy is 1."""
-    x = fit.design_matrix(fit.cells, sparse=True)
+    """Rows and events in the cells where each coefficient's design column is not zero:
+    for a categorical level (or an interaction of levels) the rows with that level; for
+    a term with a numeric variable (an area prevalence, say) the rows where the variable
+    is not zero, which are the rows informing that slope; for the intercept all rows."""
+    x = fit.design_matrix(fit.cells, sparse=True).tocsr(copy=True)
+    x.data = (x.data != 0).astype(float)
     obs = np.asarray(x.T @ fit.cells["rows"].to_numpy(float)).ravel()
     ev = np.asarray(x.T @ fit.cells["events"].to_numpy(float)).ravel()
-    for j, col in enumerate(fit.params.index):
-        term = fit.design.term_of(col)
-        if term == "Intercept" or any(v in fit.design.numeric for v in term_variables(term)):
-            obs[j] = ev[j] = np.nan
     return obs, ev
 
 
