@@ -2,10 +2,12 @@
 
 Pure functions: the children table (one row per child, person-level) in, aggregate
 DataFrames out. Measures come from :func:`child_mdh.index.alkire_foster`, intervals
-from :func:`child_mdh.inference.af_inference` (linearisation; clustered by local
-authority for England, regions and population groups, whose children are drawn from
-many LAs; clustered by household within one LA, since siblings share their household's
-domains). Disclosure control is applied when the
+from :func:`child_mdh.inference.af_inference` (linearisation, clustered by household
+at every level, since siblings share their household's domains). Local authorities are
+not treated as sampled clusters: the data cover every LA, and the coverage study on the
+synthetic data (docs/index-methods.md, section 7) showed LA-clustered intervals for
+England 1.5 times too wide (coverage 0.99) where household clustering is close to
+nominal (0.94-0.98). Disclosure control is applied when the
 tables are written (:mod:`child_mdh.sdc`), using the counts every table carries in
 ``*_n`` columns and the margins declared by :func:`area_hierarchy`.
 
@@ -92,9 +94,9 @@ def area_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: fl
                      confidence: float = 0.95) -> pd.DataFrame:
     """H, A, M0 with intervals and counts for England, every region and every LA."""
     areas = area_lookup(children)
-    england = _measures_for(children, weights, k, None, "la_code", confidence)
+    england = _measures_for(children, weights, k, None, "household_id", confidence)
     england.index = [ENGLAND_CODE]
-    region = _measures_for(children, weights, k, "region_code", "la_code", confidence)
+    region = _measures_for(children, weights, k, "region_code", "household_id", confidence)
     la = _measures_for(children, weights, k, "la_code", "household_id", confidence)
     names = {ENGLAND_CODE: ENGLAND_NAME,
              **dict(zip(areas["region_code"], areas["region_name"])),
@@ -117,10 +119,10 @@ def group_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: f
                       confidence: float = 0.95) -> pd.DataFrame:
     """H, A, M0 for England by sex and by age band, with the England row as their total."""
     kids = children.assign(age_band=age_band(children["age"]))
-    england = _measures_for(kids, weights, k, None, "la_code", confidence)
+    england = _measures_for(kids, weights, k, None, "household_id", confidence)
     rows = [england.assign(group_type="all", group="All")]
     for by in ("sex", "age_band"):
-        f = _measures_for(kids, weights, k, by, "la_code", confidence)
+        f = _measures_for(kids, weights, k, by, "household_id", confidence)
         rows.append(f.assign(group_type=by, group=f.index.astype(str)))
     out = pd.concat(rows, ignore_index=True)
     lead = ["group_type", "group"]
@@ -135,7 +137,8 @@ def indicator_table(children: pd.DataFrame, weights: Mapping[str, float], k: flo
     indicators = list(weights)
     measures = [f"{p}_{i}" for i in indicators for p in ("uncensored", "censored")]
     parts = []
-    for level, by, cluster in (("england", None, "la_code"), ("region", "region_code", "la_code"),
+    for level, by, cluster in (("england", None, "household_id"),
+                               ("region", "region_code", "household_id"),
                                ("la", "la_code", "household_id")):
         cols = [c for c in (by, cluster) if c]
         X = _indicator_frame(children, weights, *cols)

@@ -100,8 +100,7 @@ def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, man
     specs = _specs()
     out = Path(release_dir) / "index"
     method = (f"Alkire-Foster counting measures, weights {w}, cut-off k={k}; "
-              f"{int(conf * 100)}% intervals by linearisation (clustered by LA nationally, "
-              "by household within an LA)")
+              f"{int(conf * 100)}% intervals by linearisation, clustered by household")
     written = {}
     tables = {
         "area": (it.area_index_table(children, w, k, conf), "index_by_area.csv",

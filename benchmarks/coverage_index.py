@@ -1,0 +1,388 @@
+"""Coverage of the Child-MDH index's confidence intervals on repeated synthetic Englands.
+
+    .venv/bin/python benchmarks/coverage_index.py [--draws 500] [--n 20000]
+        [--truth-draws 40] [--truth-n 150000] [--boot-draws 100] [--n-boot 499]
+        [--workers 2] [--out results/benchmarks/coverage_index]
+
+The synthetic England (:func:`child_mdh.synth.generate`) is a draw from a known
+data-generating process, so the default index (equal weights, k = 0.4, children aged
+5-15, linked, ``fsm_at_reference``) has a population value: the expectation of H, A, M0
+and the indicator headcounts over that process.
+
+1. **Truth.** ``--truth-draws`` independent draws of ``--truth-n`` children each go
+   through the pipeline below; the truth is the mean of their estimates and its own
+   standard error is the standard deviation between them over sqrt(draws). Several
+   draws are used rather than one very large one because the generator draws its
+   local-authority effects (FSM, linkage) afresh with every seed: that part of one
+   draw's error does not shrink with the number of children, and averaging over seeds
+   removes it (see ``docs/index-methods.md``, "Coverage on the synthetic data").
+2. **Repeated draws.** ``--draws`` draws of ``--n`` children (seeds 1, 2, ...), each
+   through ``generate -> validate_folder -> derive_children -> af_inference``, for
+   England and every region, with linearisation intervals clustered by local authority
+   (the pipeline's choice for England and regions) and by household; the first
+   ``--boot-draws`` draws also get the cluster bootstrap (percentile intervals) with
+   the same two clusterings.
+3. **Summary.** For every design, area and measure: coverage of the 95% interval with
+   its binomial standard error, bias (mean estimate - truth), mean SE, empirical SD of
+   the estimates and their ratio.
+
+Writes ``truth.json``, ``truth_draws.csv``, ``draws.csv.gz``, ``summary.csv`` and
+``summary.md`` into ``--out`` (git-ignored ``results/`` by default) and prints progress
+and the summary table. Draws run in ``--workers`` processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from child_mdh.index import DEFAULT_K, DEFAULT_WEIGHTS
+from child_mdh.index_tables import ENGLAND_CODE
+from child_mdh.inference import af_inference
+
+CONFIDENCE = 0.95
+#: Validation treats dates after this as "in the future". The synthetic extract date is
+#: census day + 5 years (21 March 2026 for Census 2021), so it must lie after that.
+VALIDATION_DATE = "2026-11-01"
+CENSUS_YEAR = 2021
+#: (method, cluster column) of the designs estimated on every draw: linearisation clustered
+#: by local authority (the pipeline's choice for England and regions) and by household.
+LINEAR_DESIGNS = (("linearization", "la_code"), ("linearization", "household_id"))
+#: the cluster bootstrap (percentile intervals), on the first ``--boot-draws`` draws.
+BOOT_DESIGNS = (("bootstrap", "la_code"), ("bootstrap", "household_id"))
+CLUSTER_LABELS = {"la_code": "la", "household_id": "household"}
+#: the measures: H, A, M0 and each indicator's uncensored and censored headcount.
+MEASURES = (["H", "A", "M0"] + [f"uncensored_{i}" for i in DEFAULT_WEIGHTS]
+            + [f"censored_{i}" for i in DEFAULT_WEIGHTS])
+#: Seeds of the truth draws start here (far from the repeated draws' seeds 1..R).
+TRUTH_SEED_BASE = 1_000_000
+#: Regions shown in the printed and documented table (all regions are kept in the files).
+SHOWN_REGIONS = ("E12000007", "E12000001")  # London (33 LAs), North East (12 LAs)
+
+
+def children_for_draw(n_children: int, seed: int, work_dir: Path | None = None) -> pd.DataFrame:
+    """The index input of one synthetic England: the pipeline's path, default options.
+
+    Method: :func:`child_mdh.synth.generate` (``n_children`` aged 0-17, ``seed``, Census
+    2021) -> :func:`child_mdh.validate.validate_folder` (policy 'stop': synthetic tables
+    must be clean) -> :func:`child_mdh.steps.derive.derive_children` with its defaults
+    (ages 5-15, unlinked children excluded, ``fsm_at_reference``). Returns the five
+    default indicators with ``la_code``, ``region_code`` and ``household_id``; the files
+    are written to a temporary folder that is removed afterwards.
+    """
+    from child_mdh.steps.derive import derive_children
+    from child_mdh.synth import generate
+    from child_mdh.validate import validate_folder
+
+    root = Path(tempfile.mkdtemp(prefix=f"coverage_{seed}_", dir=work_dir))
+    try:
+        generate(int(n_children), int(seed), root / "synth", census_year=CENSUS_YEAR)
+        validate_folder(root / "synth", root / "contract", root / "quarantine", policy="stop",
+                        reference_date=VALIDATION_DATE)
+        children, _, _, _ = derive_children(root / "contract")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return children[list(DEFAULT_WEIGHTS) + ["la_code", "region_code", "household_id"]]
+
+
+def design_label(method: str, cluster: str) -> str:
+    """'linearization/la', 'bootstrap/household', ...: the design's name in the results."""
+    return f"{method}/{CLUSTER_LABELS.get(cluster, cluster)}"
+
+
+def estimate_designs(children: pd.DataFrame, designs=LINEAR_DESIGNS, n_boot: int = 499,
+                     seed=None) -> pd.DataFrame:
+    """Estimates and 95% intervals for England and every region, one block per design.
+
+    Method: :func:`child_mdh.inference.af_inference` with ``by="region_code"`` (England is
+    its 'All' row), the design's method and ``cluster`` column, default weights and k.
+    ``designs`` holds (method, cluster column) pairs. Returns long rows: ``design``,
+    ``area`` (E92000001 or a region code), ``measure``, ``estimate``, ``se``, ``lower``,
+    ``upper``, ``n``, ``n_clusters``.
+    """
+    parts = []
+    for method, cluster in designs:
+        X = children[list(DEFAULT_WEIGHTS) + ["region_code", cluster]]
+        inf = af_inference(X, DEFAULT_WEIGHTS, DEFAULT_K, cluster=cluster, by="region_code",
+                           confidence=CONFIDENCE, method=method, n_boot=n_boot, seed=seed,
+                           measures=MEASURES)
+        area = inf["region_code"].astype("object").where(inf["group"] != "All", ENGLAND_CODE)
+        parts.append(pd.DataFrame({
+            "design": design_label(method, cluster), "area": area.astype(str),
+            "measure": inf["measure"], "estimate": inf["estimate"], "se": inf["se"],
+            "lower": inf["lower"], "upper": inf["upper"], "n": inf["n"],
+            "n_clusters": inf["n_clusters"]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _one_draw(task: tuple) -> pd.DataFrame:
+    """Worker: one draw's estimates (linearisation, and the bootstrap when asked)."""
+    n_children, seed, bootstrap, n_boot = task
+    children = children_for_draw(n_children, seed)
+    designs = LINEAR_DESIGNS + (BOOT_DESIGNS if bootstrap else ())
+    frame = estimate_designs(children, designs, n_boot=n_boot, seed=seed)
+    frame.insert(0, "seed", seed)
+    return frame
+
+
+def run_draws(n_children: int, seeds, boot_seeds=(), n_boot: int = 499, workers: int = 1,
+              label: str = "draw", progress: bool = True) -> pd.DataFrame:
+    """Every draw's estimates and intervals (:func:`estimate_designs` on
+    :func:`children_for_draw`), one draw per seed, in ``workers`` spawned processes; the
+    draws whose seed is in ``boot_seeds`` also get the bootstrap designs. Long rows with
+    a ``seed`` column."""
+    boot = set(boot_seeds)
+    tasks = [(int(n_children), int(s), s in boot, n_boot) for s in seeds]
+    results, start = [], time.perf_counter()
+
+    def report(i):
+        if progress and (i == len(tasks) or i % max(1, len(tasks) // 20) == 0):
+            el = time.perf_counter() - start
+            print(f"  {label}s: {i}/{len(tasks)} done, {el:.0f} s elapsed", flush=True)
+
+    if workers <= 1:
+        for i, t in enumerate(tasks, 1):
+            results.append(_one_draw(t))
+            report(i)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
+            for i, r in enumerate(ex.map(_one_draw, tasks), 1):
+                results.append(r)
+                report(i)
+    return pd.concat(results, ignore_index=True)
+
+
+def truth_from_draws(truth_draws: pd.DataFrame) -> pd.DataFrame:
+    """The population value per area and measure: the mean over the truth draws.
+
+    ``truth_se`` = SD between truth draws / sqrt(draws) (the truth's own error, which
+    includes the local-authority effects the generator redraws with every seed);
+    ``truth_draw_sd`` the SD between them, and ``truth_la_se`` the mean LA-clustered SE
+    of one truth draw (for comparison with ``truth_draw_sd``).
+    """
+    est = truth_draws[truth_draws["design"] == design_label(*LINEAR_DESIGNS[0])]
+    g = est.groupby(["area", "measure"], sort=True)
+    out = pd.DataFrame({
+        "truth": g["estimate"].mean(),
+        "truth_draws": g["estimate"].size(),
+        "truth_draw_sd": g["estimate"].std(ddof=1),
+        "truth_la_se": g["se"].mean(),
+    })
+    hh = truth_draws[truth_draws["design"] == design_label(*LINEAR_DESIGNS[1])]
+    out["truth_household_se"] = hh.groupby(["area", "measure"], sort=True)["se"].mean()
+    out["truth_se"] = out["truth_draw_sd"] / np.sqrt(out["truth_draws"])
+    out["truth_index_n"] = g["n"].mean()
+    return out.reset_index()
+
+
+def summarise(draws: pd.DataFrame, truth: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Coverage, bias and SE calibration per design, area and measure.
+
+    For R draws with estimates x_r, standard errors s_r and intervals [l_r, u_r] and the
+    truth T: ``coverage`` = share of r with l_r <= T <= u_r, ``coverage_se`` =
+    sqrt(c (1 - c) / R) (binomial); ``bias`` = mean(x) - T, ``bias_se`` = SD(x)/sqrt(R);
+    ``sd_estimate`` = SD(x) (ddof 1); ``mean_se`` = mean(s); ``se_ratio`` =
+    mean_se / sd_estimate. ``coverage_if_se_ratio`` = 2 Phi(z se_ratio) - 1 (z the normal
+    quantile), the coverage a normal interval with that SE ratio has, and
+    ``coverage_if_truth_error`` = 2 Phi(z / sqrt(1 + truth_se^2 / sd^2)) - 1, the expected
+    coverage of exact intervals judged against a truth with error ``truth_se``.
+    """
+    d = draws.merge(truth[["area", "measure", "truth", "truth_se"]], on=["area", "measure"],
+                    how="left", validate="many_to_one")
+    d = d[np.isfinite(d["se"])]
+    d = d.assign(covers=(d["lower"] <= d["truth"]) & (d["truth"] <= d["upper"]))
+    g = d.groupby(["design", "area", "measure"], sort=False)
+    out = pd.DataFrame({
+        "R": g.size(),
+        "index_n": g["n"].mean(),
+        "n_clusters": g["n_clusters"].mean(),
+        "truth": g["truth"].first(),
+        "truth_se": g["truth_se"].first(),
+        "coverage": g["covers"].mean(),
+        "mean_estimate": g["estimate"].mean(),
+        "sd_estimate": g["estimate"].std(ddof=1),
+        "mean_se": g["se"].mean(),
+    })
+    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    out["coverage_se"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / out["R"])
+    out["bias"] = out["mean_estimate"] - out["truth"]
+    out["bias_se"] = out["sd_estimate"] / np.sqrt(out["R"])
+    out["se_ratio"] = out["mean_se"] / out["sd_estimate"]
+    out["coverage_if_se_ratio"] = 2 * stats.norm.cdf(z * out["se_ratio"]) - 1
+    out["coverage_if_truth_error"] = 2 * stats.norm.cdf(
+        z / np.sqrt(1 + (out["truth_se"] / out["sd_estimate"]) ** 2)) - 1
+    cols = ["R", "index_n", "n_clusters", "truth", "truth_se", "coverage", "coverage_se",
+            "bias", "bias_se", "sd_estimate", "mean_se", "se_ratio", "coverage_if_se_ratio",
+            "coverage_if_truth_error"]
+    return out[cols].reset_index()
+
+
+def _region_names() -> dict[str, str]:
+    from child_mdh.synth.areas import load_la_counts
+
+    la = load_la_counts(CENSUS_YEAR)
+    return {ENGLAND_CODE: "England", **dict(zip(la["region_code"], la["region_name"]))}
+
+
+def _design_order(summary: pd.DataFrame) -> list[str]:
+    all_designs = [design_label(*d) for d in LINEAR_DESIGNS + BOOT_DESIGNS]
+    return [d for d in all_designs if d in set(summary["design"])]
+
+
+def area_table(summary: pd.DataFrame, area: str = ENGLAND_CODE, measures=MEASURES) -> str:
+    """One area's results as a Markdown table: a row per measure with the truth, bias and
+    SD of the estimates (linearisation draws), then per design the coverage with the
+    mean SE / SD of estimates in brackets."""
+    s = summary[summary["area"] == area].set_index(["design", "measure"])
+    designs = _design_order(summary)
+    base = design_label(*LINEAR_DESIGNS[0])
+    head = "| measure | truth | bias | SD of estimates | " + " | ".join(
+        f"coverage, {d} (SE/SD)" for d in designs) + " |"
+    lines = [head, "|" + "---|" * (4 + len(designs))]
+    for m in measures:
+        b = s.loc[(base, m)]
+        cells = [m.replace("_", " "), f"{b['truth']:.4f}", f"{b['bias']:+.4f}",
+                 f"{b['sd_estimate']:.4f}"]
+        cells += [f"{s.loc[(d, m), 'coverage']:.3f} ({s.loc[(d, m), 'se_ratio']:.2f})"
+                  for d in designs]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def region_table(summary: pd.DataFrame, measures=("H", "M0")) -> str:
+    """England and every region as a Markdown table: LAs, children in the index, and per
+    measure the coverage and mean SE / SD of the two linearisation designs."""
+    names = _region_names()
+    la, hh = (design_label(*d) for d in LINEAR_DESIGNS)
+    s = summary.set_index(["design", "area", "measure"])
+    areas = [ENGLAND_CODE] + sorted(a for a in summary["area"].unique() if a != ENGLAND_CODE)
+    head = "| area | LAs | children in index (mean) | " + " | ".join(
+        f"{m} coverage, LA / household | {m} SE/SD, LA / household" for m in measures) + " |"
+    lines = [head, "|" + "---|" * (3 + 2 * len(measures))]
+    for a in areas:
+        first = s.loc[(la, a, measures[0])]
+        cells = [names.get(a, a), f"{first['n_clusters']:.0f}", f"{first['index_n']:,.0f}"]
+        for m in measures:
+            r_la, r_hh = s.loc[(la, a, m)], s.loc[(hh, a, m)]
+            cells += [f"{r_la['coverage']:.3f} / {r_hh['coverage']:.3f}",
+                      f"{r_la['se_ratio']:.2f} / {r_hh['se_ratio']:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def report_text(summary: pd.DataFrame, truth: pd.DataFrame) -> str:
+    """The printed report: England and two regions by measure, then every region."""
+    names = _region_names()
+    R = summary.groupby("design")["R"].max().to_dict()
+    out = ["draws per design: " + ", ".join(f"{d} {R[d]}" for d in _design_order(summary))]
+    for area in (ENGLAND_CODE, *SHOWN_REGIONS):
+        t = truth[(truth["area"] == area) & (truth["measure"] == "H")].iloc[0]
+        out += ["", f"{names.get(area, area)} (truth from {t['truth_draws']:.0f} draws; "
+                f"SE of the truth for H {t['truth_se']:.5f})", area_table(summary, area)]
+    out += ["", "England and regions, H and M0", region_table(summary)]
+    return "\n".join(out)
+
+
+def code_version() -> dict:
+    """The git commit of the code and whether the package has uncommitted changes (read
+    only; empty when git is not available), recorded with the results."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "src/child_mdh"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {"commit": head, "uncommitted": sorted(line[3:] for line in dirty if line.strip())}
+
+
+def coverage_study(n_draws: int, n_children: int, truth_draws: int, truth_n: int,
+                   boot_draws: int = 0, n_boot: int = 499, workers: int = 1,
+                   out_dir: Path | None = None, progress: bool = True) -> dict:
+    """Run the whole study; returns ``{"truth", "truth_draws", "draws", "summary", "seconds"}``.
+
+    Truth seeds are ``TRUTH_SEED_BASE + 1 ..``; draw seeds ``1 .. n_draws``; the first
+    ``boot_draws`` draws also get the bootstrap. When ``out_dir`` is given, the truth is
+    read from ``out_dir/truth.json`` if it was computed with the same truth settings, and
+    every result is written there.
+    """
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir) if out_dir else None
+    cache = out_dir / "truth.json" if out_dir else None
+    key = {"truth_draws": truth_draws, "truth_n": truth_n, "seed_base": TRUTH_SEED_BASE,
+           "census_year": CENSUS_YEAR, "k": DEFAULT_K, "weights": DEFAULT_WEIGHTS}
+    truth_runs = None
+    if cache is not None and cache.exists() and json.loads(cache.read_text()).get("settings") == key:
+        truth = pd.DataFrame(json.loads(cache.read_text())["values"])
+        if progress:
+            print(f"truth read from {cache}", flush=True)
+    else:
+        if progress:
+            print(f"truth: {truth_draws} draws of {truth_n:,} children", flush=True)
+        seeds = [TRUTH_SEED_BASE + i for i in range(1, truth_draws + 1)]
+        truth_runs = run_draws(truth_n, seeds, workers=workers, label="truth draw",
+                               progress=progress)
+        truth = truth_from_draws(truth_runs)
+    t_truth = time.perf_counter() - t0
+    if progress:
+        print(f"repeated draws: {n_draws} of {n_children:,} children "
+              f"({boot_draws} with the bootstrap, B = {n_boot})", flush=True)
+    seeds = list(range(1, n_draws + 1))
+    draws = run_draws(n_children, seeds, boot_seeds=seeds[:boot_draws], n_boot=n_boot,
+                      workers=workers, progress=progress)
+    summary = summarise(draws, truth)
+    seconds = {"truth": t_truth, "draws": time.perf_counter() - t0 - t_truth,
+               "total": time.perf_counter() - t0}
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if truth_runs is not None:
+            cache.write_text(json.dumps({"settings": key, "values": truth.to_dict("records")},
+                                        indent=1))
+            truth_runs.to_csv(out_dir / "truth_draws.csv", index=False)
+        draws.to_csv(out_dir / "draws.csv.gz", index=False)
+        summary.to_csv(out_dir / "summary.csv", index=False)
+        settings = {"draws": n_draws, "n_children": n_children, "boot_draws": boot_draws,
+                    "n_boot": n_boot, "workers": workers, **key, "seconds": seconds,
+                    "code": code_version()}
+        (out_dir / "summary.md").write_text(
+            "```json\n" + json.dumps(settings, indent=1) + "\n```\n\n"
+            + report_text(summary, truth) + "\n")
+    return {"truth": truth, "truth_draws": truth_runs, "draws": draws, "summary": summary,
+            "seconds": seconds}
+
+
+def main(argv=None) -> None:
+    """Command line: run the study and print the summary."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--draws", type=int, default=500, help="repeated draws (R)")
+    p.add_argument("--n", type=int, default=20_000, help="children per draw (aged 0-17)")
+    p.add_argument("--truth-draws", type=int, default=40)
+    p.add_argument("--truth-n", type=int, default=150_000, help="children per truth draw")
+    p.add_argument("--boot-draws", type=int, default=100, help="draws that get the bootstrap")
+    p.add_argument("--n-boot", type=int, default=499, help="bootstrap replicates")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", default="results/benchmarks/coverage_index")
+    a = p.parse_args(argv)
+    res = coverage_study(a.draws, a.n, a.truth_draws, a.truth_n, a.boot_draws, a.n_boot,
+                         a.workers, Path(a.out))
+    print()
+    print(report_text(res["summary"], res["truth"]))
+    print("\nseconds: " + ", ".join(f"{k} {v:.0f}" for k, v in res["seconds"].items()))
+    print(f"written to {a.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
