@@ -15,11 +15,17 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 report: "workflow/report/workflow.rst"
 
 
+scattergather:
+    profiles=config.get("profiles", {}).get("chunks", 2),
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synth.smk"
 include: "workflow/rules/inputs.smk"
 include: "workflow/rules/derive.smk"
 include: "workflow/rules/index.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/profiles.smk"
 include: "workflow/rules/release.smk"
 
 

@@ -69,3 +69,11 @@ def test_rerun_has_nothing_to_do(tiny_run):
 def test_workflow_lints_clean(tmp_path):
     proc = _snakemake(tmp_path, "--lint")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_snakemake_report_builds(tiny_run):
+    report = tiny_run / "results" / "report.html"
+    proc = _snakemake(tiny_run, "--report", str(report))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert report.stat().st_size > 10_000
