@@ -117,3 +117,12 @@ def test_child_index_identifies_at_k():
 def test_age_band_labels():
     assert it.age_band(pd.Series([3, 4, 7, 8, 15, 16])).tolist() == ["0-3", "4-7", "4-7", "8-11",
                                                                        "12-15", "16-17"]
+
+
+def test_single_la_input_does_not_call_its_total_england():
+    one = _children()
+    one = one[one["la_code"] == "L1"]
+    t = it.area_index_table(one, W, 0.4).set_index("area_code")
+    assert t.loc[it.ENGLAND_CODE, "area_name"] == it.SINGLE_LA_TOTAL_NAME
+    assert it.area_index_table(_children(), W, 0.4).set_index("area_code").loc[
+        it.ENGLAND_CODE, "area_name"] == "England"

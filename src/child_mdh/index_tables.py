@@ -27,6 +27,9 @@ from child_mdh.inference import af_inference
 
 ENGLAND_CODE = "E92000001"
 ENGLAND_NAME = "England"
+#: Name of the top row when the input holds one local authority (the LA route): it is
+#: then that authority's children, not England's.
+SINGLE_LA_TOTAL_NAME = "All children in the input (one local authority, not England)"
 #: Age bands of the default school-age population (completed years on census day).
 AGE_BANDS = ((4, 7, "4-7"), (8, 11, "8-11"), (12, 15, "12-15"), (0, 3, "0-3"), (16, 17, "16-17"))
 MEASURES = ("H", "A", "M0")
@@ -98,7 +101,7 @@ def area_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: fl
     england.index = [ENGLAND_CODE]
     region = _measures_for(children, weights, k, "region_code", "household_id", confidence)
     la = _measures_for(children, weights, k, "la_code", "household_id", confidence)
-    names = {ENGLAND_CODE: ENGLAND_NAME,
+    names = {ENGLAND_CODE: ENGLAND_NAME if len(areas) > 1 else SINGLE_LA_TOTAL_NAME,
              **dict(zip(areas["region_code"], areas["region_name"])),
              **dict(zip(areas["la_code"], areas["la_name"]))}
     parents = {**dict(zip(areas["la_code"], areas["region_code"])),
