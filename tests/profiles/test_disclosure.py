@@ -20,6 +20,8 @@ from profile_inputs import (
     children_block,
     make_areas,
     make_children,
+    profile_areas,
+    profile_children,
 )
 
 
@@ -81,15 +83,26 @@ def test_large_area_with_few_mdh_children_keeps_its_total():
 
 def test_rate_ratio_suppressed_when_either_rate_is(protected_tables):
     wide = protected_tables["area_statistics"]
-    seen_one_sided = False
     for o in OUTCOMES:
         mdh = published(wide, rate_column(o.key, "mdh"))
         non = published(wide, rate_column(o.key, "non_mdh"))
         ratio = published(wide, f"{o.key}_rate_ratio")
         assert not (ratio & ~(mdh & non)).any(), o.key
         assert (ratio == (mdh & non)).all(), o.key
-        seen_one_sided |= bool((mdh != non).any())
-    assert seen_one_sided  # some ratio is empty because only one of its rates is
+
+
+def test_rate_ratio_empty_when_only_one_rate_is_published():
+    # A deliberate one-sided case: the CPP total of one area is unavailable, so its small
+    # MDH count (8) is suppressed and closes its own equation while the other children's
+    # rate stays published; the ratio of the two must then be empty.
+    st = profile_statistics(profile_children(), profile_areas(), WEIGHTS, K)
+    a = st["area_statistics"].copy()
+    a.loc[a["la_code"] == "E06000001", "cpp_all_n"] = np.nan
+    w = protect_profile_tables({**st, "area_statistics": a},
+                               {"mitigation": "both"})["area_statistics"].set_index("la_code")
+    row = w.loc["E06000001"]
+    assert pd.isna(row["cpp_mdh_rate"]) and pd.notna(row["cpp_non_mdh_rate"])
+    assert pd.isna(row["cpp_rate_ratio"])
 
 
 def test_statistics_and_labels_are_empty_with_their_counts(protected_tables):

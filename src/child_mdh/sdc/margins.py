@@ -6,7 +6,7 @@ cells, each 'parts minus total = 0'. A suppressed cell is *recoverable* when the
 published cells determine it exactly: when its unit vector lies in the row space of the
 equations restricted to the suppressed cells (equivalently, every solution of the
 homogeneous system is zero in that coordinate). This is checked exactly, block by block
-of linked suppressed cells, with a singular value decomposition: it catches recovery
+of linked suppressed cells, with a thin singular value decomposition: it catches recovery
 through chains of equations (for example two suppressed rectangles joined by one cell)
 that the usual 'two suppressed cells per row and column' rule misses.
 
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import null_space
+from scipy.linalg import svd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
 
 from child_mdh.sdc.spec import ColumnMargin, Margin, RowMargin
 
@@ -134,6 +135,59 @@ def build_equations(df: pd.DataFrame, margins: tuple[Margin, ...], columns: list
     return eqs[list(EQUATION_COLUMNS)]
 
 
+#: A cell is determined when the squared length of its unit vector's component outside
+#: the row space of the equations is below this. Margin equations have coefficients
+#: +1/-1 and their null spaces integer bases with small entries, so an undetermined
+#: cell's component is many orders of magnitude larger, and a determined one's rounding
+#: error is of order 1e-15. A cell in doubt is counted as determined (the safe side).
+DETERMINED_TOLERANCE = 1e-10
+
+
+def determined_cells(a: np.ndarray) -> np.ndarray:
+    """Which unknowns the linear system with coefficient matrix ``a`` determines exactly.
+
+    Unknown j is determined when its unit vector lies in the row space of ``a`` (every
+    solution of ``a x = 0`` has x_j = 0). Method: thin singular value decomposition
+    ``a = U S V'``, rank r from the singular values with numpy's default tolerance
+    (``max(shape) * eps * s_max``, as ``scipy.linalg.null_space``); the squared length
+    of e_j's projection on the row space is ``sum_{k<r} V[j, k]^2``, and j is determined
+    when 1 minus it is below :data:`DETERMINED_TOLERANCE`. The thin decomposition costs
+    O(m n min(m, n)), against O(n^3) for a full null-space basis when there are fewer
+    equations (m) than unknowns (n). The audit of a suppression pattern by linear
+    algebra follows Hundepool et al. (2012), *Statistical Disclosure Control*, ch. 4.
+    """
+    if a.size == 0:
+        return np.zeros(a.shape[1], dtype=bool)
+    try:
+        _, s, vh = svd(a, full_matrices=False, lapack_driver="gesdd")
+    except np.linalg.LinAlgError:  # divide-and-conquer did not converge: the slower QR
+        _, s, vh = svd(a, full_matrices=False, lapack_driver="gesvd")
+    if s.size == 0 or s[0] == 0:
+        return np.zeros(a.shape[1], dtype=bool)
+    rank = int(np.sum(s > max(a.shape) * np.finfo(float).eps * s[0]))
+    outside = 1.0 - np.einsum("kj,kj->j", vh[:rank], vh[:rank])
+    return outside < DETERMINED_TOLERANCE
+
+
+def _check_blocks(blocks, e_idx, c_idx, k, cell_ids, max_cells, recoverable, unchecked):
+    """Append to ``recoverable`` the determined cells of each linked block of suppressed
+    cells, and to ``unchecked`` the cells of blocks larger than ``max_cells``."""
+    for block in blocks:  # one block per linked group of suppressed cells
+        b_cells, b_col = np.unique(c_idx[block], return_inverse=True)
+        if np.unique(e_idx[block]).size == 1:
+            # one equation: its only empty cell is determined, two or more are not
+            if len(b_cells) == 1:
+                recoverable.append(cell_ids[b_cells])
+            continue
+        if len(b_cells) > max_cells:
+            unchecked.append(cell_ids[b_cells])
+            continue
+        b_eqs, b_row = np.unique(e_idx[block], return_inverse=True)
+        a = np.zeros((len(b_eqs), len(b_cells)))
+        np.add.at(a, (b_row, b_col), k[block])
+        recoverable.append(cell_ids[b_cells[determined_cells(a)]])
+
+
 def recoverable_cells(eqs: pd.DataFrame, suppressed: np.ndarray,
                       max_cells: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Suppressed cells that the published cells determine exactly through the equations.
@@ -145,7 +199,8 @@ def recoverable_cells(eqs: pd.DataFrame, suppressed: np.ndarray,
     Method: keep the equations that involve a suppressed cell, restricted to their
     suppressed cells (published values move to the right-hand side); split them into
     connected blocks; in each block a cell is determined exactly when the null space of
-    the block's coefficient matrix is zero in that cell's coordinate.
+    the block's coefficient matrix is zero in that cell's coordinate, that is when its
+    unit vector lies in the row space (:func:`determined_cells`).
     """
     suppressed = np.asarray(suppressed, dtype=bool)
     empty = np.array([], dtype=np.int64)
@@ -171,25 +226,11 @@ def recoverable_cells(eqs: pd.DataFrame, suppressed: np.ndarray,
     order = np.argsort(entry_label, kind="stable")
     bounds = np.flatnonzero(np.diff(entry_label[order])) + 1
     recoverable, unchecked = [], []
-    for block in np.split(order, bounds):  # one block per linked group of suppressed cells
-        b_cells, b_col = np.unique(c_idx[block], return_inverse=True)
-        if np.unique(e_idx[block]).size == 1:
-            # one equation: its only empty cell is determined, two or more are not
-            if len(b_cells) == 1:
-                recoverable.append(cell_ids[b_cells])
-            continue
-        if len(b_cells) > max_cells:
-            unchecked.append(cell_ids[b_cells])
-            continue
-        b_eqs, b_row = np.unique(e_idx[block], return_inverse=True)
-        a = np.zeros((len(b_eqs), len(b_cells)))
-        np.add.at(a, (b_row, b_col), k[block])
-        basis = null_space(a)
-        if basis.shape[1] == 0:
-            determined = np.ones(len(b_cells), dtype=bool)
-        else:
-            determined = np.linalg.norm(basis, axis=1) < 1e-9
-        recoverable.append(cell_ids[b_cells[determined]])
+    # BLAS on one thread: the blocks are small, and thread contention on a shared
+    # machine slows their decompositions many times over
+    with threadpool_limits(limits=1, user_api="blas"):
+        _check_blocks(np.split(order, bounds), e_idx, c_idx, k, cell_ids, max_cells,
+                      recoverable, unchecked)
     rec = np.concatenate(recoverable) if recoverable else empty
     unc = np.concatenate(unchecked) if unchecked else empty
     return np.sort(rec.astype(np.int64)), np.sort(unc.astype(np.int64))

@@ -5,12 +5,17 @@ non-structural zero when zeros are disclosive), and a magnitude cell that fails 
 dominance or contributor-threshold rules. Secondary suppression then empties further
 cells so that no emptied cell can be given back by the declared margins:
 
-1. greedy count rule: while some margin equation ('parts = total') has exactly one
-   empty cell, empty the smallest published part of that equation (the total only
-   when no part is left), for every such equation at once; repeat to a fixed point;
+1. count rule, one equation at a time: an *open* equation ('parts = total' with exactly
+   one empty cell) is closed by emptying one more of its published cells, chosen to
+   lose the least: a part before the total; then the cell that opens the fewest new
+   equations less those it closes (a cell shared with another open equation closes
+   both; one in an equation with no empty cell opens it); then the smallest value.
+   The open equation with the best such cell goes first, and which equations are open
+   is re-evaluated after each choice, to a fixed point;
 2. exact check: find emptied cells that the published cells still determine through
-   chains of equations (:func:`child_mdh.sdc.margins.recoverable_cells`); for each,
-   empty the smallest published cell of an equation that contains it; go back to 1.
+   chains of equations (:func:`child_mdh.sdc.margins.recoverable_cells`); empty one
+   published cell sharing an equation with the most of them (then as in 1); go back
+   to 1.
 
 Structural zeros are known to everyone, so they are never chosen for secondary
 suppression and count as published. Derived statistics (rates, percentages, interval
@@ -93,15 +98,109 @@ def _cells_to_pairs(cells: np.ndarray, columns: list[str]) -> list[tuple[int, st
     return [(int(c // n), columns[int(c % n)]) for c in cells]
 
 
-def _first_per_group(group: np.ndarray, cell: np.ndarray, is_total: np.ndarray,
-                     value: np.ndarray) -> np.ndarray:
-    """Per group, the cell to suppress next: parts before totals, smallest value, then
-    lowest cell number (deterministic)."""
-    order = np.lexsort((cell, value, is_total, group))
-    g = group[order]
-    first = np.ones(len(g), dtype=bool)
-    first[1:] = g[1:] != g[:-1]
-    return np.unique(cell[order][first])
+@dataclass(frozen=True)
+class _Equations:
+    """The margin equations as flat arrays, with each cell's entries found in O(1)."""
+
+    eq: np.ndarray        # equation of each entry
+    cell: np.ndarray      # cell of each entry
+    is_total: np.ndarray  # the entry is its equation's total (coefficient -1)
+    n_eq: int
+    n_cells: int
+    by_cell: np.ndarray   # entry numbers sorted by cell
+    starts: np.ndarray    # by_cell[starts[c]:starts[c + 1]] are the entries of cell c
+
+    @classmethod
+    def from_frame(cls, eqs: pd.DataFrame, n_cells: int) -> _Equations:
+        eq = eqs["eq"].to_numpy(dtype=np.int64)
+        cell = eqs["cell"].to_numpy(dtype=np.int64)
+        by_cell = np.argsort(cell, kind="stable")
+        starts = np.searchsorted(cell[by_cell], np.arange(n_cells + 1))
+        return cls(eq, cell, eqs["coef"].to_numpy() < 0, int(eq.max()) + 1, n_cells,
+                   by_cell, starts)
+
+    def entries_of(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The entries of ``cells``, one per equation each is in: (entry numbers, the
+        position in ``cells`` of the cell each belongs to)."""
+        lengths = self.starts[cells + 1] - self.starts[cells]
+        owner = np.repeat(np.arange(len(cells)), lengths)
+        offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return self.by_cell[np.repeat(self.starts[cells], lengths) + offset], owner
+
+    def empty_counts(self, sup: np.ndarray) -> np.ndarray:
+        """Number of suppressed cells in each equation."""
+        return np.bincount(self.eq, weights=sup[self.cell], minlength=self.n_eq).astype(np.int64)
+
+    def net_opened(self, empty: np.ndarray) -> np.ndarray:
+        """Per cell: equations that suppressing it would open (none empty yet) minus the
+        open equations (exactly one empty) it would close."""
+        opens = np.bincount(self.cell, weights=empty[self.eq] == 0, minlength=self.n_cells)
+        closes = np.bincount(self.cell, weights=empty[self.eq] == 1, minlength=self.n_cells)
+        return (opens - closes).astype(np.int64)
+
+
+def _close_open_equations(s: _Equations, sup: np.ndarray, elig: np.ndarray,
+                          vals: np.ndarray) -> None:
+    """Count rule, one equation at a time: suppress cells (in ``sup``, in place) until no
+    equation with an eligible cell left has exactly one suppressed cell.
+
+    Each open equation ranks its eligible published cells by (a part before the total;
+    fewest equations opened less equations closed; smallest value; lowest cell number)
+    and the open equation whose best cell ranks first overall is closed first; then
+    every count is re-evaluated. For speed, the open equations that are closed in the
+    same pass are those whose best cell ranks first among all open equations that share
+    a still-sensitive equation with them (one with at most one suppressed cell): their
+    choices cannot change one another's, so the result is that of closing them one by one.
+    """
+    while True:
+        empty = s.empty_counts(sup)
+        is_open = empty == 1
+        cand = np.flatnonzero(is_open[s.eq] & ~sup[s.cell] & elig[s.cell])
+        if cand.size == 0:
+            return
+        c_eq, c_cell = s.eq[cand], s.cell[cand]
+        net = s.net_opened(empty)
+        order = np.lexsort((c_cell, vals[c_cell], net[c_cell], s.is_total[cand]))
+        ranked_eq = c_eq[order]
+        open_eqs, best = np.unique(ranked_eq, return_index=True)  # best: rank of its cell
+        priority = np.full(s.n_eq, np.iinfo(np.int64).max)
+        priority[open_eqs] = best
+        choice = c_cell[order][best]
+        # every still-sensitive equation that each open equation's candidates belong to
+        entries, owner = s.entries_of(c_cell)
+        touched, by = s.eq[entries], c_eq[owner]
+        sensitive = empty[touched] <= 1
+        touched, by = touched[sensitive], by[sensitive]
+        first = np.full(s.n_eq, np.iinfo(np.int64).max)
+        np.minimum.at(first, touched, priority[by])
+        waits = np.zeros(s.n_eq, dtype=bool)
+        waits[by[first[touched] < priority[by]]] = True
+        sup[choice[~waits[open_eqs]]] = True
+
+
+def _repair_recoverable(s: _Equations, rec: np.ndarray, sup: np.ndarray, elig: np.ndarray,
+                        vals: np.ndarray) -> bool:
+    """Suppress one published, eligible cell sharing an equation with the recoverable
+    cells ``rec``, chosen by: a part (in some such equation) before a total; then the
+    cell sharing equations with the most recoverable cells; then fewest equations opened
+    less closed; then smallest value. Returns False when no cell may be chosen."""
+    entries, owner = s.entries_of(rec)
+    near = np.zeros(s.n_eq, dtype=bool)
+    near[s.eq[entries]] = True
+    pairs = pd.DataFrame({"rec": rec[owner], "eq": s.eq[entries]})
+    ok = near[s.eq] & ~sup[s.cell] & elig[s.cell]
+    if not ok.any():
+        return False
+    options = pd.DataFrame({"eq": s.eq[ok], "cell": s.cell[ok],
+                            "is_total": s.is_total[ok].astype(np.int64)})
+    joined = pairs.merge(options, on="eq")
+    per_cell = joined.groupby("cell").agg(covers=("rec", "nunique"), is_total=("is_total", "min"))
+    cells = per_cell.index.to_numpy(dtype=np.int64)
+    net = s.net_opened(s.empty_counts(sup))
+    order = np.lexsort((cells, vals[cells], net[cells], -per_cell["covers"].to_numpy(),
+                        per_cell["is_total"].to_numpy()))
+    sup[cells[order[0]]] = True
+    return True
 
 
 def secondary_suppression(df: pd.DataFrame, columns: list[str], suppressed: pd.DataFrame,
@@ -113,8 +212,14 @@ def secondary_suppression(df: pd.DataFrame, columns: list[str], suppressed: pd.D
     ``suppressed`` (boolean, over ``columns``) holds the cells already empty;
     ``eligible`` the cells that may be chosen (default all published cells); ``margins``
     the table's :class:`~child_mdh.sdc.spec.RowMargin` / ``ColumnMargin`` declarations.
-    Algorithm in the module docstring (greedy count rule to a fixed point, then an
-    exact linear-algebra check, repeated).
+
+    Method (module docstring): the count rule applied one equation at a time, choosing
+    a part before a total, then the cell that opens the fewest new equations less those
+    it closes, then the smallest value, to a fixed point; then the exact linear-algebra
+    check (:func:`child_mdh.sdc.margins.recoverable_cells`); a recoverable cell costs
+    one more cell, and the count rule and check run again, at most ``max_rounds`` times.
+    A heuristic in the manner of Hundepool et al. (2012), *Statistical Disclosure
+    Control*, ch. 4 (secondary cell suppression), not an optimal pattern.
     """
     eqs = build_equations(df, tuple(margins), list(columns), table)
     sup = suppressed[columns].to_numpy(dtype=bool).ravel().copy()
@@ -127,31 +232,14 @@ def secondary_suppression(df: pd.DataFrame, columns: list[str], suppressed: pd.D
     if eqs.empty:
         return SecondaryResult(pd.DataFrame(sup.reshape(len(df), len(columns)),
                                             index=df.index, columns=columns))
-    eq = eqs["eq"].to_numpy()
-    cell = eqs["cell"].to_numpy()
-    is_total = eqs["coef"].to_numpy() < 0
-    n_eq = int(eq.max()) + 1
+    system = _Equations.from_frame(eqs, sup.size)
     for _ in range(max_rounds):
-        while True:  # greedy count rule, to a fixed point
-            lone = np.bincount(eq, weights=sup[cell], minlength=n_eq) == 1
-            cand = lone[eq] & ~sup[cell] & elig[cell]
-            if not cand.any():
-                break
-            sup[_first_per_group(eq[cand], cell[cand], is_total[cand], vals[cell[cand]])] = True
-        rec, _ = recoverable_cells(eqs, sup, max_cells)
-        if rec.size == 0:
+        _close_open_equations(system, sup, elig, vals)
+        rec, unc = recoverable_cells(eqs, sup, max_cells)
+        if rec.size == 0 or not _repair_recoverable(system, rec, sup, elig, vals):
             break
-        in_rec = np.isin(cell, rec)
-        rec_eq = pd.DataFrame({"rec": cell[in_rec], "eq": eq[in_rec]})
-        ok = ~sup[cell] & elig[cell]
-        options = pd.DataFrame({"eq": eq[ok], "cell": cell[ok], "is_total": is_total[ok],
-                                "value": vals[cell[ok]]})
-        cand = rec_eq.merge(options, on="eq")
-        if cand.empty:
-            break
-        sup[_first_per_group(cand["rec"].to_numpy(), cand["cell"].to_numpy(),
-                             cand["is_total"].to_numpy(), cand["value"].to_numpy())] = True
-    rec, unc = recoverable_cells(eqs, sup, max_cells)
+    else:
+        rec, unc = recoverable_cells(eqs, sup, max_cells)
     return SecondaryResult(
         pd.DataFrame(sup.reshape(len(df), len(columns)), index=df.index, columns=columns),
         unresolved=_cells_to_pairs(rec, list(columns)),
