@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from child_mdh.checks import require_columns
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -109,13 +111,9 @@ class DomainInputError(ValueError):
 
 
 def _require_columns(df: pd.DataFrame, table: str, columns) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DomainInputError(
-            f"table {table}: column(s) {', '.join(missing)} missing (found: "
-            f"{', '.join(map(str, df.columns))}). Map the source columns to the contract "
-            f"names (see docs/data-contract.md) before deriving the deprivation domains."
-        )
+    require_columns(df, table, columns, DomainInputError,
+                    "Map the source columns to the contract names (see docs/data-contract.md) "
+                    "before deriving the deprivation domains.")
 
 
 def _examples(df: pd.DataFrame, mask, id_col: str, col: str, n: int = 5) -> str:

@@ -30,6 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from child_mdh.checks import require_columns
+
 from .domains import DOMAINS
 
 UNLINKED_RULES = ("exclude", "fsm_missing")
@@ -41,13 +43,9 @@ class PopulationInputError(ValueError):
 
 
 def _require(df: pd.DataFrame, table: str, columns) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise PopulationInputError(
-            f"table {table}: column(s) {', '.join(missing)} missing (found: "
-            f"{', '.join(map(str, df.columns))}). Produce {table} with the contract or "
-            "module columns before building the cohort."
-        )
+    require_columns(df, table, columns, PopulationInputError,
+                    f"Produce {table} with the contract or module columns before building "
+                    "the cohort.")
 
 
 def _dup_error(df: pd.DataFrame, table: str, column: str) -> None:

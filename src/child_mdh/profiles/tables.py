@@ -31,6 +31,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
+from child_mdh.checks import require_columns
 from scipy import stats as sps
 
 from child_mdh import stats
@@ -76,12 +78,9 @@ def _examples(mask: np.ndarray, values: pd.Series, n: int = 5) -> str:
 
 
 def _require(df: pd.DataFrame, table: str, columns) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ProfileInputError(
-            f"{table}: column(s) {', '.join(missing)} are missing (it has "
-            f"{', '.join(map(str, df.columns))}). The children table must come from the "
-            "derive step (population + outcomes); the areas table from the data contract.")
+    require_columns(df, table, columns, ProfileInputError,
+                    "The children table must come from the derive step (population + "
+                    "outcomes); the areas table from the data contract.")
 
 
 def _flag_values(s: pd.Series, table: str, column: str) -> np.ndarray:
