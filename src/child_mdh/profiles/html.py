@@ -38,8 +38,8 @@ STANDARD_CAVEATS = (
     "Children in the profile are school-age children in census households whose index "
     "indicators and social care outcomes are all known; children with any of them "
     "missing are left out and counted, never treated as 'not deprived' or 'no contact'.",
-    "Intervals for H, A and M0 treat children as independent. Children of one household "
-    "share its deprivation, so these intervals are somewhat too narrow.",
+    "Intervals for H, A and M0 allow for children of one household sharing its "
+    "deprivation (clustered by household).",
     "Contact rates count children with at least one contact in the follow-up window "
     "(referrals: every referral, per 10,000 child-years). More contact is not in itself "
     "better or worse, so comparisons say 'higher' or 'lower', not 'better' or 'worse'.",

@@ -8,7 +8,8 @@ authority plus England (``area_statistics``), at full precision, for the secure 
 - Child-MDH prevalence (the Alkire-Foster headcount ratio H, in %) with Wilson score
   intervals at 95% and 99.8% (Wilson 1927; PHE/OHID technical guide);
 - H, A and M0 with linearised intervals (:func:`child_mdh.inference.af_inference`, run
-  per local authority, children treated as independent within it);
+  per local authority, clustered by household when the children table has
+  ``household_id``: siblings share their household's domains);
 - each indicator's uncensored and censored headcount and its contribution to M0
   (Alkire & Foster 2011, J Public Econ 95(7-8); Alkire et al. 2015, OUP, ch. 5);
 - social care contact rates per 10,000 MDH, other and all children with Byar's (10
@@ -177,13 +178,16 @@ def _add_comparisons(out: dict, stat: str, england_row: np.ndarray) -> None:
 
 
 def _af_measures(g: np.ndarray, codes: np.ndarray, indicators: list[str], weights,
-                 k: float, n_areas: int) -> dict[str, np.ndarray]:
+                 k: float, n_areas: int, households: np.ndarray | None = None
+                 ) -> dict[str, np.ndarray]:
     """H, A, M0 with 95% and 99.8% intervals per area (England last in the arrays' order).
 
     :func:`child_mdh.inference.af_inference` run separately on each local authority's
-    children and on England's, without clustering: every child an independent unit
-    (Taylor linearisation of the ratios of totals, factor n/(n - 1), t with n - 1
-    degrees of freedom). The 99.8% interval uses the same standard error with the t
+    children and on England's, clustered by household when ``households`` is given
+    (Taylor linearisation of the ratios of totals, cluster-robust with the G/(G - 1)
+    factor, t with G - 1 degrees of freedom; the coverage study in
+    docs/index-methods.md section 7 supports household clustering), otherwise every
+    child an independent unit. The 99.8% interval uses the same standard error with the t
     quantile at 0.999. One call per area (about 150) keeps memory to one area's rows.
     """
     order = np.argsort(codes, kind="stable")
@@ -196,6 +200,7 @@ def _af_measures(g: np.ndarray, codes: np.ndarray, indicators: list[str], weight
         if rows.size == 0:
             return
         res = af_inference(pd.DataFrame(g[rows], columns=indicators), weights, k,
+                           cluster=None if households is None else households[rows],
                            measures=["H", "A", "M0"])
         for r in res.itertuples(index=False):  # three measures
             est[r.measure][position] = r.estimate
@@ -343,7 +348,10 @@ def profile_statistics(children: pd.DataFrame, areas: pd.DataFrame,
     out["mdh_pct_funnel"] = _labels_or_na(np.r_[[None], funnel], ~england)
 
     # H, A, M0 (af_inference); arrays come back with England last
-    af = _af_measures(g[known], codes[known], indicators, dict(w), float(k), n_areas)
+    households = (children["household_id"].astype("str").to_numpy()[known]
+                  if "household_id" in children.columns else None)
+    af = _af_measures(g[known], codes[known], indicators, dict(w), float(k), n_areas,
+                      households)
     for col, values in af.items():
         out[col] = values[order]
     _add_comparisons(out, "M0", england)
