@@ -123,3 +123,65 @@ def test_thinning_probabilities_are_checked():
 def test_realised_thinning_probabilities_stay_below_one(truth):
     for name, value in truth["social_care"]["marks"]["maximum_probability"].items():
         assert 0 < value <= 1, name
+
+
+def test_expected_offspring_in_window_by_hand():
+    # delays 10..19 (10 values), window [100, 110)
+    # primary on day 85: days 95..104 -> 100..104 in the window: 5 of 10 = 0.5
+    # primary on day 95: days 105..114 -> 105..109: 0.5, but its child's end is day 108
+    #   (exclusive) -> 105..107: 0.3
+    # primary on day 50: days 60..69, none in the window: 0
+    day = np.array([85, 95, 50])
+    end = np.array([10_000, 108, 10_000])
+    value = social_care.expected_offspring_in_window(day, end, (10, 19), 100, 110)
+    assert value == pytest.approx(0.5 + 0.3 + 0.0)
+
+
+def test_offspring_means_solve_count_and_share_by_hand():
+    # count: 100 primaries + 50 m_e + 200 m_l = 520; share: primaries 10% re-referred,
+    # early offspring 100%, late 30%, share window = count window:
+    #   10 + 50 m_e + 60 m_l = 0.24 (100 + 50 m_e + 200 m_l)
+    #   -> 38 m_e + 12 m_l = 14 and 50 m_e + 200 m_l = 420
+    #   -> m_l = (420 - 50 m_e) / 200; 38 m_e + 12 (2.1 - 0.25 m_e) = 14
+    #   -> 35 m_e = 14 - 25.2 < 0: the share is exceeded at m_e = 0, so m_e = 0 and
+    #      m_l = 420 / 200 = 2.1
+    m_e, m_l = social_care.solve_offspring_means(520, 100, (50, 200), 0.24,
+                                                 ((100, 0.10), (50, 1.0), (200, 0.30)))
+    assert (m_e, m_l) == (0.0, pytest.approx(2.1))
+    # late offspring 10% re-referred: 38 m_e - 28 m_l = 14, 50 m_e + 200 m_l = 420
+    #   -> m_e = (14 + 28 m_l) / 38; 50 (14 + 28 m_l) / 38 + 200 m_l = 420
+    #   -> 700 + 1400 m_l + 7600 m_l = 15960 -> m_l = 15260 / 9000 = 1.69556,
+    #      m_e = (14 + 28 x 1.69556) / 38 = 1.61778
+    m_e, m_l = social_care.solve_offspring_means(520, 100, (50, 200), 0.24,
+                                                 ((100, 0.10), (50, 1.0), (200, 0.10)))
+    assert m_l == pytest.approx(15260 / 9000)
+    assert m_e == pytest.approx((14 + 28 * 15260 / 9000) / 38)
+
+
+def test_first_referral_is_primary_and_ever_referred_is_model_based():
+    # a cohort followed from birth to 18 with the default shape: the share ever referred
+    # equals the model-based 1 - exp(-exp(eta) scale R(18)) averaged, whatever the offspring
+    rng = np.random.default_rng(5)
+    n = 40_000
+    dob = np.zeros(n, dtype=np.int64)
+    eta = rng.normal(-0.2, 0.7, n)
+    baseline = social_care.Baseline(default_parameters()["social_care"]["referral_age_shape"])
+    ch = social_care.Children(dob=dob, la=np.zeros(n, dtype=np.int64), male=np.zeros(n, dtype=bool),
+                              domains=np.zeros((n, 4), dtype=bool), fsm=np.zeros(n, dtype=bool),
+                              context=np.zeros(n), observed=np.ones(n, dtype=bool),
+                              age_at_census=np.zeros(n, dtype=np.int64))
+    end = np.full(n, int(18 * social_care.YEAR))
+    refs = social_care.simulate_referrals(
+        ch, eta, 0.02, baseline, np.full(n, 0.5), np.full(n, 0.2), lambda c, a: np.full(len(c), 0.1),
+        (0.3, 1.5), 0.6, end, ((7, 365), (366, 1461)), rng)
+    model = social_care.lifetime_risk(eta, 0.02, baseline.cum[-1], 1.0)
+    ever = np.unique(refs.child).size / n
+    # binomial SE at p ~ 0.3, n = 40,000: 0.0023
+    assert abs(ever - model) < 4 * 0.0023
+    order = np.lexsort((~refs.primary, refs.day, refs.child))
+    first = order[~measures.same_as_previous(refs.child[order])]
+    assert refs.primary[first].all()
+    # re-referrals (early or late) never start a plan or care, and are never primaries
+    assert not (refs.cpp | refs.cla)[~refs.primary].any()
+    assert not (refs.late & refs.primary).any()
+    assert refs.late.sum() > 0.5 * (~refs.primary).sum()

@@ -193,9 +193,11 @@ _PARAMETERS = {
             "lambda0(age) exp(eta). Marks by independent thinning: CIN (not NFA) with "
             "p_cin exp(gamma_cin'x); given CIN, a protection plan with p_cpp exp(gamma_cpp'x) "
             "and, independently, entry to care with p_cla r_cla(age) exp(gamma_cla'x + v_LA). "
-            "Re-referrals: Poisson(m) offspring per primary 7-365 days later, independent of x; "
-            "an offspring is a CIN episode only when its primary was (probability q), and "
-            "never starts a plan or care."
+            "Re-referrals: Poisson(m_early) offspring per primary 7-365 days later and "
+            "Poisson(m_late) 366-1461 days later, independent of x; an offspring is a CIN "
+            "episode only when its primary was (probability q), and never starts a plan or "
+            "care. The primary scale is calibrated to the risk of a referral before 18, "
+            "m_early and m_late to the referral rate and the re-referral share."
         ),
         # lambda0(age) = scale * shape[age], age in years = days / 365.25
         "referral_age_shape": [1.60, 1.00, 0.95, 0.90, 0.90, 0.95, 0.95, 0.95, 0.95, 0.95,
@@ -216,6 +218,7 @@ _PARAMETERS = {
         "rereferral_target_share": 0.24,
         "offspring_cin_probability": 0.6,
         "offspring_delay_days": [7, 365],
+        "late_offspring_delay_days": [366, 1461],
         "nfa_closure_days": [0, 10],
         "cpp_delay_days": [10, 60],
         "cla_delay_days": [0, 90],

@@ -16,18 +16,21 @@ Data-generating process (all children, from birth to the 18th birthday or the ex
   ``p_cpp exp(gamma_cpp'x)`` and, independently, entry to care with
   ``p_cla r_cla(age) exp(gamma_cla'x + v_LA)``. Plans and care start after a delay that
   does not depend on x, which shifts the baseline but keeps the hazards proportional.
-- Re-referrals: each primary referral has Poisson(m) offspring 7-365 days later,
-  independent of x; an offspring is a CIN episode only if its primary was (probability q)
-  and never starts a plan or care. Then every outcome's process is a Poisson cluster
-  process whose void probability over any window is exp(-exp(eta + log mark) * H), so
-  'any X in a window' follows a complementary log-log model exactly and the first X is
-  proportional-hazards with log-hazard-ratios equal to the sums of coefficients written
-  to truth.json (referral: beta; CIN: beta + gamma_cin; CPP: + gamma_cpp; care:
-  beta + gamma_cin + gamma_cla).
-- Calibration: lambda0's scale to 520 referrals per 10,000 children a year, m to a
-  re-referral share of 24%, the mark probabilities to the cumulative incidences before 18
-  (Jay et al. 2025), and the durations of CIN episodes, plans and periods of care to the
-  stocks at 31 March (DfE), all measured as the fidelity report measures the tables.
+- Re-referrals: each primary referral has Poisson(m_early) offspring 7-365 days later and
+  Poisson(m_late) 'late' offspring 366-1461 days (1-4 years) later, all independent of x;
+  an offspring is a CIN episode only if its primary was (probability q) and never starts
+  a plan or care. Then every outcome's process is a Poisson cluster process whose void
+  probability over any window is exp(-exp(eta + log mark) * H), so 'any X in a window'
+  follows a complementary log-log model exactly and the first X is proportional-hazards
+  with log-hazard-ratios equal to the sums of coefficients written to truth.json
+  (referral: beta; CIN: beta + gamma_cin; CPP: + gamma_cpp; care: beta + gamma_cin +
+  gamma_cla). A child's first referral is always a primary.
+- Calibration: lambda0's scale to the risk of a referral before 18 (35.4%, Jay et al.
+  2025), m_early and m_late to 520 referrals per 10,000 children a year and a
+  re-referral share of 24% (late offspring concentrate referrals on fewer children), the
+  mark probabilities to the cumulative incidences of CIN, plans and care before 18, and
+  the durations of CIN episodes, plans and periods of care to the stocks at 31 March
+  (DfE), all measured as the fidelity report measures the tables.
 """
 
 from __future__ import annotations
@@ -192,15 +195,34 @@ class Referrals:
     cpp: np.ndarray
     cla: np.ndarray
     age: np.ndarray  # age in years at the referral
+    late: np.ndarray  # a late offspring (more than 12 months after its primary)
+
+
+def _offspring(child, day, cin, mean: float, delay: tuple[int, int], q: float, end,
+               rng: np.random.Generator):
+    """Poisson(mean) re-referrals of each primary, ``delay`` days after it (inclusive).
+
+    An offspring is a CIN episode only when its primary was (probability q); offspring after
+    ``end`` of their child are dropped.
+    """
+    n_off = rng.poisson(mean, len(child))
+    parent = np.repeat(np.arange(len(child)), n_off)
+    off_child = child[parent]
+    off_day = day[parent] + rng.integers(delay[0], delay[1] + 1, len(parent))
+    off_cin = cin[parent] & (rng.random(len(parent)) < q)
+    keep = off_day < end[off_child]
+    return off_child[keep], off_day[keep], off_cin[keep]
 
 
 def simulate_referrals(ch: Children, eta: np.ndarray, scale: float, baseline: Baseline,
-                       p_cin: np.ndarray, p_cpp: np.ndarray, cla_prob, m: float, q: float,
-                       end: np.ndarray, delay: tuple[int, int],
+                       p_cin: np.ndarray, p_cpp: np.ndarray, cla_prob, m: tuple[float, float],
+                       q: float, end: np.ndarray, delays: tuple[tuple[int, int], tuple[int, int]],
                        rng: np.random.Generator) -> Referrals:
     """Primary referrals from birth to ``end`` (exclusive), their marks and re-referrals.
 
-    ``cla_prob(child_index, age_years)`` gives the care mark probability of a CIN primary.
+    ``m`` = (early, late) mean offspring per primary and ``delays`` their delay ranges in
+    days (early within 12 months, late after it). ``cla_prob(child_index, age_years)`` gives
+    the care mark probability of a CIN primary.
     """
     n = len(ch.dob)
     age_end = (end - ch.dob) / YEAR
@@ -213,13 +235,9 @@ def simulate_referrals(ch: Children, eta: np.ndarray, scale: float, baseline: Ba
     cpp = cin & (rng.random(len(child)) < p_cpp[child])
     cla = cin & (rng.random(len(child)) < cla_prob(child, age))
 
-    n_off = rng.poisson(m, len(child))
-    parent = np.repeat(np.arange(len(child)), n_off)
-    off_child = child[parent]
-    off_day = day[parent] + rng.integers(delay[0], delay[1] + 1, len(parent))
-    off_cin = cin[parent] & (rng.random(len(parent)) < q)
-    keep = off_day < end[off_child]
-    off_child, off_day, off_cin = off_child[keep], off_day[keep], off_cin[keep]
+    early = _offspring(child, day, cin, m[0], delays[0], q, end, rng)
+    late = _offspring(child, day, cin, m[1], delays[1], q, end, rng)
+    off_child, off_day, off_cin = (np.r_[a, b] for a, b in zip(early, late))
     zeros = np.zeros(len(off_child), dtype=bool)
     return Referrals(
         child=np.r_[child, off_child],
@@ -229,6 +247,8 @@ def simulate_referrals(ch: Children, eta: np.ndarray, scale: float, baseline: Ba
         cpp=np.r_[cpp, zeros],
         cla=np.r_[cla, zeros],
         age=np.r_[age, (off_day - ch.dob[off_child]) / YEAR],
+        late=np.r_[np.zeros(len(child) + len(early[0]), dtype=bool),
+                   np.ones(len(late[0]), dtype=bool)],
     )
 
 
@@ -252,7 +272,9 @@ class Process:
     baseline: Baseline
     cla_shape: np.ndarray
     scale: float
-    m: float
+    m_early: float
+    m_late: float
+    delays: tuple
     q: float
     p0: dict
     iterations: list
@@ -283,10 +305,50 @@ class Process:
                                  pc * self.p0["cla"] * np.exp(self.g_cla)),
         }
 
-    def simulate(self, ch: Children, end: np.ndarray, delay: tuple[int, int],
-                 rng: np.random.Generator) -> Referrals:
+    def simulate(self, ch: Children, end: np.ndarray, rng: np.random.Generator) -> Referrals:
         return simulate_referrals(ch, self.eta, self.scale, self.baseline, self.p_cin(),
-                                  self.p_cpp(), self.p_cla, self.m, self.q, end, delay, rng)
+                                  self.p_cpp(), self.p_cla, (self.m_early, self.m_late), self.q,
+                                  end, self.delays, rng)
+
+
+def expected_offspring_in_window(day: np.ndarray, child_end: np.ndarray, delay: tuple[int, int],
+                                 start: int, stop: int) -> float:
+    """Expected offspring per unit mean falling in [start, stop) and before their child's end.
+
+    For a primary on day d with delays uniform on the integers delay[0]..delay[1], this is
+    the share of delays k with start <= d + k < min(stop, end), summed over the primaries.
+    """
+    lo = np.maximum(delay[0], start - day)
+    hi = np.minimum(delay[1], np.minimum(stop, child_end) - 1 - day)
+    return float(np.clip(hi - lo + 1, 0, None).sum() / (delay[1] - delay[0] + 1))
+
+
+def solve_offspring_means(n_target: float, n_primary: float, per_mean: tuple[float, float],
+                          share_target: float, share_terms: tuple, cap: float = 5.0) -> tuple[float, float]:
+    """Early and late mean offspring per primary meeting a referral count and a re-referral share.
+
+    Count: n_primary + m_e a_e + m_l a_l = n_target (a = expected offspring per unit mean in
+    the count window). Share (re-referrals / referrals in the share window):
+    r_p N_p + m_e r_e b_e + m_l r_l b_l = s (N_p + m_e b_e + m_l b_l), with the shares r of
+    primaries, early and late offspring that follow another referral within 12 months taken
+    from a simulation. Two linear equations in (m_e, m_l); when the solution is negative
+    (the share cannot be met), that mean is set to 0 and the count alone decides the other.
+    """
+    a_e, a_l = per_mean
+    (n_p, r_p), (b_e, r_e), (b_l, r_l) = share_terms
+    s = share_target
+    need = max(n_target - n_primary, 0.0)
+    matrix = np.array([[a_e, a_l], [(r_e - s) * b_e, (r_l - s) * b_l]])
+    rhs = np.array([need, (s - r_p) * n_p])
+    if abs(np.linalg.det(matrix)) > 1e-12:
+        m_e, m_l = np.linalg.solve(matrix, rhs)
+    else:
+        m_e, m_l = -1.0, -1.0
+    if m_e < 0 or not np.isfinite(m_e):
+        m_e, m_l = 0.0, need / a_l if a_l > 0 else 0.0
+    elif m_l < 0 or not np.isfinite(m_l):
+        m_e, m_l = (need / a_e if a_e > 0 else 0.0), 0.0
+    return float(min(m_e, cap)), float(min(m_l, cap))
 
 
 def solve_marks(eta, scale, baseline: Baseline, cla_shape, g_cin, g_cpp, g_cla) -> dict[str, float]:
@@ -313,17 +375,20 @@ def solve_marks(eta, scale, baseline: Baseline, cla_shape, g_cin, g_cpp, g_cla) 
 
 
 def calibrate_process(ch: Children, la_effects: dict, sp: dict, census_day: int,
-                      history_start: int, end: np.ndarray, rng: np.random.Generator) -> Process:
-    """Linear predictors, then the referral scale, re-referral rate and mark probabilities.
+                      end: np.ndarray, rng: np.random.Generator) -> Process:
+    """Linear predictors, then the primary scale, mark probabilities and re-referral means.
 
-    - scale: expected observed referrals in the 365 days before census day (primaries times
-      1 + realised offspring per primary) equal 520 per 10,000 person-years, person-years
-      counted from ages on census day as the fidelity report counts them;
-    - m (offspring per primary): the share of referrals within 12 months of a previous one
-      is m_eff / (1 + m_eff) plus the share of primaries that follow another referral
-      within 12 months; three fixed-point steps on simulated referrals (the generator's
-      state is restored before each, so the final draw is the same whatever the steps);
-    - marks: :func:`solve_marks` at the final scale.
+    - scale (primary referrals): the model-based risk of at least one referral before 18
+      equals Jay et al. 2025 (35.4%); the first referral of a child is always a primary;
+    - marks: :func:`solve_marks` at that scale;
+    - m_early, m_late (offspring per primary 7-365 days and 1-4 years later): observed
+      referrals in the 365 days before census day equal 520 per 10,000 person-years
+      (person-years from ages on census day, as the fidelity report counts them), and the
+      share of referrals within 12 months of a previous one (measured as the fidelity report
+      measures it, on the simulated referrals of observed children, pooled over that year
+      and the years either side of it) equals 24% (:func:`solve_offspring_means`); four fixed-point steps on simulated
+      referrals, the generator's state restored before each, so the primaries are those of
+      the final draw (the fifth simulation records the achieved values).
     """
     x = design(ch)
     eta = linear(x, sp["log_hazard_ratio_referral"]) + la_effects["referral"][ch.la]
@@ -332,45 +397,52 @@ def calibrate_process(ch: Children, la_effects: dict, sp: dict, census_day: int,
     g_cla = linear(x, sp["log_mark_cla"]) + la_effects["cla"][ch.la]
     baseline = Baseline(sp["referral_age_shape"])
     cla_shape = np.asarray(sp["cla_age_shape"], dtype=float)
+    delays = (tuple(sp["offspring_delay_days"]), tuple(sp["late_offspring_delay_days"]))
+    if delays[0][1] > 365 or delays[1][0] <= 365 or delays[0][0] < 1:
+        raise ValueError("early offspring delays must lie in 1-365 days and late ones after 365 days")
 
-    w_start, w_end = census_day - 365, census_day
-    person_years = person_years_year_before_census(ch.age_at_census)
-    exposure = (baseline.cumulative((np.minimum(w_end, end) - ch.dob) / YEAR)
-                - baseline.cumulative((w_start - ch.dob) / YEAR))
-    expected = float((np.exp(eta) * exposure)[ch.observed].sum())
-    if expected <= 0:  # tiny populations: no pupil in the calibration year
-        expected = max(float((np.exp(eta) * exposure).sum()), 1e-12)
-        person_years = max(person_years, 1e-12)
-    target_rate = calibration.REFERRALS_PER_10000.value / 10_000
-    target_share = sp["rereferral_target_share"]
-    delay = tuple(sp["offspring_delay_days"])
+    target_lifetime = calibration.CUMULATIVE_INCIDENCE["referral"].value
+    cum18 = baseline.cum[-1]
+    scale = solve_increasing(lambda v: lifetime_risk(eta, v, cum18, 1.0) - target_lifetime, 1e-9, 1.0)
+    p0 = solve_marks(eta, scale, baseline, cla_shape, g_cin, g_cpp, g_cla)
 
-    def referral_scale(m_eff: float) -> float:
-        # capped at 1 referral per child-year so a degenerate tiny population cannot explode
-        return min(target_rate * person_years / ((1 + m_eff) * expected), 1.0)
+    person_years = max(person_years_year_before_census(ch.age_at_census), 1e-12)
+    n_target = calibration.REFERRALS_PER_10000.value / 10_000 * person_years
+    share_target = sp["rereferral_target_share"]
+    year = (census_day - 365, census_day)
+    # the shares that decide the split are pooled over the three years around that year
+    # (less noise; the ages of the children are centred on those of the year itself)
+    share_window = (census_day - 730, census_day + 365)
 
     process = Process(eta=eta, g_cin=g_cin, g_cpp=g_cpp, g_cla=g_cla, baseline=baseline,
-                      cla_shape=cla_shape, scale=0.0, m=target_share / (1 - target_share) * 0.6,
-                      q=sp["offspring_cin_probability"], p0={}, iterations=[])
+                      cla_shape=cla_shape, scale=scale, m_early=0.1, m_late=0.5, delays=delays,
+                      q=sp["offspring_cin_probability"], p0=p0, iterations=[])
     state = rng.bit_generator.state
-    m_eff_ratio = 1.0
-    for _ in range(3):
-        process.scale = referral_scale(process.m * m_eff_ratio)
-        process.p0 = solve_marks(eta, process.scale, baseline, cla_shape, g_cin, g_cpp, g_cla)
+    for step in range(5):
         rng.bit_generator.state = state
-        refs = process.simulate(ch, end, delay, rng)
-        window = ch.observed[refs.child] & (refs.day >= history_start + 365)
-        rr = rereferral(refs.child[window], refs.day[window])
-        primary = refs.primary[window]
-        n_primary, n_offspring = int(primary.sum()), int((~primary).sum())
-        share_after_primary = float(rr[primary].mean()) if n_primary else 0.0
-        process.iterations.append({"m": process.m, "scale": process.scale,
-                                   "rereferral_share": float(rr.mean()) if len(rr) else None})
-        m_eff_ratio = (n_offspring / max(n_primary, 1)) / process.m if process.m > 0 else 1.0
-        m_needed = max((target_share - share_after_primary) / (1 - target_share), 0.0)
-        process.m = min(m_needed / max(m_eff_ratio, 0.5), 1.0)  # bounded for tiny populations
-    process.scale = referral_scale(process.m * m_eff_ratio)
-    process.p0 = solve_marks(eta, process.scale, baseline, cla_shape, g_cin, g_cpp, g_cla)
+        refs = process.simulate(ch, end, rng)
+        seen = ch.observed[refs.child]
+        rr = rereferral(refs.child[seen], refs.day[seen])
+        in_year = (refs.day[seen] >= year[0]) & (refs.day[seen] < year[1])
+        kinds = (refs.primary[seen], ~refs.primary[seen] & ~refs.late[seen], refs.late[seen])
+        process.iterations.append({
+            "m_early": process.m_early, "m_late": process.m_late,
+            "referrals_per_10000_year_before_census": 10_000 * int(in_year.sum()) / person_years,
+            "rereferral_share_year_before_census": float(rr[in_year].mean()) if in_year.any() else None,
+        })
+        if step == 4:
+            break
+        prim = refs.primary & ch.observed[refs.child]
+        p_day, p_end = refs.day[prim], end[refs.child[prim]]
+        per_mean = tuple(expected_offspring_in_window(p_day, p_end, d, *year) for d in delays)
+        per_mean_share = tuple(expected_offspring_in_window(p_day, p_end, d, *share_window)
+                               for d in delays)
+        in_share = (refs.day[seen] >= share_window[0]) & (refs.day[seen] < share_window[1])
+        rates = [float(rr[in_share & k].mean()) if (in_share & k).any() else 1.0 for k in kinds]
+        process.m_early, process.m_late = solve_offspring_means(
+            n_target, int((in_year & kinds[0]).sum()), per_mean, share_target,
+            ((int((in_share & kinds[0]).sum()), rates[0]), (per_mean_share[0], rates[1]),
+             (per_mean_share[1], rates[2])))
     rng.bit_generator.state = state
     return process
 
@@ -402,9 +474,9 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
     sp = params["social_care"]
     end = np.minimum(birthday(ch.dob, 18), extract + 1)
     rng = rngs["social_care"]
-    process = calibrate_process(ch, la_effects, sp, census_day, history_start, end, rng)
+    process = calibrate_process(ch, la_effects, sp, census_day, end, rng)
     maxima = check_mark_probabilities(sp, process.p0, float(np.max(la_effects["cla"])))
-    refs, n_duplicates = deduplicate(process.simulate(ch, end, tuple(sp["offspring_delay_days"]), rng))
+    refs, n_duplicates = deduplicate(process.simulate(ch, end, rng))
     records = build_records(refs, ch, sp, census_day, census_year, history_start, extract,
                             rngs["care_episodes"])
 
@@ -416,6 +488,7 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
         "baseline": {
             "referral_age_shape": [float(v) for v in process.baseline.shape],
             "referral_scale_per_child_year": process.scale,
+            "referral_scale_calibrated_to": "lifetime_risk_referral_before_18",
             "lambda0_per_child_year_by_age": [float(v) for v in process.scale * process.baseline.shape],
             "age_definition": "age in years = (date - date of birth) / 365.25, single-year bands 0-17",
             "cla_age_shape": [float(v) for v in process.cla_shape],
@@ -428,9 +501,12 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
             "maximum_probability": maxima,
         },
         "rereferrals": {
-            "mean_offspring_per_primary": process.m,
+            "mean_offspring_per_primary": process.m_early + process.m_late,
+            "mean_early_offspring_per_primary": process.m_early,
+            "mean_late_offspring_per_primary": process.m_late,
             "offspring_cin_probability_when_primary_cin": process.q,
-            "delay_days": list(sp["offspring_delay_days"]),
+            "early_delay_days": list(sp["offspring_delay_days"]),
+            "late_delay_days": list(sp["late_offspring_delay_days"]),
             "calibration_iterations": process.iterations,
         },
         "recovery_specification": RECOVERY_SPECIFICATION,

@@ -49,11 +49,13 @@ def assumptions(census_year: int) -> list[dict]:
                   "step), FSM and employment x health chosen so crude protection-plan rate ratios "
                   "by count are near the Welsh cohort's hazard ratios",
          "source": calibration.WALES_COHORT + "; no English household-level figure is published"},
-        {"name": "known_limitation_ever_referred",
-         "value": "about 50% of children are ever referred before 18 under the model (published "
-                  "35.4%): without unmeasured frailty, which would make the true hazard ratios "
-                  "unrecoverable, the measured covariates cannot concentrate referrals enough",
-         "source": calibration.JAY_2025},
+        {"name": "late_rereferrals",
+         "value": "besides re-referrals 7-365 days after a primary referral, each primary has "
+                  "late re-referrals 1-4 years after it (independent of the covariates), so "
+                  "referrals concentrate on fewer children: 35.4% ever referred before 18 with "
+                  "520 referrals per 10,000 a year and 24% re-referred within 12 months",
+         "source": "assumption (delay range); calibrated to " + calibration.JAY_2025 + " and "
+                   + calibration.DFE_CIN},
         {"name": "inverse_intervention",
          "value": "negative LA-context coefficient: at equal household deprivation, children in "
                   "less deprived LAs have higher contact rates",
