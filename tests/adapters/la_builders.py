@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "la_formats"
-SHARED = Path("/work/shared/fixtures/la_formats")
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "la_formats"
 SALT = "test-salt-0123456789abcdef"
 LA = "E08000004"
 

@@ -9,7 +9,7 @@ import pytest
 from child_mdh.adapters import AREA_LEVEL_CAVEAT, LAReturnError, area_level_domains
 from child_mdh.adapters.local_domains import LSOA_COUNT_COLUMNS, read_lsoa_counts
 
-CENSUS = Path("/work/shared/fixtures/census")
+CENSUS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "census"
 
 
 def _counts(rows: dict) -> pd.DataFrame:
