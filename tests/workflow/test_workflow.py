@@ -47,8 +47,32 @@ def test_no_person_level_column_in_release(tiny_run):
 
 @pytest.mark.slow
 def test_release_audit_passes(tiny_run):
-    audit = json.loads((tiny_run / "results" / "release" / "audit.json").read_text())
+    from child_mdh.sdc import audit_release
+
+    release = tiny_run / "results" / "release"
+    audit = json.loads((release / "audit.json").read_text())
     assert audit["problems"] == []
+    # re-walk the folder independently of the run: every file listed, no small count
+    # unsuppressed, no suppressed cell recoverable from a declared margin
+    assert audit_release(release, threshold=10) == []
+
+
+@pytest.mark.slow
+def test_release_audit_catches_a_tampered_file(tiny_run, tmp_path):
+    import shutil
+
+    from child_mdh.sdc import audit_release
+
+    copy = tmp_path / "release"
+    shutil.copytree(tiny_run / "results" / "release", copy)
+    table = copy / "index" / "index_by_area.csv"
+    df = pd.read_csv(table)
+    df.loc[df["area_level"] == "la", "mdh_n"] = 3  # small counts slipped into a release file
+    df.to_csv(table, index=False)
+    (copy / "stray.csv").write_text("a_n\n4\n")  # and a file nobody listed
+    problems = [p.to_dict() if hasattr(p, "to_dict") else p for p in audit_release(copy, threshold=10)]
+    text = json.dumps(problems)
+    assert "stray.csv" in text and "index_by_area.csv" in text
 
 
 @pytest.mark.slow
