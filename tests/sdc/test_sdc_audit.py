@@ -7,27 +7,15 @@ import pytest
 
 from child_mdh.sdc import (
     Manifest,
-    RowMargin,
-    TableSpec,
     audit_release,
     write_audit,
     write_release_table,
     write_release_text,
 )
+from sdc_tables import LA_SPEC, la_table
 
 
-def la_table():
-    return pd.DataFrame({
-        "la_code": ["A", "B", "C", "D", "E92000001"],
-        "cin_n": [25, 4, 30, 12, 71],
-        "children_n": [5000, 800, 6000, 2400, 14200],
-        "rate_per_10000": [50.0, 50.0, 50.0, 50.0, 50.0],
-    })
-
-
-SPEC = TableSpec(key_columns=("la_code",),
-                 derived={"rate_per_10000": ("cin_n", "children_n")},
-                 margins=(RowMargin("la_code", total="E92000001"),))
+SPEC = LA_SPEC
 
 
 @pytest.fixture

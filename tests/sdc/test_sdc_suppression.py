@@ -16,25 +16,11 @@ from child_mdh.sdc import (
     secondary_suppression,
 )
 from child_mdh.sdc.margins import build_equations, recoverable_cells
+from sdc_tables import LA_SPEC, la_table
 
 
 def empty_cells(table: pd.DataFrame, columns) -> set:
     return {(r, c) for c in columns for r in np.flatnonzero(table[c].isna().to_numpy())}
-
-
-def la_table():
-    # four local authorities and England; children_n adds up: 5000+800+6000+2400 = 14200
-    return pd.DataFrame({
-        "la_code": ["A", "B", "C", "D", "E92000001"],
-        "cin_n": [25, 4, 30, 12, 71],
-        "children_n": [5000, 800, 6000, 2400, 14200],
-        "rate_per_10000": [50.0, 50.0, 50.0, 50.0, 50.0],
-    })
-
-
-LA_SPEC = TableSpec(key_columns=("la_code",),
-                    derived={"rate_per_10000": ("cin_n", "children_n")},
-                    margins=(RowMargin("la_code", total="E92000001"),))
 
 
 def test_primary_and_secondary_on_areas_with_an_england_row():
