@@ -5,6 +5,7 @@
 rule index_outputs:
     input:
         children=rules.derive_children.output.children,
+        linkage=rules.derive_children.output.linkage,
     output:
         child_index=SECURE / "child_index.parquet",
         manifest=MANIFEST_PARTS / "index.json",

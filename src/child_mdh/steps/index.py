@@ -56,6 +56,9 @@ def _specs():
             key_columns=("weight_set", "k"),
             derived={"H": ("index_n", "mdh_n"), "A": ("mdh_n",), "M0": ("index_n", "mdh_n")}),
         "ranks": TableSpec(key_columns=("measure", "k_a", "k_b"), count_columns=()),
+        "linkage": TableSpec(
+            key_columns=("la_code", "area_level"), derived={"share_linked": ("children_n", "linked_n")},
+            margins=(RowMargin("la_code", total=it.ENGLAND_CODE),)),
     }
 
 
@@ -85,6 +88,19 @@ def _robustness_figure(robust: pd.DataFrame):
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
+
+
+def write_linkage_report(linkage: pd.DataFrame, release_dir: Path, manifest) -> str:
+    """Children in scope, linked and unlinked to a pupil record, by LA and for England,
+    through disclosure control; returns the manifest uid."""
+    from child_mdh.sdc import write_release_table
+
+    entry = write_release_table(
+        linkage.round(4), Path(release_dir) / "index" / "linkage_by_la.csv", _specs()["linkage"],
+        manifest, xlsx=True,
+        method="children of the analysis ages in census households, linked to a pupil record "
+               "or not, with FSM known or not, and with household domains missing, by LA")
+    return entry["uid"]
 
 
 def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, manifest) -> dict:
@@ -154,5 +170,8 @@ def run(smk) -> None:
         release = Path(smk.params.release_dir)
         manifest = Manifest(release, "index", SDCConfig.from_mapping(smk.params.disclosure))
         written = index_outputs(children, settings, release, manifest)
+        written["linkage"] = write_linkage_report(pd.read_csv(smk.input.linkage,
+                                                              dtype={"la_code": "str"}),
+                                                  release, manifest)
         manifest.write_part(smk.output.manifest)
         log.info("index tables written: %s", ", ".join(written.values()))
