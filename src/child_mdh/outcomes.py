@@ -58,6 +58,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from child_mdh.checks import require_columns
 from child_mdh.contract import CENSUS_DAY
 
 POLICIES = ("adjust", "exclude_in_care")
@@ -103,13 +104,9 @@ def as_reference_date(value) -> pd.Timestamp:
 
 
 def _check_columns(df: pd.DataFrame, table: str) -> None:
-    missing = [c for c in _REQUIRED[table] if c not in df.columns]
-    if missing:
-        raise OutcomeInputError(
-            f"table {table}: columns {missing} are missing (columns present: "
-            f"{list(df.columns)[:20]}). The data contract (docs/data-contract.md) lists "
-            "the columns; map or rename them in the input."
-        )
+    require_columns(df, table, _REQUIRED[table], OutcomeInputError,
+                    "The data contract (docs/data-contract.md) lists the columns; map or "
+                    "rename them in the input.")
 
 
 def _dates(df: pd.DataFrame, table: str, column: str) -> np.ndarray:

@@ -60,6 +60,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from child_mdh.checks import require_columns
 from child_mdh import contract
 from child_mdh.outcomes import as_reference_date
 
@@ -125,11 +126,8 @@ def read_characteristics(path: Path) -> pd.DataFrame:
             "import (child-mdh import-la) beside the contract tables; import the returns "
             "again with this version, or give characteristics_path.")
     df = pd.read_parquet(path)
-    missing = [c for c in CHARACTERISTICS_COLUMNS[:3] if c not in df.columns]
-    if missing:
-        raise LACohortError(
-            f"table {CHARACTERISTICS} ({path}): column(s) {', '.join(missing)} missing "
-            f"(found: {', '.join(map(str, df.columns))}). Import the returns again.")
+    require_columns(df, f"{CHARACTERISTICS} ({path})", CHARACTERISTICS_COLUMNS[:3],
+                    LACohortError, "Import the returns again.")
     dup = df["pupil_id"].duplicated(keep=False) & df["pupil_id"].notna()
     if dup.any():
         raise LACohortError(
@@ -160,11 +158,7 @@ def _read_domains(child_domains_path, area_domains_path) -> tuple[pd.DataFrame, 
     df = pd.read_parquet(path)
     need = (("pupil_id", "household_id", *DOMAINS) if route == "household"
             else ("pupil_id", "lsoa_code", *AREA_COLUMNS))
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        raise LACohortError(
-            f"{path}: column(s) {', '.join(missing)} missing (found: "
-            f"{', '.join(map(str, df.columns))}). Use the file the import wrote.")
+    require_columns(df, str(path), need, LACohortError, "Use the file the import wrote.")
     dup = df["pupil_id"].duplicated(keep=False) & df["pupil_id"].notna()
     if dup.any():
         raise LACohortError(

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from child_mdh.checks import require_columns
 from child_mdh.io import InputFileError, clean_identifier, read_raw
 
 LOCAL_COLUMNS = ("la_code", "indicator", "value", "unit", "period", "source", "statement")
@@ -75,12 +76,9 @@ def read_local_indicators(source, areas: pd.DataFrame | None = None) -> pd.DataF
                 "from Excel as 'CSV UTF-8'.")
     else:
         df = pd.DataFrame(source).copy()
-    missing = [c for c in REQUIRED_LOCAL_COLUMNS if c not in df.columns]
-    if missing:
-        raise LocalIndicatorError(
-            f"{name}: column(s) {', '.join(missing)} are missing (it has "
-            f"{', '.join(map(str, df.columns))}). The file needs la_code, indicator and "
-            "value, and may add unit, period, source and statement.")
+    require_columns(df, name, REQUIRED_LOCAL_COLUMNS, LocalIndicatorError,
+                    "The file needs la_code, indicator and value, and may add unit, "
+                    "period, source and statement.")
     out = pd.DataFrame(index=df.index)
     for c in LOCAL_COLUMNS:
         if c == "value":
