@@ -34,6 +34,7 @@ from child_mdh.sdc.spec import COUNT_SUFFIX, PERSON_LEVEL_IDENTIFIERS, TableSpec
 TABLE_SUFFIXES = (".csv", ".xlsx")
 #: check_table failures the audit reports, and the problem kind each becomes
 _CHECK_KINDS = {"derived": "derived", "secondary": "recoverable", "rounding": "rounding",
+                "formulas": "statistic_not_from_counts",
                 "person_level_identifiers": "identifier", "negative_counts": "negative_count"}
 
 

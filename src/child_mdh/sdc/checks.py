@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.sdc.config import resolve_config
+from child_mdh.sdc.formulas import FormulaError, evaluate
 from child_mdh.sdc.margins import build_equations, margin_mismatches, recoverable_cells
 from child_mdh.sdc.rules import (
     CheckResult,
@@ -124,6 +125,9 @@ def check_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None, *,
             f"threshold: {_pairs(bad_cells)}" if bad_cells
             else "every derived statistic rests on published counts", bad_cells))
 
+    if spec.formulas:
+        results.append(_formula_check(data, spec))
+
     if spec.margins:
         results.extend(_margin_checks(data, spec, protected, values, rounded,
                                       config.max_linked_cells, table))
@@ -155,6 +159,28 @@ def check_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None, *,
             "otherwise list them in not_counts" if undeclared
             else "every numeric column is declared"))
     return results
+
+
+def _formula_check(data: pd.DataFrame, spec: TableSpec) -> CheckResult:
+    """Every published statistic equals its declared formula of the published columns."""
+    bad: list[tuple[int, str]] = []
+    for stat, formula in spec.formulas.items():
+        if stat not in data.columns:
+            continue
+        published = pd.to_numeric(data[stat], errors="coerce").to_numpy(dtype="float64")
+        try:
+            expected = evaluate(formula, data)
+        except FormulaError as err:
+            return CheckResult("formulas", "fail", f"{stat}: {err}")
+        shown = ~np.isnan(published)
+        differs = shown & ~np.isclose(published, expected, rtol=1e-9, atol=1e-12)
+        bad += [(int(r), stat) for r in np.flatnonzero(differs)]
+    bad.sort()
+    return CheckResult(
+        "formulas", "fail" if bad else "pass",
+        f"{len(bad)} statistic(s) do not follow from the published counts by their declared "
+        f"formula (computed from other numbers, they may give a count back): {_pairs(bad)}"
+        if bad else "every statistic follows from the published counts by its formula", bad)
 
 
 def _margin_checks(data, spec, protected, values, rounded, max_cells, table):

@@ -135,6 +135,8 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
         files.append(xlsx_path)
     structure = spec.structure(checked)
     structure.update({"rounded": rounded, "rounding_base": config.rounding_base,
+                      # totals published as the sum of their rounded parts
+                      "additive": bool(mitigate and rounded and spec.margins),
                       "threshold": config.threshold,
                       "zeros_disclosive": config.zeros_disclosive})
     return manifest.add(files=files, status=status, output_type=output_type, method=method,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from child_mdh.sdc.formulas import Formula, as_formula, names
+
 COUNT_SUFFIX = "_n"
 
 #: Person-level identifiers of the data contract: a column with one of these names never
@@ -131,6 +133,15 @@ class TableSpec:
     - ``withhold_columns``: columns used for checking (denominators, say) but not released.
     - ``not_counts``: whole-number columns that do not count people (a year, a number of
       domains) and need no review.
+    - ``formulas``: statistic column -> :class:`~child_mdh.sdc.formulas.Formula` (or an
+      expression string) over the table's columns. The statistic is computed from the
+      *protected* counts when the table is protected, its backing columns are added to
+      ``derived``, and the release audit re-computes it from the written file.
+    - ``population`` and ``dimensions``: what the count cells count, for the release-wide
+      audit. Two cells in any two release files with the same population, column and
+      dimension values are the same number (for example ``mdh_n`` of one local authority
+      in two files); ``dimensions`` maps key columns to dimension names (default: every
+      key column under its own name). Without a population each cell is its own number.
     """
 
     count_columns: tuple[str, ...] | None = None
@@ -142,12 +153,30 @@ class TableSpec:
     residual_df: float | None = None
     withhold_columns: tuple[str, ...] = ()
     not_counts: tuple[str, ...] = ()
+    formulas: Mapping[str, Formula | str] = field(default_factory=dict)
+    population: str | None = None
+    dimensions: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.count_columns is not None:
             object.__setattr__(self, "count_columns", tuple(self.count_columns))
+        formulas = {c: as_formula(f) for c, f in dict(self.formulas).items()}
+        object.__setattr__(self, "formulas", formulas)
+        object.__setattr__(self, "dimensions", dict(self.dimensions))
+        derived_in = dict(self.derived)
+        counted = set(self.count_columns or ())
+        parameters: list[str] = []
+        for stat, formula in formulas.items():
+            read = [n for n in names(formula.expr) if n != stat]
+            backing = [n for n in read if n in formulas or n in counted
+                       or (self.count_columns is None and n.endswith(COUNT_SUFFIX))]
+            parameters += [n for n in read if n not in backing and n not in parameters]
+            derived_in[stat] = tuple(dict.fromkeys([*(derived_in.get(stat) or ()), *backing]))
+        # published parameters of a formula (a design factor): numbers, not counts
+        object.__setattr__(self, "not_counts", tuple(dict.fromkeys(
+            [*self.not_counts, *parameters])))
         derived = {}
-        for stat, backing in dict(self.derived).items():
+        for stat, backing in derived_in.items():
             backing = (backing,) if isinstance(backing, str) else tuple(backing)
             if not backing:
                 raise ValueError(f"derived column {stat}: name the count columns behind it")
@@ -158,7 +187,6 @@ class TableSpec:
         object.__setattr__(self, "structural_zeros", dict(self.structural_zeros))
         object.__setattr__(self, "magnitude", dict(self.magnitude))
         object.__setattr__(self, "withhold_columns", tuple(self.withhold_columns))
-        object.__setattr__(self, "not_counts", tuple(self.not_counts))
 
     # -- resolved column lists -------------------------------------------------------
     def counts(self, df: pd.DataFrame) -> list[str]:
@@ -219,7 +247,16 @@ class TableSpec:
             "withheld_columns": list(self.withhold_columns),
             "not_counts": list(self.not_counts),
             "residual_df": self.residual_df,
+            "formulas": {k: f.to_dict() for k, f in self.formulas.items() if k in released},
+            "population": self.population,
+            "dimensions": self.dimension_map(),
         }
+
+    def dimension_map(self) -> dict[str, str]:
+        """Key column -> dimension name (every key column under its own name by default)."""
+        if self.dimensions:
+            return dict(self.dimensions)
+        return {k: k for k in self.key_columns}
 
     def _resolved_margin(self, margin: Margin, df: pd.DataFrame) -> dict:
         d = margin.to_dict()
@@ -238,4 +275,7 @@ class TableSpec:
             structural_zeros=dict(d.get("structural_zeros") or {}),
             residual_df=d.get("residual_df"),
             not_counts=tuple(d.get("not_counts") or ()),
+            formulas={k: as_formula(v) for k, v in (d.get("formulas") or {}).items()},
+            population=d.get("population"),
+            dimensions=dict(d.get("dimensions") or {}),
         )

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.sdc.config import SDCConfig, resolve_config
+from child_mdh.sdc.formulas import apply_formulas
 from child_mdh.sdc.margins import build_equations, recoverable_cells
 from child_mdh.sdc.rules import (
     dominance_table,
@@ -311,6 +312,55 @@ def _int64_with_na(v: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(mask, 0, v).astype(np.int64), mask)
 
 
+def _additive_rounding(values: pd.DataFrame, counts: list[str], eqs: pd.DataFrame | None,
+                       base: int) -> pd.DataFrame:
+    """Counts rounded so that every declared total is the sum of its rounded parts.
+
+    The cells that are no equation's total (the finest cells) are rounded to ``base``
+    (:func:`~child_mdh.sdc.rules.round_to_base`); every total is then the sum of its
+    parts' rounded values, computed from the finest cells up (a region from its local
+    authorities, England from its regions). Published totals and parts then add up, and
+    a reader learns nothing from the relation that the rounded values do not already
+    say: a total is known to within its parts' rounding, never more tightly than its
+    own (with independent rounding, 'parts = total' narrows both sides). Equations with
+    a magnitude cell are left alone. Raises ``ValueError`` when a total's
+    decompositions disagree (the margins are not consistent).
+    """
+    columns = list(values.columns)
+    flat = values.to_numpy(dtype="float64").ravel().copy()
+    is_count = np.tile(np.isin(columns, counts), len(values))
+    out = flat.copy()
+    out[is_count] = round_to_base(flat[is_count], base)
+    if eqs is None or eqs.empty:
+        return pd.DataFrame(out.reshape(values.shape), index=values.index, columns=columns)
+    eq, cell = eqs["eq"].to_numpy(), eqs["cell"].to_numpy()
+    coef = eqs["coef"].to_numpy()
+    n_eq = int(eq.max()) + 1
+    use = np.bincount(eq, weights=~is_count[cell], minlength=n_eq) == 0
+    total_of, eq_of_total = cell[coef < 0], eq[coef < 0]
+    parts_eq, parts_cell = eq[coef > 0], cell[coef > 0]
+    pending = np.zeros(flat.size, dtype=bool)
+    pending[total_of[use[eq_of_total]]] = True
+    while pending.any():
+        waiting = np.bincount(parts_eq, weights=pending[parts_cell], minlength=n_eq) > 0
+        ready = use & ~waiting
+        sums = np.bincount(parts_eq, weights=np.nan_to_num(out[parts_cell]), minlength=n_eq)
+        has_nan = np.bincount(parts_eq, weights=np.isnan(out[parts_cell]), minlength=n_eq) > 0
+        step = ready[eq_of_total] & pending[total_of]
+        if not step.any():
+            raise ValueError("margins form a cycle: a total is part of itself")
+        cells_now, eqs_now = total_of[step], eq_of_total[step]
+        # a total of several equations gets equal sums from each (checked below)
+        out[cells_now] = np.where(has_nan[eqs_now], np.nan, sums[eqs_now])
+        pending[cells_now] = False
+    check = np.bincount(eq, weights=np.nan_to_num(out[cell]) * coef, minlength=n_eq)
+    bad = np.flatnonzero(use & (np.abs(check) > 1e-6))
+    if bad.size:
+        raise ValueError(f"declared margins disagree (equation {int(bad[0])}): a total has "
+                         "two decompositions with different sums; check the margins")
+    return pd.DataFrame(out.reshape(values.shape), index=values.index, columns=columns)
+
+
 def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
                   table: str = "table") -> ProtectedTable:
     """Apply primary suppression, secondary suppression and/or rounding to ``df``.
@@ -318,7 +368,8 @@ def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
     Steps (``config.mitigation`` chooses 3 and 5): 1 threshold rule on the count
     columns; 2 dominance rules on magnitude columns; 3 secondary suppression over the
     declared margins ('suppress', 'both'); 4 derived statistics emptied where a count
-    behind them is empty; 5 counts rounded to ``rounding_base`` ('round', 'both').
+    behind them is empty; 5 counts rounded to ``rounding_base`` ('round', 'both');
+    6 every declared formula (``spec.formulas``) computed from the protected counts.
     Cells that are empty in the input stay empty (reason 'missing'). Returns a
     :class:`ProtectedTable`; :func:`child_mdh.sdc.checks.check_table` says whether it
     may be released.
@@ -349,20 +400,40 @@ def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
     empty = reasons != ""
     unresolved: list = []
     unchecked: list = []
-    if spec.margins and config.suppresses_secondary:
-        eligible = ~empty & ~(structural & (values == 0))
-        result = secondary_suppression(df, protected, empty, spec.margins, eligible,
-                                       max_cells=config.max_linked_cells, table=table)
-        added = result.suppressed & ~empty
-        reasons = reasons.mask(added, "secondary")
+    additive = bool(config.rounds and spec.margins)
+    eqs = build_equations(df, spec.margins, protected, table) if additive else None
+    rounded_values = None
+    for _ in range(len(protected) * len(df) + 1):  # each pass empties at least one cell
+        if spec.margins and config.suppresses_secondary:
+            eligible = ~empty & ~(structural & (values == 0))
+            result = secondary_suppression(df, protected, empty, spec.margins, eligible,
+                                           max_cells=config.max_linked_cells, table=table)
+            added = result.suppressed & ~empty
+            reasons = reasons.mask(added, "secondary")
+            empty = reasons != ""
+            unresolved, unchecked = result.unresolved, result.unchecked
+        if not additive:
+            break
+        rounded_values = _additive_rounding(values, counts, eqs, config.rounding_base)
+        # a total is the sum of its rounded parts; one that falls below the threshold
+        # once rounded is withheld like any small count, and suppression runs again
+        small = threshold_mask(rounded_values[counts], config, structural[counts],
+                               rounded=True) & ~empty[counts]
+        if not small.to_numpy().any():
+            break
+        reasons[counts] = reasons[counts].mask(small, "threshold")
         empty = reasons != ""
-        unresolved, unchecked = result.unresolved, result.unchecked
     out = df.copy()
     for col in protected:
         col_values = values[col].mask(empty[col])
         if config.rounds and col in counts:
-            col_values = round_to_base(col_values, config.rounding_base)
+            col_values = (rounded_values[col].mask(empty[col]) if rounded_values is not None
+                          else round_to_base(col_values, config.rounding_base))
         out[col] = _as_count_dtype(col_values) if col in counts else col_values
+    if spec.formulas:
+        # statistics from the protected counts: what is published follows from what is
+        # published (child_mdh.sdc.formulas)
+        out = apply_formulas(out, spec.formulas)
     derived = _derived_masks(spec, empty, table)
     derived_reasons = pd.DataFrame("", index=df.index, columns=list(spec.derived), dtype=object)
     for stat in spec.derived:
