@@ -78,6 +78,57 @@ def test_auto_switches_from_exact_to_byar_at_ten():
     assert lo_ex[1] != lo_by[1]
 
 
+def _byar_relative_to_exact(confidence: float):
+    """Counts 1..100 and Byar's limits relative to the exact Poisson limits (Byar / exact - 1).
+
+    The exact (Garwood) limits are computed here from scipy's chi-square quantiles, not
+    with the code under test: chi2(alpha/2; 2x)/2 and chi2(1 - alpha/2; 2x + 2)/2.
+    """
+    x = np.arange(1, 101, dtype=float)
+    alpha = 1 - confidence
+    exact_lo = sps.chi2.ppf(alpha / 2, 2 * x) / 2
+    exact_hi = sps.chi2.ppf(1 - alpha / 2, 2 * x + 2) / 2
+    byar_lo, byar_hi = stats.byar_interval(x, 1, confidence, method="byar")
+    return x, byar_lo / exact_lo - 1, byar_hi / exact_hi - 1
+
+
+def _below_from(x, rel, threshold) -> int:
+    """The smallest count from which |rel| < threshold for every count up to 100."""
+    bad = np.flatnonzero(np.abs(rel) >= threshold)
+    return int(x[bad[-1]]) + 1 if len(bad) else int(x[0])
+
+
+# level, limit, relative difference at 10 and at 100 events, below 1% from, below 0.1% from
+BYAR_VS_EXACT = [
+    (0.95, "lower", -0.0017, -0.00002, 5, 13),
+    (0.95, "upper", +0.00006, +0.00001, 1, 2),
+    (0.998, "lower", -0.0149, -0.00025, 13, 44),
+    (0.998, "upper", +0.0025, +0.00014, 2, 23),
+]
+
+
+@pytest.mark.parametrize("confidence, limit, at10, at100, below_1pct, below_01pct", BYAR_VS_EXACT)
+def test_byar_against_exact_poisson_as_documented(confidence, limit, at10, at100, below_1pct,
+                                                  below_01pct):
+    # the figures stated in docs/statistics.md ('What is approximate'), rounded as stated
+    x, rel_lo, rel_hi = _byar_relative_to_exact(confidence)
+    rel = rel_lo if limit == "lower" else rel_hi
+    assert rel[9] == pytest.approx(at10, abs=5e-5 if abs(at10) >= 1e-3 else 5e-6)
+    assert rel[99] == pytest.approx(at100, abs=5e-6)
+    assert _below_from(x, rel, 0.01) == below_1pct
+    assert _below_from(x, rel, 0.001) == below_01pct
+
+
+def test_byar_interval_is_wider_than_exact_from_six_events():
+    for confidence, upper_above_from in ((0.95, 6), (0.998, 1)):
+        x, rel_lo, rel_hi = _byar_relative_to_exact(confidence)
+        assert (rel_lo < 0).all()
+        assert (rel_hi[x >= upper_above_from] > 0).all() and (rel_hi[x < upper_above_from] < 0).all()
+    # the 99.8% lower limit at 10, 11 and 12 events: 1.49%, 1.23%, 1.04% below the exact one
+    _, rel_lo, _ = _byar_relative_to_exact(0.998)
+    np.testing.assert_allclose(rel_lo[9:12], [-0.0149, -0.0123, -0.0104], atol=5e-5)
+
+
 def test_rate_per():
     # 330 children in need among 100,000 children = 33 per 10,000
     assert stats.rate_per(330, 100_000) == pytest.approx(33.0)
