@@ -8,8 +8,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import datetime as dt
+
+import numpy as np
+
 from child_mdh.io import write_parquet
-from child_mdh.synth.fidelity import COLUMNS, KNOWN_LIMITATIONS, fidelity_figure, fidelity_report
+from child_mdh.synth import calibration
+from child_mdh.synth.fidelity import COLUMNS, KNOWN_LIMITATIONS, _fsm_rows, fidelity_figure, fidelity_report
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +84,76 @@ def test_the_check_fails_on_perturbed_tables(synth_dir, truth, tmp_path):
     assert not report.loc["referrals_per_10000_per_year", "within_tolerance"]
     assert not report.loc["fsm_rate_2021-01-21", "within_tolerance"]
     assert not report.loc["cin_per_10000_at_31_march_2021", "within_tolerance"]
+
+
+# The published figures for the 2021 preset's own dates (not in shared/reference/calibration.md,
+# which has 2020 and 2022 only): DfE 'Schools, pupils and their characteristics' 2020/21,
+# 20.8% of pupils known to be eligible for FSM in January 2021; DfE 'Children in need'
+# 2024, 329.6 children in need per 10,000 at 31 March 2021. The interpolations between
+# 2020 and 2022 that were used before are 19.9% and 336.85.
+FSM_JANUARY_2021 = 0.208
+CIN_31_MARCH_2021 = 329.6
+
+
+def test_the_2021_preset_targets_are_the_published_values_not_interpolations():
+    fsm = calibration.fsm_target_detail(dt.date(2021, 1, 21))
+    assert fsm.value == pytest.approx(FSM_JANUARY_2021, abs=1e-12) and fsm.basis == "published"
+    assert "2020/21" in fsm.source and "Pupil characteristics - Free school meals" in fsm.source
+    assert calibration.fsm_target(dt.date(2021, 1, 21)) == pytest.approx(FSM_JANUARY_2021, abs=1e-12)
+    cin = calibration.stock_target_detail(2021, "cin")
+    assert cin.value == CIN_31_MARCH_2021 and cin.basis == "published"
+    assert "reporting year 2024" in cin.source and "at 31 March, 2020 to 2024" in cin.source
+    assert calibration.stock_targets(2021)["cin"] == CIN_31_MARCH_2021
+    # the other targets of that year say what they rest on
+    assert calibration.stock_target_detail(2021, "cpp").basis == "held"
+    assert calibration.stock_target_detail(2021, "cla").basis == "interpolated"
+    assert calibration.fsm_target_detail(dt.date(2019, 1, 17)).basis == "interpolated"
+
+
+def test_the_2011_preset_targets_say_they_are_not_published_for_2011():
+    # no 2011 figure is in the reference list: FSM is the documented 17.0% assumption and the
+    # 31 March stocks are held from the nearest published year
+    fsm = calibration.fsm_target_detail(dt.date(2011, 1, 20))
+    assert fsm.basis == "assumed" and fsm.value == pytest.approx(0.17)
+    assert fsm.source.startswith("assumption")
+    for name, held in (("cin", 331.0), ("cpp", 43.0), ("cla", 60.0)):
+        t = calibration.stock_target_detail(2011, name)
+        assert t.basis == "held" and t.value == held and "held" in t.how
+
+
+def test_generator_and_report_use_the_published_2021_values(report, truth):
+    # the generator calibrates to the published values ...
+    assert truth["fsm"]["target_rate_by_census"]["2021-01-21"] == pytest.approx(FSM_JANUARY_2021)
+    assert truth["social_care"]["targets"]["stocks_per_10000_31_march"]["cin"] == CIN_31_MARCH_2021
+    # ... and the report compares the achieved values with them, naming the publication
+    rep = report.set_index("target")
+    fsm = rep.loc["fsm_rate_2021-01-21"]
+    assert fsm["target_value"] == pytest.approx(FSM_JANUARY_2021)
+    assert fsm["source"] == calibration.DFE_SPC_2021
+    assert fsm["note"].startswith("target: published value for the January 2021 census; tolerance +/-")
+    cin = rep.loc["cin_per_10000_at_31_march_2021"]
+    assert cin["target_value"] == CIN_31_MARCH_2021 and cin["source"] == calibration.DFE_CIN_2024
+    assert cin["note"].startswith("target: published value for 31 March 2021")
+    for row in (fsm, cin):
+        assert row["tolerance_low"] < row["target_value"] < row["tolerance_high"]
+        assert bool(row["within_tolerance"]), row
+    assert "interpolated" in rep.loc["cla_per_10000_at_31_march_2021", "note"]
+    assert "held" in rep.loc["cpp_per_10000_at_31_march_2021", "note"]
+
+
+def test_the_fsm_band_rejects_the_old_interpolated_rate():
+    # 200,000 pupils at the January 2021 census: band 0.208 +/- (3 sqrt(0.208 x 0.792 / 200,000)
+    # + 0.002) = 0.208 +/- 0.00472; the interpolated 19.9% is outside it, 20.8% inside
+    n = 200_000
+    for rate, inside in ((0.199, False), (0.208, True), (0.2125, True), (0.2130, False)):
+        fsm = np.zeros(n, dtype=bool)
+        fsm[: round(rate * n)] = True
+        pupils = pd.DataFrame({"census_date": pd.Timestamp("2021-01-21"), "la_code": "E06000001",
+                               "fsm_eligible": fsm})
+        (row,) = _fsm_rows(pupils)
+        assert row["target_value"] == pytest.approx(FSM_JANUARY_2021)
+        assert row["tolerance_high"] - row["target_value"] == pytest.approx(0.0047227, abs=1e-6)
+        assert row["within_tolerance"] is inside, rate
 
 
 def test_missing_folder_gives_a_clear_error(tmp_path, truth):

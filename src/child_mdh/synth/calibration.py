@@ -3,6 +3,19 @@
 Every number the generator is tuned to, and that the fidelity report compares with, lives
 here once, with the publication it comes from. Where no figure was published, the value is
 a documented assumption and its source says so.
+
+Figures that change by year (FSM in January, the 31 March stocks) are tables of published
+years, linearly interpolated between them. Where a preset's own date has a published value
+(census 2021: FSM at the January 2021 school census, children in need at 31 March 2021)
+that value is an explicit target with its publication and table (``PUBLISHED_FSM_JANUARY``,
+``PUBLISHED_STOCKS_31_MARCH``), enters the tables, and is what both the generator and the
+fidelity report use: never an interpolation (before, they used 19.9% and 336.85, the
+interpolations between 2020 and 2022). :func:`fsm_target_detail` and
+:func:`stock_target_detail` say, for any date, whether its target is published, interpolated,
+held from the nearest published year or assumed. No 2011 value (FSM in January 2011, the
+stocks at 31 March 2011, referrals in 2010-11) is in the project's reference list
+(shared/reference/calibration.md), so the 2011 preset's targets are held or assumed, and
+say so.
 """
 
 from __future__ import annotations
@@ -36,17 +49,40 @@ WALES_COHORT = (
 #: Share of children in households deprived in at least one dimension (2011 Census).
 CHILDREN_GE1_DOMAIN_2011 = Target(0.418, WALES_COHORT + ": 37,282 of 89,191 children")
 
+DFE_SPC_2021 = (
+    DFE_SPC + ", academic year 2020/21 (January 2021 census): headline facts and table "
+    "'Pupil characteristics - Free school meals', 20.8% of pupils known to be eligible "
+    "(1.74 million)"
+)
+DFE_CIN_2024 = (
+    DFE_CIN + ", reporting year 2024: table 'Number and rate (per 10,000 children) of "
+    "children in need at 31 March, 2020 to 2024', 329.6 in 2021 (rates on the ONS mid-year "
+    "estimates revised after Census 2021; the 2021 release gave 321.2 on the earlier ones)"
+)
+
+#: Published values at the dates the presets use, as explicit targets (% of pupils eligible
+#: and claiming in the January census; per 10,000 children aged 0-17 at 31 March).
+PUBLISHED_FSM_JANUARY = {2021: Target(20.8, DFE_SPC_2021)}
+PUBLISHED_STOCKS_31_MARCH = {2021: {"cin": Target(329.6, DFE_CIN_2024)}}
+
 #: Pupils eligible for and claiming free school meals, January census, % of pupils.
 #: 2011-2014: only 'roughly 16-18%' is published; 17.0 is the documented assumption, also
 #: used for earlier years. After 2025 the 2025 value is held.
-FSM_RATE_BY_YEAR = {2014: 17.0, 2015: 15.2, 2018: 13.6, 2020: 17.3, 2022: 22.5, 2024: 24.6, 2025: 25.7}
-FSM_SOURCE = DFE_SPC + "; 2011-2014 and earlier: 17.0% assumed from the published 16-18%"
+FSM_ASSUMED_YEARS = frozenset({2014})
+FSM_RATE_BY_YEAR = {2014: 17.0, 2015: 15.2, 2018: 13.6, 2020: 17.3, 2022: 22.5, 2024: 24.6, 2025: 25.7,
+                    **{y: t.value for y, t in PUBLISHED_FSM_JANUARY.items()}}
+FSM_TABLE_SOURCE = (DFE_SPC + ": national January rates 15.2% (2015), 13.6% (2018), 17.3% (2020), "
+                    "20.8% (2021), 22.5% (2022), 24.6% (2024), 25.7% (2025)")
+FSM_ASSUMPTION_SOURCE = ("assumption: 17.0% for 2014 and earlier, within the 'roughly 16-18%' "
+                         "published for 2011-2014 (" + DFE_SPC + ", pupil numbers only)")
+FSM_SOURCE = FSM_TABLE_SOURCE + "; " + FSM_ASSUMPTION_SOURCE
 FSM_LA_RANGE_2025 = (10.2, 47.0)  # Wokingham to Manchester, January 2025
 #: Share of entitled pupils not registered for free school meals (2012).
 FSM_UNDERCLAIM = Target(0.14, "DfE 2013, Iniesta-Martinez & Evans, pupils not claiming FSM (2012)")
 
 #: Children in need at 31 March per 10,000 children.
-CIN_STOCK_BY_YEAR = {2013: 331.0, 2020: 330.0, 2022: 343.7, 2024: 332.9}
+CIN_STOCK_BY_YEAR = {2013: 331.0, 2020: 330.0, 2022: 343.7, 2024: 332.9,
+                     **{y: t["cin"].value for y, t in PUBLISHED_STOCKS_31_MARCH.items() if "cin" in t}}
 #: Child protection plans at 31 March per 10,000 (about 43; 51,510 in 2020).
 CPP_STOCK_BY_YEAR = {2020: 43.0}
 #: Children looked after at 31 March per 10,000 (about 60 in 2012-2015, 70 in 2024).
@@ -94,14 +130,86 @@ def fractional_year(date: dt.date) -> float:
 
 
 def fsm_target(date: dt.date) -> float:
-    """Target share of pupils recorded as eligible for FSM on a census date (0-1)."""
-    return interpolate_by_year(FSM_RATE_BY_YEAR, fractional_year(date)) / 100.0
+    """Target share of pupils recorded as eligible for FSM on a census date (0-1): the
+    published value where the date has one, otherwise interpolated (see
+    :func:`fsm_target_detail`)."""
+    return fsm_target_detail(date).value
 
 
 def stock_targets(year: int) -> dict[str, float]:
-    """Per-10,000 stocks at 31 March of ``year`` (CIN, CPP, CLA), interpolated."""
-    return {
-        "cin": interpolate_by_year(CIN_STOCK_BY_YEAR, year),
-        "cpp": interpolate_by_year(CPP_STOCK_BY_YEAR, year),
-        "cla": interpolate_by_year(CLA_STOCK_BY_YEAR, year),
-    }
+    """Per-10,000 stocks at 31 March of ``year`` (CIN, CPP, CLA): the published value where
+    ``year`` has one, otherwise interpolated (see :func:`stock_target_detail`)."""
+    return {name: stock_target_detail(year, name).value for name in STOCK_TABLES}
+
+
+#: The 31 March stock tables, with the source of their table values.
+STOCK_TABLES = {
+    "cin": (CIN_STOCK_BY_YEAR, DFE_CIN + " (about 331 in 2013; 330 in 2020, 343.7 in 2022, "
+            "332.9 in 2024)"),
+    "cpp": (CPP_STOCK_BY_YEAR, DFE_CIN + " (about 43 per 10,000; 51,510 children in 2020)"),
+    "cla": (CLA_STOCK_BY_YEAR, DFE_CLA + " (about 60 per 10,000 in 2012-2015, 70 in 2024)"),
+}
+
+
+@dataclass(frozen=True)
+class DatedTarget:
+    """The target for one date, what it rests on, and its source.
+
+    ``basis`` is 'published' (a published value for this date), 'interpolated' (linear
+    between two published years), 'held' (the nearest published year's value, outside the
+    published years) or 'assumed' (a documented assumption); ``how`` says it in words.
+    """
+
+    value: float
+    basis: str
+    how: str
+    source: str
+
+
+def _dated(table: dict[int, float], y: float, label: str, source: str,
+           assumed: frozenset = frozenset(), assumed_source: str = "") -> DatedTarget:
+    """Target, basis and wording for fractional year ``y`` in a year -> value table
+    (``assumed``: table years whose value is an assumption, with ``assumed_source``)."""
+    years = sorted(table)
+    value = interpolate_by_year(table, y)
+    if y in table:
+        if int(y) in assumed:
+            return DatedTarget(value, "assumed", f"assumed value for {label}", assumed_source)
+        return DatedTarget(value, "published", f"published value for {label}", source)
+    if y < years[0] or y > years[-1]:
+        end = years[0] if y < years[0] else years[-1]
+        if end in assumed:
+            return DatedTarget(value, "assumed", f"no published value used for {label}; the value "
+                               f"assumed for {end} is used", assumed_source)
+        return DatedTarget(value, "held", f"no published value used for {label}; the published {end} "
+                           "value is held", source)
+    lo = max(t for t in years if t < y)
+    hi = min(t for t in years if t > y)
+    return DatedTarget(value, "interpolated", f"no published value used for {label}; "
+                       f"interpolated linearly between {lo} ({table[lo]:g}) and {hi} ({table[hi]:g})",
+                       source)
+
+
+def fsm_target_detail(date: dt.date) -> DatedTarget:
+    """Target share (0-1) of pupils recorded as eligible for FSM on a census date, with its
+    basis and source. A January census of a year in ``PUBLISHED_FSM_JANUARY`` gets that
+    publication as its source."""
+    y = fractional_year(date)
+    label = f"the {date.strftime('%B %Y')} census"
+    if date.month == 1 and date.year in PUBLISHED_FSM_JANUARY:
+        t = PUBLISHED_FSM_JANUARY[date.year]
+        return DatedTarget(t.value / 100.0, "published", f"published value for {label}", t.source)
+    d = _dated(FSM_RATE_BY_YEAR, y, label, FSM_TABLE_SOURCE, FSM_ASSUMED_YEARS, FSM_ASSUMPTION_SOURCE)
+    return DatedTarget(d.value / 100.0, d.basis, d.how, d.source)
+
+
+def stock_target_detail(year: int, name: str) -> DatedTarget:
+    """Target per 10,000 children of stock ``name`` ('cin', 'cpp', 'cla') at 31 March of
+    ``year``, with its basis and source."""
+    published = PUBLISHED_STOCKS_31_MARCH.get(year, {})
+    label = f"31 March {year}"
+    if name in published:
+        t = published[name]
+        return DatedTarget(t.value, "published", f"published value for {label}", t.source)
+    table, source = STOCK_TABLES[name]
+    return _dated(table, year, label, source)

@@ -9,8 +9,13 @@ source, the achieved value and a tolerance band. Bands are built as
     target +/- (3 standard errors of the achieved value at this size + calibration slack)
 
 with the standard error computed from the achieved counts (binomial, Poisson, or clustered
-by household or child where rows are not independent) and the slack stated in the note:
-small (0.002-0.005, or 2%) where the generator calibrates to the quantity itself, the
+by household or child where rows are not independent) and the slack stated in the note.
+Targets that change by year (FSM at each census, the 31 March stocks) are the published
+value where the date has one (for the 2021 preset: FSM in January 2021 and children in
+need at 31 March 2021, with the publication and table as the row's source), never an
+interpolation; otherwise the note says that the target is interpolated between published
+years, held, or assumed (:func:`child_mdh.synth.calibration.fsm_target_detail`,
+``stock_target_detail``). Slack: small (0.002-0.005, or 2%) where the generator calibrates to the quantity itself, the
 published range where one is published, and an explicit allowance where the target is a
 guide from another population or year. All targets are non-negative, so bands start at 0
 at the lowest.
@@ -200,13 +205,15 @@ def _fsm_rows(pupils) -> list[dict]:
     la_codes = pupils["la_code"].to_numpy(dtype=object)[order]
     for d, s, e in zip(unique, starts, ends):
         date = pd.Timestamp(d).date()
-        p = calibration.fsm_target(date)
+        t = calibration.fsm_target_detail(date)
+        p = t.value
         n = e - s
         achieved = float(fsm[s:e].mean())
         half = Z * np.sqrt(p * (1 - p) / n) + 0.002
-        rows.append(_row(f"fsm_rate_{date.isoformat()}", calibration.FSM_SOURCE, p, achieved,
+        rows.append(_row(f"fsm_rate_{date.isoformat()}", t.source, p, achieved,
                          p - half, p + half,
-                         "binomial SE given the latent model (alpha solved on these pupils); slack 0.002"))
+                         f"target: {t.how}; tolerance +/-{half:.4f} = 3 binomial SE given the latent "
+                         "model (alpha solved on these pupils) + slack 0.002"))
         if date.year == 2025 and date.month == 1:
             rates = pd.Series(fsm[s:e]).groupby(la_codes[s:e]).agg(["mean", "size"])
             big = rates[rates["size"] >= 500]
@@ -229,7 +236,6 @@ def _social_care_rows(children, persons, link, flags, refs, plans, episodes, yea
     n_children = len(children)
     ages = children["age"].to_numpy()
     march31 = day_number(dt.date(year, 3, 31))
-    stocks = calibration.stock_targets(year)
 
     ref_child = refs["pupil_id"].to_numpy(dtype=object)
     ref_day = _days(refs["referral_date"])
@@ -269,11 +275,13 @@ def _social_care_rows(children, persons, link, flags, refs, plans, episodes, yea
         k = children_open_on(child_code, start, end, march31)
         value = 10_000 * k / n_children
         se = 10_000 * np.sqrt(max(k, 1)) / n_children
-        source = calibration.DFE_CLA if name == "cla" else calibration.DFE_CIN
-        rows.append(_row(f"{name}_per_10000_at_31_march_{year}", source, stocks[name], value,
-                         stocks[name] - Z * se - 0.02 * stocks[name], stocks[name] + Z * se + 0.02 * stocks[name],
-                         "distinct children open on 31 March / children aged 0-17 on census day; "
-                         "Poisson SE; slack 2% (durations are calibrated to this stock)"))
+        t = calibration.stock_target_detail(year, name)
+        half = Z * se + 0.02 * t.value
+        rows.append(_row(f"{name}_per_10000_at_31_march_{year}", t.source, t.value, value,
+                         t.value - half, t.value + half,
+                         f"target: {t.how}; distinct children open on 31 March / children aged "
+                         f"0-17 on census day; tolerance +/-{half:.1f} = 3 Poisson SE + slack 2% "
+                         "(durations are calibrated to this stock)"))
 
     # primary need among CIN referrals (not NFA) in the year before census
     need = refs["primary_need_code"].to_numpy(dtype=object)

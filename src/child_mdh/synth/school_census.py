@@ -12,7 +12,8 @@
   claiming, claiming a persistent child trait (86%: about 14% of entitled pupils were not
   registered in 2012, DfE). alpha_t is solved so that the recorded rate among that census's
   pupils equals the national rate published for that January (DfE 'Schools, pupils and
-  their characteristics'), interpolated between published years.
+  their characteristics'; January 2021: 20.8%), interpolated between published years where
+  a date has no published value (:func:`child_mdh.synth.calibration.fsm_target_detail`).
 - Linkage: every state pupil has one pupil record; a few percent are not linked to their
   census record (higher for households deprived in two or more dimensions, lone-parent and
   multigenerational households, and varying by LA). There are no false links.

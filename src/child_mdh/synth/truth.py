@@ -39,7 +39,7 @@ def assumptions(census_year: int) -> list[dict]:
                   "region-specific housing effect)",
          "source": "assumption (no published pattern distribution for households with children)"},
         {"name": "fsm_rates_2011_2014", "value": 0.17,
-         "source": calibration.FSM_SOURCE},
+         "source": calibration.FSM_ASSUMPTION_SOURCE},
         {"name": "fsm_underclaiming", "value": calibration.FSM_UNDERCLAIM.value,
          "source": calibration.FSM_UNDERCLAIM.source},
         {"name": "private_school_share", "value": calibration.PRIVATE_SCHOOL_SHARE.value,
