@@ -9,9 +9,25 @@ same seed and N give the same card.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from child_mdh.synth import calibration
+
+
+def census_year_targets(truth: dict) -> list[str]:
+    """Markdown lines: the targets of the census year's own dates (FSM at the reference
+    census, children in need, on a plan and looked after at 31 March), each with its value,
+    whether it is published for that date, interpolated, held or assumed, and its source
+    (:func:`child_mdh.synth.calibration.fsm_target_detail`, ``stock_target_detail``)."""
+    year = int(truth["census_year"])
+    fsm = calibration.fsm_target_detail(dt.date.fromisoformat(truth["fsm"]["reference_census"]))
+    lines = [f"- FSM at the reference census: {fsm.value:.1%} ({fsm.how}; {fsm.source})."]
+    for name, label in (("cin", "Children in need"), ("cpp", "Child protection plans"),
+                        ("cla", "Children looked after")):
+        t = calibration.stock_target_detail(year, name)
+        lines.append(f"- {label} per 10,000 at 31 March {year}: {t.value:.1f} ({t.how}; {t.source}).")
+    return lines
 
 
 def render(truth: dict, rows: dict[str, int]) -> str:
@@ -21,6 +37,8 @@ def render(truth: dict, rows: dict[str, int]) -> str:
     real = sc["realised"]
     fsm_ref = truth["fsm"]["reference_census"]
     fsm_rate = truth["fsm"]["achieved_rate_by_census"].get(fsm_ref)
+    fsm_target = truth["fsm"]["target_rate_by_census"].get(fsm_ref)
+    stocks = sc["targets"]["stocks_per_10000_31_march"]
     lines = [
         "# Data card: synthetic England (child-mdh)",
         "",
@@ -71,14 +89,18 @@ def render(truth: dict, rows: dict[str, int]) -> str:
         f"- Child-MDH prevalence (>= 2 of 4 domains + FSM): {truth['mdh']['prevalence_children']:.1%} "
         "of children.",
         f"- FSM recorded at the reference census ({fsm_ref}): "
-        + (f"{fsm_rate:.1%} of pupils." if fsm_rate is not None else "n/a."),
+        + (f"{fsm_rate:.1%} of pupils (target {fsm_target:.1%})." if fsm_rate is not None else "n/a."),
         f"- Referrals per 10,000 children in the year before census day: "
         f"{real['referrals_per_10000_year_before_census']:.0f} (target "
         f"{calibration.REFERRALS_PER_10000.value:.0f}); children in need, on a plan and looked "
-        f"after at 31 March: {real['cin_per_10000_31_march']:.0f}, {real['cpp_per_10000_31_march']:.0f} "
-        f"and {real['cla_per_10000_31_march']:.0f} per 10,000.",
+        f"after at 31 March: {real['cin_per_10000_31_march']:.1f}, {real['cpp_per_10000_31_march']:.1f} "
+        f"and {real['cla_per_10000_31_march']:.1f} per 10,000 (targets {stocks['cin']:.1f}, "
+        f"{stocks['cpp']:.1f} and {stocks['cla']:.1f}).",
         "- The full comparison with published figures is the fidelity report "
         "(`child_mdh.synth.fidelity.fidelity_report`).",
+        "",
+        f"## Targets for the census year's own dates (Census {truth['census_year']})",
+        *census_year_targets(truth),
         "",
         "## Assumptions (no published figure)",
         *[f"- **{a['name']}**: {a['value']} ({a['source']})" for a in truth["assumptions"]],
