@@ -18,8 +18,8 @@ and the indicator headcounts over that process.
    removes it (see ``docs/index-methods.md``, "Coverage on the synthetic data").
 2. **Repeated draws.** ``--draws`` draws of ``--n`` children (seeds 1, 2, ...), each
    through ``generate -> validate_folder -> derive_children -> af_inference``, for
-   England and every region, with linearisation intervals clustered by local authority
-   (the pipeline's choice for England and regions) and by household; the first
+   England and every region, with linearisation intervals clustered by household (the
+   pipeline's choice at every level) and, for comparison, by local authority; the first
    ``--boot-draws`` draws also get the cluster bootstrap (percentile intervals) with
    the same two clusterings.
 3. **Summary.** For every design, area and measure: coverage of the 95% interval with
@@ -58,7 +58,7 @@ CONFIDENCE = 0.95
 VALIDATION_DATE = "2026-11-01"
 CENSUS_YEAR = 2021
 #: (method, cluster column) of the designs estimated on every draw: linearisation clustered
-#: by local authority (the pipeline's choice for England and regions) and by household.
+#: by local authority (for comparison) and by household (the pipeline's choice at every level).
 LINEAR_DESIGNS = (("linearization", "la_code"), ("linearization", "household_id"))
 #: the cluster bootstrap (percentile intervals), on the first ``--boot-draws`` draws.
 BOOT_DESIGNS = (("bootstrap", "la_code"), ("bootstrap", "household_id"))

@@ -2,9 +2,9 @@
 
 A small version of ``benchmarks/coverage_index.py``: the truth is one draw of 200,000
 children, and 40 independent draws of 5,000 children each go through generate ->
-validate -> derive_children -> af_inference (England, clustered by local authority as
-the pipeline does, and by household). The full study and its reading are in
-docs/index-methods.md, "Coverage on the synthetic data".
+validate -> derive_children -> af_inference (England, clustered by household as the
+pipeline does at every level, and by local authority for comparison). The full study and
+its reading are in docs/index-methods.md, "Coverage on the synthetic data".
 """
 
 import importlib.util

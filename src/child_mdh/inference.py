@@ -30,8 +30,9 @@ G - 1, as Stata ``svy``), clipped to [0, 1].
 Subgroups (``by``) are estimated as domains of the one design: y and x are set to 0
 outside the group, the cluster sums run over all G clusters, and the degrees of freedom
 stay G - 1. A group observed in fewer than two clusters has no estimable cluster-robust
-SE (NaN): for example local-authority estimates clustered by local authority; cluster by
-household for local-authority intervals.
+SE (NaN): for example local-authority estimates clustered by local authority. The
+pipeline clusters by household at every level, England and regions included
+(:mod:`child_mdh.index_tables`; the reasons are in docs/index-methods.md, section 7).
 
 Interpretation: the data are a census, not a sample; the SEs describe uncertainty about
 the process that generated the population (a superpopulation view), treating clusters
