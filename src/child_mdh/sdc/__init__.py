@@ -9,7 +9,9 @@
 - :mod:`~child_mdh.sdc.checks`: pass / review / fail checks of a table as released;
 - :mod:`~child_mdh.sdc.manifest`: the output list for the output checker (outputs.json);
 - :mod:`~child_mdh.sdc.release`: the only functions that write to the release folder;
-- :mod:`~child_mdh.sdc.audit`: the walk that re-checks every released file.
+- :mod:`~child_mdh.sdc.audit`: the walk that re-checks every released file;
+- :mod:`~child_mdh.sdc.text_safety`: text cells made inert for spreadsheets, and free
+  text searched for identifiers.
 
 See ``docs/disclosure-control.md``.
 """
@@ -35,12 +37,21 @@ from child_mdh.sdc.rules import (
 )
 from child_mdh.sdc.spec import ColumnMargin, Contributions, RowMargin, TableSpec
 from child_mdh.sdc.suppression import ProtectedTable, protect_table, secondary_suppression
+from child_mdh.sdc.text_safety import (
+    IdentifierError,
+    IdentifierFinding,
+    check_free_text,
+    find_identifiers,
+    neutralise_formulas,
+)
 
 __all__ = [
     "MANIFEST_NAME", "MITIGATIONS", "OUTPUT_TYPES", "CheckResult", "ColumnMargin",
-    "Contributions", "DisclosureError", "Manifest", "Problem", "ProtectedTable",
-    "RowMargin", "SDCConfig", "TableSpec", "audit_release", "check_table",
-    "dominance_table", "finalise_release", "merge_manifests", "overall_status", "protect_table",
+    "Contributions", "DisclosureError", "IdentifierError", "IdentifierFinding", "Manifest",
+    "Problem", "ProtectedTable", "RowMargin", "SDCConfig", "TableSpec", "audit_release",
+    "check_free_text", "check_table", "dominance_table", "finalise_release",
+    "find_identifiers", "merge_manifests", "neutralise_formulas", "overall_status",
+    "protect_table",
     "residual_df_check", "round_to_base", "secondary_suppression", "table_status",
     "threshold_mask", "write_audit", "write_release_figure", "write_release_table",
     "write_release_text",
