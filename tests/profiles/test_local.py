@@ -9,9 +9,11 @@ from child_mdh.io import InputFileError
 from child_mdh.profiles.local import (
     LOCAL_COLUMNS,
     LocalIndicatorError,
+    check_local_text,
     local_rows,
     read_local_indicators,
 )
+from child_mdh.sdc.text_safety import IdentifierError
 from profile_inputs import LOCAL_EXAMPLE, make_areas
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,3 +59,38 @@ def test_missing_file_and_spreadsheet_habits(tmp_path):
                  "\ufeffla_code,indicator,value,unit\n E06000001 ,Score,\"1,250\",people\n")
     local = read_local_indicators(path, AREAS)
     assert local["la_code"].tolist() == ["E06000001"] and local["value"].tolist() == [1250.0]
+
+
+def test_an_identifier_in_a_statement_stops_with_the_file_line_and_column(tmp_path):
+    path = write(tmp_path,
+                 "la_code,indicator,value,unit,period,source,statement\n"
+                 "E06000001,Feel safe,78,%,2024,survey,\"Fine, thanks\"\n"
+                 "E06000001,Rating,7.9,score,2024,survey,\"Since I moved to TS24 7BT I feel safe\"\n")
+    with pytest.raises(IdentifierError) as err:
+        read_local_indicators(path, AREAS)
+    message = str(err.value)
+    assert f"{path}, line 3, statement: postcode 'T*******'" in message
+    assert "TS24" not in message and "7BT" not in message
+    assert "remove the identifier from the statement and rerun" in message
+
+
+def test_every_text_column_is_searched_and_every_finding_reported():
+    local = pd.DataFrame({
+        "la_code": ["E06000001", "E06000002"],
+        "indicator": ["Score for pupil A123456789012", "Score"],
+        "value": [1.0, 2.0],
+        "source": ["report", "letter to 12 Acacia Avenue"],
+        "statement": [None, "born 01/02/2010"],
+    })
+    with pytest.raises(IdentifierError) as err:
+        read_local_indicators(local, AREAS)
+    sources = [source for source, _ in err.value.problems]
+    assert sources == ["local indicators, line 2, indicator",
+                       "local indicators, line 3, source",
+                       "local indicators, line 3, statement"]
+    assert [f.kind for f in err.value.findings] == ["upn", "address", "date"]
+    # the same check runs on a table handed straight to the pages (build._local_from)
+    checked = read_local_indicators(local.iloc[[0]].assign(indicator="Score"), AREAS)
+    check_local_text(checked)
+    with pytest.raises(IdentifierError, match="line 2, statement"):
+        check_local_text(checked.assign(statement="call 07700900123"))

@@ -32,7 +32,12 @@ import pandas as pd
 from child_mdh.profiles import chartdata, html
 from child_mdh.profiles.figures import png_bytes, png_funnel, png_panels
 from child_mdh.profiles.indicators import LONG_SPEC, long_indicators
-from child_mdh.profiles.local import LOCAL_COLUMNS, local_rows, read_local_indicators
+from child_mdh.profiles.local import (
+    LOCAL_COLUMNS,
+    check_local_text,
+    local_rows,
+    read_local_indicators,
+)
 from child_mdh.profiles.measures import ENGLAND_CODE, KEY_COLUMNS
 from child_mdh.profiles.selfcontained import external_references
 from child_mdh.profiles.tables import (
@@ -202,6 +207,7 @@ def _local_from(tables: dict, local_indicators, areas=None) -> pd.DataFrame | No
     if local_indicators is not None:
         if isinstance(local_indicators, pd.DataFrame) and list(local_indicators.columns) == \
                 list(LOCAL_COLUMNS):
+            check_local_text(local_indicators)
             return local_indicators
         return read_local_indicators(local_indicators, areas)
     return tables.get("local_indicators")

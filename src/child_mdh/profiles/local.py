@@ -19,6 +19,10 @@ statement  no        a quoted statement (shown on hover and in a details box)
 These are the council's published figures, not computed or checked by child-mdh: the
 pages show them in a separate section labelled :data:`LOCAL_LABEL`, and they still
 pass through the release writer with status 'review' so the output checker reads them.
+Before that, every text the council writes (:data:`FREE_TEXT_COLUMNS`) is searched for
+identifiers (:func:`child_mdh.sdc.text_safety.check_free_text`: pupil numbers, long
+numbers, full dates, postcodes, street addresses): one found stops the build with
+:class:`~child_mdh.sdc.text_safety.IdentifierError` naming the file, line and column.
 """
 
 from __future__ import annotations
@@ -30,9 +34,12 @@ import pandas as pd
 
 from child_mdh.checks import require_columns
 from child_mdh.io import InputFileError, clean_identifier, read_raw
+from child_mdh.sdc.text_safety import IdentifierError, check_free_text
 
 LOCAL_COLUMNS = ("la_code", "indicator", "value", "unit", "period", "source", "statement")
 REQUIRED_LOCAL_COLUMNS = ("la_code", "indicator", "value")
+#: The columns a council fills with its own words: shown on the pages and released.
+FREE_TEXT_COLUMNS = ("indicator", "unit", "period", "source", "statement")
 LOCAL_LABEL = "Local information supplied by the council; not produced or checked by child-mdh"
 
 
@@ -45,12 +52,33 @@ def _rows(mask: np.ndarray, n: int = 5) -> str:
     return ", ".join(str(r + 2) for r in np.flatnonzero(mask)[:n])
 
 
+def check_local_text(local: pd.DataFrame, name: str = "local indicators") -> None:
+    """Search every cell of :data:`FREE_TEXT_COLUMNS` with
+    :func:`~child_mdh.sdc.text_safety.check_free_text`; raise one
+    :class:`~child_mdh.sdc.text_safety.IdentifierError` listing every finding, each
+    named by file (``name``), line (header on line 1) and column."""
+    problems = []
+    for c in FREE_TEXT_COLUMNS:
+        if c not in local.columns:
+            continue
+        for i, text in enumerate(local[c]):
+            if isinstance(text, str):
+                try:
+                    check_free_text(text, f"{name}, line {i + 2}, {c}")
+                except IdentifierError as err:
+                    problems += err.problems
+    if problems:
+        raise IdentifierError(problems)
+
+
 def read_local_indicators(source, areas: pd.DataFrame | None = None) -> pd.DataFrame:
     """Read and check a council's local indicators (CSV path or DataFrame).
 
     Checks: the three needed columns are present; ``la_code`` and ``indicator`` are
-    filled; ``value`` is a number or empty (with a statement); no (la_code, indicator,
-    period) is repeated; with ``areas`` every ``la_code`` is a known local authority.
+    filled; no text holds an identifier (:func:`check_local_text`, raising
+    :class:`~child_mdh.sdc.text_safety.IdentifierError`); ``value`` is a number or
+    empty (with a statement); no (la_code, indicator, period) is repeated; with
+    ``areas`` every ``la_code`` is a known local authority.
     Returns the columns ``LOCAL_COLUMNS`` (optional ones empty when absent), text as
     strings and ``value`` as float.
     """
@@ -92,6 +120,7 @@ def read_local_indicators(source, areas: pd.DataFrame | None = None) -> pd.DataF
         if empty.any():
             raise LocalIndicatorError(f"{name}: {c} is empty on line(s) {_rows(empty)}; "
                                       "fill it or delete the line.")
+    check_local_text(out, name)
     raw = df["value"].astype("str").str.strip().str.replace(",", "", regex=False)
     raw = raw.where(raw.notna() & (raw != ""))
     value = pd.to_numeric(raw, errors="coerce")
