@@ -21,7 +21,7 @@ The table checks count cells; they do not read words. Two dangers live in the wo
   upn             a unique pupil number: a letter and 12 characters, 11 digits then a
                   digit or (temporary UPN) a letter, e.g. A123456789012; the check letter
                   is not verified, so mistyped UPNs are found too (DfE, *Unique pupil
-                  numbers (UPN)*, 2023)
+                  numbers (UPNs)*, guidance for schools and local authorities)
   record_id       an identifier of the data contract named with its value
                   (``pupil_id 123``, ``person_id: P000000001``, ``UPN 12345``), and the
                   identifier formats the synthetic data writes (``H`` + 8 digits,
@@ -34,9 +34,11 @@ The table checks count cells; they do not read words. Two dangers live in the wo
                   March 12, 2014 (years 1900-2099, days and months checked); a year
                   (2021), a month and year (March 2024) or a period (2021/22, 2023-24)
                   is not a date here
-  postcode        a full UK postcode (outward and inward code, e.g. SW1A 1AA, M1 1AE),
-                  the pattern of the UK Government Data Standards Catalogue; a bare
-                  outward code (SW1A, M1) is a district, not an address, and is not found
+  postcode        a full UK postcode (outward and inward code, e.g. SW1A 1AA, M1 1AE,
+                  any case, space optional), the letters allowed in each position as in
+                  the UK Government Data Standards Catalogue pattern; a bare outward
+                  code (SW1A, M1) is a district, not an address, and is not found, nor
+                  is a lower-case ordinal after one ('Y6 2nd')
   address         a house number (up to 4 digits, a letter or a range allowed, not a
                   year 1900-2099), one to three capitalised words and a street suffix
                   (Road, Street, Avenue, Lane, Close, Drive, Way, Crescent, Court, Place,
