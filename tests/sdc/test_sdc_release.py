@@ -49,7 +49,8 @@ def test_writes_a_protected_table_and_records_it(release):
     assert entry["files"][0]["sdc"]["summary"]["secondary"] == 1
     assert entry["files"][0]["sdc"]["cells"]["secondary"] == [[3, "cin_n"]]
     assert entry["structure"]["margins"][0]["total"] == "E92000001"
-    assert entry["summary"].startswith("pass; threshold: 1 cells suppressed")
+    # the part keeps the reasons; the summary line counts emptied cells without them
+    assert entry["summary"] == "pass; 4 cells withheld"
     assert {c["name"] for c in entry["checks"]} >= {"threshold", "secondary", "derived"}
 
 
@@ -145,11 +146,13 @@ def test_manifest_parts_merge_into_outputs_json(release, tmp_path):
     out = merge_manifests([parts_dir / "profiles.json", parts_dir / "figures.json"],
                           release / "outputs.json")
     data = json.loads(out.read_text())
-    assert data["format"].startswith("child-mdh outputs v1")
+    assert data["format"].startswith("child-mdh outputs v2")
     assert data["steps"] == ["profiles", "figures"]
     assert data["disclosure"] == SDCConfig().to_dict()
-    # the list names itself and the audit report, so every release file is listed
-    assert set(data["results"]) == {"cin.csv", "plot.png", "outputs.json", "audit.json"}
+    # the list names itself, the audit report and the checker's summary page, so every
+    # release file is listed
+    assert set(data["results"]) == {"cin.csv", "plot.png", "outputs.json", "audit.json",
+                                    "checker_summary.html"}
     assert data["results"]["outputs.json"]["type"] == "manifest"
     assert data["outputs"]["cin.csv"] == {"status": "pass", "type": "table",
                                           "files": ["cin.csv"]}
@@ -159,7 +162,7 @@ def test_manifest_parts_merge_into_outputs_json(release, tmp_path):
     # the figure claims a backing table that no step wrote: downgraded to review
     assert data["results"]["plot.png"]["status"] == "review"
     assert "not_there" in data["results"]["plot.png"]["comments"][0]
-    assert data["status_counts"] == {"pass": 3, "review": 1, "fail": 0}
+    assert data["status_counts"] == {"pass": 4, "review": 1, "fail": 0}
 
 
 def test_merge_refuses_duplicates_and_mixed_settings(release, tmp_path):

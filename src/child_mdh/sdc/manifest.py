@@ -11,11 +11,14 @@ checked. ``docs/disclosure-control.md`` explains how to read it.
 
 Workflow steps run in parallel, so each writes a partial manifest
 (:meth:`Manifest.write_part`, one file per step, kept outside the release folder) and
-one final step merges them into ``outputs.json`` (:func:`merge_manifests`).
+one final step merges them into ``outputs.json`` (:func:`merge_manifests`). The parts
+record why each cell was emptied; the merged list says only that cells are withheld
+(:mod:`~child_mdh.sdc.withheld`).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -26,10 +29,12 @@ import child_mdh
 from child_mdh.io import write_json
 from child_mdh.sdc.config import SDCConfig, resolve_config
 from child_mdh.sdc.rules import STATUSES, CheckResult
+from child_mdh.sdc.withheld import released_sdc, withheld_count
 
-MANIFEST_FORMAT = "child-mdh outputs v1 (after ACRO results.json)"
+MANIFEST_FORMAT = "child-mdh outputs v2 (after ACRO results.json)"
 MANIFEST_NAME = "outputs.json"
 AUDIT_NAME = "audit.json"
+CHECKER_SUMMARY_NAME = "checker_summary.html"
 
 
 def file_digest(path: str | Path, chunk_size: int = 1 << 20) -> str:
@@ -46,12 +51,15 @@ def _now() -> str:
 
 
 def status_summary(status: str, sdc_summary: dict | None, checks: list[dict]) -> str:
-    """ACRO-style one-line summary: 'pass; threshold: 2 cells suppressed; ...'."""
+    """ACRO-style one-line summary: 'pass; 3 cells withheld; counts rounded; ...'.
+
+    Emptied cells are counted without the rule that emptied them
+    (:mod:`~child_mdh.sdc.withheld`).
+    """
     parts = [status]
-    for reason in ("threshold", "dominance", "secondary", "derived"):
-        n = (sdc_summary or {}).get(reason, 0)
-        if n:
-            parts.append(f"{reason}: {n} cells suppressed")
+    n = withheld_count(sdc_summary)
+    if n:
+        parts.append(f"{n} cells withheld")
     if (sdc_summary or {}).get("rounded"):
         parts.append("counts rounded")
     for c in checks:
@@ -106,8 +114,10 @@ class Manifest:
 
         ``uid`` defaults to the first file's name relative to the release folder. ``sdc`` is the
         ACRO-style ``{"summary": ..., "cells": ...}`` of the suppression applied (the
-        same for every file of the output). A non-pass status needs a ``comment`` for
-        the output checker.
+        same for every file of the output), with each emptied cell under the rule that
+        emptied it: this stays in the step's (secure) part, and the merged
+        ``outputs.json`` lists the cells as withheld only. A non-pass status needs a
+        ``comment`` for the output checker.
         """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
@@ -170,8 +180,10 @@ class Manifest:
         return write_json(self.to_dict(), path)
 
     def write(self, path: str | Path | None = None) -> Path:
-        """Write this manifest alone as the release's ``outputs.json``."""
-        return merge_manifests([self], path or self.release_dir / MANIFEST_NAME)
+        """Write this manifest alone as the release's ``outputs.json`` (listing the audit
+        report but no checker summary, which only the release step writes)."""
+        return merge_manifests([self], path or self.release_dir / MANIFEST_NAME,
+                               summary_name=None)
 
     @classmethod
     def read(cls, path: str | Path, release_dir: str | Path | None = None) -> Manifest:
@@ -197,17 +209,8 @@ def _manifest_entry(name: str, method: str, comment: str) -> dict:
     }
 
 
-def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path,
-                    audit_name: str | None = AUDIT_NAME) -> Path:
-    """Merge partial manifests into one ``outputs.json`` and return its path.
-
-    Every part must use the same disclosure settings; a uid or a file listed twice is an
-    error. An output ``backed_by`` a uid that is missing, or whose status is not pass,
-    is set to 'review' with a comment saying why. The manifest lists itself and the
-    audit report (``audit_name``, written next to it afterwards) as outputs of type
-    'manifest', so every file of the release folder is listed. ``outputs`` is a compact
-    index (uid -> status, type, file names) of the full ``results``.
-    """
+def load_parts(parts: Iterable[str | Path | Manifest]) -> list[tuple[str, dict]]:
+    """Each partial manifest (a path or a :class:`Manifest`) as (name, content)."""
     loaded: list[tuple[str, dict]] = []
     for p in parts:
         if isinstance(p, Manifest):
@@ -217,6 +220,52 @@ def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path
         if data.get("format") != MANIFEST_FORMAT:
             raise ValueError(f"{p}: not a child-mdh output manifest")
         loaded.append((str(p), data))
+    return loaded
+
+
+def _csv_columns(path: Path) -> list[str] | None:
+    """The header of a CSV file, or None when there is no such file."""
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
+def released_entry(entry: dict, release_dir: str | Path) -> dict:
+    """A copy of a step's entry as it is released.
+
+    Each file's ``sdc`` lists withheld cells without their reasons
+    (:func:`~child_mdh.sdc.withheld.released_sdc`, columns numbered from the output's
+    CSV header) and the summary line is rebuilt from it.
+    """
+    out = json.loads(json.dumps(entry))
+    columns = None
+    for f in out.get("files", []):
+        columns = columns or _csv_columns(Path(release_dir) / f["name"])
+    for f in out.get("files", []):
+        f["sdc"] = released_sdc(f.get("sdc"), columns)
+    first = out["files"][0]["sdc"] if out.get("files") else {}
+    out["summary"] = status_summary(out["status"], first.get("summary"),
+                                    out.get("checks") or [])
+    return out
+
+
+def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path,
+                    audit_name: str | None = AUDIT_NAME,
+                    summary_name: str | None = CHECKER_SUMMARY_NAME) -> Path:
+    """Merge partial manifests into one ``outputs.json`` and return its path.
+
+    Every part must use the same disclosure settings; a uid or a file listed twice is an
+    error. Entries are released by :func:`released_entry`: emptied cells are listed as
+    withheld, without the rule that emptied them. An output ``backed_by`` a uid that is
+    missing, or whose status is not pass, is set to 'review' with a comment saying why.
+    The manifest lists itself, the audit report (``audit_name``) and the checker's
+    summary page (``summary_name``), both written next to it afterwards, as outputs of
+    type 'manifest', so every file of the release folder is listed. ``outputs`` is a
+    compact index (uid -> status, type, file names) of the full ``results``.
+    """
+    loaded = load_parts(parts)
+    release_dir = Path(out_path).parent
     configs = {json.dumps(d.get("disclosure"), sort_keys=True) for _, d in loaded}
     if len(configs) > 1:
         detail = "; ".join(f"{name}: {d.get('disclosure')}" for name, d in loaded)
@@ -236,7 +285,7 @@ def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path
                     raise ValueError(f"file {f['name']} is listed by outputs "
                                      f"{file_owner[f['name']]} and {uid}")
                 file_owner[f["name"]] = uid
-            results[uid] = json.loads(json.dumps(entry))
+            results[uid] = released_entry(entry, release_dir)
             owner[uid] = name
     for uid, entry in results.items():
         for backing in entry.get("backed_by") or []:
@@ -257,6 +306,10 @@ def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path
     if audit_name:
         own.append((audit_name, "re-check of every file in the release folder",
                     "the audit report; it holds file names and problems, no data values"))
+    if summary_name:
+        own.append((summary_name, "summary page of this list and the audit for the "
+                    "output checker", "a summary of this list and of the audit report; "
+                    "it holds file names, statuses and checks, no data values"))
     for name, method, comment in own:
         if name in file_owner:
             raise ValueError(f"file {name} is reserved for the release machinery")
