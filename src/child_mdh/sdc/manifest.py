@@ -1,13 +1,15 @@
 """The output manifest: one list of every released file, for the output checker.
 
-The format follows ACRO's ``results.json`` (AI-SDC): ``results`` maps an output's
+The format follows ACRO's ``results.json`` (AI-SDC, ``acro/record.py``
+``Records.finalise_json``): a ``version`` and ``results``, which maps an output's
 ``uid`` to its ``status`` (pass / review / fail), ``type``, ``properties.method``,
-``files`` (each with its ``sdc`` summary and emptied cells), ``command``, ``summary``,
-``timestamp``, ``comments`` and ``exception``. child-mdh adds, per output, the
+``files`` (each with its ``name`` and ``sdc`` block), ``outcome``, ``command``,
+``summary``, ``timestamp``, ``comments`` and ``exception``, so that SACRO Viewer loads
+the folder (see ``docs/disclosure-control.md``). child-mdh adds, per output, the
 ``checks`` run with their results, the table ``structure`` the release audit re-checks,
 ``backed_by`` (the checked tables a figure or page is drawn from), and, per file, its
 size and SHA-256 hash so the audit can tell that a file has not changed since it was
-checked. ``docs/disclosure-control.md`` explains how to read it.
+checked.
 
 Workflow steps run in parallel, so each writes a partial manifest
 (:meth:`Manifest.write_part`, one file per step, kept outside the release folder) and
@@ -32,6 +34,11 @@ from child_mdh.sdc.rules import STATUSES, CheckResult
 from child_mdh.sdc.withheld import released_sdc, withheld_count
 
 MANIFEST_FORMAT = "child-mdh outputs v2 (after ACRO results.json)"
+#: The ACRO release whose results.json layout outputs.json follows (tag v0.4.12:
+#: ``acro/record.py`` finalise_json, ``acro/acro_tables.py`` get_table_sdc). SACRO Viewer
+#: refuses a ``version`` whose major.minor is below its ACRO_SUPPORTED_VERSION, "0.4.x"
+#: (``sacro/settings.py``, ``sacro/versioning.py`` check_version).
+ACRO_FORMAT_VERSION = "0.4.12"
 MANIFEST_NAME = "outputs.json"
 AUDIT_NAME = "audit.json"
 CHECKER_SUMMARY_NAME = "checker_summary.html"
@@ -53,8 +60,9 @@ def _now() -> str:
 def status_summary(status: str, sdc_summary: dict | None, checks: list[dict]) -> str:
     """ACRO-style one-line summary: 'pass; 3 cells withheld; counts rounded; ...'.
 
-    Emptied cells are counted without the rule that emptied them
-    (:mod:`~child_mdh.sdc.withheld`).
+    The status comes first, then '; '-separated notes, as SACRO Viewer splits it
+    (``assets/src/scripts/_set-metadata.js``, ``setAcroStatus``). Emptied cells are
+    counted without the rule that emptied them (:mod:`~child_mdh.sdc.withheld`).
     """
     parts = [status]
     n = withheld_count(sdc_summary)
@@ -142,6 +150,7 @@ class Manifest:
             "properties": {"method": method, "step": self.step, **(properties or {})},
             "files": [{"name": n, "bytes": f.stat().st_size, "sha256": file_digest(f),
                        "sdc": sdc} for n, f in zip(names, files)],
+            "outcome": {},
             "checks": check_dicts,
             "structure": structure,
             "backed_by": list(backed_by),
@@ -163,7 +172,8 @@ class Manifest:
         """The manifest as a JSON-able dict."""
         return {
             "format": MANIFEST_FORMAT,
-            "version": child_mdh.__version__,
+            "version": ACRO_FORMAT_VERSION,
+            "child_mdh_version": child_mdh.__version__,
             "step": self.step,
             "created": _now(),
             "disclosure": self.config.to_dict(),
@@ -204,7 +214,7 @@ def _manifest_entry(name: str, method: str, comment: str) -> dict:
         "uid": name, "status": "pass", "type": "manifest",
         "properties": {"method": method, "step": "release"},
         "files": [{"name": name, "bytes": None, "sha256": None, "sdc": {}}],
-        "checks": [], "structure": None, "backed_by": [], "command": "",
+        "outcome": {}, "checks": [], "structure": None, "backed_by": [], "command": "",
         "summary": "pass", "timestamp": _now(), "comments": [comment], "exception": "",
     }
 
@@ -236,7 +246,9 @@ def released_entry(entry: dict, release_dir: str | Path) -> dict:
 
     Each file's ``sdc`` lists withheld cells without their reasons
     (:func:`~child_mdh.sdc.withheld.released_sdc`, columns numbered from the output's
-    CSV header) and the summary line is rebuilt from it.
+    CSV header), the summary line is rebuilt from it, and every field ACRO writes is
+    present with ACRO's type (``outcome`` a dict, ``comments`` a list, ``exception`` a
+    string).
     """
     out = json.loads(json.dumps(entry))
     columns = None
@@ -247,6 +259,11 @@ def released_entry(entry: dict, release_dir: str | Path) -> dict:
     first = out["files"][0]["sdc"] if out.get("files") else {}
     out["summary"] = status_summary(out["status"], first.get("summary"),
                                     out.get("checks") or [])
+    out["properties"] = dict(out.get("properties") or {})
+    out.setdefault("outcome", {})
+    out["comments"] = list(out.get("comments") or [])
+    out["exception"] = out.get("exception") or ""
+    out.setdefault("command", "")
     return out
 
 
@@ -318,7 +335,8 @@ def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path
     disclosure = json.loads(next(iter(configs))) if configs else SDCConfig().to_dict()
     merged = {
         "format": MANIFEST_FORMAT,
-        "version": child_mdh.__version__,
+        "version": ACRO_FORMAT_VERSION,
+        "child_mdh_version": child_mdh.__version__,
         "created": _now(),
         "steps": steps,
         "disclosure": disclosure,
