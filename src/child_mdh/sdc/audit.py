@@ -26,6 +26,7 @@ import pandas as pd
 
 from child_mdh.io import write_json
 from child_mdh.sdc.checks import check_table
+from child_mdh.sdc.checksums import checksum_files, verify_checksums
 from child_mdh.sdc.config import SDCConfig
 from child_mdh.sdc.manifest import AUDIT_NAME, MANIFEST_FORMAT, MANIFEST_NAME, file_digest
 from child_mdh.sdc.rules import published_threshold
@@ -149,6 +150,9 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
             listed[f["name"]] = (uid, entry, f)
     machinery = {f["name"] for e in (manifest.get("results") or {}).values()
                  if e.get("type") == "manifest" for f in e.get("files", [])}
+    # SACRO Viewer's checksums/ folder: release machinery, checked by sdc/checksums.py
+    machinery |= checksum_files(release_dir)
+    problems += [Problem(*p) for p in verify_checksums(release_dir, manifest.get("results") or {})]
 
     present = sorted(p.relative_to(release_dir).as_posix()
                      for p in release_dir.rglob("*") if p.is_file())
