@@ -77,4 +77,5 @@ def release_parts():
 
 
 def all_targets():
-    return [str(RELEASE / "outputs.json"), str(RELEASE / "audit.json")]
+    return [str(RELEASE / "outputs.json"), str(RELEASE / "audit.json"),
+            str(RELEASE / "checker_summary.html")]

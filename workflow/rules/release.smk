@@ -1,4 +1,6 @@
 # Last stage: provenance, the output checker's manifest, and an audit of the release folder.
+# release_manifest also writes the checker's summary page, the checksums/ folder SACRO
+# Viewer reads, and, in the secure area only, why each released cell was emptied.
 
 
 rule provenance:
@@ -24,6 +26,9 @@ rule release_manifest:
     output:
         manifest=RELEASE / "outputs.json",
         audit=RELEASE / "audit.json",
+        summary=RELEASE / "checker_summary.html",
+        checksums=directory(RELEASE / "checksums"),
+        reasons=SECURE / "disclosure_reasons.json",
     params:
         release_dir=RELEASE,
         disclosure=config["disclosure"],

@@ -31,8 +31,8 @@ WITHHELD_KEY = "withheld"
 #: Reasons that mean disclosure control emptied the cell ('missing': empty in the input).
 WITHHELD_REASONS = tuple(r for r in REASONS if r != "missing")
 SDC_COMMENT = (
-    "Cells emptied by disclosure control are listed under 'withheld', without the rule "
-    "that emptied it; ACRO's per-rule counts are 0 on purpose. Cells are [row, column]: "
+    "Cells emptied by disclosure control are listed under 'withheld', without saying "
+    "which rule emptied them; ACRO's per-rule counts are 0 on purpose. Cells are [row, column]: "
     "row counts the file's data rows from 0, column counts from the second CSV column, "
     "as ACRO counts after the row labels (so SACRO Viewer marks the right cell)."
 )
@@ -134,16 +134,20 @@ def disclosure_reasons(loaded: Iterable[tuple[str, dict]]) -> dict:
     }
 
 
+def check_secure_path(path: str | Path, release_dir: str | Path) -> Path:
+    """``path`` as a Path; ``ValueError`` when it lies inside ``release_dir``."""
+    path = Path(path)
+    try:
+        path.resolve().relative_to(Path(release_dir).resolve())
+    except ValueError:
+        return path
+    raise ValueError(f"{path}: the disclosure reasons must stay in the secure area, "
+                     f"outside the release folder {release_dir}")
+
+
 def write_disclosure_reasons(loaded: Iterable[tuple[str, dict]], path: str | Path,
                              release_dir: str | Path | None = None) -> Path:
     """Write :func:`disclosure_reasons` to ``path``, which must be outside ``release_dir``."""
-    path = Path(path)
     if release_dir is not None:
-        try:
-            path.resolve().relative_to(Path(release_dir).resolve())
-        except ValueError:
-            pass
-        else:
-            raise ValueError(f"{path}: the disclosure reasons must stay in the secure area, "
-                             f"outside the release folder {release_dir}")
+        path = check_secure_path(path, release_dir)
     return write_json(disclosure_reasons(loaded), path)

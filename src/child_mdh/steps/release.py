@@ -29,12 +29,14 @@ def provenance(smk) -> None:
 
 
 def release_manifest(smk) -> None:
-    """Rule ``release_manifest``: merge the steps' manifests into outputs.json and audit."""
-    from child_mdh.sdc import finalise_release
+    """Rule ``release_manifest``: merge the steps' manifests into outputs.json, audit the
+    folder, and write the checker's summary page, SACRO Viewer's checksums and, in the
+    secure area, why each cell was emptied (:func:`child_mdh.sdc.publish.publish_release`)."""
+    from child_mdh.sdc.publish import publish_release
 
     with step_logging(smk, "release_manifest") as log:
-        problems = finalise_release(list(smk.input.parts), Path(smk.params.release_dir),
-                                    smk.output.audit)
+        problems = publish_release(list(smk.input.parts), Path(smk.params.release_dir),
+                                   smk.output.reasons, smk.output.audit)
         log.info("release folder audited: %d problems", len(problems))
 
 
