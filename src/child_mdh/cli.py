@@ -8,6 +8,7 @@ drift apart.
     child-mdh validate DIR [--out DIR] [--policy quarantine|stop]
     child-mdh map-extract MAPPING --out DIR [--extract-dir DIR] [--check]
     child-mdh contract-docs
+    child-mdh audit DIR [--threshold N] [--report FILE]
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ def _cmd_import_la(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from child_mdh.sdc.audit_cli import run_audit
+
+    return run_audit(Path(args.folder), threshold=args.threshold,
+                     report=Path(args.report) if args.report else None)
+
+
 def _cmd_contract_docs(args: argparse.Namespace) -> int:
     from child_mdh.contract import contract_markdown
 
@@ -123,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YAML import configuration (the la_import keys, docs/la-returns.md); "
                         "the salt is read from the environment variable it names")
     p.set_defaults(func=_cmd_import_la)
+
+    p = sub.add_parser("audit",
+                       help="re-check a release folder as received (outputs.json and every "
+                            "file); exit 0 clean, 1 problems, 2 not a release folder")
+    p.add_argument("folder", help="the release folder, holding outputs.json")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="minimum count (default: the threshold recorded in outputs.json)")
+    p.add_argument("--report", default=None,
+                   help="also write the audit report (JSON) to this file; by default "
+                        "nothing is written, so the folder is left as received")
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("contract-docs", help="print the data contract as Markdown")
     p.set_defaults(func=_cmd_contract_docs)
