@@ -8,8 +8,14 @@
   secondary suppression with an exact check that margins give nothing back;
 - :mod:`~child_mdh.sdc.checks`: pass / review / fail checks of a table as released;
 - :mod:`~child_mdh.sdc.manifest`: the output list for the output checker (outputs.json);
+- :mod:`~child_mdh.sdc.withheld`: emptied cells are released as withheld, never with
+  the rule that emptied them (the reasons stay in the secure area);
 - :mod:`~child_mdh.sdc.release`: the only functions that write to the release folder;
 - :mod:`~child_mdh.sdc.audit`: the walk that re-checks every released file;
+  :mod:`~child_mdh.sdc.checksums`: the ``checksums/`` folder SACRO Viewer reads;
+- :mod:`~child_mdh.sdc.publish`: the release step (merge, audit, secure reasons,
+  :mod:`~child_mdh.sdc.checker_summary` page, checksums);
+  :mod:`~child_mdh.sdc.audit_cli`: ``child-mdh audit DIR``;
 - :mod:`~child_mdh.sdc.text_safety`: text cells made inert for spreadsheets, and free
   text searched for identifiers.
 
@@ -20,6 +26,7 @@ from child_mdh.sdc.audit import Problem, audit_release, write_audit
 from child_mdh.sdc.checks import OUTPUT_TYPES, check_table, table_status
 from child_mdh.sdc.config import MITIGATIONS, SDCConfig
 from child_mdh.sdc.manifest import MANIFEST_NAME, Manifest, merge_manifests
+from child_mdh.sdc.publish import publish_release
 from child_mdh.sdc.release import (
     DisclosureError,
     finalise_release,
@@ -51,7 +58,7 @@ __all__ = [
     "Problem", "ProtectedTable", "RowMargin", "SDCConfig", "TableSpec", "audit_release",
     "check_free_text", "check_table", "dominance_table", "finalise_release",
     "find_identifiers", "merge_manifests", "neutralise_formulas", "overall_status",
-    "protect_table",
+    "protect_table", "publish_release",
     "residual_df_check", "round_to_base", "secondary_suppression", "table_status",
     "threshold_mask", "write_audit", "write_release_figure", "write_release_table",
     "write_release_text",
