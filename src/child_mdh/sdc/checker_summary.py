@@ -39,6 +39,7 @@ def _output_rows(results: dict) -> list[dict]:
         files = entry.get("files") or []
         sdc = (files[0].get("sdc") or {}) if files else {}
         checks = entry.get("checks") or []
+        comments = list(dict.fromkeys(entry.get("comments") or []))
         rows.append({
             "uid": uid,
             "files": [f.get("name", "") for f in files],
@@ -49,7 +50,10 @@ def _output_rows(results: dict) -> list[dict]:
                         "message": c.get("message", "")} for c in checks],
             "withheld": withheld_count(sdc.get("summary")) if sdc else 0,
             "rounded": bool((sdc.get("summary") or {}).get("rounded")),
-            "comments": list(entry.get("comments") or []),
+            "comments": comments,
+            # checks not passed whose message no comment already gives
+            "to_look_at": [c for c in checks if c.get("status") != "pass"
+                           and not any(c.get("message", "") in m for m in comments)],
             "exception": entry.get("exception") or "",
         })
     order = {s: i for i, s in enumerate(("fail", "review", "pass"))}
