@@ -33,8 +33,14 @@ def test_release_files_are_all_in_the_manifest(tiny_run):
     manifest = json.loads((release / "outputs.json").read_text())
     listed = {f for entry in manifest["outputs"].values() for f in entry["files"]}
     present = {str(p.relative_to(release)) for p in release.rglob("*") if p.is_file()}
+    # checksums/ is SACRO Viewer's layout: one checksums/<name>.txt per listed file
+    checksums = {p for p in present if p.startswith("checksums/")}
+    assert checksums == {f"checksums/{f}.txt" for f in listed}
+    present -= checksums
     assert present <= listed, f"release files missing from outputs.json: {sorted(present - listed)}"
-    assert {"provenance.json", "outputs.json"} <= present
+    assert {"provenance.json", "outputs.json", "checker_summary.html"} <= present
+    # the reasons for empty cells stay in the secure area
+    assert (tiny_run / "results" / "secure" / "disclosure_reasons.json").is_file()
 
 
 @pytest.mark.slow

@@ -27,7 +27,10 @@ rule release_manifest:
         manifest=RELEASE / "outputs.json",
         audit=RELEASE / "audit.json",
         summary=RELEASE / "checker_summary.html",
-        checksums=directory(RELEASE / "checksums"),
+        # the checksums/ folder (one file per listed file, rewritten on every run) is
+        # declared by the checksum of outputs.json: a directory() output would get a
+        # Snakemake timestamp file, which is not a release file
+        checksums=RELEASE / "checksums" / "outputs.json.txt",
         reasons=SECURE / "disclosure_reasons.json",
     params:
         release_dir=RELEASE,
