@@ -10,9 +10,15 @@ It reads the folder and ``outputs.json`` only, and reports a problem when:
   (``text_in_count``), a value from 1 to threshold-1 (``small_count``), or a zero when
   zeros are disclosive and the zero is not flagged structural (``zero_count``);
 - for a table whose structure the manifest records: a derived statistic rests on an
-  empty or small count (``derived``), an empty cell can be recovered from the declared
+  empty or small count (``derived``), a statistic does not follow from the published
+  counts by its declared formula (``statistic_not_from_counts``), an empty cell can be recovered from the declared
   margins (``recoverable``), counts are not rounded as declared (``rounding``), or a
-  person-level identifier column is present (``identifier``).
+  person-level identifier column is present (``identifier``);
+- read together, the release tables narrow a withheld count to fewer values than the
+  threshold (``narrow_recovery``, ``exact_recovery``), pin a rounded count more tightly
+  than its rounding allows (``pinned_rounded_count``), or publish the same count with
+  values that cannot both hold (``inconsistent_count``): the release-wide interval
+  audit (:mod:`child_mdh.sdc.interval_audit`), whose figures ``audit.json`` records.
 """
 
 from __future__ import annotations
@@ -28,12 +34,16 @@ from child_mdh.io import write_json
 from child_mdh.sdc.checks import check_table
 from child_mdh.sdc.checksums import checksum_files, verify_checksums
 from child_mdh.sdc.config import SDCConfig
+from child_mdh.sdc.interval_audit import interval_audit
 from child_mdh.sdc.manifest import AUDIT_NAME, MANIFEST_FORMAT, MANIFEST_NAME, file_digest
 from child_mdh.sdc.rules import published_threshold
 from child_mdh.sdc.spec import COUNT_SUFFIX, PERSON_LEVEL_IDENTIFIERS, TableSpec
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 #: check_table failures the audit reports, and the problem kind each becomes
+#: interval-audit findings and the problem kind each becomes
+INTERVAL_KINDS = {"exact": "exact_recovery", "narrow": "narrow_recovery",
+                  "pinned": "pinned_rounded_count", "inconsistent": "inconsistent_count"}
 _CHECK_KINDS = {"derived": "derived", "secondary": "recoverable", "rounding": "rounding",
                 "formulas": "statistic_not_from_counts",
                 "person_level_identifiers": "identifier", "negative_counts": "negative_count"}
@@ -109,12 +119,17 @@ def _structure_problems(df: pd.DataFrame, name: str, structure: dict,
 
 def audit_release(release_dir: str | Path, threshold: int | None = None, *,
                   zeros_disclosive: bool | None = None,
-                  ignore: tuple[str, ...] = (AUDIT_NAME,)) -> list[Problem]:
+                  ignore: tuple[str, ...] = (AUDIT_NAME,),
+                  intervals: dict | None = None, min_range: int | None = None
+                  ) -> list[Problem]:
     """Walk every file under ``release_dir`` and return the problems found (see module doc).
 
     ``threshold`` and ``zeros_disclosive`` default to the settings recorded in
     ``outputs.json`` (else the ACRO defaults, 10 and True). ``ignore`` lists file names
     (relative to the folder) that are not outputs, such as the audit report itself.
+    With ``intervals`` (a dict, filled with the figures) the release-wide interval audit
+    runs too (:func:`child_mdh.sdc.interval_audit.interval_audit`; ``min_range`` as
+    there) and each count it narrows down is a problem.
     """
     release_dir = Path(release_dir)
     problems: list[Problem] = []
@@ -189,6 +204,13 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
     for name in sorted(set(listed) - set(present)):
         problems.append(Problem("missing_file", name,
                                 f"listed by output {listed[name][0]} but not in the folder"))
+    if intervals is not None and manifest:
+        report = interval_audit(release_dir, manifest, min_range=min_range)
+        intervals.update(report.to_dict())
+        problems += [Problem(INTERVAL_KINDS[f.kind], f.file,
+                             f"row {f.row} {f.column} (published {f.published or 'withheld'}): "
+                             f"everything released together pins it to [{f.lower:g}, "
+                             f"{f.upper:g}]") for f in report.findings]
     return problems
 
 
@@ -206,7 +228,8 @@ def write_audit(release_dir: str | Path, out_path: str | Path | None = None,
         ignore = (out_path.resolve().relative_to(release_dir.resolve()).as_posix(),)
     except ValueError:
         pass
-    problems = audit_release(release_dir, threshold, ignore=ignore)
+    intervals: dict = {}
+    problems = audit_release(release_dir, threshold, ignore=ignore, intervals=intervals)
     statuses: dict[str, int] = {}
     manifest_path = release_dir / MANIFEST_NAME
     if manifest_path.exists():
@@ -220,6 +243,7 @@ def write_audit(release_dir: str | Path, out_path: str | Path | None = None,
         "release_dir": str(release_dir),
         "passed": not problems,
         "status_counts": statuses,
+        "intervals": intervals,
         "problems": [p.to_dict() for p in problems],
     }
     write_json(report, out_path)
