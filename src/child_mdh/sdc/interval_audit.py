@@ -20,7 +20,8 @@ programming, as tau-ARGUS does it):
    half a unit of its last decimal), unless it follows from the published counts by its
    formula (then it adds nothing).
 4. **The feasible range** of every withheld and every rounded unknown is its minimum
-   and maximum over that polyhedron (scipy's HiGHS), block by block of linked unknowns;
+   and maximum over that polyhedron (HiGHS, through ``highspy``), block by block of
+   linked unknowns;
    the bounds are then rounded inwards to whole numbers (integrality of the bounds; the
    polyhedron itself is not made integral, so a range can be a little wider than the
    integer hull: never narrower).
@@ -47,8 +48,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix, vstack
 from scipy.sparse.csgraph import connected_components
 
 from child_mdh.sdc.formulas import FormulaError, as_formula, evaluate, linear_ratio
@@ -328,27 +328,59 @@ def _ratio_rows(tables: list[_Table], cells: pd.DataFrame, index: dict):
 # ------------------------------------------------------------------------------------
 # ranges
 # ------------------------------------------------------------------------------------
-class _Program:
-    """The linear programs over a set of blocks of linked unknowns, solved together.
+@dataclass
+class _Result:
+    """A program's outcome: ``status`` 0 optimal, 2 infeasible, 3 unbounded (as linprog)."""
 
-    Blocks share no constraint, so minimising a sum of objectives that each touch one
-    block minimises each of them: one program gives one extreme per block.
+    status: int
+    x: np.ndarray | None = None
+
+
+class _Program:
+    """The linear programs over a set of blocks of linked unknowns.
+
+    One HiGHS model (``highspy``) is built once; each program only changes the objective,
+    and HiGHS hot-starts the simplex from the previous basis, so the many programs of an
+    audit cost a few iterations each (scipy's ``linprog`` would rebuild and solve every
+    one from scratch).
     """
 
     def __init__(self, a_eq, a_ub, b_ub, lower, upper):
-        self.a_eq = a_eq if a_eq.shape[0] else None
-        self.a_ub, self.b_ub = (a_ub, b_ub) if a_ub.shape[0] else (None, None)
-        self.b_eq = None if self.a_eq is None else np.zeros(self.a_eq.shape[0])
-        self.bounds = np.column_stack([lower, np.where(np.isinf(upper), np.nan, upper)])
-        self.bounds = [(lo, None if np.isnan(hi) else hi) for lo, hi in self.bounds]
+        import highspy
+
+        self._highspy = highspy
         self.n = len(lower)
         self.programs = 0
+        a = vstack([a_eq, a_ub]).tocsc() if a_ub.shape[0] else a_eq.tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, a.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.asarray(lower, dtype="float64")
+        lp.col_upper_ = np.where(np.isinf(upper), highspy.kHighsInf, upper).astype("float64")
+        n_eq = a_eq.shape[0]
+        lp.row_lower_ = np.r_[np.zeros(n_eq), np.full(a_ub.shape[0], -highspy.kHighsInf)]
+        lp.row_upper_ = np.r_[np.zeros(n_eq), np.asarray(b_ub, dtype="float64")]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data.astype("float64")
+        self._h = highspy.Highs()
+        self._h.setOptionValue("output_flag", False)
+        self._h.passModel(lp)
+        self._all = np.arange(self.n, dtype=np.int32)
 
-    def solve(self, c: np.ndarray):
-        """linprog's (HiGHS) result for minimising c'z."""
+    def solve(self, c: np.ndarray) -> _Result:
+        """Minimise c'z."""
         self.programs += 1
-        return linprog(c, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq, b_eq=self.b_eq,
-                       bounds=self.bounds, method="highs")
+        self._h.changeColsCost(self.n, self._all, np.asarray(c, dtype="float64"))
+        self._h.run()
+        status = self._h.getModelStatus()
+        kinds = self._highspy.HighsModelStatus
+        if status == kinds.kOptimal:
+            return _Result(0, np.asarray(self._h.getSolution().col_value))
+        if status in (kinds.kUnbounded, kinds.kUnboundedOrInfeasible):
+            return _Result(3)
+        return _Result(2)
 
 
 def _restrict(a_eq, a_ub, b_ub, lower_z, upper_z, members) -> _Program:
@@ -460,7 +492,10 @@ def interval_audit(release_dir: str | Path, manifest: Mapping | None = None, *,
     a_eq, a_ub, b_ub = system.matrices()
     n = system.n
     lower_z = np.zeros(n)
-    upper_z = np.full(n, np.inf)
+    # 'as large as you like': a cap far above every published number keeps every program
+    # bounded (an unknown that reaches it is unbounded for the audit's purpose)
+    cap = 10 * (np.nanmax(np.r_[cells["value"].to_numpy(), 0.0]) + 1000)
+    upper_z = np.full(n, cap)
     shown = cells["value"].notna().to_numpy()
     lower_z[n_x + np.flatnonzero(shown)] = cells["value"].to_numpy()[shown]
     upper_z[n_x + np.flatnonzero(shown)] = cells["value"].to_numpy()[shown]
