@@ -22,8 +22,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from child_mdh.index import alkire_foster, over_weight_sets, robustness_over_k, la_rank_dominance
+from scipy import stats as sps
+
+from child_mdh.index import alkire_foster, la_rank_dominance, over_weight_sets, robustness_over_k
 from child_mdh.inference import af_inference
+from child_mdh.sdc.formulas import Formula
 
 ENGLAND_CODE = "E92000001"
 ENGLAND_NAME = "England"
@@ -33,6 +36,8 @@ SINGLE_LA_TOTAL_NAME = "All children in the input (one local authority, not Engl
 #: Age bands of the default school-age population (completed years on census day).
 AGE_BANDS = ((4, 7, "4-7"), (8, 11, "8-11"), (12, 15, "12-15"), (0, 3, "0-3"), (16, 17, "16-17"))
 MEASURES = ("H", "A", "M0")
+#: Decimals of the published measures, headcounts, shares and interval limits.
+STAT_DIGITS = 4
 
 
 def age_band(age: pd.Series) -> pd.Series:
@@ -47,44 +52,122 @@ def _indicator_frame(children: pd.DataFrame, weights: Mapping[str, float], *extr
     return children[list(weights) + [c for c in extra if c not in weights]]
 
 
-def _pivot_inference(inf: pd.DataFrame, key: str | None, measures: Sequence[str]) -> pd.DataFrame:
-    """Long af_inference output -> one row per group with value, lower, upper per measure."""
+def measure_names(indicators: Sequence[str]) -> list[str]:
+    """Every measure with an interval: H, A, M0, then each indicator's uncensored and
+    censored headcount."""
+    return [*MEASURES, *[f"{p}_{i}" for i in indicators for p in ("uncensored", "censored")]]
+
+
+def _base_column(measure: str) -> str:
+    """The count a measure's simple-random-sampling variance is taken over: A is a mean
+    over the MDH children, every other measure over the children in the index."""
+    return "mdh_n" if measure == "A" else "index_n"
+
+
+def _design_factors(inf: pd.DataFrame, counts: pd.DataFrame, key: str | None,
+                    measures: Sequence[str], confidence: float) -> pd.DataFrame:
+    """Each measure's estimate, interval and design factor (deft) per group.
+
+    deft = t_df se / (z sqrt(p (1 - p) / n)): the clustered interval's half-width over
+    the simple-random-sampling one (Kish 1965, *Survey Sampling*, s. 8.2), with the
+    small-sample t of the clustered estimate folded in. Published to two decimals beside
+    the measure, it lets the interval be recomputed from the protected counts
+    (:func:`child_mdh.sdc.formulas` ``design_lower``/``design_upper``).
+    """
     inf = inf[inf["measure"].isin(measures)]
     if key is None:
         inf = inf[inf["group"] == "All"].assign(_key="All")
         key = "_key"
     else:
         inf = inf[inf["group"] != "All"]
-    wide = inf.pivot(index=key, columns="measure", values=["estimate", "lower", "upper"])
+    wide = inf.pivot(index=key, columns="measure", values=["estimate", "lower", "upper",
+                                                           "se", "df"])
+    z = sps.norm.ppf(1 - (1 - confidence) / 2)
     out = pd.DataFrame(index=wide.index)
     for m in measures:
-        out[m] = wide[("estimate", m)]
+        p = wide[("estimate", m)].astype("float64")
+        n = counts[_base_column(m)].reindex(wide.index).astype("float64")
+        dof = wide[("df", m)].astype("float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = sps.t.ppf(1 - (1 - confidence) / 2, dof.where(dof > 0))
+            srs = np.sqrt(p * (1 - p) / n)
+            deft = (t * wide[("se", m)].astype("float64")) / (z * srs)
+        out[m] = p
         out[f"{m}_lower"] = wide[("lower", m)]
         out[f"{m}_upper"] = wide[("upper", m)]
+        out[f"{m}_deft"] = np.round(deft.where(np.isfinite(deft)), 2)
     return out
 
 
 def _measures_for(children: pd.DataFrame, weights, k, by: str | None, cluster: str | None,
                   confidence: float) -> pd.DataFrame:
-    """Counts and H, A, M0 with intervals for each group of ``by`` (or everyone)."""
+    """Counts, measures, intervals and design factors for each group of ``by`` (or all).
+
+    Counts: ``children_n``, ``index_n`` (every indicator known), ``indicator_missing_n``,
+    ``mdh_n``, and per indicator ``deprived_<i>_n`` and ``censored_<i>_n`` (deprived
+    and MDH). The measures are full-precision estimates from the microdata; the release
+    recomputes them from the protected counts (:func:`index_formulas`).
+    """
+    indicators = list(weights)
     cols = [c for c in (by, cluster) if c]
     X = _indicator_frame(children, weights, *cols)
     res = alkire_foster(X.drop(columns=[c for c in cols if c != by]), weights, k, by=by)
+    measures = measure_names(indicators)
     inf = af_inference(X, weights, k, by=by, cluster=cluster, confidence=confidence,
-                       measures=MEASURES)
-    wide = _pivot_inference(inf, by, MEASURES)
+                       measures=measures)
     if by is None:
-        counts = pd.DataFrame({"children_n": [res.n_obs if hasattr(res, "n_obs") else res.n],
-                               "index_n": [res.n], "mdh_n": [res.q]}, index=["All"])
-        counts["children_n"] = len(X)
+        g = pd.DataFrame({"n_obs": [len(X)], "n": [res.n], "q": [res.q],
+                          **{f"uncensored_{i}": [res.uncensored_headcount[i]] for i in indicators},
+                          **{f"censored_{i}": [res.censored_headcount[i]] for i in indicators}},
+                         index=["All"])
     else:
         g = res.groups.set_index(by)
-        counts = pd.DataFrame({"children_n": g["n_obs"], "index_n": g["n"], "mdh_n": g["q"]})
+    counts = pd.DataFrame({"children_n": g["n_obs"], "index_n": g["n"]}, index=g.index)
     counts["indicator_missing_n"] = counts["children_n"] - counts["index_n"]
-    out = counts.join(wide, how="left")
-    for c in ("children_n", "index_n", "mdh_n", "indicator_missing_n"):
-        out[c] = out[c].round().astype("int64")
+    counts["mdh_n"] = g["q"]
+    for i in indicators:
+        counts[f"deprived_{i}_n"] = g[f"uncensored_{i}"] * g["n"]
+        counts[f"censored_{i}_n"] = g[f"censored_{i}"] * g["n"]
+    counts = counts.round().astype("int64")
+    stats = _design_factors(inf, counts, by, measures, confidence)
+    out = counts.join(stats, how="left")
+    contrib = (np.asarray([weights[i] for i in indicators])
+               * out[[f"censored_{i}_n" for i in indicators]].to_numpy(dtype="float64"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = contrib / contrib.sum(axis=1, keepdims=True)
+    for j, i in enumerate(indicators):
+        out[f"contribution_{i}"] = shares[:, j]
     return out
+
+
+def index_formulas(weights: Mapping[str, float], confidence: float,
+                   digits: int = STAT_DIGITS) -> dict[str, Formula]:
+    """Every statistic of the index tables as a formula of their published counts.
+
+    H = mdh / index; M0 = sum_i w_i censored_i / index; A = M0 / H = sum_i w_i
+    censored_i / mdh (Alkire & Foster 2011); the uncensored and censored headcounts of an
+    indicator = deprived_i / index and censored_i / index; the contribution of indicator i
+    = w_i censored_i / sum_j w_j censored_j; each interval = the measure -/+ z deft
+    sqrt(p (1 - p) / n) (:mod:`child_mdh.sdc.formulas`). Computed from the protected
+    counts, no statistic says more about a count than the counts themselves.
+    """
+    indicators = list(weights)
+    weighted = " + ".join(f"{float(weights[i])!r} * censored_{i}_n" for i in indicators)
+    f: dict[str, Formula] = {
+        "H": Formula("mdh_n / index_n", digits),
+        "A": Formula(f"({weighted}) / mdh_n", digits),
+        "M0": Formula(f"({weighted}) / index_n", digits),
+    }
+    for i in indicators:
+        f[f"uncensored_{i}"] = Formula(f"deprived_{i}_n / index_n", digits)
+        f[f"censored_{i}"] = Formula(f"censored_{i}_n / index_n", digits)
+        f[f"contribution_{i}"] = Formula(
+            f"{float(weights[i])!r} * censored_{i}_n / ({weighted})", digits)
+    for m in measure_names(indicators):
+        n = _base_column(m)
+        f[f"{m}_lower"] = Formula(f"design_lower({m}, {n}, {m}_deft, {confidence!r})", digits)
+        f[f"{m}_upper"] = Formula(f"design_upper({m}, {n}, {m}_deft, {confidence!r})", digits)
+    return f
 
 
 def area_lookup(children: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +178,8 @@ def area_lookup(children: pd.DataFrame) -> pd.DataFrame:
 
 def area_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: float,
                      confidence: float = 0.95) -> pd.DataFrame:
-    """H, A, M0 with intervals and counts for England, every region and every LA."""
+    """Counts, measures, headcounts, contributions and intervals for England, every region
+    and every LA: one wide row per area, the base every other index table is a view of."""
     areas = area_lookup(children)
     england = _measures_for(children, weights, k, None, "household_id", confidence)
     england.index = [ENGLAND_CODE]
@@ -120,7 +204,8 @@ def area_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: fl
 
 def group_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: float,
                       confidence: float = 0.95) -> pd.DataFrame:
-    """H, A, M0 for England by sex and by age band, with the England row as their total."""
+    """The same columns for England by sex and by age band, with the England row
+    ('All') as their total."""
     kids = children.assign(age_band=age_band(children["age"]))
     england = _measures_for(kids, weights, k, None, "household_id", confidence)
     rows = [england.assign(group_type="all", group="All")]
@@ -132,103 +217,118 @@ def group_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: f
     return out[lead + [c for c in out.columns if c not in lead]]
 
 
-def indicator_table(children: pd.DataFrame, weights: Mapping[str, float], k: float,
-                    confidence: float = 0.95) -> pd.DataFrame:
-    """Uncensored and censored headcounts (with intervals) and contributions per indicator,
-    for England, every region and every LA (long: one row per area and indicator)."""
-    areas = area_lookup(children)
-    indicators = list(weights)
-    measures = [f"{p}_{i}" for i in indicators for p in ("uncensored", "censored")]
+def indicator_view(area: pd.DataFrame, indicators: Sequence[str]) -> pd.DataFrame:
+    """The per-indicator columns of the (protected) area table, one row per area and
+    indicator: the same published numbers, arranged long."""
     parts = []
-    for level, by, cluster in (("england", None, "household_id"),
-                               ("region", "region_code", "household_id"),
-                               ("la", "la_code", "household_id")):
-        cols = [c for c in (by, cluster) if c]
-        X = _indicator_frame(children, weights, *cols)
-        inf = af_inference(X, weights, k, by=by, cluster=cluster, confidence=confidence,
-                           measures=measures)
-        wide = _pivot_inference(inf, by, measures)
-        res = alkire_foster(X.drop(columns=[c for c in cols if c != by]), weights, k, by=by)
-        if by is None:
-            n = pd.Series([res.n], index=["All"])
-            contrib = pd.DataFrame([res.contribution.to_numpy()], columns=indicators, index=["All"])
-            wide.index = [ENGLAND_CODE]
-            n.index = contrib.index = [ENGLAND_CODE]
-        else:
-            g = res.groups.set_index(by)
-            n = g["n"]
-            contrib = g[[f"contribution_{i}" for i in indicators]]
-            contrib.columns = indicators
-        for ind in indicators:
-            f = pd.DataFrame({
-                "area_level": level,
-                "area_code": wide.index.astype(str),
-                "indicator": ind,
-                "index_n": n.reindex(wide.index).round().astype("int64").to_numpy(),
-                "uncensored_headcount": wide[f"uncensored_{ind}"].to_numpy(),
-                "uncensored_headcount_lower": wide[f"uncensored_{ind}_lower"].to_numpy(),
-                "uncensored_headcount_upper": wide[f"uncensored_{ind}_upper"].to_numpy(),
-                "censored_headcount": wide[f"censored_{ind}"].to_numpy(),
-                "censored_headcount_lower": wide[f"censored_{ind}_lower"].to_numpy(),
-                "censored_headcount_upper": wide[f"censored_{ind}_upper"].to_numpy(),
-                "contribution": contrib[ind].reindex(wide.index).to_numpy(),
-            })
-            f["deprived_n"] = np.rint(f["uncensored_headcount"] * f["index_n"]).astype("int64")
-            f["censored_deprived_n"] = np.rint(f["censored_headcount"] * f["index_n"]).astype("int64")
-            parts.append(f)
-    out = pd.concat(parts, ignore_index=True)
-    parents = {**dict(zip(areas["la_code"], areas["region_code"])),
-               **{r: ENGLAND_CODE for r in areas["region_code"]}}
-    out.insert(2, "parent_code", out["area_code"].map(parents))
-    return out
+    for i in indicators:
+        f = area[["area_level", "area_code", "parent_code", "index_n"]].copy()
+        f.insert(3, "indicator", i)
+        f["deprived_n"] = area[f"deprived_{i}_n"]
+        f["censored_deprived_n"] = area[f"censored_{i}_n"]
+        for p, label in (("uncensored", "uncensored_headcount"),
+                         ("censored", "censored_headcount")):
+            for suffix in ("", "_lower", "_upper", "_deft"):
+                f[f"{label}{suffix}"] = area[f"{p}_{i}{suffix}"]
+        f["contribution"] = area[f"contribution_{i}"]
+        parts.append(f)
+    return pd.concat(parts, ignore_index=True)
 
 
-def decomposition_table(children: pd.DataFrame, weights: Mapping[str, float], k: float) -> pd.DataFrame:
-    """Subgroup decomposition of England's M0 by LA: population share, M0 and contribution
-    (share x M0_la / M0_england); the LA contributions sum to 1 (Alkire & Foster 2011)."""
-    X = _indicator_frame(children, weights, "la_code")
-    res = alkire_foster(X, weights, k, by="la_code")
-    g = res.groups
-    la = pd.DataFrame({
-        "area_level": "la", "area_code": g["la_code"].astype(str),
-        "index_n": g["n"].round().astype("int64"), "mdh_n": g["q"].round().astype("int64"),
-        "population_share": g["population_share"], "M0": g["M0"],
-        "contribution_to_M0": g["contribution_to_M0"],
-    })
-    england = pd.DataFrame({
-        "area_level": ["england"], "area_code": [ENGLAND_CODE],
-        "index_n": [int(round(res.n))], "mdh_n": [int(round(res.q))],
-        "population_share": [1.0], "M0": [res.M0], "contribution_to_M0": [1.0]})
-    return pd.concat([england, la], ignore_index=True)
+def indicator_view_formulas(confidence: float, digits: int = STAT_DIGITS) -> dict[str, Formula]:
+    """The formulas of :func:`indicator_view`'s statistics (contribution, which rests on
+    the other indicators' rows, is checked in the area table)."""
+    f = {}
+    for label, count in (("uncensored_headcount", "deprived_n"),
+                         ("censored_headcount", "censored_deprived_n")):
+        f[label] = Formula(f"{count} / index_n", digits)
+        f[f"{label}_lower"] = Formula(
+            f"design_lower({label}, index_n, {label}_deft, {confidence!r})", digits)
+        f[f"{label}_upper"] = Formula(
+            f"design_upper({label}, index_n, {label}_deft, {confidence!r})", digits)
+    return f
+
+
+def decomposition_view(area: pd.DataFrame) -> pd.DataFrame:
+    """Subgroup decomposition of England's M0 by LA from the (protected) area table:
+    population share = index_n / England's index_n, contribution = share x M0_la /
+    M0_england (Alkire & Foster 2011); England's counts and M0 on every row so each
+    statistic follows from its own row."""
+    eng = area[area["area_level"] == "england"].iloc[0]
+    rows = area[area["area_level"].isin(["england", "la"])]
+    out = rows[["area_level", "area_code", "index_n", "mdh_n", "M0"]].copy()
+    out["england_index_n"] = eng["index_n"]
+    out["england_M0"] = eng["M0"]
+    out["population_share"] = np.nan
+    out["contribution_to_M0"] = np.nan
+    return out.reset_index(drop=True)
+
+
+DECOMPOSITION_FORMULAS = {
+    "population_share": Formula("index_n / england_index_n", STAT_DIGITS),
+    "contribution_to_M0": Formula("index_n / england_index_n * M0 / england_M0", STAT_DIGITS),
+}
 
 
 def robustness_table(children: pd.DataFrame, weights: Mapping[str, float],
-                     k_values: Sequence[float]) -> pd.DataFrame:
-    """England and regional H, A, M0 at every cut-off k (the k-robustness curves)."""
+                     k_values: Sequence[float], area: pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
+    """England and regional MDH counts at every cut-off k, with the censored headcounts
+    that A and M0 rest on; ``index_n`` (which does not depend on k) is taken from the
+    protected ``area`` table when given, so it is the number published there."""
+    indicators = list(weights)
     X = _indicator_frame(children, weights, "region_code")
     by_region = robustness_over_k(X, weights, k_values, by="region_code")
-    keep = ["k", "n_obs", "n", "q", "H", "A", "M0"]
-    england = by_region[by_region["level"] == "all"][keep].assign(area_code=ENGLAND_CODE)
-    regions = by_region[by_region["level"] != "all"]
-    regions = regions[keep + ["region_code"]].rename(columns={"region_code": "area_code"})
-    out = pd.concat([england, regions], ignore_index=True)
-    out = out.rename(columns={"n_obs": "children_n", "n": "index_n", "q": "mdh_n"})
-    for c in ("children_n", "index_n", "mdh_n"):
-        out[c] = out[c].round().astype("int64")
+    england = by_region[by_region["level"] == "all"].assign(area_code=ENGLAND_CODE)
+    regions = by_region[by_region["level"] != "all"].rename(columns={"region_code": "area_code"})
+    t = pd.concat([england, regions], ignore_index=True)
+    out = pd.DataFrame({"area_code": t["area_code"].astype(str), "k": t["k"]})
     out["parent_code"] = np.where(out["area_code"] == ENGLAND_CODE, None, ENGLAND_CODE)
-    return out[["area_code", "parent_code", "k", "children_n", "index_n", "mdh_n", "H", "A", "M0"]]
+    out["index_n"] = t["n"].round().astype("int64")
+    if area is not None:
+        published = area.set_index("area_code")["index_n"]
+        out["index_n"] = out["area_code"].map(published)
+    out["mdh_n"] = t["q"].round().astype("int64")
+    for i in indicators:
+        out[f"censored_{i}_n"] = (t[f"censored_{i}"] * t["n"]).round().astype("int64")
+    for m in MEASURES:
+        out[m] = t[m].to_numpy()
+    return out
+
+
+def robustness_formulas(weights: Mapping[str, float]) -> dict[str, Formula]:
+    """H, A and M0 of :func:`robustness_table` from its counts (as :func:`index_formulas`)."""
+    f = index_formulas(weights, 0.95)
+    return {m: f[m] for m in MEASURES}
 
 
 def weight_set_table(children: pd.DataFrame, weight_sets: Mapping[str, Mapping[str, float]],
                      k: float) -> pd.DataFrame:
-    """England H, A, M0 under each configured weight set at cut-off k."""
+    """England's counts under each configured weight set at cut-off k, with the weights
+    as columns (``w_<indicator>``, 0 where a set leaves an indicator out) so that H, A
+    and M0 follow from each row (:func:`weight_set_formulas`)."""
     indicators = sorted({i for w in weight_sets.values() for i in w})
     t = over_weight_sets(children[indicators], weight_sets, k)
-    t = t.rename(columns={"n": "index_n", "q": "mdh_n"})
-    for c in ("index_n", "mdh_n"):
-        t[c] = t[c].round().astype("int64")
-    keep = [c for c in ("weight_set", "k", "index_n", "mdh_n", "H", "A", "M0") if c in t.columns]
-    return t[keep]
+    t = t[t["level"] == "all"].reset_index(drop=True)
+    out = pd.DataFrame({"weight_set": t["weight_set"], "k": t["k"],
+                        "index_n": t["n"].round().astype("int64"),
+                        "mdh_n": t["q"].round().astype("int64")})
+    for i in indicators:
+        out[f"w_{i}"] = [float(weight_sets[s].get(i, 0.0)) for s in t["weight_set"]]
+    for i in indicators:
+        share = t[f"censored_{i}"] if f"censored_{i}" in t.columns else 0.0
+        out[f"censored_{i}_n"] = (pd.Series(share).fillna(0) * t["n"]).round().astype("int64")
+    for m in MEASURES:
+        out[m] = t[m].to_numpy()
+    return out
+
+
+def weight_set_formulas(indicators: Sequence[str]) -> dict[str, Formula]:
+    """H, A and M0 of :func:`weight_set_table` from its counts and weight columns."""
+    weighted = " + ".join(f"w_{i} * censored_{i}_n" for i in indicators)
+    return {"H": Formula("mdh_n / index_n", STAT_DIGITS),
+            "A": Formula(f"({weighted}) / mdh_n", STAT_DIGITS),
+            "M0": Formula(f"({weighted}) / index_n", STAT_DIGITS)}
 
 
 def rank_robustness_table(children: pd.DataFrame, weights: Mapping[str, float],

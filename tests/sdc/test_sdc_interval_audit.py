@@ -73,13 +73,32 @@ def test_the_same_pattern_in_one_file_only_is_safe(tmp_path):
     assert report.passed and report.withheld == 2
 
 
-def test_two_small_withheld_cells_are_narrowed(tmp_path):
-    # total 20, published part 12: the two withheld parts add to 8, so each is in [0, 8]
+def test_two_small_withheld_cells_only_known_to_be_small(tmp_path):
+    # total 20, published part 12: the two withheld parts add to 8, so each is in [0, 8]:
+    # the reader learns they are small, which withholding says, not that anyone is there
     one = pd.DataFrame({"la_code": ["A", "B", "C", "ENG"], "cin_n": [12, np.nan, np.nan, 20]})
     report = interval_audit(tmp_path, _release(tmp_path, {
         "one.csv": (one, _structure(AREA, one, rounded=False))}))
-    assert report.narrow == 2 and report.exact == 0
-    assert {(f.lower, f.upper) for f in report.findings} == {(0.0, 8.0)}
+    assert report.passed and report.below_threshold == 2
+
+
+def test_a_withheld_part_of_an_independently_rounded_total_is_narrowed(tmp_path):
+    # total published as 20 (18..22), one part as 15 (13..17), the other withheld: it is
+    # 18 - 17 = 1 at least and 22 - 13 = 9 at most, so someone is there, 1 to 9 of them
+    one = pd.DataFrame({"la_code": ["A", "B", "ENG"], "cin_n": [15, np.nan, 20]})
+    report = interval_audit(tmp_path, _release(tmp_path, {
+        "one.csv": (one, _structure(AREA, one, rounded=True))}))
+    assert report.narrow == 1 and report.exact == 0
+    assert [(f.row, f.lower, f.upper) for f in report.findings] == [(1, 1.0, 9.0)]
+
+
+def test_a_withheld_count_known_to_be_large_is_no_finding(tmp_path):
+    # total published as 60 (58..62), a part as 10 (8..12), the other withheld: 46..54,
+    # narrow but at least the threshold, so it could have been published
+    one = pd.DataFrame({"la_code": ["A", "B", "ENG"], "cin_n": [10, np.nan, 60]})
+    report = interval_audit(tmp_path, _release(tmp_path, {
+        "one.csv": (one, _structure(AREA, one, rounded=True))}))
+    assert report.passed and report.withheld_publishable == 1
 
 
 def test_zero_by_subtraction_across_files(tmp_path):

@@ -26,10 +26,17 @@ programming, as tau-ARGUS does it):
    polyhedron itself is not made integral, so a range can be a little wider than the
    integer hull: never narrower).
 
-The findings: a withheld count whose range holds fewer than ``min_range`` whole numbers
-(default: the threshold) is recovered **narrowly** (to one value: **exactly**); a rounded
-count whose range is narrower than its rounding allows is **pinned**. A release passes
-when there are none.
+The findings: a withheld count whose range holds one value is recovered **exactly**
+(a zero too); one whose range holds fewer than ``min_range`` whole numbers (default: the
+threshold) and excludes 0 is recovered **narrowly** (the reader learns that someone is
+there, and about how many); a rounded count whose range is narrower than its rounding
+allows is **pinned**; a count published twice with values that cannot both hold is
+**inconsistent**. A release passes when there are none. A withheld count whose range is
+[0, u] with u below ``min_range`` - 1 tells the reader only that it is small, which is
+what withholding it says; one whose range lies at or above ``min_range`` (a count withheld
+only to protect another) could have been published. Neither is a finding, but both are
+counted (``withheld_known_only_to_be_small``,
+``withheld_known_to_be_at_least_the_threshold``) so the checker sees how many there are.
 
 Speed: most ranges are settled without a problem of their own. A few linear programs per
 block push every unknown to its limits at once (all up, all down, random directions);
@@ -87,6 +94,8 @@ class IntervalAudit:
     narrow: int = 0
     pinned: int = 0
     inconsistent: int = 0
+    below_threshold: int = 0
+    withheld_publishable: int = 0
     linear_programs: int = 0
     seconds: float = 0.0
     min_range: int = 10
@@ -109,7 +118,10 @@ class IntervalAudit:
                 "distinct_counts": self.unknowns, "withheld_counts": self.withheld,
                 "rounded_counts": self.rounded, "exact_recoveries": self.exact,
                 "narrow_recoveries": self.narrow, "pinned_rounded_counts": self.pinned,
-                "inconsistent_counts": self.inconsistent, "min_range": self.min_range,
+                "inconsistent_counts": self.inconsistent,
+                "withheld_known_only_to_be_small": self.below_threshold,
+                "withheld_known_to_be_at_least_the_threshold": self.withheld_publishable,
+                "min_range": self.min_range,
                 "linear_programs": self.linear_programs,
                 "seconds": round(self.seconds, 2), "findings": findings}
 
@@ -564,7 +576,13 @@ def _classify(report, tables, cells, withheld, rounded, inconsistent, lower, upp
               box_hi, min_range) -> None:
     kinds = np.full(len(lower), "", dtype=object)
     width = upper - lower
-    kinds[withheld & (width < min_range - 1)] = "narrow"
+    # a range from 0 says only that the count is small, never that anyone is there
+    small = withheld & (width < min_range - 1) & (lower < 0.5)
+    report.below_threshold = int((small & (width >= 1)).sum())
+    # one known to be at least min_range could have been published: nothing small in it
+    publishable = withheld & (lower >= min_range - _EPS)
+    report.withheld_publishable = int(publishable.sum())
+    kinds[withheld & (width < min_range - 1) & ~small & ~publishable] = "narrow"
     kinds[withheld & (width < 1)] = "exact"
     kinds[rounded & ((lower > box_lo + _EPS) | (upper < box_hi - _EPS))] = "pinned"
     kinds[inconsistent] = "inconsistent"

@@ -84,7 +84,7 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
                         manifest: Manifest, output_type: str = "table", method: str = "",
                         comment: str = "", *, config=None, uid: str | None = None,
                         xlsx: bool = False, mitigate: bool = True, command: str = "",
-                        backed_by: Iterable[str] = ()) -> dict:
+                        backed_by: Iterable[str] = (), additive: bool | None = None) -> dict:
     """Protect, check and write a release table; record it in ``manifest``.
 
     Steps: :func:`~child_mdh.sdc.suppression.protect_table` (skipped with
@@ -97,6 +97,11 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
     ``comment`` must tell the output checker what to look at). ``output_type`` is
     'table' or 'regression' (give ``TableSpec(residual_df=...)``). Returns the
     manifest entry.
+
+    ``additive`` says whether the table's totals are the sums of their rounded parts
+    (recorded for the release-wide audit); by default, whenever this call rounds a table
+    with margins. A view of an already protected table (``mitigate=False``) made of
+    additive totals passes ``additive=True``.
     """
     if output_type not in ("table", "regression"):
         raise ValueError("write_release_table writes 'table' or 'regression' outputs; use "
@@ -137,7 +142,8 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
     structure = spec.structure(checked)
     structure.update({"rounded": rounded, "rounding_base": config.rounding_base,
                       # totals published as the sum of their rounded parts
-                      "additive": bool(mitigate and rounded and spec.margins),
+                      "additive": bool((mitigate if additive is None else additive)
+                                       and rounded and spec.margins),
                       "threshold": config.threshold,
                       "zeros_disclosive": config.zeros_disclosive})
     return manifest.add(files=files, status=status, output_type=output_type, method=method,
