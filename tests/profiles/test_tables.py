@@ -119,16 +119,24 @@ def test_h_a_m0_and_linearised_intervals(wide):
     # H = 12/40 = 0.3; every MDH child scores 0.4, so A = 0.4 and M0 = 0.12.
     assert (la["H"], la["A"], la["M0"]) == pytest.approx((0.3, 0.4, 0.12))
     # Independent children: V(H) = n/(n-1) sum z_i^2 with z_i = (y_i - H)/n, which is
-    # H(1 - H)/(n - 1) = 0.21/39 = 0.0053846, se 0.073380; t(39, 0.975) = 2.022691:
-    # 0.3 -/+ 0.148426 = 0.151574 to 0.448426.
-    assert la["H_lower_95"] == pytest.approx(0.151574, abs=1e-5)
-    assert la["H_upper_95"] == pytest.approx(0.448426, abs=1e-5)
+    # H(1 - H)/(n - 1) = 0.21/39 = 0.0053846, se 0.073380; t(39, 0.975) = 2.022691.
+    # Design factor t se / (z sqrt(H(1 - H)/n)) = 2.022691 x 0.073380 / (1.959964 x
+    # 0.072457) = 1.0451, published as 1.05; the interval 0.3 -/+ z 1.05 sqrt(0.21/40).
+    srs = math.sqrt(0.21 / 40)
+    assert la["H_deft_95"] == round(2.022691 * math.sqrt(0.21 / 39) / (Z95 * srs), 2) == 1.05
+    assert la["H_lower_95"] == pytest.approx(0.3 - Z95 * 1.05 * srs, abs=1e-9)
+    assert la["H_upper_95"] == pytest.approx(0.3 + Z95 * 1.05 * srs, abs=1e-9)
     # M0: y_i = 0.4 for the 12 MDH, 0 otherwise. sum (y - M0)^2 = 12 x 0.28^2 + 28 x 0.12^2
-    # = 1.344; V = 1.344 / (40 x 39) = 0.00086154, se 0.029352.
+    # = 1.344; V = 1.344 / (40 x 39) = 0.00086154, se 0.029352; against the binomial-like
+    # sqrt(M0 (1 - M0) / n) = sqrt(0.1056 / 40) the design factor at 99.8% is
+    # t(39, 0.999) se / (z(0.999) sqrt(0.1056 / 40)).
     se = math.sqrt(1.344 / (40 * 39))
     t998 = sps.t.ppf(0.999, 39)
-    assert la["M0_lower_99_8"] == pytest.approx(0.12 - t998 * se, abs=1e-9)
-    assert la["M0_upper_95"] == pytest.approx(0.12 + 2.022691 * se, abs=1e-6)
+    z998 = sps.norm.ppf(0.999)
+    deft = round(t998 * se / (z998 * math.sqrt(0.1056 / 40)), 2)
+    assert la["M0_deft_99_8"] == deft
+    assert la["M0_lower_99_8"] == pytest.approx(0.12 - z998 * deft * math.sqrt(0.1056 / 40),
+                                                abs=1e-9)
     # A has no spread within E06000001 (all MDH score 0.4): a zero-width interval.
     assert la["A_lower_95"] == pytest.approx(0.4) and la["A_upper_95"] == pytest.approx(0.4)
     eng = wide.loc["E92000001"]

@@ -43,6 +43,9 @@ from child_mdh.profiles.selfcontained import external_references
 from child_mdh.profiles.tables import (
     FUNNEL_LIMIT_SPEC,
     _release_config,
+    DEFAULT_FUNNEL_RATE,
+    add_labels,
+    funnel_tables,
     rounded_statistics,
     table_specs,
 )
@@ -126,13 +129,20 @@ def write_profile_tables(statistics: Mapping[str, pd.DataFrame], out_dir: str | 
     specs = table_specs(ready)
     released: dict[str, pd.DataFrame] = {}
     uids = {}
+    funnel_rate = ready["area_statistics"].attrs.get("funnel_rate", DEFAULT_FUNNEL_RATE)
     for name in ("area_statistics", "children_left_out"):
         path = folder / TABLE_FILES[name]
+        relabel = ((lambda t: add_labels(t, funnel_rate)) if name == "area_statistics"
+                   else None)
         entry = write_release_table(ready[name], path, specs[name], manifest,
-                                    method=METHODS[name], xlsx=xlsx)
+                                    method=METHODS[name], xlsx=xlsx, after_protect=relabel)
         uids[name] = entry["uid"]
         released[name] = protect_table(ready[name], specs[name], config,
                                        table=entry["uid"]).table
+        if relabel is not None:
+            released[name] = relabel(released[name])
+    # funnel limits around England's published value, over the published denominators
+    ready.update(rounded_statistics(funnel_tables(released["area_statistics"], funnel_rate)))
     for name in ("funnel_limits_prevalence", "funnel_limits_rate"):
         if name in ready:
             write_release_table(ready[name], folder / TABLE_FILES[name], FUNNEL_LIMIT_SPEC,

@@ -57,6 +57,7 @@ from child_mdh.profiles.measures import (
     rate_column,
 )
 from child_mdh.sdc import ColumnMargin, RowMargin, SDCConfig, TableSpec, protect_table
+from child_mdh.sdc.formulas import Formula, apply_formulas, names
 
 AREA_COLUMNS = ("la_code", "la_name", "region_code", "region_name")
 TABLE_NAMES = ("area_statistics", "children_left_out", "funnel_limits_prevalence",
@@ -177,34 +178,42 @@ def _add_comparisons(out: dict, stat: str, england_row: np.ndarray) -> None:
         out[col] = _labels_or_na(labels, ~england_row)
 
 
-def _af_measures(g: np.ndarray, codes: np.ndarray, indicators: list[str], weights,
-                 k: float, n_areas: int, households: np.ndarray | None = None
-                 ) -> dict[str, np.ndarray]:
-    """H, A, M0 with 95% and 99.8% intervals per area (England last in the arrays' order).
+def _af_design_factors(g: np.ndarray, codes: np.ndarray, indicators: list[str], weights,
+                       k: float, n_areas: int, households: np.ndarray | None = None
+                       ) -> dict[str, np.ndarray]:
+    """Design factors of H, A and M0 at 95% and 99.8% per area (England last).
 
     :func:`child_mdh.inference.af_inference` run separately on each local authority's
     children and on England's, clustered by household when ``households`` is given
     (Taylor linearisation of the ratios of totals, cluster-robust with the G/(G - 1)
     factor, t with G - 1 degrees of freedom; the coverage study in
     docs/index-methods.md section 7 supports household clustering), otherwise every
-    child an independent unit. The 99.8% interval uses the same standard error with the t
-    quantile at 0.999. One call per area (about 150) keeps memory to one area's rows.
+    child an independent unit. The design factor at level c is
+    t_c(df) se / (z_c sqrt(p (1 - p) / n)) (Kish 1965, s. 8.2, with the small-sample t
+    folded in), published to two decimals: the interval is then recomputed from the
+    protected counts (:func:`profile_formulas`). One call per area keeps memory to one
+    area's rows.
     """
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(n_areas + 1))
     est = {m: np.full(n_areas + 1, np.nan) for m in ("H", "A", "M0")}
     se = {m: np.full(n_areas + 1, np.nan) for m in ("H", "A", "M0")}
+    base = {m: np.full(n_areas + 1, np.nan) for m in ("H", "A", "M0")}
     dof = np.full(n_areas + 1, np.nan)
+    w = np.asarray([weights[i] for i in indicators])
 
     def run(rows: np.ndarray, position: int) -> None:
         if rows.size == 0:
             return
-        res = af_inference(pd.DataFrame(g[rows], columns=indicators), weights, k,
+        sub = g[rows]
+        res = af_inference(pd.DataFrame(sub, columns=indicators), weights, k,
                            cluster=None if households is None else households[rows],
                            measures=["H", "A", "M0"])
+        mdh = (np.nan_to_num(sub) @ w >= float(k) - TOLERANCE).sum()
         for r in res.itertuples(index=False):  # three measures
             est[r.measure][position] = r.estimate
             se[r.measure][position] = r.se
+            base[r.measure][position] = mdh if r.measure == "A" else len(rows)
             dof[position] = r.df
 
     for a in range(n_areas):  # one call per local authority, not per child
@@ -212,13 +221,15 @@ def _af_measures(g: np.ndarray, codes: np.ndarray, indicators: list[str], weight
     run(np.arange(len(codes)), n_areas)
     out: dict[str, np.ndarray] = {}
     for measure in ("H", "A", "M0"):
-        out[measure] = est[measure]
+        p = est[measure]
         for suffix, level in LEVELS:
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore"):
                 t = np.where(dof > 0, sps.t.ppf(1 - (1 - level) / 2, np.where(dof > 0, dof, 1)),
                              np.nan)
-                out[f"{measure}_lower_{suffix}"] = np.clip(est[measure] - t * se[measure], 0, 1)
-                out[f"{measure}_upper_{suffix}"] = np.clip(est[measure] + t * se[measure], 0, 1)
+                z = sps.norm.ppf(1 - (1 - level) / 2)
+                deft = t * se[measure] / (z * np.sqrt(p * (1 - p) / base[measure]))
+            out[f"{measure}_deft_{suffix}"] = np.round(np.where(np.isfinite(deft), deft,
+                                                                np.nan), 2)
     return out
 
 
@@ -336,85 +347,182 @@ def profile_statistics(children: pd.DataFrame, areas: pd.DataFrame,
     for c in ("children_n", "mdh_n", "non_mdh_n"):
         out[c] = counts[c].astype(np.int64)
 
-    children_n = _positive(counts["children_n"])
-    # prevalence (H as a percentage) with Wilson intervals
-    out["mdh_pct"] = counts["mdh_n"] / children_n * 100
-    for suffix, level in LEVELS:
-        lo, hi = stats.wilson_interval(counts["mdh_n"], children_n, level, 100)
-        out[f"mdh_pct_lower_{suffix}"], out[f"mdh_pct_upper_{suffix}"] = lo, hi
-    _add_comparisons(out, "mdh_pct", england)
-    p0 = counts["mdh_n"][0] / counts["children_n"][0]
-    funnel = stats.funnel_significance(counts["mdh_n"][1:], children_n[1:], baseline=p0)
-    out["mdh_pct_funnel"] = _labels_or_na(np.r_[[None], funnel], ~england)
-
-    # H, A, M0 (af_inference); arrays come back with England last
+    # H, A, M0 design factors (af_inference, clustered by household); England last
     households = (children["household_id"].astype("str").to_numpy()[known]
                   if "household_id" in children.columns else None)
-    af = _af_measures(g[known], codes[known], indicators, dict(w), float(k), n_areas,
-                      households)
-    for col, values in af.items():
-        out[col] = values[order]
-    _add_comparisons(out, "M0", england)
-
-    # indicators: uncensored and censored headcounts, contributions to M0
-    weighted_censored = sum(w[ind] * counts[f"censored_{ind}_n"] for ind in indicators)
+    af = _af_design_factors(g[known], codes[known], indicators, dict(w), float(k), n_areas,
+                            households)
     for ind in indicators:
         out[f"deprived_{ind}_n"] = counts[f"deprived_{ind}_n"].astype(np.int64)
         out[f"censored_{ind}_n"] = counts[f"censored_{ind}_n"].astype(np.int64)
-    for ind in indicators:
-        out[f"deprived_{ind}_pct"] = counts[f"deprived_{ind}_n"] / children_n * 100
-        out[f"censored_{ind}_pct"] = counts[f"censored_{ind}_n"] / children_n * 100
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"contribution_{ind}_pct"] = np.where(
-                weighted_censored > 0,
-                w[ind] * counts[f"censored_{ind}_n"] / np.where(weighted_censored > 0,
-                                                                weighted_censored, 1) * 100,
-                np.nan)
-
-    # social care contacts: rates per 10,000, intervals, rate ratio, comparisons
     for o in OUTCOMES:
         for gr in GROUPS:
             out[count_column(o.key, gr)] = counts[count_column(o.key, gr)].astype(np.int64)
-        for gr in GROUPS:
-            x = counts[count_column(o.key, gr)]
-            n = _positive(exposure_by_group[gr] if o.events
-                          else counts[GROUP_DENOMINATOR[gr]])
-            col = rate_column(o.key, gr)
-            out[col] = x / n * PER
-            for suffix, level in LEVELS:
-                lo, hi = stats.rate_interval(x, n, PER, level)
-                out[f"{col}_lower_{suffix}"], out[f"{col}_upper_{suffix}"] = lo, hi
-            _add_comparisons(out, col, england)
-            if o.key == outcome_key and gr == group:
-                base = x[0] / n[0] * PER
-                labels = stats.funnel_significance(x[1:], n[1:], baseline=base,
-                                                   statistic="rate", per=PER)
-                out[f"{col}_funnel"] = _labels_or_na(np.r_[[None], labels], ~england)
-        n_mdh = _positive(exposure_by_group["mdh"] if o.events else counts["mdh_n"])
-        n_non = _positive(exposure_by_group["non_mdh"] if o.events else counts["non_mdh_n"])
-        ratio, lo, hi = stats.rate_ratio(counts[count_column(o.key, "mdh")], n_mdh,
-                                         counts[count_column(o.key, "non_mdh")], n_non)
-        out[f"{o.key}_rate_ratio"] = ratio
-        out[f"{o.key}_rate_ratio_lower_95"] = lo
-        out[f"{o.key}_rate_ratio_upper_95"] = hi
+        if o.events:
+            for gr in GROUPS:
+                out[exposure_column(o.key, gr)] = np.round(exposure_by_group[gr])
+    for col, values in af.items():
+        out[col] = values[order]
 
     table = pd.DataFrame(out)
     for c in KEY_COLUMNS:
         table[c] = table[c].astype("str")
+    table = derive_statistics(table, dict(w), (outcome_key, group))
     keys = table[["la_code", "la_name", "area_level"]]
     left = keys.assign(left_out_n=left_out.astype(np.int64))
-
-    funnel_prev = _funnel_limits(p0, counts["children_n"][1:], "proportion")
-    fx = counts[count_column(outcome_key, group)]
-    fn = counts[GROUP_DENOMINATOR[group]]
-    funnel_rate_table = _funnel_limits(fx[0] / fn[0] * PER if fn[0] > 0 else np.nan,
-                                       fn[1:], "rate")
-    for f, stat in ((funnel_prev, "mdh_pct"), (funnel_rate_table, rate_column(outcome_key,
-                                                                               group))):
-        f.insert(0, "statistic", stat)
     result = {"area_statistics": table, "children_left_out": left,
-              "funnel_limits_prevalence": funnel_prev, "funnel_limits_rate": funnel_rate_table}
+              **funnel_tables(table, (outcome_key, group))}
     return result
+
+
+def exposure_column(outcome: str, group: str) -> str:
+    """Column of the child-years of follow-up behind an event rate (whole years)."""
+    return f"{outcome}_{group}_years"
+
+
+def _rate_denominator(o, gr: str) -> str:
+    return exposure_column(o.key, gr) if o.events else GROUP_DENOMINATOR[gr]
+
+
+def profile_formulas(columns, weights: Mapping[str, float], *, published: bool = True
+                     ) -> dict[str, Formula]:
+    """Every numeric statistic of ``area_statistics`` as a formula of its counts.
+
+    Prevalence = 100 mdh / children with Wilson limits; H = mdh / children, M0 =
+    sum_i w_i censored_i / children, A = sum_i w_i censored_i / mdh, each with the
+    interval p -/+ z deft sqrt(p (1 - p) / n) of its published design factor (per
+    level); indicator percentages of children; contributions = w_i censored_i / sum_j w_j
+    censored_j; rates per 10,000 children (or child-years, published in whole years) with
+    exact/Byar limits; MDH / other rate ratios with their 95% limits
+    (:mod:`child_mdh.sdc.formulas`, :mod:`child_mdh.stats`). Decimals as Fingertips
+    (:data:`DECIMALS`) when ``published``, else full precision (the secure table).
+    """
+    columns = set(columns)
+    indicators = table_indicators(columns)
+    weighted = " + ".join(f"{float(weights[i])!r} * censored_{i}_n" for i in indicators)
+    pct, rate, ratio, af = ((DECIMALS[x] if published else None)
+                            for x in ("pct", "rate", "ratio", "af"))
+    f: dict[str, Formula] = {"mdh_pct": Formula("100 * mdh_n / children_n", pct)}
+    for suffix, level in LEVELS:
+        f[f"mdh_pct_lower_{suffix}"] = Formula(
+            f"100 * wilson_lower(mdh_n, children_n, {level!r})", pct)
+        f[f"mdh_pct_upper_{suffix}"] = Formula(
+            f"100 * wilson_upper(mdh_n, children_n, {level!r})", pct)
+    f["H"] = Formula("mdh_n / children_n", af)
+    f["A"] = Formula(f"({weighted}) / mdh_n", af)
+    f["M0"] = Formula(f"({weighted}) / children_n", af)
+    for m, n in (("H", "children_n"), ("A", "mdh_n"), ("M0", "children_n")):
+        for suffix, level in LEVELS:
+            deft = f"{m}_deft_{suffix}"
+            f[f"{m}_lower_{suffix}"] = Formula(f"design_lower({m}, {n}, {deft}, {level!r})", af)
+            f[f"{m}_upper_{suffix}"] = Formula(f"design_upper({m}, {n}, {deft}, {level!r})", af)
+    for i in indicators:
+        f[f"deprived_{i}_pct"] = Formula(f"100 * deprived_{i}_n / children_n", pct)
+        f[f"censored_{i}_pct"] = Formula(f"100 * censored_{i}_n / children_n", pct)
+        f[f"contribution_{i}_pct"] = Formula(
+            f"100 * {float(weights[i])!r} * censored_{i}_n / ({weighted})", pct)
+    for o in OUTCOMES:
+        if count_column(o.key, "all") not in columns:
+            continue
+        for gr in GROUPS:
+            x, n, col = count_column(o.key, gr), _rate_denominator(o, gr), rate_column(o.key, gr)
+            f[col] = Formula(f"{PER} * {x} / {n}", rate)
+            for suffix, level in LEVELS:
+                f[f"{col}_lower_{suffix}"] = Formula(f"{PER} * poisson_lower({x}, {n}, {level!r})",
+                                                     rate)
+                f[f"{col}_upper_{suffix}"] = Formula(f"{PER} * poisson_upper({x}, {n}, {level!r})",
+                                                     rate)
+        xm, nm = count_column(o.key, "mdh"), _rate_denominator(o, "mdh")
+        xo, no = count_column(o.key, "non_mdh"), _rate_denominator(o, "non_mdh")
+        f[f"{o.key}_rate_ratio"] = Formula(f"{xm} / {nm} / ({xo} / {no})", ratio)
+        f[f"{o.key}_rate_ratio_lower_95"] = Formula(
+            f"rate_ratio_lower({xm}, {nm}, {xo}, {no}, 0.95)", ratio)
+        f[f"{o.key}_rate_ratio_upper_95"] = Formula(
+            f"rate_ratio_upper({xm}, {nm}, {xo}, {no}, 0.95)", ratio)
+    return {c: v for c, v in f.items()
+            if all(n in columns or n in f for n in names(v.expr))}
+
+
+def add_labels(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE
+               ) -> pd.DataFrame:
+    """Comparisons with England and funnel-plot labels from the table's own numbers.
+
+    Run on the protected table, the labels follow from what is published: an area is
+    'higher' when its published interval lies above England's published value
+    (PHE technical guidance), and the funnel label places its published count against
+    limits around England's published value (PHEindicatormethods). No label is given
+    where a number behind it is withheld.
+    """
+    out = {c: table[c].to_numpy() for c in table.columns}
+    england = (table["area_level"] == "england").to_numpy()
+    stat_cols = ["mdh_pct", "M0", *[rate_column(o.key, gr) for o in OUTCOMES for gr in GROUPS
+                                     if rate_column(o.key, gr) in table.columns]]
+    for stat in stat_cols:
+        if all(c in table.columns for c in interval_columns(stat)):
+            _add_comparisons(out, stat, england)
+    x = pd.to_numeric(table["mdh_n"], errors="coerce").to_numpy(dtype="float64")
+    n = pd.to_numeric(table["children_n"], errors="coerce").to_numpy(dtype="float64")
+    out["mdh_pct_funnel"] = _funnel_labels(x, n, england, "proportion")
+    outcome_key, group = funnel_rate
+    o = OUTCOME_BY_KEY[outcome_key]
+    col = rate_column(outcome_key, group)
+    if col in table.columns:
+        xr = pd.to_numeric(table[count_column(outcome_key, group)],
+                           errors="coerce").to_numpy(dtype="float64")
+        nr = pd.to_numeric(table[_rate_denominator(o, group)],
+                           errors="coerce").to_numpy(dtype="float64")
+        out[f"{col}_funnel"] = _funnel_labels(xr, nr, england, "rate")
+    labelled = pd.DataFrame(out, index=table.index)
+    for stat in stat_cols:
+        for label in [*comparison_columns(stat), f"{stat}_funnel"]:
+            if label in labelled.columns:
+                labelled[label] = labelled[label].where(labelled[stat].notna())
+    return labelled[list(dict.fromkeys([*table.columns, *out]))]
+
+
+def _funnel_labels(x: np.ndarray, n: np.ndarray, england: np.ndarray,
+                   statistic: str) -> pd.Series:
+    """PHEindicatormethods' funnel labels of each local authority against England."""
+    e = np.flatnonzero(england)[0]
+    labels = np.full(len(x), None, dtype=object)
+    ok = ~england & ~np.isnan(x) & ~np.isnan(n) & (n > 0)
+    if ok.any() and n[e] > 0 and not np.isnan(x[e]) and not np.isnan(n[e]):
+        base = x[e] / n[e] * (PER if statistic == "rate" else 1)
+        labels[ok] = stats.funnel_significance(x[ok], n[ok], baseline=base,
+                                               statistic=statistic, per=PER)
+    return _labels_or_na(labels, ok)
+
+
+def funnel_tables(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE
+                  ) -> dict[str, pd.DataFrame]:
+    """Funnel limits around England's value over the local authorities' denominators,
+    from the table's own (for release: protected) counts."""
+    def col(name):
+        return pd.to_numeric(table[name], errors="coerce").to_numpy(dtype="float64")
+
+    england = (table["area_level"] == "england").to_numpy()
+    e = np.flatnonzero(england)[0]
+    children = col("children_n")
+    p0 = col("mdh_n")[e] / children[e] if children[e] > 0 else np.nan
+    prev = _funnel_limits(p0, np.nan_to_num(children[~england]), "proportion")
+    outcome_key, group = funnel_rate
+    o = OUTCOME_BY_KEY[outcome_key]
+    x, n = col(count_column(outcome_key, group)), col(_rate_denominator(o, group))
+    rate = _funnel_limits(x[e] / n[e] * PER if n[e] > 0 else np.nan,
+                          np.nan_to_num(n[~england]), "rate")
+    prev.insert(0, "statistic", "mdh_pct")
+    rate.insert(0, "statistic", rate_column(outcome_key, group))
+    return {"funnel_limits_prevalence": prev, "funnel_limits_rate": rate}
+
+
+def derive_statistics(table: pd.DataFrame, weights: Mapping[str, float],
+                      funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE) -> pd.DataFrame:
+    """Every statistic of ``area_statistics`` from its counts (:func:`profile_formulas`),
+    then the labels (:func:`add_labels`)."""
+    table = apply_formulas(table, profile_formulas(table.columns, weights, published=False))
+    table.attrs["weights"] = dict(weights)
+    table.attrs["funnel_rate"] = tuple(funnel_rate)
+    return add_labels(table, funnel_rate)
 
 
 # --------------------------------------------------------------------------------------
@@ -426,16 +534,19 @@ def table_indicators(columns) -> list[str]:
             if c.startswith("deprived_") and c.endswith("_n")]
 
 
-def area_table_spec(columns) -> TableSpec:
-    """The disclosure declaration of ``area_statistics`` (counts, derived, margins).
+def area_table_spec(columns, weights: Mapping[str, float] | None = None) -> TableSpec:
+    """The disclosure declaration of ``area_statistics`` (counts, statistics, margins).
 
-    Every statistic names the counts it rests on: prevalence and H on MDH and all
-    children; A and M0 also on every censored headcount (M0 with the others would give a
-    suppressed one back); contributions on the censored headcounts; a rate on its events,
-    its group's children (and, for referrals, the children referred); a rate ratio on
-    both groups' counts; a comparison or funnel label on what its interval rests on.
-    Margins: MDH + other = all children, per outcome MDH + other = all, and local
-    authorities add up to England.
+    With ``weights`` every numeric statistic is declared by its formula
+    (:func:`profile_formulas`), so it is computed from the protected counts and the
+    release audit can check it. Every statistic also names the counts it rests on:
+    prevalence and H on MDH and all children; A and M0 also on every censored headcount
+    (M0 with the others would give a suppressed one back); contributions on the censored
+    headcounts; a rate on its events, its group's children (and, for referrals, the
+    children referred); a rate ratio on both groups' counts; a comparison or funnel
+    label on what its interval rests on; a design factor or a number of child-years on
+    its group's children. Margins: MDH + other = all children, per outcome MDH + other
+    = all, and local authorities add up to England.
     """
     columns = list(columns)
     indicators = table_indicators(columns)
@@ -444,7 +555,8 @@ def area_table_spec(columns) -> TableSpec:
 
     def declare(stat: str, backing: tuple[str, ...]) -> None:
         for col in [stat, *interval_columns(stat), *comparison_columns(stat),
-                    f"{stat}_lower_95", f"{stat}_upper_95", f"{stat}_funnel"]:
+                    f"{stat}_lower_95", f"{stat}_upper_95", f"{stat}_funnel",
+                    *[f"{stat}_deft_{suffix}" for suffix, _ in LEVELS]]:
             if col in columns:
                 derived[col] = backing
 
@@ -462,12 +574,18 @@ def area_table_spec(columns) -> TableSpec:
             continue
         for gr in GROUPS:
             declare(rate_column(o.key, gr), outcome_backing(o, gr))
+            if exposure_column(o.key, gr) in columns:
+                derived[exposure_column(o.key, gr)] = outcome_backing(o, gr)
         declare(f"{o.key}_rate_ratio", tuple(dict.fromkeys(
             outcome_backing(o, "mdh") + outcome_backing(o, "non_mdh"))))
         margins.append(ColumnMargin((count_column(o.key, "mdh"), count_column(o.key, "non_mdh")),
                                     count_column(o.key, "all")))
     margins.append(RowMargin("la_code", total=ENGLAND_CODE))
-    return TableSpec(key_columns=KEY_COLUMNS, derived=derived, margins=tuple(margins))
+    formulas = profile_formulas(columns, weights) if weights is not None else {}
+    count_cols = tuple(c for c in columns if str(c).endswith("_n"))
+    return TableSpec(key_columns=KEY_COLUMNS, count_columns=count_cols, derived=derived,
+                     formulas=formulas, margins=tuple(margins),
+                     population="profile children", dimensions={"la_code": "area"})
 
 
 LEFT_OUT_SPEC = TableSpec(key_columns=("la_code", "la_name", "area_level"),
@@ -482,7 +600,8 @@ def table_specs(tables: Mapping[str, pd.DataFrame]) -> dict[str, TableSpec]:
     specs = {"children_left_out": LEFT_OUT_SPEC, "funnel_limits_prevalence": FUNNEL_LIMIT_SPEC,
              "funnel_limits_rate": FUNNEL_LIMIT_SPEC}
     if "area_statistics" in tables:
-        specs["area_statistics"] = area_table_spec(tables["area_statistics"].columns)
+        area = tables["area_statistics"]
+        specs["area_statistics"] = area_table_spec(area.columns, area.attrs.get("weights"))
     return specs
 
 
@@ -540,19 +659,26 @@ def protect_profile_tables(statistics: Mapping[str, pd.DataFrame],
                            sdc_config) -> dict[str, pd.DataFrame]:
     """The tables of :func:`profile_statistics` as they may be released.
 
-    Statistics rounded (:func:`rounded_statistics`), then each table protected by
-    :func:`child_mdh.sdc.protect_table` with its declaration (:func:`table_specs`): cells
-    below the threshold emptied, secondary suppression so no emptied cell follows from
-    the margins, every statistic and label emptied with a count behind it, counts
-    rounded when the mitigation rounds. Raises for the 'round'-only mitigation.
+    Each table protected by :func:`child_mdh.sdc.protect_table` with its declaration
+    (:func:`table_specs`): cells below the threshold emptied, secondary suppression so no
+    emptied cell follows from the margins, counts rounded (totals as sums of their
+    rounded parts), every statistic recomputed from the protected counts by its formula
+    and emptied with a count behind it; then the labels (:func:`add_labels`) and the
+    funnel limits (:func:`funnel_tables`) from the protected table. Raises for the
+    'round'-only mitigation.
     """
     config = _release_config(sdc_config)
     ready = rounded_statistics(statistics)
     specs = table_specs(ready)
-    out = {}
-    for name, df in ready.items():
-        protected = protect_table(df, specs[name], config, table=f"profiles/{name}")
-        out[name] = protected.table
+    area = ready["area_statistics"]
+    funnel_rate = area.attrs.get("funnel_rate", DEFAULT_FUNNEL_RATE)
+    protected = protect_table(area, specs["area_statistics"], config,
+                              table="profiles/area_statistics").table
+    out = {"area_statistics": add_labels(protected, funnel_rate)}
+    out["children_left_out"] = protect_table(ready["children_left_out"],
+                                             specs["children_left_out"], config,
+                                             table="profiles/children_left_out").table
+    out.update(rounded_statistics(funnel_tables(out["area_statistics"], funnel_rate)))
     return out
 
 

@@ -25,6 +25,9 @@ functions (each vectorised; ``conf`` is a confidence level such as 0.95):
   microdata and published beside the measure, so the interval rests on the published
   counts and a published design factor, and anyone can reproduce it.
 
+- ``rate_ratio_lower(x1, n1, x2, n2, conf)``, ``rate_ratio_upper(...)``: limits of the
+  ratio of rates (x1/n1) / (x2/n2) (:func:`child_mdh.stats.rate_ratio`).
+
 A ratio of linear forms of counts (``100 * mdh_n / children_n``,
 ``(0.2 * a_n + 0.2 * b_n) / index_n``) is also given to the release audit as a pair of
 linear constraints (:func:`linear_ratio`).
@@ -75,6 +78,17 @@ def _design(p, n, deft, conf, side):
     return np.where(n > 0, bound, np.nan)
 
 
+def _rate_ratio(x1, n1, x2, n2, conf, side):
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (x1, n1, x2, n2)))
+    x1, n1, x2, n2 = arrays
+    ok = (n1 > 0) & (n2 > 0) & (x1 >= 0) & (x2 >= 0) & np.isfinite(x1 + x2)
+    out = np.full(x1.shape, np.nan)
+    if ok.any():
+        _, lo, hi = stats.rate_ratio(x1[ok], n1[ok], x2[ok], n2[ok], confidence=float(conf))
+        out[ok] = np.asarray(lo if side < 0 else hi, dtype="float64")
+    return out
+
+
 FUNCTIONS = {
     "wilson_lower": lambda x, n, c: _wilson(x, n, c, -1),
     "wilson_upper": lambda x, n, c: _wilson(x, n, c, +1),
@@ -82,6 +96,8 @@ FUNCTIONS = {
     "poisson_upper": lambda x, n, c: _poisson(x, n, c, +1),
     "design_lower": lambda p, n, d, c: _design(p, n, d, c, -1),
     "design_upper": lambda p, n, d, c: _design(p, n, d, c, +1),
+    "rate_ratio_lower": lambda x1, n1, x2, n2, c: _rate_ratio(x1, n1, x2, n2, c, -1),
+    "rate_ratio_upper": lambda x1, n1, x2, n2, c: _rate_ratio(x1, n1, x2, n2, c, +1),
 }
 
 
@@ -143,12 +159,15 @@ def names(expr: str) -> list[str]:
     return out
 
 
-def evaluate(formula, df: pd.DataFrame) -> np.ndarray:
+def evaluate(formula, df: pd.DataFrame, extra: Mapping[str, np.ndarray] | None = None
+             ) -> np.ndarray:
     """The formula's values for every row of ``df`` (float; NaN where undefined),
-    rounded to its digits when it declares them."""
+    rounded to its digits when it declares them. ``extra`` holds further columns (by
+    name, taking precedence over ``df``'s)."""
     formula = as_formula(formula)
     tree = _parse(formula.expr)
-    missing = [c for c in names(formula.expr) if c not in df.columns]
+    extra = extra or {}
+    missing = [c for c in names(formula.expr) if c not in df.columns and c not in extra]
     if missing:
         raise FormulaError(f"formula {formula.expr!r} reads column(s) {', '.join(missing)} "
                            "that the table does not have")
@@ -159,6 +178,8 @@ def evaluate(formula, df: pd.DataFrame) -> np.ndarray:
         if isinstance(node, ast.Constant):
             return float(node.value)
         if isinstance(node, ast.Name):
+            if node.id in extra:
+                return np.asarray(extra[node.id], dtype="float64")
             return pd.to_numeric(df[node.id], errors="coerce").to_numpy(dtype="float64")
         if isinstance(node, ast.UnaryOp):
             v = ev(node.operand)
@@ -201,9 +222,17 @@ def evaluation_order(formulas: Mapping[str, Formula]) -> list[str]:
 
 def apply_formulas(df: pd.DataFrame, formulas: Mapping[str, Formula]) -> pd.DataFrame:
     """``df`` with every formula column (re)computed from the columns it reads."""
-    out = df.copy()
+    computed: dict[str, np.ndarray] = {}
     for col in evaluation_order(formulas):
-        out[col] = evaluate(formulas[col], out)
+        computed[col] = evaluate(formulas[col], df, computed)
+    out = df.copy()
+    new = [c for c in computed if c not in out.columns]
+    for col in [c for c in computed if c in out.columns]:
+        out[col] = computed[col]
+    if new:
+        out = pd.concat([out, pd.DataFrame({c: computed[c] for c in new}, index=out.index)],
+                        axis=1)
+    out.attrs = dict(df.attrs)
     return out
 
 

@@ -84,7 +84,8 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
                         manifest: Manifest, output_type: str = "table", method: str = "",
                         comment: str = "", *, config=None, uid: str | None = None,
                         xlsx: bool = False, mitigate: bool = True, command: str = "",
-                        backed_by: Iterable[str] = (), additive: bool | None = None) -> dict:
+                        backed_by: Iterable[str] = (), additive: bool | None = None,
+                        after_protect=None) -> dict:
     """Protect, check and write a release table; record it in ``manifest``.
 
     Steps: :func:`~child_mdh.sdc.suppression.protect_table` (skipped with
@@ -102,6 +103,10 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
     (recorded for the release-wide audit); by default, whenever this call rounds a table
     with margins. A view of an already protected table (``mitigate=False``) made of
     additive totals passes ``additive=True``.
+
+    ``after_protect``, a function of the protected table, adds what follows from the
+    protected numbers but is no formula (labels such as 'higher than England'); its
+    result is what is checked and written.
     """
     if output_type not in ("table", "regression"):
         raise ValueError("write_release_table writes 'table' or 'regression' outputs; use "
@@ -118,7 +123,10 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
     label = manifest.relative_name(path)
     if mitigate:
         protected = protect_table(df, spec, config, table=label)
-        checked, released, rounded = protected.checked, protected.table, protected.rounded
+        checked, rounded = protected.checked, protected.rounded
+        if after_protect is not None:
+            checked = after_protect(checked).reset_index(drop=True)
+        released = checked.drop(columns=list(spec.withhold_columns))
         sdc = {"summary": protected.summary(), "cells": protected.cells()}
     else:
         checked = df.reset_index(drop=True)
