@@ -40,7 +40,7 @@ def test_area_table_matches_hand_computation():
     # England: q = 5 of n = 10 -> H = 0.5; censored scores 0.6+0.4+0.8+0.4+1.0 = 3.2
     # A = 3.2 / 5 = 0.64; M0 = 3.2 / 10 = 0.32.
     eng = t.loc[it.ENGLAND_CODE]
-    assert (eng["children_n"], eng["mdh_n"]) == (10, 5)
+    assert (eng["index_n"], eng["mdh_n"]) == (10, 5)
     assert eng["H"] == pytest.approx(0.5) and eng["A"] == pytest.approx(0.64)
     assert eng["M0"] == pytest.approx(0.32)
     # L1: q = 2 of 4 -> H = 0.5, A = (0.6+0.4)/2 = 0.5, M0 = 1.0/4 = 0.25
@@ -49,7 +49,7 @@ def test_area_table_matches_hand_computation():
     assert t.loc["R1", "M0"] == pytest.approx(1.8 / 7)
     assert t.loc["L1", "parent_code"] == "R1" and t.loc["R1", "parent_code"] == it.ENGLAND_CODE
     # counts add up the hierarchy
-    assert t.loc[["L1", "L2"], "children_n"].sum() == t.loc["R1", "children_n"]
+    assert t.loc[["L1", "L2"], "index_n"].sum() == t.loc["R1", "index_n"]
     assert t.loc[["R1", "R2"], "mdh_n"].sum() == eng["mdh_n"]
     # intervals bracket the estimate
     ok = t.dropna(subset=["M0_lower"])
@@ -117,11 +117,11 @@ def test_robustness_union_and_intersection():
 def test_group_table_sexes_add_to_england():
     g = it.group_index_table(_children(), W, 0.4)
     sex = g[g["group_type"] == "sex"].set_index("group")
-    assert sex["children_n"].sum() == 10
+    assert sex["index_n"].sum() == 10
     # girls: children 0, 2, 4, 6, 8: MDH 0 and 4 -> H = 2/5
     assert sex.loc["F", "H"] == pytest.approx(0.4)
     bands = g[g["group_type"] == "age_band"].set_index("group")
-    assert bands.loc["4-7", "children_n"] == 3  # ages 5, 7, 6
+    assert bands.loc["4-7", "index_n"] == 3  # ages 5, 7, 6
 
 
 def test_weight_sets_census_only():

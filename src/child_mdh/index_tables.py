@@ -103,9 +103,11 @@ def _measures_for(children: pd.DataFrame, weights, k, by: str | None, cluster: s
                   confidence: float) -> pd.DataFrame:
     """Counts, measures, intervals and design factors for each group of ``by`` (or all).
 
-    Counts: ``children_n``, ``index_n`` (every indicator known), ``indicator_missing_n``,
+    Counts: ``index_n`` (children with every indicator known: the index's population),
     ``mdh_n``, and per indicator ``deprived_<i>_n`` and ``censored_<i>_n`` (deprived
-    and MDH). The measures are full-precision estimates from the microdata; the release
+    and MDH). Children with an indicator unknown are counted in the linkage report
+    (``linkage_by_la.csv``), not here: beside ``index_n`` their number, often zero,
+    would be pinned by subtraction. The measures are full-precision estimates from the microdata; the release
     recomputes them from the protected counts (:func:`index_formulas`).
     """
     indicators = list(weights)
@@ -122,8 +124,7 @@ def _measures_for(children: pd.DataFrame, weights, k, by: str | None, cluster: s
                          index=["All"])
     else:
         g = res.groups.set_index(by)
-    counts = pd.DataFrame({"children_n": g["n_obs"], "index_n": g["n"]}, index=g.index)
-    counts["indicator_missing_n"] = counts["children_n"] - counts["index_n"]
+    counts = pd.DataFrame({"index_n": g["n"]}, index=g.index)
     counts["mdh_n"] = g["q"]
     for i in indicators:
         counts[f"deprived_{i}_n"] = g[f"uncensored_{i}"] * g["n"]

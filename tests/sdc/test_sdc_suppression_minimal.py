@@ -5,7 +5,6 @@ an England row that is their sum (``RowMargin``), and columns that add up
 (``ColumnMargin``: MDH + other = all children).
 """
 
-import time
 from itertools import combinations
 
 import numpy as np
@@ -166,16 +165,14 @@ def many_areas(n_areas: int, seed: int) -> tuple[pd.DataFrame, TableSpec]:
     return df, profile_spec(with_referrals=True)
 
 
-def test_three_hundred_areas_are_protected_quickly_and_safely():
+def test_three_hundred_areas_are_protected_safely():
+    # (its speed is measured by benchmarks/bench_release_audit.py, not asserted here)
     df, spec = many_areas(300, seed=3)
-    start = time.perf_counter()
     out = protect_table(df, spec)
-    elapsed = time.perf_counter() - start
     results = {r.name: r.status for r in check_table(out.table, spec)}
     assert results["secondary"] == "pass" and results["threshold"] == "pass"
     assert out.summary()["threshold"] > 50 and out.summary()["secondary"] > 0
-    # well under a second on one core; the bound leaves room for a busy machine
-    assert elapsed < 2.0, f"protecting 301 x 6 cells took {elapsed:.2f} s"
+    assert out.unresolved == []
 
 
 def test_every_open_equation_ends_with_zero_or_two_or_more_empty_cells():

@@ -171,3 +171,18 @@ def test_report_is_aggregate_only(report):
     assert len(report) < 100
     assert not any(c.endswith("_id") for c in report.columns)
     assert pd.api.types.is_float_dtype(report["achieved"])
+
+
+def test_released_fidelity_values_have_three_significant_figures():
+    from child_mdh.synth.fidelity import rounded_for_release
+
+    report = pd.DataFrame({"target": ["a", "b", "c"], "target_value": [0.2, 329.6, 0.0],
+                           "achieved": [1234 / 5678, 336.8549, 0.00091234],
+                           "tolerance_low": [0.19, 310.8123, 0.0],
+                           "tolerance_high": [0.25, 348.44, 0.0015],
+                           "within_tolerance": [True, True, True]})
+    out = rounded_for_release(report)
+    # 1234/5678 = 0.217330...: 0.217, enough to judge the target, not to give p and q back
+    assert out["achieved"].tolist() == [0.217, 337.0, 0.000912]
+    assert out["tolerance_low"].tolist() == [0.19, 311.0, 0.0]
+    assert out["within_tolerance"].tolist() == [True, True, True]

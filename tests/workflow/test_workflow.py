@@ -52,6 +52,33 @@ def test_no_person_level_column_in_release(tiny_run):
 
 
 @pytest.mark.slow
+def test_release_as_a_whole_gives_nothing_back(tiny_run):
+    # the release-wide interval audit ran in the build and found nothing
+    audit = json.loads((tiny_run / "results" / "release" / "audit.json").read_text())
+    figures = audit["intervals"]
+    assert figures["passed"] and figures["withheld_counts"] > 0
+    assert (figures["exact_recoveries"], figures["narrow_recoveries"],
+            figures["pinned_rounded_counts"]) == (0, 0, 0)
+
+
+@pytest.mark.slow
+def test_every_sum_between_published_counts_is_declared(tiny_run):
+    from child_mdh.sdc.relations import undeclared_sums
+
+    release = tiny_run / "results" / "release"
+    manifest = json.loads((release / "outputs.json").read_text())
+    found = {}
+    for entry in manifest["results"].values():
+        structure = entry.get("structure")
+        for f in entry.get("files", []) if structure else []:
+            if f["name"].endswith(".csv"):
+                relations = undeclared_sums(pd.read_csv(release / f["name"]), structure)
+                if relations:
+                    found[f["name"]] = relations
+    assert found == {}
+
+
+@pytest.mark.slow
 def test_release_audit_passes(tiny_run):
     from child_mdh.sdc import audit_release
 

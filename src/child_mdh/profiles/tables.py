@@ -477,7 +477,9 @@ def add_labels(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNE
         for label in [*comparison_columns(stat), f"{stat}_funnel"]:
             if label in labelled.columns:
                 labelled[label] = labelled[label].where(labelled[stat].notna())
-    return labelled[list(dict.fromkeys([*table.columns, *out]))]
+    labelled = labelled[list(dict.fromkeys([*table.columns, *out]))]
+    labelled.attrs = dict(table.attrs)
+    return labelled
 
 
 def _funnel_labels(x: np.ndarray, n: np.ndarray, england: np.ndarray,
@@ -601,7 +603,13 @@ def table_specs(tables: Mapping[str, pd.DataFrame]) -> dict[str, TableSpec]:
              "funnel_limits_rate": FUNNEL_LIMIT_SPEC}
     if "area_statistics" in tables:
         area = tables["area_statistics"]
-        specs["area_statistics"] = area_table_spec(area.columns, area.attrs.get("weights"))
+        weights = area.attrs.get("weights")
+        if weights is None:
+            raise ProfileInputError(
+                "area_statistics carries no index weights (table.attrs['weights']), so its "
+                "statistics cannot be declared as formulas of the protected counts; build "
+                "it with profile_statistics")
+        specs["area_statistics"] = area_table_spec(area.columns, weights)
     return specs
 
 

@@ -476,14 +476,28 @@ def interval_audit(release_dir: str | Path, manifest: Mapping | None = None, *,
     of whole values a withheld count's range must hold) defaults to the threshold
     recorded there.
     """
-    start = time.perf_counter()
     release_dir = Path(release_dir)
     if manifest is None:
         manifest = json.loads((release_dir / MANIFEST_NAME).read_text())
     if min_range is None:
         min_range = int((manifest.get("disclosure") or {}).get("threshold", 10))
+    return audit_tables(_tables(release_dir, manifest), min_range=min_range, seed=seed)
+
+
+def audit_frame(frame: pd.DataFrame, structure: Mapping, *, min_range: int = 10,
+                name: str = "table", seed: int = 0) -> IntervalAudit:
+    """The interval audit of one table as it would be published (``structure`` as
+    :meth:`child_mdh.sdc.spec.TableSpec.structure` plus ``rounded``, ``rounding_base``
+    and ``additive``): what the table alone gives back. Protection uses it to repair a
+    suppression pattern before anything is written."""
+    return audit_tables([_Table(name, frame.reset_index(drop=True), dict(structure))],
+                        min_range=min_range, seed=seed)
+
+
+def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) -> IntervalAudit:
+    """The interval audit of ``tables`` read together (module docstring)."""
+    start = time.perf_counter()
     report = IntervalAudit(min_range=min_range)
-    tables = _tables(release_dir, manifest)
     cells = _cells(tables)
     report.cells = len(cells)
     if cells.empty:

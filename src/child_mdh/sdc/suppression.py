@@ -361,6 +361,83 @@ def _additive_rounding(values: pd.DataFrame, counts: list[str], eqs: pd.DataFram
     return pd.DataFrame(out.reshape(values.shape), index=values.index, columns=columns)
 
 
+def _published_counts(values, empty, counts, config, rounded_values) -> pd.DataFrame:
+    out = values.mask(empty)
+    if config.rounds:
+        rounded = (rounded_values if rounded_values is not None
+                   else round_to_base(values[counts], config.rounding_base))
+        out[counts] = rounded[counts].mask(empty[counts])
+    return out
+
+
+def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, counts,
+                          protected, table, rounded_values, unresolved, unchecked,
+                          max_rounds: int = 50):
+    """Withhold more cells until the table alone narrows no withheld count and pins no
+    rounded one (the interval audit, :func:`child_mdh.sdc.interval_audit.audit_frame`).
+
+    Exact recoverability (secondary suppression) is not enough once counts are rounded
+    or withheld cells are small: the published cells can still bound a withheld count
+    to a few values above zero. For each count so narrowed, the published count with the
+    largest value among those sharing an equation with it is withheld too (it widens
+    the range most); then secondary suppression and the rounding run again, until the
+    audit finds nothing or ``max_rounds`` is reached (what remains is then listed as
+    unresolved, and the table fails its checks).
+    """
+    from child_mdh.sdc.interval_audit import audit_frame
+
+    structure = {**spec.structure(df), "formulas": {}, "population": None,
+                 "rounded": config.rounds, "rounding_base": config.rounding_base,
+                 "additive": bool(config.rounds)}
+    cols = list(protected)
+    n_cols = len(cols)
+    eq_of_cell: dict[int, np.ndarray] = {}
+    if eqs is not None and not eqs.empty:
+        grouped = eqs.groupby("cell")["eq"].apply(np.asarray)
+        eq_of_cell = grouped.to_dict()
+        cells_of_eq = eqs.groupby("eq")["cell"].apply(np.asarray).to_dict()
+    for _ in range(max_rounds):
+        empty = reasons != ""
+        published = _published_counts(values, empty, counts, config, rounded_values)
+        frame = df.copy()
+        frame[cols] = published[cols]
+        report = audit_frame(frame, structure, min_range=config.threshold, name=table)
+        if report.passed:
+            return reasons, rounded_values, unresolved, unchecked
+        flat_empty = empty[cols].to_numpy().ravel()
+        flat_values = values[cols].to_numpy(dtype="float64").ravel()
+        eligible = (~flat_empty & ~(structural[cols].to_numpy() & (values[cols] == 0).to_numpy())
+                    .ravel())
+        chosen = set()
+        for f in report.findings:
+            cell = f.row * n_cols + cols.index(f.column)
+            near = np.unique(np.concatenate(
+                [cells_of_eq[e] for e in eq_of_cell.get(cell, [])] or [np.array([], int)]))
+            near = near[eligible[near]] if near.size else near
+            near = np.array([c for c in near if c not in chosen], dtype=np.int64)
+            if near.size:
+                chosen.add(int(near[np.argmax(np.nan_to_num(flat_values[near]))]))
+        if not chosen:
+            break
+        for c in chosen:
+            reasons.iat[c // n_cols, reasons.columns.get_loc(cols[c % n_cols])] = "secondary"
+        empty = reasons != ""
+        result = secondary_suppression(df, protected, empty, spec.margins,
+                                       ~empty & ~(structural & (values == 0)),
+                                       max_cells=config.max_linked_cells, table=table)
+        reasons = reasons.mask(result.suppressed & ~empty, "secondary")
+        unresolved, unchecked = result.unresolved, result.unchecked
+        if config.rounds:
+            rounded_values = _additive_rounding(values, counts, eqs, config.rounding_base)
+    empty = reasons != ""
+    published = _published_counts(values, empty, counts, config, rounded_values)
+    frame = df.copy()
+    frame[cols] = published[cols]
+    report = audit_frame(frame, structure, min_range=config.threshold, name=table)
+    unresolved = list(unresolved) + [(f.row, f.column) for f in report.findings]
+    return reasons, rounded_values, unresolved, unchecked
+
+
 def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
                   table: str = "table") -> ProtectedTable:
     """Apply primary suppression, secondary suppression and/or rounding to ``df``.
@@ -401,7 +478,7 @@ def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
     unresolved: list = []
     unchecked: list = []
     additive = bool(config.rounds and spec.margins)
-    eqs = build_equations(df, spec.margins, protected, table) if additive else None
+    eqs = build_equations(df, spec.margins, protected, table) if spec.margins else None
     rounded_values = None
     for _ in range(len(protected) * len(df) + 1):  # each pass empties at least one cell
         if spec.margins and config.suppresses_secondary:
@@ -422,6 +499,11 @@ def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
         if not small.to_numpy().any():
             break
         reasons[counts] = reasons[counts].mask(small, "threshold")
+        empty = reasons != ""
+    if spec.margins and config.suppresses_secondary:
+        reasons, rounded_values, unresolved, unchecked = _repair_narrow_ranges(
+            df, spec, config, values, structural, reasons, eqs, counts, protected, table,
+            rounded_values, unresolved, unchecked)
         empty = reasons != ""
     out = df.copy()
     for col in protected:

@@ -25,8 +25,13 @@ AREA_DIMENSIONS = {"area_code": "area"}
 
 
 def _count_columns(indicators) -> tuple[str, ...]:
-    return ("children_n", "index_n", "indicator_missing_n", "mdh_n",
+    return ("index_n", "mdh_n",
             *[f"{p}_{i}_n" for i in indicators for p in ("deprived", "censored")])
+
+
+def _design_factor_backing(weights) -> dict[str, tuple[str, ...]]:
+    """A design factor is withheld with the count its measure is taken over."""
+    return {f"{m}_deft": (it._base_column(m),) for m in it.measure_names(list(weights))}
 
 
 def _specs(weights, confidence):
@@ -35,16 +40,16 @@ def _specs(weights, confidence):
     indicators = list(weights)
     counts = _count_columns(indicators)
     formulas = it.index_formulas(weights, confidence)
-    children_margin = ColumnMargin(("index_n", "indicator_missing_n"), "children_n")
+    deft = _design_factor_backing(weights)
     censored = tuple(f"censored_{i}_n" for i in indicators)
     return {
         "area": TableSpec(
             key_columns=("area_level", "area_code"), count_columns=counts, formulas=formulas,
-            margins=(RowMargin("area_code", parent="parent_code"), children_margin),
+            derived=deft, margins=(RowMargin("area_code", parent="parent_code"),),
             population="index", dimensions=AREA_DIMENSIONS),
         **{by: TableSpec(
             key_columns=("group_type", "group"), count_columns=counts, formulas=formulas,
-            margins=(RowMargin("group", total="All"), children_margin),
+            derived=deft, margins=(RowMargin("group", total="All"),),
             population=f"index by {by}") for by in ("sex", "age_band")},
         "indicator": TableSpec(
             key_columns=("area_level", "area_code", "indicator"),

@@ -50,7 +50,7 @@ def synthetic_fidelity(smk) -> None:
 
     matplotlib.use("Agg")
     from child_mdh.sdc import Manifest, SDCConfig, TableSpec, write_release_figure, write_release_table
-    from child_mdh.synth.fidelity import fidelity_figure, fidelity_report
+    from child_mdh.synth.fidelity import fidelity_figure, fidelity_report, rounded_for_release
 
     with step_logging(smk, "synthetic_fidelity") as log:
         truth = json.loads(Path(smk.input.truth).read_text())
@@ -59,7 +59,7 @@ def synthetic_fidelity(smk) -> None:
         manifest = Manifest(release, "synthetic_fidelity",
                             SDCConfig.from_mapping(smk.params.disclosure))
         entry = write_release_table(
-            report, smk.output.table, TableSpec(key_columns=("target",)), manifest,
+            rounded_for_release(report), smk.output.table, TableSpec(key_columns=("target",)), manifest,
             method="calibration targets from published figures beside values achieved by the synthetic data",
             comment="synthetic data: generated from published aggregates and a documented model",
         )

@@ -470,3 +470,23 @@ def fidelity_figure(report: pd.DataFrame, path: Path) -> Path:
 
 
 __all__ = ["fidelity_report", "fidelity_figure", "KNOWN_LIMITATIONS", "COLUMNS"]
+
+
+#: Significant figures of the achieved values and tolerance bands as released.
+RELEASE_SIGNIFICANT_FIGURES = 3
+
+
+def rounded_for_release(report: pd.DataFrame,
+                        figures: int = RELEASE_SIGNIFICANT_FIGURES) -> pd.DataFrame:
+    """The fidelity report with achieved values and bands to ``figures`` significant
+    figures: a full-precision share of synthetic people is an exact fraction p/q of two
+    person counts, and enough to read both counts back; three figures say whether a
+    target is met and no more. ``within_tolerance`` is the full-precision verdict."""
+    out = report.copy()
+    for col in ("target_value", "achieved", "tolerance_low", "tolerance_high"):
+        v = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            digits = np.where((v == 0) | ~np.isfinite(v), 0,
+                              figures - 1 - np.floor(np.log10(np.abs(np.where(v == 0, 1, v)))))
+        out[col] = [np.round(x, int(d)) if np.isfinite(x) else x for x, d in zip(v, digits)]
+    return out
