@@ -191,10 +191,12 @@ def protected_release(tmp_path):
     config = SDCConfig(mitigation="both")
     release = tmp_path / "release"
     manifest = Manifest(release, "test", config)
+    mdh = [123, 4, 58, 31, 87, 64, 212, 45]
+    non = [334, 40, 102, 77, 301, 250, 530, 160]
     areas = pd.DataFrame({
-        "la_code": ["A", "B", "C", "D", "ENG"],
-        "mdh_n": [123, 4, 58, 31, 216], "non_mdh_n": [334, 40, 102, 77, 553],
-        "children_n": [457, 44, 160, 108, 769], "pct": 0.0})
+        "la_code": ["A", "B", "C", "D", "E", "F", "G", "H", "ENG"],
+        "mdh_n": [*mdh, sum(mdh)], "non_mdh_n": [*non, sum(non)],
+        "children_n": [*(m + o for m, o in zip(mdh, non)), sum(mdh) + sum(non)], "pct": 0.0})
     spec = TableSpec(key_columns=("la_code",),
                      margins=(RowMargin("la_code", total="ENG"),
                               ColumnMargin(("mdh_n", "non_mdh_n"), "children_n")),
@@ -228,3 +230,31 @@ def test_write_audit_records_the_figures_and_fails_on_a_planted_leak(protected_r
     written.to_csv(protected_release / "areas.csv", index=False)
     kinds = {p.kind for p in write_audit(protected_release)}
     assert {"pinned_rounded_count", "statistic_not_from_counts"} <= kinds
+
+
+def _edit_manifest(release, change):
+    path = release / "outputs.json"
+    manifest = json.loads(path.read_text())
+    change(manifest["results"]["areas.csv"])
+    path.write_text(json.dumps(manifest))
+
+
+def test_a_manifest_that_says_why_a_cell_is_empty_fails(protected_release):
+    def plant(entry):
+        entry["files"][0]["sdc"]["cells"]["threshold"] = [[1, 0]]
+
+    _edit_manifest(protected_release, plant)
+    problems = write_audit(protected_release)
+    assert [p.kind for p in problems] == ["reason_disclosed"]
+    assert "threshold" in problems[0].detail
+
+
+def test_an_undeclared_sum_between_published_counts_fails(protected_release):
+    # the table holds mdh + other = children; without the declaration it is unprotected
+    def plant(entry):
+        entry["structure"]["margins"] = [m for m in entry["structure"]["margins"]
+                                         if m["kind"] != "columns"]
+
+    _edit_manifest(protected_release, plant)
+    problems = [p for p in write_audit(protected_release) if p.kind == "undeclared_relation"]
+    assert len(problems) == 1 and problems[0].detail.startswith("children_n = mdh_n + non_mdh_n")

@@ -14,6 +14,8 @@ It reads the folder and ``outputs.json`` only, and reports a problem when:
   counts by its declared formula (``statistic_not_from_counts``), an empty cell can be recovered from the declared
   margins (``recoverable``), counts are not rounded as declared (``rounding``), or a
   person-level identifier column is present (``identifier``);
+- ``outputs.json`` says why a cell is withheld (``reason_disclosed``), or a table carries
+  a sum between its count columns that it does not declare (``undeclared_relation``);
 - read together, the release tables narrow a withheld count to fewer values than the
   threshold (``narrow_recovery``, ``exact_recovery``), pin a rounded count more tightly
   than its rounding allows (``pinned_rounded_count``), or publish the same count with
@@ -35,6 +37,8 @@ from child_mdh.sdc.checks import check_table
 from child_mdh.sdc.checksums import checksum_files, verify_checksums
 from child_mdh.sdc.config import SDCConfig
 from child_mdh.sdc.interval_audit import interval_audit
+from child_mdh.sdc.relations import undeclared_sums
+from child_mdh.sdc.withheld import ACRO_SDC_KEYS, WITHHELD_REASONS
 from child_mdh.sdc.manifest import AUDIT_NAME, MANIFEST_FORMAT, MANIFEST_NAME, file_digest
 from child_mdh.sdc.rules import published_threshold
 from child_mdh.sdc.spec import COUNT_SUFFIX, PERSON_LEVEL_IDENTIFIERS, TableSpec
@@ -115,6 +119,29 @@ def _structure_problems(df: pd.DataFrame, name: str, structure: dict,
                                             f"structure: {err}")]
     return [Problem(_CHECK_KINDS[r.name], name, r.message)
             for r in results if r.status == "fail" and r.name in _CHECK_KINDS]
+
+
+def _reason_problems(manifest: dict) -> list[Problem]:
+    """A released manifest that says why a cell is withheld (a per-rule count or cell
+    list: 'threshold' says 1-9, 'secondary' at least 10) gives counts back beside a
+    rounded total; only 'withheld' may be used (:mod:`child_mdh.sdc.withheld`)."""
+    problems = []
+    for uid, entry in (manifest.get("results") or {}).items():
+        for f in entry.get("files", []):
+            sdc = f.get("sdc") if isinstance(f, dict) else None
+            if not isinstance(sdc, dict):
+                continue
+            summary, cells = sdc.get("summary") or {}, sdc.get("cells") or {}
+            told = sorted({k for k in (*WITHHELD_REASONS, *ACRO_SDC_KEYS)
+                           if (isinstance(summary.get(k), (int, float))
+                               and not isinstance(summary.get(k), bool) and summary.get(k))
+                           or cells.get(k)})
+            if told:
+                problems.append(Problem(
+                    "reason_disclosed", f.get("name", uid),
+                    f"outputs.json says why cells are empty ({', '.join(told)}); list them "
+                    "under 'withheld' only and keep the reasons in the secure area"))
+    return problems
 
 
 def audit_release(release_dir: str | Path, threshold: int | None = None, *,
@@ -204,6 +231,20 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
     for name in sorted(set(listed) - set(present)):
         problems.append(Problem("missing_file", name,
                                 f"listed by output {listed[name][0]} but not in the folder"))
+    problems += _reason_problems(manifest)
+    for name, (uid, entry, _) in sorted(listed.items()):
+        structure = entry.get("structure")
+        if structure and name.lower().endswith(".csv") and (release_dir / name).is_file():
+            try:
+                frame = pd.read_csv(release_dir / name)
+            except Exception:  # already reported as unreadable above
+                continue
+            for r in undeclared_sums(frame, structure):
+                problems.append(Problem(
+                    "undeclared_relation", name,
+                    f"{r.total} = {' + '.join(r.parts)} on all {r.rows} rows checked, but the "
+                    "table does not declare it: declare it (ColumnMargin) so protection and "
+                    "the audit know it"))
     if intervals is not None and manifest:
         report = interval_audit(release_dir, manifest, min_range=min_range)
         intervals.update(report.to_dict())
