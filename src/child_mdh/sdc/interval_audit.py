@@ -235,6 +235,7 @@ class _System:
         self.eq_informative: list[bool] = []
         self.ub: list[tuple[np.ndarray, np.ndarray, float]] = []
         self.ub_informative: list[bool] = []  # False for the ties of a value to its count
+        self.totals = np.zeros(n_r, dtype=bool)  # cells published as sums of their parts
         self._seen: set = set()
 
     def add_eq(self, idx, coef, informative: bool = True) -> None:
@@ -506,15 +507,18 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
     cells["var"], identities = pd.factorize(cells["identity"])
     n_x = len(identities)
     report.unknowns = n_x
-    box_lo, box_hi = _box(cells, n_x)
+    system = _build_system(tables, cells, n_x)
+    # a total published as the sum of its rounded parts says nothing of its own count
+    # beyond its parts: it is no bound and no rounded count to pin
+    own = cells[~system.totals]
+    box_lo, box_hi = _box(own, n_x)
     withheld = np.zeros(n_x, dtype=bool)
     withheld[cells.loc[cells["value"].isna(), "var"].to_numpy()] = True
     rounded = np.zeros(n_x, dtype=bool)
-    rounded[cells.loc[cells["value"].notna() & (cells["base"] > 1), "var"].to_numpy()] = True
+    rounded[own.loc[own["value"].notna() & (own["base"] > 1), "var"].to_numpy()] = True
     rounded &= ~withheld  # published in one file and withheld in another: withheld
     report.withheld, report.rounded = int(withheld.sum()), int(rounded.sum())
 
-    system = _build_system(tables, cells, n_x)
     a_eq, a_ub, b_ub = system.matrices()
     n = system.n
     lower_z = np.zeros(n)
