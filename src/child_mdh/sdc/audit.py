@@ -252,6 +252,8 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
                              f"row {f.row} {f.column} (published {f.published or 'withheld'}): "
                              f"everything released together pins it to [{f.lower:g}, "
                              f"{f.upper:g}]") for f in report.findings]
+        problems += [Problem("not_audited", name, f"not audited with the other tables: {why}")
+                     for name, why in report.not_audited]
     return problems
 
 

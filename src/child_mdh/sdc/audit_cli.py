@@ -52,8 +52,18 @@ def check_folder(folder: Path) -> None:
                          "release folder (the list of outputs must come with the files)")
 
 
-def summary_lines(folder: Path, problems: list) -> list[str]:
-    """The one-screen summary of a folder and the problems the audit found."""
+def interval_line(figures: dict) -> str:
+    """One line of the release-wide interval audit's figures."""
+    return (f"read together (linear programming over every table): "
+            f"{figures.get('distinct_counts', 0)} counts, {figures.get('withheld_counts', 0)} "
+            f"withheld, {figures.get('rounded_counts', 0)} rounded; exact recoveries "
+            f"{figures.get('exact_recoveries', 0)}, narrow {figures.get('narrow_recoveries', 0)}, "
+            f"pinned rounded counts {figures.get('pinned_rounded_counts', 0)}")
+
+
+def summary_lines(folder: Path, problems: list, figures: dict | None = None) -> list[str]:
+    """The one-screen summary of a folder, the interval audit's ``figures`` and the
+    problems the audit found."""
     manifest = _read_json(folder / MANIFEST_NAME) or {}
     results = manifest.get("results") if isinstance(manifest.get("results"), dict) else {}
     lines = [f"child-mdh release audit of {folder}"]
@@ -84,6 +94,8 @@ def summary_lines(folder: Path, problems: list) -> list[str]:
         verdict = "passed" if recorded.get("passed") else (
             f"{len(recorded.get('problems') or [])} problem(s)")
         lines.append(f"{AUDIT_NAME} written at release: {verdict}")
+    if figures:
+        lines.append(interval_line(figures))
     if not problems:
         lines.append("audit now: PASSED, no problems found")
         return lines
@@ -106,10 +118,12 @@ def run_audit(folder: Path, threshold: int | None = None, report: Path | None = 
         if threshold is not None and threshold < 1:
             raise UsageError(f"--threshold must be at least 1, got {threshold}")
         check_folder(folder)
+        figures: dict = {}
         if report is not None:
             problems = write_audit(folder, report, threshold=threshold)
+            figures = (_read_json(Path(report)) or {}).get("intervals") or {}
         else:
-            problems = audit_release(folder, threshold)
+            problems = audit_release(folder, threshold, intervals=figures)
     except UsageError as err:
         print(f"child-mdh audit: {err}", file=sys.stderr)
         return 2
@@ -117,7 +131,7 @@ def run_audit(folder: Path, threshold: int | None = None, report: Path | None = 
         print(f"child-mdh audit: cannot read or write {err.filename or folder}: "
               f"{err.strerror or err}", file=sys.stderr)
         return 2
-    print("\n".join(summary_lines(folder, problems)))
+    print("\n".join(summary_lines(folder, problems, figures)))
     if report is not None:
         print(f"report written to {report}")
     return 1 if problems else 0

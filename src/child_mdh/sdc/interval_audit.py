@@ -100,11 +100,14 @@ class IntervalAudit:
     seconds: float = 0.0
     min_range: int = 10
     findings: list[Finding] = field(default_factory=list)
+    not_audited: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        """True when nothing withheld is recovered and no rounded count is pinned."""
-        return not (self.exact or self.narrow or self.pinned or self.inconsistent)
+        """True when nothing withheld is recovered, no rounded count is pinned and every
+        table could be audited."""
+        return not (self.exact or self.narrow or self.pinned or self.inconsistent
+                    or self.not_audited)
 
     def to_dict(self) -> dict:
         """JSON-able figures (findings listed up to :data:`MAX_LISTED` per kind)."""
@@ -122,6 +125,7 @@ class IntervalAudit:
                 "withheld_known_only_to_be_small": self.below_threshold,
                 "withheld_known_to_be_at_least_the_threshold": self.withheld_publishable,
                 "min_range": self.min_range,
+                "not_audited": [list(t) for t in self.not_audited],
                 "linear_programs": self.linear_programs,
                 "seconds": round(self.seconds, 2), "findings": findings}
 
@@ -236,6 +240,7 @@ class _System:
         self.ub: list[tuple[np.ndarray, np.ndarray, float]] = []
         self.ub_informative: list[bool] = []  # False for the ties of a value to its count
         self.totals = np.zeros(n_r, dtype=bool)  # cells published as sums of their parts
+        self.skipped: list[tuple[str, str]] = []  # tables whose margins could not be read
         self._seen: set = set()
 
     def add_eq(self, idx, coef, informative: bool = True) -> None:
@@ -281,7 +286,11 @@ def _build_system(tables: list[_Table], cells: pd.DataFrame, n_x: int) -> _Syste
         cols = _count_columns(t)
         if not margins or not cols:
             continue
-        eqs = build_equations(t.frame, margins, cols, t.name)
+        try:
+            eqs = build_equations(t.frame, margins, cols, t.name)
+        except ValueError as err:  # the file no longer fits its declared structure
+            system.skipped.append((t.name, str(err)))
+            continue
         r_cells = np.array([index[(ti, int(r), c)] for r, c in zip(eqs["row"], eqs["col"])],
                            dtype=np.int64)
         additive = bool(t.structure.get("additive"))
@@ -508,6 +517,7 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
     n_x = len(identities)
     report.unknowns = n_x
     system = _build_system(tables, cells, n_x)
+    report.not_audited = list(system.skipped)
     # a total published as the sum of its rounded parts says nothing of its own count
     # beyond its parts: it is no bound and no rounded count to pin
     own = cells[~system.totals]
