@@ -165,8 +165,11 @@ def long_indicators(tables, la_codes=None) -> pd.DataFrame:
     out["_england"] = out["la_code"] != ENGLAND_CODE
     out = out.sort_values(["_england", "la_code", "_order"], kind="stable")
     out = out.drop(columns=["_order", "_england"]).reset_index(drop=True)
-    # England's own rows are not compared with England: its figures are the row itself
+    # England's own rows are not compared with England: its figures are the row itself;
+    # nor is a lone local authority (the LA route), whose total row is itself
     own = out["la_code"] == ENGLAND_CODE
+    if out.loc[~own, "la_code"].nunique() == 1:
+        own[:] = True
     out.loc[own, ["england_count_n", "england_denominator_n", "england_value"]] = np.nan
     for c in ("count_n", "denominator_n", "england_count_n", "england_denominator_n"):
         out[c] = out[c].astype("Int64")

@@ -87,7 +87,6 @@ def _specs(weights, confidence):
             margins=(RowMargin("la_code", total=it.ENGLAND_CODE),
                      ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
                      ColumnMargin(("linked_with_fsm_n", "linked_without_fsm_n"), "linked_n")),
-            withhold_columns=("kept_n",),
             population="children in scope", dimensions={"la_code": "area"}),
     }
 
@@ -134,8 +133,10 @@ def write_linkage_report(linkage: pd.DataFrame, release_dir: Path, manifest, wei
     through disclosure control; returns the manifest uid."""
     from child_mdh.sdc import write_release_table
 
+    # children kept in the index are index_by_area.csv's index population: not again here
     entry = write_release_table(
-        linkage, Path(release_dir) / "index" / "linkage_by_la.csv",
+        linkage.drop(columns="kept_n", errors="ignore"),
+        Path(release_dir) / "index" / "linkage_by_la.csv",
         _specs(weights, confidence)["linkage"], manifest, xlsx=True,
         method="children of the analysis ages in census households, linked to a pupil record "
                "or not, with FSM known or not, and with household domains missing, by LA; "
