@@ -143,7 +143,10 @@ def display_rows(long: pd.DataFrame, la_code: str, base: int, threshold: int) ->
             "suppressed": suppressed,
             "interval": fmt_interval(r["lower_95"], r["upper_95"], decimals),
             "interval_99_8": fmt_interval(r["lower_99_8"], r["upper_99_8"], decimals),
-            "england": (fmt_count(r["england_count_n"], base, threshold) if is_count
+            # blank on England's own page (and a lone LA's): no comparison with itself
+            "england": ("" if all(is_missing(r[c]) for c in (
+                            "england_count_n", "england_denominator_n", "england_value"))
+                        else fmt_count(r["england_count_n"], base, threshold) if is_count
                         else fmt_number(r["england_value"], decimals, suffix)),
             "cmp95": comparison(r["vs_england_95"]),
             "cmp998": comparison(r["vs_england_99_8"]),
