@@ -22,8 +22,11 @@ authority plus England (``area_statistics``), at full precision, for the secure 
 :func:`profile_tables` adds disclosure control: the same tables as they may be
 released (threshold, secondary suppression over 'MDH + other = all' and 'local
 authorities = England', rounding as configured, statistics emptied with their counts).
-Statistics are computed from exact counts; because a rate can give its count back,
-profiles always apply secondary suppression (a 'round'-only mitigation is refused).
+Every statistic is a declared formula of the table's counts (:func:`profile_formulas`):
+the secure table holds them at full precision from the exact counts, the released one
+recomputes them from the protected counts, so no statistic gives a count back. Profiles
+always apply secondary suppression (a 'round'-only mitigation is refused: a withheld
+small count beside rounded margins would be bounded to a few values).
 """
 
 from __future__ import annotations
@@ -657,9 +660,9 @@ def _release_config(sdc_config) -> SDCConfig:
     config = SDCConfig.from_mapping(sdc_config)
     if not config.suppresses_secondary:
         raise ProfileInputError(
-            "disclosure.mitigation is 'round': profiles publish rates and intervals computed "
-            "from exact counts, which would give a count back despite rounding; set "
-            "mitigation to 'both' (suppression then rounding) or 'suppress'.")
+            "disclosure.mitigation is 'round': without secondary suppression a withheld small "
+            "count beside rounded margins is bounded to a few values; set mitigation to "
+            "'both' (suppression then rounding) or 'suppress'.")
     return config
 
 
