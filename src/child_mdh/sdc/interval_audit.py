@@ -48,6 +48,8 @@ minimum and maximum.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -358,6 +360,27 @@ class _Result:
     x: np.ndarray | None = None
 
 
+def _quiet_highs(highspy):
+    """A HiGHS instance, without the banner HiGHS writes to standard output the first
+    time one is made in a process (the workflow's console stays for the workflow)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output to silence
+        return highspy.Highs()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(devnull)
+        os.close(saved)
+
+
 class _Program:
     """The linear programs over a set of blocks of linked unknowns.
 
@@ -386,7 +409,7 @@ class _Program:
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data.astype("float64")
-        self._h = highspy.Highs()
+        self._h = _quiet_highs(highspy)
         self._h.setOptionValue("output_flag", False)
         self._h.passModel(lp)
         self._all = np.arange(self.n, dtype=np.int32)
