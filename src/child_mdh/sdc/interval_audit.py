@@ -363,9 +363,6 @@ class _Result:
 def _quiet_highs(highspy):
     """A HiGHS instance, without the banner HiGHS writes to standard output the first
     time one is made in a process (the workflow's console stays for the workflow)."""
-    import os
-    import sys
-
     sys.stdout.flush()
     try:
         saved = os.dup(1)
