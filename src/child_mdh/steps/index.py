@@ -78,7 +78,9 @@ def _specs(weights, confidence):
             count_columns=("index_n", "mdh_n", *[f"censored_{i}_n" for i in indicators]),
             formulas=it.weight_set_formulas(indicators), not_counts=("k",),
             population="index under other weights", dimensions={"weight_set": "weight_set"}),
-        "ranks": TableSpec(key_columns=("measure", "k_a", "k_b"), count_columns=()),
+        # rank correlations over local authorities (areas_compared counts areas, not people)
+        "ranks": TableSpec(key_columns=("measure", "k_a", "k_b"), count_columns=(),
+                           not_counts=("spearman", "kendall", "areas_compared")),
         "linkage": TableSpec(
             key_columns=("la_code", "area_level"),
             count_columns=("children_n", "linked_n", "unlinked_n", "linked_with_fsm_n",
