@@ -27,7 +27,7 @@ import yaml
 
 from child_mdh import index_tables as it
 from child_mdh.profiles.tables import profile_statistics
-from child_mdh.sdc.interval_audit import interval_audit
+from child_mdh.sdc.audit import interval_audit
 from child_mdh.validate import read_validated_table
 
 INDEX_STATS = ["H", "A", "M0", "H_lower", "H_upper", "M0_lower", "M0_upper"]

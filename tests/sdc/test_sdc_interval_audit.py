@@ -20,8 +20,7 @@ from child_mdh.sdc import (
     merge_manifests,
     write_release_table,
 )
-from child_mdh.sdc.audit import write_audit
-from child_mdh.sdc.interval_audit import interval_audit
+from child_mdh.sdc.audit import interval_audit, write_audit
 from child_mdh.sdc.spec import ColumnMargin
 
 

@@ -619,36 +619,14 @@ def table_specs(tables: Mapping[str, pd.DataFrame]) -> dict[str, TableSpec]:
 # --------------------------------------------------------------------------------------
 # release
 # --------------------------------------------------------------------------------------
-def _decimals(column: str) -> int | None:
-    if column in ("H", "A", "M0") or column.split("_")[0] in ("H", "A", "M0"):
-        return DECIMALS["af"]
-    if "rate_ratio" in column:
-        return DECIMALS["ratio"]
-    if column.endswith("_n") or "vs_england" in column or column.endswith("_funnel"):
-        return None
-    if "_pct" in column:
-        return DECIMALS["pct"]
-    if "_rate" in column:
-        return DECIMALS["rate"]
-    return None
-
-
 def rounded_statistics(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Statistics rounded to the decimals profiles publish (percentages and rates 1,
-    rate ratios 2, H/A/M0 3; funnel limits 3), counts untouched.
-
-    Fewer decimals give less away about the exact counts behind a statistic; the
-    comparison labels were computed at full precision before rounding.
-    """
+    """The tables with the funnel limits rounded to 3 decimals; every other table as it
+    is (the statistics of ``area_statistics`` carry their published decimals in their
+    formulas, :func:`profile_formulas`, and are computed when the table is protected)."""
     out = {}
     for name, df in tables.items():
-        df = df.copy()
-        if name == "area_statistics":
-            for c in df.columns:
-                d = _decimals(c)
-                if d is not None and pd.api.types.is_float_dtype(df[c]):
-                    df[c] = df[c].round(d)
-        elif name.startswith("funnel_limits"):
+        if name.startswith("funnel_limits"):
+            df = df.copy()
             num = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])
                    and c != "denominator"]
             df[num] = df[num].round(3)

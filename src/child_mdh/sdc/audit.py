@@ -36,7 +36,7 @@ from child_mdh.io import write_json
 from child_mdh.sdc.checks import check_table
 from child_mdh.sdc.checksums import checksum_files, verify_checksums
 from child_mdh.sdc.config import SDCConfig
-from child_mdh.sdc.interval_audit import interval_audit
+from child_mdh.sdc.interval_audit import IntervalAudit, audit_release_tables
 from child_mdh.sdc.relations import undeclared_sums
 from child_mdh.sdc.withheld import ACRO_SDC_KEYS, WITHHELD_REASONS
 from child_mdh.sdc.manifest import AUDIT_NAME, MANIFEST_FORMAT, MANIFEST_NAME, file_digest
@@ -121,6 +121,20 @@ def _structure_problems(df: pd.DataFrame, name: str, structure: dict,
             for r in results if r.status == "fail" and r.name in _CHECK_KINDS]
 
 
+def interval_audit(release_dir: str | Path, manifest: dict | None = None, *,
+                   min_range: int | None = None, seed: int = 0) -> IntervalAudit:
+    """The release-wide interval audit of a folder
+    (:mod:`child_mdh.sdc.interval_audit`). ``manifest`` defaults to the folder's
+    ``outputs.json``; ``min_range`` (the number of whole values a withheld count's range
+    must hold) to the threshold recorded there."""
+    release_dir = Path(release_dir)
+    if manifest is None:
+        manifest = json.loads((release_dir / MANIFEST_NAME).read_text())
+    if min_range is None:
+        min_range = int((manifest.get("disclosure") or {}).get("threshold", 10))
+    return audit_release_tables(release_dir, manifest, min_range=min_range, seed=seed)
+
+
 def _reason_problems(manifest: dict) -> list[Problem]:
     """A released manifest that says why a cell is withheld (a per-rule count or cell
     list: 'threshold' says 1-9, 'secondary' at least 10) gives counts back beside a
@@ -155,7 +169,7 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
     ``outputs.json`` (else the ACRO defaults, 10 and True). ``ignore`` lists file names
     (relative to the folder) that are not outputs, such as the audit report itself.
     With ``intervals`` (a dict, filled with the figures) the release-wide interval audit
-    runs too (:func:`child_mdh.sdc.interval_audit.interval_audit`; ``min_range`` as
+    runs too (:func:`interval_audit`; ``min_range`` as
     there) and each count it narrows down is a problem.
     """
     release_dir = Path(release_dir)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.sdc.config import resolve_config
-from child_mdh.sdc.formulas import FormulaError, evaluate
+from child_mdh.sdc.formulas import FormulaError, not_following
 from child_mdh.sdc.margins import build_equations, margin_mismatches, recoverable_cells
 from child_mdh.sdc.rules import (
     CheckResult,
@@ -167,13 +167,10 @@ def _formula_check(data: pd.DataFrame, spec: TableSpec) -> CheckResult:
     for stat, formula in spec.formulas.items():
         if stat not in data.columns:
             continue
-        published = pd.to_numeric(data[stat], errors="coerce").to_numpy(dtype="float64")
         try:
-            expected = evaluate(formula, data)
+            differs = not_following(formula, data, stat)
         except FormulaError as err:
             return CheckResult("formulas", "fail", f"{stat}: {err}")
-        shown = ~np.isnan(published)
-        differs = shown & ~np.isclose(published, expected, rtol=1e-9, atol=1e-12)
         bad += [(int(r), stat) for r in np.flatnonzero(differs)]
     bad.sort()
     return CheckResult(

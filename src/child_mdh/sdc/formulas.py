@@ -205,6 +205,14 @@ def evaluate(formula, df: pd.DataFrame, extra: Mapping[str, np.ndarray] | None =
     return values
 
 
+def not_following(formula, frame: pd.DataFrame, stat: str) -> np.ndarray:
+    """Rows where ``stat`` is published but differs from its formula of the published
+    columns (a statistic computed from other numbers than those beside it)."""
+    published = pd.to_numeric(frame[stat], errors="coerce").to_numpy(dtype="float64")
+    expected = evaluate(formula, frame)
+    return ~np.isnan(published) & ~np.isclose(published, expected, rtol=1e-9, atol=1e-12)
+
+
 def evaluation_order(formulas: Mapping[str, Formula]) -> list[str]:
     """Formula columns in an order where each comes after the formula columns it reads."""
     pending = {c: [n for n in names(as_formula(f).expr) if n in formulas and n != c]

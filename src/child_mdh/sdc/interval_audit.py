@@ -47,7 +47,6 @@ minimum and maximum.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -60,9 +59,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 from scipy.sparse.csgraph import connected_components
 
-from child_mdh.sdc.formulas import FormulaError, as_formula, evaluate, linear_ratio
+from child_mdh.sdc.formulas import FormulaError, as_formula, linear_ratio, not_following
 from child_mdh.sdc.margins import build_equations
-from child_mdh.sdc.manifest import MANIFEST_NAME
 from child_mdh.sdc.spec import margin_from_dict
 
 #: How many findings of each kind the report lists (the counts are always complete).
@@ -282,7 +280,7 @@ def _build_system(tables: list[_Table], cells: pd.DataFrame, n_x: int) -> _Syste
     system = _System(n_x, n_r)
     index = _cell_index(cells)
     x_of = cells["var"].to_numpy()
-    totals = np.zeros(n_r, dtype=bool)  # cells published as the sum of their parts
+    totals = system.totals  # cells published as the sum of their parts
     for ti, t in enumerate(tables):
         margins = tuple(margin_from_dict(m) for m in t.structure.get("margins") or ())
         cols = _count_columns(t)
@@ -298,7 +296,7 @@ def _build_system(tables: list[_Table], cells: pd.DataFrame, n_x: int) -> _Syste
         additive = bool(t.structure.get("additive"))
         if additive:
             totals[r_cells[eqs["coef"].to_numpy() < 0]] = True
-        for e, rows in eqs.groupby("eq", sort=False).indices.items():
+        for rows in eqs.groupby("eq", sort=False).indices.values():
             coef = eqs["coef"].to_numpy()[rows]
             system.add_eq(x_of[r_cells[rows]], coef)             # true counts add up
             if additive:
@@ -330,11 +328,10 @@ def _ratio_rows(tables: list[_Table], cells: pd.DataFrame, index: dict):
             num, den = parts
             published = pd.to_numeric(t.frame[stat], errors="coerce").to_numpy(dtype="float64")
             try:
-                expected = evaluate(formula, t.frame)
-            except FormulaError:
-                expected = np.full(len(t.frame), np.nan)
-            follows = np.isclose(published, expected, rtol=1e-9, atol=1e-12)
-            for r in np.flatnonzero(~np.isnan(published) & ~follows):
+                differs = not_following(formula, t.frame, stat)
+            except FormulaError:  # not evaluable: every published value is a constraint
+                differs = ~np.isnan(published)
+            for r in np.flatnonzero(differs):
                 if any((ti, int(r), c) not in index for c in [*num, *den]):
                     continue  # a column that is not a count: no linear constraint
                 v = published[r]
@@ -498,20 +495,11 @@ def _extremes(program: _Program, need_lo, need_hi, seen_lo, seen_hi):
     return lower, upper
 
 
-def interval_audit(release_dir: str | Path, manifest: Mapping | None = None, *,
-                   min_range: int | None = None, seed: int = 0) -> IntervalAudit:
-    """Run the release-wide interval audit on ``release_dir`` (module docstring).
-
-    ``manifest`` defaults to the folder's ``outputs.json``; ``min_range`` (the number
-    of whole values a withheld count's range must hold) defaults to the threshold
-    recorded there.
-    """
-    release_dir = Path(release_dir)
-    if manifest is None:
-        manifest = json.loads((release_dir / MANIFEST_NAME).read_text())
-    if min_range is None:
-        min_range = int((manifest.get("disclosure") or {}).get("threshold", 10))
-    return audit_tables(_tables(release_dir, manifest), min_range=min_range, seed=seed)
+def audit_release_tables(release_dir: str | Path, manifest: Mapping, *, min_range: int,
+                         seed: int = 0) -> IntervalAudit:
+    """The interval audit of every table ``manifest`` (a folder's ``outputs.json``, read)
+    lists with a structure, read together."""
+    return audit_tables(_tables(Path(release_dir), manifest), min_range=min_range, seed=seed)
 
 
 def audit_frame(frame: pd.DataFrame, structure: Mapping, *, min_range: int = 10,

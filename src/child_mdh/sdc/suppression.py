@@ -33,6 +33,7 @@ import pandas as pd
 
 from child_mdh.sdc.config import SDCConfig, resolve_config
 from child_mdh.sdc.formulas import apply_formulas
+from child_mdh.sdc.interval_audit import audit_frame
 from child_mdh.sdc.margins import build_equations, recoverable_cells
 from child_mdh.sdc.rules import (
     dominance_table,
@@ -384,8 +385,6 @@ def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, co
     audit finds nothing or ``max_rounds`` is reached (what remains is then listed as
     unresolved, and the table fails its checks).
     """
-    from child_mdh.sdc.interval_audit import audit_frame
-
     structure = {**spec.structure(df), "formulas": {}, "population": None,
                  "rounded": config.rounds, "rounding_base": config.rounding_base,
                  "additive": bool(config.rounds)}
@@ -393,30 +392,29 @@ def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, co
     n_cols = len(cols)
     eq_of_cell: dict[int, np.ndarray] = {}
     if eqs is not None and not eqs.empty:
-        grouped = eqs.groupby("cell")["eq"].apply(np.asarray)
-        eq_of_cell = grouped.to_dict()
+        eq_of_cell = eqs.groupby("cell")["eq"].apply(np.asarray).to_dict()
         cells_of_eq = eqs.groupby("eq")["cell"].apply(np.asarray).to_dict()
-    for _ in range(max_rounds):
+
+    def audit():
         empty = reasons != ""
-        published = _published_counts(values, empty, counts, config, rounded_values)
         frame = df.copy()
-        frame[cols] = published[cols]
-        report = audit_frame(frame, structure, min_range=config.threshold, name=table)
+        frame[cols] = _published_counts(values, empty, counts, config, rounded_values)[cols]
+        return empty, audit_frame(frame, structure, min_range=config.threshold, name=table)
+
+    for _ in range(max_rounds):
+        empty, report = audit()
         if report.passed:
             return reasons, rounded_values, unresolved, unchecked
-        flat_empty = empty[cols].to_numpy().ravel()
         flat_values = values[cols].to_numpy(dtype="float64").ravel()
-        eligible = (~flat_empty & ~(structural[cols].to_numpy() & (values[cols] == 0).to_numpy())
-                    .ravel())
+        eligible = ~(empty[cols].to_numpy() | (structural[cols].to_numpy()
+                                               & (values[cols] == 0).to_numpy())).ravel()
         chosen = set()
         for f in report.findings:
             cell = f.row * n_cols + cols.index(f.column)
-            near = np.unique(np.concatenate(
-                [cells_of_eq[e] for e in eq_of_cell.get(cell, [])] or [np.array([], int)]))
-            near = near[eligible[near]] if near.size else near
-            near = np.array([c for c in near if c not in chosen], dtype=np.int64)
-            if near.size:
-                chosen.add(int(near[np.argmax(np.nan_to_num(flat_values[near]))]))
+            near = [c for e in eq_of_cell.get(cell, []) for c in cells_of_eq[e]
+                    if eligible[c] and c not in chosen]
+            if near:
+                chosen.add(int(max(near, key=lambda c: np.nan_to_num(flat_values[c]))))
         if not chosen:
             break
         for c in chosen:
@@ -429,11 +427,7 @@ def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, co
         unresolved, unchecked = result.unresolved, result.unchecked
         if config.rounds:
             rounded_values = _additive_rounding(values, counts, eqs, config.rounding_base)
-    empty = reasons != ""
-    published = _published_counts(values, empty, counts, config, rounded_values)
-    frame = df.copy()
-    frame[cols] = published[cols]
-    report = audit_frame(frame, structure, min_range=config.threshold, name=table)
+    _, report = audit()
     unresolved = list(unresolved) + [(f.row, f.column) for f in report.findings]
     return reasons, rounded_values, unresolved, unchecked
 
