@@ -273,3 +273,17 @@ def test_profile_tables_round_counts_and_statistics(sdc_config):
     assert np.all(np.isnan(values) | (values % 5 == 0))
     rates = wide["referral_mdh_rate"].dropna().to_numpy()
     assert np.allclose(rates, np.round(rates, 1))
+
+
+def test_profile_formulas_follow_the_table_order_of_indicators():
+    # the statistics' columns (and so the released file) must not depend on set order
+    from child_mdh.profiles.tables import profile_formulas
+
+    columns = ["children_n", "mdh_n", "non_mdh_n",
+               *[f"{p}_{i}_n" for i in ("housing", "employment", "fsm") for p in
+                 ("deprived", "censored")]]
+    weights = {"housing": 0.4, "employment": 0.3, "fsm": 0.3}
+    contributions = [c for c in profile_formulas(columns, weights)
+                     if c.startswith("contribution_")]
+    assert contributions == ["contribution_housing_pct", "contribution_employment_pct",
+                             "contribution_fsm_pct"]

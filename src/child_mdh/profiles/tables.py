@@ -400,8 +400,8 @@ def profile_formulas(columns, weights: Mapping[str, float], *, published: bool =
     (:mod:`child_mdh.sdc.formulas`, :mod:`child_mdh.stats`). Decimals as Fingertips
     (:data:`DECIMALS`) when ``published``, else full precision (the secure table).
     """
+    indicators = table_indicators(list(columns))  # in the table's order: a stable output
     columns = set(columns)
-    indicators = table_indicators(columns)
     weighted = " + ".join(f"{float(weights[i])!r} * censored_{i}_n" for i in indicators)
     pct, rate, ratio, af = ((DECIMALS[x] if published else None)
                             for x in ("pct", "rate", "ratio", "af"))
