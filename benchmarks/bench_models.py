@@ -4,7 +4,7 @@
         [--seed 1] [--no-row-level]
 
 Simulates children with categorical covariates and their social care records from the
-proportional-hazards design of :mod:`child_mdh.models.recovery`, builds the outcomes,
+proportional-hazards design of :mod:`child_mdh.studies.model_recovery`, builds the outcomes,
 then times the collapsed fits of the main specifications, the fixed-effect, hazard,
 count and comparator models, and one row-level statsmodels fit of the same model as a
 collapsed one to show the speed-up (and that the answers agree). Prints figures only.
@@ -20,7 +20,7 @@ import pandas as pd
 import statsmodels.api as sm
 from threadpoolctl import threadpool_limits
 
-from child_mdh.models import (
+from child_mdh.aggregates.models import (
     binary_cells,
     count_cells,
     fit_binomial,
@@ -33,9 +33,9 @@ from child_mdh.models import (
     proportional_hazards_test,
     standard_specifications,
 )
-from child_mdh.models.comparator import compare_with_gbm
-from child_mdh.models.recovery import simulate_cohort
-from child_mdh.outcomes import build_outcomes
+from child_mdh.aggregates.models.comparator import compare_with_gbm
+from child_mdh.studies.model_recovery import simulate_cohort
+from child_mdh.derive.outcomes import build_outcomes
 
 DOMAINS = ["employment", "education", "health", "housing"]
 

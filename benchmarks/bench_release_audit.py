@@ -5,7 +5,7 @@ protection costs.
 
 RESULTS_DIR (default ``results``) is a finished run's results folder. Prints:
 
-1. the release-wide interval audit (:func:`child_mdh.sdc.interval_audit.interval_audit`)
+1. the release-wide interval audit (:func:`child_mdh.release.sdc.interval_audit.interval_audit`)
    of ``RESULTS_DIR/release``: its figures and wall time;
 2. the accuracy cost of protection: every statistic published in ``index_by_area.csv``
    and ``area_statistics.csv`` against the same statistic computed from the exact
@@ -25,10 +25,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from child_mdh import index_tables as it
-from child_mdh.profiles.tables import profile_statistics
-from child_mdh.sdc.audit import interval_audit
-from child_mdh.validate import read_validated_table
+from child_mdh.aggregates.index import tables as it
+from child_mdh.aggregates.profiles.statistics import profile_statistics
+from child_mdh.release.sdc.audit import interval_audit
+from child_mdh.validation.folder import read_validated_table
 
 INDEX_STATS = ["H", "A", "M0", "H_lower", "H_upper", "M0_lower", "M0_upper"]
 PROFILE_STATS = ["mdh_pct", "mdh_pct_lower_95", "mdh_pct_upper_95", "H", "M0",
@@ -51,7 +51,7 @@ def _changes(published: pd.DataFrame, exact: pd.DataFrame, key: str, columns) ->
 def _protection_time() -> None:
     import sys
 
-    from child_mdh.sdc import protect_table
+    from child_mdh.release.sdc import protect_table
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "sdc"))
     from test_sdc_suppression_minimal import many_areas

@@ -20,14 +20,14 @@ from pathlib import Path
 
 
 def _run(n: int, seed: int, out: str, fidelity: bool, queue) -> None:
-    from child_mdh.synth import generate
+    from child_mdh.sources.synthetic import generate
 
     start = time.perf_counter()
     summary = generate(n, seed, Path(out))
     seconds = time.perf_counter() - start
     result = {"n": n, "seconds": seconds, "rows": summary["rows"]}
     if fidelity:
-        from child_mdh.synth.fidelity import fidelity_report
+        from child_mdh.sources.synthetic.fidelity import fidelity_report
 
         start = time.perf_counter()
         report = fidelity_report(Path(out), json.loads((Path(out) / "truth.json").read_text()))

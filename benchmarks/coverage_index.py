@@ -4,7 +4,7 @@
         [--truth-draws 40] [--truth-n 150000] [--boot-draws 100] [--n-boot 499]
         [--workers 2] [--out results/benchmarks/coverage_index]
 
-The synthetic England (:func:`child_mdh.synth.generate`) is a draw from a known
+The synthetic England (:func:`child_mdh.sources.synthetic.generate`) is a draw from a known
 data-generating process, so the default index (equal weights, k = 0.4, children aged
 5-15, linked, ``fsm_at_reference``) has a population value: the expectation of H, A, M0
 and the indicator headcounts over that process.
@@ -48,9 +48,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from child_mdh.index import DEFAULT_K, DEFAULT_WEIGHTS
-from child_mdh.index_tables import ENGLAND_CODE
-from child_mdh.inference import af_inference
+from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS
+from child_mdh.aggregates.index.tables import ENGLAND_CODE
+from child_mdh.aggregates.index.inference import af_inference
 
 CONFIDENCE = 0.95
 #: Validation treats dates after this as "in the future". The synthetic extract date is
@@ -75,16 +75,16 @@ SHOWN_REGIONS = ("E12000007", "E12000001")  # London (33 LAs), North East (12 LA
 def children_for_draw(n_children: int, seed: int, work_dir: Path | None = None) -> pd.DataFrame:
     """The index input of one synthetic England: the pipeline's path, default options.
 
-    Method: :func:`child_mdh.synth.generate` (``n_children`` aged 0-17, ``seed``, Census
-    2021) -> :func:`child_mdh.validate.validate_folder` (policy 'stop': synthetic tables
-    must be clean) -> :func:`child_mdh.steps.derive.derive_children` with its defaults
+    Method: :func:`child_mdh.sources.synthetic.generate` (``n_children`` aged 0-17, ``seed``, Census
+    2021) -> :func:`child_mdh.validation.folder.validate_folder` (policy 'stop': synthetic tables
+    must be clean) -> :func:`child_mdh.derive.children.derive_children` with its defaults
     (ages 5-15, unlinked children excluded, ``fsm_at_reference``). Returns the five
     default indicators with ``la_code``, ``region_code`` and ``household_id``; the files
     are written to a temporary folder that is removed afterwards.
     """
-    from child_mdh.steps.derive import derive_children
-    from child_mdh.synth import generate
-    from child_mdh.validate import validate_folder
+    from child_mdh.derive.children import derive_children
+    from child_mdh.sources.synthetic import generate
+    from child_mdh.validation.folder import validate_folder
 
     root = Path(tempfile.mkdtemp(prefix=f"coverage_{seed}_", dir=work_dir))
     try:
@@ -106,7 +106,7 @@ def estimate_designs(children: pd.DataFrame, designs=LINEAR_DESIGNS, n_boot: int
                      seed=None) -> pd.DataFrame:
     """Estimates and 95% intervals for England and every region, one block per design.
 
-    Method: :func:`child_mdh.inference.af_inference` with ``by="region_code"`` (England is
+    Method: :func:`child_mdh.aggregates.index.inference.af_inference` with ``by="region_code"`` (England is
     its 'All' row), the design's method and ``cluster`` column, default weights and k.
     ``designs`` holds (method, cluster column) pairs. Returns long rows: ``design``,
     ``area`` (E92000001 or a region code), ``measure``, ``estimate``, ``se``, ``lower``,
@@ -230,7 +230,7 @@ def summarise(draws: pd.DataFrame, truth: pd.DataFrame, confidence: float = CONF
 
 
 def _region_names() -> dict[str, str]:
-    from child_mdh.synth.areas import load_la_counts
+    from child_mdh.sources.synthetic.areas import load_la_counts
 
     la = load_la_counts(CENSUS_YEAR)
     return {ENGLAND_CODE: "England", **dict(zip(la["region_code"], la["region_name"]))}

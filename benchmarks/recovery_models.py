@@ -3,13 +3,13 @@
     .venv/bin/python benchmarks/recovery_models.py [--seeds 40] [--first-seed 1]
         [--children 100000] [--out recovery_models.csv] [--workdir /tmp/recovery]
 
-For each seed, ``child_mdh.synth.generate`` writes a synthetic England of ``--children``
+For each seed, ``child_mdh.sources.synthetic.generate`` writes a synthetic England of ``--children``
 children aged 0-17 (about 61% of them are in the default analysis cohort: aged 5-15 and
 linked to the pupil database); the tables go through validation, the derive step and the
 index, and the generator's model is fitted for each outcome: cloglog with
 local-authority fixed effects on the domains, any domain, free school meals, employment
 x health, sex, age, MDH and MDH x the local authority's centred MDH prevalence
-(:func:`child_mdh.models.recovery.recover_generator_truth`). The interaction is fitted
+(:func:`child_mdh.studies.model_recovery.recover_generator_truth`). The interaction is fitted
 twice: with the prevalence the analysis computes from its own children
 (``analysis``) and with the prevalence the generator used, among all children aged
 0-17 (``population``). Per term and outcome the script prints the mean bias, the
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from child_mdh.models.recovery import (
+from child_mdh.studies.model_recovery import (
     POPULATION_PREVALENCE,
     recover_generator_truth,
     synthetic_model_frame,

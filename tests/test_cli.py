@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from paths import REPO
 from child_mdh import cli
-from child_mdh.contract import contract_markdown
+from child_mdh.contract.tables import contract_markdown
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 
 
 def test_contract_docs_prints_the_contract(capsys):

@@ -1,12 +1,12 @@
 """Every configuration key is documented, and every shipped config passes the schema."""
 
-from pathlib import Path
 
 import pytest
 import yaml
 from snakemake.utils import validate
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import REPO
+ROOT = REPO
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 

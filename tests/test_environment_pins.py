@@ -6,7 +6,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import REPO
+ROOT = REPO
 
 
 def _canonical(name: str) -> str:

@@ -20,19 +20,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from child_mdh.adapters import (
-    derive_children_la,
-    import_la,
-    pseudonymise,
-    upn_lookup,
-    write_la_formats,
-)
-from child_mdh.domains import DOMAINS
-from child_mdh.index import DEFAULT_WEIGHTS, alkire_foster
-from child_mdh.outcomes import OUTCOME_COLUMNS
-from child_mdh.steps.derive import derive_children
-from child_mdh.synth import generate
-from child_mdh.validate import LA_ROUTE_TABLES, validate_folder
+from child_mdh.derive.la_cohort import derive_children_la
+from child_mdh.sources.la_returns import import_la, pseudonymise
+from child_mdh.sources.synthetic.la_formats import upn_lookup, write_la_formats
+from child_mdh.derive.domains import DOMAINS
+from child_mdh.aggregates.index.alkire_foster import DEFAULT_WEIGHTS, alkire_foster
+from child_mdh.derive.outcomes import OUTCOME_COLUMNS
+from child_mdh.derive.children import derive_children
+from child_mdh.sources.synthetic import generate
+from child_mdh.validation.folder import LA_ROUTE_TABLES, validate_folder
 
 SALT = "round-trip-salt-0123456789"
 REFERENCE = pd.Timestamp("2021-03-21")  # census day 2021, the contract route's default

@@ -9,6 +9,9 @@ drift apart.
     child-mdh map-extract MAPPING --out DIR [--extract-dir DIR] [--check]
     child-mdh contract-docs
     child-mdh audit DIR [--threshold N] [--report FILE]
+    child-mdh import-la --config FILE
+    child-mdh compare-releases FIRST SECOND
+    child-mdh --version
 """
 
 from __future__ import annotations
@@ -17,10 +20,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from child_mdh import __version__
+from child_mdh.contract.tables import contract_markdown
+from child_mdh.errors import USER_ERROR_EXIT, UserError
+from child_mdh.release.compare import compare_releases
+from child_mdh.release.sdc.audit_cli import run_audit
+from child_mdh.sources.la_returns.import_config import import_la_from_config, load_import_config
+from child_mdh.sources.mapped_extract.__main__ import main as map_extract_main
+from child_mdh.sources.synthetic import generate
+from child_mdh.validation.folder import validate_folder
+
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from child_mdh.synth import generate
-
     summary = generate(
         n_children=args.children,
         seed=args.seed,
@@ -34,27 +45,19 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from child_mdh.validate import ValidationError, validate_folder
-
     out = Path(args.out) if args.out else Path(args.input) / "_validated"
-    try:
-        report = validate_folder(
-            Path(args.input),
-            out_dir=out,
-            quarantine_dir=Path(args.quarantine) if args.quarantine else out / "quarantine",
-            policy=args.policy,
-            reference_date=args.reference_date,
-        )
-    except ValidationError as err:
-        print(str(err), file=sys.stderr)
-        return 2
+    report = validate_folder(
+        Path(args.input),
+        out_dir=out,
+        quarantine_dir=Path(args.quarantine) if args.quarantine else out / "quarantine",
+        policy=args.policy,
+        reference_date=args.reference_date,
+    )
     print(report.summary_text())
     return 0
 
 
 def _cmd_map_extract(args: argparse.Namespace) -> int:
-    from child_mdh.extract.__main__ import main as map_extract_main
-
     argv = [args.mapping]
     if args.out:
         argv += ["--out", args.out]
@@ -66,28 +69,26 @@ def _cmd_map_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_la(args: argparse.Namespace) -> int:
-    from child_mdh.adapters import LAReturnError
-    from child_mdh.adapters.import_config import import_la_from_config, load_import_config
-
-    try:
-        report = import_la_from_config(load_import_config(Path(args.config)))
-    except LAReturnError as err:
-        print(str(err), file=sys.stderr)
-        return 2
+    report = import_la_from_config(load_import_config(Path(args.config)))
     print(report.summary_text())
     return 0
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from child_mdh.sdc.audit_cli import run_audit
-
     return run_audit(Path(args.folder), threshold=args.threshold,
                      report=Path(args.report) if args.report else None)
 
 
-def _cmd_contract_docs(args: argparse.Namespace) -> int:
-    from child_mdh.contract import contract_markdown
+def _cmd_compare_releases(args: argparse.Namespace) -> int:
+    for folder in (args.first, args.second):
+        if not Path(folder).is_dir():
+            raise UserError(f"{folder}: not a folder; give two release folders.")
+    result = compare_releases(Path(args.first), Path(args.second))
+    print(result.summary())
+    return 0 if result.identical else 1
 
+
+def _cmd_contract_docs(args: argparse.Namespace) -> int:
     print(contract_markdown())
     return 0
 
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="child-mdh",
         description="Child-MDH: multidimensionally disadvantaged households and children's social care.",
     )
+    parser.add_argument("--version", action="version", version=f"child-mdh {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synth", help="generate a synthetic England in the data contract's tables")
@@ -143,14 +145,27 @@ def build_parser() -> argparse.ArgumentParser:
                         "nothing is written, so the folder is left as received")
     p.set_defaults(func=_cmd_audit)
 
+    p = sub.add_parser("compare-releases",
+                       help="compare two release folders: the same release apart from run "
+                            "dates and commit? exit 0 the same, 1 different")
+    p.add_argument("first", help="a release folder")
+    p.add_argument("second", help="another release folder")
+    p.set_defaults(func=_cmd_compare_releases)
+
     p = sub.add_parser("contract-docs", help="print the data contract as Markdown")
     p.set_defaults(func=_cmd_contract_docs)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command; a :class:`~child_mdh.errors.UserError` prints its message
+    alone and exits with status 2."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UserError as err:
+        print(f"child-mdh {args.command}: {err}", file=sys.stderr)
+        return USER_ERROR_EXIT
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from paths import REPO
+ROOT = REPO
 TINY_CONFIG = ROOT / ".test" / "config" / "config.yaml"
 PERSON_LEVEL_COLUMNS = {"person_id", "pupil_id", "household_id", "child_id"}
 
@@ -63,7 +64,7 @@ def test_release_as_a_whole_gives_nothing_back(tiny_run):
 
 @pytest.mark.slow
 def test_every_sum_between_published_counts_is_declared(tiny_run):
-    from child_mdh.sdc.relations import undeclared_sums
+    from child_mdh.release.sdc.relations import undeclared_sums
 
     release = tiny_run / "results" / "release"
     manifest = json.loads((release / "outputs.json").read_text())
@@ -80,7 +81,7 @@ def test_every_sum_between_published_counts_is_declared(tiny_run):
 
 @pytest.mark.slow
 def test_release_audit_passes(tiny_run):
-    from child_mdh.sdc import audit_release
+    from child_mdh.release.sdc import audit_release
 
     release = tiny_run / "results" / "release"
     audit = json.loads((release / "audit.json").read_text())
@@ -94,7 +95,7 @@ def test_release_audit_passes(tiny_run):
 def test_release_audit_catches_a_tampered_file(tiny_run, tmp_path):
     import shutil
 
-    from child_mdh.sdc import audit_release
+    from child_mdh.release.sdc import audit_release
 
     copy = tmp_path / "release"
     shutil.copytree(tiny_run / "results" / "release", copy)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from paths import REPO
+ROOT = REPO
 CONFIG = ROOT / ".test" / "config" / "config_la.yaml"
 
 

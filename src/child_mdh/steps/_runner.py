@@ -1,4 +1,5 @@
-"""Logging for a workflow step: to the rule's log file and to the terminal."""
+"""Logging for a workflow step: to the rule's log file and to the terminal; a user error
+ends the step with its message and exit status 2, no traceback."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from child_mdh.errors import USER_ERROR_EXIT, UserError
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -14,8 +17,10 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def step_logging(smk, name: str):
     """Log to ``smk.log[0]`` (when the rule has a log) and stderr; log a failure's message.
 
-    A failure is logged with its full message (our errors say what to fix) and re-raised so
-    Snakemake stops the run with a non-zero exit code.
+    A :class:`~child_mdh.errors.UserError` (wrong input or configuration: the message says
+    what to fix) is logged alone and ends the step with exit status 2, so Snakemake stops
+    the run without a Python traceback. Any other exception is a fault of child-mdh: it is
+    logged and re-raised with its traceback.
     """
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if getattr(smk, "log", None) and len(smk.log):
@@ -25,6 +30,9 @@ def step_logging(smk, name: str):
     log = logging.getLogger(f"child_mdh.{name}")
     try:
         yield log
+    except UserError as err:
+        log.error("%s stopped:\n%s", name, err)
+        raise SystemExit(USER_ERROR_EXIT) from None
     except Exception as err:
         log.error("%s failed:\n%s", name, err)
         raise

@@ -1,10 +1,8 @@
 """Step ``derive_children``: the person-level children table every analysis reads.
 
-From the validated contract tables: ONS household domains (:mod:`child_mdh.domains`),
-FSM measures at the reference date (:mod:`child_mdh.fsm`), the analysis cohort and its
-linkage report (:mod:`child_mdh.population`), and social care outcomes in the follow-up
-window (:mod:`child_mdh.outcomes`). Everything written here is person-level and goes to
-``results/secure/``.
+Calls :func:`child_mdh.derive.children.derive_children` (the census cohort) or
+:func:`child_mdh.derive.children.derive_children_from_la_import` (the local-authority
+cohort) and writes the table and its companions to ``results/secure/``.
 """
 
 from __future__ import annotations
@@ -12,122 +10,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from child_mdh.contract import CENSUS_DAY
+from child_mdh.derive.children import derive_children, derive_children_from_la_import
+from child_mdh.files import write_json, write_parquet
 from child_mdh.steps._runner import step_logging
-
-SOCIAL_CARE_DATES = {
-    "cin_referrals": ("referral_date", "cin_closure_date"),
-    "child_protection_plans": ("cpp_start_date", "cpp_end_date"),
-    "looked_after_episodes": ("episode_start", "episode_end"),
-}
-
-
-class DeriveInputError(ValueError):
-    """The validated tables cannot define one analysis; the message says how to fix it."""
-
-
-def census_year_of(households: pd.DataFrame) -> int:
-    """The one census year of the households (a run analyses one census)."""
-    years = sorted(households["census_year"].dropna().unique().tolist())
-    if len(years) != 1:
-        raise DeriveInputError(
-            f"households: census_year holds {years}; one run analyses one census. Split the "
-            "input folder by census year and run the workflow once per year.")
-    return int(years[0])
-
-
-def latest_social_care_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
-    """The last date any social care table holds: the default extract date."""
-    latest = [tables[t][c].max() for t, cols in SOCIAL_CARE_DATES.items() for c in cols
-              if t in tables and len(tables[t])]
-    latest = [d for d in latest if pd.notna(d)]
-    return max(latest) if latest else None
-
-
-def derive_children(contract_dir: Path, *, reference_date=None, qualification_level2=None,
-                    min_age: int = 5, max_age: int = 15, unlinked: str = "exclude",
-                    fsm_measure: str = "fsm_at_reference", follow_up_years: float = 5,
-                    prior_contact: str = "adjust", extract_date=None):
-    """Build the children table from validated tables; returns (children, household
-    domains, linkage report, run report)."""
-    from child_mdh.domains import DEFAULT_LEVEL2_CODES, household_deprivation, missing_domains_summary
-    from child_mdh.fsm import fsm_measures
-    from child_mdh.outcomes import build_outcomes
-    from child_mdh.population import build_children
-    from child_mdh.validate import read_validated_table
-
-    t = {name: read_validated_table(contract_dir, name) for name in (
-        "areas", "households", "persons", "pupil_census", "census_npd_link",
-        *SOCIAL_CARE_DATES)}
-    census_year = census_year_of(t["households"])
-    reference = pd.Timestamp(reference_date) if reference_date else pd.Timestamp(CENSUS_DAY[census_year])
-    household_domains = household_deprivation(
-        t["persons"], t["households"],
-        qualification_level2=tuple(qualification_level2 or DEFAULT_LEVEL2_CODES))
-    fsm = fsm_measures(t["pupil_census"], reference)
-    children, linkage = build_children(
-        t["persons"], t["households"], t["census_npd_link"], fsm, household_domains,
-        reference, census_year, min_age=min_age, max_age=max_age, unlinked=unlinked,
-        fsm_measure=fsm_measure)
-    population_report = dict(children.attrs)
-    extract = pd.Timestamp(extract_date) if extract_date else latest_social_care_date(t)
-    children = build_outcomes(
-        children, t["cin_referrals"], t["child_protection_plans"], t["looked_after_episodes"],
-        reference, follow_up_years=follow_up_years, prior_contact=prior_contact,
-        extract_date=extract)
-    outcome_report = children.attrs.get("report", {})
-    areas = t["areas"][["la_code", "la_name", "region_code", "region_name"]]
-    children = children.merge(areas, on="la_code", how="left", validate="many_to_one")
-    children.attrs = {}
-    report = {
-        "census_year": census_year,
-        "reference_date": reference.date().isoformat(),
-        "extract_date": None if extract is None else pd.Timestamp(extract).date().isoformat(),
-        "children_n": int(len(children)),
-        "population": population_report,
-        "household_domains_missing": missing_domains_summary(household_domains).to_dict("records"),
-        "outcomes": outcome_report,
-    }
-    return children, household_domains, linkage, report
-
-
-def derive_children_from_la_import(contract_dir: Path, p):
-    """The local-authority route's children table (:func:`child_mdh.adapters.cohort.derive_children_la`)
-    with the same companions as :func:`derive_children`."""
-    from child_mdh.adapters.cohort import derive_children_la, local_domain_paths
-    from child_mdh.domains import DOMAINS
-    from child_mdh.population import linkage_report
-
-    la = p.la_import
-    if not p.population["reference_date"]:
-        raise DeriveInputError(
-            "population.reference_date is empty: with input.source la_returns there is no "
-            "census to take it from. Set it (YYYY-MM-DD), e.g. the census day 2021-03-21.")
-    import_dir = Path(la["out_dir"])
-    children, report = derive_children_la(
-        contract_dir, reference_date=p.population["reference_date"],
-        characteristics_path=import_dir / "pupil_characteristics.parquet",
-        min_age=p.population["min_age"], max_age=p.population["max_age"],
-        fsm_measure=p.population["fsm_measure"],
-        follow_up_years=p.outcomes["follow_up_years"],
-        prior_contact=p.outcomes["prior_contact"], extract_date=p.outcomes["extract_date"],
-        outcomes_scope=la["outcomes_scope"], **local_domain_paths(import_dir, la["domains"]))
-    household_domains = children[["household_id", *DOMAINS, "n_domains"]].drop_duplicates(
-        "household_id")
-    return children, household_domains, linkage_report(children), report
 
 
 def run(smk) -> None:
     """Rule ``derive_children``."""
-    from child_mdh.io import write_json, write_parquet
-
     with step_logging(smk, "derive_children") as log:
         p = smk.params
         if p.source == "la_returns":
             children, household_domains, linkage, report = derive_children_from_la_import(
-                Path(smk.input.tables[0]).parent, p)
+                Path(smk.input.tables[0]).parent, p.la_import, p.population, p.outcomes)
         else:
             children, household_domains, linkage, report = derive_children(
                 Path(smk.input.tables[0]).parent,

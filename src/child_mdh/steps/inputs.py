@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from child_mdh.sources.la_returns.import_config import import_la_from_config
+from child_mdh.sources.synthetic import generate
+from child_mdh.sources.synthetic.la_formats import write_la_formats
 from child_mdh.steps._runner import step_logging
+from child_mdh.validation.folder import validate_folder
 
 
 def synth(smk) -> None:
     """Rule ``synth``: write the synthetic England (tables, truth.json, DATA_CARD.md)."""
-    from child_mdh.synth import generate
-
     with step_logging(smk, "synth") as log:
         summary = generate(
             n_children=int(smk.params.children),
@@ -25,8 +27,6 @@ def synth(smk) -> None:
 
 def validate_inputs(smk) -> None:
     """Rule ``validate_inputs``: check the input folder against the contract."""
-    from child_mdh.validate import validate_folder
-
     with step_logging(smk, "validate_inputs") as log:
         out_dir = Path(smk.output.accounting).parent
         report = validate_folder(
@@ -43,8 +43,6 @@ def validate_inputs(smk) -> None:
 
 def la_formats(smk) -> None:
     """Rule ``la_formats``: one LA's returns in its own formats, from the synthetic England."""
-    from child_mdh.adapters.writers import write_la_formats
-
     with step_logging(smk, "la_formats") as log:
         written = write_la_formats(Path(smk.input.tables[0]).parent, smk.params.la_code,
                                    Path(smk.output[0]))
@@ -53,8 +51,6 @@ def la_formats(smk) -> None:
 
 def import_la(smk) -> None:
     """Rule ``import_la``: an LA's returns into contract tables (salt from the environment)."""
-    from child_mdh.adapters.import_config import import_la_from_config
-
     with step_logging(smk, "import_la") as log:
         report = import_la_from_config(dict(smk.params.la_import))
         log.info("%s", report.summary_text())

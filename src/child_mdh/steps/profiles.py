@@ -11,12 +11,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from child_mdh.aggregates.profiles.statistics import profile_statistics
+from child_mdh.release.profiles.build import (
+    build_index_page,
+    build_profiles,
+    la_chunks,
+    profile_la_codes,
+    read_profile_tables,
+    write_profile_tables,
+)
+from child_mdh.release.sdc import Manifest, SDCConfig
 from child_mdh.steps._runner import step_logging
+from child_mdh.validation.folder import read_validated_table
 
 
 def _manifest(smk, step: str):
-    from child_mdh.sdc import Manifest, SDCConfig
-
     return Manifest(Path(smk.params.release_dir), step,
                     SDCConfig.from_mapping(smk.params.disclosure))
 
@@ -33,10 +42,6 @@ def _page_options(smk) -> dict:
 
 def profile_tables(smk) -> None:
     """Rule ``profile_tables``: every area's statistics, protected and written once."""
-    from child_mdh.profiles.build import write_profile_tables
-    from child_mdh.profiles.tables import profile_statistics
-    from child_mdh.validate import read_validated_table
-
     with step_logging(smk, "profile_tables") as log:
         children = pd.read_parquet(smk.input.children)
         areas = read_validated_table(Path(smk.input.areas).parent, "areas")
@@ -55,8 +60,6 @@ def profile_tables(smk) -> None:
 
 def profile_pages(smk) -> None:
     """Rule ``profile_pages``: the pages of one chunk of local authorities."""
-    from child_mdh.profiles.build import build_profiles, la_chunks, profile_la_codes, read_profile_tables
-
     with step_logging(smk, "profile_pages") as log:
         item, total = (int(x) for x in str(smk.wildcards.scatteritem).split("-of-"))
         out_dir = Path(smk.params.out_dir)
@@ -72,8 +75,6 @@ def profile_pages(smk) -> None:
 
 def profile_index(smk) -> None:
     """Rule ``profile_index``: England's page and the index of every profile."""
-    from child_mdh.profiles.build import build_index_page, read_profile_tables
-
     with step_logging(smk, "profile_index") as log:
         out_dir = Path(smk.params.out_dir)
         manifest = _manifest(smk, "profile_index")

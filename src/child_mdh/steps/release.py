@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from child_mdh.release.fidelity import write_synthetic_fidelity
+from child_mdh.release.provenance import provenance_record
+from child_mdh.release.sdc import Manifest, SDCConfig, write_release_text
+from child_mdh.release.sdc.publish import publish_release
 from child_mdh.steps._runner import step_logging
 
 
 def provenance(smk) -> None:
     """Rule ``provenance``: record configuration, input hashes, versions and code version."""
-    from child_mdh.provenance import provenance_record
-    from child_mdh.sdc import Manifest, SDCConfig, write_release_text
-
     with step_logging(smk, "provenance") as log:
         files = list(smk.input.raw)
         record = provenance_record(dict(smk.params.config), files)
@@ -31,9 +32,7 @@ def provenance(smk) -> None:
 def release_manifest(smk) -> None:
     """Rule ``release_manifest``: merge the steps' manifests into outputs.json, audit the
     folder, and write the checker's summary page, SACRO Viewer's checksums and, in the
-    secure area, why each cell was emptied (:func:`child_mdh.sdc.publish.publish_release`)."""
-    from child_mdh.sdc.publish import publish_release
-
+    secure area, why each cell was emptied (:func:`child_mdh.release.sdc.publish.publish_release`)."""
     with step_logging(smk, "release_manifest") as log:
         problems = publish_release(list(smk.input.parts), Path(smk.params.release_dir),
                                    smk.output.reasons, smk.output.audit)
@@ -41,37 +40,15 @@ def release_manifest(smk) -> None:
 
 
 def synthetic_fidelity(smk) -> None:
-    """Rule ``synthetic_fidelity``: calibration targets beside achieved values, with a figure.
-
-    The figures are aggregates of synthetic data (no real person), still written through
-    disclosure control like every release file.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from child_mdh.sdc import Manifest, SDCConfig, TableSpec, write_release_figure, write_release_table
-    from child_mdh.synth.fidelity import fidelity_figure, fidelity_report, rounded_for_release
-
+    """Rule ``synthetic_fidelity``: calibration targets beside achieved values, with a
+    figure (:func:`child_mdh.release.fidelity.write_synthetic_fidelity`)."""
     with step_logging(smk, "synthetic_fidelity") as log:
         truth = json.loads(Path(smk.input.truth).read_text())
-        report = fidelity_report(Path(smk.input.truth).parent, truth)
         release = Path(smk.output.table).parent
         manifest = Manifest(release, "synthetic_fidelity",
                             SDCConfig.from_mapping(smk.params.disclosure))
-        entry = write_release_table(
-            rounded_for_release(report), smk.output.table,
-            # shares, rates and correlations of synthetic people, to three figures
-            TableSpec(key_columns=("target",), not_counts=(
-                "target_value", "achieved", "tolerance_low", "tolerance_high")), manifest,
-            method="calibration targets from published figures beside values achieved by the synthetic data",
-            comment="synthetic data: generated from published aggregates and a documented model",
-        )
-        figure_path = Path(smk.output.figure)
-        tmp = figure_path.with_name(".tmp_" + figure_path.name)
-        fidelity_figure(report, tmp)
-        write_release_figure(tmp, figure_path, None, manifest, backed_by=[entry["uid"]],
-                             method="targets and achieved values of the fidelity table")
-        tmp.unlink()
+        report = write_synthetic_fidelity(Path(smk.input.truth).parent, truth,
+                                          smk.output.table, smk.output.figure, manifest)
         manifest.write_part(smk.output.manifest)
         within = report["within_tolerance"].astype("boolean")
         failed = report.loc[within.eq(False).fillna(False), "target"].tolist()

@@ -1,6 +1,6 @@
 """Checks of an input folder against the data contract, in small single-purpose modules.
 
-The public entry point is :mod:`child_mdh.validate`; these modules are its parts:
+The public entry point is :mod:`child_mdh.validation.folder`; these modules are its parts:
 
 - :mod:`.issues`: the problems found (``Issue``), ``ValidationError`` and message wording;
 - :mod:`.parsing`: turning raw cells (text or Parquet values) into contract types;

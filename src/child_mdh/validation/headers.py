@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from child_mdh.contract import Table
+from child_mdh.contract.tables import Table
 from child_mdh.validation.issues import Issue, plural
 
 MAX_HEADER_LISTED = 15

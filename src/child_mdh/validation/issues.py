@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+from child_mdh.errors import UserError
 
 #: How many example values a message shows, and how many characters of each.
 MAX_EXAMPLES = 5
@@ -102,7 +103,7 @@ class Issue:
         return out
 
 
-class ValidationError(Exception):
+class ValidationError(UserError):
     """A problem that stops the run: the folder cannot be used as it stands.
 
     ``issues`` holds every problem found (all of them, so they can be fixed in one pass);

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from child_mdh.contract import CONTRACT_VERSION, conform
-from child_mdh.io import write_json, write_parquet
+from child_mdh.contract.tables import CONTRACT_VERSION, conform
+from child_mdh.files import write_json, write_parquet
 from child_mdh.validation.issues import Issue
 from child_mdh.validation.rows import TableData
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from child_mdh.contract import Column, Table
+from child_mdh.contract.tables import Column, Table
 from child_mdh.validation.issues import SHOWN_LENGTH, CHECK_LABELS, Issue, examples, plural
-from child_mdh.validation.parsing import FORMAT_HINTS, Parsed, match_codes, parse_column
+from child_mdh.cells import FORMAT_HINTS, Parsed, match_codes, parse_column
 
 #: A value check failing in more than this share of the rows it applies to, and in at
 #: least SYSTEMATIC_MIN_ROWS rows, or in every such row, is a structural problem.

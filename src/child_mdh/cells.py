@@ -1,0 +1,214 @@
+"""Reading raw cells into contract types, forgiving where the meaning is certain.
+
+Input cells arrive as text (CSV) or as Parquet values. Each parser returns the values
+in a working dtype that can hold missing values, plus a mask of cells that held
+something which could not be read. Nothing here drops rows: the caller decides.
+
+Accepted spellings (documented in ``docs/validation.md``):
+
+- every cell: surrounding spaces are ignored; an empty cell is a missing value;
+- identifiers (``*_id`` and ``*_code`` columns): text; a spreadsheet's ``123.0`` is
+  read as ``123`` (:func:`child_mdh.files.clean_identifier`);
+- whole numbers: ``3``, ``3.0``, ``-1``; ``3.5`` is refused;
+- true/false: ``True/False``, ``true/false``, ``TRUE/FALSE``, ``1/0``, ``1.0/0.0``,
+  ``Y/N``, ``y/n``, ``yes/no`` (any case);
+- dates: ``YYYY-MM-DD`` (ISO 8601, optionally followed by a midnight time such as
+  `` 00:00:00``) or ``DD/MM/YYYY`` (day first, as written in the UK; one-digit day or
+  month allowed). Two-digit years, other separators and non-midnight times are refused;
+  dates before 1900 are refused as mistyped years. A column whose slash dates can only
+  be month/day/year (e.g. ``03/21/2021``) is refused as a whole, because the other
+  slash dates in it cannot then be told apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api import types as ptypes
+
+from child_mdh.contract.tables import Column
+from child_mdh.files import clean_identifier
+
+TRUE_WORDS = ("true", "1", "1.0", "y", "yes")
+FALSE_WORDS = ("false", "0", "0.0", "n", "no")
+#: Dates outside these bounds are refused as mistyped (e.g. a two-digit year read as 0021).
+EARLIEST_DATE = pd.Timestamp("1900-01-01")
+LATEST_DATE = pd.Timestamp("2262-04-11")
+
+FORMAT_HINTS = {
+    "string": "text",
+    "int": "a whole number such as 3 (3.0 is accepted, 3.5 is not)",
+    "float": "a number such as 2.5",
+    "bool": "True or False (also accepted: true, false, 1, 0, Y, N, yes, no)",
+    "date": "a date, YYYY-MM-DD (e.g. 2021-03-21) or DD/MM/YYYY (e.g. 21/03/2021)",
+}
+
+
+@dataclass
+class Parsed:
+    """A column read into its working dtype.
+
+    ``values`` is missing wherever the cell was empty or unreadable; ``unreadable`` marks
+    cells that held something which could not be read; ``month_first`` marks slash dates
+    that can only be month/day/year (only ever set for date columns).
+    """
+
+    values: pd.Series
+    unreadable: np.ndarray
+    month_first: np.ndarray | None = None
+
+
+def is_identifier(name: str) -> bool:
+    """Whether a contract column holds an identifier or area code (read as clean text)."""
+    return name.endswith("_id") or name.endswith("_code")
+
+
+def as_text(raw: pd.Series) -> pd.Series:
+    """Cells as stripped text (pandas ``str`` dtype); empty cells become missing."""
+    s = raw if raw.dtype == "str" else raw.astype("str")
+    s = s.str.strip()
+    return s.mask(s == "")
+
+
+def parse_column(raw: pd.Series, column: Column) -> Parsed:
+    """Read one raw column into the working dtype of contract ``column``.
+
+    Working dtypes: ``str`` (strings), ``Int64`` (int), ``Float64`` (float), ``boolean``
+    (bool), ``datetime64[ns]`` (date). Codes are not checked here (see :func:`match_codes`).
+    """
+    if column.type == "string":
+        values = clean_identifier(raw) if is_identifier(column.name) else as_text(raw)
+        return Parsed(values, np.zeros(len(raw), dtype=bool))
+    if column.type == "int":
+        return parse_int(raw)
+    if column.type == "float":
+        return parse_float(raw)
+    if column.type == "bool":
+        return parse_bool(raw)
+    return parse_date(raw)
+
+
+def _numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(float values, given mask) for a numeric or text column; NaN where unreadable."""
+    if ptypes.is_bool_dtype(raw.dtype):
+        raw = raw.astype("str")
+    if ptypes.is_numeric_dtype(raw.dtype):
+        nums = raw.to_numpy(dtype="float64", na_value=np.nan)
+        return nums, ~np.isnan(nums)
+    text = as_text(raw)
+    given = text.notna().to_numpy()
+    nums = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return nums, given
+
+
+def parse_int(raw: pd.Series) -> Parsed:
+    """Whole numbers: integer cells as they are; ``3`` / ``3.0`` accepted; ``3.5``, text refused."""
+    if ptypes.is_integer_dtype(raw.dtype):
+        return Parsed(raw.astype("Int64"), np.zeros(len(raw), dtype=bool))
+    nums, given = _numbers(raw)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(nums) & (nums == np.round(nums)) & (np.abs(nums) < 2**53)
+    values = pd.Series(pd.array(np.where(ok, nums, 0).astype("int64"), dtype="Int64"),
+                       index=raw.index).mask(~ok)
+    return Parsed(values, given & ~ok)
+
+
+def parse_float(raw: pd.Series) -> Parsed:
+    """Numbers: numeric cells as they are; text read as a decimal number; inf/NaN refused."""
+    nums, given = _numbers(raw)
+    ok = np.isfinite(nums)
+    values = pd.Series(pd.array(np.where(ok, nums, np.nan), dtype="Float64"),
+                       index=raw.index).mask(~ok)
+    return Parsed(values, given & ~ok)
+
+
+def parse_bool(raw: pd.Series) -> Parsed:
+    """True/false from booleans, 1/0, or the words in ``TRUE_WORDS`` / ``FALSE_WORDS``."""
+    if ptypes.is_bool_dtype(raw.dtype):
+        values = raw.astype("boolean")
+        return Parsed(values, np.zeros(len(raw), dtype=bool))
+    if ptypes.is_numeric_dtype(raw.dtype):
+        nums = raw.to_numpy(dtype="float64", na_value=np.nan)
+        given = ~np.isnan(nums)
+        true, false = nums == 1, nums == 0
+    else:
+        low = as_text(raw).str.lower()
+        given = low.notna().to_numpy()
+        true = low.isin(TRUE_WORDS).to_numpy()
+        false = low.isin(FALSE_WORDS).to_numpy()
+    ok = true | false
+    values = pd.Series(pd.array(true, dtype="boolean"), index=raw.index).mask(~ok)
+    return Parsed(values, given & ~ok)
+
+
+def parse_date(raw: pd.Series) -> Parsed:
+    """Calendar dates from date/datetime cells, ``YYYY-MM-DD`` or ``DD/MM/YYYY`` text.
+
+    Slash dates whose second part exceeds 12 while the first does not are marked in
+    ``month_first``: they can only be month/day/year, so the column's order is ambiguous.
+    """
+    n = len(raw)
+    if ptypes.is_datetime64_any_dtype(raw.dtype):
+        values = raw
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+        values = values.dt.normalize()
+        given = values.notna().to_numpy()
+        in_bounds = ((values >= EARLIEST_DATE) & (values <= LATEST_DATE)).to_numpy()
+        values = values.where(in_bounds).astype("datetime64[ns]")
+        return Parsed(values, given & ~in_bounds, np.zeros(n, dtype=bool))
+    text = as_text(raw)
+    if bool((text.str.len() > 10).any()):
+        text = text.str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})[ T]00:00(:00(\.0+)?)?$", r"\1",
+                                regex=True)
+    given = text.notna().to_numpy()
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    month_first = np.zeros(n, dtype=bool)
+    rest = given & parsed.isna().to_numpy()
+    if rest.any():
+        sub = text[rest]
+        parsed.loc[rest] = pd.to_datetime(sub, format="%d/%m/%Y", errors="coerce")
+        parts = sub.str.extract(r"^(\d{1,2})/(\d{1,2})/\d{4}$")
+        first = pd.to_numeric(parts[0], errors="coerce")
+        second = pd.to_numeric(parts[1], errors="coerce")
+        month_first[rest] = ((second > 12) & (first <= 12)).to_numpy(dtype=bool, na_value=False)
+    in_bounds = ((parsed >= EARLIEST_DATE) & (parsed <= LATEST_DATE)).to_numpy(
+        dtype=bool, na_value=False)
+    values = parsed.where(in_bounds).astype("datetime64[ns]")
+    return Parsed(values, given & ~in_bounds, month_first)
+
+
+def match_codes(values: pd.Series, codes: tuple) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Match values to a code list; text codes match ignoring case (``f`` -> ``F``).
+
+    Returns (values spelled as in the code list, mask of values not in the list, mask of
+    values that were re-spelled). Missing values are neither.
+    """
+    present = values.notna().to_numpy()
+    if len(codes) and all(isinstance(c, str) for c in codes):
+        exact = values.isin(codes).to_numpy(dtype=bool)
+        if not (present & ~exact).any():
+            return values, np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
+        spelled, found = respell_codes(values, codes)
+        respelled = present & ~exact & found
+        return spelled, present & ~found, respelled
+    bad = present & ~values.isin(codes).to_numpy(dtype=bool, na_value=False)
+    return values, bad, np.zeros(len(values), dtype=bool)
+
+
+def respell_codes(values: pd.Series, codes: tuple[str, ...]) -> tuple[pd.Series, np.ndarray]:
+    """Each text value spelled as the code it equals ignoring case (kept as is where none does).
+
+    Returns (re-spelled values, mask of values that matched a code). Done in Arrow
+    (``index_in`` then ``take``) so it stays fast on millions of rows.
+    """
+    folded = pa.array(values.astype("str").str.lower().array)
+    position = pc.index_in(folded, value_set=pa.array([c.lower() for c in codes], type=folded.type))
+    spelled = pc.take(pa.array(list(codes), type=folded.type), position)
+    found = np.asarray(pc.is_valid(position).to_numpy(zero_copy_only=False), dtype=bool)
+    spelled = pd.Series(spelled, index=values.index, dtype="str")
+    return spelled.where(found, values), found

@@ -1,0 +1,156 @@
+"""Finding and reading the files of a local authority's returns.
+
+Files are identified by what is in them (their header row, or the root element of an
+XML file), never by their name. Names are only used for what a file cannot say about
+itself: the collection year (a four-digit year such as ``SSDA903_2025_header.csv``),
+whether it is last year's return (``_last``, ``_prev``, ``previous``) and the school
+census term (``2024_autumn_pupilonroll.csv``).
+
+CSV cells are read as text so identifiers keep their leading zeros; a UTF-8 byte-order
+mark is removed and reported; a blank file (no bytes, or only a header row) is reported
+and read as a table with no rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from child_mdh import files as io
+
+from child_mdh.sources.la_returns.errors import LAReturnError
+
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_PREVIOUS_IN_NAME = re.compile(r"(?i)(?:^|[_\-\s.])(last|prev|previous|prior|last_year|lastyear)(?:[_\-\s.]|$)")
+_BOM = b"\xef\xbb\xbf"
+
+
+def list_source_files(spec, source_name: str) -> list[Path]:
+    """The files named by one entry of ``sources``: a file, a folder, or a list of them.
+
+    A folder contributes its files (not sub-folders), sorted by name, skipping hidden
+    files and the text files that usually sit beside data (README, LICENSE, *.md).
+    Raises :class:`LAReturnError` naming the entry when a path does not exist.
+    """
+    if spec is None:
+        return []
+    items = spec if isinstance(spec, (list, tuple)) else [spec]
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if not p.exists():
+            raise LAReturnError(
+                f"sources[{source_name!r}]: {p} does not exist. Check the path in the import "
+                "configuration (a file, a folder, or a list of them)."
+            )
+        if p.is_dir():
+            out.extend(sorted(
+                f for f in p.iterdir()
+                if f.is_file() and not f.name.startswith(".")
+                and f.suffix.lower() not in (".md", ".txt")
+                and f.stem.upper() not in ("LICENSE", "LICENCE", "README", "NOTICE")
+            ))
+        else:
+            out.append(p)
+    return out
+
+
+def year_from_name(path: Path) -> int | None:
+    """The last four-digit year 2000-2099 in the file name, else in the name of the folder
+    holding it (``ssda903/2024/header.csv``), or None."""
+    for name in (path.name, path.parent.name):
+        found = _YEAR_IN_NAME.findall(name)
+        if found:
+            return int(found[-1])
+    return None
+
+
+def is_previous_year_name(path: Path) -> bool:
+    """True when the file name marks last year's return (``_last``, ``_prev``, ``previous``)."""
+    return bool(_PREVIOUS_IN_NAME.search(path.stem))
+
+
+def normalise_header(name: str, case: str = "upper") -> str:
+    """A column name stripped of a byte-order mark and spaces, with inner spaces or
+    hyphens as underscores, in upper or lower case."""
+    s = str(name).replace("\ufeff", "").strip()
+    s = re.sub(r"[\s\-]+", "_", s)
+    return s.upper() if case == "upper" else s.lower()
+
+
+@dataclass
+class TextTable:
+    """A CSV file as read: its rows (all text), and what was noticed while reading."""
+
+    path: Path
+    frame: pd.DataFrame | None
+    had_bom: bool = False
+    #: "" for a file with rows, "empty file" (no bytes) or "header only"
+    blank: str = ""
+    #: a plain-English reason the file could not be read, or None
+    error: str | None = None
+
+
+def _starts_with_bom(path: Path) -> bool:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(3) == _BOM
+    except OSError:
+        return False
+
+
+def read_text_table(path: Path) -> TextTable:
+    """Read a CSV (``.csv`` or ``.csv.gz``) with every cell as text; never raises for bad files.
+
+    A file that cannot be read comes back with ``error`` set to a plain-English message
+    (for example: not UTF-8 -> "open it in Notepad and save it with the encoding UTF-8").
+    """
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return TextTable(path, pd.DataFrame(), blank="empty file")
+    had_bom = _starts_with_bom(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            df = io.read_raw(path)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                             encoding="utf-8-sig", compression="infer")
+            df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
+    except io.InputFileError as err:
+        return TextTable(path, None, had_bom, error=str(err))
+    except UnicodeDecodeError as err:
+        return TextTable(path, None, had_bom, error=(
+            f"{path}: not UTF-8 text ({err}). Open it in a text editor (Notepad) and save it "
+            "with the encoding 'UTF-8', then run again."))
+    except pd.errors.EmptyDataError:
+        return TextTable(path, pd.DataFrame(), had_bom, blank="empty file")
+    except (pd.errors.ParserError, OSError, EOFError) as err:
+        return TextTable(path, None, had_bom, error=(
+            f"{path}: not a readable CSV file ({err}). Open it in Excel or a text editor, "
+            "check that every row has the same number of commas as the header, and save it "
+            "again as 'CSV UTF-8'."))
+    if df.shape[1] == 0:
+        return TextTable(path, df, had_bom, blank="empty file")
+    blank = "header only" if len(df) == 0 else ""
+    return TextTable(path, df, had_bom, blank=blank)
+
+
+def spreadsheet_rows(frame: pd.DataFrame) -> pd.Series:
+    """The row numbers a spreadsheet shows for the data rows (the header is row 1)."""
+    return pd.Series(range(2, len(frame) + 2), index=frame.index).astype("str")
+
+
+def require_suffix(path: Path, allowed: tuple[str, ...]) -> str | None:
+    """None when the file's type is one of ``allowed``; otherwise a plain-English reason."""
+    name = path.name.lower()
+    if any(name.endswith(s) for s in allowed):
+        return None
+    if name.endswith((".xlsx", ".xls", ".xlsm")):
+        return (f"{path}: an Excel workbook. Save each sheet as 'CSV UTF-8 (comma delimited)' "
+                "from Excel's 'Save As' and import the CSV files.")
+    return f"{path}: not a {' or '.join(allowed)} file, so it was not read."

@@ -1,0 +1,297 @@
+"""Checked reading of an input folder against the data contract.
+
+:func:`validate_folder` reads every contract table (``<table>.parquet`` or
+``<table>.csv``), reads each cell into its contract type, checks every rule of the
+contract, and writes the usable rows, the quarantined rows and a row accounting.
+:func:`read_validated_table` reads what it wrote. ``docs/validation.md`` lists every
+check with an example message.
+
+Two kinds of problem:
+
+- structural (the folder cannot be used as it stands: a table or column missing, a file
+  given twice or unreadable, a column mostly in the wrong format or codes, a required
+  table without usable rows, conflicting duplicate local-authority codes): every such
+  problem in the folder is collected, then one :class:`ValidationError` lists them all;
+- row level (a bad value, a duplicate, an orphan reference, dates out of order or in
+  the future, an ambiguous link): with policy ``"quarantine"`` the row is set aside
+  with its reason and the run goes on; with policy ``"stop"`` one
+  :class:`ValidationError` lists them all.
+
+Order of checks: every table's values (type, codes, range, missing, dates), then, in
+contract order so that parents are final before their children, references to parent
+tables (with the cascade: a row whose parent was quarantined is quarantined too), then
+duplicate keys and one-to-one links among the rows still usable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from child_mdh.contract import tables as contract
+from child_mdh.files import InputFileError, find_table_file, read_parquet_metadata, read_raw
+from child_mdh.validation.headers import resolve_columns
+from child_mdh.validation.issues import Issue, ValidationError, plural
+from child_mdh.validation.references import UNMATCHED_PUPIL_POLICIES, check_references
+from child_mdh.validation.report import (
+    TableAccounting,
+    ValidationReport,
+    accounting,
+    write_tables,
+)
+from child_mdh.validation.rows import (
+    RowFlags,
+    TableData,
+    check_blank_rows,
+    check_column,
+    check_dates,
+    check_keys,
+)
+
+__all__ = [
+    "ValidationError",
+    "ValidationReport",
+    "TableAccounting",
+    "Issue",
+    "validate_folder",
+    "read_validated_table",
+    "ROWS_REQUIRED",
+    "POLICIES",
+    "UNMATCHED_PUPIL_POLICIES",
+    "LA_ROUTE_TABLES",
+]
+
+POLICIES = ("quarantine", "stop")
+#: The contract tables a local authority's own returns give (no census tables): validate
+#: them with ``tables=LA_ROUTE_TABLES, unmatched_pupils="keep"``.
+LA_ROUTE_TABLES = ("areas", "pupil_census", "cin_referrals", "child_protection_plans",
+                   "looked_after_episodes")
+#: Tables that must keep at least one usable row (the analysis has nothing without them).
+ROWS_REQUIRED = ("areas", "households", "persons")
+#: Metadata keys validation sets itself on the tables it writes.
+_OWN_METADATA = ("contract_version", "table", "validated", "source_file", "reference_date")
+
+
+def validate_folder(in_dir: Path, out_dir: Path, quarantine_dir: Path, policy: str = "quarantine",
+                    reference_date: str | dt.date | None = None,
+                    tables: list[str] | None = None,
+                    unmatched_pupils: str = "quarantine") -> ValidationReport:
+    """Validate the contract tables in ``in_dir``; write the usable and quarantined rows.
+
+    Method: each table is read (:func:`child_mdh.files.read_raw`), its header matched to the
+    contract, every cell read into its contract type and checked against the contract
+    (``child_mdh.contract.tables.TABLES``: types, code lists, ranges, empties, keys, references,
+    date order) and against ``reference_date`` (later dates are in the future; default
+    today). Rows breaking a rule are quarantined (``policy="quarantine"``) or stop the
+    run (``policy="stop"``); structural problems always stop it. ``tables`` limits the
+    run to some tables (references to tables left out are not checked).
+
+    ``unmatched_pupils``: ``"quarantine"`` (default) treats a social care row
+    (``cin_referrals``, ``child_protection_plans``, ``looked_after_episodes``) whose
+    ``pupil_id`` has no usable ``pupil_census`` row as an orphan, like any broken
+    reference. ``"keep"`` keeps such rows and counts them as a note (issue check
+    ``unmatched_pupil``; ``notes`` in the row accounting): for a local authority's own
+    returns, which include children who are not on its school roll (under-fives, pupils
+    of independent or other areas' schools, children without a UPN). Use it with
+    ``tables=LA_ROUTE_TABLES`` (the tables a local authority import writes).
+
+    Writes ``<out_dir>/<table>.parquet``, ``<quarantine_dir>/<table>.parquet``,
+    ``<out_dir>/row_accounting.csv`` and ``<out_dir>/validation_report.json``; nothing is
+    written when the run stops. Raises :class:`ValidationError` listing every problem.
+    """
+    in_dir, out_dir, quarantine_dir = Path(in_dir), Path(out_dir), Path(quarantine_dir)
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+    if unmatched_pupils not in UNMATCHED_PUPIL_POLICIES:
+        raise ValueError(f"unmatched_pupils must be one of "
+                         f"{', '.join(UNMATCHED_PUPIL_POLICIES)}, not {unmatched_pupils!r}")
+    ref = _reference_date(reference_date)
+    names = _table_names(tables)
+    if not in_dir.is_dir():
+        raise ValidationError([Issue(
+            "(all)", str(in_dir), None, "folder", "structural", 0,
+            "the input folder does not exist",
+            "check the path (config input.folder, or the folder given to child-mdh validate)")],
+            heading=f"Validation of {in_dir} stopped")
+
+    issues: list[Issue] = []
+    datasets: dict[str, TableData] = {}
+    for name in names:
+        data = _read_table(in_dir, contract.table(name), issues)
+        if data is None:
+            continue
+        datasets[name] = data
+        issues.extend(check_blank_rows(data))
+        for column in data.table.columns:
+            if column.name in data.raw.columns:
+                issues.extend(check_column(data, column))
+        issues.extend(check_dates(data, ref))
+
+    for name in names:
+        data = datasets.get(name)
+        if data is None:
+            continue
+        issues.extend(check_references(data, datasets, unmatched_pupils))
+        issues.extend(check_keys(data))
+        if name in ROWS_REQUIRED and not data.structural and not data.usable().any():
+            issues.append(_no_rows_issue(data))
+            data.structural = True
+
+    order = {name: k for k, name in enumerate(contract.TABLE_ORDER)}
+    issues.sort(key=lambda i: order.get(i.table, -1))
+    structural = [i for i in issues if i.severity == "structural"]
+    if structural:
+        emptied = {i.table for i in structural if i.check == "no_rows"}
+        explain = [i for i in issues if i.severity == "row" and i.table in emptied]
+        raise ValidationError(structural + explain,
+                              heading=f"{in_dir} cannot be used as it stands")
+    row_issues = [i for i in issues if i.severity == "row"]
+    if policy == "stop" and row_issues:
+        raise ValidationError(
+            row_issues, heading=f"Validation of {in_dir} stopped (policy 'stop'): rows break "
+            "the data contract; correct them, or run with policy 'quarantine' to set them aside")
+    for issue in row_issues:
+        issue.outcome = "Quarantined."
+
+    report = ValidationReport(in_dir, out_dir, quarantine_dir, policy, ref,
+                              {n: accounting(d) for n, d in datasets.items()}, issues)
+    write_tables(list(datasets.values()), out_dir, quarantine_dir, ref)
+    report.write()
+    return report
+
+
+def read_validated_table(out_dir: Path, name: str) -> pd.DataFrame:
+    """Read table ``name`` as written by :func:`validate_folder` into ``out_dir``.
+
+    Returns the usable rows with the contract columns first in their contract dtypes
+    (``contract.conform``) and any extra input columns after them. Refuses a file that
+    validation did not write, so unchecked data cannot slip in.
+    """
+    table = contract.table(name)
+    path = Path(out_dir) / f"{table.name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: no validated table {name}. Run 'child-mdh validate' (or the "
+            "validate_inputs step) on the input folder first.")
+    if read_parquet_metadata(path).get("validated") is not True:
+        raise ValueError(
+            f"{path} was not written by validation (it lacks the 'validated' mark). "
+            "Validate the input folder and read the table from the validated output.")
+    return contract.conform(pq.read_table(path).to_pandas(), table.name)
+
+
+def _reference_date(value: str | dt.date | None) -> dt.date:
+    """The date after which dates count as in the future (default: today)."""
+    if value is None or value == "":
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError([Issue(
+            "(all)", "", None, "setting", "structural", 0,
+            f"the reference date {value!r} is not a date",
+            "write it as YYYY-MM-DD, e.g. --reference-date 2024-03-31")],
+            heading="Validation stopped") from None
+
+
+def _table_names(tables: list[str] | None) -> list[str]:
+    """The tables to validate, in contract order."""
+    if tables is None:
+        return list(contract.TABLE_ORDER)
+    unknown = [t for t in tables if t not in contract.TABLES]
+    if unknown:
+        raise ValueError(f"not contract tables: {', '.join(unknown)}; the tables are: "
+                         f"{', '.join(contract.TABLES)}")
+    return [t for t in contract.TABLE_ORDER if t in tables]
+
+
+def _read_table(in_dir: Path, table: contract.Table, issues: list[Issue]) -> TableData | None:
+    """Find, read and match the header of one table; None when it cannot be checked."""
+    expected = f"{table.name}.parquet or {table.name}.csv"
+    try:
+        path = find_table_file(in_dir, table.name)
+    except InputFileError as err:
+        issues.append(Issue(table.name, expected, None, "duplicate_file", "structural", 0,
+                            str(err).split(": ", 1)[-1].split(". ")[0],
+                            "keep one file per table and remove or rename the other"))
+        return None
+    if path is None:
+        if table.required:
+            issues.append(_missing_table_issue(in_dir, table))
+            return None
+        raw = pd.DataFrame({c: pd.Series(dtype="str") for c in table.column_names})
+        return _new_data(table, "", None, raw)
+    try:
+        raw = read_raw(path)
+    except InputFileError as err:
+        issues.append(Issue(table.name, path.name, None, "unreadable_file", "structural", 0,
+                            str(err).split(": ", 1)[-1], ""))
+        return None
+    if raw.shape == (0, 0):
+        raw = pd.DataFrame({c: pd.Series(dtype="str") for c in table.column_names})
+    if any(n is not None for n in raw.index.names):
+        raw = raw.reset_index()
+    raw = raw.reset_index(drop=True)
+    raw.columns = [str(c) for c in raw.columns]
+    raw, header_issues = resolve_columns(raw, table, path.name)
+    issues.extend(header_issues)
+    data = _new_data(table, path.name, path, raw)
+    data.structural = any(i.severity == "structural" for i in header_issues)
+    if path.suffix == ".parquet":
+        data.metadata = {k: v for k, v in read_parquet_metadata(path).items()
+                         if k not in _OWN_METADATA}
+    return data
+
+
+def _new_data(table: contract.Table, file: str, path: Path | None, raw: pd.DataFrame) -> TableData:
+    return TableData(table, file, path, raw, values=pd.DataFrame(index=raw.index),
+                     flags=RowFlags(len(raw)))
+
+
+def _missing_table_issue(in_dir: Path, table: contract.Table) -> Issue:
+    """Structural issue for a required table with no file: lists what is in the folder."""
+    present = sorted(p.name for p in in_dir.iterdir() if p.is_file())
+    shown = ", ".join(present[:20])
+    if len(present) > 20:
+        shown += f" and {len(present) - 20} more"
+    problem = (f"the required table {table.name} is missing: there is no {table.name}.parquet "
+               f"or {table.name}.csv in {in_dir}; the folder holds: {shown or '(nothing)'}")
+    stems = {p: Path(p).stem for p in present}
+    close = [p for p in present if stems[p].lower() == table.name] or [
+        p for p in present
+        if difflib.get_close_matches(table.name, [stems[p].lower()], n=1, cutoff=0.75)]
+    if close and Path(close[0]).suffix.lower() in (".csv", ".parquet"):
+        fix = (f"did you mean {close[0]}? Rename it to {table.name}"
+               f"{Path(close[0]).suffix.lower()}; file names are lower case.")
+    elif close:
+        fix = (f"did you mean {close[0]}? Save it as {table.name}.csv (in Excel: Save As > "
+               "CSV UTF-8) or as Parquet; other file types are not read.")
+    elif table.name in ROWS_REQUIRED:
+        fix = (f"save the table as {table.name}.parquet or {table.name}.csv in the folder "
+               "(the analysis needs its rows)")
+    else:
+        header = ",".join(table.column_names)
+        fix = (f"save the table as {table.name}.parquet or {table.name}.csv in the folder; "
+               f"with no rows to give, use a CSV holding only its header line: {header}")
+    return Issue(table.name, f"{table.name}.parquet or {table.name}.csv", None,
+                 "missing_table", "structural", 0, problem, fix)
+
+
+def _no_rows_issue(data: TableData) -> Issue:
+    """Structural issue for a table that must have rows but has none usable."""
+    if data.n_rows == 0:
+        problem = "the table has no data rows (the file is empty or holds only a header)"
+        fix = f"export the {data.name} rows into the file"
+    else:
+        problem = (f"all {plural(data.n_rows, 'row')} break the contract, so no usable row "
+                   "is left (see the other problems listed)")
+        fix = "fix the problems listed for this table and its parent tables"
+    return Issue(data.name, data.file, None, "no_rows", "structural", data.n_rows, problem, fix)

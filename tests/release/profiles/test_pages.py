@@ -1,0 +1,195 @@
+"""The written release: pages, figures and tables, all listed, all self-contained."""
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from child_mdh.release.profiles import html as profile_html
+from child_mdh.release.profiles.build import build_profiles, read_profile_tables
+from child_mdh.release.profiles.local import LOCAL_LABEL
+from child_mdh.release.profiles.selfcontained import external_references
+from child_mdh.release.sdc import Manifest
+from profile_inputs import FEW_MDH_LA, PROFILE_CODES, SMALL_LA
+
+
+def page(built, code):
+    return (built["out"] / "areas" / f"{code}.html").read_text(encoding="utf-8")
+
+
+def outputs(built):
+    return json.loads((built["release"] / "outputs.json").read_text())
+
+
+def test_release_audit_passes_and_every_file_is_listed(built_release):
+    assert built_release["problems"] == []
+    listed = {f["name"] for e in outputs(built_release)["results"].values()
+              for f in e["files"]}
+    written = {p.relative_to(built_release["release"]).as_posix()
+               for p in built_release["release"].rglob("*") if p.is_file()}
+    assert written - listed == set()
+    profile_files = {n for n in written if n.startswith("profiles/")}
+    # 5 LA pages + England, index, per-area tables (csv+xlsx), PNGs of the first chunk
+    assert len([n for n in profile_files if n.endswith(".html")]) == 7
+    assert len([n for n in profile_files if n.endswith(".png")]) >= 8
+    assert {"profiles/tables/area_statistics.xlsx", "profiles/tables/indicators.csv",
+            f"profiles/areas/{SMALL_LA}_indicators.xlsx"} <= profile_files
+
+
+def test_pages_load_nothing_from_outside(built_release):
+    pages = sorted(built_release["out"].rglob("*.html"))
+    assert len(pages) == 7
+    for p in pages:
+        text = p.read_text(encoding="utf-8")
+        assert external_references(text) == [], p.name
+        assert "Content-Security-Policy" in text and "default-src 'none'" in text
+        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text)
+        assert "<script" not in text.lower()
+
+
+def test_relative_links_resolve(built_release):
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs = []
+
+        def handle_starttag(self, tag, attrs):
+            href = dict(attrs).get("href")
+            if tag == "a" and href and not href.startswith("#"):
+                self.hrefs.append(href)
+
+    for p in built_release["out"].rglob("*.html"):
+        parser = Links()
+        parser.feed(p.read_text(encoding="utf-8"))
+        assert parser.hrefs, p.name
+        for href in parser.hrefs:
+            assert (p.parent / href).resolve().is_file(), f"{p.name} -> {href}"
+
+
+def test_static_check_catches_external_loads():
+    bad = ('<html><head><link rel="stylesheet" href="https://cdn.example/x.css">'
+           '<script src="app.js"></script></head><body>'
+           '<img src="https://example.org/a.png"><div style="background: url(//x/y.png)">'
+           '</div><a href="https://example.org">out</a></body></html>')
+    found = external_references(bad)
+    assert len(found) == 5
+    ok = '<a href="areas/E06000001.html">x</a><img src="data:image/png;base64,AAAA">'
+    assert external_references(ok) == []
+
+
+def test_figures_have_hover_text_and_words_for_comparisons(built_release):
+    text = page(built_release, "E06000001")
+    # every funnel point carries its area's name and value in an SVG <title>
+    titles = re.findall(r"<circle[^>]*><title>([^<]+)</title>", text)
+    assert any(t.startswith("Middlesbrough:") and "%" in t for t in titles)
+    assert re.search(r"<title>[^<]*Hartlepool[^<]*95% CI", text)
+    assert "role=\"img\"" in text and "<desc" in text
+    # 'higher'/'lower' are carried by words (and a symbol), not colour alone
+    assert re.search(r"(Higher|Lower|Similar) than England", text)
+    assert "\u25b2" in text or "\u25bc" in text or "\u25cf" in text
+
+
+def test_small_la_page_shows_suppressed_values(built_release):
+    text = page(built_release, SMALL_LA)
+    assert "Tiny Borough" in text
+    assert text.count("suppressed (fewer than 10)") >= 10
+    assert re.search(r'class="big"><span class="suppressed">suppressed \(fewer than 10\)', text)
+    # no number is given for its children anywhere in the key figures
+    assert not re.search(r'class="big">\s*7\s*<', text)
+    few = page(built_release, FEW_MDH_LA)
+    assert "suppressed (fewer than 10)" in few
+
+
+def test_local_information_shown_labelled_and_reviewed(built_release):
+    text = page(built_release, "E06000001")
+    assert LOCAL_LABEL in text
+    assert "Care leavers who feel safe where they live" in text
+    # the quoted statement on hover (title attribute, escaped) and in a details box
+    assert re.search(r'title="&#34;I finally have a place that feels like mine.&#34;', text)
+    assert "<details><summary>Read the statement</summary>" in text
+    results = outputs(built_release)["results"]
+    assert results["profiles/areas/E06000001.html"]["status"] == "review"
+    assert results["profiles/tables/local_indicators.csv"]["status"] == "review"
+    other = page(built_release, "E06000003")
+    assert LOCAL_LABEL not in other
+    assert results["profiles/areas/E06000003.html"]["status"] == "pass"
+
+
+def test_synthetic_banner_caveats_and_provenance(built_release):
+    for code in ("E06000002", "E92000001"):
+        text = page(built_release, code)
+        assert "Synthetic data: every figure on this page describes" in text
+        assert "Census domains come from small-area counts" in text
+        assert "Synthetic test children" in text and "commit 0123456789ab" in text
+        assert "2026-01-01T00:00:00+00:00" in text
+    index = (built_release["out"] / "index.html").read_text(encoding="utf-8")
+    assert all(f"areas/{c}.html" in index for c in PROFILE_CODES)
+
+
+def test_statement_text_is_escaped(protected_tables):
+    local = pd.DataFrame({"la_code": ["E06000001"], "indicator": ["Score <b>bold</b>"],
+                          "value": [7.0], "unit": ["out of 10"], "period": ["2024"],
+                          "source": ["survey"],
+                          "statement": ['"<script>alert(1)</script>" said a young person']})
+    context = profile_html.area_page_context(
+        protected_tables, "E06000001", base=5, threshold=10,
+        links={"index": "../index.html", "england": "E92000001.html"}, local=local)
+    text = profile_html.render("profile.html", context)
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "Score &lt;b&gt;bold&lt;/b&gt;" in text
+    assert external_references(text) == []
+
+
+def test_released_tables_read_back_as_computed(built_release, protected_tables):
+    tables = read_profile_tables(built_release["out"] / "tables")
+    got = tables["area_statistics"]
+    want = protected_tables["area_statistics"]
+    assert list(got.columns) == list(want.columns)
+    for col in want.columns:
+        if col.endswith("_n") or pd.api.types.is_float_dtype(want[col]):
+            pd.testing.assert_series_equal(got[col].astype("float64"),
+                                           want[col].astype("float64"), check_names=False)
+        else:
+            assert got[col].fillna("").tolist() == want[col].fillna("").astype(str).tolist()
+    csv = pd.read_csv(built_release["out"] / "areas" / "E06000002_indicators.csv")
+    xlsx = pd.read_excel(built_release["out"] / "areas" / "E06000002_indicators.xlsx")
+    pd.testing.assert_frame_equal(csv, xlsx, check_dtype=False)
+    assert set(csv["la_code"]) == {"E06000002"}
+    assert csv["england_value"].notna().sum() > 20
+
+
+def test_build_profiles_refuses_england_and_unknown_codes(built_release, tmp_path):
+    m = Manifest(tmp_path, "x")
+    with pytest.raises(ValueError, match="build_index_page"):
+        build_profiles(built_release["out"] / "tables", ["E92000001"], tmp_path / "p", m)
+    with pytest.raises(ValueError, match="E09999999"):
+        build_profiles(built_release["out"] / "tables", ["E09999999"], tmp_path / "p", m)
+
+
+def test_figures_backed_by_the_area_table(built_release):
+    results = outputs(built_release)["results"]
+    pngs = [e for u, e in results.items() if u.endswith(".png")]
+    assert pngs and all(e["backed_by"] == ["profiles/tables/area_statistics.csv"]
+                        and e["status"] == "pass" for e in pngs)
+    png = Path(built_release["release"] / pngs[0]["uid"]).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pages_show_counts_rounded_even_when_tables_are_not():
+    from child_mdh.release.profiles.tables import profile_tables
+    from profile_inputs import K, WEIGHTS, make_areas, make_children
+
+    codes = ["E06000001", "E06000002"]
+    tables = profile_tables(make_children(dict(zip(codes, [1503, 902])), seed=4),
+                            make_areas(codes, ["Alpha", "Beta"]), WEIGHTS, K,
+                            {"mitigation": "suppress"})
+    wide = tables["area_statistics"].set_index("la_code")
+    assert wide.loc["E06000001", "children_n"] == 1503      # exact in the table
+    context = profile_html.area_page_context(
+        tables, "E06000001", base=5, threshold=10,
+        links={"index": "../index.html", "england": "E92000001.html"})
+    text = profile_html.render("profile.html", context)
+    assert ">1,505<" in text and "1,503" not in text        # 1503 rounds to 1505
