@@ -1,6 +1,8 @@
 # child-mdh: the two commands a newcomer needs.
 #   make run    set up .venv (first time only) and run the whole workflow on synthetic data
-#   make test   set up .venv (first time only) and run the test suite
+#   make test   set up .venv (first time only) and run the test suite: the fast tier
+#               (unit and statistical tests, under two minutes), then the slow tier
+#               (the workflow end to end, larger simulations)
 # Everything is installed from pinned versions (pyproject.toml + requirements.lock).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -10,13 +12,15 @@ STAMP  := $(VENV)/.installed
 CORES  ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: run test report lint lock clean-results help
+.PHONY: run test test-fast test-slow report lint format lock clean-results help
 
 help:
 	@echo "make run    - run the whole workflow on the built-in synthetic data (results/)"
-	@echo "make test   - run the tests"
+	@echo "make test   - run the tests: the fast tier, then the slow tier"
+	@echo "make test-fast / make test-slow - one tier only"
+	@echo "make format - format Python (ruff format) and the workflow (snakefmt)"
 	@echo "make report - write results/report.html (snakemake --report) after a run"
-	@echo "make lint   - snakemake --lint"
+	@echo "make lint   - ruff, the formatters' checks and snakemake --lint"
 	@echo "make lock   - re-pin requirements.lock from a fresh install"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -32,11 +36,27 @@ run: $(STAMP)
 report: $(STAMP)
 	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --report results/report.html
 
-test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# pytest exits 5 when a tier has no test left after PYTEST_ARGS' selection: not a failure
+test: test-fast test-slow
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+LINTED := src tests benchmarks workflow/scripts
 
 lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint --configfile $(CONFIG)
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/snakefmt Snakefile workflow/rules
 
 lock:
 	rm -rf /tmp/child-mdh-lock && $(PYTHON) -m venv /tmp/child-mdh-lock

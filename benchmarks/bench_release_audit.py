@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -27,18 +28,27 @@ import yaml
 
 from child_mdh.aggregates.index import tables as it
 from child_mdh.aggregates.profiles.statistics import profile_statistics
+from child_mdh.release.sdc import protect_table
 from child_mdh.release.sdc.audit import interval_audit
 from child_mdh.validation.folder import read_validated_table
 
 INDEX_STATS = ["H", "A", "M0", "H_lower", "H_upper", "M0_lower", "M0_upper"]
-PROFILE_STATS = ["mdh_pct", "mdh_pct_lower_95", "mdh_pct_upper_95", "H", "M0",
-                 "referral_all_rate", "cin_all_rate", "cpp_all_rate", "care_all_rate",
-                 "referral_rate_ratio"]
+PROFILE_STATS = [
+    "mdh_pct",
+    "mdh_pct_lower_95",
+    "mdh_pct_upper_95",
+    "H",
+    "M0",
+    "referral_all_rate",
+    "cin_all_rate",
+    "cpp_all_rate",
+    "care_all_rate",
+    "referral_rate_ratio",
+]
 
 
 def _changes(published: pd.DataFrame, exact: pd.DataFrame, key: str, columns) -> list:
-    merged = published.set_index(key)[columns].join(exact.set_index(key)[columns],
-                                                    rsuffix="_exact")
+    merged = published.set_index(key)[columns].join(exact.set_index(key)[columns], rsuffix="_exact")
     rows = []
     for c in columns:
         shown = merged[c].notna() & merged[f"{c}_exact"].notna()
@@ -49,12 +59,9 @@ def _changes(published: pd.DataFrame, exact: pd.DataFrame, key: str, columns) ->
 
 
 def _protection_time() -> None:
-    import sys
-
-    from child_mdh.release.sdc import protect_table
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "sdc"))
-    from test_sdc_suppression_minimal import many_areas
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "release" / "sdc"))
+    # a test module's table builder, importable once its folder is on the path
+    from test_sdc_suppression_minimal import many_areas  # noqa: PLC0415
 
     df, spec = many_areas(300, seed=3)
     start = time.perf_counter()
@@ -84,19 +91,21 @@ def main() -> None:
     children = pd.read_parquet(results / "secure" / "children.parquet")
     exact_area = it.area_index_table(children, weights, k, float(config["index"]["confidence"]))
     published = pd.read_csv(release / "index" / "index_by_area.csv", dtype={"area_code": "str"})
-    print("\naccuracy cost, index_by_area.csv (statistic, rows published, largest and "
-          "median absolute change):")
+    print(
+        "\naccuracy cost, index_by_area.csv (statistic, rows published, largest and "
+        "median absolute change):"
+    )
     for row in _changes(published, exact_area, "area_code", INDEX_STATS):
         print(f"  {row[0]:<22} {row[1]:>5}  {row[2]:.4f}  {row[3]:.4f}")
 
     areas = read_validated_table(results / "secure" / "contract", "areas")
     exact = profile_statistics(children, areas, weights, k)["area_statistics"]
-    published = pd.read_csv(release / "profiles" / "tables" / "area_statistics.csv",
-                            dtype={"la_code": "str"})
+    published = pd.read_csv(
+        release / "profiles" / "tables" / "area_statistics.csv", dtype={"la_code": "str"}
+    )
     print("\naccuracy cost, area_statistics.csv:")
     for row in _changes(published, exact, "la_code", PROFILE_STATS):
         print(f"  {row[0]:<22} {row[1]:>5}  {row[2]:.4f}  {row[3]:.4f}")
-
 
 
 if __name__ == "__main__":

@@ -49,8 +49,12 @@ import pandas as pd
 from scipy import stats
 
 from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS
-from child_mdh.aggregates.index.tables import ENGLAND_CODE
 from child_mdh.aggregates.index.inference import af_inference
+from child_mdh.aggregates.index.tables import ENGLAND_CODE
+from child_mdh.derive.children import derive_children
+from child_mdh.sources.synthetic import generate
+from child_mdh.sources.synthetic.areas import load_la_counts
+from child_mdh.validation.folder import validate_folder
 
 CONFIDENCE = 0.95
 #: Validation treats dates after this as "in the future". The synthetic extract date is
@@ -64,8 +68,11 @@ LINEAR_DESIGNS = (("linearization", "la_code"), ("linearization", "household_id"
 BOOT_DESIGNS = (("bootstrap", "la_code"), ("bootstrap", "household_id"))
 CLUSTER_LABELS = {"la_code": "la", "household_id": "household"}
 #: the measures: H, A, M0 and each indicator's uncensored and censored headcount.
-MEASURES = (["H", "A", "M0"] + [f"uncensored_{i}" for i in DEFAULT_WEIGHTS]
-            + [f"censored_{i}" for i in DEFAULT_WEIGHTS])
+MEASURES = (
+    ["H", "A", "M0"]
+    + [f"uncensored_{i}" for i in DEFAULT_WEIGHTS]
+    + [f"censored_{i}" for i in DEFAULT_WEIGHTS]
+)
 #: Seeds of the truth draws start here (far from the repeated draws' seeds 1..R).
 TRUTH_SEED_BASE = 1_000_000
 #: Regions shown in the printed and documented table (all regions are kept in the files).
@@ -82,15 +89,16 @@ def children_for_draw(n_children: int, seed: int, work_dir: Path | None = None) 
     default indicators with ``la_code``, ``region_code`` and ``household_id``; the files
     are written to a temporary folder that is removed afterwards.
     """
-    from child_mdh.derive.children import derive_children
-    from child_mdh.sources.synthetic import generate
-    from child_mdh.validation.folder import validate_folder
-
     root = Path(tempfile.mkdtemp(prefix=f"coverage_{seed}_", dir=work_dir))
     try:
         generate(int(n_children), int(seed), root / "synth", census_year=CENSUS_YEAR)
-        validate_folder(root / "synth", root / "contract", root / "quarantine", policy="stop",
-                        reference_date=VALIDATION_DATE)
+        validate_folder(
+            root / "synth",
+            root / "contract",
+            root / "quarantine",
+            policy="stop",
+            reference_date=VALIDATION_DATE,
+        )
         children, _, _, _ = derive_children(root / "contract")
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -102,8 +110,9 @@ def design_label(method: str, cluster: str) -> str:
     return f"{method}/{CLUSTER_LABELS.get(cluster, cluster)}"
 
 
-def estimate_designs(children: pd.DataFrame, designs=LINEAR_DESIGNS, n_boot: int = 499,
-                     seed=None) -> pd.DataFrame:
+def estimate_designs(
+    children: pd.DataFrame, designs=LINEAR_DESIGNS, n_boot: int = 499, seed=None
+) -> pd.DataFrame:
     """Estimates and 95% intervals for England and every region, one block per design.
 
     Method: :func:`child_mdh.aggregates.index.inference.af_inference` with ``by="region_code"`` (England is
@@ -115,15 +124,34 @@ def estimate_designs(children: pd.DataFrame, designs=LINEAR_DESIGNS, n_boot: int
     parts = []
     for method, cluster in designs:
         X = children[list(DEFAULT_WEIGHTS) + ["region_code", cluster]]
-        inf = af_inference(X, DEFAULT_WEIGHTS, DEFAULT_K, cluster=cluster, by="region_code",
-                           confidence=CONFIDENCE, method=method, n_boot=n_boot, seed=seed,
-                           measures=MEASURES)
+        inf = af_inference(
+            X,
+            DEFAULT_WEIGHTS,
+            DEFAULT_K,
+            cluster=cluster,
+            by="region_code",
+            confidence=CONFIDENCE,
+            method=method,
+            n_boot=n_boot,
+            seed=seed,
+            measures=MEASURES,
+        )
         area = inf["region_code"].astype("object").where(inf["group"] != "All", ENGLAND_CODE)
-        parts.append(pd.DataFrame({
-            "design": design_label(method, cluster), "area": area.astype(str),
-            "measure": inf["measure"], "estimate": inf["estimate"], "se": inf["se"],
-            "lower": inf["lower"], "upper": inf["upper"], "n": inf["n"],
-            "n_clusters": inf["n_clusters"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "design": design_label(method, cluster),
+                    "area": area.astype(str),
+                    "measure": inf["measure"],
+                    "estimate": inf["estimate"],
+                    "se": inf["se"],
+                    "lower": inf["lower"],
+                    "upper": inf["upper"],
+                    "n": inf["n"],
+                    "n_clusters": inf["n_clusters"],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -137,8 +165,15 @@ def _one_draw(task: tuple) -> pd.DataFrame:
     return frame
 
 
-def run_draws(n_children: int, seeds, boot_seeds=(), n_boot: int = 499, workers: int = 1,
-              label: str = "draw", progress: bool = True) -> pd.DataFrame:
+def run_draws(
+    n_children: int,
+    seeds,
+    boot_seeds=(),
+    n_boot: int = 499,
+    workers: int = 1,
+    label: str = "draw",
+    progress: bool = True,
+) -> pd.DataFrame:
     """Every draw's estimates and intervals (:func:`estimate_designs` on
     :func:`children_for_draw`), one draw per seed, in ``workers`` spawned processes; the
     draws whose seed is in ``boot_seeds`` also get the bootstrap designs. Long rows with
@@ -174,12 +209,14 @@ def truth_from_draws(truth_draws: pd.DataFrame) -> pd.DataFrame:
     """
     est = truth_draws[truth_draws["design"] == design_label(*LINEAR_DESIGNS[0])]
     g = est.groupby(["area", "measure"], sort=True)
-    out = pd.DataFrame({
-        "truth": g["estimate"].mean(),
-        "truth_draws": g["estimate"].size(),
-        "truth_draw_sd": g["estimate"].std(ddof=1),
-        "truth_la_se": g["se"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "truth": g["estimate"].mean(),
+            "truth_draws": g["estimate"].size(),
+            "truth_draw_sd": g["estimate"].std(ddof=1),
+            "truth_la_se": g["se"].mean(),
+        }
+    )
     hh = truth_draws[truth_draws["design"] == design_label(*LINEAR_DESIGNS[1])]
     out["truth_household_se"] = hh.groupby(["area", "measure"], sort=True)["se"].mean()
     out["truth_se"] = out["truth_draw_sd"] / np.sqrt(out["truth_draws"])
@@ -187,7 +224,9 @@ def truth_from_draws(truth_draws: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def summarise(draws: pd.DataFrame, truth: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+def summarise(
+    draws: pd.DataFrame, truth: pd.DataFrame, confidence: float = CONFIDENCE
+) -> pd.DataFrame:
     """Coverage, bias and SE calibration per design, area and measure.
 
     For R draws with estimates x_r, standard errors s_r and intervals [l_r, u_r] and the
@@ -199,39 +238,57 @@ def summarise(draws: pd.DataFrame, truth: pd.DataFrame, confidence: float = CONF
     ``coverage_if_truth_error`` = 2 Phi(z / sqrt(1 + truth_se^2 / sd^2)) - 1, the expected
     coverage of exact intervals judged against a truth with error ``truth_se``.
     """
-    d = draws.merge(truth[["area", "measure", "truth", "truth_se"]], on=["area", "measure"],
-                    how="left", validate="many_to_one")
+    d = draws.merge(
+        truth[["area", "measure", "truth", "truth_se"]],
+        on=["area", "measure"],
+        how="left",
+        validate="many_to_one",
+    )
     d = d[np.isfinite(d["se"])]
     d = d.assign(covers=(d["lower"] <= d["truth"]) & (d["truth"] <= d["upper"]))
     g = d.groupby(["design", "area", "measure"], sort=False)
-    out = pd.DataFrame({
-        "R": g.size(),
-        "index_n": g["n"].mean(),
-        "n_clusters": g["n_clusters"].mean(),
-        "truth": g["truth"].first(),
-        "truth_se": g["truth_se"].first(),
-        "coverage": g["covers"].mean(),
-        "mean_estimate": g["estimate"].mean(),
-        "sd_estimate": g["estimate"].std(ddof=1),
-        "mean_se": g["se"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "R": g.size(),
+            "index_n": g["n"].mean(),
+            "n_clusters": g["n_clusters"].mean(),
+            "truth": g["truth"].first(),
+            "truth_se": g["truth_se"].first(),
+            "coverage": g["covers"].mean(),
+            "mean_estimate": g["estimate"].mean(),
+            "sd_estimate": g["estimate"].std(ddof=1),
+            "mean_se": g["se"].mean(),
+        }
+    )
     z = stats.norm.ppf(1 - (1 - confidence) / 2)
     out["coverage_se"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / out["R"])
     out["bias"] = out["mean_estimate"] - out["truth"]
     out["bias_se"] = out["sd_estimate"] / np.sqrt(out["R"])
     out["se_ratio"] = out["mean_se"] / out["sd_estimate"]
     out["coverage_if_se_ratio"] = 2 * stats.norm.cdf(z * out["se_ratio"]) - 1
-    out["coverage_if_truth_error"] = 2 * stats.norm.cdf(
-        z / np.sqrt(1 + (out["truth_se"] / out["sd_estimate"]) ** 2)) - 1
-    cols = ["R", "index_n", "n_clusters", "truth", "truth_se", "coverage", "coverage_se",
-            "bias", "bias_se", "sd_estimate", "mean_se", "se_ratio", "coverage_if_se_ratio",
-            "coverage_if_truth_error"]
+    out["coverage_if_truth_error"] = (
+        2 * stats.norm.cdf(z / np.sqrt(1 + (out["truth_se"] / out["sd_estimate"]) ** 2)) - 1
+    )
+    cols = [
+        "R",
+        "index_n",
+        "n_clusters",
+        "truth",
+        "truth_se",
+        "coverage",
+        "coverage_se",
+        "bias",
+        "bias_se",
+        "sd_estimate",
+        "mean_se",
+        "se_ratio",
+        "coverage_if_se_ratio",
+        "coverage_if_truth_error",
+    ]
     return out[cols].reset_index()
 
 
 def _region_names() -> dict[str, str]:
-    from child_mdh.sources.synthetic.areas import load_la_counts
-
     la = load_la_counts(CENSUS_YEAR)
     return {ENGLAND_CODE: "England", **dict(zip(la["region_code"], la["region_name"]))}
 
@@ -248,15 +305,23 @@ def area_table(summary: pd.DataFrame, area: str = ENGLAND_CODE, measures=MEASURE
     s = summary[summary["area"] == area].set_index(["design", "measure"])
     designs = _design_order(summary)
     base = design_label(*LINEAR_DESIGNS[0])
-    head = "| measure | truth | bias | SD of estimates | " + " | ".join(
-        f"coverage, {d} (SE/SD)" for d in designs) + " |"
+    head = (
+        "| measure | truth | bias | SD of estimates | "
+        + " | ".join(f"coverage, {d} (SE/SD)" for d in designs)
+        + " |"
+    )
     lines = [head, "|" + "---|" * (4 + len(designs))]
     for m in measures:
         b = s.loc[(base, m)]
-        cells = [m.replace("_", " "), f"{b['truth']:.4f}", f"{b['bias']:+.4f}",
-                 f"{b['sd_estimate']:.4f}"]
-        cells += [f"{s.loc[(d, m), 'coverage']:.3f} ({s.loc[(d, m), 'se_ratio']:.2f})"
-                  for d in designs]
+        cells = [
+            m.replace("_", " "),
+            f"{b['truth']:.4f}",
+            f"{b['bias']:+.4f}",
+            f"{b['sd_estimate']:.4f}",
+        ]
+        cells += [
+            f"{s.loc[(d, m), 'coverage']:.3f} ({s.loc[(d, m), 'se_ratio']:.2f})" for d in designs
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -268,16 +333,21 @@ def region_table(summary: pd.DataFrame, measures=("H", "M0")) -> str:
     la, hh = (design_label(*d) for d in LINEAR_DESIGNS)
     s = summary.set_index(["design", "area", "measure"])
     areas = [ENGLAND_CODE] + sorted(a for a in summary["area"].unique() if a != ENGLAND_CODE)
-    head = "| area | LAs | children in index (mean) | " + " | ".join(
-        f"{m} coverage, LA / household | {m} SE/SD, LA / household" for m in measures) + " |"
+    head = (
+        "| area | LAs | children in index (mean) | "
+        + " | ".join(f"{m} coverage, LA / household | {m} SE/SD, LA / household" for m in measures)
+        + " |"
+    )
     lines = [head, "|" + "---|" * (3 + 2 * len(measures))]
     for a in areas:
         first = s.loc[(la, a, measures[0])]
         cells = [names.get(a, a), f"{first['n_clusters']:.0f}", f"{first['index_n']:,.0f}"]
         for m in measures:
             r_la, r_hh = s.loc[(la, a, m)], s.loc[(hh, a, m)]
-            cells += [f"{r_la['coverage']:.3f} / {r_hh['coverage']:.3f}",
-                      f"{r_la['se_ratio']:.2f} / {r_hh['se_ratio']:.2f}"]
+            cells += [
+                f"{r_la['coverage']:.3f} / {r_hh['coverage']:.3f}",
+                f"{r_la['se_ratio']:.2f} / {r_hh['se_ratio']:.2f}",
+            ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -289,8 +359,12 @@ def report_text(summary: pd.DataFrame, truth: pd.DataFrame) -> str:
     out = ["draws per design: " + ", ".join(f"{d} {R[d]}" for d in _design_order(summary))]
     for area in (ENGLAND_CODE, *SHOWN_REGIONS):
         t = truth[(truth["area"] == area) & (truth["measure"] == "H")].iloc[0]
-        out += ["", f"{names.get(area, area)} (truth from {t['truth_draws']:.0f} draws; "
-                f"SE of the truth for H {t['truth_se']:.5f})", area_table(summary, area)]
+        out += [
+            "",
+            f"{names.get(area, area)} (truth from {t['truth_draws']:.0f} draws; "
+            f"SE of the truth for H {t['truth_se']:.5f})",
+            area_table(summary, area),
+        ]
     out += ["", "England and regions, H and M0", region_table(summary)]
     return "\n".join(out)
 
@@ -300,18 +374,32 @@ def code_version() -> dict:
     only; empty when git is not available), recorded with the results."""
     root = Path(__file__).resolve().parents[1]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "src/child_mdh"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.split("\n")
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "src/child_mdh"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
     except (OSError, subprocess.CalledProcessError):
         return {}
     return {"commit": head, "uncommitted": sorted(line[3:] for line in dirty if line.strip())}
 
 
-def coverage_study(n_draws: int, n_children: int, truth_draws: int, truth_n: int,
-                   boot_draws: int = 0, n_boot: int = 499, workers: int = 1,
-                   out_dir: Path | None = None, progress: bool = True) -> dict:
+def coverage_study(
+    n_draws: int,
+    n_children: int,
+    truth_draws: int,
+    truth_n: int,
+    boot_draws: int = 0,
+    n_boot: int = 499,
+    workers: int = 1,
+    out_dir: Path | None = None,
+    progress: bool = True,
+) -> dict:
     """Run the whole study; returns ``{"truth", "truth_draws", "draws", "summary", "seconds"}``.
 
     Truth seeds are ``TRUTH_SEED_BASE + 1 ..``; draw seeds ``1 .. n_draws``; the first
@@ -322,10 +410,20 @@ def coverage_study(n_draws: int, n_children: int, truth_draws: int, truth_n: int
     t0 = time.perf_counter()
     out_dir = Path(out_dir) if out_dir else None
     cache = out_dir / "truth.json" if out_dir else None
-    key = {"truth_draws": truth_draws, "truth_n": truth_n, "seed_base": TRUTH_SEED_BASE,
-           "census_year": CENSUS_YEAR, "k": DEFAULT_K, "weights": DEFAULT_WEIGHTS}
+    key = {
+        "truth_draws": truth_draws,
+        "truth_n": truth_n,
+        "seed_base": TRUTH_SEED_BASE,
+        "census_year": CENSUS_YEAR,
+        "k": DEFAULT_K,
+        "weights": DEFAULT_WEIGHTS,
+    }
     truth_runs = None
-    if cache is not None and cache.exists() and json.loads(cache.read_text()).get("settings") == key:
+    if (
+        cache is not None
+        and cache.exists()
+        and json.loads(cache.read_text()).get("settings") == key
+    ):
         truth = pd.DataFrame(json.loads(cache.read_text())["values"])
         if progress:
             print(f"truth read from {cache}", flush=True)
@@ -333,35 +431,65 @@ def coverage_study(n_draws: int, n_children: int, truth_draws: int, truth_n: int
         if progress:
             print(f"truth: {truth_draws} draws of {truth_n:,} children", flush=True)
         seeds = [TRUTH_SEED_BASE + i for i in range(1, truth_draws + 1)]
-        truth_runs = run_draws(truth_n, seeds, workers=workers, label="truth draw",
-                               progress=progress)
+        truth_runs = run_draws(
+            truth_n, seeds, workers=workers, label="truth draw", progress=progress
+        )
         truth = truth_from_draws(truth_runs)
     t_truth = time.perf_counter() - t0
     if progress:
-        print(f"repeated draws: {n_draws} of {n_children:,} children "
-              f"({boot_draws} with the bootstrap, B = {n_boot})", flush=True)
+        print(
+            f"repeated draws: {n_draws} of {n_children:,} children "
+            f"({boot_draws} with the bootstrap, B = {n_boot})",
+            flush=True,
+        )
     seeds = list(range(1, n_draws + 1))
-    draws = run_draws(n_children, seeds, boot_seeds=seeds[:boot_draws], n_boot=n_boot,
-                      workers=workers, progress=progress)
+    draws = run_draws(
+        n_children,
+        seeds,
+        boot_seeds=seeds[:boot_draws],
+        n_boot=n_boot,
+        workers=workers,
+        progress=progress,
+    )
     summary = summarise(draws, truth)
-    seconds = {"truth": t_truth, "draws": time.perf_counter() - t0 - t_truth,
-               "total": time.perf_counter() - t0}
+    seconds = {
+        "truth": t_truth,
+        "draws": time.perf_counter() - t0 - t_truth,
+        "total": time.perf_counter() - t0,
+    }
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         if truth_runs is not None:
-            cache.write_text(json.dumps({"settings": key, "values": truth.to_dict("records")},
-                                        indent=1))
+            cache.write_text(
+                json.dumps({"settings": key, "values": truth.to_dict("records")}, indent=1)
+            )
             truth_runs.to_csv(out_dir / "truth_draws.csv", index=False)
         draws.to_csv(out_dir / "draws.csv.gz", index=False)
         summary.to_csv(out_dir / "summary.csv", index=False)
-        settings = {"draws": n_draws, "n_children": n_children, "boot_draws": boot_draws,
-                    "n_boot": n_boot, "workers": workers, **key, "seconds": seconds,
-                    "code": code_version()}
+        settings = {
+            "draws": n_draws,
+            "n_children": n_children,
+            "boot_draws": boot_draws,
+            "n_boot": n_boot,
+            "workers": workers,
+            **key,
+            "seconds": seconds,
+            "code": code_version(),
+        }
         (out_dir / "summary.md").write_text(
-            "```json\n" + json.dumps(settings, indent=1) + "\n```\n\n"
-            + report_text(summary, truth) + "\n")
-    return {"truth": truth, "truth_draws": truth_runs, "draws": draws, "summary": summary,
-            "seconds": seconds}
+            "```json\n"
+            + json.dumps(settings, indent=1)
+            + "\n```\n\n"
+            + report_text(summary, truth)
+            + "\n"
+        )
+    return {
+        "truth": truth,
+        "truth_draws": truth_runs,
+        "draws": draws,
+        "summary": summary,
+        "seconds": seconds,
+    }
 
 
 def main(argv=None) -> None:
@@ -376,8 +504,9 @@ def main(argv=None) -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", default="results/benchmarks/coverage_index")
     a = p.parse_args(argv)
-    res = coverage_study(a.draws, a.n, a.truth_draws, a.truth_n, a.boot_draws, a.n_boot,
-                         a.workers, Path(a.out))
+    res = coverage_study(
+        a.draws, a.n, a.truth_draws, a.truth_n, a.boot_draws, a.n_boot, a.workers, Path(a.out)
+    )
     print()
     print(report_text(res["summary"], res["truth"]))
     print("\nseconds: " + ", ".join(f"{k} {v:.0f}" for k, v in res["seconds"].items()))

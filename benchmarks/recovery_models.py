@@ -59,28 +59,35 @@ def summarise(reps: pd.DataFrame) -> pd.DataFrame:
     """Per prevalence, outcome and term: replications, truth, mean bias, Monte Carlo SE
     of the bias, empirical SD, mean SE, their ratio, coverage and mean z."""
     g = reps.groupby(["prevalence", "outcome", "term"], sort=False)
-    out = pd.DataFrame({
-        "replications": g.size(),
-        "truth": g["truth"].first(),
-        "mean_bias": g["bias"].mean(),
-        "bias_mcse": g["bias"].std(ddof=1) / np.sqrt(g.size()),
-        "sd_estimate": g["estimate"].std(ddof=1),
-        "mean_std_error": g["std_error"].mean(),
-        "coverage": g["covered"].mean(),
-        "mean_z": g["z"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "replications": g.size(),
+            "truth": g["truth"].first(),
+            "mean_bias": g["bias"].mean(),
+            "bias_mcse": g["bias"].std(ddof=1) / np.sqrt(g.size()),
+            "sd_estimate": g["estimate"].std(ddof=1),
+            "mean_std_error": g["std_error"].mean(),
+            "coverage": g["covered"].mean(),
+            "mean_z": g["z"].mean(),
+        }
+    )
     out["sd_over_se"] = out["sd_estimate"] / out["mean_std_error"]
     return out.reset_index()
 
 
 def markdown(summary: pd.DataFrame, prevalence: str = "analysis") -> str:
     s = summary[summary["prevalence"] == prevalence]
-    lines = ["| outcome | term | truth | mean bias (MC SE) | SD of estimates | mean SE | "
-             "coverage of 95% CI |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| outcome | term | truth | mean bias (MC SE) | SD of estimates | mean SE | "
+        "coverage of 95% CI |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in s.itertuples():
-        lines.append(f"| {r.outcome} | `{r.term}` | {r.truth:.2f} | {r.mean_bias:+.3f} "
-                     f"({r.bias_mcse:.3f}) | {r.sd_estimate:.3f} | {r.mean_std_error:.3f} | "
-                     f"{r.coverage:.2f} |")
+        lines.append(
+            f"| {r.outcome} | `{r.term}` | {r.truth:.2f} | {r.mean_bias:+.3f} "
+            f"({r.bias_mcse:.3f}) | {r.sd_estimate:.3f} | {r.mean_std_error:.3f} | "
+            f"{r.coverage:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -100,20 +107,28 @@ def main(argv=None) -> None:
         for seed in range(a.first_seed, a.first_seed + a.seeds):
             t = time.perf_counter()
             reps.append(replicate(seed, a.children, workdir))
-            reps[-1].to_csv(a.out, index=False, mode="a" if len(reps) > 1 else "w",
-                            header=len(reps) == 1)
+            reps[-1].to_csv(
+                a.out, index=False, mode="a" if len(reps) > 1 else "w", header=len(reps) == 1
+            )
             print(f"seed {seed}: {time.perf_counter() - t:.1f} s", flush=True)
     all_reps = pd.concat(reps, ignore_index=True)
     summary = summarise(all_reps)
-    print(f"\n{a.seeds} seeds of {a.children:,} children "
-          f"(analysis cohort {all_reps['analysis_children'].mean():,.0f} on average) in "
-          f"{time.perf_counter() - t0:.0f} s\n")
+    print(
+        f"\n{a.seeds} seeds of {a.children:,} children "
+        f"(analysis cohort {all_reps['analysis_children'].mean():,.0f} on average) in "
+        f"{time.perf_counter() - t0:.0f} s\n"
+    )
     for prevalence in PREVALENCES:
         print(f"## prevalence: {prevalence}\n")
         print(markdown(summary, prevalence), "\n")
     inter = summary[summary["term"].str.contains(":la_mdh")]
-    print(inter[["prevalence", "outcome", "mean_bias", "bias_mcse", "sd_over_se",
-                 "coverage", "mean_z"]].round(3).to_string(index=False))
+    print(
+        inter[
+            ["prevalence", "outcome", "mean_bias", "bias_mcse", "sd_over_se", "coverage", "mean_z"]
+        ]
+        .round(3)
+        .to_string(index=False)
+    )
 
 
 if __name__ == "__main__":

@@ -23,13 +23,18 @@ import child_mdh
 
 PACKAGE = Path(child_mdh.__file__).resolve().parent
 LAYERS = {
-    "contract": 0, "errors": 0, "files": 0, "cells": 0,
+    "contract": 0,
+    "errors": 0,
+    "files": 0,
+    "cells": 0,
     "sources": 1,
     "validation": 2,
     "derive": 3,
     "aggregates": 4,
     "release": 5,
-    "steps": 6, "studies": 6, "cli": 6,
+    "steps": 6,
+    "studies": 6,
+    "cli": 6,
 }
 #: modules outside every stage: the package's version only
 UNSTAGED = {"child_mdh"}
@@ -51,10 +56,17 @@ def _imports(path: Path) -> list[tuple[str, int, bool]]:
         for child in ast.iter_child_nodes(node):
             inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
             if isinstance(child, ast.Import):
-                found.extend((a.name, child.lineno, not in_function) for a in child.names
-                             if a.name.split(".")[0] == "child_mdh")
-            elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module \
-                    and child.module.split(".")[0] == "child_mdh":
+                found.extend(
+                    (a.name, child.lineno, not in_function)
+                    for a in child.names
+                    if a.name.split(".")[0] == "child_mdh"
+                )
+            elif (
+                isinstance(child, ast.ImportFrom)
+                and child.level == 0
+                and child.module
+                and child.module.split(".")[0] == "child_mdh"
+            ):
                 for a in child.names:
                     name = f"{child.module}.{a.name}"
                     target = name if _is_module(name) else child.module
@@ -100,14 +112,17 @@ def test_no_module_imports_a_later_stage():
 
 
 def test_no_function_level_import_of_the_package():
-    hidden = [f"{m}:{line} imports {t} inside a function" for m, imports in GRAPH.items()
-              for t, line, top in imports if not top]
+    hidden = [
+        f"{m}:{line} imports {t} inside a function"
+        for m, imports in GRAPH.items()
+        for t, line, top in imports
+        if not top
+    ]
     assert not hidden, "move these imports to the top of the module:\n" + "\n".join(hidden)
 
 
 def test_no_import_cycle():
-    edges = {m: {t for t, _, _ in imports if t in GRAPH and t != m}
-             for m, imports in GRAPH.items()}
+    edges = {m: {t for t, _, _ in imports if t in GRAPH and t != m} for m, imports in GRAPH.items()}
     # a package's __init__ re-exporting its own modules is not a cycle of the design
     for m in edges:
         edges[m] = {t for t in edges[m] if not m.startswith(t + ".")}
@@ -120,7 +135,7 @@ def test_no_import_cycle():
         stack.append(node)
         for nxt in sorted(edges[node]):
             if state.get(nxt) == 1:
-                cycles.append([*stack[stack.index(nxt):], nxt])
+                cycles.append([*stack[stack.index(nxt) :], nxt])
             elif nxt not in state:
                 walk(nxt)
         stack.pop()

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from child_mdh.contract.tables import Column
 from child_mdh.cells import match_codes, parse_bool, parse_column, parse_date, parse_int
+from child_mdh.contract.tables import Column
 from child_mdh.validation.rows import systematic
 
 
@@ -33,11 +33,27 @@ def test_int_from_parquet_floats_and_ints():
     assert q.values.tolist() == [4, 5] and not q.unreadable.any()
 
 
-@pytest.mark.parametrize("cell,expected", [
-    ("True", True), ("False", False), ("true", True), ("false", False), ("TRUE", True),
-    ("1", True), ("0", False), ("1.0", True), ("0.0", False), ("Y", True), ("N", False),
-    ("y", True), ("n", False), ("yes", True), ("No", False), (" yes ", True),
-])
+@pytest.mark.parametrize(
+    "cell,expected",
+    [
+        ("True", True),
+        ("False", False),
+        ("true", True),
+        ("false", False),
+        ("TRUE", True),
+        ("1", True),
+        ("0", False),
+        ("1.0", True),
+        ("0.0", False),
+        ("Y", True),
+        ("N", False),
+        ("y", True),
+        ("n", False),
+        ("yes", True),
+        ("No", False),
+        (" yes ", True),
+    ],
+)
 def test_bool_spellings(cell, expected):
     p = parse_bool(text([cell]))
     assert p.values.tolist() == [expected] and not p.unreadable.any()
@@ -56,19 +72,42 @@ def test_bool_from_parquet_booleans_and_numbers():
 
 
 def test_date_iso_and_day_first_slash_formats():
-    p = parse_date(text(["2021-03-21", "21/03/2021", "1/3/2021", "2021-03-21 00:00:00",
-                         "2021-03-21T00:00:00", "", None]))
-    assert p.values.iloc[:5].tolist() == [pd.Timestamp("2021-03-21"), pd.Timestamp("2021-03-21"),
-                                          pd.Timestamp("2021-03-01"), pd.Timestamp("2021-03-21"),
-                                          pd.Timestamp("2021-03-21")]
+    p = parse_date(
+        text(
+            [
+                "2021-03-21",
+                "21/03/2021",
+                "1/3/2021",
+                "2021-03-21 00:00:00",
+                "2021-03-21T00:00:00",
+                "",
+                None,
+            ]
+        )
+    )
+    assert p.values.iloc[:5].tolist() == [
+        pd.Timestamp("2021-03-21"),
+        pd.Timestamp("2021-03-21"),
+        pd.Timestamp("2021-03-01"),
+        pd.Timestamp("2021-03-21"),
+        pd.Timestamp("2021-03-21"),
+    ]
     assert not p.unreadable.any()
     assert str(p.values.dtype) == "datetime64[ns]"
 
 
-@pytest.mark.parametrize("cell", [
-    "21-03-2021", "2021/03/21", "21/03/21", "2021-02-30", "21 March 2021",
-    "2021-03-21 14:30:00", "0021-03-21",
-])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "21-03-2021",
+        "2021/03/21",
+        "21/03/21",
+        "2021-02-30",
+        "21 March 2021",
+        "2021-03-21 14:30:00",
+        "0021-03-21",
+    ],
+)
 def test_date_refuses_other_formats_impossible_dates_and_mistyped_years(cell):
     p = parse_date(text([cell]))
     assert p.unreadable.tolist() == [True]
@@ -99,7 +138,7 @@ def test_identifiers_are_cleaned_of_spaces_and_spreadsheet_decimals():
 
 def test_codes_match_ignoring_case_and_report_respelling():
     values, bad, respelled = match_codes(text(["F", "f", "m", "X", None]), ("F", "M"))
-    assert values.iloc[:4].tolist() == ["F", "F", "M", "X"]   # unmatched kept for messages
+    assert values.iloc[:4].tolist() == ["F", "F", "M", "X"]  # unmatched kept for messages
     assert bad.tolist() == [False, False, False, True, False]
     assert respelled.tolist() == [False, True, True, False, False]
 
@@ -110,15 +149,18 @@ def test_integer_code_lists():
     assert bad.tolist() == [False, False, True, False]
 
 
-@pytest.mark.parametrize("n_bad,n,expected", [
-    (0, 100, False),
-    (1, 8, False),      # 12.5% but one row: a typo, not the column
-    (9, 100, False),    # 9% but fewer than 10 rows
-    (10, 100, True),    # 10 rows and 10% > 5%
-    (10, 200, False),   # exactly 5% is not more than 5%
-    (11, 200, True),    # 5.5%
-    (3, 3, True),       # every row
-    (1, 1, True),
-])
+@pytest.mark.parametrize(
+    "n_bad,n,expected",
+    [
+        (0, 100, False),
+        (1, 8, False),  # 12.5% but one row: a typo, not the column
+        (9, 100, False),  # 9% but fewer than 10 rows
+        (10, 100, True),  # 10 rows and 10% > 5%
+        (10, 200, False),  # exactly 5% is not more than 5%
+        (11, 200, True),  # 5.5%
+        (3, 3, True),  # every row
+        (1, 1, True),
+    ],
+)
 def test_systematic_rule(n_bad, n, expected):
     assert systematic(n_bad, n) is expected

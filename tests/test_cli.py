@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from paths import REPO
 from child_mdh import cli
 from child_mdh.contract.tables import contract_markdown
+
+from paths import REPO
 
 ROOT = REPO
 
@@ -23,10 +24,23 @@ def test_synth_then_validate_round_trip(tmp_path, capsys):
     out = tmp_path / "synth"
     assert cli.main(["synth", "--children", "1000", "--seed", "3", "--out", str(out)]) == 0
     assert (out / "truth.json").exists()
-    assert cli.main(["validate", str(out), "--out", str(tmp_path / "valid"),
-                     "--reference-date", "2026-06-01"]) == 0
+    assert (
+        cli.main(
+            [
+                "validate",
+                str(out),
+                "--out",
+                str(tmp_path / "valid"),
+                "--reference-date",
+                "2026-06-01",
+            ]
+        )
+        == 0
+    )
     accounting = pd.read_csv(tmp_path / "valid" / "row_accounting.csv")
-    assert (accounting["rows_read"] == accounting["rows_used"] + accounting["rows_quarantined"]).all()
+    assert (
+        accounting["rows_read"] == accounting["rows_used"] + accounting["rows_quarantined"]
+    ).all()
 
 
 def test_validate_reports_a_missing_table_and_exits_2(tmp_path, capsys):
@@ -43,6 +57,7 @@ def test_map_extract_check_on_the_example_mapping(capsys):
 
 
 def test_console_script_is_installed():
-    proc = subprocess.run([str(Path(sys.executable).parent / "child-mdh"), "--help"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "child-mdh"), "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "synth" in proc.stdout

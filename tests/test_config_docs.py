@@ -1,11 +1,12 @@
 """Every configuration key is documented, and every shipped config passes the schema."""
 
-
 import pytest
 import yaml
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from paths import REPO
+
 ROOT = REPO
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -39,8 +40,11 @@ def test_config_readme_documents_every_key():
 
 
 # workflow configurations: config/config.yaml, config/examples/config_*.yaml, .test/config/
-CONFIGS = ([ROOT / "config" / "config.yaml"] + sorted(ROOT.glob("config/examples/config_*.yaml"))
-           + sorted(ROOT.glob(".test/**/config*.yaml")))
+CONFIGS = (
+    [ROOT / "config" / "config.yaml"]
+    + sorted(ROOT.glob("config/examples/config_*.yaml"))
+    + sorted(ROOT.glob(".test/**/config*.yaml"))
+)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[str(p.relative_to(ROOT)) for p in CONFIGS])
@@ -50,5 +54,5 @@ def test_shipped_configs_are_valid(path):
 
 
 def test_schema_rejects_unknown_key():
-    with pytest.raises(Exception):
+    with pytest.raises(WorkflowError):
         validate({"synthetic": {"childern": 5}}, str(SCHEMA), set_default=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from paths import REPO
+
 ROOT = REPO
 
 
@@ -42,7 +43,9 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_workflow_env_is_the_same_environment():
-    assert _conda_pins(ROOT / "workflow/envs/child-mdh.yaml") == _conda_pins(ROOT / "environment.yml")
+    assert _conda_pins(ROOT / "workflow/envs/child-mdh.yaml") == _conda_pins(
+        ROOT / "environment.yml"
+    )
 
 
 def test_lock_file_agrees_with_direct_pins():
@@ -52,4 +55,6 @@ def test_lock_file_agrees_with_direct_pins():
             name, _, version = line.partition("==")
             lock[_canonical(name)] = version
     for name, version in _pip_pins().items():
-        assert lock.get(name) == version, f"requirements.lock pins {name} {lock.get(name)}, pyproject {version}"
+        assert lock.get(name) == version, (
+            f"requirements.lock pins {name} {lock.get(name)}, pyproject {version}"
+        )

@@ -20,22 +20,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from child_mdh.derive.la_cohort import derive_children_la
-from child_mdh.sources.la_returns import import_la, pseudonymise
-from child_mdh.sources.synthetic.la_formats import upn_lookup, write_la_formats
-from child_mdh.derive.domains import DOMAINS
 from child_mdh.aggregates.index.alkire_foster import DEFAULT_WEIGHTS, alkire_foster
-from child_mdh.derive.outcomes import OUTCOME_COLUMNS
 from child_mdh.derive.children import derive_children
+from child_mdh.derive.domains import DOMAINS
+from child_mdh.derive.la_cohort import derive_children_la
+from child_mdh.derive.outcomes import OUTCOME_COLUMNS
+from child_mdh.sources.la_returns import import_la, pseudonymise
 from child_mdh.sources.synthetic import generate
+from child_mdh.sources.synthetic.la_formats import upn_lookup, write_la_formats
 from child_mdh.validation.folder import LA_ROUTE_TABLES, validate_folder
 
 SALT = "round-trip-salt-0123456789"
 REFERENCE = pd.Timestamp("2021-03-21")  # census day 2021, the contract route's default
 EXTRACT = "2026-03-21"  # the synthetic extract date (5 years of follow-up)
 CHECK_DATE = "2026-06-01"
-SOCIAL_CARE = {"cin_referrals": "referral_date", "child_protection_plans": "cpp_start_date",
-               "looked_after_episodes": "episode_start"}
+SOCIAL_CARE = {
+    "cin_referrals": "referral_date",
+    "child_protection_plans": "cpp_start_date",
+    "looked_after_episodes": "episode_start",
+}
 
 
 def _choose_la(d) -> str:
@@ -49,11 +52,17 @@ def _choose_la(d) -> str:
     at = at.merge(tc[["pupil_id", "la_code"]].rename(columns={"la_code": "home"}), on="pupil_id")
     size = at.groupby("la_code").size()
     away = at[at["la_code"] != at["home"]]
-    care = cin[["la_code", "pupil_id"]].drop_duplicates().merge(
-        pc[["la_code", "pupil_id"]].drop_duplicates(), how="left", indicator=True)
+    care = (
+        cin[["la_code", "pupil_id"]]
+        .drop_duplicates()
+        .merge(pc[["la_code", "pupil_id"]].drop_duplicates(), how="left", indicator=True)
+    )
     off_roll = set(care.loc[care["_merge"] == "left_only", "la_code"])
-    ok = [c for c in size.index
-          if c in set(away["la_code"]) and c in set(away["home"]) and c in off_roll]
+    ok = [
+        c
+        for c in size.index
+        if c in set(away["la_code"]) and c in set(away["home"]) and c in off_roll
+    ]
     return str(size[ok].idxmax())
 
 
@@ -69,21 +78,41 @@ def routes(tmp_path_factory):
 
     written = write_la_formats(synth, la, base / "formats")
     imported = import_la(written["sources"], la, base / "import", SALT, synthetic=True)
-    validation = validate_folder(base / "import", base / "la_contract", base / "la_q",
-                                 reference_date=CHECK_DATE, tables=list(LA_ROUTE_TABLES),
-                                 unmatched_pupils="keep")
+    validation = validate_folder(
+        base / "import",
+        base / "la_contract",
+        base / "la_q",
+        reference_date=CHECK_DATE,
+        tables=list(LA_ROUTE_TABLES),
+        unmatched_pupils="keep",
+    )
     la_children, la_report = derive_children_la(
-        base / "la_contract", reference_date=REFERENCE,
-        child_domains_path=base / "import" / "child_domains.parquet", extract_date=EXTRACT)
+        base / "la_contract",
+        reference_date=REFERENCE,
+        child_domains_path=base / "import" / "child_domains.parquet",
+        extract_date=EXTRACT,
+    )
 
-    tables = {n: pd.read_parquet(synth / f"{n}.parquet") for n in (
-        "pupil_census", "census_npd_link", "truth_children", "persons", *SOCIAL_CARE)}
+    tables = {
+        n: pd.read_parquet(synth / f"{n}.parquet")
+        for n in ("pupil_census", "census_npd_link", "truth_children", "persons", *SOCIAL_CARE)
+    }
     lookup = upn_lookup(tables["truth_children"]["pupil_id"])
     # the LA route's id of each synthetic pupil: keyed hash of the synthetic UPN
     la_id = dict(zip(lookup["pupil_id"], pseudonymise(lookup["upn"], SALT, "upn")))
-    return {"la": la, "synth": synth, "base": base, "tables": tables, "la_id": la_id,
-            "census": census_children, "la_children": la_children, "la_report": la_report,
-            "validation": validation, "import": imported, "written": written}
+    return {
+        "la": la,
+        "synth": synth,
+        "base": base,
+        "tables": tables,
+        "la_id": la_id,
+        "census": census_children,
+        "la_children": la_children,
+        "la_report": la_report,
+        "validation": validation,
+        "import": imported,
+        "written": written,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +127,14 @@ def expected(routes) -> dict:
     tc = t["truth_children"].dropna(subset=["pupil_id"])
     dob = pd.to_datetime(tc["date_of_birth"])
     # completed years on the reference date: birthday not yet reached -> one year less
-    age = REFERENCE.year - dob.dt.year - ((REFERENCE.month < dob.dt.month) | (
-        (REFERENCE.month == dob.dt.month) & (REFERENCE.day < dob.dt.day))).astype(int)
+    age = (
+        REFERENCE.year
+        - dob.dt.year
+        - (
+            (REFERENCE.month < dob.dt.month)
+            | ((REFERENCE.month == dob.dt.month) & (REFERENCE.day < dob.dt.day))
+        ).astype(int)
+    )
     tc = tc.assign(age=age.to_numpy())
     roll = tc[tc["pupil_id"].map(school_la).eq(la) & tc["age"].between(5, 15)]
     linked = set(t["census_npd_link"]["pupil_id"])
@@ -111,33 +146,45 @@ def expected(routes) -> dict:
         "la_route": {la_id[p] for p in roll["pupil_id"]},
         "aligned": {la_id[p] for p in aligned["pupil_id"]},
         "living_elsewhere": {la_id[p] for p in roll.loc[roll["la_code"] != la, "pupil_id"]},
-        "unlinked_residents": {la_id[p] for p in roll.loc[
-            (roll["la_code"] == la) & ~roll["pupil_id"].isin(linked), "pupil_id"]},
-        "census_at_other_schools": {la_id[p] for p in census_la["pupil_id"]
-                                    if school_la.get(p) != la},
+        "unlinked_residents": {
+            la_id[p]
+            for p in roll.loc[(roll["la_code"] == la) & ~roll["pupil_id"].isin(linked), "pupil_id"]
+        },
+        "census_at_other_schools": {
+            la_id[p] for p in census_la["pupil_id"] if school_la.get(p) != la
+        },
         "census_la": census_la.assign(la_pupil=census_la["pupil_id"].map(la_id)),
     }
 
 
 def test_import_gives_back_the_authority_rows_of_every_contract_table(routes):
     r = routes
-    keys = {"pupil_census": ["pupil_id", "census_date"], "cin_referrals": ["pupil_id", "referral_date"],
-            "child_protection_plans": ["pupil_id", "cpp_start_date"],
-            "looked_after_episodes": ["pupil_id", "episode_start"]}
+    keys = {
+        "pupil_census": ["pupil_id", "census_date"],
+        "cin_referrals": ["pupil_id", "referral_date"],
+        "child_protection_plans": ["pupil_id", "cpp_start_date"],
+        "looked_after_episodes": ["pupil_id", "episode_start"],
+    }
     for name, key in keys.items():
         want = r["tables"][name]
-        want = want[want["la_code"] == r["la"]].assign(pupil_id=lambda d: d["pupil_id"].map(r["la_id"]))
+        want = want[want["la_code"] == r["la"]].assign(
+            pupil_id=lambda d: d["pupil_id"].map(r["la_id"])
+        )
         got = pd.read_parquet(r["base"] / "import" / f"{name}.parquet")
         assert len(want) > 0, name
         cols = [c for c in want.columns if c != "school_id"]
         pd.testing.assert_frame_equal(
             got.sort_values(key).reset_index(drop=True)[cols],
-            want.sort_values(key).reset_index(drop=True)[cols], check_dtype=False, obj=name)
+            want.sort_values(key).reset_index(drop=True)[cols],
+            check_dtype=False,
+            obj=name,
+        )
     # schools get the LA's own establishment numbers: one for one
     got = pd.read_parquet(r["base"] / "import" / "pupil_census.parquet")
     want = r["tables"]["pupil_census"].query("la_code == @r['la']")
     both = want.assign(pupil_id=want["pupil_id"].map(r["la_id"])).merge(
-        got, on=["pupil_id", "census_date"], suffixes=("_synth", "_la"))
+        got, on=["pupil_id", "census_date"], suffixes=("_synth", "_la")
+    )
     assert len(both) == len(want)
     assert (both.groupby("school_id_synth")["school_id_la"].nunique() == 1).all()
     assert (both.groupby("school_id_la")["school_id_synth"].nunique() == 1).all()
@@ -147,8 +194,11 @@ def test_import_gives_back_the_authority_rows_of_every_contract_table(routes):
 def test_dates_of_birth_and_sex_come_back_exactly(routes):
     r = routes
     chars = pd.read_parquet(r["base"] / "import" / "pupil_characteristics.parquet")
-    truth = r["tables"]["truth_children"].dropna(subset=["pupil_id"]).merge(
-        r["tables"]["persons"][["person_id", "sex"]], on="person_id")
+    truth = (
+        r["tables"]["truth_children"]
+        .dropna(subset=["pupil_id"])
+        .merge(r["tables"]["persons"][["person_id", "sex"]], on="person_id")
+    )
     truth = truth.assign(la_pupil=truth["pupil_id"].map(r["la_id"])).set_index("la_pupil")
     got = chars.set_index("pupil_id")
     assert got.index.isin(truth.index).all()
@@ -209,10 +259,10 @@ def test_aligned_children_have_the_same_domains_fsm_and_outcomes(routes, expecte
     ids = sorted(e["aligned"])
     a = e["census_la"].set_index("la_pupil").loc[ids]
     b = r["la_children"].set_index("pupil_id").loc[ids]
-    same = ["age", "sex", "la_code", *DOMAINS, "n_domains", "fsm",
-            *[c for c in OUTCOME_COLUMNS]]
-    pd.testing.assert_frame_equal(a[same].reset_index(drop=True),
-                                  b[same].reset_index(drop=True), check_dtype=False)
+    same = ["age", "sex", "la_code", *DOMAINS, "n_domains", "fsm", *list(OUTCOME_COLUMNS)]
+    pd.testing.assert_frame_equal(
+        a[same].reset_index(drop=True), b[same].reset_index(drop=True), check_dtype=False
+    )
     assert list(r["la_children"].columns) == list(r["census"].columns)
     # households: the LA's pseudonymised household reference of the same household
     hh = "household-" + pseudonymise(a["household_id"], SALT, "household")
@@ -220,8 +270,9 @@ def test_aligned_children_have_the_same_domains_fsm_and_outcomes(routes, expecte
     # fsm_share sees only the censuses at the LA's schools: equal for pupils who were at
     # them at every census of the six years, and only those may differ
     pc = r["tables"]["pupil_census"]
-    window = pc[(pc["census_date"] > REFERENCE - pd.DateOffset(years=6))
-                & (pc["census_date"] <= REFERENCE)]
+    window = pc[
+        (pc["census_date"] > REFERENCE - pd.DateOffset(years=6)) & (pc["census_date"] <= REFERENCE)
+    ]
     elsewhere = {r["la_id"][p] for p in window.loc[window["la_code"] != r["la"], "pupil_id"]}
     stayed = [i for i in ids if i not in elsewhere]
     assert (a.loc[stayed, "fsm_share"].to_numpy() == b.loc[stayed, "fsm_share"].to_numpy()).all()

@@ -64,7 +64,7 @@ class Parsed:
 
 def is_identifier(name: str) -> bool:
     """Whether a contract column holds an identifier or area code (read as clean text)."""
-    return name.endswith("_id") or name.endswith("_code")
+    return name.endswith(("_id", "_code"))
 
 
 def as_text(raw: pd.Series) -> pd.Series:
@@ -112,8 +112,9 @@ def parse_int(raw: pd.Series) -> Parsed:
     nums, given = _numbers(raw)
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(nums) & (nums == np.round(nums)) & (np.abs(nums) < 2**53)
-    values = pd.Series(pd.array(np.where(ok, nums, 0).astype("int64"), dtype="Int64"),
-                       index=raw.index).mask(~ok)
+    values = pd.Series(
+        pd.array(np.where(ok, nums, 0).astype("int64"), dtype="Int64"), index=raw.index
+    ).mask(~ok)
     return Parsed(values, given & ~ok)
 
 
@@ -121,8 +122,9 @@ def parse_float(raw: pd.Series) -> Parsed:
     """Numbers: numeric cells as they are; text read as a decimal number; inf/NaN refused."""
     nums, given = _numbers(raw)
     ok = np.isfinite(nums)
-    values = pd.Series(pd.array(np.where(ok, nums, np.nan), dtype="Float64"),
-                       index=raw.index).mask(~ok)
+    values = pd.Series(pd.array(np.where(ok, nums, np.nan), dtype="Float64"), index=raw.index).mask(
+        ~ok
+    )
     return Parsed(values, given & ~ok)
 
 
@@ -163,8 +165,9 @@ def parse_date(raw: pd.Series) -> Parsed:
         return Parsed(values, given & ~in_bounds, np.zeros(n, dtype=bool))
     text = as_text(raw)
     if bool((text.str.len() > 10).any()):
-        text = text.str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})[ T]00:00(:00(\.0+)?)?$", r"\1",
-                                regex=True)
+        text = text.str.replace(
+            r"^(\d{4}-\d{1,2}-\d{1,2})[ T]00:00(:00(\.0+)?)?$", r"\1", regex=True
+        )
     given = text.notna().to_numpy()
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     month_first = np.zeros(n, dtype=bool)
@@ -177,7 +180,8 @@ def parse_date(raw: pd.Series) -> Parsed:
         second = pd.to_numeric(parts[1], errors="coerce")
         month_first[rest] = ((second > 12) & (first <= 12)).to_numpy(dtype=bool, na_value=False)
     in_bounds = ((parsed >= EARLIEST_DATE) & (parsed <= LATEST_DATE)).to_numpy(
-        dtype=bool, na_value=False)
+        dtype=bool, na_value=False
+    )
     values = parsed.where(in_bounds).astype("datetime64[ns]")
     return Parsed(values, given & ~in_bounds, month_first)
 

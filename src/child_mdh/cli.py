@@ -75,8 +75,11 @@ def _cmd_import_la(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    return run_audit(Path(args.folder), threshold=args.threshold,
-                     report=Path(args.report) if args.report else None)
+    return run_audit(
+        Path(args.folder),
+        threshold=args.threshold,
+        report=Path(args.report) if args.report else None,
+    )
 
 
 def _cmd_compare_releases(args: argparse.Namespace) -> int:
@@ -112,42 +115,71 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="folder holding <table>.parquet or <table>.csv files")
     p.add_argument("--out", help="folder for the validated tables (default INPUT/_validated)")
     p.add_argument("--quarantine", help="folder for quarantined rows (default OUT/quarantine)")
-    p.add_argument("--policy", choices=("quarantine", "stop"), default="quarantine",
-                   help="what to do with rows that break a row-level rule")
-    p.add_argument("--reference-date", default=None,
-                   help="dates after this (YYYY-MM-DD) count as in the future (default: today)")
+    p.add_argument(
+        "--policy",
+        choices=("quarantine", "stop"),
+        default="quarantine",
+        help="what to do with rows that break a row-level rule",
+    )
+    p.add_argument(
+        "--reference-date",
+        default=None,
+        help="dates after this (YYYY-MM-DD) count as in the future (default: today)",
+    )
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("map-extract",
-                       help="turn a secure-environment extract into contract tables with a YAML mapping")
-    p.add_argument("mapping", help="the YAML mapping file (example: config/examples/guie_mapping.yaml)")
+    p = sub.add_parser(
+        "map-extract",
+        help="turn a secure-environment extract into contract tables with a YAML mapping",
+    )
+    p.add_argument(
+        "mapping", help="the YAML mapping file (example: config/examples/guie_mapping.yaml)"
+    )
     p.add_argument("--out", help="folder to write <table>.parquet and mapping_report.json")
-    p.add_argument("--extract-dir", help="folder holding the extract (overrides the mapping's extract_dir)")
+    p.add_argument(
+        "--extract-dir", help="folder holding the extract (overrides the mapping's extract_dir)"
+    )
     p.add_argument("--check", action="store_true", help="only check the mapping, write nothing")
     p.set_defaults(func=_cmd_map_extract)
 
-    p = sub.add_parser("import-la",
-                       help="import a local authority's own returns (SSDA903, CIN census, "
-                            "school census) into contract tables")
-    p.add_argument("--config", required=True,
-                   help="YAML import configuration (the la_import keys, docs/la-returns.md); "
-                        "the salt is read from the environment variable it names")
+    p = sub.add_parser(
+        "import-la",
+        help="import a local authority's own returns (SSDA903, CIN census, "
+        "school census) into contract tables",
+    )
+    p.add_argument(
+        "--config",
+        required=True,
+        help="YAML import configuration (the la_import keys, docs/la-returns.md); "
+        "the salt is read from the environment variable it names",
+    )
     p.set_defaults(func=_cmd_import_la)
 
-    p = sub.add_parser("audit",
-                       help="re-check a release folder as received (outputs.json and every "
-                            "file); exit 0 clean, 1 problems, 2 not a release folder")
+    p = sub.add_parser(
+        "audit",
+        help="re-check a release folder as received (outputs.json and every "
+        "file); exit 0 clean, 1 problems, 2 not a release folder",
+    )
     p.add_argument("folder", help="the release folder, holding outputs.json")
-    p.add_argument("--threshold", type=int, default=None,
-                   help="minimum count (default: the threshold recorded in outputs.json)")
-    p.add_argument("--report", default=None,
-                   help="also write the audit report (JSON) to this file; by default "
-                        "nothing is written, so the folder is left as received")
+    p.add_argument(
+        "--threshold",
+        type=int,
+        default=None,
+        help="minimum count (default: the threshold recorded in outputs.json)",
+    )
+    p.add_argument(
+        "--report",
+        default=None,
+        help="also write the audit report (JSON) to this file; by default "
+        "nothing is written, so the folder is left as received",
+    )
     p.set_defaults(func=_cmd_audit)
 
-    p = sub.add_parser("compare-releases",
-                       help="compare two release folders: the same release apart from run "
-                            "dates and commit? exit 0 the same, 1 different")
+    p = sub.add_parser(
+        "compare-releases",
+        help="compare two release folders: the same release apart from run "
+        "dates and commit? exit 0 the same, 1 different",
+    )
     p.add_argument("first", help="a release folder")
     p.add_argument("second", help="another release folder")
     p.set_defaults(func=_cmd_compare_releases)

@@ -15,15 +15,15 @@ key-value metadata (for example ``synthetic: true``) so a file says what it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import datetime as dt
 
-import numpy as np
 from child_mdh.errors import UserError
 
 INPUT_SUFFIXES = (".parquet", ".csv")
@@ -40,7 +40,9 @@ def find_table_file(directory: str | Path, name: str) -> Path | None:
     guess which one is meant.
     """
     directory = Path(directory)
-    found = [directory / f"{name}{s}" for s in INPUT_SUFFIXES if (directory / f"{name}{s}").exists()]
+    found = [
+        directory / f"{name}{s}" for s in INPUT_SUFFIXES if (directory / f"{name}{s}").exists()
+    ]
     if len(found) > 1:
         raise InputFileError(
             f"{directory}: table {name} is there twice ({', '.join(p.name for p in found)}). "
@@ -67,8 +69,9 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         if path.stat().st_size == 0:
             return pd.DataFrame()
         try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                             encoding="utf-8-sig")
+            df = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            )
         except UnicodeDecodeError as err:
             raise InputFileError(
                 f"{path}: not UTF-8 text ({err}). Open it in a text editor (Notepad) and "

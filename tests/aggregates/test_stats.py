@@ -5,10 +5,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from paths import shared_fixture
 from scipy import stats as sps
 
 from child_mdh.aggregates import stats
+
+from paths import shared_fixture
 
 Z95 = 1.959963984540054  # Phi^-1(0.975)
 
@@ -105,8 +106,9 @@ BYAR_VS_EXACT = [
 
 
 @pytest.mark.parametrize("confidence, limit, at10, at100, below_1pct, below_01pct", BYAR_VS_EXACT)
-def test_byar_against_exact_poisson_as_documented(confidence, limit, at10, at100, below_1pct,
-                                                  below_01pct):
+def test_byar_against_exact_poisson_as_documented(
+    confidence, limit, at10, at100, below_1pct, below_01pct
+):
     # the figures stated in docs/statistics.md ('What is approximate'), rounded as stated
     x, rel_lo, rel_hi = _byar_relative_to_exact(confidence)
     rel = rel_lo if limit == "lower" else rel_hi
@@ -120,7 +122,9 @@ def test_byar_interval_is_wider_than_exact_from_six_events():
     for confidence, upper_above_from in ((0.95, 6), (0.998, 1)):
         x, rel_lo, rel_hi = _byar_relative_to_exact(confidence)
         assert (rel_lo < 0).all()
-        assert (rel_hi[x >= upper_above_from] > 0).all() and (rel_hi[x < upper_above_from] < 0).all()
+        assert (rel_hi[x >= upper_above_from] > 0).all() and (
+            rel_hi[x < upper_above_from] < 0
+        ).all()
     # the 99.8% lower limit at 10, 11 and 12 events: 1.49%, 1.23%, 1.04% below the exact one
     _, rel_lo, _ = _byar_relative_to_exact(0.998)
     np.testing.assert_allclose(rel_lo[9:12], [-0.0149, -0.0123, -0.0104], atol=5e-5)
@@ -156,7 +160,7 @@ def test_rate_ratio_exact_by_hand():
 
 
 def test_rate_ratio_auto_uses_exact_for_small_counts():
-    rr, lo, hi = stats.rate_ratio(np.array([5, 50]), 1000, np.array([50, 50]), 1000)
+    _rr, lo, _hi = stats.rate_ratio(np.array([5, 50]), 1000, np.array([50, 50]), 1000)
     _, lo_ex, _ = stats.rate_ratio(5, 1000, 50, 1000, method="exact")
     _, lo_ln, _ = stats.rate_ratio(50, 1000, 50, 1000, method="lognormal")
     assert lo[0] == pytest.approx(lo_ex) and lo[1] == pytest.approx(lo_ln)
@@ -291,8 +295,9 @@ def test_reference_proportions(sheet):
     else:
         levels = {0.95: ("lowercl", "uppercl")}
     for conf, (lo_col, hi_col) in levels.items():
-        lo, hi = stats.wilson_interval(df["Numerator"], df["Denominator"], conf,
-                                       multiplier=df["multiplier"].to_numpy())
+        lo, hi = stats.wilson_interval(
+            df["Numerator"], df["Denominator"], conf, multiplier=df["multiplier"].to_numpy()
+        )
         np.testing.assert_allclose(lo, df[lo_col], rtol=1e-9)
         np.testing.assert_allclose(hi, df[hi_col], rtol=1e-9)
     summary = stats.proportion_summary(df["Numerator"], df["Denominator"], multiplier=1)
@@ -310,27 +315,33 @@ def test_reference_rates(sheet):
     # the reference switches from exact to Byar's at 10 events, as method='auto'
     assert set(df.loc[df["Numerator"] < 10, "method"]) == {"Exact"}
     for conf, (lo_col, hi_col) in levels.items():
-        lo, hi = stats.rate_interval(df["Numerator"], df["Denominator"],
-                                     per=df["multiplier"].to_numpy(), confidence=conf)
+        lo, hi = stats.rate_interval(
+            df["Numerator"], df["Denominator"], per=df["multiplier"].to_numpy(), confidence=conf
+        )
         np.testing.assert_allclose(lo, df[lo_col], rtol=1e-9)
         np.testing.assert_allclose(hi, df[hi_col], rtol=1e-9)
     np.testing.assert_allclose(
         stats.rate_per(df["Numerator"], df["Denominator"], per=df["multiplier"].to_numpy()),
-        df["value"], rtol=1e-12)
+        df["value"],
+        rtol=1e-12,
+    )
 
 
 def test_reference_funnel_limits_for_proportions():
     inputs = pd.read_csv(reference_file("testdata_funnel_prop_inputs.csv"), encoding="utf-8-sig")
-    expected = pd.read_csv(reference_file("testdata_funnel_prop_outputs.csv"),
-                           encoding="utf-8-sig")
+    expected = pd.read_csv(reference_file("testdata_funnel_prop_outputs.csv"), encoding="utf-8-sig")
     axis = stats.funnel_axis(inputs["denominator"])
     np.testing.assert_array_equal(axis, expected["Population"].to_numpy(dtype=float))
     baseline = inputs["numerator"].sum() / inputs["denominator"].sum()
     got = stats.funnel_limits_table(baseline, axis, multiplier=100)
     # the reference file is written to 6 decimal places
-    for ours, theirs in [("lower_95", "Lower2s0025limit"), ("upper_95", "Upper2s0025limit"),
-                         ("lower_99_8", "Lower3s0001limit"), ("upper_99_8", "Upper3s0001limit"),
-                         ("baseline", "Baseline")]:
+    for ours, theirs in [
+        ("lower_95", "Lower2s0025limit"),
+        ("upper_95", "Upper2s0025limit"),
+        ("lower_99_8", "Lower3s0001limit"),
+        ("upper_99_8", "Upper3s0001limit"),
+        ("baseline", "Baseline"),
+    ]:
         np.testing.assert_allclose(got[ours], expected[theirs], atol=1e-6)
 
 

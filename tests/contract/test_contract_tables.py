@@ -1,17 +1,23 @@
 """The contract module: one definition of every table, and the docs generated from it."""
 
-
 import pandas as pd
 import pytest
 
-from paths import REPO
 from child_mdh.contract import tables as contract
+
+from paths import REPO
 
 ROOT = REPO
 
 DESIGN_TABLES = [
-    "areas", "households", "persons", "pupil_census", "census_npd_link",
-    "cin_referrals", "child_protection_plans", "looked_after_episodes",
+    "areas",
+    "households",
+    "persons",
+    "pupil_census",
+    "census_npd_link",
+    "cin_referrals",
+    "child_protection_plans",
+    "looked_after_episodes",
 ]
 
 
@@ -42,13 +48,15 @@ def test_empty_frame_has_contract_dtypes():
 
 
 def test_conform_orders_casts_and_keeps_extra_columns():
-    raw = pd.DataFrame({
-        "extra": [1, 2],
-        "la_name": ["Leeds", "York"],
-        "la_code": ["E08000035", "E06000014"],
-        "region_code": ["E12000003"] * 2,
-        "region_name": ["Yorkshire and The Humber"] * 2,
-    })
+    raw = pd.DataFrame(
+        {
+            "extra": [1, 2],
+            "la_name": ["Leeds", "York"],
+            "la_code": ["E08000035", "E06000014"],
+            "region_code": ["E12000003"] * 2,
+            "region_name": ["Yorkshire and The Humber"] * 2,
+        }
+    )
     out = contract.conform(raw, "areas")
     assert list(out.columns) == ["la_code", "la_name", "region_code", "region_name", "extra"]
 

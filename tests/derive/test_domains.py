@@ -22,8 +22,14 @@ YEARS = pytest.mark.parametrize("year", [2011, 2021])
 
 
 def household(hid="h1", year=2021, **kw):
-    row = dict(household_id=hid, census_year=year, la_code="E06000001",
-               occupancy_rating_rooms=0, shared_dwelling=False, central_heating=True)
+    row = dict(
+        household_id=hid,
+        census_year=year,
+        la_code="E06000001",
+        occupancy_rating_rooms=0,
+        shared_dwelling=False,
+        central_heating=True,
+    )
     row.update(kw)
     return row
 
@@ -32,9 +38,17 @@ _pid = iter(range(10**6))
 
 
 def person(hid="h1", **kw):
-    row = dict(person_id=f"p{next(_pid)}", household_id=hid, age=40, sex="F",
-               economic_activity="in_employment", full_time_student=False,
-               highest_qualification="level3", general_health=2, disability="not_limited")
+    row = dict(
+        person_id=f"p{next(_pid)}",
+        household_id=hid,
+        age=40,
+        sex="F",
+        economic_activity="in_employment",
+        full_time_student=False,
+        highest_qualification="level3",
+        general_health=2,
+        disability="not_limited",
+    )
     row.update(kw)
     return row
 
@@ -90,14 +104,25 @@ def test_unemployed_full_time_student_does_not_make_household_employment_deprive
 
 @YEARS
 def test_long_term_sick_full_time_student_does_not_count(year):
-    ps = [person(age=19, economic_activity="inactive_long_term_sick_or_disabled",
-                 full_time_student=True)]
+    ps = [
+        person(
+            age=19, economic_activity="inactive_long_term_sick_or_disabled", full_time_student=True
+        )
+    ]
     assert one(ps, "employment", year) is False
 
 
 @YEARS
-@pytest.mark.parametrize("activity", ["in_employment", "inactive_student", "inactive_retired",
-                                      "inactive_looking_after_home", "inactive_other"])
+@pytest.mark.parametrize(
+    "activity",
+    [
+        "in_employment",
+        "inactive_student",
+        "inactive_retired",
+        "inactive_looking_after_home",
+        "inactive_other",
+    ],
+)
 def test_other_economic_activity_is_not_employment_deprivation(year, activity):
     assert one([person(economic_activity=activity)], "employment", year) is False
 
@@ -131,9 +156,16 @@ def test_unknown_student_status_of_employed_member_is_not_deprived():
 
 @YEARS
 def test_no_level2_and_no_young_student_is_education_deprived(year):
-    ps = [person(highest_qualification="level1"), person(highest_qualification="none"),
-          person(age=8, highest_qualification="not_applicable",
-                 economic_activity="not_applicable", full_time_student=True)]
+    ps = [
+        person(highest_qualification="level1"),
+        person(highest_qualification="none"),
+        person(
+            age=8,
+            highest_qualification="not_applicable",
+            economic_activity="not_applicable",
+            full_time_student=True,
+        ),
+    ]
     assert one(ps, "education", year) is True
 
 
@@ -169,24 +201,38 @@ def test_unknown_and_other_qualifications_count_as_below_level2(year, code):
 @YEARS
 @pytest.mark.parametrize("age", [16, 17, 18])
 def test_full_time_student_aged_16_to_18_prevents_education_deprivation(year, age):
-    ps = [person(highest_qualification="none"),
-          person(age=age, highest_qualification="level1", full_time_student=True,
-                 economic_activity="inactive_student")]
+    ps = [
+        person(highest_qualification="none"),
+        person(
+            age=age,
+            highest_qualification="level1",
+            full_time_student=True,
+            economic_activity="inactive_student",
+        ),
+    ]
     assert one(ps, "education", year) is False
 
 
 @YEARS
 @pytest.mark.parametrize("age", [15, 19])
 def test_full_time_student_outside_16_to_18_does_not_prevent_it(year, age):
-    ps = [person(highest_qualification="none"),
-          person(age=age, highest_qualification="level1", full_time_student=True,
-                 economic_activity="inactive_student")]
+    ps = [
+        person(highest_qualification="none"),
+        person(
+            age=age,
+            highest_qualification="level1",
+            full_time_student=True,
+            economic_activity="inactive_student",
+        ),
+    ]
     assert one(ps, "education", year) is True
 
 
 def test_aged_17_not_a_student_does_not_prevent_education_deprivation():
-    ps = [person(highest_qualification="none"),
-          person(age=17, highest_qualification="level1", full_time_student=False)]
+    ps = [
+        person(highest_qualification="none"),
+        person(age=17, highest_qualification="level1", full_time_student=False),
+    ]
     assert one(ps, "education") is True
 
 
@@ -201,8 +247,10 @@ def test_missing_qualification_does_not_matter_when_another_member_has_level2():
 
 
 def test_missing_student_status_of_17_year_old_leaves_education_missing():
-    ps = [person(highest_qualification="none"),
-          person(age=17, highest_qualification="level1", full_time_student=None)]
+    ps = [
+        person(highest_qualification="none"),
+        person(age=17, highest_qualification="level1", full_time_student=None),
+    ]
     assert one(ps, "education") is pd.NA
 
 
@@ -225,12 +273,20 @@ def test_general_health_bad_or_very_bad(year, gh, expected):
 
 
 @YEARS
-@pytest.mark.parametrize("dis,expected", [("limited_a_lot", True), ("limited_a_little", True),
-                                          ("not_limited", False)])
+@pytest.mark.parametrize(
+    "dis,expected", [("limited_a_lot", True), ("limited_a_little", True), ("not_limited", False)]
+)
 def test_disability_limited_a_lot_or_a_little(year, dis, expected):
     # a child's limitation counts too: "any person in the household"
-    ps = [person(), person(age=9, economic_activity="not_applicable",
-                           highest_qualification="not_applicable", disability=dis)]
+    ps = [
+        person(),
+        person(
+            age=9,
+            economic_activity="not_applicable",
+            highest_qualification="not_applicable",
+            disability=dis,
+        ),
+    ]
     assert one(ps, "health", year) is expected
 
 
@@ -265,8 +321,10 @@ def test_no_central_heating_is_housing_deprivation(year):
 
 
 def test_missing_occupancy_rating_leaves_housing_missing_unless_otherwise_deprived():
-    hh = [household("h1", occupancy_rating_rooms=None),
-          household("h2", occupancy_rating_rooms=None, shared_dwelling=True)]
+    hh = [
+        household("h1", occupancy_rating_rooms=None),
+        household("h2", occupancy_rating_rooms=None, shared_dwelling=True),
+    ]
     out = derive([person("h1"), person("h2")], hh)
     assert out.loc["h1", "housing"] is pd.NA
     assert out.loc["h2", "housing"] is True
@@ -277,11 +335,14 @@ def test_missing_occupancy_rating_leaves_housing_missing_unless_otherwise_depriv
 
 def test_count_of_domains_and_types():
     hh = [household("h1", occupancy_rating_rooms=-1), household("h2")]
-    ps = [person("h1", economic_activity="unemployed", highest_qualification="none",
-                 general_health=4),
-          person("h2")]
+    ps = [
+        person(
+            "h1", economic_activity="unemployed", highest_qualification="none", general_health=4
+        ),
+        person("h2"),
+    ]
     out = household_deprivation(pd.DataFrame(ps), pd.DataFrame(hh)).set_index("household_id")
-    assert out.loc["h1", "n_domains"] == 4          # 1 + 1 + 1 + 1
+    assert out.loc["h1", "n_domains"] == 4  # 1 + 1 + 1 + 1
     assert out.loc["h2", "n_domains"] == 0
     assert str(out["employment"].dtype) == "boolean"
     assert str(out["n_domains"].dtype) == "Int64"
@@ -320,8 +381,11 @@ def test_rows_follow_the_households_table_and_census_year_is_kept():
 
 def test_child_domains_inherits_household_domains():
     hh = [household("h1", shared_dwelling=True), household("h2")]
-    ps = [person("h1", person_id="adult"), person("h1", person_id="kid", age=7),
-          person("h2", person_id="kid2", age=9)]
+    ps = [
+        person("h1", person_id="adult"),
+        person("h1", person_id="kid", age=7),
+        person("h2", person_id="kid2", age=9),
+    ]
     dom = household_deprivation(pd.DataFrame(ps), pd.DataFrame(hh))
     kids = as_tri(child_domains(pd.DataFrame(ps).iloc[1:], dom).set_index("person_id"))
     assert kids.loc["kid", "housing"] is True and kids.loc["kid2", "housing"] is False
@@ -397,24 +461,28 @@ def _reference(persons: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
         p = any3(prot)
         edu = pd.NA if p is pd.NA else (not p)
         occ = h.occupancy_rating_rooms
-        hou = any3([pd.NA if not known(occ) else occ <= -1, bool(h.shared_dwelling),
-                    not h.central_heating])
+        hou = any3(
+            [pd.NA if not known(occ) else occ <= -1, bool(h.shared_dwelling), not h.central_heating]
+        )
         rows.append((h.household_id, any3(emp), edu, any3(hea), hou))
-    return pd.DataFrame(rows, columns=["household_id", "employment", "education", "health",
-                                       "housing"])
+    return pd.DataFrame(
+        rows, columns=["household_id", "employment", "education", "health", "housing"]
+    )
 
 
 def test_vectorised_result_equals_a_literal_per_household_reference():
     rng = np.random.default_rng(5)
     n_hh = 300
-    hh = pd.DataFrame({
-        "household_id": [f"h{i}" for i in range(n_hh)],
-        "census_year": rng.choice([2011, 2021], n_hh),
-        "la_code": "E1",
-        "occupancy_rating_rooms": pd.array(rng.integers(-2, 3, n_hh), dtype="Int64"),
-        "shared_dwelling": rng.random(n_hh) < 0.05,
-        "central_heating": rng.random(n_hh) > 0.05,
-    })
+    hh = pd.DataFrame(
+        {
+            "household_id": [f"h{i}" for i in range(n_hh)],
+            "census_year": rng.choice([2011, 2021], n_hh),
+            "la_code": "E1",
+            "occupancy_rating_rooms": pd.array(rng.integers(-2, 3, n_hh), dtype="Int64"),
+            "shared_dwelling": rng.random(n_hh) < 0.05,
+            "central_heating": rng.random(n_hh) > 0.05,
+        }
+    )
     hh.loc[rng.random(n_hh) < 0.05, "occupancy_rating_rooms"] = pd.NA
     n_p = 900
     ea = rng.choice(contract.ECONOMIC_ACTIVITY_CODES, n_p).astype(object)
@@ -425,17 +493,24 @@ def test_vectorised_result_equals_a_literal_per_household_reference():
     gh[rng.random(n_p) < 0.03] = pd.NA
     st = pd.array(rng.random(n_p) < 0.2, dtype="boolean")
     st[rng.random(n_p) < 0.03] = pd.NA
-    ps = pd.DataFrame({
-        "person_id": [f"p{i}" for i in range(n_p)],
-        "household_id": [f"h{i}" for i in rng.integers(0, n_hh + 20, n_p) % n_hh],
-        "age": rng.integers(0, 90, n_p), "sex": "F",
-        "economic_activity": ea, "full_time_student": st, "highest_qualification": qual,
-        "general_health": gh, "disability": rng.choice(contract.DISABILITY_CODES, n_p),
-    })
+    ps = pd.DataFrame(
+        {
+            "person_id": [f"p{i}" for i in range(n_p)],
+            "household_id": [f"h{i}" for i in rng.integers(0, n_hh + 20, n_p) % n_hh],
+            "age": rng.integers(0, 90, n_p),
+            "sex": "F",
+            "economic_activity": ea,
+            "full_time_student": st,
+            "highest_qualification": qual,
+            "general_health": gh,
+            "disability": rng.choice(contract.DISABILITY_CODES, n_p),
+        }
+    )
     ps = ps[ps["household_id"] != "h7"]  # one household without persons
     got = household_deprivation(ps, hh).set_index("household_id")
-    ref = _reference(ps.astype(object).where(ps.notna(), None), hh.astype(object).where(hh.notna(), None)
-                     ).set_index("household_id")
+    ref = _reference(
+        ps.astype(object).where(ps.notna(), None), hh.astype(object).where(hh.notna(), None)
+    ).set_index("household_id")
     for d in ["employment", "education", "health", "housing"]:
         g = got[d].astype(object).where(got[d].notna(), "NA")
         r = ref[d].astype(object).where(ref[d].notna(), "NA")

@@ -16,8 +16,16 @@ REF = "2021-03-21"  # Census 2021 day
 
 def history(rows):
     return pd.DataFrame(
-        [{"pupil_id": p, "census_date": pd.Timestamp(d), "la_code": "E1", "school_id": "s1",
-          "fsm_eligible": e} for p, d, e in rows]
+        [
+            {
+                "pupil_id": p,
+                "census_date": pd.Timestamp(d),
+                "la_code": "E1",
+                "school_id": "s1",
+                "fsm_eligible": e,
+            }
+            for p, d, e in rows
+        ]
     )
 
 
@@ -27,8 +35,9 @@ def measures(rows, ref=REF):
 
 def test_latest_census_in_the_year_gives_fsm_at_reference():
     # spring 2021 (21 Jan) is the latest census on or before 21 Mar 2021
-    m = measures([("A", "2020-10-01", False), ("A", "2021-01-21", True),
-                  ("A", "2021-05-20", False)])  # summer 2021 is after the reference
+    m = measures(
+        [("A", "2020-10-01", False), ("A", "2021-01-21", True), ("A", "2021-05-20", False)]
+    )  # summer 2021 is after the reference
     assert m.loc["A", "fsm_at_reference"] == True  # noqa: E712
     assert m.loc["A", "latest_census_date"] == pd.Timestamp("2021-01-21")
 
@@ -50,10 +59,14 @@ def test_census_exactly_one_year_before_is_outside_the_one_year_window():
 
 def test_ever_fsm_6_window_boundaries():
     # (2015-03-21, 2021-03-21]: eligibility on 2015-03-21 is too old; 2015-03-22 counts
-    m = measures([
-        ("old", "2015-03-21", True), ("old", "2021-01-21", False),
-        ("edge", "2015-03-22", True), ("edge", "2021-01-21", False),
-    ])
+    m = measures(
+        [
+            ("old", "2015-03-21", True),
+            ("old", "2021-01-21", False),
+            ("edge", "2015-03-22", True),
+            ("edge", "2021-01-21", False),
+        ]
+    )
     assert m.loc["old", "ever_fsm_6"] == False  # noqa: E712
     assert m.loc["old", "n_censuses_6"] == 1
     assert m.loc["edge", "ever_fsm_6"] == True  # noqa: E712
@@ -64,10 +77,18 @@ def test_ever_fsm_6_window_boundaries():
 
 def test_share_over_several_censuses():
     # 6 censuses in the window, eligible at 2 of them -> 2/6; one older census ignored
-    rows = [("A", d, e) for d, e in [
-        ("2014-01-16", True),
-        ("2019-01-17", False), ("2019-05-16", False), ("2019-10-03", True),
-        ("2020-01-16", True), ("2020-10-01", False), ("2021-01-21", False)]]
+    rows = [
+        ("A", d, e)
+        for d, e in [
+            ("2014-01-16", True),
+            ("2019-01-17", False),
+            ("2019-05-16", False),
+            ("2019-10-03", True),
+            ("2020-01-16", True),
+            ("2020-10-01", False),
+            ("2021-01-21", False),
+        ]
+    ]
     m = measures(rows)
     assert m.loc["A", "n_censuses_6"] == 6
     assert m.loc["A", "n_eligible_6"] == 2
@@ -77,8 +98,9 @@ def test_share_over_several_censuses():
 
 
 def test_pupil_with_no_census_in_the_window_is_missing_not_ineligible():
-    m = measures([("A", "2021-01-21", False), ("late", "2021-05-20", True),
-                  ("early", "2010-01-14", True)])
+    m = measures(
+        [("A", "2021-01-21", False), ("late", "2021-05-20", True), ("early", "2010-01-14", True)]
+    )
     for p in ("late", "early"):
         assert m.loc[p, "fsm_at_reference"] is pd.NA
         assert m.loc[p, "ever_fsm_6"] is pd.NA

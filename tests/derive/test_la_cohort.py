@@ -2,12 +2,18 @@
 
 import pandas as pd
 import pytest
-from la_tiny import LA1, tiny_import_folder
 
-from child_mdh.derive.la_cohort import LACohortError, derive_children_la
-from child_mdh.derive.la_cohort import age_on, latest_census, local_domain_paths
+from child_mdh.derive.la_cohort import (
+    LACohortError,
+    age_on,
+    derive_children_la,
+    latest_census,
+    local_domain_paths,
+)
 from child_mdh.sources.la_returns.local_domains import AREA_LEVEL_CAVEAT
 from child_mdh.validation.folder import LA_ROUTE_TABLES, validate_folder
+
+from la_tiny import LA1, tiny_import_folder
 
 REF = "2021-03-21"
 
@@ -21,44 +27,96 @@ CHILDREN = [
     {"pupil_id": "P7", "date_of_birth": "2011-07-01", "sex": "M"},  # lives elsewhere
 ]
 CENSUS = (
-    [{"pupil_id": p, "census_date": "2021-01-21", "fsm_eligible": p in ("P1", "P7")}
-     for p in ("P1", "P2", "P3", "P4", "P6", "P7")]
-    + [{"pupil_id": "P5", "census_date": "2020-01-16", "fsm_eligible": True},
-       {"pupil_id": "P1", "census_date": "2020-01-16", "fsm_eligible": False},
-       {"pupil_id": "P2", "census_date": "2021-05-20", "fsm_eligible": True}]  # after the reference
+    [
+        {"pupil_id": p, "census_date": "2021-01-21", "fsm_eligible": p in ("P1", "P7")}
+        for p in ("P1", "P2", "P3", "P4", "P6", "P7")
+    ]
+    + [
+        {"pupil_id": "P5", "census_date": "2020-01-16", "fsm_eligible": True},
+        {"pupil_id": "P1", "census_date": "2020-01-16", "fsm_eligible": False},
+        {"pupil_id": "P2", "census_date": "2021-05-20", "fsm_eligible": True},
+    ]  # after the reference
 )
 REFERRALS = [
-    {"pupil_id": "P1", "referral_date": "2021-06-01", "primary_need_code": "N1",
-     "cin_closure_date": None, "referral_nfa": False},
-    {"pupil_id": "P7", "referral_date": "2021-07-01", "primary_need_code": "N2",
-     "cin_closure_date": None, "referral_nfa": False},
-    {"pupil_id": "U1", "referral_date": "2021-08-01", "primary_need_code": "N1",
-     "cin_closure_date": None, "referral_nfa": False},  # an under-five: not on the roll
+    {
+        "pupil_id": "P1",
+        "referral_date": "2021-06-01",
+        "primary_need_code": "N1",
+        "cin_closure_date": None,
+        "referral_nfa": False,
+    },
+    {
+        "pupil_id": "P7",
+        "referral_date": "2021-07-01",
+        "primary_need_code": "N2",
+        "cin_closure_date": None,
+        "referral_nfa": False,
+    },
+    {
+        "pupil_id": "U1",
+        "referral_date": "2021-08-01",
+        "primary_need_code": "N1",
+        "cin_closure_date": None,
+        "referral_nfa": False,
+    },  # an under-five: not on the roll
 ]
 DOMAINS = [
-    {"pupil_id": "P1", "household_id": "household-a", "employment": True, "education": False,
-     "health": False, "housing": True},
-    {"pupil_id": "P2", "household_id": "household-a", "employment": True, "education": False,
-     "health": False, "housing": True},
-    {"pupil_id": "P6", "household_id": "household-b", "employment": None, "education": True,
-     "health": False, "housing": False},
+    {
+        "pupil_id": "P1",
+        "household_id": "household-a",
+        "employment": True,
+        "education": False,
+        "health": False,
+        "housing": True,
+    },
+    {
+        "pupil_id": "P2",
+        "household_id": "household-a",
+        "employment": True,
+        "education": False,
+        "health": False,
+        "housing": True,
+    },
+    {
+        "pupil_id": "P6",
+        "household_id": "household-b",
+        "employment": None,
+        "education": True,
+        "health": False,
+        "housing": False,
+    },
 ]
 
 
 @pytest.fixture
 def la_folder(tmp_path):
-    imp = tiny_import_folder(tmp_path / "import", children=CHILDREN, pupil_census=CENSUS,
-                             referrals=REFERRALS, domains=DOMAINS)
-    report = validate_folder(imp, tmp_path / "valid", tmp_path / "q", reference_date="2026-01-01",
-                             tables=list(LA_ROUTE_TABLES), unmatched_pupils="keep")
+    imp = tiny_import_folder(
+        tmp_path / "import",
+        children=CHILDREN,
+        pupil_census=CENSUS,
+        referrals=REFERRALS,
+        domains=DOMAINS,
+    )
+    report = validate_folder(
+        imp,
+        tmp_path / "valid",
+        tmp_path / "q",
+        reference_date="2026-01-01",
+        tables=list(LA_ROUTE_TABLES),
+        unmatched_pupils="keep",
+    )
     assert report.rows_quarantined == 0
     return imp, tmp_path / "valid"
 
 
 def _derive(la_folder, **kw):
     imp, valid = la_folder
-    args = {"reference_date": REF, "child_domains_path": imp / "child_domains.parquet",
-            "extract_date": "2026-03-21", **kw}
+    args = {
+        "reference_date": REF,
+        "child_domains_path": imp / "child_domains.parquet",
+        "extract_date": "2026-03-21",
+        **kw,
+    }
     return derive_children_la(valid, **args)
 
 
@@ -81,17 +139,30 @@ def test_cohort_is_the_roll_of_the_latest_census_within_a_year(la_folder):
     assert children["sex"].tolist() == ["M", "F", "F", "M"]
     assert report["school_census"] == "2021-01-21"
     assert report["cohort"] == {
-        "pupils_on_roll_n": 6, "no_date_of_birth_n": 1, "outside_ages_n": 1, "children_n": 4,
-        "in_domain_file_n": 3, "not_in_domain_file_n": 1, "domains_missing_n": 2,
-        "fsm_missing_n": 0, "outcomes_missing_n": 1}
-    assert (children["la_code"] == LA1).all() and (children["person_id"] == children["pupil_id"]).all()
+        "pupils_on_roll_n": 6,
+        "no_date_of_birth_n": 1,
+        "outside_ages_n": 1,
+        "children_n": 4,
+        "in_domain_file_n": 3,
+        "not_in_domain_file_n": 1,
+        "domains_missing_n": 2,
+        "fsm_missing_n": 0,
+        "outcomes_missing_n": 1,
+    }
+    assert (children["la_code"] == LA1).all() and (
+        children["person_id"] == children["pupil_id"]
+    ).all()
 
 
 def test_domains_fsm_and_outcomes(la_folder):
     children, _ = _derive(la_folder)
     c = children.set_index("pupil_id")
     assert c.loc["P1", ["employment", "education", "health", "housing"]].tolist() == [
-        True, False, False, True]
+        True,
+        False,
+        False,
+        True,
+    ]
     assert c.loc["P1", "n_domains"] == 2
     assert pd.isna(c.loc["P6", "n_domains"])  # employment unknown: no count
     assert pd.isna(c.loc["P7", "employment"])
@@ -117,9 +188,24 @@ def test_outcomes_of_every_pupil_when_asked(la_folder):
 def test_columns_and_types_match_the_contract_route(la_folder):
     children, _ = _derive(la_folder)
     assert children.columns.tolist()[:17] == [
-        "person_id", "household_id", "la_code", "lsoa_code", "census_year", "age", "sex",
-        "ethnic_group", "pupil_id", "linked", "employment", "education", "health", "housing",
-        "n_domains", "fsm", "fsm_share"]
+        "person_id",
+        "household_id",
+        "la_code",
+        "lsoa_code",
+        "census_year",
+        "age",
+        "sex",
+        "ethnic_group",
+        "pupil_id",
+        "linked",
+        "employment",
+        "education",
+        "health",
+        "housing",
+        "n_domains",
+        "fsm",
+        "fsm_share",
+    ]
     assert children.columns.tolist()[-3:] == ["la_name", "region_code", "region_name"]
     assert str(children["age"].dtype) == "int64" and str(children["fsm"].dtype) == "boolean"
     assert children["census_year"].isna().all()
@@ -127,14 +213,23 @@ def test_columns_and_types_match_the_contract_route(la_folder):
 
 def test_area_level_route_carries_the_caveat_and_no_household_flags(la_folder, tmp_path):
     imp, valid = la_folder
-    area = pd.DataFrame({"pupil_id": ["P1", "P2"], "lsoa_code": ["E01000001"] * 2,
-                         "area_households_n": [100, 100],
-                         "area_share_deprived_ge1": [0.5] * 2, "area_share_deprived_ge2": [0.2] * 2,
-                         "area_share_deprived_ge3": [0.05] * 2, "area_share_deprived_ge4": [0.0] * 2,
-                         "area_mean_dimensions": [0.75] * 2, "area_matched": [True] * 2})
+    area = pd.DataFrame(
+        {
+            "pupil_id": ["P1", "P2"],
+            "lsoa_code": ["E01000001"] * 2,
+            "area_households_n": [100, 100],
+            "area_share_deprived_ge1": [0.5] * 2,
+            "area_share_deprived_ge2": [0.2] * 2,
+            "area_share_deprived_ge3": [0.05] * 2,
+            "area_share_deprived_ge4": [0.0] * 2,
+            "area_mean_dimensions": [0.75] * 2,
+            "area_matched": [True] * 2,
+        }
+    )
     area.to_parquet(imp / "child_area_domains.parquet")
-    children, report = derive_children_la(valid, reference_date=REF,
-                                          area_domains_path=imp / "child_area_domains.parquet")
+    children, report = derive_children_la(
+        valid, reference_date=REF, area_domains_path=imp / "child_area_domains.parquet"
+    )
     assert children["n_domains"].isna().all() and children["employment"].isna().all()
     c = children.set_index("pupil_id")
     assert c.loc["P1", "area_share_deprived_ge1"] == 0.5 and c.loc["P1", "lsoa_code"] == "E01000001"
@@ -146,17 +241,24 @@ def test_area_level_route_carries_the_caveat_and_no_household_flags(la_folder, t
 def test_clear_errors(la_folder):
     imp, valid = la_folder
     with pytest.raises(LACohortError, match="needs a reference date"):
-        derive_children_la(valid, reference_date=None, child_domains_path=imp / "child_domains.parquet")
+        derive_children_la(
+            valid, reference_date=None, child_domains_path=imp / "child_domains.parquet"
+        )
     with pytest.raises(LACohortError, match="exactly one local domain file"):
         derive_children_la(valid, reference_date=REF)
     with pytest.raises(LACohortError, match="no school census in the year up to"):
-        derive_children_la(valid, reference_date="2019-06-01",
-                           child_domains_path=imp / "child_domains.parquet")
+        derive_children_la(
+            valid, reference_date="2019-06-01", child_domains_path=imp / "child_domains.parquet"
+        )
     with pytest.raises(LACohortError, match="outcomes_scope"):
         _derive(la_folder, outcomes_scope="everyone")
     with pytest.raises(LACohortError, match="pupil_characteristics"):
-        derive_children_la(valid, reference_date=REF, child_domains_path=imp / "child_domains.parquet",
-                           characteristics_path=imp / "missing.parquet")
+        derive_children_la(
+            valid,
+            reference_date=REF,
+            child_domains_path=imp / "child_domains.parquet",
+            characteristics_path=imp / "missing.parquet",
+        )
 
 
 def test_latest_census_is_within_a_year():
@@ -168,8 +270,11 @@ def test_latest_census_is_within_a_year():
 
 
 def test_local_domain_paths_follow_the_domains_setting(tmp_path):
-    assert local_domain_paths(tmp_path) == {"child_domains_path": tmp_path / "child_domains.parquet"}
+    assert local_domain_paths(tmp_path) == {
+        "child_domains_path": tmp_path / "child_domains.parquet"
+    }
     assert local_domain_paths(tmp_path, "area_level") == {
-        "area_domains_path": tmp_path / "child_area_domains.parquet"}
+        "area_domains_path": tmp_path / "child_area_domains.parquet"
+    }
     with pytest.raises(LACohortError, match="household_flags or area_level"):
         local_domain_paths(tmp_path, "both")

@@ -22,24 +22,32 @@ REF = "2021-03-21"  # census day 2021; window [2021-03-21, 2026-03-21)
 
 def _children(pupils, ages=None):
     ages = ages or [8] * len(pupils)
-    return pd.DataFrame({
-        "person_id": [f"c{i}" for i in range(len(pupils))],
-        "pupil_id": pd.array(pupils, dtype="str"),
-        "age": ages,
-        "la_code": "E08000004",
-    })
+    return pd.DataFrame(
+        {
+            "person_id": [f"c{i}" for i in range(len(pupils))],
+            "pupil_id": pd.array(pupils, dtype="str"),
+            "age": ages,
+            "la_code": "E08000004",
+        }
+    )
 
 
 def _referrals(rows):
     """rows: (pupil, date, nfa)"""
-    df = contract.empty_frame("cin_referrals") if not rows else pd.DataFrame({
-        "pupil_id": [r[0] for r in rows],
-        "la_code": "E08000004",
-        "referral_date": pd.to_datetime([r[1] for r in rows]),
-        "primary_need_code": "N1",
-        "cin_closure_date": pd.NaT,
-        "referral_nfa": [r[2] for r in rows],
-    })
+    df = (
+        contract.empty_frame("cin_referrals")
+        if not rows
+        else pd.DataFrame(
+            {
+                "pupil_id": [r[0] for r in rows],
+                "la_code": "E08000004",
+                "referral_date": pd.to_datetime([r[1] for r in rows]),
+                "primary_need_code": "N1",
+                "cin_closure_date": pd.NaT,
+                "referral_nfa": [r[2] for r in rows],
+            }
+        )
+    )
     return contract.conform(df, "cin_referrals")
 
 
@@ -47,31 +55,47 @@ def _plans(rows):
     """rows: (pupil, start, end or None)"""
     if not rows:
         return contract.empty_frame("child_protection_plans")
-    return contract.conform(pd.DataFrame({
-        "pupil_id": [r[0] for r in rows],
-        "la_code": "E08000004",
-        "cpp_start_date": pd.to_datetime([r[1] for r in rows]),
-        "cpp_end_date": pd.to_datetime([r[2] for r in rows]),
-    }), "child_protection_plans")
+    return contract.conform(
+        pd.DataFrame(
+            {
+                "pupil_id": [r[0] for r in rows],
+                "la_code": "E08000004",
+                "cpp_start_date": pd.to_datetime([r[1] for r in rows]),
+                "cpp_end_date": pd.to_datetime([r[2] for r in rows]),
+            }
+        ),
+        "child_protection_plans",
+    )
 
 
 def _episodes(rows):
     """rows: (pupil, start, end or None, rne)"""
     if not rows:
         return contract.empty_frame("looked_after_episodes")
-    return contract.conform(pd.DataFrame({
-        "pupil_id": [r[0] for r in rows],
-        "la_code": "E08000004",
-        "episode_start": pd.to_datetime([r[1] for r in rows]),
-        "episode_end": pd.to_datetime([r[2] for r in rows]),
-        "legal_status": "C2",
-        "reason_new_episode": [r[3] for r in rows],
-    }), "looked_after_episodes")
+    return contract.conform(
+        pd.DataFrame(
+            {
+                "pupil_id": [r[0] for r in rows],
+                "la_code": "E08000004",
+                "episode_start": pd.to_datetime([r[1] for r in rows]),
+                "episode_end": pd.to_datetime([r[2] for r in rows]),
+                "legal_status": "C2",
+                "reason_new_episode": [r[3] for r in rows],
+            }
+        ),
+        "looked_after_episodes",
+    )
 
 
 def _build(children, refs=(), plans=(), eps=(), **kw):
-    return build_outcomes(children, _referrals(list(refs)), _plans(list(plans)),
-                          _episodes(list(eps)), kw.pop("reference_date", REF), **kw)
+    return build_outcomes(
+        children,
+        _referrals(list(refs)),
+        _plans(list(plans)),
+        _episodes(list(eps)),
+        kw.pop("reference_date", REF),
+        **kw,
+    )
 
 
 def _row(out, pupil):
@@ -119,10 +143,10 @@ def test_censored_time_is_the_window_length_and_exposure_is_five_years():
 
 def test_deduplication_and_counts():
     refs = [
-        ("A", "2022-01-10", True),   # repeated in two return years
+        ("A", "2022-01-10", True),  # repeated in two return years
         ("A", "2022-01-10", True),
         ("A", "2023-06-01", True),
-        ("A", "2019-01-01", True),   # before the window: not counted
+        ("A", "2019-01-01", True),  # before the window: not counted
     ]
     out = _build(_children(["A"]), refs)
     r = _row(out, "A")
@@ -135,9 +159,11 @@ def test_deduplication_and_counts():
 
 def test_nfa_rules():
     refs = [
-        ("A", "2022-01-10", True),                               # NFA only
-        ("B", "2022-01-10", True), ("B", "2022-01-10", False),   # one record not NFA
-        ("C", "2022-01-10", True), ("C", "2023-01-10", False),   # second referral CIN
+        ("A", "2022-01-10", True),  # NFA only
+        ("B", "2022-01-10", True),
+        ("B", "2022-01-10", False),  # one record not NFA
+        ("C", "2022-01-10", True),
+        ("C", "2023-01-10", False),  # second referral CIN
     ]
     out = _build(_children(["A", "B", "C"]), refs)
     assert _row(out, "A")["any_referral"] and not _row(out, "A")["any_cin"]
@@ -150,11 +176,13 @@ def test_entered_care_rules_and_open_episodes():
         # A: first episode in window, RNE S -> entered care
         ("A", "2022-05-01", None, "S"),
         # B: in care since 2020 (open): placement change in window is not an entry
-        ("B", "2020-01-01", None, "S"), ("B", "2022-05-01", None, "P"),
+        ("B", "2020-01-01", None, "S"),
+        ("B", "2022-05-01", None, "P"),
         # C: first ever episode in window, miscoded RNE 'L' -> still an entry
         ("C", "2023-01-01", "2023-06-01", "L"),
         # D: left care before the reference date, re-entered in the window (RNE S)
-        ("D", "2018-01-01", "2019-01-01", "S"), ("D", "2024-01-01", None, "S"),
+        ("D", "2018-01-01", "2019-01-01", "S"),
+        ("D", "2024-01-01", None, "S"),
         # E: episode ended on the reference date: not in care at the reference date
         ("E", "2019-01-01", REF, "S"),
         # F: episode starting on the reference date: an entry, not prior contact
@@ -163,18 +191,36 @@ def test_entered_care_rules_and_open_episodes():
     out = _build(_children(list("ABCDEF")), eps=eps)
     got = out.set_index("pupil_id")
     assert got["entered_care"].to_dict() == {
-        "A": True, "B": False, "C": True, "D": True, "E": False, "F": True}
+        "A": True,
+        "B": False,
+        "C": True,
+        "D": True,
+        "E": False,
+        "F": True,
+    }
     assert got["in_care_at_reference"].to_dict() == {
-        "A": False, "B": True, "C": False, "D": False, "E": False, "F": False}
+        "A": False,
+        "B": True,
+        "C": False,
+        "D": False,
+        "E": False,
+        "F": False,
+    }
     assert got["prior_in_care"].to_dict() == {
-        "A": False, "B": True, "C": False, "D": True, "E": True, "F": False}
+        "A": False,
+        "B": True,
+        "C": False,
+        "D": True,
+        "E": True,
+        "F": False,
+    }
 
 
 def test_plans_in_window_and_history():
     plans = [
-        ("A", "2021-06-01", None),           # started in window
-        ("B", "2020-01-01", "2020-06-01"),   # before: prior contact
-        ("C", "2026-04-01", None),           # after the window
+        ("A", "2021-06-01", None),  # started in window
+        ("B", "2020-01-01", "2020-06-01"),  # before: prior contact
+        ("C", "2026-04-01", None),  # after the window
     ]
     out = _build(_children(["A", "B", "C"]), plans=plans)
     got = out.set_index("pupil_id")
@@ -226,8 +272,16 @@ def test_unlinked_children_have_missing_outcomes_and_are_counted():
     out = _build(_children(["A", None]), [("A", "2022-01-01", False)])
     unlinked = out.loc[out["pupil_id"].isna()].iloc[0]
     assert not unlinked["linked"]
-    for col in ("any_referral", "any_cin", "any_cpp", "entered_care", "n_referrals",
-                "time_to_first_referral", "prior_referral", "in_care_at_reference"):
+    for col in (
+        "any_referral",
+        "any_cin",
+        "any_cpp",
+        "entered_care",
+        "n_referrals",
+        "time_to_first_referral",
+        "prior_referral",
+        "in_care_at_reference",
+    ):
         assert pd.isna(unlinked[col]), col
     assert np.isnan(unlinked["exposure_years"])
     rep = outcomes_report(out)
@@ -263,8 +317,13 @@ def test_output_columns_and_children_columns_kept():
 
 def test_bad_input_errors_name_table_column_and_rows():
     with pytest.raises(OutcomeInputError, match="cin_referrals.*referral_nfa"):
-        build_outcomes(_children(["A"]), _referrals([]).drop(columns="referral_nfa"),
-                       _plans([]), _episodes([]), REF)
+        build_outcomes(
+            _children(["A"]),
+            _referrals([]).drop(columns="referral_nfa"),
+            _plans([]),
+            _episodes([]),
+            REF,
+        )
     with pytest.raises(OutcomeInputError, match="pupil_id is repeated"):
         _build(_children(["A", "A"]))
     bad = _referrals([("A", "2022-01-01", False)]).astype({"referral_date": "str"})
@@ -286,19 +345,25 @@ def _slow_reference(children, refs, plans, eps, ref, end):
         r = refs.loc[refs["pupil_id"] == pid]
         dates = sorted(set(r["referral_date"]))
         in_w = [d for d in dates if ref <= d < end]
-        cin = [d for d in in_w
-               if not r.loc[r["referral_date"] == d, "referral_nfa"].all()]
+        cin = [d for d in in_w if not r.loc[r["referral_date"] == d, "referral_nfa"].all()]
         p = plans.loc[plans["pupil_id"] == pid]
         e = eps.loc[eps["pupil_id"] == pid]
         first_ep = e["episode_start"].min() if len(e) else None
-        entered = any(ref <= s < end and (rne == "S" or s == first_ep)
-                      for s, rne in zip(e["episode_start"], e["reason_new_episode"]))
-        in_care = any(s < ref and (pd.isna(x) or x > ref)
-                      for s, x in zip(e["episode_start"], e["episode_end"]))
+        entered = any(
+            ref <= s < end and (rne == "S" or s == first_ep)
+            for s, rne in zip(e["episode_start"], e["reason_new_episode"])
+        )
+        in_care = any(
+            s < ref and (pd.isna(x) or x > ref)
+            for s, x in zip(e["episode_start"], e["episode_end"])
+        )
         out[pid] = {
-            "any_referral": bool(in_w), "any_cin": bool(cin), "n_referrals": len(in_w),
+            "any_referral": bool(in_w),
+            "any_cin": bool(cin),
+            "n_referrals": len(in_w),
             "any_cpp": bool(((p["cpp_start_date"] >= ref) & (p["cpp_start_date"] < end)).any()),
-            "entered_care": entered, "in_care_at_reference": in_care,
+            "entered_care": entered,
+            "in_care_at_reference": in_care,
             "prior_referral": any(d < ref for d in dates),
             "time_to_first_referral": (in_w[0] - ref).days if in_w else (end - ref).days,
         }
@@ -315,21 +380,39 @@ def test_vectorised_outcomes_match_a_per_child_reference_on_random_histories():
         return pd.Timestamp("2017-01-01") + pd.to_timedelta(rng.integers(0, 365 * 11, k), "D")
 
     k = 400
-    refs = pd.DataFrame({"pupil_id": rng.choice(pupils, k), "referral_date": dates(k),
-                         "referral_nfa": rng.random(k) < 0.4})
+    refs = pd.DataFrame(
+        {
+            "pupil_id": rng.choice(pupils, k),
+            "referral_date": dates(k),
+            "referral_nfa": rng.random(k) < 0.4,
+        }
+    )
     refs = pd.concat([refs, refs.sample(60, random_state=1)], ignore_index=True)
     refs = refs.assign(la_code="E1", primary_need_code="N1", cin_closure_date=pd.NaT)
     kp = 80
     starts = dates(kp)
-    plans = pd.DataFrame({"pupil_id": rng.choice(pupils, kp), "cpp_start_date": starts,
-                          "cpp_end_date": starts + pd.to_timedelta(300, "D"), "la_code": "E1"})
+    plans = pd.DataFrame(
+        {
+            "pupil_id": rng.choice(pupils, kp),
+            "cpp_start_date": starts,
+            "cpp_end_date": starts + pd.to_timedelta(300, "D"),
+            "la_code": "E1",
+        }
+    )
     ke = 120
     es = dates(ke)
     ends = pd.Series(es + pd.to_timedelta(rng.integers(1, 900, ke), "D"))
     ends[rng.random(ke) < 0.3] = pd.NaT
-    eps = pd.DataFrame({"pupil_id": rng.choice(pupils, ke), "episode_start": es,
-                        "episode_end": ends.to_numpy(), "la_code": "E1", "legal_status": "C2",
-                        "reason_new_episode": rng.choice(["S", "P", "L"], ke)})
+    eps = pd.DataFrame(
+        {
+            "pupil_id": rng.choice(pupils, ke),
+            "episode_start": es,
+            "episode_end": ends.to_numpy(),
+            "la_code": "E1",
+            "legal_status": "C2",
+            "reason_new_episode": rng.choice(["S", "P", "L"], ke),
+        }
+    )
     eps = eps.drop_duplicates(["pupil_id", "episode_start"])
     plans = plans.drop_duplicates(["pupil_id", "cpp_start_date"])
     out = build_outcomes(_children(pupils), refs, plans, eps, REF).set_index("pupil_id")
@@ -346,12 +429,17 @@ def test_scales_to_many_children():
     n = 400_000
     pupils = np.array([f"P{i:07d}" for i in range(n)])
     k = 150_000
-    refs = pd.DataFrame({
-        "pupil_id": rng.choice(pupils, k), "la_code": "E1",
-        "referral_date": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 2500, k), "D"),
-        "primary_need_code": "N1", "cin_closure_date": pd.NaT,
-        "referral_nfa": rng.random(k) < 0.3,
-    })
+    refs = pd.DataFrame(
+        {
+            "pupil_id": rng.choice(pupils, k),
+            "la_code": "E1",
+            "referral_date": pd.Timestamp("2019-01-01")
+            + pd.to_timedelta(rng.integers(0, 2500, k), "D"),
+            "primary_need_code": "N1",
+            "cin_closure_date": pd.NaT,
+            "referral_nfa": rng.random(k) < 0.3,
+        }
+    )
     t0 = time.perf_counter()
     out = build_outcomes(_children(list(pupils)), refs, _plans([]), _episodes([]), REF)
     elapsed = time.perf_counter() - t0

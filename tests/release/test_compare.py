@@ -11,15 +11,23 @@ from child_mdh.cli import main
 from child_mdh.release.compare import compare_releases
 
 
-def _release(folder, *, value=12, created="2026-01-01T10:00:00+00:00", commit="abc1234",
-             title="Areas"):
+def _release(
+    folder, *, value=12, created="2026-01-01T10:00:00+00:00", commit="abc1234", title="Areas"
+):
     folder.mkdir(parents=True)
     (folder / "table.csv").write_text(f"area,n\nE1,{value}\n")
-    (folder / "outputs.json").write_text(json.dumps(
-        {"created": created, "results": {"table.csv": {"files": [{"sha256": commit * 2}]}},
-         "seconds": 1.5}))
+    (folder / "outputs.json").write_text(
+        json.dumps(
+            {
+                "created": created,
+                "results": {"table.csv": {"files": [{"sha256": commit * 2}]}},
+                "seconds": 1.5,
+            }
+        )
+    )
     (folder / "page.html").write_text(
-        f"<dd>{created}</dd><dd>child-mdh 0.1.0, commit {commit}</dd><p>{value}</p>")
+        f"<dd>{created}</dd><dd>child-mdh 0.1.0, commit {commit}</dd><p>{value}</p>"
+    )
     book = openpyxl.Workbook()
     book.active.title = title
     book.active.append(["area", "n"])
@@ -44,8 +52,7 @@ def test_a_changed_number_or_sheet_is_a_difference(tmp_path, changed):
     b = _release(tmp_path / "b", **({"value": 13} if changed == "value" else {"title": "X"}))
     result = compare_releases(a, b)
     assert not result.identical
-    expected = {"table.csv", "page.html", "table.xlsx"} if changed == "value" \
-        else {"table.xlsx"}
+    expected = {"table.csv", "page.html", "table.xlsx"} if changed == "value" else {"table.xlsx"}
     assert set(result.different) == expected
 
 

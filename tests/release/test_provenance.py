@@ -18,7 +18,10 @@ def test_record_lists_every_input_with_hash_and_versions(tmp_path):
         p.write_text(name)
         files.append(p)
     rec = provenance.provenance_record({"k": 1}, files)
-    assert [i["file"] for i in rec["inputs"]] == [str(tmp_path / "a.csv"), str(tmp_path / "b.parquet")]
+    assert [i["file"] for i in rec["inputs"]] == [
+        str(tmp_path / "a.csv"),
+        str(tmp_path / "b.parquet"),
+    ]
     assert rec["inputs"][0]["sha256"] == hashlib.sha256(b"a.csv").hexdigest()
     assert rec["packages"]["pandas"] is not None
     assert rec["packages"]["child-mdh"] is not None
@@ -26,4 +29,6 @@ def test_record_lists_every_input_with_hash_and_versions(tmp_path):
 
 
 def test_missing_package_is_recorded_as_none():
-    assert provenance.package_versions(("surely-not-installed-pkg",)) == {"surely-not-installed-pkg": None}
+    assert provenance.package_versions(("surely-not-installed-pkg",)) == {
+        "surely-not-installed-pkg": None
+    }

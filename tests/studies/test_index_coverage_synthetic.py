@@ -15,6 +15,7 @@ import pytest
 from scipy import stats
 
 from child_mdh.aggregates.index.tables import ENGLAND_CODE
+
 from paths import REPO
 
 BENCH = REPO / "benchmarks"
@@ -99,5 +100,5 @@ def test_estimates_are_unbiased_for_the_population_value(study, measure):
     truth, summary = study
     row = summary.loc[("linearization/household", ENGLAND_CODE, measure)]
     truth_se = truth.loc[(ENGLAND_CODE, measure), "truth_household_se"]
-    tol = 4 * np.sqrt(row["sd_estimate"] ** 2 / N_DRAWS + truth_se ** 2)
+    tol = 4 * np.sqrt(row["sd_estimate"] ** 2 / N_DRAWS + truth_se**2)
     assert abs(row["bias"]) <= tol, (row["bias"], tol)

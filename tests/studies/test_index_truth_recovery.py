@@ -11,9 +11,9 @@ import json
 import pandas as pd
 import pytest
 
-from child_mdh.derive.domains import DOMAINS
 from child_mdh.aggregates.index.inference import af_inference
 from child_mdh.derive.children import derive_children
+from child_mdh.derive.domains import DOMAINS
 from child_mdh.sources.synthetic import generate
 from child_mdh.validation.folder import validate_folder
 
@@ -24,16 +24,20 @@ N_CHILDREN = 15000
 def derived(tmp_path_factory):
     root = tmp_path_factory.mktemp("truth")
     generate(n_children=N_CHILDREN, seed=11, out_dir=root / "synth", census_year=2021)
-    validate_folder(root / "synth", out_dir=root / "contract", quarantine_dir=root / "q",
-                    policy="stop", reference_date="2026-11-01")
-    all_children = derive_children(root / "contract", min_age=0, max_age=17,
-                                   unlinked="fsm_missing")
+    validate_folder(
+        root / "synth",
+        out_dir=root / "contract",
+        quarantine_dir=root / "q",
+        policy="stop",
+        reference_date="2026-11-01",
+    )
+    all_children = derive_children(root / "contract", min_age=0, max_age=17, unlinked="fsm_missing")
     truth = json.loads((root / "synth" / "truth.json").read_text())
     return root, all_children, truth
 
 
 def test_household_domains_reproduce_the_truth_exactly(derived):
-    root, (children, household_domains, _, _), _ = derived
+    root, (_children, household_domains, _, _), _ = derived
     truth = pd.read_parquet(root / "synth" / "truth_households.parquet")
     merged = truth.merge(household_domains, on="household_id", suffixes=("_true", ""))
     assert len(merged) == len(truth)
@@ -62,10 +66,19 @@ def test_expected_deprivation_distribution_within_intervals(derived):
     _, (_, household_domains, _, _), truth = derived
     expected = truth["households"]["expected_count_distribution"]
     hh = household_domains.assign(any_domain=household_domains["n_domains"] >= 1)
-    hh = hh.merge(pd.read_parquet(derived[0] / "contract" / "households.parquet")[
-        ["household_id", "la_code"]], on="household_id")
-    inf = af_inference(hh[["any_domain", "la_code"]].astype({"any_domain": "boolean"}),
-                       {"any_domain": 1.0}, 1.0, cluster="la_code", confidence=0.99,
-                       measures=["H"]).iloc[0]
+    hh = hh.merge(
+        pd.read_parquet(derived[0] / "contract" / "households.parquet")[
+            ["household_id", "la_code"]
+        ],
+        on="household_id",
+    )
+    inf = af_inference(
+        hh[["any_domain", "la_code"]].astype({"any_domain": "boolean"}),
+        {"any_domain": 1.0},
+        1.0,
+        cluster="la_code",
+        confidence=0.99,
+        measures=["H"],
+    ).iloc[0]
     target = 1 - expected[0]
     assert inf["lower"] <= target <= inf["upper"], (inf["lower"], target, inf["upper"])

@@ -10,12 +10,12 @@ import pytest
 from child_mdh.aggregates.models.collapse import binary_cells, count_cells
 from child_mdh.aggregates.models.glm import fit_binomial, fit_poisson
 from child_mdh.aggregates.models.hazard import fit_discrete_time_hazard, person_period_cells
+from child_mdh.derive.outcomes import build_outcomes, outcomes_report
 from child_mdh.studies.model_recovery import (
     compare_with_truth,
     coverage_summary,
     simulate_cohort,
 )
-from child_mdh.derive.outcomes import build_outcomes, outcomes_report
 
 DOMAINS = ["employment", "education", "health", "housing"]
 TERMS = DOMAINS + ["fsm", "employment:health", "sex"]
@@ -25,13 +25,19 @@ KEYS = DOMAINS + ["fsm", "sex", "age", "la_code"]
 @pytest.fixture(scope="module")
 def cohort():
     sim = simulate_cohort(150_000, n_las=40, seed=2024)
-    out = build_outcomes(sim.children, sim.cin_referrals, sim.child_protection_plans,
-                         sim.looked_after_episodes, sim.reference_date, sim.follow_up_years)
+    out = build_outcomes(
+        sim.children,
+        sim.cin_referrals,
+        sim.child_protection_plans,
+        sim.looked_after_episodes,
+        sim.reference_date,
+        sim.follow_up_years,
+    )
     return sim, out
 
 
 def test_simulated_records_exercise_the_outcome_rules(cohort):
-    sim, out = cohort
+    _sim, out = cohort
     rep = outcomes_report(out)
     assert rep["records"]["cin_referrals"]["duplicates_removed"] > 0
     assert rep["unlinked_outcomes_missing"] > 0
@@ -45,8 +51,14 @@ def test_simulated_records_exercise_the_outcome_rules(cohort):
 def test_cloglog_with_la_fixed_effects_recovers_log_hazard_ratios(cohort, outcome):
     sim, out = cohort
     cells = binary_cells(out, outcome, KEYS)
-    fit = fit_binomial(cells, TERMS + ["age"], link="cloglog", cluster="la_code",
-                       fixed_effects="la_code", outcome=outcome)
+    fit = fit_binomial(
+        cells,
+        TERMS + ["age"],
+        link="cloglog",
+        cluster="la_code",
+        fixed_effects="la_code",
+        outcome=outcome,
+    )
     cmp = compare_with_truth(fit, sim.truth[outcome])
     bad = cmp.loc[cmp["z"].abs() >= 3.5]
     assert bad.empty, bad.to_string()
@@ -89,8 +101,10 @@ def test_without_la_effects_the_frailty_biases_towards_zero(cohort):
     fe = fit_binomial(cells, TERMS + ["age"], link="cloglog", fixed_effects="la_code")
     no = fit_binomial(cells, TERMS + ["age"], link="cloglog")
     truth = sim.truth["any_referral"]
-    assert compare_with_truth(fe, truth)["bias"].abs().max() < \
-        compare_with_truth(no, truth)["bias"].abs().max() + 0.05
+    assert (
+        compare_with_truth(fe, truth)["bias"].abs().max()
+        < compare_with_truth(no, truth)["bias"].abs().max() + 0.05
+    )
 
 
 def test_compare_with_truth_by_hand():
@@ -107,9 +121,19 @@ def test_compare_with_truth_by_hand():
 
 
 def test_coverage_summary_by_hand():
-    reps = [pd.DataFrame({"term": ["a"], "truth": [1.0], "estimate": [e], "std_error": [0.1],
-                          "bias": [e - 1.0], "covered": [c]})
-            for e, c in ((1.1, True), (0.8, False), (1.0, True), (1.3, False))]
+    reps = [
+        pd.DataFrame(
+            {
+                "term": ["a"],
+                "truth": [1.0],
+                "estimate": [e],
+                "std_error": [0.1],
+                "bias": [e - 1.0],
+                "covered": [c],
+            }
+        )
+        for e, c in ((1.1, True), (0.8, False), (1.0, True), (1.3, False))
+    ]
     s = coverage_summary(reps).set_index("term").loc["a"]
     # biases 0.1, -0.2, 0, 0.3: mean 0.05; rmse sqrt((0.01+0.04+0+0.09)/4) = sqrt(0.035)
     assert s["replications"] == 4
@@ -124,8 +148,7 @@ def test_generator_terms_map_to_design_columns():
     assert design_column("employment") == "employment[T.True]"
     assert design_column("employment:health") == "employment[T.True]:health[T.True]"
     assert design_column("sex_male") == "sex[T.M]"
-    assert design_column("mdh:la_mdh_prevalence_centred") == \
-        "mdh[T.True]:la_mdh_prevalence_centred"
+    assert design_column("mdh:la_mdh_prevalence_centred") == "mdh[T.True]:la_mdh_prevalence_centred"
     truth = design_truth({"employment": 0.5, "any_domain": 0.0, "fsm": 0.3})
     assert truth == {"employment[T.True]": 0.5, "fsm[T.True]": 0.3}
     assert TRUTH_OUTCOMES["cla"] == "entered_care"

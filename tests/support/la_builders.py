@@ -34,25 +34,31 @@ def cin_xml(children: str, *, year: str = "2024", reference_date: str = "2024-03
 """
 
 
-def cin_child(la_id: str, upn: str | None, referrals: str, unknown: str | None = None,
-              dob: str = "2015-03-27") -> str:
+def cin_child(
+    la_id: str, upn: str | None, referrals: str, unknown: str | None = None, dob: str = "2015-03-27"
+) -> str:
     ids = f"<LAchildID>{la_id}</LAchildID>"
     ids += f"<UPN>{upn}</UPN>" if upn else f"<UPNunknown>{unknown or 'UN1'}</UPNunknown>"
     ids += f"<PersonBirthDate>{dob}</PersonBirthDate><GenderCurrent>1</GenderCurrent>"
     return f"<Child><ChildIdentifiers>{ids}</ChildIdentifiers>{referrals}</Child>"
 
 
-def cin_referral(date: str, need: str = "N1", closure: str | None = None, nfa: str = "0",
-                 plans: str = "") -> str:
+def cin_referral(
+    date: str, need: str = "N1", closure: str | None = None, nfa: str = "0", plans: str = ""
+) -> str:
     close = f"<CINclosureDate>{closure}</CINclosureDate>" if closure else ""
-    return (f"<CINdetails><CINreferralDate>{date}</CINreferralDate><ReferralSource>1A"
-            f"</ReferralSource><PrimaryNeedCode>{need}</PrimaryNeedCode>{close}"
-            f"<ReferralNFA>{nfa}</ReferralNFA>{plans}</CINdetails>")
+    return (
+        f"<CINdetails><CINreferralDate>{date}</CINreferralDate><ReferralSource>1A"
+        f"</ReferralSource><PrimaryNeedCode>{need}</PrimaryNeedCode>{close}"
+        f"<ReferralNFA>{nfa}</ReferralNFA>{plans}</CINdetails>"
+    )
 
 
 def cin_plan(start: str, end: str | None = None) -> str:
     stop = f"<CPPendDate>{end}</CPPendDate>" if end else ""
-    return f"<ChildProtectionPlans><CPPstartDate>{start}</CPPstartDate>{stop}</ChildProtectionPlans>"
+    return (
+        f"<ChildProtectionPlans><CPPstartDate>{start}</CPPstartDate>{stop}</ChildProtectionPlans>"
+    )
 
 
 PUPIL_HEADER = "pupilonrolltableid,NativeId,upn,enrolstatus,sex\n"

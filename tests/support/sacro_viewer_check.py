@@ -41,11 +41,15 @@ page.render()
 assert page.status_code == 200
 for output, metadata in outputs.items():
     for f in metadata["files"]:
-        got = views.contents(rf.get("/contents/", {"path": str(path), "output": output,
-                                                    "filename": f["name"]}))
+        got = views.contents(
+            rf.get("/contents/", {"path": str(path), "output": output, "filename": f["name"]})
+        )
         assert got.status_code == 200, (output, f["name"])
-review = {"comment": "check", "path": path,
-          "decisions": {o: {"state": True, "comment": ""} for o in outputs}}
+review = {
+    "comment": "check",
+    "path": path,
+    "decisions": {o: {"state": True, "comment": ""} for o in outputs},
+}
 names = zipfile.ZipFile(sacro_zip.create(outputs, review, list(outputs))).namelist()
 assert "missing-files.txt" not in names, names
 print(f"SACRO Viewer opened {path}: {len(outputs)} outputs, version {outputs.version}")

@@ -47,7 +47,7 @@ def find_acro_metadata(folder: Path) -> Path:
 def _version(text: str) -> tuple[str, str]:
     """``sacro/versioning.py`` Version.__init__: major and minor, kept as strings."""
     major, minor, *_ = text.split(".")
-    int(major), int(minor)  # noqa: B018 (raises like the viewer on a non-number)
+    int(major), int(minor)
     return major, minor
 
 
@@ -56,7 +56,8 @@ def check_version(version: str) -> None:
     used, supported = _version(version), _version(ACRO_SUPPORTED_VERSION)
     greater = used[0] > supported[0] or (used[0] == supported[0] and used[1] > supported[1])
     assert greater or used == supported, (
-        f"Unsupported ACRO output: viewer supports {ACRO_SUPPORTED_VERSION}, got {version}")
+        f"Unsupported ACRO output: viewer supports {ACRO_SUPPORTED_VERSION}, got {version}"
+    )
 
 
 def load(folder: Path) -> dict:
@@ -72,7 +73,7 @@ def load(folder: Path) -> dict:
     check_version(raw["version"])
     # ACROOutputs.annotate: checksums and cells
     checksums = path.parent / "checksums"
-    for output, metadata in raw["results"].items():
+    for _output, metadata in raw["results"].items():
         for filedata in metadata["files"]:
             filedata["checksum_valid"] = False
             cs = checksums / (filedata["name"] + ".txt")
@@ -105,4 +106,4 @@ def check_display(results: dict) -> None:
         for f in m["files"]:
             for key in f.get("cell_index", {}):
                 x, y = key.split(",")
-                float(x), float(y)  # noqa: B018 (parseFloat must give a number)
+                float(x), float(y)

@@ -8,14 +8,18 @@ from child_mdh.release.sdc import RowMargin, TableSpec
 def la_table():
     # four local authorities and England; children_n adds up: 5000+800+6000+2400 = 14200,
     # cin_n too: 25+4+30+12 = 71 (B's 4 is below the threshold of 10)
-    return pd.DataFrame({
-        "la_code": ["A", "B", "C", "D", "E92000001"],
-        "cin_n": [25, 4, 30, 12, 71],
-        "children_n": [5000, 800, 6000, 2400, 14200],
-        "rate_per_10000": [50.0, 50.0, 50.0, 50.0, 50.0],
-    })
+    return pd.DataFrame(
+        {
+            "la_code": ["A", "B", "C", "D", "E92000001"],
+            "cin_n": [25, 4, 30, 12, 71],
+            "children_n": [5000, 800, 6000, 2400, 14200],
+            "rate_per_10000": [50.0, 50.0, 50.0, 50.0, 50.0],
+        }
+    )
 
 
-LA_SPEC = TableSpec(key_columns=("la_code",),
-                    derived={"rate_per_10000": ("cin_n", "children_n")},
-                    margins=(RowMargin("la_code", total="E92000001"),))
+LA_SPEC = TableSpec(
+    key_columns=("la_code",),
+    derived={"rate_per_10000": ("cin_n", "children_n")},
+    margins=(RowMargin("la_code", total="E92000001"),),
+)

@@ -26,71 +26,111 @@ def _dates(values):
 def valid_tables() -> dict[str, pd.DataFrame]:
     """The eight contract tables, small and valid, in contract dtypes."""
     t = {}
-    t["areas"] = pd.DataFrame({
-        "la_code": [LEEDS, YORK],
-        "la_name": ["Leeds", "York"],
-        "region_code": ["E12000003", "E12000003"],
-        "region_name": ["Yorkshire and The Humber"] * 2,
-    })
-    t["households"] = pd.DataFrame({
-        "household_id": ["H1", "H2", "H3"],
-        "census_year": [2021, 2021, 2021],
-        "la_code": [LEEDS, LEEDS, YORK],
-        "lsoa_code": ["E01011229", None, "E01013345"],
-        "occupancy_rating_rooms": [-1, 0, 2],
-        "shared_dwelling": [False, False, True],
-        "central_heating": [True, False, True],
-    })
-    t["persons"] = pd.DataFrame({
-        "person_id": [f"P{i}" for i in range(1, 9)],
-        "household_id": ["H1", "H1", "H1", "H2", "H2", "H3", "H3", "H3"],
-        "age": [35, 8, 12, 40, 5, 30, 10, 15],
-        "sex": ["F", "M", "F", "M", "F", "F", "M", "F"],
-        "economic_activity": ["in_employment", "not_applicable", "not_applicable",
-                              "unemployed", "not_applicable", "inactive_long_term_sick_or_disabled",
-                              "not_applicable", "not_applicable"],
-        "full_time_student": [False, True, True, False, True, False, True, True],
-        "highest_qualification": ["level3", "not_applicable", "not_applicable", "none",
-                                  "not_applicable", "level1", "not_applicable", "not_applicable"],
-        "general_health": [2, 1, 1, 4, 1, 5, 2, 1],
-        "disability": ["not_limited", "not_limited", "not_limited", "limited_a_lot",
-                       "not_limited", "limited_a_little", "not_limited", "not_limited"],
-        "ethnic_group": ["white", "white", "white", "black", "mixed", None, "asian", "asian"],
-    })
-    t["pupil_census"] = pd.DataFrame({
-        "pupil_id": ["U2", "U2", "U3", "U5", "U7", "U8"],
-        "census_date": _dates(["2020-10-01", "2021-01-21", "2021-01-21", "2021-01-21",
-                               "2021-01-21", "2021-01-21"]),
-        "la_code": [LEEDS, LEEDS, LEEDS, LEEDS, YORK, YORK],
-        "school_id": ["107001", "107001", "107002", "107003", "121001", "121002"],
-        "fsm_eligible": [True, True, False, True, False, True],
-    })
-    t["census_npd_link"] = pd.DataFrame({
-        "person_id": ["P2", "P3", "P5", "P7", "P8"],
-        "pupil_id": ["U2", "U3", "U5", "U7", "U8"],
-    })
-    t["cin_referrals"] = pd.DataFrame({
-        "pupil_id": ["U2", "U5", "U8"],
-        "la_code": [LEEDS, LEEDS, YORK],
-        "referral_date": _dates(["2021-05-01", "2022-01-10", "2023-03-02"]),
-        "primary_need_code": ["N1", "N4", "N9"],
-        "cin_closure_date": _dates(["2021-09-01", None, "2023-03-02"]),
-        "referral_nfa": [False, True, False],
-    })
-    t["child_protection_plans"] = pd.DataFrame({
-        "pupil_id": ["U2"],
-        "la_code": [LEEDS],
-        "cpp_start_date": _dates(["2021-06-01"]),
-        "cpp_end_date": _dates(["2022-01-01"]),
-    })
-    t["looked_after_episodes"] = pd.DataFrame({
-        "pupil_id": ["U7", "U7"],
-        "la_code": [YORK, YORK],
-        "episode_start": _dates(["2022-02-01", "2022-08-15"]),
-        "episode_end": _dates(["2022-08-15", None]),
-        "legal_status": ["V2", "C2"],
-        "reason_new_episode": ["S", "L"],
-    })
+    t["areas"] = pd.DataFrame(
+        {
+            "la_code": [LEEDS, YORK],
+            "la_name": ["Leeds", "York"],
+            "region_code": ["E12000003", "E12000003"],
+            "region_name": ["Yorkshire and The Humber"] * 2,
+        }
+    )
+    t["households"] = pd.DataFrame(
+        {
+            "household_id": ["H1", "H2", "H3"],
+            "census_year": [2021, 2021, 2021],
+            "la_code": [LEEDS, LEEDS, YORK],
+            "lsoa_code": ["E01011229", None, "E01013345"],
+            "occupancy_rating_rooms": [-1, 0, 2],
+            "shared_dwelling": [False, False, True],
+            "central_heating": [True, False, True],
+        }
+    )
+    t["persons"] = pd.DataFrame(
+        {
+            "person_id": [f"P{i}" for i in range(1, 9)],
+            "household_id": ["H1", "H1", "H1", "H2", "H2", "H3", "H3", "H3"],
+            "age": [35, 8, 12, 40, 5, 30, 10, 15],
+            "sex": ["F", "M", "F", "M", "F", "F", "M", "F"],
+            "economic_activity": [
+                "in_employment",
+                "not_applicable",
+                "not_applicable",
+                "unemployed",
+                "not_applicable",
+                "inactive_long_term_sick_or_disabled",
+                "not_applicable",
+                "not_applicable",
+            ],
+            "full_time_student": [False, True, True, False, True, False, True, True],
+            "highest_qualification": [
+                "level3",
+                "not_applicable",
+                "not_applicable",
+                "none",
+                "not_applicable",
+                "level1",
+                "not_applicable",
+                "not_applicable",
+            ],
+            "general_health": [2, 1, 1, 4, 1, 5, 2, 1],
+            "disability": [
+                "not_limited",
+                "not_limited",
+                "not_limited",
+                "limited_a_lot",
+                "not_limited",
+                "limited_a_little",
+                "not_limited",
+                "not_limited",
+            ],
+            "ethnic_group": ["white", "white", "white", "black", "mixed", None, "asian", "asian"],
+        }
+    )
+    t["pupil_census"] = pd.DataFrame(
+        {
+            "pupil_id": ["U2", "U2", "U3", "U5", "U7", "U8"],
+            "census_date": _dates(
+                ["2020-10-01", "2021-01-21", "2021-01-21", "2021-01-21", "2021-01-21", "2021-01-21"]
+            ),
+            "la_code": [LEEDS, LEEDS, LEEDS, LEEDS, YORK, YORK],
+            "school_id": ["107001", "107001", "107002", "107003", "121001", "121002"],
+            "fsm_eligible": [True, True, False, True, False, True],
+        }
+    )
+    t["census_npd_link"] = pd.DataFrame(
+        {
+            "person_id": ["P2", "P3", "P5", "P7", "P8"],
+            "pupil_id": ["U2", "U3", "U5", "U7", "U8"],
+        }
+    )
+    t["cin_referrals"] = pd.DataFrame(
+        {
+            "pupil_id": ["U2", "U5", "U8"],
+            "la_code": [LEEDS, LEEDS, YORK],
+            "referral_date": _dates(["2021-05-01", "2022-01-10", "2023-03-02"]),
+            "primary_need_code": ["N1", "N4", "N9"],
+            "cin_closure_date": _dates(["2021-09-01", None, "2023-03-02"]),
+            "referral_nfa": [False, True, False],
+        }
+    )
+    t["child_protection_plans"] = pd.DataFrame(
+        {
+            "pupil_id": ["U2"],
+            "la_code": [LEEDS],
+            "cpp_start_date": _dates(["2021-06-01"]),
+            "cpp_end_date": _dates(["2022-01-01"]),
+        }
+    )
+    t["looked_after_episodes"] = pd.DataFrame(
+        {
+            "pupil_id": ["U7", "U7"],
+            "la_code": [YORK, YORK],
+            "episode_start": _dates(["2022-02-01", "2022-08-15"]),
+            "episode_end": _dates(["2022-08-15", None]),
+            "legal_status": ["V2", "C2"],
+            "reason_new_episode": ["S", "L"],
+        }
+    )
     return {name: contract.conform(df, name) for name, df in t.items()}
 
 
@@ -126,8 +166,14 @@ def write_folder(folder: Path, tables: dict[str, pd.DataFrame], fmt: str = "csv"
 def run(folder: Path, policy: str = "quarantine", **kwargs):
     """validate_folder with the test reference date, writing under ``folder``'s parent."""
     out = folder.parent / "validated"
-    return validate_folder(folder, out, out / "quarantine", policy=policy,
-                           reference_date=kwargs.pop("reference_date", REFERENCE_DATE), **kwargs)
+    return validate_folder(
+        folder,
+        out,
+        out / "quarantine",
+        policy=policy,
+        reference_date=kwargs.pop("reference_date", REFERENCE_DATE),
+        **kwargs,
+    )
 
 
 def read_quarantine(folder: Path, name: str) -> pd.DataFrame:

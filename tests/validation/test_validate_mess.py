@@ -20,7 +20,7 @@ from test_validate_data import (
 def test_utf8_byte_order_mark_is_ignored(tmp_path):
     folder = write_folder(tmp_path / "in", text_tables())
     areas = (folder / "areas.csv").read_text()
-    (folder / "areas.csv").write_text(areas, encoding="utf-8-sig")   # Excel "CSV UTF-8"
+    (folder / "areas.csv").write_text(areas, encoding="utf-8-sig")  # Excel "CSV UTF-8"
     assert (folder / "areas.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     report = run(folder)
     assert report.tables["areas"].rows_used == 2
@@ -31,21 +31,37 @@ def test_identifiers_turned_into_floats_by_a_spreadsheet_still_match(tmp_path):
     tables = text_tables()
     tables["households"]["household_id"] = ["1.0", "2.0", "3.0"]
     tables["persons"]["household_id"] = ["1", "1", "1", "2", "2", "3.0", "3", "3"]
-    tables["pupil_census"]["school_id"] = ["107001.0"] * 2 + ["107002", "107003", "121001",
-                                                               "121002"]
+    tables["pupil_census"]["school_id"] = ["107001.0"] * 2 + [
+        "107002",
+        "107003",
+        "121001",
+        "121002",
+    ]
     folder = write_folder(tmp_path / "in", tables)
     report = run(folder)
     assert report.rows_quarantined == 0
     assert read_out(folder, "households")["household_id"].tolist() == ["1", "2", "3"]
-    assert read_out(folder, "persons")["household_id"].tolist() == ["1", "1", "1", "2", "2",
-                                                                    "3", "3", "3"]
+    assert read_out(folder, "persons")["household_id"].tolist() == [
+        "1",
+        "1",
+        "1",
+        "2",
+        "2",
+        "3",
+        "3",
+        "3",
+    ]
     assert read_out(folder, "pupil_census")["school_id"].iloc[0] == "107001"
 
 
 def test_leading_zeros_of_identifiers_are_kept(tmp_path):
     tables = text_tables()
-    tables["pupil_census"]["school_id"] = ["0107001"] * 2 + ["0107002", "0107003", "0121001",
-                                                             "0121002"]
+    tables["pupil_census"]["school_id"] = ["0107001"] * 2 + [
+        "0107002",
+        "0107003",
+        "0121001",
+        "0121002",
+    ]
     folder = write_folder(tmp_path / "in", tables)
     run(folder)
     assert read_out(folder, "pupil_census")["school_id"].iloc[0] == "0107001"
@@ -53,9 +69,10 @@ def test_leading_zeros_of_identifiers_are_kept(tmp_path):
 
 def test_blank_social_care_files_are_tables_without_rows(tmp_path):
     folder = write_folder(tmp_path / "in", text_tables())
-    (folder / "cin_referrals.csv").write_text("")                               # 0 bytes
+    (folder / "cin_referrals.csv").write_text("")  # 0 bytes
     (folder / "child_protection_plans.csv").write_text(
-        "pupil_id,la_code,cpp_start_date,cpp_end_date\n")                       # header only
+        "pupil_id,la_code,cpp_start_date,cpp_end_date\n"
+    )  # header only
     report = run(folder)
     for name in ("cin_referrals", "child_protection_plans"):
         acc = report.tables[name]
@@ -71,13 +88,27 @@ def test_boolean_spellings_across_a_table(tmp_path):
     folder = write_folder(tmp_path / "in", tables)
     run(folder)
     assert read_out(folder, "persons")["full_time_student"].tolist() == [
-        False, True, True, False, True, False, True, True]
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+    ]
 
 
 def test_dates_day_first_with_slashes_and_iso_mixed_in_one_column(tmp_path):
     tables = text_tables()
-    tables["pupil_census"]["census_date"] = ["01/10/2020", "21/01/2021", "2021-01-21",
-                                             "21/1/2021", "2021-01-21 00:00:00", "2021-01-21"]
+    tables["pupil_census"]["census_date"] = [
+        "01/10/2020",
+        "21/01/2021",
+        "2021-01-21",
+        "21/1/2021",
+        "2021-01-21 00:00:00",
+        "2021-01-21",
+    ]
     folder = write_folder(tmp_path / "in", tables)
     report = run(folder)
     assert report.rows_quarantined == 0
@@ -112,8 +143,11 @@ def test_codes_in_other_case_are_matched_and_noted(tmp_path):
     assert p["sex"].tolist()[:2] == ["F", "M"]
     assert p["economic_activity"].iloc[0] == "in_employment"
     notes = {(i.table, i.column, i.rows) for i in report.issues if i.check == "recoded"}
-    assert notes == {("persons", "sex", 2), ("persons", "economic_activity", 1),
-                     ("cin_referrals", "primary_need_code", 1)}
+    assert notes == {
+        ("persons", "sex", 2),
+        ("persons", "economic_activity", 1),
+        ("cin_referrals", "primary_need_code", 1),
+    }
     assert "matched the code list ignoring case" in report.summary_text()
 
 
@@ -129,8 +163,9 @@ def test_parquet_with_native_types_ints_as_ids_and_date32(tmp_path):
     arrow = pa.Table.from_pandas(cin, preserve_index=False)
     for col in ("referral_date", "cin_closure_date"):
         i = arrow.schema.get_field_index(col)
-        arrow = arrow.set_column(i, col, pa.array(
-            [None if pd.isna(v) else v.date() for v in cin[col]], type=pa.date32()))
+        arrow = arrow.set_column(
+            i, col, pa.array([None if pd.isna(v) else v.date() for v in cin[col]], type=pa.date32())
+        )
     pq.write_table(arrow, folder / "cin_referrals.parquet")
     report = run(folder)
     assert report.rows_quarantined == 0
@@ -154,7 +189,8 @@ def test_parquet_quarantine_keeps_original_values_as_text(tmp_path):
 def test_parquet_float_column_with_fraction_in_an_int_column(tmp_path):
     tables = valid_tables()
     tables["persons"] = tables["persons"].assign(
-        general_health=[2.0, 1.0, 1.0, 4.0, 1.5, 5.0, 2.0, 1.0])
+        general_health=[2.0, 1.0, 1.0, 4.0, 1.5, 5.0, 2.0, 1.0]
+    )
     folder = write_folder(tmp_path / "in", tables, fmt="parquet")
     run(folder)
     q = read_quarantine(folder, "persons")
@@ -196,8 +232,8 @@ def test_reference_date_accepts_dates_and_defaults_to_today(tmp_path):
 def test_blank_rows_from_a_spreadsheet_are_set_aside_without_stopping(tmp_path):
     folder = write_folder(tmp_path / "in", text_tables())
     with open(folder / "persons.csv", "a") as f:
-        f.write(",,,,,,,,,\n" * 12 + ", ,,,,,,,,\n")     # 13 blank rows after 8 persons
-    report = run(folder, policy="stop")                    # a note, not a row problem
+        f.write(",,,,,,,,,\n" * 12 + ", ,,,,,,,,\n")  # 13 blank rows after 8 persons
+    report = run(folder, policy="stop")  # a note, not a row problem
     acc = report.tables["persons"]
     assert (acc.rows_read, acc.rows_used, acc.rows_quarantined) == (21, 8, 13)
     assert acc.reasons == {"blank row": 13}

@@ -35,16 +35,18 @@ def test_valid_folder_passes_untouched(tmp_path, fmt):
 def messy_folder(tmp_path):
     """A folder with problems of many kinds in several tables (and cascades)."""
     tables = text_tables()
-    tables["households"].loc[2, "central_heating"] = "maybe"          # H3 -> P6-P8 -> links
+    tables["households"].loc[2, "central_heating"] = "maybe"  # H3 -> P6-P8 -> links
     tables["persons"].loc[1, "age"] = "130"
     tables["persons"].loc[3, "sex"] = "X"
-    tables["persons"] = pd.concat([tables["persons"], tables["persons"].iloc[[0]]],
-                                  ignore_index=True)
+    tables["persons"] = pd.concat(
+        [tables["persons"], tables["persons"].iloc[[0]]], ignore_index=True
+    )
     tables["cin_referrals"].loc[0, "cin_closure_date"] = "2021-01-01"
     tables["cin_referrals"].loc[1, "pupil_id"] = "U99"
     tables["census_npd_link"] = pd.concat(
         [tables["census_npd_link"], pd.DataFrame({"person_id": ["P1"], "pupil_id": ["U3"]})],
-        ignore_index=True)
+        ignore_index=True,
+    )
     return write_folder(tmp_path / "in", tables)
 
 
@@ -63,13 +65,21 @@ def test_row_accounting_always_adds_up(tmp_path):
     # households: H3; persons: P2 (age), P4 (sex), P6-P8 (cascade), repeat of P1
     quarantined = acc.set_index("table")["rows_quarantined"]
     assert quarantined[["households", "persons", "census_npd_link", "cin_referrals"]].tolist() == [
-        1, 6, 5, 2]
+        1,
+        6,
+        5,
+        2,
+    ]
     assert report.tables["persons"].reasons == {
-        "value out of range": 1, "value not in the code list": 1,
-        "parent row quarantined": 3, "exact duplicate row": 1}
+        "value out of range": 1,
+        "value not in the code list": 1,
+        "parent row quarantined": 3,
+        "exact duplicate row": 1,
+    }
     assert acc.set_index("table").loc["persons", "reasons"] == (
         "exact duplicate row: 1; parent row quarantined: 3; value not in the code list: 1; "
-        "value out of range: 1")
+        "value out of range: 1"
+    )
 
 
 def test_table_accounting_refuses_numbers_that_do_not_add_up():
@@ -99,8 +109,17 @@ def test_validation_report_json(tmp_path):
     assert data["tables"]["persons"]["rows_quarantined"] == 6
     assert len(data["issues"]) == len(report.issues)
     first = data["issues"][0]
-    assert {"table", "file", "column", "check", "severity", "rows", "examples", "message",
-            "fix"} <= set(first)
+    assert {
+        "table",
+        "file",
+        "column",
+        "check",
+        "severity",
+        "rows",
+        "examples",
+        "message",
+        "fix",
+    } <= set(first)
     assert first["examples"][0].keys() == {"row", "value"}
 
 
@@ -109,8 +128,10 @@ def test_summary_text_names_tables_counts_and_problems(tmp_path):
     text = report.summary_text()
     assert "policy: quarantine" in text and "2024-12-31" in text
     assert "14 rows quarantined in 4 tables" in text
-    assert "persons.csv (table persons, column age): 1 row with a value out of range 0 to 110, " \
-           "e.g. row 2: '130'. Quarantined." in text
+    assert (
+        "persons.csv (table persons, column age): 1 row with a value out of range 0 to 110, "
+        "e.g. row 2: '130'. Quarantined." in text
+    )
     line = next(ln for ln in text.splitlines() if ln.startswith("persons "))
     assert line.split()[-3:] == ["9", "3", "6"]
 
@@ -146,7 +167,7 @@ def test_read_validated_table_refuses_unvalidated_or_missing_files(tmp_path):
 
 def test_tables_subset_validates_only_those(tmp_path):
     tables = text_tables()
-    tables["persons"]["household_id"] = "H9"    # would be orphans, but households is left out
+    tables["persons"]["household_id"] = "H9"  # would be orphans, but households is left out
     folder = write_folder(tmp_path / "in", {k: tables[k] for k in ("areas", "persons")})
     report = run(folder, tables=["persons", "areas"])
     assert list(report.tables) == ["areas", "persons"]
@@ -169,18 +190,20 @@ def test_larger_table_is_checked_without_row_loops(tmp_path):
     n = 200_000
     rng = np.random.default_rng(7)
     tables = valid_tables()
-    persons = pd.DataFrame({
-        "person_id": [f"Q{i}" for i in range(n)],
-        "household_id": rng.choice(["H1", "H2", "H3"], n),
-        "age": rng.integers(0, 100, n),
-        "sex": rng.choice(["F", "M"], n),
-        "economic_activity": "not_applicable",
-        "full_time_student": rng.random(n) < 0.5,
-        "highest_qualification": "not_applicable",
-        "general_health": rng.integers(1, 6, n),
-        "disability": "not_limited",
-        "ethnic_group": None,
-    })
+    persons = pd.DataFrame(
+        {
+            "person_id": [f"Q{i}" for i in range(n)],
+            "household_id": rng.choice(["H1", "H2", "H3"], n),
+            "age": rng.integers(0, 100, n),
+            "sex": rng.choice(["F", "M"], n),
+            "economic_activity": "not_applicable",
+            "full_time_student": rng.random(n) < 0.5,
+            "highest_qualification": "not_applicable",
+            "general_health": rng.integers(1, 6, n),
+            "disability": "not_limited",
+            "ethnic_group": None,
+        }
+    )
     bad = rng.choice(n, n // 100, replace=False)
     persons.loc[bad, "age"] = 111
     tables["persons"] = contract.conform(persons, "persons")

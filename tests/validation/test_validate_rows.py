@@ -27,10 +27,14 @@ def test_unreadable_value_is_quarantined(tmp_path):
     report, q, _ = quarantine_one(tmp_path, "households", 2, "central_heating", "maybe")
     assert q["_row_number"].tolist() == [3]
     assert q["_reason"].tolist() == ["central_heating cannot be read as bool: 'maybe'"]
-    assert q["central_heating"].tolist() == ["maybe"]          # the original text is kept
+    assert q["central_heating"].tolist() == ["maybe"]  # the original text is kept
     issue = only_issue(report, "type")
     assert (issue.table, issue.column, issue.rows, issue.severity) == (
-        "households", "central_heating", 1, "row")
+        "households",
+        "central_heating",
+        1,
+        "row",
+    )
     assert issue.examples == [(3, "'maybe'")]
     assert "True or False" in issue.message and "Quarantined." in issue.message
 
@@ -66,7 +70,7 @@ def test_missing_value_in_non_nullable_column_is_quarantined(tmp_path):
 
 def test_empty_values_are_fine_where_the_contract_allows_them(tmp_path):
     tables = text_tables()
-    tables["persons"]["ethnic_group"] = ""                 # optional, nullable
+    tables["persons"]["ethnic_group"] = ""  # optional, nullable
     tables["households"]["lsoa_code"] = ""
     report = run(write_folder(tmp_path / "in", tables))
     assert report.rows_quarantined == 0
@@ -116,16 +120,19 @@ def test_reference_to_a_missing_parent_is_quarantined(tmp_path):
     assert issue.column == "pupil_id" and "pupil_census.csv" in issue.message
 
 
-@pytest.mark.parametrize("table,column,value", [
-    ("households", "la_code", "E09000001"),
-    ("persons", "household_id", "H7"),
-    ("census_npd_link", "person_id", "P99"),
-    ("census_npd_link", "pupil_id", "U99"),
-    ("child_protection_plans", "pupil_id", "U99"),
-    ("looked_after_episodes", "la_code", "E09000001"),
-])
+@pytest.mark.parametrize(
+    "table,column,value",
+    [
+        ("households", "la_code", "E09000001"),
+        ("persons", "household_id", "H7"),
+        ("census_npd_link", "person_id", "P99"),
+        ("census_npd_link", "pupil_id", "U99"),
+        ("child_protection_plans", "pupil_id", "U99"),
+        ("looked_after_episodes", "la_code", "E09000001"),
+    ],
+)
 def test_every_contract_reference_is_checked(tmp_path, table, column, value):
-    report, q, _ = quarantine_one(tmp_path, table, 0, column, value)
+    _report, q, _ = quarantine_one(tmp_path, table, 0, column, value)
     assert q["_row_number"].tolist() == [1]
     assert q["_reason"].iloc[0].startswith(f"{column} not in ")
 
@@ -142,11 +149,16 @@ def test_quarantined_household_cascades_to_its_persons_and_their_links(tmp_path)
     assert set(persons_q["_reason"]) == {"parent household quarantined: 'H3'"}
     link_q = read_quarantine(folder, "census_npd_link")
     assert link_q["person_id"].tolist() == ["P7", "P8"]
-    assert set(link_q["_reason"]) == {"parent person quarantined: 'P7'",
-                                      "parent person quarantined: 'P8'"}
+    assert set(link_q["_reason"]) == {
+        "parent person quarantined: 'P7'",
+        "parent person quarantined: 'P8'",
+    }
     acc = report.tables
-    assert (acc["households"].rows_used, acc["persons"].rows_used,
-            acc["census_npd_link"].rows_used) == (2, 5, 3)
+    assert (
+        acc["households"].rows_used,
+        acc["persons"].rows_used,
+        acc["census_npd_link"].rows_used,
+    ) == (2, 5, 3)
     assert acc["persons"].reasons == {"parent row quarantined": 3}
     cascade = [i for i in report.issues if i.check == "parent_quarantined"]
     assert [(i.table, i.rows) for i in cascade] == [("persons", 3), ("census_npd_link", 2)]
@@ -155,10 +167,12 @@ def test_quarantined_household_cascades_to_its_persons_and_their_links(tmp_path)
 
 
 def test_end_date_before_start_date_is_quarantined(tmp_path):
-    report, q, _ = quarantine_one(tmp_path, "child_protection_plans", 0, "cpp_end_date",
-                                  "2021-05-31")
+    report, q, _ = quarantine_one(
+        tmp_path, "child_protection_plans", 0, "cpp_end_date", "2021-05-31"
+    )
     assert q["_reason"].tolist() == [
-        "cpp_end_date before cpp_start_date: '2021-06-01 to 2021-05-31'"]
+        "cpp_end_date before cpp_start_date: '2021-06-01 to 2021-05-31'"
+    ]
     assert only_issue(report, "date_order").column == "cpp_end_date"
 
 
@@ -186,13 +200,16 @@ def test_link_that_is_not_one_to_one_quarantines_every_row_of_the_ambiguous_link
     link = tables["census_npd_link"]
     # P1 (an adult) also linked to U3, which is already P3's pupil
     tables["census_npd_link"] = pd.concat(
-        [link, pd.DataFrame({"person_id": ["P1"], "pupil_id": ["U3"]})], ignore_index=True)
+        [link, pd.DataFrame({"person_id": ["P1"], "pupil_id": ["U3"]})], ignore_index=True
+    )
     folder = write_folder(tmp_path / "in", tables)
     report = run(folder)
     q = read_quarantine(folder, "census_npd_link")
     assert q["_row_number"].tolist() == [2, 6]
-    assert q["_reason"].tolist() == ["link not one-to-one: 'P3 - U3'",
-                                     "link not one-to-one: 'P1 - U3'"]
+    assert q["_reason"].tolist() == [
+        "link not one-to-one: 'P3 - U3'",
+        "link not one-to-one: 'P1 - U3'",
+    ]
     assert only_issue(report, "link_not_one_to_one").rows == 2
     assert read_out(folder, "census_npd_link")["person_id"].tolist() == ["P2", "P5", "P7", "P8"]
 
@@ -201,7 +218,8 @@ def test_person_linked_to_two_pupils_is_ambiguous(tmp_path):
     tables = text_tables()
     link = tables["census_npd_link"]
     tables["census_npd_link"] = pd.concat(
-        [link, pd.DataFrame({"person_id": ["P2"], "pupil_id": ["U5"]})], ignore_index=True)
+        [link, pd.DataFrame({"person_id": ["P2"], "pupil_id": ["U5"]})], ignore_index=True
+    )
     folder = write_folder(tmp_path / "in", tables)
     run(folder)
     # P2-U2 and P2-U5 share P2; P5-U5 and P2-U5 share U5: all three are ambiguous
@@ -226,11 +244,14 @@ def test_several_problems_in_one_row_are_all_given(tmp_path):
     report = run(folder)
     q = read_quarantine(folder, "persons")
     assert q["_reason"].tolist() == [
-        "age out of range 0 to 110: '-4'; sex not in the code list: 'U'"]
+        "age out of range 0 to 110: '-4'; sex not in the code list: 'U'"
+    ]
     # one row quarantined, counted under both reasons
     assert report.tables["persons"].rows_quarantined == 1
-    assert report.tables["persons"].reasons == {"value out of range": 1,
-                                                "value not in the code list": 1}
+    assert report.tables["persons"].reasons == {
+        "value out of range": 1,
+        "value not in the code list": 1,
+    }
 
 
 def test_policy_stop_lists_every_row_problem_and_writes_nothing(tmp_path):
@@ -242,9 +263,11 @@ def test_policy_stop_lists_every_row_problem_and_writes_nothing(tmp_path):
         run(folder, policy="stop")
     found = {(i.table, i.column, i.check, i.rows) for i in err.value.issues}
     # P2 (row 2) is linked to a pupil, so its link row would cascade: listed too
-    assert found == {("persons", "age", "range", 1),
-                     ("cin_referrals", "primary_need_code", "code", 1),
-                     ("census_npd_link", "person_id", "parent_quarantined", 1)}
+    assert found == {
+        ("persons", "age", "range", 1),
+        ("cin_referrals", "primary_need_code", "code", 1),
+        ("census_npd_link", "person_id", "parent_quarantined", 1),
+    }
     text = str(err.value)
     assert "policy 'stop'" in text and "3 problems to fix" in text
     assert "row 2: '130'" in text and "row 1: 'N11'" in text

@@ -23,9 +23,9 @@ def test_missing_required_table_lists_files_present_and_expected_names(tmp_path)
     msg = issue.message
     assert issue.table == "pupil_census"
     assert "pupil_census.parquet or pupil_census.csv" in msg
-    assert "notes.txt" in msg and "persons.csv" in msg       # what IS there
+    assert "notes.txt" in msg and "persons.csv" in msg  # what IS there
     assert "header line: pupil_id,census_date,la_code,school_id,fsm_eligible" in msg  # the fix
-    assert not (tmp_path / "validated").exists()               # nothing written
+    assert not (tmp_path / "validated").exists()  # nothing written
 
 
 def test_missing_table_suggests_a_near_file_name(tmp_path):
@@ -46,7 +46,11 @@ def test_missing_required_column_suggests_the_near_header(tmp_path):
         run(folder)
     [issue] = issues_of(err, "missing_column")
     assert (issue.table, issue.column, issue.file, issue.rows) == (
-        "pupil_census", "pupil_id", "pupil_census.csv", 6)
+        "pupil_census",
+        "pupil_id",
+        "pupil_census.csv",
+        6,
+    )
     assert "did you mean 'pupil_idd'? Rename that column to 'pupil_id'" in issue.message
     assert "'pupil_idd'" in issue.message and "'school_id'" in issue.message  # header listed
 
@@ -58,19 +62,23 @@ def test_missing_column_without_near_name_says_what_to_add(tmp_path):
     with pytest.raises(ValidationError) as err:
         run(folder)
     [issue] = issues_of(err, "missing_column")
-    assert ("add a column named 'central_heating' (Accommodation has central heating)"
-            in issue.message)
+    assert (
+        "add a column named 'central_heating' (Accommodation has central heating)" in issue.message
+    )
 
 
 def test_case_and_space_variants_of_headers_are_accepted_with_a_note(tmp_path):
     tables = text_tables()
     tables["persons"] = tables["persons"].rename(
-        columns={"person_id": "Person ID", "general_health": "GENERAL_HEALTH"})
+        columns={"person_id": "Person ID", "general_health": "GENERAL_HEALTH"}
+    )
     folder = write_folder(tmp_path / "in", tables)
     report = run(folder)
     notes = [i for i in report.issues if i.check == "renamed_column"]
-    assert {(i.column, i.severity) for i in notes} == {("person_id", "note"),
-                                                       ("general_health", "note")}
+    assert {(i.column, i.severity) for i in notes} == {
+        ("person_id", "note"),
+        ("general_health", "note"),
+    }
     assert report.tables["persons"].rows_used == 8
 
 
@@ -153,8 +161,9 @@ def test_month_first_slash_dates_are_refused_as_ambiguous(tmp_path):
 def test_conflicting_duplicate_la_code_in_areas_is_structural(tmp_path):
     tables = text_tables()
     areas = tables["areas"]
-    tables["areas"] = pd.concat([areas, areas.iloc[[0]].assign(la_name="Leeds City")],
-                                ignore_index=True)
+    tables["areas"] = pd.concat(
+        [areas, areas.iloc[[0]].assign(la_name="Leeds City")], ignore_index=True
+    )
     folder = write_folder(tmp_path / "in", tables)
     with pytest.raises(ValidationError) as err:
         run(folder)
@@ -171,8 +180,14 @@ def test_exact_duplicate_area_is_only_quarantined(tmp_path):
     assert report.tables["areas"].reasons == {"exact duplicate row": 1}
 
 
-@pytest.mark.parametrize("content", ["", "household_id,census_year,la_code,lsoa_code,"
-                                     "occupancy_rating_rooms,shared_dwelling,central_heating\n"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "household_id,census_year,la_code,lsoa_code,"
+        "occupancy_rating_rooms,shared_dwelling,central_heating\n",
+    ],
+)
 def test_blank_required_table_is_structural(tmp_path, content):
     folder = write_folder(tmp_path / "in", valid_tables())
     (folder / "households.csv").write_text(content)
@@ -204,8 +219,11 @@ def test_every_structural_problem_is_listed_in_one_error(tmp_path):
     with pytest.raises(ValidationError) as err:
         run(folder)
     checks = {(i.table, i.check) for i in err.value.issues}
-    assert {("areas", "missing_table"), ("persons", "missing_column"),
-            ("cin_referrals", "type")} <= checks
+    assert {
+        ("areas", "missing_table"),
+        ("persons", "missing_column"),
+        ("cin_referrals", "type"),
+    } <= checks
     text = str(err.value)
     assert text.startswith(f"{folder} cannot be used as it stands: 3 problems to fix.")
     assert "1. " in text and "2. " in text and "3. " in text
@@ -252,7 +270,8 @@ def test_structural_error_message_reads_well(tmp_path):
         "3 checked) with a value that cannot be read as int; so many point at the whole column "
         "(wrong column, format or coding), not at single rows, e.g. row 1: 'one', row 2: "
         "'two', row 3: 'three'. Fix: write each value as a whole number such as 3 (3.0 is "
-        "accepted, 3.5 is not); correct or empty the cells.")
+        "accepted, 3.5 is not); correct or empty the cells."
+    )
 
 
 def test_csv_header_with_a_column_twice_is_structural(tmp_path):
@@ -263,4 +282,6 @@ def test_csv_header_with_a_column_twice_is_structural(tmp_path):
     with pytest.raises(ValidationError) as err:
         run(folder)
     [issue] = issues_of(err, "duplicate_column")
-    assert issue.column == "la_name" and "2 times" in issue.message and "'la_name.1'" in issue.message
+    assert (
+        issue.column == "la_name" and "2 times" in issue.message and "'la_name.1'" in issue.message
+    )

@@ -9,14 +9,27 @@ import pandas as pd
 import pytest
 
 from paths import REPO
+
 ROOT = REPO
 TINY_CONFIG = ROOT / ".test" / "config" / "config.yaml"
 PERSON_LEVEL_COLUMNS = {"person_id", "pupil_id", "household_id", "child_id"}
 
 
 def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(TINY_CONFIG), "--cores", "2", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(TINY_CONFIG),
+        "--cores",
+        "2",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
 
 
@@ -58,8 +71,11 @@ def test_release_as_a_whole_gives_nothing_back(tiny_run):
     audit = json.loads((tiny_run / "results" / "release" / "audit.json").read_text())
     figures = audit["intervals"]
     assert figures["passed"] and figures["withheld_counts"] > 0
-    assert (figures["exact_recoveries"], figures["narrow_recoveries"],
-            figures["pinned_rounded_counts"]) == (0, 0, 0)
+    assert (
+        figures["exact_recoveries"],
+        figures["narrow_recoveries"],
+        figures["pinned_rounded_counts"],
+    ) == (0, 0, 0)
 
 
 @pytest.mark.slow
@@ -104,7 +120,9 @@ def test_release_audit_catches_a_tampered_file(tiny_run, tmp_path):
     df.loc[df["area_level"] == "la", "mdh_n"] = 3  # small counts slipped into a release file
     df.to_csv(table, index=False)
     (copy / "stray.csv").write_text("a_n\n4\n")  # and a file nobody listed
-    problems = [p.to_dict() if hasattr(p, "to_dict") else p for p in audit_release(copy, threshold=10)]
+    problems = [
+        p.to_dict() if hasattr(p, "to_dict") else p for p in audit_release(copy, threshold=10)
+    ]
     text = json.dumps(problems)
     assert "stray.csv" in text and "index_by_area.csv" in text
 

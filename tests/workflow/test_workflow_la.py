@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from paths import REPO
+
 ROOT = REPO
 CONFIG = ROOT / ".test" / "config" / "config_la.yaml"
 
@@ -17,8 +18,20 @@ def _run(workdir: Path, env_salt: str | None, *args: str) -> subprocess.Complete
     env = {k: v for k, v in os.environ.items() if k != "CHILD_MDH_SALT"}
     if env_salt:
         env["CHILD_MDH_SALT"] = env_salt
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(CONFIG), "--cores", "2", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(CONFIG),
+        "--cores",
+        "2",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
 
 

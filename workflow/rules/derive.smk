@@ -10,15 +10,15 @@ rule derive_children:
         household_domains=SECURE / "household_domains.parquet",
         linkage=SECURE / "linkage_report.csv",
         report=SECURE / "derive_report.json",
+    log:
+        LOGS / "derive_children.log",
+    conda:
+        "../envs/child-mdh.yaml"
     params:
         population=config["population"],
         domains=config["domains"],
         outcomes=config["outcomes"],
         source=SOURCE,
         la_import=LA_IMPORT,
-    log:
-        LOGS / "derive_children.log",
-    conda:
-        "../envs/child-mdh.yaml"
     script:
         "../scripts/derive_children.py"

@@ -9,6 +9,10 @@ rule validate_inputs:
         tables=[SECURE / "contract" / f"{t}.parquet" for t in CONTRACT_TABLES],
         accounting=SECURE / "contract" / "row_accounting.csv",
         report=SECURE / "contract" / "validation_report.json",
+    log:
+        LOGS / "validate_inputs.log",
+    conda:
+        "../envs/child-mdh.yaml"
     params:
         folder=lambda wildcards, input: os.path.dirname(input[0]) if input else input_folder(),
         quarantine=SECURE / "quarantine",
@@ -16,10 +20,6 @@ rule validate_inputs:
         tables=CONTRACT_TABLES,
         unmatched_pupils=unmatched_pupils(),
         reference_date=config["validation"]["reference_date"],
-    log:
-        LOGS / "validate_inputs.log",
-    conda:
-        "../envs/child-mdh.yaml"
     script:
         "../scripts/validate_inputs.py"
 
@@ -34,12 +34,12 @@ rule la_formats:
         tables=rules.synth.output.tables,
     output:
         directory(LA_IMPORT["formats_dir"] or "synthetic_data/la_formats/unset"),
-    params:
-        la_code=LA_IMPORT["la_code"],
     log:
         LOGS / "la_formats.log",
     conda:
         "../envs/child-mdh.yaml"
+    params:
+        la_code=LA_IMPORT["la_code"],
     script:
         "../scripts/la_formats.py"
 
@@ -51,11 +51,11 @@ rule import_la:
         tables=[f"{LA_IMPORT['out_dir']}/{t}.parquet" for t in LA_ROUTE_TABLES],
         characteristics=f"{LA_IMPORT['out_dir']}/pupil_characteristics.parquet",
         report=f"{LA_IMPORT['out_dir']}/import_report.json",
-    params:
-        la_import=LA_IMPORT,
     log:
         LOGS / "import_la.log",
     conda:
         "../envs/child-mdh.yaml"
+    params:
+        la_import=LA_IMPORT,
     script:
         "../scripts/import_la.py"

@@ -8,18 +8,19 @@ rule model_outputs:
         child_index=rules.index_outputs.output.child_index,
     output:
         manifest=MANIFEST_PARTS / "models.json",
-        summary=report(RELEASE / "models" / "summary.md", caption="../report/models.rst",
-                       category="Models"),
+        summary=report(
+            RELEASE / "models" / "summary.md", caption="../report/models.rst", category="Models"
+        ),
+    log:
+        LOGS / "model_outputs.log",
+    conda:
+        "../envs/child-mdh.yaml"
+    threads: 2
     params:
         models=config["models"],
         outcomes=config["outcomes"],
         index=config["index"],
         disclosure=config["disclosure"],
         release_dir=RELEASE,
-    log:
-        LOGS / "model_outputs.log",
-    threads: 2
-    conda:
-        "../envs/child-mdh.yaml"
     script:
         "../scripts/model_outputs.py"

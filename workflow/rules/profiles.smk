@@ -12,16 +12,16 @@ rule profile_tables:
     output:
         manifest=MANIFEST_PARTS / "profile_tables.json",
         statistics=PROFILES / "tables" / "area_statistics.csv",
+    log:
+        LOGS / "profile_tables.log",
+    conda:
+        "../envs/child-mdh.yaml"
     params:
         profiles=config["profiles"],
         index=config["index"],
         disclosure=config["disclosure"],
         release_dir=RELEASE,
         out_dir=PROFILES,
-    log:
-        LOGS / "profile_tables.log",
-    conda:
-        "../envs/child-mdh.yaml"
     script:
         "../scripts/profile_tables.py"
 
@@ -32,6 +32,10 @@ rule profile_pages:
         provenance=RELEASE / "provenance.json",
     output:
         manifest=MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json",
+    log:
+        LOGS / "profile_pages" / "{scatteritem}.log",
+    conda:
+        "../envs/child-mdh.yaml"
     params:
         profiles=config["profiles"],
         disclosure=config["disclosure"],
@@ -39,10 +43,6 @@ rule profile_pages:
         out_dir=PROFILES,
         is_synthetic=is_synthetic(),
         extra_caveats=profile_caveats(),
-    log:
-        LOGS / "profile_pages" / "{scatteritem}.log",
-    conda:
-        "../envs/child-mdh.yaml"
     script:
         "../scripts/profile_pages.py"
 
@@ -54,8 +54,15 @@ rule profile_index:
         pages=gather.profiles(MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json"),
     output:
         manifest=MANIFEST_PARTS / "profile_index.json",
-        index=report(PROFILES / "index.html", caption="../report/profiles.rst",
-                     category="Local-area profiles"),
+        index=report(
+            PROFILES / "index.html",
+            caption="../report/profiles.rst",
+            category="Local-area profiles",
+        ),
+    log:
+        LOGS / "profile_index.log",
+    conda:
+        "../envs/child-mdh.yaml"
     params:
         profiles=config["profiles"],
         disclosure=config["disclosure"],
@@ -63,9 +70,5 @@ rule profile_index:
         out_dir=PROFILES,
         is_synthetic=is_synthetic(),
         extra_caveats=profile_caveats(),
-    log:
-        LOGS / "profile_index.log",
-    conda:
-        "../envs/child-mdh.yaml"
     script:
         "../scripts/profile_index.py"

@@ -10,12 +10,12 @@ rule provenance:
     output:
         record=RELEASE / "provenance.json",
         manifest=MANIFEST_PARTS / "provenance.json",
-    params:
-        config=config,
     log:
         LOGS / "provenance.log",
     conda:
         "../envs/child-mdh.yaml"
+    params:
+        config=config,
     script:
         "../scripts/provenance.py"
 
@@ -32,12 +32,12 @@ rule release_manifest:
         # Snakemake timestamp file, which is not a release file
         checksums=RELEASE / "checksums" / "outputs.json.txt",
         reasons=SECURE / "disclosure_reasons.json",
-    params:
-        release_dir=RELEASE,
-        disclosure=config["disclosure"],
     log:
         LOGS / "release_manifest.log",
     conda:
         "../envs/child-mdh.yaml"
+    params:
+        release_dir=RELEASE,
+        disclosure=config["disclosure"],
     script:
         "../scripts/release_manifest.py"

@@ -6,15 +6,15 @@ rule synth:
         tables=[f"{config['synthetic']['out_dir']}/{t}.parquet" for t in CONTRACT_TABLES],
         truth=f"{config['synthetic']['out_dir']}/truth.json",
         card=f"{config['synthetic']['out_dir']}/DATA_CARD.md",
+    log:
+        LOGS / "synth.log",
+    conda:
+        "../envs/child-mdh.yaml"
     params:
         children=config["synthetic"]["children"],
         seed=config["synthetic"]["seed"],
         census_year=config["synthetic"]["census_year"],
         options=config["synthetic"]["options"],
-    log:
-        LOGS / "synth.log",
-    conda:
-        "../envs/child-mdh.yaml"
     script:
         "../scripts/synth.py"
 
@@ -24,16 +24,22 @@ rule synthetic_fidelity:
         tables=rules.synth.output.tables,
         truth=rules.synth.output.truth,
     output:
-        table=report(RELEASE / "synthetic_fidelity.csv", caption="../report/fidelity.rst",
-                     category="Synthetic data"),
-        figure=report(RELEASE / "synthetic_fidelity.png", caption="../report/fidelity.rst",
-                      category="Synthetic data"),
+        table=report(
+            RELEASE / "synthetic_fidelity.csv",
+            caption="../report/fidelity.rst",
+            category="Synthetic data",
+        ),
+        figure=report(
+            RELEASE / "synthetic_fidelity.png",
+            caption="../report/fidelity.rst",
+            category="Synthetic data",
+        ),
         manifest=MANIFEST_PARTS / "synthetic_fidelity.json",
-    params:
-        disclosure=config["disclosure"],
     log:
         LOGS / "synthetic_fidelity.log",
     conda:
         "../envs/child-mdh.yaml"
+    params:
+        disclosure=config["disclosure"],
     script:
         "../scripts/synthetic_fidelity.py"

@@ -1,4 +1,5 @@
 """Rule derive_children: see child_mdh.steps.derive.run."""
+
 from child_mdh.steps.derive import run
 
-run(snakemake)  # noqa: F821 (provided by Snakemake)
+run(snakemake)

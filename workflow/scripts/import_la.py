@@ -1,4 +1,5 @@
 """Rule import_la: see child_mdh.steps.inputs.import_la."""
+
 from child_mdh.steps.inputs import import_la
 
-import_la(snakemake)  # noqa: F821 (provided by Snakemake)
+import_la(snakemake)

@@ -1,4 +1,5 @@
 """Rule index_outputs: see child_mdh.steps.index.run."""
+
 from child_mdh.steps.index import run
 
-run(snakemake)  # noqa: F821 (provided by Snakemake)
+run(snakemake)

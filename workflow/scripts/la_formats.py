@@ -1,4 +1,5 @@
 """Rule la_formats: see child_mdh.steps.inputs.la_formats."""
+
 from child_mdh.steps.inputs import la_formats
 
-la_formats(snakemake)  # noqa: F821 (provided by Snakemake)
+la_formats(snakemake)

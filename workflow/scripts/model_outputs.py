@@ -1,4 +1,5 @@
 """Rule model_outputs: see child_mdh.steps.models.run."""
+
 from child_mdh.steps.models import run
 
-run(snakemake)  # noqa: F821 (provided by Snakemake)
+run(snakemake)

@@ -1,4 +1,5 @@
 """Rule profile_pages: see child_mdh.steps.profiles.profile_pages."""
+
 from child_mdh.steps.profiles import profile_pages
 
-profile_pages(snakemake)  # noqa: F821 (provided by Snakemake)
+profile_pages(snakemake)

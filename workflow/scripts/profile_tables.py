@@ -1,4 +1,5 @@
 """Rule profile_tables: see child_mdh.steps.profiles.profile_tables."""
+
 from child_mdh.steps.profiles import profile_tables
 
-profile_tables(snakemake)  # noqa: F821 (provided by Snakemake)
+profile_tables(snakemake)

@@ -1,4 +1,5 @@
 """Rule release_manifest: see child_mdh.steps.release.release_manifest."""
+
 from child_mdh.steps.release import release_manifest
 
-release_manifest(snakemake)  # noqa: F821 (provided by Snakemake)
+release_manifest(snakemake)

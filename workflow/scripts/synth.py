@@ -1,4 +1,5 @@
 """Rule synth: see child_mdh.steps.inputs.synth."""
+
 from child_mdh.steps.inputs import synth
 
-synth(snakemake)  # noqa: F821 (provided by Snakemake)
+synth(snakemake)

@@ -140,13 +140,30 @@ def _parse(expr: str) -> ast.Expression:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if not (isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS):
-                raise FormulaError(f"formula {expr!r}: only the functions "
-                                   f"{', '.join(FUNCTIONS)} may be called")
-        elif not isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name,
-                                   ast.Constant, ast.Load, ast.Add, ast.Sub, ast.Mult,
-                                   ast.Div, ast.USub, ast.UAdd)):
-            raise FormulaError(f"formula {expr!r}: {type(node).__name__} is not allowed "
-                               "(use column names, numbers, + - * / and the listed functions)")
+                raise FormulaError(
+                    f"formula {expr!r}: only the functions {', '.join(FUNCTIONS)} may be called"
+                )
+        elif not isinstance(
+            node,
+            (
+                ast.Expression,
+                ast.BinOp,
+                ast.UnaryOp,
+                ast.Name,
+                ast.Constant,
+                ast.Load,
+                ast.Add,
+                ast.Sub,
+                ast.Mult,
+                ast.Div,
+                ast.USub,
+                ast.UAdd,
+            ),
+        ):
+            raise FormulaError(
+                f"formula {expr!r}: {type(node).__name__} is not allowed "
+                "(use column names, numbers, + - * / and the listed functions)"
+            )
     return tree
 
 
@@ -160,8 +177,9 @@ def names(expr: str) -> list[str]:
     return out
 
 
-def evaluate(formula, df: pd.DataFrame, extra: Mapping[str, np.ndarray] | None = None
-             ) -> np.ndarray:
+def evaluate(
+    formula, df: pd.DataFrame, extra: Mapping[str, np.ndarray] | None = None
+) -> np.ndarray:
     """The formula's values for every row of ``df`` (float; NaN where undefined),
     rounded to its digits when it declares them. ``extra`` holds further columns (by
     name, taking precedence over ``df``'s)."""
@@ -170,8 +188,10 @@ def evaluate(formula, df: pd.DataFrame, extra: Mapping[str, np.ndarray] | None =
     extra = extra or {}
     missing = [c for c in names(formula.expr) if c not in df.columns and c not in extra]
     if missing:
-        raise FormulaError(f"formula {formula.expr!r} reads column(s) {', '.join(missing)} "
-                           "that the table does not have")
+        raise FormulaError(
+            f"formula {formula.expr!r} reads column(s) {', '.join(missing)} "
+            "that the table does not have"
+        )
 
     def ev(node):
         if isinstance(node, ast.Expression):
@@ -194,8 +214,9 @@ def evaluate(formula, df: pd.DataFrame, extra: Mapping[str, np.ndarray] | None =
             if isinstance(node.op, ast.Mult):
                 return a * b
             with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(np.asarray(b) == 0, np.nan, a / np.where(np.asarray(b) == 0,
-                                                                         1.0, b))
+                return np.where(
+                    np.asarray(b) == 0, np.nan, a / np.where(np.asarray(b) == 0, 1.0, b)
+                )
         return FUNCTIONS[node.func.id](*[ev(a) for a in node.args])
 
     with np.errstate(invalid="ignore", over="ignore"):
@@ -216,8 +237,10 @@ def not_following(formula, frame: pd.DataFrame, stat: str) -> np.ndarray:
 
 def evaluation_order(formulas: Mapping[str, Formula]) -> list[str]:
     """Formula columns in an order where each comes after the formula columns it reads."""
-    pending = {c: [n for n in names(as_formula(f).expr) if n in formulas and n != c]
-               for c, f in formulas.items()}
+    pending = {
+        c: [n for n in names(as_formula(f).expr) if n in formulas and n != c]
+        for c, f in formulas.items()
+    }
     order: list[str] = []
     while pending:
         ready = [c for c, deps in pending.items() if all(d in order for d in deps)]
@@ -239,8 +262,7 @@ def apply_formulas(df: pd.DataFrame, formulas: Mapping[str, Formula]) -> pd.Data
     for col in [c for c in computed if c in out.columns]:
         out[col] = computed[col]
     if new:
-        out = pd.concat([out, pd.DataFrame({c: computed[c] for c in new}, index=out.index)],
-                        axis=1)
+        out = pd.concat([out, pd.DataFrame({c: computed[c] for c in new}, index=out.index)], axis=1)
     out.attrs = dict(df.attrs)
     return out
 

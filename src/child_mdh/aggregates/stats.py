@@ -74,8 +74,9 @@ def _fail_where(bad: np.ndarray, message: str, values: dict[str, np.ndarray]) ->
     positions = np.flatnonzero(np.ravel(bad))
     shown = []
     for pos in positions[:5]:
-        parts = ", ".join(f"{k}={np.ravel(np.broadcast_to(v, bad.shape))[pos]:g}"
-                          for k, v in values.items())
+        parts = ", ".join(
+            f"{k}={np.ravel(np.broadcast_to(v, bad.shape))[pos]:g}" for k, v in values.items()
+        )
         shown.append(f"position {pos} ({parts})")
     raise ValueError(f"{message}: {len(positions)} value(s), e.g. {'; '.join(shown)}")
 
@@ -96,14 +97,24 @@ def z_value(confidence: float) -> float:
 def _counts_and_denominators(x, n, *, proportion: bool, x_name="x", n_name="n"):
     xa, na = np.broadcast_arrays(_as_float(x, x_name), _as_float(n, n_name))
     with np.errstate(invalid="ignore"):
-        _fail_where(xa < 0, f"{x_name}: counts must be zero or more; fix the negative counts",
-                    {x_name: xa, n_name: na})
-        _fail_where(na <= 0, f"{n_name}: denominators must be greater than zero; drop or "
-                    "correct the areas with no population", {x_name: xa, n_name: na})
+        _fail_where(
+            xa < 0,
+            f"{x_name}: counts must be zero or more; fix the negative counts",
+            {x_name: xa, n_name: na},
+        )
+        _fail_where(
+            na <= 0,
+            f"{n_name}: denominators must be greater than zero; drop or "
+            "correct the areas with no population",
+            {x_name: xa, n_name: na},
+        )
         if proportion:
-            _fail_where(xa > na, f"{x_name}: a proportion's numerator cannot exceed its "
-                        f"denominator ({n_name}); check that both count the same population",
-                        {x_name: xa, n_name: na})
+            _fail_where(
+                xa > na,
+                f"{x_name}: a proportion's numerator cannot exceed its "
+                f"denominator ({n_name}); check that both count the same population",
+                {x_name: xa, n_name: na},
+            )
     return xa.astype("float64"), na.astype("float64")
 
 
@@ -134,8 +145,9 @@ def wilson_interval(x, n, confidence: float = 0.95, multiplier: float = 1):
     return _wrap(lower, template, scalar), _wrap(upper, template, scalar)
 
 
-def proportion_summary(x, n, multiplier: float = 100,
-                       confidence_levels=PROFILE_CONFIDENCE_LEVELS) -> pd.DataFrame:
+def proportion_summary(
+    x, n, multiplier: float = 100, confidence_levels=PROFILE_CONFIDENCE_LEVELS
+) -> pd.DataFrame:
     """Proportions x/n with Wilson intervals at each confidence level, as a DataFrame.
 
     Columns: ``value`` (x/n times ``multiplier``) and ``lower_95``, ``upper_95``,
@@ -144,8 +156,9 @@ def proportion_summary(x, n, multiplier: float = 100,
     """
     template = _template(x, n)
     xa, na = _counts_and_denominators(x, n, proportion=True)
-    out = pd.DataFrame({"value": xa / na * multiplier},
-                       index=template.index if template is not None else None)
+    out = pd.DataFrame(
+        {"value": xa / na * multiplier}, index=template.index if template is not None else None
+    )
     for level in confidence_levels:
         lo, hi = wilson_interval(xa, na, level, multiplier)
         out[f"lower_{_level_label(level)}"] = lo
@@ -162,8 +175,7 @@ def _level_label(level: float) -> str:
 # --------------------------------------------------------------------------------------
 # counts and rates
 # --------------------------------------------------------------------------------------
-def byar_interval(x, n=1, confidence: float = 0.95, multiplier: float = 1,
-                  method: str = "auto"):
+def byar_interval(x, n=1, confidence: float = 0.95, multiplier: float = 1, method: str = "auto"):
     """Confidence interval for a count x (or the rate x/n times ``multiplier``).
 
     Returns ``(lower, upper)``. With z = Phi^-1(1 - (1 - c)/2) for confidence c:
@@ -234,8 +246,9 @@ def rate_interval(x, n, per: float = 10_000, confidence: float = 0.95, method: s
     return byar_interval(x, n, confidence=confidence, multiplier=per, method=method)
 
 
-def rate_summary(x, n, per: float = 10_000,
-                 confidence_levels=PROFILE_CONFIDENCE_LEVELS) -> pd.DataFrame:
+def rate_summary(
+    x, n, per: float = 10_000, confidence_levels=PROFILE_CONFIDENCE_LEVELS
+) -> pd.DataFrame:
     """Rates x/n per ``per`` with their intervals at each confidence level, as a DataFrame.
 
     Columns: ``value``, then ``lower_95``, ``upper_95``, ``lower_99_8``, ``upper_99_8``
@@ -243,8 +256,9 @@ def rate_summary(x, n, per: float = 10_000,
     """
     template = _template(x, n)
     xa, na = _counts_and_denominators(x, n, proportion=False)
-    out = pd.DataFrame({"value": xa / na * per},
-                       index=template.index if template is not None else None)
+    out = pd.DataFrame(
+        {"value": xa / na * per}, index=template.index if template is not None else None
+    )
     for level in confidence_levels:
         lo, hi = rate_interval(xa, na, per, level)
         out[f"lower_{_level_label(level)}"] = lo
@@ -297,8 +311,11 @@ def rate_ratio(x1, n1, x2, n2, confidence: float = 0.95, method: str = "auto"):
     else:
         small = (a1 < 10) | (a2 < 10)
         lower, upper = np.where(small, ex_lo, ln_lo), np.where(small, ex_hi, ln_hi)
-    return (_wrap(ratio, template, scalar), _wrap(lower, template, scalar),
-            _wrap(upper, template, scalar))
+    return (
+        _wrap(ratio, template, scalar),
+        _wrap(lower, template, scalar),
+        _wrap(upper, template, scalar),
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -319,13 +336,21 @@ def compare_with_england(lower, upper, england_value, polarity: str | None = Non
         raise ValueError(
             f"polarity must be None, 'high_is_good' or 'low_is_good', got {polarity!r}"
         )
-    template, scalar = _template(lower, upper, england_value), _is_scalar(lower, upper,
-                                                                       england_value)
-    lo, hi, eng = np.broadcast_arrays(_as_float(lower, "lower"), _as_float(upper, "upper"),
-                                      _as_float(england_value, "england_value"))
+    template, scalar = (
+        _template(lower, upper, england_value),
+        _is_scalar(lower, upper, england_value),
+    )
+    lo, hi, eng = np.broadcast_arrays(
+        _as_float(lower, "lower"),
+        _as_float(upper, "upper"),
+        _as_float(england_value, "england_value"),
+    )
     with np.errstate(invalid="ignore"):
-        _fail_where(lo > hi, "lower is above upper: pass the interval limits in order",
-                    {"lower": lo, "upper": hi})
+        _fail_where(
+            lo > hi,
+            "lower is above upper: pass the interval limits in order",
+            {"lower": lo, "upper": hi},
+        )
     higher_word, lower_word = "higher", "lower"
     if polarity == "high_is_good":
         higher_word, lower_word = "better", "worse"
@@ -333,8 +358,9 @@ def compare_with_england(lower, upper, england_value, polarity: str | None = Non
         higher_word, lower_word = "worse", "better"
     missing = np.isnan(lo) | np.isnan(hi) | np.isnan(eng)
     with np.errstate(invalid="ignore"):
-        labels = _labels([missing, lo > eng, hi < eng],
-                         [NOT_COMPARED, higher_word, lower_word], "similar")
+        labels = _labels(
+            [missing, lo > eng, hi < eng], [NOT_COMPARED, higher_word, lower_word], "similar"
+        )
     return _wrap(labels, template, scalar)
 
 
@@ -347,8 +373,9 @@ def _labels(conditions: list[np.ndarray], choices: list[str], default: str) -> n
 # --------------------------------------------------------------------------------------
 # funnel plots
 # --------------------------------------------------------------------------------------
-def funnel_limits_proportion(baseline_p, denominators, confidence: float = 0.95,
-                             multiplier: float = 1):
+def funnel_limits_proportion(
+    baseline_p, denominators, confidence: float = 0.95, multiplier: float = 1
+):
     """Funnel-plot control limits ``(lower, upper)`` for a proportion at each denominator.
 
     The limit at denominator n is the observed proportion whose Wilson score interval
@@ -365,8 +392,10 @@ def funnel_limits_proportion(baseline_p, denominators, confidence: float = 0.95,
     template, scalar = _template(denominators), _is_scalar(denominators)
     p0 = float(baseline_p)
     if not 0 <= p0 <= 1:
-        raise ValueError(f"baseline_p must be a proportion between 0 and 1, got {p0}; "
-                         "pass a percentage divided by 100")
+        raise ValueError(
+            f"baseline_p must be a proportion between 0 and 1, got {p0}; "
+            "pass a percentage divided by 100"
+        )
     z = z_value(confidence)
     na = _as_float(denominators, "denominators")
     with np.errstate(invalid="ignore"):
@@ -412,8 +441,7 @@ def _poisson_count_limits(expected: np.ndarray, confidence: float):
     return np.where(missing, np.nan, lower), np.where(missing, np.nan, upper)
 
 
-def funnel_limits_rate(baseline_rate, denominators, confidence: float = 0.95,
-                       per: float = 10_000):
+def funnel_limits_rate(baseline_rate, denominators, confidence: float = 0.95, per: float = 10_000):
     """Funnel-plot control limits ``(lower, upper)`` for a crude rate at each denominator.
 
     ``baseline_rate`` is the pooled England rate per ``per``; at denominator n the
@@ -432,8 +460,10 @@ def funnel_limits_rate(baseline_rate, denominators, confidence: float = 0.95,
     with np.errstate(invalid="ignore"):
         _fail_where(na <= 0, "denominators must be greater than zero", {"n": na})
     lo_count, hi_count = _poisson_count_limits(rate / per * na, confidence)
-    return (_wrap(lo_count / na * per, template, scalar),
-            _wrap(hi_count / na * per, template, scalar))
+    return (
+        _wrap(lo_count / na * per, template, scalar),
+        _wrap(hi_count / na * per, template, scalar),
+    )
 
 
 def funnel_limits_ratio(expected, confidence: float = 0.95):
@@ -451,8 +481,9 @@ def funnel_limits_ratio(expected, confidence: float = 0.95):
     return _wrap(lo_count / e, template, scalar), _wrap(hi_count / e, template, scalar)
 
 
-def funnel_significance(x, n, baseline=None, statistic: str = "proportion",
-                        per: float = 10_000, method: str = "exact"):
+def funnel_significance(
+    x, n, baseline=None, statistic: str = "proportion", per: float = 10_000, method: str = "exact"
+):
     """Funnel-plot outlier label of each area: PHEindicatormethods' five labels.
 
     'Low (0.001)' / 'High (0.001)' when the area lies outside the 99.8% limits,
@@ -479,15 +510,16 @@ def funnel_significance(x, n, baseline=None, statistic: str = "proportion",
         lo998, hi998 = funnel_limits_proportion(base, na, 0.998)
         conds = [value < lo998, value < lo95, value > hi998, value > hi95]
     else:
-        base = (float(xa[ok].sum() / na[ok].sum() * per) if baseline is None
-                else float(baseline))
+        base = float(xa[ok].sum() / na[ok].sum() * per) if baseline is None else float(baseline)
         lo95, hi95 = byar_interval(xa, na, 0.95, per, method)
         lo998, hi998 = byar_interval(xa, na, 0.998, per, method)
         conds = [hi998 < base, hi95 < base, lo998 > base, lo95 > base]
     with np.errstate(invalid="ignore"):
-        labels = _labels([~ok] + conds,
-                         [NOT_COMPARED, "Low (0.001)", "Low (0.025)", "High (0.001)",
-                          "High (0.025)"], "Not significant")
+        labels = _labels(
+            [~ok] + conds,
+            [NOT_COMPARED, "Low (0.001)", "Low (0.025)", "High (0.001)", "High (0.025)"],
+            "Not significant",
+        )
     return _wrap(labels, template, scalar)
 
 
@@ -528,8 +560,13 @@ def funnel_axis(denominators, points: int = 100) -> np.ndarray:
     return out
 
 
-def funnel_limits_table(baseline, denominators, statistic: str = "proportion",
-                        multiplier: float = 100, per: float = 10_000) -> pd.DataFrame:
+def funnel_limits_table(
+    baseline,
+    denominators,
+    statistic: str = "proportion",
+    multiplier: float = 100,
+    per: float = 10_000,
+) -> pd.DataFrame:
     """Funnel limits at 95% and 99.8% for each denominator, ready to draw.
 
     Columns: ``denominator``, ``lower_95``, ``upper_95``, ``lower_99_8``, ``upper_99_8``,

@@ -7,11 +7,14 @@ from collections.abc import Iterable
 import pandas as pd
 
 
-def require_columns(df: pd.DataFrame, table: str, columns: Iterable[str],
-                    error: type[Exception], fix: str) -> None:
+def require_columns(
+    df: pd.DataFrame, table: str, columns: Iterable[str], error: type[Exception], fix: str
+) -> None:
     """Raise ``error`` naming the table, the missing columns, the columns found and ``fix``
     when any of ``columns`` is not in ``df``."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise error(f"table {table}: column(s) {', '.join(missing)} missing (found: "
-                    f"{', '.join(map(str, df.columns))}). {fix}")
+        raise error(
+            f"table {table}: column(s) {', '.join(missing)} missing (found: "
+            f"{', '.join(map(str, df.columns))}). {fix}"
+        )

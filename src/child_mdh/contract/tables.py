@@ -68,7 +68,19 @@ PRIMARY_NEED_LABELS = {
 }
 #: SSDA903 legal status (LS) codes.
 LEGAL_STATUS_CODES = (
-    "C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4",
+    "C1",
+    "C2",
+    "D1",
+    "E1",
+    "J1",
+    "J2",
+    "J3",
+    "L1",
+    "L2",
+    "L3",
+    "V2",
+    "V3",
+    "V4",
 )
 LEGAL_STATUS_LABELS = {
     "C1": "Interim care order",
@@ -189,15 +201,32 @@ TABLES: dict[str, Table] = {
             description="One row per census household.",
             columns=(
                 Column("household_id", "string", "Household identifier"),
-                Column("census_year", "int", "2011 or 2021: selects the ONS rule variant",
-                       codes=tuple(CENSUS_DAY)),
-                Column("la_code", "string", "Local authority of the household",
-                       references=("areas", "la_code")),
-                Column("lsoa_code", "string", "Lower layer super output area",
-                       required=False, nullable=True),
-                Column("occupancy_rating_rooms", "int",
-                       "Occupancy rating for rooms; -1 or less = overcrowded",
-                       minimum=-20, maximum=20),
+                Column(
+                    "census_year",
+                    "int",
+                    "2011 or 2021: selects the ONS rule variant",
+                    codes=tuple(CENSUS_DAY),
+                ),
+                Column(
+                    "la_code",
+                    "string",
+                    "Local authority of the household",
+                    references=("areas", "la_code"),
+                ),
+                Column(
+                    "lsoa_code",
+                    "string",
+                    "Lower layer super output area",
+                    required=False,
+                    nullable=True,
+                ),
+                Column(
+                    "occupancy_rating_rooms",
+                    "int",
+                    "Occupancy rating for rooms; -1 or less = overcrowded",
+                    minimum=-20,
+                    maximum=20,
+                ),
                 Column("shared_dwelling", "bool", "Household lives in a shared dwelling"),
                 Column("central_heating", "bool", "Accommodation has central heating"),
             ),
@@ -208,24 +237,48 @@ TABLES: dict[str, Table] = {
             description="One row per usual resident of a census household.",
             columns=(
                 Column("person_id", "string", "Person identifier"),
-                Column("household_id", "string", "Household of the person",
-                       references=("households", "household_id")),
+                Column(
+                    "household_id",
+                    "string",
+                    "Household of the person",
+                    references=("households", "household_id"),
+                ),
                 Column("age", "int", "Age in years on census day", minimum=0, maximum=110),
                 Column("sex", "string", "F or M", codes=SEX_CODES),
-                Column("economic_activity", "string",
-                       "Economic activity in the census week; not_applicable under 16",
-                       codes=ECONOMIC_ACTIVITY_CODES),
+                Column(
+                    "economic_activity",
+                    "string",
+                    "Economic activity in the census week; not_applicable under 16",
+                    codes=ECONOMIC_ACTIVITY_CODES,
+                ),
                 Column("full_time_student", "bool", "In full-time education"),
-                Column("highest_qualification", "string",
-                       "Highest level of qualification; not_applicable under 16",
-                       codes=QUALIFICATION_CODES),
-                Column("general_health", "int",
-                       "1 very good, 2 good, 3 fair, 4 bad, 5 very bad", minimum=1, maximum=5),
-                Column("disability", "string",
-                       "Day-to-day activities limited by a long-term condition",
-                       codes=DISABILITY_CODES),
-                Column("ethnic_group", "string", "Ethnic group (five groups)",
-                       required=False, nullable=True, codes=ETHNIC_GROUP_CODES),
+                Column(
+                    "highest_qualification",
+                    "string",
+                    "Highest level of qualification; not_applicable under 16",
+                    codes=QUALIFICATION_CODES,
+                ),
+                Column(
+                    "general_health",
+                    "int",
+                    "1 very good, 2 good, 3 fair, 4 bad, 5 very bad",
+                    minimum=1,
+                    maximum=5,
+                ),
+                Column(
+                    "disability",
+                    "string",
+                    "Day-to-day activities limited by a long-term condition",
+                    codes=DISABILITY_CODES,
+                ),
+                Column(
+                    "ethnic_group",
+                    "string",
+                    "Ethnic group (five groups)",
+                    required=False,
+                    nullable=True,
+                    codes=ETHNIC_GROUP_CODES,
+                ),
             ),
             primary_key=("person_id",),
         ),
@@ -235,8 +288,12 @@ TABLES: dict[str, Table] = {
             columns=(
                 Column("pupil_id", "string", "Pupil matching reference"),
                 Column("census_date", "date", "Autumn, spring or summer census day"),
-                Column("la_code", "string", "Local authority of the school",
-                       references=("areas", "la_code")),
+                Column(
+                    "la_code",
+                    "string",
+                    "Local authority of the school",
+                    references=("areas", "la_code"),
+                ),
                 Column("school_id", "string", "School identifier"),
                 Column("fsm_eligible", "bool", "Eligible for free school meals on census day"),
             ),
@@ -246,10 +303,8 @@ TABLES: dict[str, Table] = {
             name="census_npd_link",
             description="Linkage between census persons and pupils; unlinked children have no row.",
             columns=(
-                Column("person_id", "string", "Census person",
-                       references=("persons", "person_id")),
-                Column("pupil_id", "string", "Pupil",
-                       references=("pupil_census", "pupil_id")),
+                Column("person_id", "string", "Census person", references=("persons", "person_id")),
+                Column("pupil_id", "string", "Pupil", references=("pupil_census", "pupil_id")),
             ),
             primary_key=("person_id",),
             unique=(("pupil_id",),),
@@ -259,12 +314,17 @@ TABLES: dict[str, Table] = {
             description="Children in need: one row per referral, de-duplicated across return years.",
             columns=(
                 Column("pupil_id", "string", "Pupil", references=("pupil_census", "pupil_id")),
-                Column("la_code", "string", "Local authority that received the referral",
-                       references=("areas", "la_code")),
+                Column(
+                    "la_code",
+                    "string",
+                    "Local authority that received the referral",
+                    references=("areas", "la_code"),
+                ),
                 Column("referral_date", "date", "Date of the referral"),
                 Column("primary_need_code", "string", "N0-N9", codes=PRIMARY_NEED_CODES),
-                Column("cin_closure_date", "date", "Empty while the episode is open",
-                       nullable=True),
+                Column(
+                    "cin_closure_date", "date", "Empty while the episode is open", nullable=True
+                ),
                 Column("referral_nfa", "bool", "Referral led to no further action"),
             ),
             primary_key=("pupil_id", "referral_date"),
@@ -289,11 +349,14 @@ TABLES: dict[str, Table] = {
                 Column("pupil_id", "string", "Pupil", references=("pupil_census", "pupil_id")),
                 Column("la_code", "string", "Local authority", references=("areas", "la_code")),
                 Column("episode_start", "date", "DECOM: start of the episode"),
-                Column("episode_end", "date", "DEC: end of the episode, empty while open",
-                       nullable=True),
+                Column(
+                    "episode_end",
+                    "date",
+                    "DEC: end of the episode, empty while open",
+                    nullable=True,
+                ),
                 Column("legal_status", "string", "LS code", codes=LEGAL_STATUS_CODES),
-                Column("reason_new_episode", "string", "RNE code",
-                       codes=REASON_NEW_EPISODE_CODES),
+                Column("reason_new_episode", "string", "RNE code", codes=REASON_NEW_EPISODE_CODES),
             ),
             primary_key=("pupil_id", "episode_start"),
             date_order=(("episode_start", "episode_end"),),
@@ -337,8 +400,11 @@ def conform(df: pd.DataFrame, name: str) -> pd.DataFrame:
                 s = s.astype(c.pandas_dtype)
             out[c.name] = s
         elif not c.required:
-            out[c.name] = pd.Series(pd.NA, index=df.index, dtype=c.pandas_dtype) \
-                if c.pandas_dtype != "str" else pd.Series(None, index=df.index, dtype="str")
+            out[c.name] = (
+                pd.Series(pd.NA, index=df.index, dtype=c.pandas_dtype)
+                if c.pandas_dtype != "str"
+                else pd.Series(None, index=df.index, dtype="str")
+            )
         else:
             raise KeyError(f"table {name}: required column {c.name!r} is missing")
     extra = [col for col in df.columns if col not in out]
@@ -365,7 +431,9 @@ def contract_markdown() -> str:
         for n in t.notes:
             lines.append(n)
         lines.append("")
-        lines.append("| column | type | required | empty allowed | codes / range | references | description |")
+        lines.append(
+            "| column | type | required | empty allowed | codes / range | references | description |"
+        )
         lines.append("|---|---|---|---|---|---|---|")
         for c in t.columns:
             if c.codes:

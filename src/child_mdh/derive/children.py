@@ -32,6 +32,7 @@ from child_mdh.derive.social_care import SOCIAL_CARE_DATES, latest_social_care_d
 from child_mdh.errors import UserError
 from child_mdh.validation.folder import read_validated_table
 
+
 class DeriveInputError(UserError):
     """The validated tables cannot define one analysis; the message says how to fix it."""
 
@@ -42,35 +43,72 @@ def census_year_of(households: pd.DataFrame) -> int:
     if len(years) != 1:
         raise DeriveInputError(
             f"households: census_year holds {years}; one run analyses one census. Split the "
-            "input folder by census year and run the workflow once per year.")
+            "input folder by census year and run the workflow once per year."
+        )
     return int(years[0])
 
 
-def derive_children(contract_dir: Path, *, reference_date=None, qualification_level2=None,
-                    min_age: int = 5, max_age: int = 15, unlinked: str = "exclude",
-                    fsm_measure: str = "fsm_at_reference", follow_up_years: float = 5,
-                    prior_contact: str = "adjust", extract_date=None):
+def derive_children(
+    contract_dir: Path,
+    *,
+    reference_date=None,
+    qualification_level2=None,
+    min_age: int = 5,
+    max_age: int = 15,
+    unlinked: str = "exclude",
+    fsm_measure: str = "fsm_at_reference",
+    follow_up_years: float = 5,
+    prior_contact: str = "adjust",
+    extract_date=None,
+):
     """Build the children table from validated tables; returns (children, household
     domains, linkage report, run report)."""
-    t = {name: read_validated_table(contract_dir, name) for name in (
-        "areas", "households", "persons", "pupil_census", "census_npd_link",
-        *SOCIAL_CARE_DATES)}
+    t = {
+        name: read_validated_table(contract_dir, name)
+        for name in (
+            "areas",
+            "households",
+            "persons",
+            "pupil_census",
+            "census_npd_link",
+            *SOCIAL_CARE_DATES,
+        )
+    }
     census_year = census_year_of(t["households"])
-    reference = pd.Timestamp(reference_date) if reference_date else pd.Timestamp(CENSUS_DAY[census_year])
+    reference = (
+        pd.Timestamp(reference_date) if reference_date else pd.Timestamp(CENSUS_DAY[census_year])
+    )
     household_domains = household_deprivation(
-        t["persons"], t["households"],
-        qualification_level2=tuple(qualification_level2 or DEFAULT_LEVEL2_CODES))
+        t["persons"],
+        t["households"],
+        qualification_level2=tuple(qualification_level2 or DEFAULT_LEVEL2_CODES),
+    )
     fsm = fsm_measures(t["pupil_census"], reference)
     children, linkage = build_children(
-        t["persons"], t["households"], t["census_npd_link"], fsm, household_domains,
-        reference, census_year, min_age=min_age, max_age=max_age, unlinked=unlinked,
-        fsm_measure=fsm_measure)
+        t["persons"],
+        t["households"],
+        t["census_npd_link"],
+        fsm,
+        household_domains,
+        reference,
+        census_year,
+        min_age=min_age,
+        max_age=max_age,
+        unlinked=unlinked,
+        fsm_measure=fsm_measure,
+    )
     population_report = dict(children.attrs)
     extract = pd.Timestamp(extract_date) if extract_date else latest_social_care_date(t)
     children = build_outcomes(
-        children, t["cin_referrals"], t["child_protection_plans"], t["looked_after_episodes"],
-        reference, follow_up_years=follow_up_years, prior_contact=prior_contact,
-        extract_date=extract)
+        children,
+        t["cin_referrals"],
+        t["child_protection_plans"],
+        t["looked_after_episodes"],
+        reference,
+        follow_up_years=follow_up_years,
+        prior_contact=prior_contact,
+        extract_date=extract,
+    )
     outcome_report = children.attrs.get("report", {})
     areas = t["areas"][["la_code", "la_name", "region_code", "region_name"]]
     children = children.merge(areas, on="la_code", how="left", validate="many_to_one")
@@ -79,7 +117,7 @@ def derive_children(contract_dir: Path, *, reference_date=None, qualification_le
         "census_year": census_year,
         "reference_date": reference.date().isoformat(),
         "extract_date": None if extract is None else pd.Timestamp(extract).date().isoformat(),
-        "children_n": int(len(children)),
+        "children_n": len(children),
         "population": population_report,
         "household_domains_missing": missing_domains_summary(household_domains).to_dict("records"),
         "outcomes": outcome_report,
@@ -87,8 +125,9 @@ def derive_children(contract_dir: Path, *, reference_date=None, qualification_le
     return children, household_domains, linkage, report
 
 
-def derive_children_from_la_import(contract_dir: Path, la_import: Mapping,
-                                   population: Mapping, outcomes: Mapping):
+def derive_children_from_la_import(
+    contract_dir: Path, la_import: Mapping, population: Mapping, outcomes: Mapping
+):
     """The local-authority route's children table
     (:func:`child_mdh.derive.la_cohort.derive_children_la`) with the same companions as
     :func:`derive_children`; the arguments are the workflow's ``la_import``,
@@ -97,16 +136,23 @@ def derive_children_from_la_import(contract_dir: Path, la_import: Mapping,
     if not population["reference_date"]:
         raise DeriveInputError(
             "population.reference_date is empty: with input.source la_returns there is no "
-            "census to take it from. Set it (YYYY-MM-DD), e.g. the census day 2021-03-21.")
+            "census to take it from. Set it (YYYY-MM-DD), e.g. the census day 2021-03-21."
+        )
     import_dir = Path(la["out_dir"])
     children, report = derive_children_la(
-        contract_dir, reference_date=population["reference_date"],
+        contract_dir,
+        reference_date=population["reference_date"],
         characteristics_path=import_dir / "pupil_characteristics.parquet",
-        min_age=population["min_age"], max_age=population["max_age"],
+        min_age=population["min_age"],
+        max_age=population["max_age"],
         fsm_measure=population["fsm_measure"],
         follow_up_years=outcomes["follow_up_years"],
-        prior_contact=outcomes["prior_contact"], extract_date=outcomes["extract_date"],
-        outcomes_scope=la["outcomes_scope"], **local_domain_paths(import_dir, la["domains"]))
+        prior_contact=outcomes["prior_contact"],
+        extract_date=outcomes["extract_date"],
+        outcomes_scope=la["outcomes_scope"],
+        **local_domain_paths(import_dir, la["domains"]),
+    )
     household_domains = children[["household_id", *DOMAINS, "n_domains"]].drop_duplicates(
-        "household_id")
+        "household_id"
+    )
     return children, household_domains, linkage_report(children), report

@@ -36,12 +36,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from child_mdh.contract.columns import require_columns
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from child_mdh.contract import tables as contract
+from child_mdh.contract.columns import require_columns
 from child_mdh.errors import UserError
 
 DOMAINS: tuple[str, ...] = ("employment", "education", "health", "housing")
@@ -93,11 +92,20 @@ RULES: dict[int, OnsRules] = {
 }
 
 _PERSON_COLUMNS = (
-    "person_id", "household_id", "age", "economic_activity", "full_time_student",
-    "highest_qualification", "general_health", "disability",
+    "person_id",
+    "household_id",
+    "age",
+    "economic_activity",
+    "full_time_student",
+    "highest_qualification",
+    "general_health",
+    "disability",
 )
 _HOUSEHOLD_COLUMNS = (
-    "household_id", "census_year", "occupancy_rating_rooms", "shared_dwelling",
+    "household_id",
+    "census_year",
+    "occupancy_rating_rooms",
+    "shared_dwelling",
     "central_heating",
 )
 
@@ -112,9 +120,14 @@ class DomainInputError(UserError):
 
 
 def _require_columns(df: pd.DataFrame, table: str, columns) -> None:
-    require_columns(df, table, columns, DomainInputError,
-                    "Map the source columns to the contract names (see docs/data-contract.md) "
-                    "before deriving the deprivation domains.")
+    require_columns(
+        df,
+        table,
+        columns,
+        DomainInputError,
+        "Map the source columns to the contract names (see docs/data-contract.md) "
+        "before deriving the deprivation domains.",
+    )
 
 
 def _examples(df: pd.DataFrame, mask, id_col: str, col: str, n: int = 5) -> str:
@@ -194,8 +207,9 @@ def positions(values: pd.Series, lookup: pd.Series) -> np.ndarray:
 # Kleene aggregation over household members
 
 
-def _household_any(idx: np.ndarray, flag: pd.arrays.BooleanArray, n_households: int,
-                   n_persons: np.ndarray) -> pd.arrays.BooleanArray:
+def _household_any(
+    idx: np.ndarray, flag: pd.arrays.BooleanArray, n_households: int, n_persons: np.ndarray
+) -> pd.arrays.BooleanArray:
     """Kleene OR of a person-level nullable flag within each household.
 
     True if any member is True; otherwise NA if any member is NA or the household has
@@ -288,9 +302,11 @@ def household_deprivation(
             f"{_examples(persons, orphan, 'person_id', 'household_id')}. Add the missing "
             "households or remove these persons (they cannot be given household domains)."
         )
-    for col, codes in (("economic_activity", contract.ECONOMIC_ACTIVITY_CODES),
-                       ("highest_qualification", contract.QUALIFICATION_CODES),
-                       ("disability", contract.DISABILITY_CODES)):
+    for col, codes in (
+        ("economic_activity", contract.ECONOMIC_ACTIVITY_CODES),
+        ("highest_qualification", contract.QUALIFICATION_CODES),
+        ("disability", contract.DISABILITY_CODES),
+    ):
         _check_codes(persons, "persons", col, codes, "person_id")
     health_val = _as_float(persons, "persons", "general_health", "person_id")
     bad_health_code = ~np.isnan(health_val) & ~np.isin(health_val, [1, 2, 3, 4, 5])
@@ -354,14 +370,16 @@ def household_deprivation(
     heating = _as_boolean(households, "households", "central_heating", "household_id")
     housing = overcrowded | shared | ~heating
 
-    out = pd.DataFrame({
-        "household_id": hh_ids.to_numpy(),
-        "census_year": hh_year,
-        "employment": employment,
-        "education": education,
-        "health": health,
-        "housing": housing,
-    })
+    out = pd.DataFrame(
+        {
+            "household_id": hh_ids.to_numpy(),
+            "census_year": hh_year,
+            "employment": employment,
+            "education": education,
+            "health": health,
+            "housing": housing,
+        }
+    )
     out["n_domains"] = count_domains(out)
     out["n_persons"] = n_persons.astype("int64")
     return out
@@ -379,8 +397,7 @@ def count_domains(domains: pd.DataFrame) -> pd.Series:
         col = pd.array(domains[d], dtype="boolean")
         total += col.to_numpy(dtype=np.int64, na_value=0)
         missing |= np.asarray(col.isna())
-    return pd.Series(pd.arrays.IntegerArray(total, missing), index=domains.index,
-                     name="n_domains")
+    return pd.Series(pd.arrays.IntegerArray(total, missing), index=domains.index, name="n_domains")
 
 
 def missing_domains_summary(household_domains: pd.DataFrame) -> pd.DataFrame:
@@ -416,8 +433,11 @@ def child_domains(persons: pd.DataFrame, household_domains: pd.DataFrame) -> pd.
     missing domains (never 'not deprived').
     """
     _require_columns(persons, "persons", ("person_id", "household_id"))
-    _require_columns(household_domains, "household_domains",
-                     ("household_id", *DOMAINS, "n_domains", "census_year"))
+    _require_columns(
+        household_domains,
+        "household_domains",
+        ("household_id", *DOMAINS, "n_domains", "census_year"),
+    )
     cols = ["household_id", *DOMAINS, "n_domains", "census_year"]
     hd = household_domains[cols]
     dup = hd["household_id"].duplicated()
@@ -427,8 +447,9 @@ def child_domains(persons: pd.DataFrame, household_domains: pd.DataFrame) -> pd.
             f"{_examples(hd, dup, 'household_id', 'census_year')}. Derive the domains once "
             "per household."
         )
-    out = persons[["person_id", "household_id"]].merge(hd, on="household_id", how="left",
-                                                       validate="many_to_one")
+    out = persons[["person_id", "household_id"]].merge(
+        hd, on="household_id", how="left", validate="many_to_one"
+    )
     for d in DOMAINS:
         out[d] = out[d].astype("boolean")
     out["n_domains"] = out["n_domains"].astype("Int64")

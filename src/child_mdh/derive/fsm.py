@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from child_mdh.errors import UserError
 
 FSM_MEASURES: tuple[str, ...] = ("fsm_at_reference", "ever_fsm_6", "fsm_share")
@@ -35,7 +36,9 @@ class FsmInputError(UserError):
 
 def _examples(df: pd.DataFrame, mask, cols, n: int = 5) -> str:
     rows = df.loc[np.asarray(mask), list(cols)].head(n)
-    return "; ".join(", ".join(f"{c}={v!s}" for c, v in zip(cols, r)) for r in rows.itertuples(index=False))
+    return "; ".join(
+        ", ".join(f"{c}={v!s}" for c, v in zip(cols, r)) for r in rows.itertuples(index=False)
+    )
 
 
 def _to_timestamp(value, name: str) -> pd.Timestamp:
@@ -145,15 +148,17 @@ def fsm_measures(pupil_census: pd.DataFrame, reference_date) -> pd.DataFrame:
 
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(n6 > 0, e6 / np.maximum(n6, 1), np.nan)
-    out = pd.DataFrame({
-        "pupil_id": pd.Series(uniques, dtype="str").reset_index(drop=True),
-        "fsm_at_reference": pd.arrays.BooleanArray(at_ref_val, at_ref_mask),
-        "latest_census_date": latest,
-        "ever_fsm_6": pd.arrays.BooleanArray(e6 > 0, n6 == 0),
-        "n_censuses_6": n6.astype("int64"),
-        "n_eligible_6": e6.astype("int64"),
-        "fsm_share": share,
-        "n_unknown_6": u6.astype("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "pupil_id": pd.Series(uniques, dtype="str").reset_index(drop=True),
+            "fsm_at_reference": pd.arrays.BooleanArray(at_ref_val, at_ref_mask),
+            "latest_census_date": latest,
+            "ever_fsm_6": pd.arrays.BooleanArray(e6 > 0, n6 == 0),
+            "n_censuses_6": n6.astype("int64"),
+            "n_eligible_6": e6.astype("int64"),
+            "fsm_share": share,
+            "n_unknown_6": u6.astype("int64"),
+        }
+    )
     out.attrs["reference_date"] = ref.date().isoformat()
     return out

@@ -77,12 +77,30 @@ FSM_MEASURES = ("fsm_at_reference", "ever_fsm_6")
 SOCIAL_CARE_TABLES = ("cin_referrals", "child_protection_plans", "looked_after_episodes")
 #: Columns of the children table, in the contract route's order (outcomes inserted by
 #: :func:`child_mdh.derive.outcomes.build_outcomes`, area names appended).
-LEAD_COLUMNS = ("person_id", "household_id", "la_code", "lsoa_code", "census_year", "age",
-                "sex", "ethnic_group", "pupil_id", "linked", *DOMAINS, "n_domains", "fsm",
-                "fsm_share")
-AREA_COLUMNS = ("area_share_deprived_ge1", "area_share_deprived_ge2",
-                "area_share_deprived_ge3", "area_share_deprived_ge4", "area_mean_dimensions",
-                "area_matched")
+LEAD_COLUMNS = (
+    "person_id",
+    "household_id",
+    "la_code",
+    "lsoa_code",
+    "census_year",
+    "age",
+    "sex",
+    "ethnic_group",
+    "pupil_id",
+    "linked",
+    *DOMAINS,
+    "n_domains",
+    "fsm",
+    "fsm_share",
+)
+AREA_COLUMNS = (
+    "area_share_deprived_ge1",
+    "area_share_deprived_ge2",
+    "area_share_deprived_ge3",
+    "area_share_deprived_ge4",
+    "area_mean_dimensions",
+    "area_matched",
+)
 
 
 class LACohortError(LAReturnError):
@@ -115,7 +133,8 @@ def latest_census(pupil_census: pd.DataFrame, reference: pd.Timestamp) -> pd.Tim
             f"table pupil_census: no school census in the year up to the reference date "
             f"{reference.date()} (after {start.date()}); the censuses are: "
             f"{shown or 'none'}. Set population.reference_date to a date at most a year "
-            "after a census in the import, or import the school census of that year.")
+            "after a census in the import, or import the school census of that year."
+        )
     return pd.Timestamp(usable.max())
 
 
@@ -126,16 +145,23 @@ def read_characteristics(path: Path) -> pd.DataFrame:
         raise LACohortError(
             f"{path}: no {CHARACTERISTICS}.parquet. It is written by the local-authority "
             "import (child-mdh import-la) beside the contract tables; import the returns "
-            "again with this version, or give characteristics_path.")
+            "again with this version, or give characteristics_path."
+        )
     df = pd.read_parquet(path)
-    require_columns(df, f"{CHARACTERISTICS} ({path})", CHARACTERISTICS_COLUMNS[:3],
-                    LACohortError, "Import the returns again.")
+    require_columns(
+        df,
+        f"{CHARACTERISTICS} ({path})",
+        CHARACTERISTICS_COLUMNS[:3],
+        LACohortError,
+        "Import the returns again.",
+    )
     dup = df["pupil_id"].duplicated(keep=False) & df["pupil_id"].notna()
     if dup.any():
         raise LACohortError(
             f"table {CHARACTERISTICS}, column pupil_id: {int(dup.sum())} rows repeat a "
             f"pupil, e.g. {_examples(df.loc[dup, 'pupil_id'])}. Each child has one row; "
-            "import the returns again.")
+            "import the returns again."
+        )
     out = df[["pupil_id", "date_of_birth", "sex"]].copy()
     out["pupil_id"] = out["pupil_id"].astype("str")
     out["date_of_birth"] = pd.to_datetime(out["date_of_birth"]).astype("datetime64[ns]")
@@ -149,24 +175,30 @@ def _read_domains(child_domains_path, area_domains_path) -> tuple[pd.DataFrame, 
         raise LACohortError(
             "give exactly one local domain file: child_domains_path (route a, household "
             "flags: child_domains.parquet) or area_domains_path (route b, area-level "
-            "shares: child_area_domains.parquet), both written by the import.")
+            "shares: child_area_domains.parquet), both written by the import."
+        )
     path = Path(child_domains_path if child_domains_path is not None else area_domains_path)
     route = "household" if child_domains_path is not None else "area"
     if not path.is_file():
         raise LACohortError(
             f"{path}: no such file. The import writes child_domains.parquet when "
             "sources['household_domains'] is given (route a) and child_area_domains.parquet "
-            "when sources['child_lsoa'] and sources['lsoa_counts'] are (route b).")
+            "when sources['child_lsoa'] and sources['lsoa_counts'] are (route b)."
+        )
     df = pd.read_parquet(path)
-    need = (("pupil_id", "household_id", *DOMAINS) if route == "household"
-            else ("pupil_id", "lsoa_code", *AREA_COLUMNS))
+    need = (
+        ("pupil_id", "household_id", *DOMAINS)
+        if route == "household"
+        else ("pupil_id", "lsoa_code", *AREA_COLUMNS)
+    )
     require_columns(df, str(path), need, LACohortError, "Use the file the import wrote.")
     dup = df["pupil_id"].duplicated(keep=False) & df["pupil_id"].notna()
     if dup.any():
         raise LACohortError(
             f"{path}, column pupil_id: {int(dup.sum())} rows repeat a pupil, e.g. "
             f"{_examples(df.loc[dup, 'pupil_id'])}. A child belongs to one household; "
-            "fix the local domain file and import again.")
+            "fix the local domain file and import again."
+        )
     return df[list(need)].copy(), route
 
 
@@ -185,11 +217,21 @@ def local_domain_paths(import_dir: Path, domains: str = "household_flags") -> di
     raise LACohortError(f"domains={domains!r}: choose household_flags or area_level.")
 
 
-def derive_children_la(contract_dir: Path, *, reference_date, child_domains_path=None,
-                       area_domains_path=None, characteristics_path=None, min_age: int = 5,
-                       max_age: int = 15, fsm_measure: str = "fsm_at_reference",
-                       follow_up_years: float = 5, prior_contact: str = "adjust",
-                       extract_date=None, outcomes_scope: str = "residents"):
+def derive_children_la(
+    contract_dir: Path,
+    *,
+    reference_date,
+    child_domains_path=None,
+    area_domains_path=None,
+    characteristics_path=None,
+    min_age: int = 5,
+    max_age: int = 15,
+    fsm_measure: str = "fsm_at_reference",
+    follow_up_years: float = 5,
+    prior_contact: str = "adjust",
+    extract_date=None,
+    outcomes_scope: str = "residents",
+):
     """The children table of a local authority from its imported, validated returns.
 
     ``contract_dir``: the tables of the import validated with
@@ -213,28 +255,37 @@ def derive_children_la(contract_dir: Path, *, reference_date, child_domains_path
         raise LACohortError(
             "the local-authority route needs a reference date (population.reference_date, "
             "YYYY-MM-DD): there is no census day to default to. Use the date the ages, FSM "
-            "and follow-up should refer to, e.g. the census day 2021-03-21.")
+            "and follow-up should refer to, e.g. the census day 2021-03-21."
+        )
     if fsm_measure not in FSM_MEASURES:
         raise LACohortError(
-            f"fsm_measure={fsm_measure!r}: choose one of {', '.join(FSM_MEASURES)}.")
+            f"fsm_measure={fsm_measure!r}: choose one of {', '.join(FSM_MEASURES)}."
+        )
     if outcomes_scope not in OUTCOME_SCOPES:
         raise LACohortError(
-            f"outcomes_scope={outcomes_scope!r}: choose one of {', '.join(OUTCOME_SCOPES)}.")
+            f"outcomes_scope={outcomes_scope!r}: choose one of {', '.join(OUTCOME_SCOPES)}."
+        )
     if not 0 <= min_age <= max_age:
-        raise LACohortError(f"ages {min_age}-{max_age}: min_age must be at least 0 and at "
-                            "most max_age.")
+        raise LACohortError(
+            f"ages {min_age}-{max_age}: min_age must be at least 0 and at most max_age."
+        )
     ref = as_reference_date(reference_date)
     domains, route = _read_domains(child_domains_path, area_domains_path)
     if characteristics_path is None:
         characteristics_path = Path(child_domains_path or area_domains_path).with_name(
-            f"{CHARACTERISTICS}.parquet")
+            f"{CHARACTERISTICS}.parquet"
+        )
     chars = read_characteristics(characteristics_path)
-    t = {name: read_validated_table(contract_dir, name)
-         for name in ("areas", "pupil_census", *SOCIAL_CARE_TABLES)}
+    t = {
+        name: read_validated_table(contract_dir, name)
+        for name in ("areas", "pupil_census", *SOCIAL_CARE_TABLES)
+    }
     pc = t["pupil_census"]
     if pc.empty:
-        raise LACohortError("table pupil_census has no rows: the cohort is the pupils on the "
-                            "school roll, so import the school census.")
+        raise LACohortError(
+            "table pupil_census has no rows: the cohort is the pupils on the "
+            "school roll, so import the school census."
+        )
 
     census = latest_census(pc, ref)
     on_roll = pc[pd.to_datetime(pc["census_date"]) == census][["pupil_id", "la_code"]]
@@ -242,8 +293,11 @@ def derive_children_la(contract_dir: Path, *, reference_date, child_domains_path
     kids["age"] = age_on(kids["date_of_birth"], ref)
     no_dob = kids["age"].isna()
     in_age = ~no_dob & (kids["age"] >= min_age) & (kids["age"] <= max_age)
-    counts = {"pupils_on_roll_n": int(len(kids)), "no_date_of_birth_n": int(no_dob.sum()),
-              "outside_ages_n": int((~no_dob & ~in_age).sum())}
+    counts = {
+        "pupils_on_roll_n": len(kids),
+        "no_date_of_birth_n": int(no_dob.sum()),
+        "outside_ages_n": int((~no_dob & ~in_age).sum()),
+    }
     kids = kids[in_age.to_numpy()].reset_index(drop=True)
     kids["age"] = kids["age"].astype("int64")
 
@@ -253,8 +307,9 @@ def derive_children_la(contract_dir: Path, *, reference_date, child_domains_path
         for d in DOMAINS:
             kids[d] = kids[d].astype("boolean")
         block = kids[list(DOMAINS)]
-        kids["n_domains"] = block.astype("Int64").sum(axis=1).astype("Int64").mask(
-            block.isna().any(axis=1))
+        kids["n_domains"] = (
+            block.astype("Int64").sum(axis=1).astype("Int64").mask(block.isna().any(axis=1))
+        )
         kids["lsoa_code"] = pd.Series(None, index=kids.index, dtype="str")
     else:
         for d in DOMAINS:
@@ -271,17 +326,28 @@ def derive_children_la(contract_dir: Path, *, reference_date, child_domains_path
     kids["census_year"] = pd.array([pd.NA] * len(kids), dtype="Int64")
     kids["ethnic_group"] = pd.Series(None, index=kids.index, dtype="str")
     kids["linked"] = True
-    kids["household_id"] = kids["household_id"].astype("str").fillna(
-        UNLISTED_HOUSEHOLD + kids["pupil_id"])
+    kids["household_id"] = (
+        kids["household_id"].astype("str").fillna(UNLISTED_HOUSEHOLD + kids["pupil_id"])
+    )
     extra = list(AREA_COLUMNS) if route == "area" else []
     kids = kids[list(LEAD_COLUMNS) + extra]
 
     extract = as_reference_date(extract_date) if extract_date else _latest_date(t)
-    scoped = kids if outcomes_scope == "all_pupils" else kids.assign(
-        pupil_id=kids["pupil_id"].where(listed))
-    out = build_outcomes(scoped, t["cin_referrals"], t["child_protection_plans"],
-                         t["looked_after_episodes"], ref, follow_up_years=follow_up_years,
-                         prior_contact=prior_contact, extract_date=extract)
+    scoped = (
+        kids
+        if outcomes_scope == "all_pupils"
+        else kids.assign(pupil_id=kids["pupil_id"].where(listed))
+    )
+    out = build_outcomes(
+        scoped,
+        t["cin_referrals"],
+        t["child_protection_plans"],
+        t["looked_after_episodes"],
+        ref,
+        follow_up_years=follow_up_years,
+        prior_contact=prior_contact,
+        extract_date=extract,
+    )
     outcome_report = out.attrs.get("report", {})
     out.attrs = {}
     out["pupil_id"] = out["person_id"]
@@ -292,20 +358,26 @@ def derive_children_la(contract_dir: Path, *, reference_date, child_domains_path
 
     report = {
         "route": "la_returns",
-        "domains": "household flags (route a)" if route == "household"
-                   else "area-level shares (route b)",
+        "domains": "household flags (route a)"
+        if route == "household"
+        else "area-level shares (route b)",
         "reference_date": ref.date().isoformat(),
         "school_census": census.date().isoformat(),
         "extract_date": None if extract is None else extract.date().isoformat(),
         "extract_date_given": bool(extract_date),
-        "min_age": int(min_age), "max_age": int(max_age), "fsm_measure": fsm_measure,
+        "min_age": int(min_age),
+        "max_age": int(max_age),
+        "fsm_measure": fsm_measure,
         "outcomes_scope": outcomes_scope,
-        "cohort": {**counts, "children_n": int(len(out)),
-                   "in_domain_file_n": int(listed.sum()),
-                   "not_in_domain_file_n": int((~listed).sum()),
-                   "domains_missing_n": int(out["n_domains"].isna().sum()),
-                   "fsm_missing_n": int(out["fsm"].isna().sum()),
-                   "outcomes_missing_n": int((~out["linked"]).sum())},
+        "cohort": {
+            **counts,
+            "children_n": len(out),
+            "in_domain_file_n": int(listed.sum()),
+            "not_in_domain_file_n": int((~listed).sum()),
+            "domains_missing_n": int(out["n_domains"].isna().sum()),
+            "fsm_missing_n": int(out["fsm"].isna().sum()),
+            "outcomes_missing_n": int((~out["linked"]).sum()),
+        },
         "outcomes": outcome_report,
         "caveats": [AREA_LEVEL_CAVEAT] if route == "area" else [],
     }
@@ -313,7 +385,8 @@ def derive_children_la(contract_dir: Path, *, reference_date, child_domains_path
         report["caveats"].append(
             "extract date not given: the follow-up ends at the latest date in the "
             "authority's social care tables; give outcomes.extract_date (the date the "
-            "returns were extracted) if that is earlier than the end of the data.")
+            "returns were extracted) if that is earlier than the end of the data."
+        )
     return out.reset_index(drop=True), report
 
 
@@ -323,5 +396,12 @@ def _latest_date(t: dict) -> pd.Timestamp | None:
     return None if d is None else pd.Timestamp(d).normalize()
 
 
-__all__ = ["derive_children_la", "local_domain_paths", "age_on", "latest_census",
-           "read_characteristics", "LACohortError", "OUTCOME_SCOPES"]
+__all__ = [
+    "OUTCOME_SCOPES",
+    "LACohortError",
+    "age_on",
+    "derive_children_la",
+    "latest_census",
+    "local_domain_paths",
+    "read_characteristics",
+]

@@ -54,7 +54,6 @@ millions of children and records.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
@@ -66,15 +65,19 @@ POLICIES = ("adjust", "exclude_in_care")
 OUTCOME_FLAGS = ("any_referral", "any_cin", "any_cpp", "entered_care")
 PRIOR_FLAGS = ("prior_referral", "prior_cpp", "prior_in_care", "in_care_at_reference")
 OUTCOME_COLUMNS = (
-    "linked", *OUTCOME_FLAGS, "n_referrals", "exposure_years",
-    "time_to_first_referral", "referral_event", *PRIOR_FLAGS,
+    "linked",
+    *OUTCOME_FLAGS,
+    "n_referrals",
+    "exposure_years",
+    "time_to_first_referral",
+    "referral_event",
+    *PRIOR_FLAGS,
 )
 _REQUIRED = {
     "children": ("pupil_id",),
     "cin_referrals": ("pupil_id", "referral_date", "referral_nfa"),
     "child_protection_plans": ("pupil_id", "cpp_start_date", "cpp_end_date"),
-    "looked_after_episodes": ("pupil_id", "episode_start", "episode_end",
-                              "reason_new_episode"),
+    "looked_after_episodes": ("pupil_id", "episode_start", "episode_end", "reason_new_episode"),
 }
 _DATES = {
     "cin_referrals": ("referral_date",),
@@ -105,9 +108,14 @@ def as_reference_date(value) -> pd.Timestamp:
 
 
 def _check_columns(df: pd.DataFrame, table: str) -> None:
-    require_columns(df, table, _REQUIRED[table], OutcomeInputError,
-                    "The data contract (docs/data-contract.md) lists the columns; map or "
-                    "rename them in the input.")
+    require_columns(
+        df,
+        table,
+        _REQUIRED[table],
+        OutcomeInputError,
+        "The data contract (docs/data-contract.md) lists the columns; map or "
+        "rename them in the input.",
+    )
 
 
 def _dates(df: pd.DataFrame, table: str, column: str) -> np.ndarray:
@@ -138,7 +146,7 @@ def _window_end(ref: pd.Timestamp, years: float) -> pd.Timestamp:
     return ref + pd.Timedelta(days=round(float(years) * 365.25))
 
 
-def build_outcomes(
+def build_outcomes(  # noqa: C901  (the outcome rules in the order docs/models.md states them)
     children: pd.DataFrame,
     cin_referrals: pd.DataFrame,
     child_protection_plans: pd.DataFrame,
@@ -163,13 +171,17 @@ def build_outcomes(
         raise ValueError(f"prior_contact must be one of {POLICIES}, not {prior_contact!r}")
     if not follow_up_years or follow_up_years <= 0:
         raise ValueError("follow_up_years must be positive")
-    for df, name in ((children, "children"), (cin_referrals, "cin_referrals"),
-                     (child_protection_plans, "child_protection_plans"),
-                     (looked_after_episodes, "looked_after_episodes")):
+    for df, name in (
+        (children, "children"),
+        (cin_referrals, "cin_referrals"),
+        (child_protection_plans, "child_protection_plans"),
+        (looked_after_episodes, "looked_after_episodes"),
+    ):
         _check_columns(df, name)
     if end_age is not None and age_column not in children.columns:
         raise OutcomeInputError(
-            f"table children: end_age={end_age} needs the age column {age_column!r}")
+            f"table children: end_age={end_age} needs the age column {age_column!r}"
+        )
 
     ref = as_reference_date(reference_date)
     full_end = _window_end(ref, follow_up_years)
@@ -183,8 +195,11 @@ def build_outcomes(
                 f"{ref.date()}: there is no follow-up. Check the dates in the configuration."
             )
         observed_end = min(full_end, extract + pd.Timedelta(days=1))
-    hist_start = (None if history_years is None
-                  else ref - pd.Timedelta(days=round(float(history_years) * 365.25)))
+    hist_start = (
+        None
+        if history_years is None
+        else ref - pd.Timedelta(days=round(float(history_years) * 365.25))
+    )
 
     n = len(children)
     pupils = _pupils(children)
@@ -232,7 +247,7 @@ def build_outcomes(
         pos = index.get_indexer(p.to_numpy())
         inside = pos >= 0
         report["records"][table] = {
-            "rows": int(len(df)),
+            "rows": len(df),
             "missing_pupil_id": int(p.isna().sum()),
             "outside_cohort": int((~inside & p.notna().to_numpy()).sum()),
         }
@@ -318,29 +333,38 @@ def build_outcomes(
         return pd.Series(values, dtype="boolean").where(mask, pd.NA).array
 
     out["linked"] = linked
-    for name, values in (("any_referral", any_referral), ("any_cin", any_cin),
-                         ("any_cpp", any_cpp), ("entered_care", entered_care)):
+    for name, values in (
+        ("any_referral", any_referral),
+        ("any_cin", any_cin),
+        ("any_cpp", any_cpp),
+        ("entered_care", entered_care),
+    ):
         out[name] = flag(values)
     out["n_referrals"] = pd.Series(n_referrals, dtype="Int64").where(at_risk, pd.NA).array
     out["exposure_years"] = np.where(linked, exposure, np.nan)
-    out["time_to_first_referral"] = pd.Series(np.round(time_to), dtype="Float64") \
-        .astype("Int64").where(linked, pd.NA).array
+    out["time_to_first_referral"] = (
+        pd.Series(np.round(time_to), dtype="Float64").astype("Int64").where(linked, pd.NA).array
+    )
     out["referral_event"] = flag(event, linked)
-    for name, values in (("prior_referral", prior_referral), ("prior_cpp", prior_cpp),
-                         ("prior_in_care", prior_in_care),
-                         ("in_care_at_reference", in_care_now)):
+    for name, values in (
+        ("prior_referral", prior_referral),
+        ("prior_cpp", prior_cpp),
+        ("prior_in_care", prior_in_care),
+        ("in_care_at_reference", in_care_now),
+    ):
         out[name] = flag(values, linked)
 
     report["in_care_at_reference"] = int((in_care_now & linked).sum())
-    report["with_prior_contact"] = int(((prior_referral | prior_cpp | prior_in_care)
-                                        & linked).sum())
+    report["with_prior_contact"] = int(
+        ((prior_referral | prior_cpp | prior_in_care) & linked).sum()
+    )
     if prior_contact == "exclude_in_care":
         drop = in_care_now & linked
         out = out.loc[~drop].reset_index(drop=True)
         report["excluded_in_care_at_reference"] = int(drop.sum())
     else:
         report["excluded_in_care_at_reference"] = 0
-    report["children_out"] = int(len(out))
+    report["children_out"] = len(out)
     report["analysable"] = int(out["any_referral"].notna().sum())
     for name in OUTCOME_FLAGS:
         report[f"{name}_events"] = int(out[name].fillna(False).sum())
@@ -353,5 +377,6 @@ def outcomes_report(outcomes: pd.DataFrame) -> dict:
     try:
         return outcomes.attrs["report"]
     except KeyError:
-        raise KeyError("this frame carries no outcomes report: build it with "
-                       "build_outcomes") from None
+        raise KeyError(
+            "this frame carries no outcomes report: build it with build_outcomes"
+        ) from None

@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.contract.columns import require_columns
-
 from child_mdh.derive.domains import DOMAINS
 from child_mdh.errors import UserError
 
@@ -44,9 +43,13 @@ class PopulationInputError(UserError):
 
 
 def _require(df: pd.DataFrame, table: str, columns) -> None:
-    require_columns(df, table, columns, PopulationInputError,
-                    f"Produce {table} with the contract or module columns before building "
-                    "the cohort.")
+    require_columns(
+        df,
+        table,
+        columns,
+        PopulationInputError,
+        f"Produce {table} with the contract or module columns before building the cohort.",
+    )
 
 
 def _dup_error(df: pd.DataFrame, table: str, column: str) -> None:
@@ -164,13 +167,15 @@ def build_children(
     age = pd.to_numeric(persons["age"], errors="coerce")
     in_age = (age >= min_age) & (age <= max_age)
     p_cols = ["person_id", "household_id", "age", "sex"] + (
-        ["ethnic_group"] if "ethnic_group" in persons else [])
+        ["ethnic_group"] if "ethnic_group" in persons else []
+    )
     kids = persons.loc[in_age.to_numpy(), p_cols].merge(hh, on="household_id", how="inner")
 
     dom_cols = ["household_id", *DOMAINS, "n_domains"]
     if "census_year" in household_domains:
         other = household_domains["census_year"].notna() & (
-            pd.to_numeric(household_domains["census_year"]) != census_year)
+            pd.to_numeric(household_domains["census_year"]) != census_year
+        )
         other_ids = pd.Index(household_domains.loc[other, "household_id"])
         if other_ids.isin(kids["household_id"]).any():
             raise PopulationInputError(
@@ -178,14 +183,16 @@ def build_children(
                 f"households of census {census_year}. Re-derive the domains from the same "
                 "households table."
             )
-    kids = kids.merge(household_domains[dom_cols], on="household_id", how="left",
-                      validate="many_to_one")
+    kids = kids.merge(
+        household_domains[dom_cols], on="household_id", how="left", validate="many_to_one"
+    )
     for d in DOMAINS:
         kids[d] = kids[d].astype("boolean")
     kids["n_domains"] = kids["n_domains"].astype("Int64")
 
-    kids = kids.merge(link[["person_id", "pupil_id"]], on="person_id", how="left",
-                      validate="one_to_one")
+    kids = kids.merge(
+        link[["person_id", "pupil_id"]], on="person_id", how="left", validate="one_to_one"
+    )
     kids["linked"] = kids["pupil_id"].notna().to_numpy()
     fsm_cols = ["pupil_id", fsm_measure] + (["fsm_share"] if "fsm_share" in fsm else [])
     f = fsm[fsm_cols].rename(columns={fsm_measure: "fsm"})
@@ -198,9 +205,13 @@ def build_children(
         kids["fsm_share"] = np.nan
     kids["census_year"] = np.int64(census_year)
 
-    order = ["person_id", "household_id", "la_code"] + (["lsoa_code"] if "lsoa_code" in kids else []) + [
-        "census_year", "age", "sex"] + (["ethnic_group"] if "ethnic_group" in kids else []) + [
-        "pupil_id", "linked", *DOMAINS, "n_domains", "fsm", "fsm_share"]
+    order = (
+        ["person_id", "household_id", "la_code"]
+        + (["lsoa_code"] if "lsoa_code" in kids else [])
+        + ["census_year", "age", "sex"]
+        + (["ethnic_group"] if "ethnic_group" in kids else [])
+        + ["pupil_id", "linked", *DOMAINS, "n_domains", "fsm", "fsm_share"]
+    )
     kids = kids[order]
 
     report = linkage_report(kids)
@@ -209,16 +220,18 @@ def build_children(
     kept = children.groupby("la_code", observed=True).size()
     report["kept_n"] = report["la_code"].map(kept).fillna(0).astype("int64")
     report.loc[report["area_level"] == "england", "kept_n"] = len(children)
-    children.attrs.update({
-        "census_year": int(census_year),
-        "reference_date": ref.date().isoformat(),
-        "min_age": int(min_age),
-        "max_age": int(max_age),
-        "unlinked": unlinked,
-        "fsm_measure": fsm_measure,
-        "children_in_scope_n": int(len(kids)),
-        "unlinked_excluded_n": int((~kids["linked"]).sum()) if unlinked == "exclude" else 0,
-    })
+    children.attrs.update(
+        {
+            "census_year": int(census_year),
+            "reference_date": ref.date().isoformat(),
+            "min_age": int(min_age),
+            "max_age": int(max_age),
+            "unlinked": unlinked,
+            "fsm_measure": fsm_measure,
+            "children_in_scope_n": len(kids),
+            "unlinked_excluded_n": int((~kids["linked"]).sum()) if unlinked == "exclude" else 0,
+        }
+    )
     return children, report
 
 
@@ -233,15 +246,17 @@ def linkage_report(children_in_scope: pd.DataFrame) -> pd.DataFrame:
     df = children_in_scope
     linked = df["linked"].to_numpy(dtype=bool)
     has_fsm = df["fsm"].notna().to_numpy()
-    counts = pd.DataFrame({
-        "la_code": df["la_code"].to_numpy(),
-        "children_n": 1,
-        "linked_n": linked.astype("int64"),
-        "unlinked_n": (~linked).astype("int64"),
-        "linked_with_fsm_n": (linked & has_fsm).astype("int64"),
-        "linked_without_fsm_n": (linked & ~has_fsm).astype("int64"),
-        "domains_missing_n": df["n_domains"].isna().to_numpy().astype("int64"),
-    })
+    counts = pd.DataFrame(
+        {
+            "la_code": df["la_code"].to_numpy(),
+            "children_n": 1,
+            "linked_n": linked.astype("int64"),
+            "unlinked_n": (~linked).astype("int64"),
+            "linked_with_fsm_n": (linked & has_fsm).astype("int64"),
+            "linked_without_fsm_n": (linked & ~has_fsm).astype("int64"),
+            "domains_missing_n": df["n_domains"].isna().to_numpy().astype("int64"),
+        }
+    )
     by_la = counts.groupby("la_code", sort=True).sum().reset_index()
     by_la.insert(1, "area_level", "local_authority")
     total = counts.drop(columns="la_code").sum().to_frame().T

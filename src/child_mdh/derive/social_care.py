@@ -13,7 +13,11 @@ SOCIAL_CARE_DATES = {
 
 def latest_social_care_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
     """The last date any social care table holds: the default extract date."""
-    latest = [tables[t][c].max() for t, cols in SOCIAL_CARE_DATES.items() for c in cols
-              if t in tables and len(tables[t])]
+    latest = [
+        tables[t][c].max()
+        for t, cols in SOCIAL_CARE_DATES.items()
+        for c in cols
+        if t in tables and len(tables[t])
+    ]
     latest = [d for d in latest if pd.notna(d)]
     return max(latest) if latest else None

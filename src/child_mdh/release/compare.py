@@ -50,19 +50,27 @@ class Comparison:
 
     def summary(self) -> str:
         lines = [f"{self.same} files the same"]
-        for label, files in (("only in the first", self.only_a),
-                             ("only in the second", self.only_b),
-                             ("different", self.different)):
+        for label, files in (
+            ("only in the first", self.only_a),
+            ("only in the second", self.only_b),
+            ("different", self.different),
+        ):
             if files:
-                lines.append(f"{len(files)} {label}: " + ", ".join(files[:20])
-                             + (" ..." if len(files) > 20 else ""))
+                lines.append(
+                    f"{len(files)} {label}: "
+                    + ", ".join(files[:20])
+                    + (" ..." if len(files) > 20 else "")
+                )
         lines.append("the same release" if self.identical else "NOT the same release")
         return "\n".join(lines)
 
 
 def _files(folder: Path) -> set[str]:
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
-            if p.is_file() and p.relative_to(folder).parts[0] not in SKIPPED_FOLDERS}
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.relative_to(folder).parts[0] not in SKIPPED_FOLDERS
+    }
 
 
 def _mask_text(text: str) -> str:
@@ -83,8 +91,10 @@ def _mask_json(value):
 def _workbook_cells(path: Path) -> dict[str, list[tuple]]:
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        return {sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)]
-                for sheet in book.worksheets}
+        return {
+            sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)]
+            for sheet in book.worksheets
+        }
     finally:
         book.close()
 

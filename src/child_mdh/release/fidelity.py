@@ -19,25 +19,37 @@ from child_mdh.sources.synthetic.fidelity import (
 )
 
 #: shares, rates and correlations of synthetic people, to three figures
-FIDELITY_SPEC = TableSpec(key_columns=("target",), not_counts=(
-    "target_value", "achieved", "tolerance_low", "tolerance_high"))
+FIDELITY_SPEC = TableSpec(
+    key_columns=("target",),
+    not_counts=("target_value", "achieved", "tolerance_low", "tolerance_high"),
+)
 
 
-def write_synthetic_fidelity(synthetic_dir: Path, truth: dict, table_path: Path,
-                             figure_path: Path, manifest) -> pd.DataFrame:
+def write_synthetic_fidelity(
+    synthetic_dir: Path, truth: dict, table_path: Path, figure_path: Path, manifest
+) -> pd.DataFrame:
     """Compute the fidelity report of the synthetic tables in ``synthetic_dir`` and write
     its table and figure through disclosure control; returns the report."""
     report = fidelity_report(Path(synthetic_dir), truth)
     entry = write_release_table(
-        rounded_for_release(report), table_path, FIDELITY_SPEC, manifest,
+        rounded_for_release(report),
+        table_path,
+        FIDELITY_SPEC,
+        manifest,
         method="calibration targets from published figures beside values achieved by the "
-               "synthetic data",
+        "synthetic data",
         comment="synthetic data: generated from published aggregates and a documented model",
     )
     figure_path = Path(figure_path)
     tmp = figure_path.with_name(".tmp_" + figure_path.name)
     fidelity_figure(report, tmp)
-    write_release_figure(tmp, figure_path, None, manifest, backed_by=[entry["uid"]],
-                         method="targets and achieved values of the fidelity table")
+    write_release_figure(
+        tmp,
+        figure_path,
+        None,
+        manifest,
+        backed_by=[entry["uid"]],
+        method="targets and achieved values of the fidelity table",
+    )
     tmp.unlink()
     return report

@@ -20,23 +20,24 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from child_mdh.aggregates.index import tables as it  # noqa: E402
-from child_mdh.release.sdc import (  # noqa: E402
+from child_mdh.aggregates.formulas import Formula
+from child_mdh.aggregates.index import tables as it
+from child_mdh.release.sdc import (
     ColumnMargin,
     RowMargin,
     TableSpec,
     write_release_figure,
     write_release_table,
 )
-from child_mdh.aggregates.formulas import Formula  # noqa: E402
 
 
 # ---------------------------------------------------------------- formulas of the tables
-def index_formulas(weights: Mapping[str, float], confidence: float,
-                   digits: int = it.STAT_DIGITS) -> dict[str, Formula]:
+def index_formulas(
+    weights: Mapping[str, float], confidence: float, digits: int = it.STAT_DIGITS
+) -> dict[str, Formula]:
     """Every statistic of the index tables as a formula of their published counts.
 
     H = mdh / index; M0 = sum_i w_i censored_i / index; A = M0 / H = sum_i w_i
@@ -57,7 +58,8 @@ def index_formulas(weights: Mapping[str, float], confidence: float,
         f[f"uncensored_{i}"] = Formula(f"deprived_{i}_n / index_n", digits)
         f[f"censored_{i}"] = Formula(f"censored_{i}_n / index_n", digits)
         f[f"contribution_{i}"] = Formula(
-            f"{float(weights[i])!r} * censored_{i}_n / ({weighted})", digits)
+            f"{float(weights[i])!r} * censored_{i}_n / ({weighted})", digits
+        )
     for m in it.measure_names(indicators):
         n = it.base_column(m)
         f[f"{m}_lower"] = Formula(f"design_lower({m}, {n}, {m}_deft, {confidence!r})", digits)
@@ -69,13 +71,17 @@ def indicator_view_formulas(confidence: float, digits: int = it.STAT_DIGITS) -> 
     """The formulas of :func:`indicator_view`'s statistics (contribution, which rests on
     the other indicators' rows, is checked in the area table)."""
     f = {}
-    for label, count in (("uncensored_headcount", "deprived_n"),
-                         ("censored_headcount", "censored_deprived_n")):
+    for label, count in (
+        ("uncensored_headcount", "deprived_n"),
+        ("censored_headcount", "censored_deprived_n"),
+    ):
         f[label] = Formula(f"{count} / index_n", digits)
         f[f"{label}_lower"] = Formula(
-            f"design_lower({label}, index_n, {label}_deft, {confidence!r})", digits)
+            f"design_lower({label}, index_n, {label}_deft, {confidence!r})", digits
+        )
         f[f"{label}_upper"] = Formula(
-            f"design_upper({label}, index_n, {label}_deft, {confidence!r})", digits)
+            f"design_upper({label}, index_n, {label}_deft, {confidence!r})", digits
+        )
     return f
 
 
@@ -94,10 +100,11 @@ def robustness_formulas(weights: Mapping[str, float]) -> dict[str, Formula]:
 def weight_set_formulas(indicators: Sequence[str]) -> dict[str, Formula]:
     """H, A and M0 of :func:`weight_set_table` from its counts and weight columns."""
     weighted = " + ".join(f"w_{i} * censored_{i}_n" for i in indicators)
-    return {"H": Formula("mdh_n / index_n", it.STAT_DIGITS),
-            "A": Formula(f"({weighted}) / mdh_n", it.STAT_DIGITS),
-            "M0": Formula(f"({weighted}) / index_n", it.STAT_DIGITS)}
-
+    return {
+        "H": Formula("mdh_n / index_n", it.STAT_DIGITS),
+        "A": Formula(f"({weighted}) / mdh_n", it.STAT_DIGITS),
+        "M0": Formula(f"({weighted}) / index_n", it.STAT_DIGITS),
+    }
 
 
 # ---------------------------------------------------------------- specs, figures, writing
@@ -105,8 +112,11 @@ AREA_DIMENSIONS = {"area_code": "area"}
 
 
 def _count_columns(indicators) -> tuple[str, ...]:
-    return ("index_n", "mdh_n",
-            *[f"{p}_{i}_n" for i in indicators for p in ("deprived", "censored")])
+    return (
+        "index_n",
+        "mdh_n",
+        *[f"{p}_{i}_n" for i in indicators for p in ("deprived", "censored")],
+    )
 
 
 def _design_factor_backing(weights) -> dict[str, tuple[str, ...]]:
@@ -122,13 +132,25 @@ def _specs(weights, confidence):
     censored = tuple(f"censored_{i}_n" for i in indicators)
     return {
         "area": TableSpec(
-            key_columns=("area_level", "area_code"), count_columns=counts, formulas=formulas,
-            derived=deft, margins=(RowMargin("area_code", parent="parent_code"),),
-            population="index", dimensions=AREA_DIMENSIONS),
-        **{by: TableSpec(
-            key_columns=("group_type", "group"), count_columns=counts, formulas=formulas,
-            derived=deft, margins=(RowMargin("group", total="All"),),
-            population=f"index by {by}") for by in ("sex", "age_band")},
+            key_columns=("area_level", "area_code"),
+            count_columns=counts,
+            formulas=formulas,
+            derived=deft,
+            margins=(RowMargin("area_code", parent="parent_code"),),
+            population="index",
+            dimensions=AREA_DIMENSIONS,
+        ),
+        **{
+            by: TableSpec(
+                key_columns=("group_type", "group"),
+                count_columns=counts,
+                formulas=formulas,
+                derived=deft,
+                margins=(RowMargin("group", total="All"),),
+                population=f"index by {by}",
+            )
+            for by in ("sex", "age_band")
+        },
         "indicator": TableSpec(
             key_columns=("area_level", "area_code", "indicator"),
             count_columns=("index_n", "deprived_n", "censored_deprived_n"),
@@ -136,38 +158,59 @@ def _specs(weights, confidence):
             derived={"contribution": ("censored_deprived_n",)},
             margins=(RowMargin("area_code", parent="parent_code", within=("indicator",)),),
             population="index by indicator",
-            dimensions={"area_code": "area", "indicator": "indicator"}),
+            dimensions={"area_code": "area", "indicator": "indicator"},
+        ),
         "decomposition": TableSpec(
             key_columns=("area_level", "area_code"),
             count_columns=("index_n", "mdh_n", "england_index_n"),
-            formulas=DECOMPOSITION_FORMULAS, derived={"M0": ("index_n", "mdh_n")},
+            formulas=DECOMPOSITION_FORMULAS,
+            derived={"M0": ("index_n", "mdh_n")},
             not_counts=("england_M0",),
-            margins=(RowMargin("area_code", total=it.ENGLAND_CODE,
-                               columns=("index_n", "mdh_n")),),
-            population="index decomposition", dimensions=AREA_DIMENSIONS),
+            margins=(RowMargin("area_code", total=it.ENGLAND_CODE, columns=("index_n", "mdh_n")),),
+            population="index decomposition",
+            dimensions=AREA_DIMENSIONS,
+        ),
         "robustness": TableSpec(
-            key_columns=("area_code", "k"), count_columns=("mdh_n", *censored),
+            key_columns=("area_code", "k"),
+            count_columns=("mdh_n", *censored),
             formulas=robustness_formulas(weights),
             margins=(RowMargin("area_code", parent="parent_code", within=("k",)),),
             population="index at other cut-offs",
-            dimensions={"area_code": "area", "k": "k"}),
+            dimensions={"area_code": "area", "k": "k"},
+        ),
         "weight_sets": TableSpec(
             key_columns=("weight_set", "k"),
             count_columns=("index_n", "mdh_n", *[f"censored_{i}_n" for i in indicators]),
-            formulas=weight_set_formulas(indicators), not_counts=("k",),
-            population="index under other weights", dimensions={"weight_set": "weight_set"}),
+            formulas=weight_set_formulas(indicators),
+            not_counts=("k",),
+            population="index under other weights",
+            dimensions={"weight_set": "weight_set"},
+        ),
         # rank correlations over local authorities (areas_compared counts areas, not people)
-        "ranks": TableSpec(key_columns=("measure", "k_a", "k_b"), count_columns=(),
-                           not_counts=("spearman", "kendall", "areas_compared")),
+        "ranks": TableSpec(
+            key_columns=("measure", "k_a", "k_b"),
+            count_columns=(),
+            not_counts=("spearman", "kendall", "areas_compared"),
+        ),
         "linkage": TableSpec(
             key_columns=("la_code", "area_level"),
-            count_columns=("children_n", "linked_n", "unlinked_n", "linked_with_fsm_n",
-                           "linked_without_fsm_n", "domains_missing_n"),
+            count_columns=(
+                "children_n",
+                "linked_n",
+                "unlinked_n",
+                "linked_with_fsm_n",
+                "linked_without_fsm_n",
+                "domains_missing_n",
+            ),
             formulas={"share_linked": Formula("linked_n / children_n", it.STAT_DIGITS)},
-            margins=(RowMargin("la_code", total=it.ENGLAND_CODE),
-                     ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
-                     ColumnMargin(("linked_with_fsm_n", "linked_without_fsm_n"), "linked_n")),
-            population="children in scope", dimensions={"la_code": "area"}),
+            margins=(
+                RowMargin("la_code", total=it.ENGLAND_CODE),
+                ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
+                ColumnMargin(("linked_with_fsm_n", "linked_without_fsm_n"), "linked_n"),
+            ),
+            population="children in scope",
+            dimensions={"la_code": "area"},
+        ),
     }
 
 
@@ -200,21 +243,25 @@ def _robustness_figure(robust: pd.DataFrame, area: pd.DataFrame, k: float):
 
 def _published(path: Path, keys) -> pd.DataFrame:
     """A release table as written (the protected numbers the views are made of)."""
-    return pd.read_csv(path, dtype={k: "str" for k in keys})
+    return pd.read_csv(path, dtype=dict.fromkeys(keys, "str"))
 
 
-def write_linkage_report(linkage: pd.DataFrame, release_dir: Path, manifest, weights,
-                         confidence) -> str:
+def write_linkage_report(
+    linkage: pd.DataFrame, release_dir: Path, manifest, weights, confidence
+) -> str:
     """Children in scope, linked and unlinked to a pupil record, by LA and for England,
     through disclosure control; returns the manifest uid."""
     # children kept in the index are index_by_area.csv's index population: not again here
     entry = write_release_table(
         linkage.drop(columns="kept_n", errors="ignore"),
         Path(release_dir) / "index" / "linkage_by_la.csv",
-        _specs(weights, confidence)["linkage"], manifest, xlsx=True,
+        _specs(weights, confidence)["linkage"],
+        manifest,
+        xlsx=True,
         method="children of the analysis ages in census households, linked to a pupil record "
-               "or not, with FSM known or not, and with household domains missing, by LA; "
-               "share linked from the published counts")
+        "or not, with FSM known or not, and with household domains missing, by LA; "
+        "share linked from the published counts",
+    )
     return entry["uid"]
 
 
@@ -222,51 +269,91 @@ def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, man
     """Compute and write every index table and figure; returns the manifest uids."""
     w, k, conf = dict(settings["weights"]), float(settings["k"]), float(settings["confidence"])
     indicators = list(w)
-    other_ks = sorted(set(float(x) for x in settings["k_values"]) - {k})
+    other_ks = sorted({float(x) for x in settings["k_values"]} - {k})
     threshold = manifest.config.threshold
     specs = _specs(w, conf)
     out = Path(release_dir) / "index"
-    method = (f"Alkire-Foster counting measures, weights {w}, cut-off k={k}; every statistic "
-              "computed from the published (protected) counts; "
-              f"{int(conf * 100)}% intervals by linearisation, clustered by household, as "
-              "the measure -/+ z deft sqrt(p(1-p)/n) with the published design factor")
+    method = (
+        f"Alkire-Foster counting measures, weights {w}, cut-off k={k}; every statistic "
+        "computed from the published (protected) counts; "
+        f"{int(conf * 100)}% intervals by linearisation, clustered by household, as "
+        "the measure -/+ z deft sqrt(p(1-p)/n) with the published design factor"
+    )
     written = {}
 
     def write(key, df, name, what, spec=None, **kwargs):
-        entry = write_release_table(df, out / name, spec or specs[key], manifest,
-                                    method=f"{what}. {method}", **kwargs)
+        entry = write_release_table(
+            df, out / name, spec or specs[key], manifest, method=f"{what}. {method}", **kwargs
+        )
         written[key] = entry["uid"]
 
-    write("area", it.area_index_table(children, w, k, conf), "index_by_area.csv",
-          "counts, H, A, M0, headcounts and contributions with intervals for England, "
-          "regions and local authorities: the protected base of the index tables", xlsx=True)
+    write(
+        "area",
+        it.area_index_table(children, w, k, conf),
+        "index_by_area.csv",
+        "counts, H, A, M0, headcounts and contributions with intervals for England, "
+        "regions and local authorities: the protected base of the index tables",
+        xlsx=True,
+    )
     area = _published(out / "index_by_area.csv", ("area_level", "area_code", "parent_code"))
     groups = it.group_index_table(children, w, k, conf)
     for by, name in (("sex", "index_by_sex.csv"), ("age_band", "index_by_age_band.csv")):
         part = groups[groups["group_type"].isin(["all", by])].reset_index(drop=True)
         write(by, part, name, f"the index by {by.replace('_', ' ')}, with the England total")
-    write("indicator", it.indicator_view(area, indicators), "indicators_by_area.csv",
-          "the per-indicator columns of index_by_area.csv arranged one row per indicator "
-          "(the same published numbers)", xlsx=True, mitigate=False, additive=True)
-    write("decomposition", it.decomposition_view(area), "decomposition_by_la.csv",
-          "subgroup decomposition of England's M0 by local authority, from the numbers "
-          "published in index_by_area.csv", mitigate=False, additive=True)
+    write(
+        "indicator",
+        it.indicator_view(area, indicators),
+        "indicators_by_area.csv",
+        "the per-indicator columns of index_by_area.csv arranged one row per indicator "
+        "(the same published numbers)",
+        xlsx=True,
+        mitigate=False,
+        additive=True,
+    )
+    write(
+        "decomposition",
+        it.decomposition_view(area),
+        "decomposition_by_la.csv",
+        "subgroup decomposition of England's M0 by local authority, from the numbers "
+        "published in index_by_area.csv",
+        mitigate=False,
+        additive=True,
+    )
     robust = it.robustness_table(children, w, other_ks, area=area)
-    write("robustness", robust, "robustness_over_k.csv",
-          f"England and regions at the other cut-offs {other_ks} (k={k} is in "
-          "index_by_area.csv); index_n as published there")
-    write("weight_sets", it.weight_set_table(children, settings["weight_sets"], k),
-          "weight_sets.csv", "England under each alternative weight set")
-    write("ranks", it.rank_robustness_table(children, w, sorted({*other_ks, k}), threshold),
-          "la_rank_robustness.csv",
-          "rank correlations of local authorities' M0 and H between cut-offs")
+    write(
+        "robustness",
+        robust,
+        "robustness_over_k.csv",
+        f"England and regions at the other cut-offs {other_ks} (k={k} is in "
+        "index_by_area.csv); index_n as published there",
+    )
+    write(
+        "weight_sets",
+        it.weight_set_table(children, settings["weight_sets"], k),
+        "weight_sets.csv",
+        "England under each alternative weight set",
+    )
+    write(
+        "ranks",
+        it.rank_robustness_table(children, w, sorted({*other_ks, k}), threshold),
+        "la_rank_robustness.csv",
+        "rank correlations of local authorities' M0 and H between cut-offs",
+    )
     robust_published = _published(out / "robustness_over_k.csv", ("area_code", "parent_code"))
-    write_release_figure(_contribution_figure(area, indicators),
-                         out / "contributions_england.png", None, manifest,
-                         backed_by=[written["area"]],
-                         method="England's censored headcount contributions to M0")
-    write_release_figure(_robustness_figure(robust_published, area, k),
-                         out / "robustness_over_k.png", None, manifest,
-                         backed_by=[written["robustness"], written["area"]],
-                         method="England's H and M0 at every cut-off k")
+    write_release_figure(
+        _contribution_figure(area, indicators),
+        out / "contributions_england.png",
+        None,
+        manifest,
+        backed_by=[written["area"]],
+        method="England's censored headcount contributions to M0",
+    )
+    write_release_figure(
+        _robustness_figure(robust_published, area, k),
+        out / "robustness_over_k.png",
+        None,
+        manifest,
+        backed_by=[written["robustness"], written["area"]],
+        method="England's H and M0 at every cut-off k",
+    )
     return written

@@ -20,8 +20,20 @@ import child_mdh
 
 #: Packages whose versions are recorded (the direct dependencies in pyproject.toml).
 RECORDED_PACKAGES = (
-    "child-mdh", "snakemake", "pandas", "numpy", "scipy", "statsmodels", "linearmodels",
-    "scikit-learn", "pyarrow", "matplotlib", "pyyaml", "jinja2", "openpyxl", "threadpoolctl",
+    "child-mdh",
+    "snakemake",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "linearmodels",
+    "scikit-learn",
+    "pyarrow",
+    "matplotlib",
+    "pyyaml",
+    "jinja2",
+    "openpyxl",
+    "threadpoolctl",
 )
 
 
@@ -50,11 +62,20 @@ def code_version(repo_dir: str | Path | None = None) -> dict:
     repo_dir = Path(repo_dir) if repo_dir else Path(child_mdh.__file__).resolve().parents[2]
     info = {"package_version": child_mdh.__version__, "git_commit": None, "git_dirty": None}
     try:
-        commit = subprocess.run(["git", "-C", str(repo_dir), "rev-parse", "HEAD"],
-                                capture_output=True, text=True, timeout=10, check=True)
-        status = subprocess.run(["git", "-C", str(repo_dir), "status", "--porcelain",
-                                 "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=10, check=True)
+        commit = subprocess.run(
+            ["git", "-C", str(repo_dir), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        status = subprocess.run(
+            ["git", "-C", str(repo_dir), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return info
     info["git_commit"] = commit.stdout.strip()
@@ -67,7 +88,7 @@ def provenance_record(config: dict, input_files: list[str | Path]) -> dict:
     files = sorted(Path(p) for p in input_files)
     return {
         "record": "child-mdh run provenance",
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "code": code_version(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),

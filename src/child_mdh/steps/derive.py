@@ -21,20 +21,27 @@ def run(smk) -> None:
         p = smk.params
         if p.source == "la_returns":
             children, household_domains, linkage, report = derive_children_from_la_import(
-                Path(smk.input.tables[0]).parent, p.la_import, p.population, p.outcomes)
+                Path(smk.input.tables[0]).parent, p.la_import, p.population, p.outcomes
+            )
         else:
             children, household_domains, linkage, report = derive_children(
                 Path(smk.input.tables[0]).parent,
                 reference_date=p.population["reference_date"],
                 qualification_level2=p.domains["qualification_level2"],
-                min_age=p.population["min_age"], max_age=p.population["max_age"],
-                unlinked=p.population["unlinked"], fsm_measure=p.population["fsm_measure"],
+                min_age=p.population["min_age"],
+                max_age=p.population["max_age"],
+                unlinked=p.population["unlinked"],
+                fsm_measure=p.population["fsm_measure"],
                 follow_up_years=p.outcomes["follow_up_years"],
                 prior_contact=p.outcomes["prior_contact"],
-                extract_date=p.outcomes["extract_date"])
+                extract_date=p.outcomes["extract_date"],
+            )
         write_parquet(children, smk.output.children, {"person_level": True})
         write_parquet(household_domains, smk.output.household_domains, {"person_level": False})
         linkage.to_csv(smk.output.linkage, index=False)
         write_json(report, smk.output.report)
-        log.info("children table: %d children; report:\n%s", len(children),
-                 json.dumps(report, indent=2, default=str))
+        log.info(
+            "children table: %d children; report:\n%s",
+            len(children),
+            json.dumps(report, indent=2, default=str),
+        )

@@ -23,13 +23,20 @@ def run(smk) -> None:
     with step_logging(smk, "index_outputs") as log:
         children = pd.read_parquet(smk.input.children)
         settings = dict(smk.params.index)
-        write_parquet(child_index(children, settings["weights"], float(settings["k"])),
-                      smk.output.child_index, {"person_level": True})
+        write_parquet(
+            child_index(children, settings["weights"], float(settings["k"])),
+            smk.output.child_index,
+            {"person_level": True},
+        )
         release = Path(smk.params.release_dir)
         manifest = Manifest(release, "index", SDCConfig.from_mapping(smk.params.disclosure))
         written = index_outputs(children, settings, release, manifest)
         written["linkage"] = write_linkage_report(
-            pd.read_csv(smk.input.linkage, dtype={"la_code": "str"}), release, manifest,
-            dict(settings["weights"]), float(settings["confidence"]))
+            pd.read_csv(smk.input.linkage, dtype={"la_code": "str"}),
+            release,
+            manifest,
+            dict(settings["weights"]),
+            float(settings["confidence"]),
+        )
         manifest.write_part(smk.output.manifest)
         log.info("index tables written: %s", ", ".join(written.values()))

@@ -44,8 +44,9 @@ def validate_inputs(smk) -> None:
 def la_formats(smk) -> None:
     """Rule ``la_formats``: one LA's returns in its own formats, from the synthetic England."""
     with step_logging(smk, "la_formats") as log:
-        written = write_la_formats(Path(smk.input.tables[0]).parent, smk.params.la_code,
-                                   Path(smk.output[0]))
+        written = write_la_formats(
+            Path(smk.input.tables[0]).parent, smk.params.la_code, Path(smk.output[0])
+        )
         log.info("wrote %s returns: %s", smk.params.la_code, written["rows"])
 
 

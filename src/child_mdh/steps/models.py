@@ -16,14 +16,19 @@ def run(smk) -> None:
     """Rule ``model_outputs``."""
     with step_logging(smk, "model_outputs") as log:
         children = pd.read_parquet(smk.input.children)
-        child_index = pd.read_parquet(smk.input.child_index,
-                                      columns=["person_id", "la_code", "mdh"])
+        child_index = pd.read_parquet(
+            smk.input.child_index, columns=["person_id", "la_code", "mdh"]
+        )
         params = smk.params
-        settings = {"models": dict(params.models), "index": dict(params.index),
-                    "outcomes": dict(getattr(params, "outcomes", None) or {})}
+        settings = {
+            "models": dict(params.models),
+            "index": dict(params.index),
+            "outcomes": dict(getattr(params, "outcomes", None) or {}),
+        }
         release = Path(params.release_dir)
         manifest = Manifest(release, "models", SDCConfig.from_mapping(params.disclosure))
-        written = model_outputs(children, settings, release, manifest,
-                                child_index=child_index, log=log)
+        written = model_outputs(
+            children, settings, release, manifest, child_index=child_index, log=log
+        )
         manifest.write_part(smk.output.manifest)
         log.info("model outputs written: %s", ", ".join(written.values()))

@@ -26,8 +26,9 @@ from child_mdh.validation.folder import read_validated_table
 
 
 def _manifest(smk, step: str):
-    return Manifest(Path(smk.params.release_dir), step,
-                    SDCConfig.from_mapping(smk.params.disclosure))
+    return Manifest(
+        Path(smk.params.release_dir), step, SDCConfig.from_mapping(smk.params.disclosure)
+    )
 
 
 def _page_options(smk) -> dict:
@@ -36,7 +37,8 @@ def _page_options(smk) -> dict:
         provenance=json.loads(Path(smk.input.provenance).read_text()),
         caveats=list(settings["caveats"]) + list(smk.params.extra_caveats),
         is_synthetic=bool(smk.params.is_synthetic),
-        png=bool(settings["png"]), xlsx=bool(settings["xlsx"]),
+        png=bool(settings["png"]),
+        xlsx=bool(settings["xlsx"]),
     )
 
 
@@ -47,15 +49,23 @@ def profile_tables(smk) -> None:
         areas = read_validated_table(Path(smk.input.areas).parent, "areas")
         settings = smk.params.profiles
         statistics = profile_statistics(
-            children, areas, smk.params.index["weights"], float(smk.params.index["k"]),
-            funnel_rate=(settings["funnel_outcome"], settings["funnel_group"]))
+            children,
+            areas,
+            smk.params.index["weights"],
+            float(smk.params.index["k"]),
+            funnel_rate=(settings["funnel_outcome"], settings["funnel_group"]),
+        )
         manifest = _manifest(smk, "profile_tables")
-        released = write_profile_tables(statistics, Path(smk.params.out_dir), manifest,
-                                        local_indicators=settings["local_indicators"],
-                                        areas=areas, xlsx=bool(settings["xlsx"]))
+        released = write_profile_tables(
+            statistics,
+            Path(smk.params.out_dir),
+            manifest,
+            local_indicators=settings["local_indicators"],
+            areas=areas,
+            xlsx=bool(settings["xlsx"]),
+        )
         manifest.write_part(smk.output.manifest)
-        log.info("profile tables written for %d areas",
-                 len(released["area_statistics"]))
+        log.info("profile tables written for %d areas", len(released["area_statistics"]))
 
 
 def profile_pages(smk) -> None:
@@ -66,9 +76,15 @@ def profile_pages(smk) -> None:
         tables = read_profile_tables(out_dir / "tables")
         codes = la_chunks(profile_la_codes(tables), total)[item - 1]
         manifest = _manifest(smk, f"profile_pages_{item}")
-        build_profiles(tables, codes, out_dir, manifest, tables_dir=out_dir / "tables",
-                       local_indicators=smk.params.profiles["local_indicators"],
-                       **_page_options(smk))
+        build_profiles(
+            tables,
+            codes,
+            out_dir,
+            manifest,
+            tables_dir=out_dir / "tables",
+            local_indicators=smk.params.profiles["local_indicators"],
+            **_page_options(smk),
+        )
         manifest.write_part(smk.output.manifest)
         log.info("chunk %d of %d: %d local authority pages", item, total, len(codes))
 
@@ -80,7 +96,12 @@ def profile_index(smk) -> None:
         manifest = _manifest(smk, "profile_index")
         # England's figures are always written as PNG too (four figures, about a second)
         options = {**_page_options(smk), "png": True}
-        page = build_index_page(read_profile_tables(out_dir / "tables"), out_dir, manifest,
-                                tables_dir=out_dir / "tables", **options)
+        page = build_index_page(
+            read_profile_tables(out_dir / "tables"),
+            out_dir,
+            manifest,
+            tables_dir=out_dir / "tables",
+            **options,
+        )
         manifest.write_part(smk.output.manifest)
         log.info("wrote %s", page)

@@ -18,10 +18,15 @@ def provenance(smk) -> None:
         files = list(smk.input.raw)
         record = provenance_record(dict(smk.params.config), files)
         release = Path(smk.output.record).parent
-        manifest = Manifest(release, "provenance", SDCConfig.from_mapping(smk.params.config["disclosure"]))
+        manifest = Manifest(
+            release, "provenance", SDCConfig.from_mapping(smk.params.config["disclosure"])
+        )
         write_release_text(
-            json.dumps(record, indent=2, default=str) + "\n", smk.output.record, manifest,
-            output_type="provenance", status="pass",
+            json.dumps(record, indent=2, default=str) + "\n",
+            smk.output.record,
+            manifest,
+            output_type="provenance",
+            status="pass",
             method="configuration, SHA-256 hashes of input files, package and code versions",
             comment="no data values: configuration, file hashes and software versions only",
         )
@@ -34,8 +39,12 @@ def release_manifest(smk) -> None:
     folder, and write the checker's summary page, SACRO Viewer's checksums and, in the
     secure area, why each cell was emptied (:func:`child_mdh.release.sdc.publish.publish_release`)."""
     with step_logging(smk, "release_manifest") as log:
-        problems = publish_release(list(smk.input.parts), Path(smk.params.release_dir),
-                                   smk.output.reasons, smk.output.audit)
+        problems = publish_release(
+            list(smk.input.parts),
+            Path(smk.params.release_dir),
+            smk.output.reasons,
+            smk.output.audit,
+        )
         log.info("release folder audited: %d problems", len(problems))
 
 
@@ -45,15 +54,21 @@ def synthetic_fidelity(smk) -> None:
     with step_logging(smk, "synthetic_fidelity") as log:
         truth = json.loads(Path(smk.input.truth).read_text())
         release = Path(smk.output.table).parent
-        manifest = Manifest(release, "synthetic_fidelity",
-                            SDCConfig.from_mapping(smk.params.disclosure))
-        report = write_synthetic_fidelity(Path(smk.input.truth).parent, truth,
-                                          smk.output.table, smk.output.figure, manifest)
+        manifest = Manifest(
+            release, "synthetic_fidelity", SDCConfig.from_mapping(smk.params.disclosure)
+        )
+        report = write_synthetic_fidelity(
+            Path(smk.input.truth).parent, truth, smk.output.table, smk.output.figure, manifest
+        )
         manifest.write_part(smk.output.manifest)
         within = report["within_tolerance"].astype("boolean")
         failed = report.loc[within.eq(False).fillna(False), "target"].tolist()
         if failed:
             log.warning("fidelity targets outside tolerance: %s", ", ".join(failed))
-        log.info("%d fidelity targets: %d within tolerance, %d outside, %d not measurable "
-                 "at this size", len(report), int(within.eq(True).sum()), len(failed),
-                 int(within.isna().sum()))
+        log.info(
+            "%d fidelity targets: %d within tolerance, %d outside, %d not measurable at this size",
+            len(report),
+            int(within.eq(True).sum()),
+            len(failed),
+            int(within.isna().sum()),
+        )

@@ -25,11 +25,15 @@ from child_mdh.aggregates.index.alkire_foster import (
 from child_mdh.aggregates.index.inference import af_inference
 
 
-def simulate_clustered_deprivations(n_clusters: int = 1000, mean_cluster_size: int = 400,
-                                    seed=0, indicators: Sequence[str] = DEFAULT_INDICATORS,
-                                    prevalence: Sequence[float] | None = None,
-                                    cluster_sd: float = 0.5,
-                                    person_sd: float = 1.0) -> pd.DataFrame:
+def simulate_clustered_deprivations(
+    n_clusters: int = 1000,
+    mean_cluster_size: int = 400,
+    seed=0,
+    indicators: Sequence[str] = DEFAULT_INDICATORS,
+    prevalence: Sequence[float] | None = None,
+    cluster_sd: float = 0.5,
+    person_sd: float = 1.0,
+) -> pd.DataFrame:
     """A finite population of clustered, correlated 0/1 deprivations (for checking SEs).
 
     Model (a latent-threshold model): g_ij = 1[a_j + u_c + v_i + e_ij > 0] with cluster
@@ -46,13 +50,14 @@ def simulate_clustered_deprivations(n_clusters: int = 1000, mean_cluster_size: i
         prevalence = [0.35, 0.25, 0.3, 0.2, 0.2, 0.2, 0.2, 0.2][: len(indicators)]
     if len(prevalence) != len(indicators):
         raise IndexInputError("give one prevalence per indicator.")
-    sizes = np.maximum(20, np.round(mean_cluster_size * rng.lognormal(-0.125, 0.5, n_clusters))
-                       ).astype(np.int64)
+    sizes = np.maximum(
+        20, np.round(mean_cluster_size * rng.lognormal(-0.125, 0.5, n_clusters))
+    ).astype(np.int64)
     cluster = np.repeat(np.arange(n_clusters), sizes)
     n = len(cluster)
     u = rng.normal(0, cluster_sd, n_clusters)[cluster]
     v = rng.normal(0, person_sd, n)
-    total_sd = np.sqrt(cluster_sd ** 2 + person_sd ** 2 + 1.0)
+    total_sd = np.sqrt(cluster_sd**2 + person_sd**2 + 1.0)
     data = {}
     for name, p in zip(indicators, prevalence):
         a = stats.norm.ppf(p) * total_sd
@@ -61,8 +66,9 @@ def simulate_clustered_deprivations(n_clusters: int = 1000, mean_cluster_size: i
     return pd.DataFrame(data)
 
 
-def _sample_two_stage(pop_cluster_start: np.ndarray, pop_sizes: np.ndarray, n_clusters: int,
-                      per_cluster: int, rng) -> tuple[np.ndarray, np.ndarray]:
+def _sample_two_stage(
+    pop_cluster_start: np.ndarray, pop_sizes: np.ndarray, n_clusters: int, per_cluster: int, rng
+) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of a two-stage sample and their sampling weights N_c / m_c."""
     chosen = rng.choice(len(pop_sizes), size=n_clusters, replace=False)
     sizes = pop_sizes[chosen]
@@ -80,11 +86,18 @@ def _sample_two_stage(pop_cluster_start: np.ndarray, pop_sizes: np.ndarray, n_cl
     return pos[keep], weight[keep]
 
 
-def coverage_study(n_reps: int, n: int, n_clusters: int = 40,
-                   population: pd.DataFrame | None = None,
-                   weights: Mapping[str, float] | None = None, k: float = DEFAULT_K,
-                   confidence: float = 0.95, method: str = "linearization",
-                   n_boot: int = 199, seed=0) -> pd.DataFrame:
+def coverage_study(
+    n_reps: int,
+    n: int,
+    n_clusters: int = 40,
+    population: pd.DataFrame | None = None,
+    weights: Mapping[str, float] | None = None,
+    k: float = DEFAULT_K,
+    confidence: float = 0.95,
+    method: str = "linearization",
+    n_boot: int = 199,
+    seed=0,
+) -> pd.DataFrame:
     """Coverage of the confidence intervals for H, A and M0 under repeated sampling.
 
     A finite clustered population (``population``, default
@@ -97,14 +110,24 @@ def coverage_study(n_reps: int, n: int, n_clusters: int = 40,
     ``se_ratio`` (mean_se / sd_estimate), ``n_reps``, ``n``, ``n_clusters``.
     """
     rng = np.random.default_rng(seed)
-    pop = simulate_clustered_deprivations(seed=rng.integers(2**31)) if population is None \
+    pop = (
+        simulate_clustered_deprivations(seed=rng.integers(2**31))
+        if population is None
         else population
+    )
     if "cluster" not in pop.columns:
         raise IndexInputError("population needs a 'cluster' column.")
     pop = pop.sort_values("cluster", kind="stable").reset_index(drop=True)
     ind_cols = [c for c in pop.columns if c != "cluster"]
-    weights = dict(weights) if weights is not None else (
-        DEFAULT_WEIGHTS if set(ind_cols) == set(DEFAULT_WEIGHTS) else {c: 1.0 for c in ind_cols})
+    weights = (
+        dict(weights)
+        if weights is not None
+        else (
+            DEFAULT_WEIGHTS
+            if set(ind_cols) == set(DEFAULT_WEIGHTS)
+            else dict.fromkeys(ind_cols, 1.0)
+        )
+    )
     truth = alkire_foster(pop[ind_cols], weights, k)
     true = {"H": truth.H, "A": truth.A, "M0": truth.M0}
     ccodes, _ = pd.factorize(pop["cluster"], sort=False)
@@ -117,9 +140,18 @@ def coverage_study(n_reps: int, n: int, n_clusters: int = 40,
         pos, w = _sample_two_stage(starts, sizes, n_clusters, per_cluster, rng)
         sample = g_all.iloc[pos].reset_index(drop=True)
         sample["cluster"] = ccodes[pos]
-        res = af_inference(sample, weights, k, cluster="cluster", sample_weight=w,
-                           confidence=confidence, method=method, n_boot=n_boot,
-                           seed=rng.integers(2**31), measures=list(true))
+        res = af_inference(
+            sample,
+            weights,
+            k,
+            cluster="cluster",
+            sample_weight=w,
+            confidence=confidence,
+            method=method,
+            n_boot=n_boot,
+            seed=rng.integers(2**31),
+            measures=list(true),
+        )
         for row in res.itertuples(index=False):
             rec = records[row.measure]
             rec["est"].append(row.estimate)
@@ -130,9 +162,20 @@ def coverage_study(n_reps: int, n: int, n_clusters: int = 40,
         est = np.asarray(rec["est"], dtype=float)
         se = np.asarray(rec["se"], dtype=float)
         sd = float(np.nanstd(est, ddof=1))
-        out.append({"measure": m, "true_value": true[m], "coverage": float(np.mean(rec["cover"])),
-                    "mean_estimate": float(np.nanmean(est)),
-                    "bias": float(np.nanmean(est) - true[m]), "sd_estimate": sd,
-                    "mean_se": float(np.nanmean(se)), "se_ratio": float(np.nanmean(se) / sd),
-                    "n_reps": n_reps, "n": n, "n_clusters": n_clusters, "method": method})
+        out.append(
+            {
+                "measure": m,
+                "true_value": true[m],
+                "coverage": float(np.mean(rec["cover"])),
+                "mean_estimate": float(np.nanmean(est)),
+                "bias": float(np.nanmean(est) - true[m]),
+                "sd_estimate": sd,
+                "mean_se": float(np.nanmean(se)),
+                "se_ratio": float(np.nanmean(se) / sd),
+                "n_reps": n_reps,
+                "n": n,
+                "n_clusters": n_clusters,
+                "method": method,
+            }
+        )
     return pd.DataFrame(out)

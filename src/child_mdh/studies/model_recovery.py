@@ -45,8 +45,7 @@ from child_mdh.derive.children import derive_children
 from child_mdh.sources.synthetic import generate
 from child_mdh.validation.folder import validate_folder
 
-DOMAINS = ("employment", "education", "health",
-           "housing")
+DOMAINS = ("employment", "education", "health", "housing")
 
 DEFAULT_BETA = {
     "employment": 0.55,
@@ -60,24 +59,46 @@ DEFAULT_BETA = {
 #: log-linear thinning probabilities: intercept (log probability) and effects
 DEFAULT_THINNING = {
     "any_cin": {"intercept": np.log(0.6), "employment": 0.10, "fsm": 0.10},
-    "any_cpp": {"intercept": np.log(0.12), "employment": 0.20, "fsm": 0.15,
-                "housing": 0.10},
-    "entered_care": {"intercept": np.log(0.05), "employment": 0.30,
-                     "health": 0.20},
+    "any_cpp": {"intercept": np.log(0.12), "employment": 0.20, "fsm": 0.15, "housing": 0.10},
+    "entered_care": {"intercept": np.log(0.05), "employment": 0.30, "health": 0.20},
 }
 #: referrals per child-year by single year of age at the reference level of eta
-DEFAULT_BASELINE = np.array([0.060, 0.035, 0.032, 0.030, 0.030, 0.028, 0.026, 0.025,
-                             0.025, 0.025, 0.026, 0.028, 0.032, 0.036, 0.040, 0.040,
-                             0.032, 0.024])
+DEFAULT_BASELINE = np.array(
+    [
+        0.060,
+        0.035,
+        0.032,
+        0.030,
+        0.030,
+        0.028,
+        0.026,
+        0.025,
+        0.025,
+        0.025,
+        0.026,
+        0.028,
+        0.032,
+        0.036,
+        0.040,
+        0.040,
+        0.032,
+        0.024,
+    ]
+)
 
 
 #: the generator's outcome names (truth.json) -> the outcome columns of build_outcomes
-TRUTH_OUTCOMES = {"referral": "any_referral", "cin": "any_cin", "cpp": "any_cpp",
-                  "cla": "entered_care"}
+TRUTH_OUTCOMES = {
+    "referral": "any_referral",
+    "cin": "any_cin",
+    "cpp": "any_cpp",
+    "cla": "entered_care",
+}
 
 
-def design_column(term: str, *, numeric=("la_mdh_prevalence_centred",),
-                  renames: dict | None = None) -> str:
+def design_column(
+    term: str, *, numeric=("la_mdh_prevalence_centred",), renames: dict | None = None
+) -> str:
     """The design column of a generator term: ``employment`` -> ``employment[T.True]``,
     ``employment:health`` -> ``employment[T.True]:health[T.True]``, ``sex_male`` ->
     ``sex[T.M]``, numeric terms unchanged (``mdh:la_mdh_prevalence_centred`` ->
@@ -99,8 +120,11 @@ def design_column(term: str, *, numeric=("la_mdh_prevalence_centred",),
 def design_truth(truth_terms: dict, *, drop_zero: bool = True, **kwargs) -> dict:
     """A generator truth ``{term: log hazard ratio}`` keyed by design columns (see
     :func:`design_column`), leaving out zero terms unless ``drop_zero`` is False."""
-    return {design_column(t, **kwargs): float(v) for t, v in truth_terms.items()
-            if not (drop_zero and v == 0)}
+    return {
+        design_column(t, **kwargs): float(v)
+        for t, v in truth_terms.items()
+        if not (drop_zero and v == 0)
+    }
 
 
 def _term(name: str) -> str:
@@ -155,7 +179,7 @@ def simulate_cohort(
     u = rng.normal(0, la_sd, n_las)
     latent = rng.normal(0, 1, n) + la_shift[la_idx]
     cut = np.array([1.3, 0.9, 0.8, 1.2])
-    dom = (latent[:, None] * 0.8 + rng.normal(0, 1, (n, 4)) > cut[None, :] + 0.3)
+    dom = latent[:, None] * 0.8 + rng.normal(0, 1, (n, 4)) > cut[None, :] + 0.3
     fsm = rng.random(n) < 1 / (1 + np.exp(-(-2.0 + 1.2 * dom[:, 0] + 0.6 * dom.sum(1))))
     age = rng.integers(0, 18, n)
     male = rng.random(n) < 0.51
@@ -179,14 +203,14 @@ def simulate_cohort(
     child_of = np.repeat(np.repeat(np.arange(n), follow_up_years), counts.ravel())
     year_of = np.repeat(np.tile(years, n), counts.ravel())
     window_days = (ref + pd.DateOffset(years=follow_up_years) - ref).days
-    day = np.minimum(np.floor((year_of + rng.random(len(year_of))) * 365.25),
-                     window_days - 1).astype(np.int64)
+    day = np.minimum(
+        np.floor((year_of + rng.random(len(year_of))) * 365.25), window_days - 1
+    ).astype(np.int64)
     dates = ref.to_datetime64() + day.astype("timedelta64[D]")
 
     marks = {}
     for outcome, th in thinning.items():
-        logp = th["intercept"] + sum(v * z(k)[child_of] for k, v in th.items()
-                                     if k != "intercept")
+        logp = th["intercept"] + sum(v * z(k)[child_of] for k, v in th.items() if k != "intercept")
         p = np.exp(logp)
         if (p > 1).any():
             raise ValueError(f"thinning probabilities for {outcome} exceed 1")
@@ -194,44 +218,52 @@ def simulate_cohort(
 
     pupil = np.array([f"P{i:09d}" for i in range(n)], dtype=object)
     linked = rng.random(n) >= unlinked_share
-    children = pd.DataFrame({
-        "person_id": [f"C{i:09d}" for i in range(n)],
-        "pupil_id": pd.array(np.where(linked, pupil, None), dtype="str"),
-        "la_code": las[la_idx],
-        "age": age.astype(np.int64),
-        "sex": np.where(male, "M", "F"),
-        **{d: dom[:, j] for j, d in enumerate(DOMAINS)},
-        "fsm": fsm,
-    })
+    children = pd.DataFrame(
+        {
+            "person_id": [f"C{i:09d}" for i in range(n)],
+            "pupil_id": pd.array(np.where(linked, pupil, None), dtype="str"),
+            "la_code": las[la_idx],
+            "age": age.astype(np.int64),
+            "sex": np.where(male, "M", "F"),
+            **{d: dom[:, j] for j, d in enumerate(DOMAINS)},
+            "fsm": fsm,
+        }
+    )
     children["n_domains"] = dom.sum(1).astype(np.int64)
     children["mdh"] = (children["n_domains"] + children["fsm"]) >= 2
 
-    ref_rows = pd.DataFrame({
-        "pupil_id": pupil[child_of].astype(str),
-        "la_code": las[la_idx[child_of]],
-        "referral_date": dates,
-        "primary_need_code": np.where(marks["any_cin"], "N1", "N9"),
-        "cin_closure_date": pd.NaT,
-        "referral_nfa": ~marks["any_cin"],
-    })
+    ref_rows = pd.DataFrame(
+        {
+            "pupil_id": pupil[child_of].astype(str),
+            "la_code": las[la_idx[child_of]],
+            "referral_date": dates,
+            "primary_need_code": np.where(marks["any_cin"], "N1", "N9"),
+            "cin_closure_date": pd.NaT,
+            "referral_nfa": ~marks["any_cin"],
+        }
+    )
     dup = ref_rows.loc[rng.random(len(ref_rows)) < duplicate_share]
     cin = pd.concat([ref_rows, dup], ignore_index=True)
     cpp_mask = marks["any_cpp"]
-    cpp = pd.DataFrame({
-        "pupil_id": pupil[child_of[cpp_mask]].astype(str),
-        "la_code": las[la_idx[child_of[cpp_mask]]],
-        "cpp_start_date": dates[cpp_mask],
-        "cpp_end_date": pd.NaT,
-    }).drop_duplicates(["pupil_id", "cpp_start_date"])
+    cpp = pd.DataFrame(
+        {
+            "pupil_id": pupil[child_of[cpp_mask]].astype(str),
+            "la_code": las[la_idx[child_of[cpp_mask]]],
+            "cpp_start_date": dates[cpp_mask],
+            "cpp_end_date": pd.NaT,
+        }
+    ).drop_duplicates(["pupil_id", "cpp_start_date"])
     la_mask = marks["entered_care"]
-    lac = pd.DataFrame({
-        "pupil_id": pupil[child_of[la_mask]].astype(str),
-        "la_code": las[la_idx[child_of[la_mask]]],
-        "episode_start": dates[la_mask],
-        "episode_end": pd.NaT,
-        "legal_status": "V2",
-        "reason_new_episode": "S",
-    }).drop_duplicates(["pupil_id", "episode_start"])
+    lac = pd.DataFrame(
+        {
+            "pupil_id": pupil[child_of[la_mask]].astype(str),
+            "la_code": las[la_idx[child_of[la_mask]]],
+            "episode_start": dates[la_mask],
+            "episode_end": pd.NaT,
+            "legal_status": "V2",
+            "reason_new_episode": "S",
+        }
+    ).drop_duplicates(["pupil_id", "episode_start"])
 
     referral_truth = {_term(k): float(v) for k, v in beta.items()}
     truth = {"any_referral": referral_truth, "n_referrals": referral_truth}
@@ -241,9 +273,15 @@ def simulate_cohort(
             if k != "intercept":
                 t[_term(k)] = t.get(_term(k), 0.0) + float(v)
         truth[outcome] = t
-    return SimulatedCohort(children=children, cin_referrals=cin,
-                           child_protection_plans=cpp, looked_after_episodes=lac,
-                           reference_date=ref, follow_up_years=follow_up_years, truth=truth)
+    return SimulatedCohort(
+        children=children,
+        cin_referrals=cin,
+        child_protection_plans=cpp,
+        looked_after_episodes=lac,
+        reference_date=ref,
+        follow_up_years=follow_up_years,
+        truth=truth,
+    )
 
 
 def compare_with_truth(estimates, truth: dict, conf_level: float = 0.95) -> pd.DataFrame:
@@ -270,11 +308,19 @@ def compare_with_truth(estimates, truth: dict, conf_level: float = 0.95) -> pd.D
     s = se[terms].to_numpy(float)
     tv = np.array([truth[k] for k in terms], dtype=float)
     lo, hi = e - zc * s, e + zc * s
-    return pd.DataFrame({
-        "term": terms, "truth": tv, "estimate": e, "std_error": s, "bias": e - tv,
-        "z": (e - tv) / s, "conf_low": lo, "conf_high": hi,
-        "covered": (lo <= tv) & (tv <= hi),
-    })
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "truth": tv,
+            "estimate": e,
+            "std_error": s,
+            "bias": e - tv,
+            "z": (e - tv) / s,
+            "conf_low": lo,
+            "conf_high": hi,
+            "covered": (lo <= tv) & (tv <= hi),
+        }
+    )
 
 
 def coverage_summary(comparisons) -> pd.DataFrame:
@@ -283,36 +329,54 @@ def coverage_summary(comparisons) -> pd.DataFrame:
     mean standard error and coverage of the confidence intervals."""
     df = pd.concat(list(comparisons), ignore_index=True)
     g = df.groupby("term", sort=False)
-    return pd.DataFrame({
-        "replications": g.size(),
-        "truth": g["truth"].first(),
-        "mean_bias": g["bias"].mean(),
-        "rmse": g["bias"].apply(lambda b: float(np.sqrt(np.mean(b ** 2)))),
-        "sd_estimate": g["estimate"].std(ddof=1),
-        "mean_std_error": g["std_error"].mean(),
-        "coverage": g["covered"].mean(),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "replications": g.size(),
+            "truth": g["truth"].first(),
+            "mean_bias": g["bias"].mean(),
+            "rmse": g["bias"].apply(lambda b: float(np.sqrt(np.mean(b**2)))),
+            "sd_estimate": g["estimate"].std(ddof=1),
+            "mean_std_error": g["std_error"].mean(),
+            "coverage": g["covered"].mean(),
+        }
+    ).reset_index()
 
 
 # ----------------------------------------------------------------- the synthetic generator
 #: the terms of the generator's referral model in the analysis's column names (the
 #: prevalence main effect is absorbed by local-authority fixed effects; ``mdh`` has true
 #: effect 0 and is included to check that the analysis finds none)
-GENERATOR_TERMS = ("employment", "education", "health", "housing", "any_domain", "fsm",
-                   "employment:health", "sex", "age", "mdh", "mdh:la_mdh_prevalence_centred")
+GENERATOR_TERMS = (
+    "employment",
+    "education",
+    "health",
+    "housing",
+    "any_domain",
+    "fsm",
+    "employment:health",
+    "sex",
+    "age",
+    "mdh",
+    "mdh:la_mdh_prevalence_centred",
+)
 POPULATION_PREVALENCE = "la_mdh_prevalence_population"
 
 
-def generator_truth(truth: dict, outcome: str, *,
-                    prevalence: str = "la_mdh_prevalence_centred") -> dict:
+def generator_truth(
+    truth: dict, outcome: str, *, prevalence: str = "la_mdh_prevalence_centred"
+) -> dict:
     """The true log hazard ratios of ``outcome`` (a truth.json outcome: referral, cin,
     cpp, cla) keyed by design columns, for a model with local-authority fixed effects:
     the area-level prevalence main effect is left out (absorbed), ``mdh[T.True]`` is
     added with its true value 0, and the prevalence column is named ``prevalence``."""
     terms = dict(truth["outcomes"][outcome]["log_hazard_ratio"])
     terms.pop("la_mdh_prevalence_centred", None)
-    out = design_truth(terms, drop_zero=False, numeric=(prevalence,),
-                       renames={"la_mdh_prevalence_centred": prevalence})
+    out = design_truth(
+        terms,
+        drop_zero=False,
+        numeric=(prevalence,),
+        renames={"la_mdh_prevalence_centred": prevalence},
+    )
     out["mdh[T.True]"] = 0.0
     return out
 
@@ -324,10 +388,15 @@ def population_prevalence(truth: dict) -> dict:
     return {code: float(v["la_mdh_prevalence_centred"]) for code, v in truth["las"].items()}
 
 
-def fit_generator_model(frame: pd.DataFrame, outcome: str, *,
-                        prevalence: str = "la_mdh_prevalence_centred",
-                        link: str = "cloglog", fixed_effects: str | None = "la_code",
-                        cluster: str = "la_code"):
+def fit_generator_model(
+    frame: pd.DataFrame,
+    outcome: str,
+    *,
+    prevalence: str = "la_mdh_prevalence_centred",
+    link: str = "cloglog",
+    fixed_effects: str | None = "la_code",
+    cluster: str = "la_code",
+):
     """The generator's model of ``outcome`` (a children-table outcome column): the terms
     of :data:`GENERATOR_TERMS` with ``prevalence`` as the area prevalence, cloglog link
     and local-authority fixed effects by default, fitted on collapsed cells (the grouped
@@ -336,15 +405,27 @@ def fit_generator_model(frame: pd.DataFrame, outcome: str, *,
     terms = [t.replace("la_mdh_prevalence_centred", prevalence) for t in GENERATOR_TERMS]
     keys = list(dict.fromkeys(terms_variables(terms) + [c for c in (fixed_effects, cluster) if c]))
     cells = binary_cells(frame, outcome, keys)
-    return fit_binomial(cells, terms, link=link, cluster=cluster, fixed_effects=fixed_effects,
-                        numeric=(prevalence,), outcome=outcome,
-                        name=f"{outcome}_generator_{link}")
+    return fit_binomial(
+        cells,
+        terms,
+        link=link,
+        cluster=cluster,
+        fixed_effects=fixed_effects,
+        numeric=(prevalence,),
+        outcome=outcome,
+        name=f"{outcome}_generator_{link}",
+    )
 
 
-def recover_generator_truth(frame: pd.DataFrame, truth: dict, *,
-                            prevalence: str = "la_mdh_prevalence_centred",
-                            outcomes: dict | None = None, conf_level: float = 0.95,
-                            **kwargs) -> pd.DataFrame:
+def recover_generator_truth(
+    frame: pd.DataFrame,
+    truth: dict,
+    *,
+    prevalence: str = "la_mdh_prevalence_centred",
+    outcomes: dict | None = None,
+    conf_level: float = 0.95,
+    **kwargs,
+) -> pd.DataFrame:
     """:func:`compare_with_truth` of :func:`fit_generator_model` for every outcome of
     ``outcomes`` (truth.json name -> outcome column; default :data:`TRUTH_OUTCOMES`),
     stacked with an ``outcome`` column. ``frame`` is the analysis frame (children with
@@ -352,19 +433,23 @@ def recover_generator_truth(frame: pd.DataFrame, truth: dict, *,
     rows = []
     for key, column in (outcomes or TRUTH_OUTCOMES).items():
         fit = fit_generator_model(frame, column, prevalence=prevalence, **kwargs)
-        cmp = compare_with_truth(fit, generator_truth(truth, key, prevalence=prevalence),
-                                 conf_level)
+        cmp = compare_with_truth(
+            fit, generator_truth(truth, key, prevalence=prevalence), conf_level
+        )
         cmp.insert(0, "outcome", column)
         rows.append(cmp)
     return pd.concat(rows, ignore_index=True)
 
 
-DEFAULT_INDEX = {"weights": {"employment": 0.2, "education": 0.2, "health": 0.2,
-                             "housing": 0.2, "fsm": 0.2}, "k": 0.4}
+DEFAULT_INDEX = {
+    "weights": {"employment": 0.2, "education": 0.2, "health": 0.2, "housing": 0.2, "fsm": 0.2},
+    "k": 0.4,
+}
 
 
-def synthetic_model_frame(n_children: int, seed: int, folder, *, index: dict | None = None,
-                          min_count: int = 10) -> tuple[pd.DataFrame, dict]:
+def synthetic_model_frame(
+    n_children: int, seed: int, folder, *, index: dict | None = None, min_count: int = 10
+) -> tuple[pd.DataFrame, dict]:
     """Run the pipeline on a synthetic England and return the model frame and its truth.
 
     ``child_mdh.sources.synthetic.generate`` writes ``n_children`` children (aged 0-17) into
@@ -380,9 +465,13 @@ def synthetic_model_frame(n_children: int, seed: int, folder, *, index: dict | N
     folder = Path(folder)
     generate(int(n_children), int(seed), folder / "synth")
     truth = json.loads((folder / "synth" / "truth.json").read_text())
-    validate_folder(folder / "synth", out_dir=folder / "contract",
-                    quarantine_dir=folder / "quarantine", policy="stop",
-                    reference_date=truth["extract_date"])
+    validate_folder(
+        folder / "synth",
+        out_dir=folder / "contract",
+        quarantine_dir=folder / "quarantine",
+        policy="stop",
+        reference_date=truth["extract_date"],
+    )
     children, *_ = derive_children(folder / "contract")
     ci = child_index(children, index["weights"], float(index["k"]))
     data = prepare_model_data(attach_index(children, ci), min_count=min_count)

@@ -53,33 +53,43 @@ from child_mdh.validation.rows import (
 )
 
 __all__ = [
+    "LA_ROUTE_TABLES",
+    "POLICIES",
+    "ROWS_REQUIRED",
+    "UNMATCHED_PUPIL_POLICIES",
+    "Issue",
+    "TableAccounting",
     "ValidationError",
     "ValidationReport",
-    "TableAccounting",
-    "Issue",
-    "validate_folder",
     "read_validated_table",
-    "ROWS_REQUIRED",
-    "POLICIES",
-    "UNMATCHED_PUPIL_POLICIES",
-    "LA_ROUTE_TABLES",
+    "validate_folder",
 ]
 
 POLICIES = ("quarantine", "stop")
 #: The contract tables a local authority's own returns give (no census tables): validate
 #: them with ``tables=LA_ROUTE_TABLES, unmatched_pupils="keep"``.
-LA_ROUTE_TABLES = ("areas", "pupil_census", "cin_referrals", "child_protection_plans",
-                   "looked_after_episodes")
+LA_ROUTE_TABLES = (
+    "areas",
+    "pupil_census",
+    "cin_referrals",
+    "child_protection_plans",
+    "looked_after_episodes",
+)
 #: Tables that must keep at least one usable row (the analysis has nothing without them).
 ROWS_REQUIRED = ("areas", "households", "persons")
 #: Metadata keys validation sets itself on the tables it writes.
 _OWN_METADATA = ("contract_version", "table", "validated", "source_file", "reference_date")
 
 
-def validate_folder(in_dir: Path, out_dir: Path, quarantine_dir: Path, policy: str = "quarantine",
-                    reference_date: str | dt.date | None = None,
-                    tables: list[str] | None = None,
-                    unmatched_pupils: str = "quarantine") -> ValidationReport:
+def validate_folder(
+    in_dir: Path,
+    out_dir: Path,
+    quarantine_dir: Path,
+    policy: str = "quarantine",
+    reference_date: str | dt.date | None = None,
+    tables: list[str] | None = None,
+    unmatched_pupils: str = "quarantine",
+) -> ValidationReport:
     """Validate the contract tables in ``in_dir``; write the usable and quarantined rows.
 
     Method: each table is read (:func:`child_mdh.files.read_raw`), its header matched to the
@@ -107,16 +117,28 @@ def validate_folder(in_dir: Path, out_dir: Path, quarantine_dir: Path, policy: s
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
     if unmatched_pupils not in UNMATCHED_PUPIL_POLICIES:
-        raise ValueError(f"unmatched_pupils must be one of "
-                         f"{', '.join(UNMATCHED_PUPIL_POLICIES)}, not {unmatched_pupils!r}")
+        raise ValueError(
+            f"unmatched_pupils must be one of "
+            f"{', '.join(UNMATCHED_PUPIL_POLICIES)}, not {unmatched_pupils!r}"
+        )
     ref = _reference_date(reference_date)
     names = _table_names(tables)
     if not in_dir.is_dir():
-        raise ValidationError([Issue(
-            "(all)", str(in_dir), None, "folder", "structural", 0,
-            "the input folder does not exist",
-            "check the path (config input.folder, or the folder given to child-mdh validate)")],
-            heading=f"Validation of {in_dir} stopped")
+        raise ValidationError(
+            [
+                Issue(
+                    "(all)",
+                    str(in_dir),
+                    None,
+                    "folder",
+                    "structural",
+                    0,
+                    "the input folder does not exist",
+                    "check the path (config input.folder, or the folder given to child-mdh validate)",
+                )
+            ],
+            heading=f"Validation of {in_dir} stopped",
+        )
 
     issues: list[Issue] = []
     datasets: dict[str, TableData] = {}
@@ -147,18 +169,26 @@ def validate_folder(in_dir: Path, out_dir: Path, quarantine_dir: Path, policy: s
     if structural:
         emptied = {i.table for i in structural if i.check == "no_rows"}
         explain = [i for i in issues if i.severity == "row" and i.table in emptied]
-        raise ValidationError(structural + explain,
-                              heading=f"{in_dir} cannot be used as it stands")
+        raise ValidationError(structural + explain, heading=f"{in_dir} cannot be used as it stands")
     row_issues = [i for i in issues if i.severity == "row"]
     if policy == "stop" and row_issues:
         raise ValidationError(
-            row_issues, heading=f"Validation of {in_dir} stopped (policy 'stop'): rows break "
-            "the data contract; correct them, or run with policy 'quarantine' to set them aside")
+            row_issues,
+            heading=f"Validation of {in_dir} stopped (policy 'stop'): rows break "
+            "the data contract; correct them, or run with policy 'quarantine' to set them aside",
+        )
     for issue in row_issues:
         issue.outcome = "Quarantined."
 
-    report = ValidationReport(in_dir, out_dir, quarantine_dir, policy, ref,
-                              {n: accounting(d) for n, d in datasets.items()}, issues)
+    report = ValidationReport(
+        in_dir,
+        out_dir,
+        quarantine_dir,
+        policy,
+        ref,
+        {n: accounting(d) for n, d in datasets.items()},
+        issues,
+    )
     write_tables(list(datasets.values()), out_dir, quarantine_dir, ref)
     report.write()
     return report
@@ -176,11 +206,13 @@ def read_validated_table(out_dir: Path, name: str) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(
             f"{path}: no validated table {name}. Run 'child-mdh validate' (or the "
-            "validate_inputs step) on the input folder first.")
+            "validate_inputs step) on the input folder first."
+        )
     if read_parquet_metadata(path).get("validated") is not True:
         raise ValueError(
             f"{path} was not written by validation (it lacks the 'validated' mark). "
-            "Validate the input folder and read the table from the validated output.")
+            "Validate the input folder and read the table from the validated output."
+        )
     return contract.conform(pq.read_table(path).to_pandas(), table.name)
 
 
@@ -195,11 +227,21 @@ def _reference_date(value: str | dt.date | None) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValidationError([Issue(
-            "(all)", "", None, "setting", "structural", 0,
-            f"the reference date {value!r} is not a date",
-            "write it as YYYY-MM-DD, e.g. --reference-date 2024-03-31")],
-            heading="Validation stopped") from None
+        raise ValidationError(
+            [
+                Issue(
+                    "(all)",
+                    "",
+                    None,
+                    "setting",
+                    "structural",
+                    0,
+                    f"the reference date {value!r} is not a date",
+                    "write it as YYYY-MM-DD, e.g. --reference-date 2024-03-31",
+                )
+            ],
+            heading="Validation stopped",
+        ) from None
 
 
 def _table_names(tables: list[str] | None) -> list[str]:
@@ -208,8 +250,10 @@ def _table_names(tables: list[str] | None) -> list[str]:
         return list(contract.TABLE_ORDER)
     unknown = [t for t in tables if t not in contract.TABLES]
     if unknown:
-        raise ValueError(f"not contract tables: {', '.join(unknown)}; the tables are: "
-                         f"{', '.join(contract.TABLES)}")
+        raise ValueError(
+            f"not contract tables: {', '.join(unknown)}; the tables are: "
+            f"{', '.join(contract.TABLES)}"
+        )
     return [t for t in contract.TABLE_ORDER if t in tables]
 
 
@@ -219,9 +263,18 @@ def _read_table(in_dir: Path, table: contract.Table, issues: list[Issue]) -> Tab
     try:
         path = find_table_file(in_dir, table.name)
     except InputFileError as err:
-        issues.append(Issue(table.name, expected, None, "duplicate_file", "structural", 0,
-                            str(err).split(": ", 1)[-1].split(". ")[0],
-                            "keep one file per table and remove or rename the other"))
+        issues.append(
+            Issue(
+                table.name,
+                expected,
+                None,
+                "duplicate_file",
+                "structural",
+                0,
+                str(err).split(": ", 1)[-1].split(". ")[0],
+                "keep one file per table and remove or rename the other",
+            )
+        )
         return None
     if path is None:
         if table.required:
@@ -232,8 +285,18 @@ def _read_table(in_dir: Path, table: contract.Table, issues: list[Issue]) -> Tab
     try:
         raw = read_raw(path)
     except InputFileError as err:
-        issues.append(Issue(table.name, path.name, None, "unreadable_file", "structural", 0,
-                            str(err).split(": ", 1)[-1], ""))
+        issues.append(
+            Issue(
+                table.name,
+                path.name,
+                None,
+                "unreadable_file",
+                "structural",
+                0,
+                str(err).split(": ", 1)[-1],
+                "",
+            )
+        )
         return None
     if raw.shape == (0, 0):
         raw = pd.DataFrame({c: pd.Series(dtype="str") for c in table.column_names})
@@ -246,14 +309,16 @@ def _read_table(in_dir: Path, table: contract.Table, issues: list[Issue]) -> Tab
     data = _new_data(table, path.name, path, raw)
     data.structural = any(i.severity == "structural" for i in header_issues)
     if path.suffix == ".parquet":
-        data.metadata = {k: v for k, v in read_parquet_metadata(path).items()
-                         if k not in _OWN_METADATA}
+        data.metadata = {
+            k: v for k, v in read_parquet_metadata(path).items() if k not in _OWN_METADATA
+        }
     return data
 
 
 def _new_data(table: contract.Table, file: str, path: Path | None, raw: pd.DataFrame) -> TableData:
-    return TableData(table, file, path, raw, values=pd.DataFrame(index=raw.index),
-                     flags=RowFlags(len(raw)))
+    return TableData(
+        table, file, path, raw, values=pd.DataFrame(index=raw.index), flags=RowFlags(len(raw))
+    )
 
 
 def _missing_table_issue(in_dir: Path, table: contract.Table) -> Issue:
@@ -262,27 +327,47 @@ def _missing_table_issue(in_dir: Path, table: contract.Table) -> Issue:
     shown = ", ".join(present[:20])
     if len(present) > 20:
         shown += f" and {len(present) - 20} more"
-    problem = (f"the required table {table.name} is missing: there is no {table.name}.parquet "
-               f"or {table.name}.csv in {in_dir}; the folder holds: {shown or '(nothing)'}")
+    problem = (
+        f"the required table {table.name} is missing: there is no {table.name}.parquet "
+        f"or {table.name}.csv in {in_dir}; the folder holds: {shown or '(nothing)'}"
+    )
     stems = {p: Path(p).stem for p in present}
     close = [p for p in present if stems[p].lower() == table.name] or [
-        p for p in present
-        if difflib.get_close_matches(table.name, [stems[p].lower()], n=1, cutoff=0.75)]
+        p
+        for p in present
+        if difflib.get_close_matches(table.name, [stems[p].lower()], n=1, cutoff=0.75)
+    ]
     if close and Path(close[0]).suffix.lower() in (".csv", ".parquet"):
-        fix = (f"did you mean {close[0]}? Rename it to {table.name}"
-               f"{Path(close[0]).suffix.lower()}; file names are lower case.")
+        fix = (
+            f"did you mean {close[0]}? Rename it to {table.name}"
+            f"{Path(close[0]).suffix.lower()}; file names are lower case."
+        )
     elif close:
-        fix = (f"did you mean {close[0]}? Save it as {table.name}.csv (in Excel: Save As > "
-               "CSV UTF-8) or as Parquet; other file types are not read.")
+        fix = (
+            f"did you mean {close[0]}? Save it as {table.name}.csv (in Excel: Save As > "
+            "CSV UTF-8) or as Parquet; other file types are not read."
+        )
     elif table.name in ROWS_REQUIRED:
-        fix = (f"save the table as {table.name}.parquet or {table.name}.csv in the folder "
-               "(the analysis needs its rows)")
+        fix = (
+            f"save the table as {table.name}.parquet or {table.name}.csv in the folder "
+            "(the analysis needs its rows)"
+        )
     else:
         header = ",".join(table.column_names)
-        fix = (f"save the table as {table.name}.parquet or {table.name}.csv in the folder; "
-               f"with no rows to give, use a CSV holding only its header line: {header}")
-    return Issue(table.name, f"{table.name}.parquet or {table.name}.csv", None,
-                 "missing_table", "structural", 0, problem, fix)
+        fix = (
+            f"save the table as {table.name}.parquet or {table.name}.csv in the folder; "
+            f"with no rows to give, use a CSV holding only its header line: {header}"
+        )
+    return Issue(
+        table.name,
+        f"{table.name}.parquet or {table.name}.csv",
+        None,
+        "missing_table",
+        "structural",
+        0,
+        problem,
+        fix,
+    )
 
 
 def _no_rows_issue(data: TableData) -> Issue:
@@ -291,7 +376,9 @@ def _no_rows_issue(data: TableData) -> Issue:
         problem = "the table has no data rows (the file is empty or holds only a header)"
         fix = f"export the {data.name} rows into the file"
     else:
-        problem = (f"all {plural(data.n_rows, 'row')} break the contract, so no usable row "
-                   "is left (see the other problems listed)")
+        problem = (
+            f"all {plural(data.n_rows, 'row')} break the contract, so no usable row "
+            "is left (see the other problems listed)"
+        )
         fix = "fix the problems listed for this table and its parent tables"
     return Issue(data.name, data.file, None, "no_rows", "structural", data.n_rows, problem, fix)

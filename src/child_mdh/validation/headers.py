@@ -47,59 +47,97 @@ def resolve_columns(raw: pd.DataFrame, table: Table, file: str) -> tuple[pd.Data
     for col in table.columns:
         exact = [h for h in header if h == col.name]
         if len(exact) > 1:
-            issues.append(Issue(
-                table.name, file, col.name, "duplicate_column", "structural", n_rows,
-                f"the header has the column '{col.name}' {len(exact)} times",
-                "keep one column of that name and delete or rename the others",
-            ))
+            issues.append(
+                Issue(
+                    table.name,
+                    file,
+                    col.name,
+                    "duplicate_column",
+                    "structural",
+                    n_rows,
+                    f"the header has the column '{col.name}' {len(exact)} times",
+                    "keep one column of that name and delete or rename the others",
+                )
+            )
             continue
         repeats = [h for h in header if re.fullmatch(rf"{re.escape(col.name)}\.\d+", h)]
         if exact and repeats and file.endswith(".csv"):
-            issues.append(Issue(
-                table.name, file, col.name, "duplicate_column", "structural", n_rows,
-                f"the header has the column '{col.name}' {len(repeats) + 1} times (the "
-                f"repeats were read as {_listed(repeats)})",
-                "keep one column of that name and delete or rename the others",
-            ))
+            issues.append(
+                Issue(
+                    table.name,
+                    file,
+                    col.name,
+                    "duplicate_column",
+                    "structural",
+                    n_rows,
+                    f"the header has the column '{col.name}' {len(repeats) + 1} times (the "
+                    f"repeats were read as {_listed(repeats)})",
+                    "keep one column of that name and delete or rename the others",
+                )
+            )
             continue
         if exact:
             continue
-        variants = [h for h in header
-                    if normalise_name(h) == col.name and h not in contract_names]
+        variants = [h for h in header if normalise_name(h) == col.name and h not in contract_names]
         if len(variants) == 1:
             renames[variants[0]] = col.name
-            issues.append(Issue(
-                table.name, file, col.name, "renamed_column", "note", n_rows,
-                f"header '{variants[0]}' read as the contract column '{col.name}'", "",
-            ))
+            issues.append(
+                Issue(
+                    table.name,
+                    file,
+                    col.name,
+                    "renamed_column",
+                    "note",
+                    n_rows,
+                    f"header '{variants[0]}' read as the contract column '{col.name}'",
+                    "",
+                )
+            )
             continue
         if len(variants) > 1:
-            issues.append(Issue(
-                table.name, file, col.name, "duplicate_column", "structural", n_rows,
-                f"several headers could be the column '{col.name}': {_listed(variants)}",
-                f"keep one of them, named exactly '{col.name}'",
-            ))
+            issues.append(
+                Issue(
+                    table.name,
+                    file,
+                    col.name,
+                    "duplicate_column",
+                    "structural",
+                    n_rows,
+                    f"several headers could be the column '{col.name}': {_listed(variants)}",
+                    f"keep one of them, named exactly '{col.name}'",
+                )
+            )
             continue
         if not col.required:
             continue
         close = difflib.get_close_matches(col.name, header, n=2, cutoff=0.6)
         if not close:
             folded = {normalise_name(h): h for h in header}
-            close = [folded[m] for m in
-                     difflib.get_close_matches(col.name, list(folded), n=2, cutoff=0.6)]
+            close = [
+                folded[m]
+                for m in difflib.get_close_matches(col.name, list(folded), n=2, cutoff=0.6)
+            ]
         close = [c for c in close if c not in contract_names]
         if close:
-            fix = (f"did you mean '{close[0]}'? Rename that column to '{col.name}'"
-                   + (f" (or '{close[1]}', if that is the one)" if len(close) > 1 else "")
-                   + ".")
+            fix = (
+                f"did you mean '{close[0]}'? Rename that column to '{col.name}'"
+                + (f" (or '{close[1]}', if that is the one)" if len(close) > 1 else "")
+                + "."
+            )
         else:
-            fix = (f"add a column named '{col.name}' ({col.description or col.type}) "
-                   f"to the file.")
-        issues.append(Issue(
-            table.name, file, col.name, "missing_column", "structural", n_rows,
-            f"the required column '{col.name}' is missing ({plural(n_rows, 'row')} "
-            f"affected); the file's columns are: {_listed(header)}",
-            fix,
-        ))
+            fix = f"add a column named '{col.name}' ({col.description or col.type}) to the file."
+        issues.append(
+            Issue(
+                table.name,
+                file,
+                col.name,
+                "missing_column",
+                "structural",
+                n_rows,
+                f"the required column '{col.name}' is missing ({plural(n_rows, 'row')} "
+                f"affected); the file's columns are: {_listed(header)}",
+                fix,
+            )
+        )
     out = raw.rename(columns=renames) if renames else raw
     return out, issues

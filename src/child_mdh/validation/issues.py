@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+
 from child_mdh.errors import UserError
 
 #: How many example values a message shows, and how many characters of each.
@@ -129,12 +130,13 @@ def show_value(value) -> str:
         return "(empty)"
     text = str(value)
     if len(text) > SHOWN_LENGTH:
-        text = text[:SHOWN_LENGTH - 3] + "..."
+        text = text[: SHOWN_LENGTH - 3] + "..."
     return f"'{text}'"
 
 
-def examples(mask: np.ndarray, raw_text: pd.Series,
-             limit: int = MAX_EXAMPLES) -> list[tuple[int, str]]:
+def examples(
+    mask: np.ndarray, raw_text: pd.Series, limit: int = MAX_EXAMPLES
+) -> list[tuple[int, str]]:
     """Up to ``limit`` (row number, shown value) pairs for the first rows where ``mask`` holds.
 
     ``raw_text`` is indexed by row position (0 is row number 1); it may hold only the

@@ -44,8 +44,9 @@ PUPIL_REFERENCE = ("pupil_census", "pupil_id")
 SOCIAL_CARE_TABLES = ("cin_referrals", "child_protection_plans", "looked_after_episodes")
 
 
-def check_references(data: TableData, parents: dict[str, TableData],
-                     unmatched_pupils: str = "quarantine") -> list[Issue]:
+def check_references(
+    data: TableData, parents: dict[str, TableData], unmatched_pupils: str = "quarantine"
+) -> list[Issue]:
     """Quarantine rows whose references have no usable parent row; return the issues.
 
     ``parents`` maps table names to already-checked tables. A reference whose parent
@@ -54,8 +55,10 @@ def check_references(data: TableData, parents: dict[str, TableData],
     no usable ``pupil_census`` row are kept and noted instead (module docstring).
     """
     if unmatched_pupils not in UNMATCHED_PUPIL_POLICIES:
-        raise ValueError(f"unmatched_pupils must be one of "
-                         f"{', '.join(UNMATCHED_PUPIL_POLICIES)}, not {unmatched_pupils!r}")
+        raise ValueError(
+            f"unmatched_pupils must be one of "
+            f"{', '.join(UNMATCHED_PUPIL_POLICIES)}, not {unmatched_pupils!r}"
+        )
     issues: list[Issue] = []
     for col in data.table.columns:
         if not col.references or col.name not in data.values:
@@ -70,34 +73,61 @@ def check_references(data: TableData, parents: dict[str, TableData],
         orphan = present & ~key_isin(keys, parent_keys[parent.usable()])
         if not orphan.any():
             continue
-        if (unmatched_pupils == "keep" and col.references == PUPIL_REFERENCE
-                and data.name in SOCIAL_CARE_TABLES):
-            issues.append(_kept_unmatched(data, col.name, keys, orphan,
-                                          key_isin(keys, parent_keys[~parent.usable()]),
-                                          parent.file or parent_name))
+        if (
+            unmatched_pupils == "keep"
+            and col.references == PUPIL_REFERENCE
+            and data.name in SOCIAL_CARE_TABLES
+        ):
+            issues.append(
+                _kept_unmatched(
+                    data,
+                    col.name,
+                    keys,
+                    orphan,
+                    key_isin(keys, parent_keys[~parent.usable()]),
+                    parent.file or parent_name,
+                )
+            )
             continue
         cascade = orphan & key_isin(keys, parent_keys[~parent.usable()])
         missing = orphan & ~cascade
         noun = ROW_NOUN.get(parent_name, parent_name)
         where = parent.file or parent_name
         if missing.any():
-            issues.append(data.issue(
-                col.name, "reference", "row", missing,
-                f"{plural(int(missing.sum()), 'row')} referring to a {parent_col} that is not in "
-                f"{where}",
-                f"add the missing {noun} rows to {where}, or correct {col.name}"))
-            data.flags.add(missing, "reference",
-                           f"{col.name} not in {parent_name}: " + cell_text(keys, missing))
+            issues.append(
+                data.issue(
+                    col.name,
+                    "reference",
+                    "row",
+                    missing,
+                    f"{plural(int(missing.sum()), 'row')} referring to a {parent_col} that is not in "
+                    f"{where}",
+                    f"add the missing {noun} rows to {where}, or correct {col.name}",
+                )
+            )
+            data.flags.add(
+                missing,
+                "reference",
+                f"{col.name} not in {parent_name}: " + cell_text(keys, missing),
+            )
         if cascade.any():
-            issues.append(data.issue(
-                col.name, "parent_quarantined", "row", cascade,
-                f"{plural(int(cascade.sum()), 'row')} belonging to a {noun} that was quarantined",
-                f"correct the quarantined {noun} rows in {where} (see their reasons); these rows "
-                "then pass too"))
-            data.flags.add(cascade, "parent_quarantined",
-                           f"parent {noun} quarantined: " + cell_text(keys, cascade))
+            issues.append(
+                data.issue(
+                    col.name,
+                    "parent_quarantined",
+                    "row",
+                    cascade,
+                    f"{plural(int(cascade.sum()), 'row')} belonging to a {noun} that was quarantined",
+                    f"correct the quarantined {noun} rows in {where} (see their reasons); these rows "
+                    "then pass too",
+                )
+            )
+            data.flags.add(
+                cascade,
+                "parent_quarantined",
+                f"parent {noun} quarantined: " + cell_text(keys, cascade),
+            )
     return issues
-
 
 
 def key_isin(values: pd.Series, keys: pd.Series) -> np.ndarray:
@@ -120,21 +150,36 @@ def key_isin(values: pd.Series, keys: pd.Series) -> np.ndarray:
     return values.isin(keys.unique()).to_numpy(dtype=bool, na_value=False)
 
 
-def _kept_unmatched(data: TableData, column: str, keys: pd.Series, orphan: np.ndarray,
-                    in_quarantine: np.ndarray, where: str) -> Issue:
+def _kept_unmatched(
+    data: TableData,
+    column: str,
+    keys: pd.Series,
+    orphan: np.ndarray,
+    in_quarantine: np.ndarray,
+    where: str,
+) -> Issue:
     """Note (not quarantine) rows whose pupil has no usable pupil_census row."""
     n = int(orphan.sum())
     n_pupils = int(keys[orphan].nunique())
     n_quarantined = int((orphan & in_quarantine).sum())
-    also = (f" ({plural(n_quarantined, 'row')} of them belong to pupils whose pupil_census "
-            "rows were quarantined)" if n_quarantined else "")
-    data.kept[CHECK_LABELS["unmatched_pupil"]] = data.kept.get(
-        CHECK_LABELS["unmatched_pupil"], 0) + n
+    also = (
+        f" ({plural(n_quarantined, 'row')} of them belong to pupils whose pupil_census "
+        "rows were quarantined)"
+        if n_quarantined
+        else ""
+    )
+    data.kept[CHECK_LABELS["unmatched_pupil"]] = (
+        data.kept.get(CHECK_LABELS["unmatched_pupil"], 0) + n
+    )
     return data.issue(
-        column, "unmatched_pupil", "note", orphan,
+        column,
+        "unmatched_pupil",
+        "note",
+        orphan,
         f"{plural(n, 'row')} of {plural(n_pupils, 'child', 'children')} whose {column} is not "
         f"in {where}{also}: kept (unmatched_pupils='keep'; social care returns include "
         "children who are not on the school roll, such as under-fives or pupils of other "
         "areas' or independent schools)",
         "nothing to fix if these children are not on the roll of the schools in "
-        "pupil_census; otherwise check their UPNs")
+        "pupil_census; otherwise check their UPNs",
+    )

@@ -27,8 +27,15 @@ from child_mdh.files import write_json, write_parquet
 from child_mdh.validation.issues import Issue
 from child_mdh.validation.rows import TableData
 
-ACCOUNTING_COLUMNS = ["table", "file", "rows_read", "rows_used", "rows_quarantined", "reasons",
-                      "notes"]
+ACCOUNTING_COLUMNS = [
+    "table",
+    "file",
+    "rows_read",
+    "rows_used",
+    "rows_quarantined",
+    "reasons",
+    "notes",
+]
 
 
 @dataclass
@@ -48,7 +55,8 @@ class TableAccounting:
         if self.rows_read != self.rows_used + self.rows_quarantined:
             raise AssertionError(
                 f"row accounting of {self.table} does not add up: {self.rows_read} read, "
-                f"{self.rows_used} used, {self.rows_quarantined} quarantined")
+                f"{self.rows_used} used, {self.rows_quarantined} quarantined"
+            )
 
     @property
     def reasons_text(self) -> str:
@@ -87,15 +95,19 @@ class ValidationReport:
             f"{'table':<24}{'file':<34}{'read':>12}{'used':>12}{'quarantined':>13}",
         ]
         for t in self.tables.values():
-            lines.append(f"{t.table:<24}{t.file:<34}{t.rows_read:>12,}{t.rows_used:>12,}"
-                         f"{t.rows_quarantined:>13,}")
+            lines.append(
+                f"{t.table:<24}{t.file:<34}{t.rows_read:>12,}{t.rows_used:>12,}"
+                f"{t.rows_quarantined:>13,}"
+            )
         lines.append("")
         q = self.rows_quarantined
         if q:
             n_tables = sum(1 for t in self.tables.values() if t.rows_quarantined)
-            lines.append(f"{q:,} row{'s' if q != 1 else ''} quarantined in {n_tables} "
-                         f"table{'s' if n_tables != 1 else ''}; the rows and their reasons "
-                         f"are in {self.quarantine_dir}.")
+            lines.append(
+                f"{q:,} row{'s' if q != 1 else ''} quarantined in {n_tables} "
+                f"table{'s' if n_tables != 1 else ''}; the rows and their reasons "
+                f"are in {self.quarantine_dir}."
+            )
         else:
             lines.append("No row was quarantined.")
         rows = [i for i in self.issues if i.severity == "row"]
@@ -125,10 +137,18 @@ class ValidationReport:
 
     def accounting_frame(self) -> pd.DataFrame:
         """Row accounting, one row per table (the content of row_accounting.csv)."""
-        rows = [{"table": t.table, "file": t.file, "rows_read": t.rows_read,
-                 "rows_used": t.rows_used, "rows_quarantined": t.rows_quarantined,
-                 "reasons": t.reasons_text, "notes": t.notes_text}
-                for t in self.tables.values()]
+        rows = [
+            {
+                "table": t.table,
+                "file": t.file,
+                "rows_read": t.rows_read,
+                "rows_used": t.rows_used,
+                "rows_quarantined": t.rows_quarantined,
+                "reasons": t.reasons_text,
+                "notes": t.notes_text,
+            }
+            for t in self.tables.values()
+        ]
         return pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)
 
     def write(self) -> None:
@@ -141,8 +161,9 @@ class ValidationReport:
 def accounting(data: TableData) -> TableAccounting:
     """Row accounting of one checked table."""
     q = int(data.flags.any.sum())
-    return TableAccounting(data.name, data.file, data.n_rows, data.n_rows - q, q,
-                           data.flags.counts(), dict(data.kept))
+    return TableAccounting(
+        data.name, data.file, data.n_rows, data.n_rows - q, q, data.flags.counts(), dict(data.kept)
+    )
 
 
 def clean_table(data: TableData) -> pd.DataFrame:
@@ -171,13 +192,22 @@ def quarantine_table(data: TableData) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def write_tables(datasets: list[TableData], out_dir: Path, quarantine_dir: Path,
-                 reference_date: dt.date) -> None:
+def write_tables(
+    datasets: list[TableData], out_dir: Path, quarantine_dir: Path, reference_date: dt.date
+) -> None:
     """Write the clean table and the quarantine file of every checked table."""
     for data in datasets:
-        meta = {**data.metadata, "contract_version": CONTRACT_VERSION, "table": data.name,
-                "validated": True, "source_file": data.file,
-                "reference_date": reference_date.isoformat()}
+        meta = {
+            **data.metadata,
+            "contract_version": CONTRACT_VERSION,
+            "table": data.name,
+            "validated": True,
+            "source_file": data.file,
+            "reference_date": reference_date.isoformat(),
+        }
         write_parquet(clean_table(data), out_dir / f"{data.name}.parquet", meta)
-        write_parquet(quarantine_table(data), quarantine_dir / f"{data.name}.parquet",
-                      {"table": data.name, "source_file": data.file, "quarantine": True})
+        write_parquet(
+            quarantine_table(data),
+            quarantine_dir / f"{data.name}.parquet",
+            {"table": data.name, "source_file": data.file, "quarantine": True},
+        )

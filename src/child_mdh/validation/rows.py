@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from child_mdh.contract.tables import Column, Table
-from child_mdh.validation.issues import SHOWN_LENGTH, CHECK_LABELS, Issue, examples, plural
 from child_mdh.cells import FORMAT_HINTS, Parsed, match_codes, parse_column
+from child_mdh.contract.tables import Column, Table
+from child_mdh.validation.issues import CHECK_LABELS, SHOWN_LENGTH, Issue, examples, plural
 
 #: A value check failing in more than this share of the rows it applies to, and in at
 #: least SYSTEMATIC_MIN_ROWS rows, or in every such row, is a structural problem.
@@ -34,8 +34,9 @@ def systematic(n_bad: int, n_considered: int) -> bool:
     """
     if n_bad == 0:
         return False
-    return n_bad == n_considered or (n_bad >= SYSTEMATIC_MIN_ROWS
-                                     and n_bad > SYSTEMATIC_SHARE * n_considered)
+    return n_bad == n_considered or (
+        n_bad >= SYSTEMATIC_MIN_ROWS and n_bad > SYSTEMATIC_SHARE * n_considered
+    )
 
 
 class RowFlags:
@@ -75,7 +76,7 @@ class RowFlags:
         for check, pos in self._checks:
             label = CHECK_LABELS[check]
             out[label] = np.union1d(out[label], pos) if label in out else pos
-        return {k: int(len(v)) for k, v in out.items()}
+        return {k: len(v) for k, v in out.items()}
 
 
 @dataclass
@@ -109,40 +110,62 @@ class TableData:
         """Mask of rows not (yet) quarantined."""
         return ~self.flags.any
 
-    def issue(self, column: str | None, check: str, severity: str, mask: np.ndarray,
-              problem: str, fix: str, shown: pd.Series | None = None) -> Issue:
+    def issue(
+        self,
+        column: str | None,
+        check: str,
+        severity: str,
+        mask: np.ndarray,
+        problem: str,
+        fix: str,
+        shown: pd.Series | None = None,
+    ) -> Issue:
         """An issue for the rows in ``mask`` with examples from ``shown`` (default: raw cells)."""
         if shown is None:
-            shown = (self.raw[column] if column in self.raw.columns
-                     else pd.Series([], dtype=object))
+            shown = self.raw[column] if column in self.raw.columns else pd.Series([], dtype=object)
         n = int(mask.sum())
-        return Issue(self.name, self.file, column, check, severity, n,
-                     problem, fix, examples(mask, shown))
+        return Issue(
+            self.name, self.file, column, check, severity, n, problem, fix, examples(mask, shown)
+        )
 
 
 def cell_text(raw: pd.Series, mask: np.ndarray) -> pd.Series:
     """The raw cells where ``mask`` holds, as quoted text for reasons (positional)."""
     cells = raw.reindex(np.flatnonzero(mask))
     text = cells.astype("str")
-    text = text.where(text.str.len() <= SHOWN_LENGTH,
-                      text.str.slice(0, SHOWN_LENGTH - 3) + "...")
+    text = text.where(text.str.len() <= SHOWN_LENGTH, text.str.slice(0, SHOWN_LENGTH - 3) + "...")
     shown = ("'" + text + "'").where(cells.notna().to_numpy(), "(empty)")
     return pd.Series(shown.to_numpy(), dtype="str")
 
 
-def _report(data: TableData, issues: list[Issue], column: Column, check: str,
-            mask: np.ndarray, considered: int, problem: str, fix: str, reason: str) -> None:
+def _report(
+    data: TableData,
+    issues: list[Issue],
+    column: Column,
+    check: str,
+    mask: np.ndarray,
+    considered: int,
+    problem: str,
+    fix: str,
+    reason: str,
+) -> None:
     """Record a failed value check as structural (systematic) or as flagged rows."""
     n = int(mask.sum())
     if not n:
         return
     if systematic(n, considered):
         share = "all" if n == considered else f"{n / considered:.0%}"
-        issues.append(data.issue(
-            column.name, check, "structural", mask,
-            f"{plural(n, 'row')} ({share} of the {considered:,} checked) {problem}; so many "
-            "point at the whole column (wrong column, format or coding), not at single rows",
-            fix))
+        issues.append(
+            data.issue(
+                column.name,
+                check,
+                "structural",
+                mask,
+                f"{plural(n, 'row')} ({share} of the {considered:,} checked) {problem}; so many "
+                "point at the whole column (wrong column, format or coding), not at single rows",
+                fix,
+            )
+        )
         data.structural = True
         return
     issues.append(data.issue(column.name, check, "row", mask, f"{plural(n, 'row')} {problem}", fix))
@@ -160,45 +183,85 @@ def check_column(data: TableData, column: Column) -> list[Issue]:
     values = parsed.values
     given = int(values.notna().sum() + parsed.unreadable.sum())
     if parsed.month_first is not None and parsed.month_first.any():
-        issues.append(data.issue(
-            column.name, "ambiguous_date", "structural", parsed.month_first,
-            f"{plural(int(parsed.month_first.sum()), 'date')} can only be month/day/year, "
-            "so the day/month order of the column's other slash dates is a guess",
-            "slash dates are read as DD/MM/YYYY; re-save the column with dates written "
-            "YYYY-MM-DD (in Excel: Format Cells > Custom > yyyy-mm-dd)"))
+        issues.append(
+            data.issue(
+                column.name,
+                "ambiguous_date",
+                "structural",
+                parsed.month_first,
+                f"{plural(int(parsed.month_first.sum()), 'date')} can only be month/day/year, "
+                "so the day/month order of the column's other slash dates is a guess",
+                "slash dates are read as DD/MM/YYYY; re-save the column with dates written "
+                "YYYY-MM-DD (in Excel: Format Cells > Custom > yyyy-mm-dd)",
+            )
+        )
         data.structural = True
-    _report(data, issues, column, "type", parsed.unreadable, given,
-            f"with a value that cannot be read as {column.type}",
-            f"write each value as {FORMAT_HINTS[column.type]}; correct or empty the cells",
-            f"cannot be read as {column.type}:")
+    _report(
+        data,
+        issues,
+        column,
+        "type",
+        parsed.unreadable,
+        given,
+        f"with a value that cannot be read as {column.type}",
+        f"write each value as {FORMAT_HINTS[column.type]}; correct or empty the cells",
+        f"cannot be read as {column.type}:",
+    )
     if column.codes:
         values, bad, respelled = match_codes(values, column.codes)
         if respelled.any():
-            issues.append(data.issue(
-                column.name, "recoded", "note", respelled,
-                f"{plural(int(respelled.sum()), 'value')} matched the code list ignoring case",
-                ""))
+            issues.append(
+                data.issue(
+                    column.name,
+                    "recoded",
+                    "note",
+                    respelled,
+                    f"{plural(int(respelled.sum()), 'value')} matched the code list ignoring case",
+                    "",
+                )
+            )
         codes = ", ".join(str(c) for c in column.codes)
-        _report(data, issues, column, "code", bad, int(values.notna().sum()),
-                f"with a value not in the code list ({codes})",
-                f"recode the values to the contract codes: {codes}",
-                "not in the code list:")
+        _report(
+            data,
+            issues,
+            column,
+            "code",
+            bad,
+            int(values.notna().sum()),
+            f"with a value not in the code list ({codes})",
+            f"recode the values to the contract codes: {codes}",
+            "not in the code list:",
+        )
     if column.minimum is not None or column.maximum is not None:
         lo = -np.inf if column.minimum is None else column.minimum
         hi = np.inf if column.maximum is None else column.maximum
         out = ((values < lo) | (values > hi)).to_numpy(dtype=bool, na_value=False)
-        _report(data, issues, column, "range", out, int(values.notna().sum()),
-                f"with a value out of range {lo:g} to {hi:g}",
-                f"correct the values so they lie between {lo:g} and {hi:g} "
-                f"({column.description or column.name})",
-                f"out of range {lo:g} to {hi:g}:")
+        _report(
+            data,
+            issues,
+            column,
+            "range",
+            out,
+            int(values.notna().sum()),
+            f"with a value out of range {lo:g} to {hi:g}",
+            f"correct the values so they lie between {lo:g} and {hi:g} "
+            f"({column.description or column.name})",
+            f"out of range {lo:g} to {hi:g}:",
+        )
     if not column.nullable:
         blank = data.blank if data.blank is not None else np.zeros(data.n_rows, dtype=bool)
         empty = values.isna().to_numpy() & ~parsed.unreadable & ~blank
-        _report(data, issues, column, "missing", empty, data.n_rows - int(blank.sum()),
-                "with an empty value (the column must have one in every row)",
-                f"fill in {column.name} ({column.description or column.type}) in every row",
-                "is empty:")
+        _report(
+            data,
+            issues,
+            column,
+            "missing",
+            empty,
+            data.n_rows - int(blank.sum()),
+            "with an empty value (the column must have one in every row)",
+            f"fill in {column.name} ({column.description or column.type}) in every row",
+            "is empty:",
+        )
     data.values[column.name] = values
     return issues
 
@@ -223,9 +286,17 @@ def check_blank_rows(data: TableData) -> list[Issue]:
     if not blank.any():
         return []
     data.flags.add(blank, "blank_row", "row is blank (every cell empty)")
-    return [data.issue(None, "blank_row", "note", blank,
-                       f"{plural(int(blank.sum()), 'row')} with every cell empty, set aside "
-                       "in the quarantine file", "")]
+    return [
+        data.issue(
+            None,
+            "blank_row",
+            "note",
+            blank,
+            f"{plural(int(blank.sum()), 'row')} with every cell empty, set aside "
+            "in the quarantine file",
+            "",
+        )
+    ]
 
 
 def check_dates(data: TableData, reference_date: date) -> list[Issue]:
@@ -238,26 +309,41 @@ def check_dates(data: TableData, reference_date: date) -> list[Issue]:
             continue
         future = (data.values[col.name] > ref).to_numpy(dtype=bool, na_value=False)
         if future.any():
-            issues.append(data.issue(
-                col.name, "future_date", "row", future,
-                f"{plural(int(future.sum()), 'row')} with a date after {ref:%Y-%m-%d} "
-                "(in the future)",
-                "correct the dates, or pass --reference-date if the data were extracted "
-                "later than that"))
-            data.flags.add(future, "future_date", f"{col.name} after {ref:%Y-%m-%d}: "
-                           + cell_text(data.raw[col.name], future))
+            issues.append(
+                data.issue(
+                    col.name,
+                    "future_date",
+                    "row",
+                    future,
+                    f"{plural(int(future.sum()), 'row')} with a date after {ref:%Y-%m-%d} "
+                    "(in the future)",
+                    "correct the dates, or pass --reference-date if the data were extracted "
+                    "later than that",
+                )
+            )
+            data.flags.add(
+                future,
+                "future_date",
+                f"{col.name} after {ref:%Y-%m-%d}: " + cell_text(data.raw[col.name], future),
+            )
     for start, end in data.table.date_order:
         if start not in data.values or end not in data.values:
             continue
         bad = (data.values[end] < data.values[start]).to_numpy(dtype=bool, na_value=False)
         if bad.any():
             shown = _joined(data.raw, [start, end], np.flatnonzero(bad), " to ")
-            issues.append(data.issue(
-                end, "date_order", "row", bad,
-                f"{plural(int(bad.sum()), 'row')} with {end} before {start}",
-                f"correct {start} or {end}; an open {end} is left empty", shown=shown))
-            data.flags.add(bad, "date_order",
-                           f"{end} before {start}: " + cell_text(shown, bad))
+            issues.append(
+                data.issue(
+                    end,
+                    "date_order",
+                    "row",
+                    bad,
+                    f"{plural(int(bad.sum()), 'row')} with {end} before {start}",
+                    f"correct {start} or {end}; an open {end} is left empty",
+                    shown=shown,
+                )
+            )
+            data.flags.add(bad, "date_order", f"{end} before {start}: " + cell_text(shown, bad))
     return issues
 
 
@@ -322,13 +408,23 @@ def check_keys(data: TableData) -> list[Issue]:
         key_text = _joined(data.values, pk, involved, ", ")
         if exact.any():
             firsts = first.loc[np.flatnonzero(exact)].to_numpy() + 1
-            issues.append(data.issue(
-                None, "exact_duplicate", "row", exact,
-                f"{plural(int(exact.sum()), 'row')} repeating an earlier row exactly "
-                f"(key {', '.join(pk)})",
-                "delete the repeated rows; the first copy is kept", shown=key_text))
-            data.flags.add(exact, "exact_duplicate",
-                           pd.Series([f"exact duplicate of row {r}" for r in firsts], dtype="str"))
+            issues.append(
+                data.issue(
+                    None,
+                    "exact_duplicate",
+                    "row",
+                    exact,
+                    f"{plural(int(exact.sum()), 'row')} repeating an earlier row exactly "
+                    f"(key {', '.join(pk)})",
+                    "delete the repeated rows; the first copy is kept",
+                    shown=key_text,
+                )
+            )
+            data.flags.add(
+                exact,
+                "exact_duplicate",
+                pd.Series([f"exact duplicate of row {r}" for r in firsts], dtype="str"),
+            )
         if conflict.any() and not data.table.unique:
             issues.append(_conflicting(data, conflict, first, pk, cols, key_text))
     if data.table.unique:
@@ -336,8 +432,14 @@ def check_keys(data: TableData) -> list[Issue]:
     return issues
 
 
-def _conflicting(data: TableData, conflict: np.ndarray, first: pd.Series, pk: list[str],
-                 cols: list[str], key_text: pd.Series) -> Issue:
+def _conflicting(
+    data: TableData,
+    conflict: np.ndarray,
+    first: pd.Series,
+    pk: list[str],
+    cols: list[str],
+    key_text: pd.Series,
+) -> Issue:
     """Issue (and flags, unless structural) for repeats of a key with different values."""
     pos = np.flatnonzero(conflict)
     firsts = first.loc[pos].to_numpy()
@@ -352,17 +454,28 @@ def _conflicting(data: TableData, conflict: np.ndarray, first: pd.Series, pk: li
     if structural:
         data.structural = True
     else:
-        reasons = ("duplicate key of row " + pd.Series(firsts + 1).astype("str")
-                   + ", values differ in: " + differ)
+        reasons = (
+            "duplicate key of row "
+            + pd.Series(firsts + 1).astype("str")
+            + ", values differ in: "
+            + differ
+        )
         data.flags.add(conflict, "duplicate_key", reasons)
     return data.issue(
-        None, "duplicate_key", "structural" if structural else "row", conflict,
+        None,
+        "duplicate_key",
+        "structural" if structural else "row",
+        conflict,
         f"{plural(len(pos), 'row')} repeating the key ({', '.join(pk)}) of an earlier row "
         "with different values",
-        (f"keep one row per {', '.join(pk)}: other tables refer to it, so which row is "
-         "right must be decided in the file") if structural else
-        "correct or delete the repeats; the first row with each key is kept",
-        shown=key_text)
+        (
+            f"keep one row per {', '.join(pk)}: other tables refer to it, so which row is "
+            "right must be decided in the file"
+        )
+        if structural
+        else "correct or delete the repeats; the first row with each key is kept",
+        shown=key_text,
+    )
 
 
 #: Tables whose conflicting duplicate keys stop the run (the key is referenced everywhere).
@@ -384,10 +497,18 @@ def check_links(data: TableData) -> list[Issue]:
         return []
     pk, other = data.table.primary_key[0], data.table.unique[0][0]
     shown = _joined(data.values, [pk, other], np.flatnonzero(ambiguous), " - ")
-    data.flags.add(ambiguous, "link_not_one_to_one",
-                   "link not one-to-one: " + cell_text(shown, ambiguous))
-    return [data.issue(
-        None, "link_not_one_to_one", "row", ambiguous,
-        f"{plural(int(ambiguous.sum()), 'row')} linking a {pk} to several {other}s or a "
-        f"{other} to several {pk}s; all rows of an ambiguous link are quarantined",
-        f"keep at most one row per {pk} and per {other} (the best match)", shown=shown)]
+    data.flags.add(
+        ambiguous, "link_not_one_to_one", "link not one-to-one: " + cell_text(shown, ambiguous)
+    )
+    return [
+        data.issue(
+            None,
+            "link_not_one_to_one",
+            "row",
+            ambiguous,
+            f"{plural(int(ambiguous.sum()), 'row')} linking a {pk} to several {other}s or a "
+            f"{other} to several {pk}s; all rows of an ambiguous link are quarantined",
+            f"keep at most one row per {pk} and per {other} (the best match)",
+            shown=shown,
+        )
+    ]

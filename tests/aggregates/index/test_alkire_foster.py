@@ -34,28 +34,39 @@ IND = ["employment", "education", "health", "housing", "fsm"]
 # contributions w_j h_j(k) / M0: emp 0.2*(2/6)*3 = 0.2, edu 0.2*(3/6)*3 = 0.3,
 #   hea 0.2*(1/6)*3 = 0.1, hou 0.2, fsm 0.2 (sum 1).
 G6 = pd.DataFrame(
-    [[1, 1, 0, 0, 1], [0, 0, 0, 1, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [0, 1, 0, 1, 0],
-     [0, 0, 1, 0, 0]], columns=IND)
+    [
+        [1, 1, 0, 0, 1],
+        [0, 0, 0, 1, 0],
+        [1, 1, 1, 1, 1],
+        [0, 0, 0, 0, 0],
+        [0, 1, 0, 1, 0],
+        [0, 0, 1, 0, 0],
+    ],
+    columns=IND,
+)
 
 
 def test_hand_example_headline_measures():
     r = alkire_foster(G6, DEFAULT_WEIGHTS, 0.4)
     assert (r.n, r.q) == (6, 3)
-    assert r.H == pytest.approx(0.5)
-    assert r.A == pytest.approx(2 / 3)
-    assert r.M0 == pytest.approx(1 / 3)
-    assert r.M0 == pytest.approx(r.H * r.A)
+    assert pytest.approx(0.5) == r.H
+    assert pytest.approx(2 / 3) == r.A
+    assert pytest.approx(1 / 3) == r.M0
+    assert pytest.approx(r.H * r.A) == r.M0
     assert r.n_missing == 0
 
 
 def test_hand_example_headcounts_and_contributions():
     r = alkire_foster(G6, DEFAULT_WEIGHTS, 0.4)
     assert r.uncensored_headcount.to_dict() == pytest.approx(
-        {"employment": 2 / 6, "education": 3 / 6, "health": 2 / 6, "housing": 3 / 6, "fsm": 2 / 6})
+        {"employment": 2 / 6, "education": 3 / 6, "health": 2 / 6, "housing": 3 / 6, "fsm": 2 / 6}
+    )
     assert r.censored_headcount.to_dict() == pytest.approx(
-        {"employment": 2 / 6, "education": 3 / 6, "health": 1 / 6, "housing": 2 / 6, "fsm": 2 / 6})
+        {"employment": 2 / 6, "education": 3 / 6, "health": 1 / 6, "housing": 2 / 6, "fsm": 2 / 6}
+    )
     assert r.contribution.to_dict() == pytest.approx(
-        {"employment": 0.2, "education": 0.3, "health": 0.1, "housing": 0.2, "fsm": 0.2})
+        {"employment": 0.2, "education": 0.3, "health": 0.1, "housing": 0.2, "fsm": 0.2}
+    )
     assert r.contribution.sum() == pytest.approx(1.0)
     assert (r.weights * r.censored_headcount).sum() == pytest.approx(r.M0)
 
@@ -100,11 +111,11 @@ def test_union_and_intersection_cutoffs():
     # union, k = smallest weight 0.2: identified 1,2,3,5,6 -> H = 5/6;
     #   A = (0.6+0.2+1.0+0.4+0.2)/5 = 2.4/5 = 0.48; M0 = 2.4/6 = 0.4 (= mean score)
     u = alkire_foster(G6, DEFAULT_WEIGHTS, 0.2)
-    assert (u.H, u.A, u.M0) == pytest.approx((5 / 6, 0.48, 0.4))
+    assert pytest.approx((5 / 6, 0.48, 0.4)) == (u.H, u.A, u.M0)
     assert u.censored_headcount.equals(u.uncensored_headcount)
     # intersection, k = 1: only child 3 -> H = 1/6, A = 1, M0 = 1/6
     i = alkire_foster(G6, DEFAULT_WEIGHTS, 1.0)
-    assert (i.H, i.A, i.M0) == pytest.approx((1 / 6, 1.0, 1 / 6))
+    assert pytest.approx((1 / 6, 1.0, 1 / 6)) == (i.H, i.A, i.M0)
 
 
 def test_unequal_weights_by_hand_and_normalisation():
@@ -116,7 +127,7 @@ def test_unequal_weights_by_hand_and_normalisation():
     #   fsm 0.3*(2/6)/0.3 = 3/9
     w = {"employment": 4, "education": 1, "health": 1, "housing": 1, "fsm": 3}
     r = alkire_foster(G6, w, 0.5)
-    assert (r.H, r.A, r.M0) == pytest.approx((1 / 3, 0.9, 0.3))
+    assert pytest.approx((1 / 3, 0.9, 0.3)) == (r.H, r.A, r.M0)
     assert r.weights.tolist() == pytest.approx([0.4, 0.1, 0.1, 0.1, 0.3])
     assert r.contribution.tolist() == pytest.approx([4 / 9, 1 / 9, 0.5 / 9, 0.5 / 9, 3 / 9])
 
@@ -127,8 +138,9 @@ def test_sample_weights_equal_row_replication():
     d["grp"] = rng.choice(["a", "b", "c"], 60)
     reps = rng.integers(1, 4, 60)
     wr = alkire_foster(d, DEFAULT_WEIGHTS, 0.4, by="grp", sample_weight=reps.astype(float))
-    rr = alkire_foster(d.loc[d.index.repeat(reps)].reset_index(drop=True),
-                       DEFAULT_WEIGHTS, 0.4, by="grp")
+    rr = alkire_foster(
+        d.loc[d.index.repeat(reps)].reset_index(drop=True), DEFAULT_WEIGHTS, 0.4, by="grp"
+    )
     assert (wr.n, wr.q, wr.H, wr.A, wr.M0) == pytest.approx((rr.n, rr.q, rr.H, rr.A, rr.M0))
     pd.testing.assert_series_equal(wr.censored_headcount, rr.censored_headcount)
     pd.testing.assert_series_equal(wr.contribution, rr.contribution)
@@ -171,11 +183,11 @@ def test_score_clearly_below_k_is_not_identified():
 
 def test_rows_with_missing_indicator_are_excluded_and_counted():
     d = G6.astype("Float64").assign(grp=list("aaabbb"))
-    d.loc[3, "fsm"] = pd.NA        # child 4 (not deprived anywhere else) becomes unknown
+    d.loc[3, "fsm"] = pd.NA  # child 4 (not deprived anywhere else) becomes unknown
     r = alkire_foster(d, DEFAULT_WEIGHTS, 0.4, by="grp")
     # n = 5 known children, q = 3: H = 3/5, M0 = 2.0/5
     assert (r.n_obs, r.n_missing) == (5, 1)
-    assert (r.H, r.M0) == pytest.approx((0.6, 0.4))
+    assert pytest.approx((0.6, 0.4)) == (r.H, r.M0)
     g = r.groups.set_index("grp")
     assert g.loc["b", "n_missing"] == 1 and g.loc["a", "n_missing"] == 0
     assert g.loc["b", "n_obs"] == 2
@@ -183,8 +195,8 @@ def test_rows_with_missing_indicator_are_excluded_and_counted():
 
 def test_boolean_and_nullable_boolean_inputs():
     d = G6.astype(bool)
-    assert alkire_foster(d, DEFAULT_WEIGHTS, 0.4).M0 == pytest.approx(1 / 3)
-    assert alkire_foster(G6.astype("boolean"), DEFAULT_WEIGHTS, 0.4).M0 == pytest.approx(1 / 3)
+    assert pytest.approx(1 / 3) == alkire_foster(d, DEFAULT_WEIGHTS, 0.4).M0
+    assert pytest.approx(1 / 3) == alkire_foster(G6.astype("boolean"), DEFAULT_WEIGHTS, 0.4).M0
 
 
 def test_no_one_identified_gives_zero_m0_and_undefined_intensity():
@@ -193,12 +205,15 @@ def test_no_one_identified_gives_zero_m0_and_undefined_intensity():
     assert r.contribution.isna().all()
 
 
-@pytest.mark.parametrize("weights,match", [
-    ({**DEFAULT_WEIGHTS, "health": -0.1}, "negative"),
-    ({k: v for k, v in DEFAULT_WEIGHTS.items() if k != "fsm"}, "fsm.*no weight"),
-    ({**DEFAULT_WEIGHTS, "tenure": 0.2}, "tenure.*no column"),
-    ({k: 0 for k in DEFAULT_WEIGHTS}, "sum to zero"),
-])
+@pytest.mark.parametrize(
+    "weights,match",
+    [
+        ({**DEFAULT_WEIGHTS, "health": -0.1}, "negative"),
+        ({k: v for k, v in DEFAULT_WEIGHTS.items() if k != "fsm"}, "fsm.*no weight"),
+        ({**DEFAULT_WEIGHTS, "tenure": 0.2}, "tenure.*no column"),
+        (dict.fromkeys(DEFAULT_WEIGHTS, 0), "sum to zero"),
+    ],
+)
 def test_weight_errors(weights, match):
     with pytest.raises(IndexInputError, match=match):
         alkire_foster(G6, weights, 0.4)
@@ -234,8 +249,9 @@ def test_robustness_over_k_matches_single_runs():
 def test_over_weight_sets_uses_each_sets_own_indicators():
     d = G6.astype("Float64")
     d.loc[3, "fsm"] = pd.NA
-    t = over_weight_sets(d, ALTERNATIVE_WEIGHT_SETS, {"equal_five": 0.4, "census_four": 0.5,
-                                                      "fsm_half": 0.4}).set_index("weight_set")
+    t = over_weight_sets(
+        d, ALTERNATIVE_WEIGHT_SETS, {"equal_five": 0.4, "census_four": 0.5, "fsm_half": 0.4}
+    ).set_index("weight_set")
     # census_four ignores fsm, so child 4 is kept: n = 6; scores 0.5, 0.25, 1, 0, 0.5, 0.25
     # at k = 0.5 -> q = 3 (children 1, 3, 5), H = 0.5, M0 = 2/6
     assert t.loc["census_four", "n_obs"] == 6 and t.loc["census_four", "n_missing"] == 0
@@ -250,8 +266,13 @@ def _rank_world():
     # LA X: four children each deprived in one indicator (score 0.2)
     # LA Y: one child deprived in all five (1.0), three in none
     # LA Z: two children with two deprivations (0.4), two in none
-    rows = [("X", [1, 0, 0, 0, 0])] * 4 + [("Y", [1] * 5)] + [("Y", [0] * 5)] * 3 + \
-           [("Z", [1, 1, 0, 0, 0])] * 2 + [("Z", [0] * 5)] * 2
+    rows = (
+        [("X", [1, 0, 0, 0, 0])] * 4
+        + [("Y", [1] * 5)]
+        + [("Y", [0] * 5)] * 3
+        + [("Z", [1, 1, 0, 0, 0])] * 2
+        + [("Z", [0] * 5)] * 2
+    )
     d = pd.DataFrame([r for _, r in rows], columns=IND)
     d["la_code"] = [la for la, _ in rows]
     return d

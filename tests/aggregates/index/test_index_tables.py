@@ -69,8 +69,7 @@ def test_formulas_of_the_counts_equal_the_microdata_estimates():
     t = it.area_index_table(_children(), W, 0.4)
     f = ri.index_formulas(W, 0.95)
     again = _computed(t, f)
-    for col in ["H", "A", "M0", "contribution_employment", "uncensored_housing",
-                "censored_fsm"]:
+    for col in ["H", "A", "M0", "contribution_employment", "uncensored_housing", "censored_fsm"]:
         assert np.allclose(again[col], t[col].round(4), atol=1e-12, equal_nan=True), col
     # the design-factor interval reproduces the clustered one (deft to 2 decimals)
     ok = t["H_deft"].notna() & (t["H"] > 0) & (t["H"] < 1)
@@ -86,7 +85,8 @@ def test_decomposition_sums_back_to_england():
     assert la["population_share"].sum() == pytest.approx(1.0)
     # L3: share 3/10, M0 = (0.4 + 1.0)/3 -> contribution 0.3 * (1.4/3) / 0.32 = 0.4375
     assert la.set_index("area_code").loc["L3", "contribution_to_M0"] == pytest.approx(
-        0.4375, abs=1e-3)
+        0.4375, abs=1e-3
+    )
 
 
 def test_indicator_view_england_contributions():
@@ -126,28 +126,50 @@ def test_group_table_sexes_add_to_england():
 
 
 def test_weight_sets_census_only():
-    t = it.weight_set_table(_children(), {
-        "five": W, "census_four": {"employment": .25, "education": .25, "health": .25, "housing": .25}},
-        0.4)
+    t = it.weight_set_table(
+        _children(),
+        {
+            "five": W,
+            "census_four": {"employment": 0.25, "education": 0.25, "health": 0.25, "housing": 0.25},
+        },
+        0.4,
+    )
     t = _computed(t, ri.weight_set_formulas(list(W))).set_index("weight_set")
     # census only, k = 0.4 means 2 of 4 domains (0.5 >= 0.4): children 0, 1, 4, 7, 9 -> 5
     assert t.loc["census_four", "mdh_n"] == 5
     assert t.loc["five", "H"] == pytest.approx(0.5)
     # census four: censored sum 0.25 * (2+2+... ) / 10: M0 = A * H from the counts
     assert t.loc["census_four", "M0"] == pytest.approx(
-        t.loc["census_four", "A"] * t.loc["census_four", "H"], abs=1e-4)
+        t.loc["census_four", "A"] * t.loc["census_four", "H"], abs=1e-4
+    )
 
 
 def test_child_index_identifies_at_k():
     c = it.child_index(_children(), W, 0.4)
-    assert c["mdh"].astype(bool).tolist() == [True, True, False, False, True, False, False,
-                                               True, False, True]
+    assert c["mdh"].astype(bool).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
     assert c["score"].iloc[9] == pytest.approx(1.0)
 
 
 def test_age_band_labels():
-    assert it.age_band(pd.Series([3, 4, 7, 8, 15, 16])).tolist() == ["0-3", "4-7", "4-7", "8-11",
-                                                                       "12-15", "16-17"]
+    assert it.age_band(pd.Series([3, 4, 7, 8, 15, 16])).tolist() == [
+        "0-3",
+        "4-7",
+        "4-7",
+        "8-11",
+        "12-15",
+        "16-17",
+    ]
 
 
 def test_single_la_input_does_not_call_its_total_england():
@@ -155,5 +177,9 @@ def test_single_la_input_does_not_call_its_total_england():
     one = one[one["la_code"] == "L1"]
     t = it.area_index_table(one, W, 0.4).set_index("area_code")
     assert t.loc[it.ENGLAND_CODE, "area_name"] == it.SINGLE_LA_TOTAL_NAME
-    assert it.area_index_table(_children(), W, 0.4).set_index("area_code").loc[
-        it.ENGLAND_CODE, "area_name"] == "England"
+    assert (
+        it.area_index_table(_children(), W, 0.4)
+        .set_index("area_code")
+        .loc[it.ENGLAND_CODE, "area_name"]
+        == "England"
+    )

@@ -22,8 +22,9 @@ IND = list(DEFAULT_WEIGHTS)
 #   2    4 of 5         0.8   1    0.8
 #   3    1 of 5         0.2   0    0
 #   4    5 of 5         1.0   1    1.0
-FOUR = pd.DataFrame([[1, 1, 1, 0, 0], [1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [1, 1, 1, 1, 1]],
-                    columns=IND)
+FOUR = pd.DataFrame(
+    [[1, 1, 1, 0, 0], [1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [1, 1, 1, 1, 1]], columns=IND
+)
 
 
 def by_measure(df):
@@ -40,10 +41,13 @@ def test_delta_method_se_of_intensity_by_hand():
     r = by_measure(af_inference(FOUR, DEFAULT_WEIGHTS, 0.4))
     assert r.loc["A", "estimate"] == pytest.approx(0.8)
     assert r.loc["A", "se"] == pytest.approx(np.sqrt(8 / 675))
-    c = np.array([0.6, 0.8, 0, 1.0]); i = np.array([1, 1, 0, 1.0])
+    c = np.array([0.6, 0.8, 0, 1.0])
+    i = np.array([1, 1, 0, 1.0])
     M0, H, A, n = c.mean(), i.mean(), 0.8, 4
-    s_cc = ((c - M0) ** 2).sum(); s_ii = ((i - H) ** 2).sum(); s_ci = ((c - M0) * (i - H)).sum()
-    v_delta = (s_cc - 2 * A * s_ci + A ** 2 * s_ii) / (n * (n - 1) * H ** 2)
+    s_cc = ((c - M0) ** 2).sum()
+    s_ii = ((i - H) ** 2).sum()
+    s_ci = ((c - M0) * (i - H)).sum()
+    v_delta = (s_cc - 2 * A * s_ci + A**2 * s_ii) / (n * (n - 1) * H**2)
     assert r.loc["A", "se"] == pytest.approx(np.sqrt(v_delta))
     # interval: 0.8 -/+ t_{3, 0.975} * SE, upper clipped to 1
     t3 = stats.t.ppf(0.975, 3)
@@ -82,8 +86,9 @@ def test_estimates_equal_alkire_foster_with_groups_and_weights():
     pop["grp"] = np.where(pop["cluster"] % 3 == 0, "x", "y")
     sw = np.random.default_rng(1).uniform(0.5, 2, len(pop))
     res = af_inference(pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", by="grp", sample_weight=sw)
-    af = alkire_foster(pop.drop(columns="cluster"), DEFAULT_WEIGHTS, 0.4, by="grp",
-                       sample_weight=sw)
+    af = alkire_foster(
+        pop.drop(columns="cluster"), DEFAULT_WEIGHTS, 0.4, by="grp", sample_weight=sw
+    )
     r = res.set_index(["measure", "group"])
     for m in ["H", "A", "M0"]:
         assert r.loc[(m, "All"), "estimate"] == pytest.approx(getattr(af, m))
@@ -91,7 +96,8 @@ def test_estimates_equal_alkire_foster_with_groups_and_weights():
         for lab in ["x", "y"]:
             assert r.loc[(m, lab), "estimate"] == pytest.approx(g.loc[lab, m])
     assert r.loc[("censored_health", "All"), "estimate"] == pytest.approx(
-        af.censored_headcount["health"])
+        af.censored_headcount["health"]
+    )
 
 
 def test_subgroup_se_is_the_domain_estimator():
@@ -113,8 +119,7 @@ def test_subgroup_se_is_the_domain_estimator():
 
 def test_group_in_a_single_cluster_has_no_se():
     pop = simulate_clustered_deprivations(n_clusters=10, mean_cluster_size=30, seed=2)
-    res = af_inference(pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", by="cluster",
-                       measures=["H"])
+    res = af_inference(pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", by="cluster", measures=["H"])
     grp = res[res["group"] != "All"]
     assert grp["se"].isna().all() and (grp["n_clusters"] == 1).all()
     assert res.loc[res["group"] == "All", "se"].notna().all()
@@ -125,11 +130,25 @@ def test_linearisation_agrees_with_cluster_bootstrap():
     # G/(G-1) factor (60 clusters: ~1%); allow 12%.
     pop = simulate_clustered_deprivations(n_clusters=60, mean_cluster_size=60, seed=11)
     pop["half"] = np.where(pop["cluster"] < 30, "first", "second")
-    lin = af_inference(pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", by="half",
-                       measures=["H", "A", "M0", "censored_fsm"])
-    boot = af_inference(pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", by="half",
-                        measures=["H", "A", "M0", "censored_fsm"], method="bootstrap",
-                        n_boot=2000, seed=5)
+    lin = af_inference(
+        pop,
+        DEFAULT_WEIGHTS,
+        0.4,
+        cluster="cluster",
+        by="half",
+        measures=["H", "A", "M0", "censored_fsm"],
+    )
+    boot = af_inference(
+        pop,
+        DEFAULT_WEIGHTS,
+        0.4,
+        cluster="cluster",
+        by="half",
+        measures=["H", "A", "M0", "censored_fsm"],
+        method="bootstrap",
+        n_boot=2000,
+        seed=5,
+    )
     ratio = lin["se"].to_numpy() / boot["se"].to_numpy()
     assert np.all(np.abs(ratio - 1) < 0.12), ratio
     assert (boot["lower"] < boot["estimate"]).all() and (boot["estimate"] < boot["upper"]).all()
@@ -137,12 +156,15 @@ def test_linearisation_agrees_with_cluster_bootstrap():
 
 def test_bootstrap_is_seedable():
     pop = simulate_clustered_deprivations(n_clusters=20, mean_cluster_size=30, seed=1)
-    a = af_inference(pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", method="bootstrap",
-                     n_boot=200, seed=9)
-    b = af_inference(pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", method="bootstrap",
-                     n_boot=200, seed=9)
-    c = af_inference(pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", method="bootstrap",
-                     n_boot=200, seed=10)
+    a = af_inference(
+        pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", method="bootstrap", n_boot=200, seed=9
+    )
+    b = af_inference(
+        pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", method="bootstrap", n_boot=200, seed=9
+    )
+    c = af_inference(
+        pop, DEFAULT_WEIGHTS, 0.4, cluster="cluster", method="bootstrap", n_boot=200, seed=10
+    )
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["se"], c["se"])
 

@@ -14,13 +14,23 @@ from child_mdh.aggregates.models.comparator import compare_with_gbm
 
 def _data(n=30_000, seed=3, interaction=1.2):
     rng = np.random.default_rng(seed)
-    d = pd.DataFrame({
-        "emp": rng.random(n) < 0.3, "health": rng.random(n) < 0.3,
-        "housing": rng.random(n) < 0.2, "age": rng.integers(0, 5, n),
-        "la_code": rng.choice([f"L{i:02d}" for i in range(30)], n),
-    })
-    eta = (-2.2 + 0.4 * d["emp"] + 0.3 * d["health"] + 0.3 * d["housing"]
-           + interaction * (d["emp"] & d["health"]) - 0.1 * d["age"])
+    d = pd.DataFrame(
+        {
+            "emp": rng.random(n) < 0.3,
+            "health": rng.random(n) < 0.3,
+            "housing": rng.random(n) < 0.2,
+            "age": rng.integers(0, 5, n),
+            "la_code": rng.choice([f"L{i:02d}" for i in range(30)], n),
+        }
+    )
+    eta = (
+        -2.2
+        + 0.4 * d["emp"]
+        + 0.3 * d["health"]
+        + 0.3 * d["housing"]
+        + interaction * (d["emp"] & d["health"])
+        - 0.1 * d["age"]
+    )
     d["y"] = rng.random(n) < 1 / (1 + np.exp(-eta))
     return d
 
@@ -33,9 +43,14 @@ def result(tmp_path_factory):
     old = os.getcwd()
     os.chdir(where)
     try:
-        res = compare_with_gbm(_data(), "y", ["emp", "health", "housing", "age"],
-                               n_splits=5, gbm_params={"max_iter": 60},
-                               interaction_features=["emp", "health", "housing"])
+        res = compare_with_gbm(
+            _data(),
+            "y",
+            ["emp", "health", "housing", "age"],
+            n_splits=5,
+            gbm_params={"max_iter": 60},
+            interaction_features=["emp", "health", "housing"],
+        )
     finally:
         os.chdir(old)
     return res, where
@@ -50,9 +65,9 @@ def test_returns_only_aggregates_and_writes_nothing(result):
         df = res[name]
         assert isinstance(df, pd.DataFrame)
         assert len(df) < 100  # a handful of summary rows, never one per child
-        assert not any("id" in c or "pred" == c for c in df.columns)
+        assert not any("id" in c or c == "pred" for c in df.columns)
     cal = res["calibration"]
-    for model, g in cal.groupby("model"):
+    for _model, g in cal.groupby("model"):
         assert g["children_n"].sum() == n  # every child is in exactly one bin
     # the API takes no output location
     params = inspect.signature(compare_with_gbm).parameters
@@ -83,10 +98,14 @@ def test_interaction_is_detected(result):
 
 
 def test_no_interaction_is_not_over_detected():
-    res = compare_with_gbm(_data(interaction=0.0, seed=8), "y",
-                           ["emp", "health", "housing", "age"], n_splits=3,
-                           gbm_params={"max_iter": 40},
-                           interaction_features=["emp", "health", "housing"])
+    res = compare_with_gbm(
+        _data(interaction=0.0, seed=8),
+        "y",
+        ["emp", "health", "housing", "age"],
+        n_splits=3,
+        gbm_params={"max_iter": 40},
+        interaction_features=["emp", "health", "housing"],
+    )
     logit = res["interactions"].iloc[1]
     assert logit["p_value"] > 0.01
     pooled = res["metrics"].loc[res["metrics"]["fold"] == "pooled"].set_index("model")

@@ -16,23 +16,28 @@ from child_mdh.aggregates.models.design import Design, independent_columns
 
 
 def test_treatment_coding_names_and_values():
-    f = pd.DataFrame({"count": [0, 1, 2, 2], "sex": ["F", "M", "M", "F"],
-                      "mdh": [False, False, True, True]})
+    f = pd.DataFrame(
+        {"count": [0, 1, 2, 2], "sex": ["F", "M", "M", "F"], "mdh": [False, False, True, True]}
+    )
     d = Design.from_frame(f, ["count", "sex", "mdh"])
     assert d.columns == ["Intercept", "count[T.1]", "count[T.2]", "sex[T.M]", "mdh[T.True]"]
     x = d.matrix(f)
-    expected = np.array([
-        [1, 0, 0, 0, 0],
-        [1, 1, 0, 1, 0],
-        [1, 0, 1, 1, 1],
-        [1, 0, 1, 0, 1],
-    ], dtype=float)
+    expected = np.array(
+        [
+            [1, 0, 0, 0, 0],
+            [1, 1, 0, 1, 0],
+            [1, 0, 1, 1, 1],
+            [1, 0, 1, 0, 1],
+        ],
+        dtype=float,
+    )
     assert np.array_equal(x, expected)
 
 
 def test_interactions_reference_override_and_numeric_columns():
-    f = pd.DataFrame({"mdh": [False, True, True], "prev": [0.5, -0.25, 0.1],
-                      "sex": ["F", "M", "F"]})
+    f = pd.DataFrame(
+        {"mdh": [False, True, True], "prev": [0.5, -0.25, 0.1], "sex": ["F", "M", "F"]}
+    )
     d = Design.from_frame(f, ["mdh", "prev", "mdh:prev", "sex"], reference={"sex": "M"})
     assert d.columns == ["Intercept", "mdh[T.True]", "prev", "mdh[T.True]:prev", "sex[T.F]"]
     x = d.matrix(f)
@@ -48,9 +53,13 @@ def test_unseen_level_is_refused_with_its_name():
 
 
 def test_fixed_effect_block_comes_first_so_area_constants_are_omitted():
-    f = pd.DataFrame({"la": ["a", "a", "b", "b", "c", "c"],
-                      "prev": [0.1, 0.1, -0.2, -0.2, 0.3, 0.3],
-                      "x": [0, 1, 0, 1, 1, 0]})
+    f = pd.DataFrame(
+        {
+            "la": ["a", "a", "b", "b", "c", "c"],
+            "prev": [0.1, 0.1, -0.2, -0.2, 0.3, 0.3],
+            "x": [0, 1, 0, 1, 1, 0],
+        }
+    )
     d = Design.from_frame(f, ["prev", "x"], fixed_effects="la")
     assert d.columns == ["Intercept", "la[T.b]", "la[T.c]", "prev", "x[T.1]"]
     keep = independent_columns(d.matrix(f))
@@ -66,12 +75,14 @@ def test_independent_columns_keeps_the_first_of_a_collinear_set():
 
 
 def test_collapse_sums_by_hand():
-    f = pd.DataFrame({
-        "la": ["x", "x", "y", "y", "y", "x"],
-        "sex": ["F", "F", "F", "M", "M", "M"],
-        "y": [True, False, True, True, False, False],
-        "e": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-    })
+    f = pd.DataFrame(
+        {
+            "la": ["x", "x", "y", "y", "y", "x"],
+            "sex": ["F", "F", "F", "M", "M", "M"],
+            "y": [True, False, True, True, False, False],
+            "e": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
     c = collapse(f, ["la", "sex"], {"events": "y", "expo": "e"})
     # cells: (x,F): rows 0,1 ; (x,M): row 5 ; (y,F): row 2 ; (y,M): rows 3,4
     assert c[["la", "sex"]].values.tolist() == [["x", "F"], ["x", "M"], ["y", "F"], ["y", "M"]]
@@ -81,10 +92,12 @@ def test_collapse_sums_by_hand():
 
 
 def test_collapse_drops_and_counts_missing_values():
-    f = pd.DataFrame({
-        "la": ["x", None, "y", "y"],
-        "y": pd.array([True, False, None, True], dtype="boolean"),
-    })
+    f = pd.DataFrame(
+        {
+            "la": ["x", None, "y", "y"],
+            "y": pd.array([True, False, None, True], dtype="boolean"),
+        }
+    )
     c = binary_cells(f, "y", ["la"])
     assert c["trials"].tolist() == [1, 1] and c["events"].tolist() == [1, 1]
     info = c.attrs["collapse"]
@@ -95,8 +108,11 @@ def test_collapse_drops_and_counts_missing_values():
 def test_collapse_matches_pandas_groupby(rows):
     keys = ["count", "sex", "age_band", "la_code"]
     c = count_cells(rows, "n_events", "exposure", keys)
-    g = rows.groupby(keys).agg(rows=("y", "size"), events=("n_events", "sum"),
-                               exposure=("exposure", "sum")).reset_index()
+    g = (
+        rows.groupby(keys)
+        .agg(rows=("y", "size"), events=("n_events", "sum"), exposure=("exposure", "sum"))
+        .reset_index()
+    )
     merged = c.merge(g, on=keys, suffixes=("", "_pd"))
     assert len(merged) == len(c) == len(g)
     assert (merged["rows"] == merged["rows_pd"]).all()

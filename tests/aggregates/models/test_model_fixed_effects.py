@@ -27,9 +27,9 @@ def lpm(rows):
 def test_absorbed_lpm_on_cells_equals_absorbing_ls_on_rows(rows, lpm):
     x = pd.DataFrame(lpm.design_matrix(rows), columns=lpm.params.index)
     la = rows["la_code"]
-    ref = AbsorbingLS(rows["y"].astype(float), x,
-                      absorb=pd.DataFrame({"la": pd.Categorical(la)})).fit(
-        cov_type="clustered", clusters=pd.factorize(la)[0], debiased=True)
+    ref = AbsorbingLS(
+        rows["y"].astype(float), x, absorb=pd.DataFrame({"la": pd.Categorical(la)})
+    ).fit(cov_type="clustered", clusters=pd.factorize(la)[0], debiased=True)
     assert np.max(np.abs(lpm.params.to_numpy() - ref.params.to_numpy())) < 1e-8
     assert np.max(np.abs(lpm.bse.to_numpy() - ref.std_errors.to_numpy())) < 1e-8
 
@@ -39,7 +39,8 @@ def test_absorbed_lpm_matches_dummy_variable_ols(rows, lpm):
     dummies = pd.get_dummies(rows["la_code"], drop_first=True, dtype=float)
     xd = pd.concat([x, dummies], axis=1)
     ols = sm.OLS(rows["y"].astype(float), xd).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["la_code"])[0]})
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["la_code"])[0]}
+    )
     slopes = [c for c in lpm.params.index if c != "Intercept"]
     # coefficients: identical (Frisch-Waugh-Lovell); the intercepts differ in meaning
     assert np.max(np.abs(lpm.params[slopes].to_numpy() - ols.params[slopes].to_numpy())) < 1e-8
@@ -58,7 +59,8 @@ def test_area_level_covariate_is_omitted_under_absorbed_effects(rows):
     data = add_area_prevalence(rows, "mdh")
     cells = binary_cells(data, "y", KEYS + ["mdh", "la_mdh_prevalence_centred"])
     fit = fit_linear_probability_fe(
-        cells, ["mdh", "la_mdh_prevalence_centred", "mdh:la_mdh_prevalence_centred"], outcome="y")
+        cells, ["mdh", "la_mdh_prevalence_centred", "mdh:la_mdh_prevalence_centred"], outcome="y"
+    )
     assert fit.omitted == ["la_mdh_prevalence_centred"]
     assert "mdh[T.True]:la_mdh_prevalence_centred" in fit.params.index
 

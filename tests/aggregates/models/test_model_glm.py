@@ -32,9 +32,9 @@ def test_binomial_collapsed_equals_row_level(rows, link):
     assert len(cells) < len(rows) / 10
     fit = fit_binomial(cells, TERMS, link=link, cluster="la_code", outcome="y")
     x = fit.design_matrix(rows)
-    ref = sm.GLM(rows["y"].astype(float), x,
-                 family=sm.families.Binomial(link=LINKS[link]())).fit(
-        tol=1e-13, cov_type="cluster", cov_kwds={"groups": _groups(rows)})
+    ref = sm.GLM(rows["y"].astype(float), x, family=sm.families.Binomial(link=LINKS[link]())).fit(
+        tol=1e-13, cov_type="cluster", cov_kwds={"groups": _groups(rows)}
+    )
     assert np.max(np.abs(fit.params.to_numpy() - ref.params)) < 1e-8
     assert np.max(np.abs(fit.bse.to_numpy() - ref.bse)) < 1e-8
     assert fit.n_rows == len(rows) and fit.n_events == rows["y"].sum()
@@ -46,9 +46,9 @@ def test_poisson_with_exposure_collapsed_equals_row_level(rows):
     cells = count_cells(rows, "n_events", "exposure", KEYS)
     fit = fit_poisson(cells, TERMS, cluster="la_code", outcome="n_events")
     x = fit.design_matrix(rows)
-    ref = sm.GLM(rows["n_events"].astype(float), x, family=sm.families.Poisson(),
-                 exposure=rows["exposure"]).fit(
-        tol=1e-13, cov_type="cluster", cov_kwds={"groups": _groups(rows)})
+    ref = sm.GLM(
+        rows["n_events"].astype(float), x, family=sm.families.Poisson(), exposure=rows["exposure"]
+    ).fit(tol=1e-13, cov_type="cluster", cov_kwds={"groups": _groups(rows)})
     assert np.max(np.abs(fit.params.to_numpy() - ref.params)) < 1e-8
     assert np.max(np.abs(fit.bse.to_numpy() - ref.bse)) < 1e-8
     assert fit.exposure == pytest.approx(rows["exposure"].sum())
@@ -57,8 +57,11 @@ def test_poisson_with_exposure_collapsed_equals_row_level(rows):
 def test_nonrobust_errors_equal_row_level(rows):
     cells = binary_cells(rows, "y", ["count", "sex"])
     fit = fit_binomial(cells, ["count", "sex"], link="cloglog", cluster=None)
-    ref = sm.GLM(rows["y"].astype(float), fit.design_matrix(rows),
-                 family=sm.families.Binomial(link=sm.families.links.CLogLog())).fit(tol=1e-13)
+    ref = sm.GLM(
+        rows["y"].astype(float),
+        fit.design_matrix(rows),
+        family=sm.families.Binomial(link=sm.families.links.CLogLog()),
+    ).fit(tol=1e-13)
     assert np.max(np.abs(fit.bse.to_numpy() - ref.bse)) < 1e-8
     # K = intercept + 3 count dummies + 1 sex dummy = 5
     assert fit.cov_type == "nonrobust" and fit.residual_df == len(rows) - 5
@@ -68,13 +71,12 @@ def test_nonrobust_errors_equal_row_level(rows):
 
 def test_fixed_effect_glm_equals_row_level_dummy_fit(rows):
     cells = binary_cells(rows, "y", KEYS)
-    fit = fit_binomial(cells, TERMS, link="cloglog", cluster="la_code",
-                       fixed_effects="la_code")
+    fit = fit_binomial(cells, TERMS, link="cloglog", cluster="la_code", fixed_effects="la_code")
     x = fit.design_matrix(rows)
     assert x.shape[1] == 1 + 24 + 3 + 1 + 2  # intercept, 24 LA dummies, count, sex, age
-    ref = sm.GLM(rows["y"].astype(float), x,
-                 family=sm.families.Binomial(link=sm.families.links.CLogLog())).fit(
-        tol=1e-13, cov_type="cluster", cov_kwds={"groups": _groups(rows)})
+    ref = sm.GLM(
+        rows["y"].astype(float), x, family=sm.families.Binomial(link=sm.families.links.CLogLog())
+    ).fit(tol=1e-13, cov_type="cluster", cov_kwds={"groups": _groups(rows)})
     assert np.max(np.abs(fit.params.to_numpy() - ref.params)) < 1e-8
     assert np.max(np.abs(fit.bse.to_numpy() - ref.bse)) < 1e-8
 
@@ -86,8 +88,9 @@ def test_two_by_two_logit_odds_ratio_by_hand():
     cells = pd.DataFrame({"x": [True, False], "trials": [100, 100], "events": [30, 10]})
     fit = fit_binomial(cells, ["x"], link="logit", cluster=None)
     assert np.exp(fit.params["x[T.True]"]) == pytest.approx(30 / 70 / (10 / 90), rel=1e-10)
-    assert fit.bse["x[T.True]"] == pytest.approx(np.sqrt(1 / 30 + 1 / 70 + 1 / 10 + 1 / 90),
-                                                 rel=1e-8)
+    assert fit.bse["x[T.True]"] == pytest.approx(
+        np.sqrt(1 / 30 + 1 / 70 + 1 / 10 + 1 / 90), rel=1e-8
+    )
 
 
 def test_poisson_cluster_robust_error_by_hand():
@@ -97,8 +100,14 @@ def test_poisson_cluster_robust_error_by_hand():
     # Hessian H = -sum E_g R = -60.
     # CR1: V = G/(G-1) * (N-1)/(N-K) * 350 / 60^2, with K = 1 so (N-1)/(N-K) = 1:
     # V = 1.5 * 350 / 3600 = 0.1458333..., SE = 0.3818813...
-    cells = pd.DataFrame({"la_code": ["a", "b", "c"], "events": [10, 30, 20],
-                          "exposure": [100.0, 100.0, 200.0], "rows": [40, 50, 60]})
+    cells = pd.DataFrame(
+        {
+            "la_code": ["a", "b", "c"],
+            "events": [10, 30, 20],
+            "exposure": [100.0, 100.0, 200.0],
+            "rows": [40, 50, 60],
+        }
+    )
     fit = fit_poisson(cells, [], cluster="la_code")
     assert fit.params["Intercept"] == pytest.approx(np.log(0.15), rel=1e-12)
     assert fit.bse["Intercept"] == pytest.approx(np.sqrt(1.5 * 350 / 3600), rel=1e-10)
@@ -107,8 +116,7 @@ def test_poisson_cluster_robust_error_by_hand():
 def test_cluster_correction_uses_rows_not_cells():
     score = np.array([[1.0, 0.5], [-2.0, 0.1], [1.0, -0.6]])
     hess = -np.eye(2) * 4
-    raw, g = cluster_robust_cov(score, hess, ["a", "b", "c"], n_rows=1000,
-                                use_correction=False)
+    raw, _g = cluster_robust_cov(score, hess, ["a", "b", "c"], n_rows=1000, use_correction=False)
     corrected, _ = cluster_robust_cov(score, hess, ["a", "b", "c"], n_rows=1000)
     # G/(G-1) * (N-1)/(N-K) = 3/2 * 999/998
     assert np.allclose(corrected, raw * 1.5 * 999 / 998)
@@ -118,28 +126,38 @@ def test_cluster_correction_uses_rows_not_cells():
 
 
 def test_negative_binomial_on_distinct_rows_equals_row_level(rows):
-    fit = fit_negative_binomial(rows, TERMS, count="n_events", exposure="exposure",
-                                cluster="la_code")
+    fit = fit_negative_binomial(
+        rows, TERMS, count="n_events", exposure="exposure", cluster="la_code"
+    )
     assert fit.n_cells < len(rows) / 5
     x = fit.design_matrix(rows)
     # maximum likelihood NB2 on rows (statsmodels discrete model, alpha estimated jointly)
     ml = sm.NegativeBinomial(rows["n_events"], x, exposure=rows["exposure"]).fit(
-        disp=0, method="newton", maxiter=200, tol=1e-12)
+        disp=0, method="newton", maxiter=200, tol=1e-12
+    )
     ml_params = np.asarray(ml.params)
     assert np.max(np.abs(fit.params.to_numpy() - ml_params[:-1])) < 1e-6
     assert fit.alpha == pytest.approx(ml_params[-1], rel=1e-5)
     # cluster-robust errors: row-level GLM NB with alpha at the estimate
-    ref = sm.GLM(rows["n_events"].astype(float), x,
-                 family=sm.families.NegativeBinomial(alpha=fit.alpha),
-                 exposure=rows["exposure"]).fit(
-        tol=1e-13, cov_type="cluster", cov_kwds={"groups": _groups(rows)})
+    ref = sm.GLM(
+        rows["n_events"].astype(float),
+        x,
+        family=sm.families.NegativeBinomial(alpha=fit.alpha),
+        exposure=rows["exposure"],
+    ).fit(tol=1e-13, cov_type="cluster", cov_kwds={"groups": _groups(rows)})
     assert np.max(np.abs(fit.params.to_numpy() - ref.params)) < 1e-8
     assert np.max(np.abs(fit.bse.to_numpy() - ref.bse)) < 1e-8
 
 
 def test_sparse_level_is_refused_with_counts():
-    cells = pd.DataFrame({"count": [0, 1, 2, 0, 1, 2], "la_code": list("aaabbb"),
-                          "trials": [50, 40, 3, 50, 40, 2], "events": [5, 6, 0, 4, 7, 0]})
+    cells = pd.DataFrame(
+        {
+            "count": [0, 1, 2, 0, 1, 2],
+            "la_code": list("aaabbb"),
+            "trials": [50, 40, 3, 50, 40, 2],
+            "events": [5, 6, 0, 4, 7, 0],
+        }
+    )
     with pytest.raises(SparseLevelError, match="count=2: 5 rows, 0 events"):
         fit_binomial(cells, ["count"], cluster="la_code")
 
@@ -160,8 +178,9 @@ def test_cluster_must_be_a_cell_key(rows):
 
 
 def test_single_cluster_is_refused_with_advice():
-    cells = pd.DataFrame({"x": [0, 1], "la_code": ["a", "a"], "trials": [100, 100],
-                          "events": [10, 20]})
+    cells = pd.DataFrame(
+        {"x": [0, 1], "la_code": ["a", "a"], "trials": [100, 100], "events": [10, 20]}
+    )
     with pytest.raises(ValueError, match="at least 2 clusters"):
         fit_binomial(cells, ["x"], cluster="la_code")
 
@@ -171,7 +190,7 @@ def test_wald_test_single_coefficient_is_z_squared(rows):
     fit = fit_binomial(cells, TERMS, cluster="la_code")
     t = wald_test(fit, ["sex[T.M]"])
     z = fit.params["sex[T.M]"] / fit.bse["sex[T.M]"]
-    assert t["statistic"] == pytest.approx(z ** 2)
+    assert t["statistic"] == pytest.approx(z**2)
     assert t["df"] == 1
 
 

@@ -29,20 +29,27 @@ def _children_times(n=15_000, seed=5, non_ph=False):
         t = np.where(t < 1, t, np.maximum(t_late, 1))
     days = np.floor(t * 365.25)
     event = days < 1826
-    return pd.DataFrame({
-        "x": x, "la_code": la, "sex": sex,
-        "time_to_first_referral": np.where(event, days, 1826).astype(int),
-        "referral_event": event, "exposure_years": 5.0,
-    })
+    return pd.DataFrame(
+        {
+            "x": x,
+            "la_code": la,
+            "sex": sex,
+            "time_to_first_referral": np.where(event, days, 1826).astype(int),
+            "referral_event": event,
+            "exposure_years": 5.0,
+        }
+    )
 
 
 def test_person_period_rows_by_hand():
-    f = pd.DataFrame({
-        "id": ["a", "b", "c", "d"],
-        "time_to_first_referral": [400, 1826, 0, 100],
-        "referral_event": [True, False, True, False],
-        "exposure_years": [5.0, 5.0, 5.0, 0.5],
-    })
+    f = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "time_to_first_referral": [400, 1826, 0, 100],
+            "referral_event": [True, False, True, False],
+            "exposure_years": [5.0, 5.0, 5.0, 0.5],
+        }
+    )
     pp = person_period_rows(f, ["id"])
     # a: event on day 400 -> floor(400/365.25)+1 = period 2: rows 1, 2 with event in 2
     # b: censored after 5 years -> 5 rows, no event
@@ -55,8 +62,14 @@ def test_person_period_rows_by_hand():
 
 
 def test_end_age_drops_periods_from_that_age():
-    f = pd.DataFrame({"age": [15, 3], "time_to_first_referral": [1826, 1826],
-                      "referral_event": [False, False], "exposure_years": [5.0, 5.0]})
+    f = pd.DataFrame(
+        {
+            "age": [15, 3],
+            "time_to_first_referral": [1826, 1826],
+            "referral_event": [False, False],
+            "exposure_years": [5.0, 5.0],
+        }
+    )
     pp = person_period_rows(f, ["age"], age="age", end_age=18)
     # aged 15: periods starting at ages 15, 16, 17 -> 3 rows; aged 3 -> 5 rows
     assert pp.groupby("age").size().to_dict() == {3: 5, 15: 3}
@@ -85,9 +98,9 @@ def test_hazard_on_cells_equals_row_level_fit(link):
     fit = fit_discrete_time_hazard(cells, ["x", "sex"], link=link, cluster="la_code")
     rows = person_period_rows(ch, keys)
     lk = sm.families.links.CLogLog() if link == "cloglog" else sm.families.links.Logit()
-    ref = sm.GLM(rows["event"].astype(float), fit.design_matrix(rows),
-                 family=sm.families.Binomial(link=lk)).fit(
-        tol=1e-13, cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["la_code"])[0]})
+    ref = sm.GLM(
+        rows["event"].astype(float), fit.design_matrix(rows), family=sm.families.Binomial(link=lk)
+    ).fit(tol=1e-13, cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["la_code"])[0]})
     assert np.max(np.abs(fit.params.to_numpy() - ref.params)) < 1e-8
     assert np.max(np.abs(fit.bse.to_numpy() - ref.bse)) < 1e-8
     assert fit.unit == "person-periods" and fit.n_rows == len(rows)

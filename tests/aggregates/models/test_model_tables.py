@@ -16,19 +16,21 @@ from child_mdh.aggregates.models.prepare import (
     prepare_model_data,
     top_code,
 )
-from child_mdh.studies.model_recovery import simulate_cohort
 from child_mdh.derive.outcomes import build_outcomes
+from child_mdh.studies.model_recovery import simulate_cohort
 
 DOMAINS = ["employment", "education", "health", "housing"]
 
 
 # ----------------------------------------------------------------- exposures
 def test_deprivation_count_by_hand_and_missing_is_not_zero():
-    df = pd.DataFrame({
-        "a": pd.array([True, False, True, None], dtype="boolean"),
-        "b": pd.array([True, False, False, False], dtype="boolean"),
-        "c": pd.array([False, False, True, False], dtype="boolean"),
-    })
+    df = pd.DataFrame(
+        {
+            "a": pd.array([True, False, True, None], dtype="boolean"),
+            "b": pd.array([True, False, False, False], dtype="boolean"),
+            "c": pd.array([False, False, True, False], dtype="boolean"),
+        }
+    )
     got = deprivation_count(df, ["a", "b", "c"])
     # rows: 1+1+0 = 2; 0; 1+0+1 = 2; a missing -> missing (not 0 or 1)
     assert got.iloc[:3].tolist() == [2, 0, 2]
@@ -93,8 +95,13 @@ def test_merge_sparse_drops_a_failing_flag_and_pools_nominal_levels():
 
 def test_attach_index_refuses_children_it_cannot_match():
     kids = pd.DataFrame({"person_id": ["p1", "p2"], "la_code": ["A", "B"]})
-    idx = pd.DataFrame({"person_id": ["p1", "p2"], "la_code": ["A", "B"],
-                        "mdh": pd.array([True, None], dtype="boolean")})
+    idx = pd.DataFrame(
+        {
+            "person_id": ["p1", "p2"],
+            "la_code": ["A", "B"],
+            "mdh": pd.array([True, None], dtype="boolean"),
+        }
+    )
     out = attach_index(kids, idx)
     assert out["mdh"].tolist()[0] is True and pd.isna(out["mdh"].iloc[1])
     with pytest.raises(ModelInputError, match="missing from it"):
@@ -110,19 +117,21 @@ def test_attach_index_refuses_children_it_cannot_match():
 # ----------------------------------------------------------------- the analysis frame
 def _small_children():
     """8 children in two LAs; MDH prevalence: A 2/4, B 1/4; overall 3/8."""
-    df = pd.DataFrame({
-        "person_id": [f"p{i}" for i in range(8)],
-        "la_code": ["A"] * 4 + ["B"] * 4,
-        "employment": [1, 1, 0, 0, 1, 0, 0, 0],
-        "education": [1, 0, 0, 0, 1, 0, 0, 0],
-        "health": [0, 1, 0, 0, 0, 0, 0, 0],
-        "housing": [0, 0, 0, 0, 0, 0, 0, 0],
-        "fsm": [0, 0, 1, 0, 1, 0, 0, 0],
-        "mdh": [1, 1, 0, 0, 1, 0, 0, 0],
-        "age": [5, 6, 7, 8, 5, 6, 7, 8],
-        "sex": ["F", "M"] * 4,
-        "any_referral": [1, 0, 1, 0, 1, 0, 0, 1],
-    })
+    df = pd.DataFrame(
+        {
+            "person_id": [f"p{i}" for i in range(8)],
+            "la_code": ["A"] * 4 + ["B"] * 4,
+            "employment": [1, 1, 0, 0, 1, 0, 0, 0],
+            "education": [1, 0, 0, 0, 1, 0, 0, 0],
+            "health": [0, 1, 0, 0, 0, 0, 0, 0],
+            "housing": [0, 0, 0, 0, 0, 0, 0, 0],
+            "fsm": [0, 0, 1, 0, 1, 0, 0, 0],
+            "mdh": [1, 1, 0, 0, 1, 0, 0, 0],
+            "age": [5, 6, 7, 8, 5, 6, 7, 8],
+            "sex": ["F", "M"] * 4,
+            "any_referral": [1, 0, 1, 0, 1, 0, 0, 1],
+        }
+    )
     for c in [*DOMAINS, "fsm", "mdh", "any_referral"]:
         df[c] = df[c].astype(bool).astype("boolean")
     return df
@@ -150,11 +159,16 @@ def test_prepare_names_missing_columns():
 
 # ----------------------------------------------------------------- blocks and rounding
 def test_a_block_with_one_small_cell_is_emptied_whole():
-    df = pd.DataFrame({
-        "model": ["m1", "m1", "m2", "m2"], "variable": ["x"] * 4,
-        "children_n": [100, 40, 100, 40], "events_n": [20, 9, 20, 15],
-        "nonevents": [80, 31, 80, 25], "rate": [0.2, 0.225, 0.2, 0.375],
-    })
+    df = pd.DataFrame(
+        {
+            "model": ["m1", "m1", "m2", "m2"],
+            "variable": ["x"] * 4,
+            "children_n": [100, 40, 100, 40],
+            "events_n": [20, 9, 20, 15],
+            "nonevents": [80, 31, 80, 25],
+            "rate": [0.2, 0.225, 0.2, 0.375],
+        }
+    )
     out, blanked = mt._blank_incomplete(df, ["children_n", "events_n"], 10, ["nonevents"])
     # m1 has 9 events in one cell: both of its cells lose their counts (otherwise the
     # model total minus the other cell would give the 9 back); m2 untouched
@@ -173,9 +187,13 @@ def test_round_statistics_keeps_small_p_values():
 
 
 def test_settings_from_configuration_blocks():
-    s = mt.model_settings({"links": ["cloglog"], "comparator": False},
-                          {"weights": {"employment": 0.5, "fsm": 0.5, "health": 0.0}},
-                          {"prior_contact": "exclude_in_care"}, threshold=7, min_residual_df=12)
+    s = mt.model_settings(
+        {"links": ["cloglog"], "comparator": False},
+        {"weights": {"employment": 0.5, "fsm": 0.5, "health": 0.0}},
+        {"prior_contact": "exclude_in_care"},
+        threshold=7,
+        min_residual_df=12,
+    )
     assert s.links == ("cloglog",) and s.comparator is False
     assert s.indicators == ("employment", "fsm")
     assert (s.prior_contact, s.min_count, s.min_residual_df) == ("exclude_in_care", 7, 12)
@@ -187,8 +205,14 @@ def test_settings_from_configuration_blocks():
 @pytest.fixture(scope="module")
 def cohort():
     sim = simulate_cohort(12_000, n_las=24, seed=5)
-    out = build_outcomes(sim.children, sim.cin_referrals, sim.child_protection_plans,
-                         sim.looked_after_episodes, sim.reference_date, sim.follow_up_years)
+    out = build_outcomes(
+        sim.children,
+        sim.cin_referrals,
+        sim.child_protection_plans,
+        sim.looked_after_episodes,
+        sim.reference_date,
+        sim.follow_up_years,
+    )
     out["age"] = out["age"].clip(5, 15)  # school ages, as the default cohort
     return out
 
@@ -197,9 +221,17 @@ def cohort():
 def saturated_tables(cohort):
     """Only the deprivation count (no covariates, no prior contact): the logit model is
     saturated, so standardised rates are the observed rates."""
-    s = mt.ModelSettings(outcomes=("any_referral",), links=("logit",), covariates=(),
-                         prior_contact="exclude_in_care", fixed_effects=True, hazard=False,
-                         counts=False, inverse_intervention=False, comparator=False)
+    s = mt.ModelSettings(
+        outcomes=("any_referral",),
+        links=("logit",),
+        covariates=(),
+        prior_contact="exclude_in_care",
+        fixed_effects=True,
+        hazard=False,
+        counts=False,
+        inverse_intervention=False,
+        comparator=False,
+    )
     return mt.build_model_tables(cohort, s)
 
 
@@ -208,7 +240,9 @@ def test_saturated_rates_equal_observed_rates(saturated_tables, cohort):
     r = t[(t["model"] == "any_referral_count_logit") & (t["variable"] == "deprivation_count")]
     frame = saturated_tables.data["any_referral"].frame
     frame = frame[frame["any_referral"].notna()]  # unlinked children have no outcome
-    observed = frame.groupby("deprivation_count", observed=True)["any_referral"].agg(["mean", "size", "sum"])
+    observed = frame.groupby("deprivation_count", observed=True)["any_referral"].agg(
+        ["mean", "size", "sum"]
+    )
     assert r["level"].tolist() == [str(x) for x in observed.index]
     np.testing.assert_allclose(r["rate"], np.round(observed["mean"] * 10_000, 2), atol=0.006)
     assert r["children_n"].tolist() == observed["size"].tolist()
@@ -216,8 +250,11 @@ def test_saturated_rates_equal_observed_rates(saturated_tables, cohort):
     ame = saturated_tables.tables["marginal_effects"]
     a = ame[ame["model"] == "any_referral_count_logit"]
     # AME of each level = its observed rate minus the observed rate at 0 (per 10,000)
-    np.testing.assert_allclose(a["ame"], np.round((observed["mean"].iloc[1:] - observed["mean"].iloc[0]) * 10_000, 2),
-                               atol=0.006)
+    np.testing.assert_allclose(
+        a["ame"],
+        np.round((observed["mean"].iloc[1:] - observed["mean"].iloc[0]) * 10_000, 2),
+        atol=0.006,
+    )
 
 
 def test_binary_table_conventions(saturated_tables, cohort):
@@ -244,16 +281,21 @@ def test_linear_probability_mdh_coefficient_is_the_within_la_difference(saturate
     b = saturated_tables.tables["binary"]
     got = b[(b["model"] == "any_referral_mdh_lpm_fe") & (b["term"] == "mdh[T.True]")]
     m = cohort[cohort["any_referral"].notna()]
-    x = np.column_stack([m["mdh"].astype(float),
-                         pd.get_dummies(m["la_code"], dtype=float).to_numpy()])
+    x = np.column_stack(
+        [m["mdh"].astype(float), pd.get_dummies(m["la_code"], dtype=float).to_numpy()]
+    )
     beta = np.linalg.lstsq(x, m["any_referral"].astype(float).to_numpy(), rcond=None)[0]
     assert got["estimate"].iloc[0] == pytest.approx(beta[0], abs=2e-6)
 
 
 @pytest.fixture(scope="module")
 def full_tables(cohort):
-    s = mt.ModelSettings(outcomes=("any_referral", "any_cpp"), links=("logit", "cloglog"),
-                         comparator_splits=3, gbm_max_iter=20)
+    s = mt.ModelSettings(
+        outcomes=("any_referral", "any_cpp"),
+        links=("logit", "cloglog"),
+        comparator_splits=3,
+        gbm_max_iter=20,
+    )
     return mt.build_model_tables(cohort, s)
 
 
@@ -286,8 +328,11 @@ def test_inverse_intervention_rows(full_tables):
     ii = b[b["specification"] == "inverse_intervention"]
     term = "mdh[T.True]:la_mdh_prevalence_centred"
     assert set(ii.loc[ii["term"] == term, "model"]) == {
-        f"{o}_inverse_intervention_{link}{fe}" for o in ("any_referral", "any_cpp")
-        for link in ("logit", "cloglog") for fe in ("", "_fe")}
+        f"{o}_inverse_intervention_{link}{fe}"
+        for o in ("any_referral", "any_cpp")
+        for link in ("logit", "cloglog")
+        for fe in ("", "_fe")
+    }
     # the prevalence main effect is absorbed by the LA dummies
     fe = ii[ii["fixed_effects"] == "LA dummies"]
     assert not (fe["term"] == "la_mdh_prevalence_centred").any()
@@ -297,9 +342,17 @@ def test_inverse_intervention_rows(full_tables):
 
 
 def test_models_below_the_residual_df_minimum_are_left_out(cohort):
-    s = mt.ModelSettings(outcomes=("any_referral",), links=("logit",), covariates=(),
-                         hazard=False, counts=False, inverse_intervention=False,
-                         comparator=False, fixed_effects=False, min_residual_df=30)
+    s = mt.ModelSettings(
+        outcomes=("any_referral",),
+        links=("logit",),
+        covariates=(),
+        hazard=False,
+        counts=False,
+        inverse_intervention=False,
+        comparator=False,
+        fixed_effects=False,
+        min_residual_df=30,
+    )
     res = mt.build_model_tables(cohort, s)  # 24 LAs: residual df 23 < 30
     assert res.tables["binary"].empty
     assert any("residual degrees of freedom 23 below 30" in n for n in res.notes)
@@ -311,17 +364,25 @@ def test_fixed_effect_counts_do_not_reveal_authorities_without_events(cohort):
     df = cohort.copy()
     la = sorted(df["la_code"].unique())[0]
     df.loc[df["la_code"] == la, "entered_care"] = False
-    s = mt.ModelSettings(outcomes=("entered_care",), links=("logit",), covariates=(),
-                         prior_contact="exclude_in_care", hazard=False, counts=False,
-                         inverse_intervention=False, comparator=False)
+    s = mt.ModelSettings(
+        outcomes=("entered_care",),
+        links=("logit",),
+        covariates=(),
+        prior_contact="exclude_in_care",
+        hazard=False,
+        counts=False,
+        inverse_intervention=False,
+        comparator=False,
+    )
     res = mt.build_model_tables(df, s)
-    fe = [r for r in res.fits["binary"] if r.fit.name == "entered_care_mdh_logit_fe"][0]
+    fe = next(r for r in res.fits["binary"] if r.fit.name == "entered_care_mdh_logit_fe")
     assert fe.fit.dropped["fixed_effect_groups_dropped"] == 1
     b = res.tables["binary"].set_index(["model", "term"])
-    no, with_fe = (b.loc[("entered_care_mdh_logit", "mdh[T.True]")],
-                   b.loc[("entered_care_mdh_logit_fe", "mdh[T.True]")])
-    for c in ("children_n", "observations_n", "events_n", "term_observations_n",
-              "term_events_n"):
+    no, with_fe = (
+        b.loc[("entered_care_mdh_logit", "mdh[T.True]")],
+        b.loc[("entered_care_mdh_logit_fe", "mdh[T.True]")],
+    )
+    for c in ("children_n", "observations_n", "events_n", "term_observations_n", "term_events_n"):
         assert no[c] == with_fe[c], c
     # the fit itself used the other 23 authorities
     assert fe.fit.n_clusters == 23 and with_fe["residual_df"] == 22
@@ -343,8 +404,14 @@ def test_one_local_authority_clusters_by_household(cohort):
     df = cohort.iloc[:4000].copy()
     df["la_code"] = "E10000016"
     df["household_id"] = [f"h{i // 2}" for i in range(len(df))]  # pairs of siblings
-    s = mt.ModelSettings(outcomes=("any_referral",), links=("logit",), hazard=False,
-                         counts=False, comparator_splits=3, gbm_max_iter=10)
+    s = mt.ModelSettings(
+        outcomes=("any_referral",),
+        links=("logit",),
+        hazard=False,
+        counts=False,
+        comparator_splits=3,
+        gbm_max_iter=10,
+    )
     res = mt.build_model_tables(df, s)
     assert res.settings.cluster == "household_id"
     assert not res.settings.fixed_effects and not res.settings.inverse_intervention

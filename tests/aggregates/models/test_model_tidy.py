@@ -30,16 +30,25 @@ def saturated():
     x=0,z=0: 15/300 = 0.05   x=0,z=1: 40/200 = 0.20
     Two clusters per (x, z) cell so that cluster-robust errors exist.
     """
-    cells = pd.DataFrame({
-        "x": [1, 1, 1, 1, 0, 0, 0, 0],
-        "z": [0, 0, 1, 1, 0, 0, 1, 1],
-        "la_code": ["a", "b"] * 4,
-        "trials": [150, 150, 100, 100, 150, 150, 100, 100],
-        "events": [15, 15, 40, 40, 7, 8, 20, 20],
-    })
-    return fit_binomial(cells, ["x", "z", "x:z"], link="logit", cluster="la_code",
-                        name="saturated", outcome="any_cpp", exposure_terms=("x",),
-                        adjust_terms=("z",))
+    cells = pd.DataFrame(
+        {
+            "x": [1, 1, 1, 1, 0, 0, 0, 0],
+            "z": [0, 0, 1, 1, 0, 0, 1, 1],
+            "la_code": ["a", "b"] * 4,
+            "trials": [150, 150, 100, 100, 150, 150, 100, 100],
+            "events": [15, 15, 40, 40, 7, 8, 20, 20],
+        }
+    )
+    return fit_binomial(
+        cells,
+        ["x", "z", "x:z"],
+        link="logit",
+        cluster="la_code",
+        name="saturated",
+        outcome="any_cpp",
+        exposure_terms=("x",),
+        adjust_terms=("z",),
+    )
 
 
 def test_standardised_rates_by_hand(saturated):
@@ -63,8 +72,9 @@ def test_average_marginal_effect_is_difference_of_standardised_rates(saturated):
 
 
 def test_delta_method_agrees_with_simulation(rows):
-    fit = fit_binomial(binary_cells(rows, "y", KEYS), ["count", "sex", "age_band"],
-                       cluster="la_code")
+    fit = fit_binomial(
+        binary_cells(rows, "y", KEYS), ["count", "sex", "age_band"], cluster="la_code"
+    )
     d = predicted_rates(fit, "count", method="delta").set_index("level")
     s = predicted_rates(fit, "count", method="simulation", n_sims=4000).set_index("level")
     assert np.allclose(d["rate"], (s["rate_low"] + s["rate_high"]) / 2, rtol=0.05)
@@ -92,9 +102,15 @@ def test_delta_method_standard_error_by_hand():
 
 
 def test_tidy_columns_ratios_and_counts(rows):
-    fit = fit_binomial(binary_cells(rows, "y", KEYS), ["count", "sex", "age_band"],
-                       link="cloglog", cluster="la_code", fixed_effects="la_code",
-                       name="m", outcome="any_referral")
+    fit = fit_binomial(
+        binary_cells(rows, "y", KEYS),
+        ["count", "sex", "age_band"],
+        link="cloglog",
+        cluster="la_code",
+        fixed_effects="la_code",
+        name="m",
+        outcome="any_referral",
+    )
     t = tidy(fit)
     assert not t["term"].str.startswith("la_code").any()
     assert "Intercept" not in t["term"].tolist()
@@ -113,15 +129,21 @@ def test_tidy_columns_ratios_and_counts(rows):
 
 
 def test_poisson_rates_are_per_child_year(rows):
-    fit = fit_poisson(count_cells(rows, "n_events", "exposure", KEYS), ["count", "sex"],
-                      cluster="la_code", outcome="n_referrals")
+    fit = fit_poisson(
+        count_cells(rows, "n_events", "exposure", KEYS),
+        ["count", "sex"],
+        cluster="la_code",
+        outcome="n_referrals",
+    )
     pr = predicted_rates(fit, "count")
     assert pr["unit"].iloc[0] == "per 10,000 child-years"
     # standardised rate for count=0 is the model rate exp(b0 + b_sex * share male)
     # averaged over children; check against a direct computation
     b = fit.params
     share_m = fit.cells.loc[fit.cells["sex"] == "M", "rows"].sum() / fit.cells["rows"].sum()
-    direct = (1 - share_m) * np.exp(b["Intercept"]) + share_m * np.exp(b["Intercept"] + b["sex[T.M]"])
+    direct = (1 - share_m) * np.exp(b["Intercept"]) + share_m * np.exp(
+        b["Intercept"] + b["sex[T.M]"]
+    )
     assert pr.set_index("level").loc["0", "rate"] == pytest.approx(direct * 1e4, rel=1e-9)
 
 

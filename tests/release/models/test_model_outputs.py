@@ -11,21 +11,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from child_mdh.aggregates.models import tables as mt
 from child_mdh.aggregates.index.tables import child_index
-from child_mdh.studies.model_recovery import simulate_cohort
+from child_mdh.aggregates.models import tables as mt
 from child_mdh.derive.outcomes import build_outcomes
-from child_mdh.release.sdc import Manifest, SDCConfig, audit_release, merge_manifests
 from child_mdh.release.models import outputs
+from child_mdh.release.sdc import Manifest, SDCConfig, audit_release, merge_manifests
 from child_mdh.steps import models as step
+from child_mdh.studies.model_recovery import simulate_cohort
 
 WEIGHTS = {"employment": 0.2, "education": 0.2, "health": 0.2, "housing": 0.2, "fsm": 0.2}
 
 
 def _cohort(n, seed, n_las=20):
     sim = simulate_cohort(n, n_las=n_las, seed=seed)
-    out = build_outcomes(sim.children, sim.cin_referrals, sim.child_protection_plans,
-                         sim.looked_after_episodes, sim.reference_date, sim.follow_up_years)
+    out = build_outcomes(
+        sim.children,
+        sim.cin_referrals,
+        sim.child_protection_plans,
+        sim.looked_after_episodes,
+        sim.reference_date,
+        sim.follow_up_years,
+    )
     out["age"] = out["age"].clip(5, 15)
     kids = out.drop(columns="mdh")
     return kids, child_index(kids, WEIGHTS, 0.4)
@@ -36,8 +42,9 @@ def released(tmp_path_factory):
     kids, idx = _cohort(10_000, seed=3)
     release = tmp_path_factory.mktemp("release")
     manifest = Manifest(release, "models", SDCConfig(mitigation="both"))
-    settings = mt.ModelSettings(outcomes=("any_referral", "any_cin"),
-                                comparator_splits=3, gbm_max_iter=20)
+    settings = mt.ModelSettings(
+        outcomes=("any_referral", "any_cin"), comparator_splits=3, gbm_max_iter=20
+    )
     written = outputs.model_outputs(kids, settings, release, manifest, child_index=idx)
     merge_manifests([manifest], release / "outputs.json")
     return release, manifest, written, kids
@@ -73,8 +80,10 @@ def test_summary_numbers_come_from_the_released_tables(released):
     text = (release / written["summary"]).read_text()
     b = pd.read_csv(release / written["binary"])
     row = b[(b["model"] == "any_referral_mdh_cloglog") & (b["term"] == "mdh[T.True]")].iloc[0]
-    expected = (f"hazard ratio of {row['ratio']:.2f} (95% CI {row['ratio_low']:.2f} to "
-                f"{row['ratio_high']:.2f})")
+    expected = (
+        f"hazard ratio of {row['ratio']:.2f} (95% CI {row['ratio_low']:.2f} to "
+        f"{row['ratio_high']:.2f})"
+    )
     assert expected in text
     assert f"{row['children_n']:,.0f} children" in text  # the rounded, released count
     assert "no model output scores children" in text
@@ -105,8 +114,11 @@ def test_small_data_is_suppressed_not_refused(tmp_path):
     assert audit_release(tmp_path) == []
     text = (tmp_path / written["summary"]).read_text()
     assert "## Notes" in text
-    suppressed = sum(e["files"][0]["sdc"].get("summary", {}).get("threshold", 0)
-                     for e in manifest.results.values() if e["type"] in ("table", "regression"))
+    suppressed = sum(
+        e["files"][0]["sdc"].get("summary", {}).get("threshold", 0)
+        for e in manifest.results.values()
+        if e["type"] in ("table", "regression")
+    )
     assert suppressed > 0
 
 
@@ -115,15 +127,26 @@ def test_run_reads_the_rule_inputs_and_writes_the_manifest_part(tmp_path):
     kids.to_parquet(tmp_path / "children.parquet")
     idx.to_parquet(tmp_path / "child_index.parquet")
     smk = SimpleNamespace(
-        input=SimpleNamespace(children=str(tmp_path / "children.parquet"),
-                              child_index=str(tmp_path / "child_index.parquet")),
+        input=SimpleNamespace(
+            children=str(tmp_path / "children.parquet"),
+            child_index=str(tmp_path / "child_index.parquet"),
+        ),
         params=SimpleNamespace(
-            models={"outcomes": ["any_referral"], "links": ["logit"], "hazard": False,
-                    "counts": False, "comparator": False, "inverse_intervention": False},
-            index={"weights": WEIGHTS, "k": 0.4}, disclosure={"mitigation": "suppress"},
-            release_dir=str(tmp_path / "release")),
+            models={
+                "outcomes": ["any_referral"],
+                "links": ["logit"],
+                "hazard": False,
+                "counts": False,
+                "comparator": False,
+                "inverse_intervention": False,
+            },
+            index={"weights": WEIGHTS, "k": 0.4},
+            disclosure={"mitigation": "suppress"},
+            release_dir=str(tmp_path / "release"),
+        ),
         output=SimpleNamespace(manifest=str(tmp_path / "parts" / "models.json")),
-        log=[str(tmp_path / "logs" / "model_outputs.log")])
+        log=[str(tmp_path / "logs" / "model_outputs.log")],
+    )
     stale = tmp_path / "release" / "models" / "comparator.csv"  # from an earlier run
     stale.parent.mkdir(parents=True)
     stale.write_text("section,value\n")
@@ -140,8 +163,9 @@ def test_a_mismatched_index_is_refused_with_the_fix(tmp_path):
     kids, idx = _cohort(2_000, seed=4, n_las=10)
     manifest = Manifest(tmp_path, "models", SDCConfig())
     with pytest.raises(ValueError, match="rerun the index step"):
-        outputs.model_outputs(kids, mt.ModelSettings(), tmp_path, manifest,
-                           child_index=idx.iloc[10:])
+        outputs.model_outputs(
+            kids, mt.ModelSettings(), tmp_path, manifest, child_index=idx.iloc[10:]
+        )
     assert not (tmp_path / "models").exists()
 
 
@@ -150,7 +174,5 @@ def test_table_specs_declare_every_statistic_as_derived():
     for stat in mt.STAT_COLUMNS:
         assert "term_events_n" in specs["binary"].derived[stat]
     assert specs["binary"].residual_df == 20
-    assert set(specs["predicted_rates"].derived) == {"rate", "rate_low", "rate_high",
-                                                     "std_error"}
-    assert np.isin(["children_n", "events_n"],
-                   specs["predicted_rates"].derived["rate"]).all()
+    assert set(specs["predicted_rates"].derived) == {"rate", "rate_low", "rate_high", "std_error"}
+    assert np.isin(["children_n", "events_n"], specs["predicted_rates"].derived["rate"]).all()

@@ -4,8 +4,8 @@ import pytest
 
 from profile_inputs import (
     LOCAL_EXAMPLE,
-    K,
     WEIGHTS,
+    K,
     profile_areas,
     profile_children,
 )
@@ -13,16 +13,14 @@ from profile_inputs import (
 
 @pytest.fixture
 def sdc_config():
-    return {"threshold": 10, "rounding_base": 5, "zeros_disclosive": True,
-            "mitigation": "both"}
+    return {"threshold": 10, "rounding_base": 5, "zeros_disclosive": True, "mitigation": "both"}
 
 
 @pytest.fixture(scope="session")
 def protected_tables():
     from child_mdh.release.profiles.tables import profile_tables
 
-    return profile_tables(profile_children(), profile_areas(), WEIGHTS, K,
-                          {"mitigation": "both"})
+    return profile_tables(profile_children(), profile_areas(), WEIGHTS, K, {"mitigation": "both"})
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +32,7 @@ def built_release(tmp_path_factory):
 
     matplotlib.use("Agg")
 
+    from child_mdh.aggregates.profiles.statistics import profile_statistics
     from child_mdh.release.profiles.build import (
         build_index_page,
         build_profiles,
@@ -41,25 +40,30 @@ def built_release(tmp_path_factory):
         profile_la_codes,
         write_profile_tables,
     )
-    from child_mdh.aggregates.profiles.statistics import profile_statistics
     from child_mdh.release.sdc import Manifest, SDCConfig, finalise_release
 
     root = tmp_path_factory.mktemp("profiles")
     release, parts = root / "release", root / "parts"
     out = release / "profiles"
     config = SDCConfig(mitigation="both")
-    from paths import REPO as repo
+    from paths import REPO
+
+    repo = REPO
     stats = profile_statistics(profile_children(), profile_areas(), WEIGHTS, K)
     m = Manifest(release, "profile_tables", config)
-    write_profile_tables(stats, out, m, local_indicators=repo / LOCAL_EXAMPLE,
-                         areas=profile_areas())
+    write_profile_tables(
+        stats, out, m, local_indicators=repo / LOCAL_EXAMPLE, areas=profile_areas()
+    )
     paths = [m.write_part(parts / "profile_tables.json")]
-    common = dict(provenance={"data_source": "Synthetic test children",
-                              "created_utc": "2026-01-01T00:00:00+00:00",
-                              "code": {"package_version": "0.1.0",
-                                       "git_commit": "0123456789abcdef"}},
-                  caveats=["Census domains come from small-area counts, not household records."],
-                  is_synthetic=True)
+    common = dict(
+        provenance={
+            "data_source": "Synthetic test children",
+            "created_utc": "2026-01-01T00:00:00+00:00",
+            "code": {"package_version": "0.1.0", "git_commit": "0123456789abcdef"},
+        },
+        caveats=["Census domains come from small-area counts, not household records."],
+        is_synthetic=True,
+    )
     codes = profile_la_codes(out / "tables")
     for i, chunk in enumerate(la_chunks(codes, 2)):
         mc = Manifest(release, f"profiles_{i}", config)

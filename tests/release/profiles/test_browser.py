@@ -21,9 +21,15 @@ import pytest
 pytestmark = pytest.mark.browser
 
 #: Hosts Chromium contacts by itself (component updates, clock checks, sign-in).
-BROWSER_OWN_HOSTS = {"clients2.google.com", "update.googleapis.com", "accounts.google.com",
-                     "clientservices.googleapis.com", "optimizationguide-pa.googleapis.com",
-                     "safebrowsingohttpgateway.googleapis.com", "redirector.gvt1.com"}
+BROWSER_OWN_HOSTS = {
+    "clients2.google.com",
+    "update.googleapis.com",
+    "accounts.google.com",
+    "clientservices.googleapis.com",
+    "optimizationguide-pa.googleapis.com",
+    "safebrowsingohttpgateway.googleapis.com",
+    "redirector.gvt1.com",
+}
 
 
 def chromium() -> str:
@@ -32,8 +38,10 @@ def chromium() -> str:
         path = "/usr/bin/chromium"
     if path is None:
         if os.environ.get("CHILD_MDH_REQUIRE_BROWSER") == "1":
-            pytest.fail("CHILD_MDH_REQUIRE_BROWSER=1 but chromium is not installed "
-                        "(apt-get install chromium)")
+            pytest.fail(
+                "CHILD_MDH_REQUIRE_BROWSER=1 but chromium is not installed "
+                "(apt-get install chromium)"
+            )
         pytest.skip("chromium is not installed (set CHILD_MDH_REQUIRE_BROWSER=1 to require it)")
     return path
 
@@ -60,8 +68,9 @@ class RecordingProxy:
                 conn.settimeout(2)
                 first = conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1")
                 self.requests.append(first)
-                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n")
+                conn.sendall(
+                    b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
             except OSError:
                 pass
             finally:
@@ -88,11 +97,22 @@ def run_browser(page: Path | str, tmp_path: Path, screenshot: Path | None = None
     proxy = RecordingProxy()
     profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
     url = page if isinstance(page, str) else page.resolve().as_uri()
-    args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-            f"--proxy-server=http://127.0.0.1:{proxy.port}", "--proxy-bypass-list=<-loopback>",
-            "--window-size=1200,2000", "--dump-dom"]
+    args = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--proxy-server=http://127.0.0.1:{proxy.port}",
+        "--proxy-bypass-list=<-loopback>",
+        "--window-size=1200,2000",
+        "--dump-dom",
+    ]
     if screenshot is not None:
         args.append(f"--screenshot={screenshot}")
     try:
@@ -125,13 +145,15 @@ def test_profile_page_renders_and_loads_nothing(built_release, browser_baseline,
     image = np.asarray(Image.open(shot).convert("RGB"))
     assert image.shape[:2] == (2000, 1200)
     colours = np.unique(image.reshape(-1, 3), axis=0)
-    assert len(colours) > 200            # text, charts and badges, not a blank page
+    assert len(colours) > 200  # text, charts and badges, not a blank page
     assert (image < 250).any(axis=2).mean() > 0.05
 
 
 def test_index_and_small_area_pages_load_nothing(built_release, browser_baseline, tmp_path):
-    for page in (built_release["out"] / "index.html",
-                 built_release["out"] / "areas" / "E06000004.html"):
+    for page in (
+        built_release["out"] / "index.html",
+        built_release["out"] / "areas" / "E06000004.html",
+    ):
         dom, hosts = run_browser(page, tmp_path)
         assert hosts - browser_baseline == set(), page.name
         assert "</table>" in dom
@@ -139,8 +161,10 @@ def test_index_and_small_area_pages_load_nothing(built_release, browser_baseline
 
 def test_the_proxy_sees_a_page_that_loads_from_outside(browser_baseline, tmp_path):
     bad = tmp_path / "bad.html"
-    bad.write_text('<!DOCTYPE html><html><head><link rel="stylesheet" '
-                   'href="https://example.com/a.css"></head><body>'
-                   '<img src="http://example.org/x.png"></body></html>')
+    bad.write_text(
+        '<!DOCTYPE html><html><head><link rel="stylesheet" '
+        'href="https://example.com/a.css"></head><body>'
+        '<img src="http://example.org/x.png"></body></html>'
+    )
     _, hosts = run_browser(bad, tmp_path)
     assert {"example.com", "example.org"} <= hosts - browser_baseline

@@ -5,18 +5,19 @@ import pandas as pd
 import pytest
 
 from child_mdh.aggregates.profiles.measures import GROUPS, OUTCOMES, count_column, rate_column
+from child_mdh.aggregates.profiles.statistics import profile_statistics
 from child_mdh.release.profiles.tables import (
     area_table_spec,
     profile_tables,
     protect_profile_tables,
 )
-from child_mdh.aggregates.profiles.statistics import profile_statistics
 from child_mdh.release.sdc import ColumnMargin, check_table
+
 from profile_inputs import (
     FEW_MDH_LA,
-    K,
     SMALL_LA,
     WEIGHTS,
+    K,
     children_block,
     make_areas,
     make_children,
@@ -35,8 +36,11 @@ def test_small_la_shows_suppressed_values(protected_tables):
     # 7 children: every count, statistic and comparison of the area is empty
     counts = [c for c in wide.columns if c.endswith("_n")]
     assert row[counts].isna().all()
-    stats = [c for c in wide.columns if c not in counts and c not in
-             ("la_name", "region_code", "region_name", "area_level")]
+    stats = [
+        c
+        for c in wide.columns
+        if c not in counts and c not in ("la_name", "region_code", "region_name", "area_level")
+    ]
     assert row[stats].isna().all()
     # and England minus the other areas cannot give it back: another area's number of
     # children is empty too
@@ -50,8 +54,9 @@ def test_mdh_plus_other_equals_all_is_protected(protected_tables):
     row = wide.loc[FEW_MDH_LA, ["mdh_n", "non_mdh_n", "children_n"]]
     assert pd.isna(row["mdh_n"]) and row.isna().sum() >= 2
     for parts, total in [(("mdh_n", "non_mdh_n"), "children_n")] + [
-            ((count_column(o.key, "mdh"), count_column(o.key, "non_mdh")),
-             count_column(o.key, "all")) for o in OUTCOMES]:
+        ((count_column(o.key, "mdh"), count_column(o.key, "non_mdh")), count_column(o.key, "all"))
+        for o in OUTCOMES
+    ]:
         empty = wide[[*parts, total]].isna().sum(axis=1)
         assert not (empty == 1).any(), f"{parts} -> {total} leaves one empty cell"
     # every count column: local authorities add up to England, so never one empty alone
@@ -65,13 +70,17 @@ def test_large_area_with_few_mdh_children_keeps_its_total():
     # without the 7-child area, E06000005 keeps its number of children; the other
     # part of MDH + other = all is hidden instead
     codes = ["E06000001", "E06000002", FEW_MDH_LA]
-    children = pd.concat([
-        make_children({"E06000001": 900, "E06000002": 700}, seed=2),
-        children_block(FEW_MDH_LA, 6, {"employment", "fsm", "housing"}),
-        children_block(FEW_MDH_LA, 494, set(), referred=40),
-    ], ignore_index=True)
-    wide = profile_tables(children, make_areas(codes), WEIGHTS, K,
-                          {"mitigation": "suppress"})["area_statistics"].set_index("la_code")
+    children = pd.concat(
+        [
+            make_children({"E06000001": 900, "E06000002": 700}, seed=2),
+            children_block(FEW_MDH_LA, 6, {"employment", "fsm", "housing"}),
+            children_block(FEW_MDH_LA, 494, set(), referred=40),
+        ],
+        ignore_index=True,
+    )
+    wide = profile_tables(children, make_areas(codes), WEIGHTS, K, {"mitigation": "suppress"})[
+        "area_statistics"
+    ].set_index("la_code")
     row = wide.loc[FEW_MDH_LA]
     assert pd.isna(row["mdh_n"]) and pd.isna(row["non_mdh_n"])
     assert row["children_n"] == 500
@@ -98,8 +107,9 @@ def test_rate_ratio_empty_when_only_one_rate_is_published():
     st = profile_statistics(profile_children(), profile_areas(), WEIGHTS, K)
     a = st["area_statistics"].copy()
     a.loc[a["la_code"] == "E06000001", "cpp_all_n"] = np.nan
-    w = protect_profile_tables({**st, "area_statistics": a},
-                               {"mitigation": "both"})["area_statistics"].set_index("la_code")
+    w = protect_profile_tables({**st, "area_statistics": a}, {"mitigation": "both"})[
+        "area_statistics"
+    ].set_index("la_code")
     row = w.loc["E06000001"]
     assert pd.isna(row["cpp_mdh_rate"]) and pd.notna(row["cpp_non_mdh_rate"])
     assert pd.isna(row["cpp_rate_ratio"])
@@ -115,14 +125,16 @@ def test_statistics_and_labels_are_empty_with_their_counts(protected_tables):
     for o in OUTCOMES:
         for g in GROUPS:
             col = rate_column(o.key, g)
-            assert not (published(wide, f"{col}_vs_england_95")
-                        & ~published(wide, f"{col}_lower_95")).any()
+            assert not (
+                published(wide, f"{col}_vs_england_95") & ~published(wide, f"{col}_lower_95")
+            ).any()
 
 
 def test_published_counts_pass_the_threshold_and_are_rounded(protected_tables):
     wide = protected_tables["area_statistics"]
     values = wide[[c for c in wide.columns if c.endswith("_n")]].to_numpy(
-        dtype="float64", na_value=np.nan)
+        dtype="float64", na_value=np.nan
+    )
     shown = values[~np.isnan(values)]
     assert shown.size > 50
     assert (shown >= 10).all() and (shown % 5 == 0).all()
@@ -136,8 +148,9 @@ def test_protected_table_passes_the_disclosure_checks(protected_tables, sdc_conf
     failed = [r.name for r in results if r.status == "fail"]
     assert failed == []
     # the exact recoverability check, on the same cells without rounding's shortcut
-    exact = check_table(wide, area_table_spec(wide.columns), {"mitigation": "suppress"},
-                        rounded=False)
+    exact = check_table(
+        wide, area_table_spec(wide.columns), {"mitigation": "suppress"}, rounded=False
+    )
     assert [r.status for r in exact if r.name == "secondary"] == ["pass"]
 
 
@@ -152,8 +165,9 @@ def test_unprotected_statistics_would_fail(protected_tables):
 
 
 def test_column_margins_are_declared():
-    wide = profile_statistics(make_children({"E06000001": 100}), make_areas(["E06000001"]),
-                              WEIGHTS, K)["area_statistics"]
+    wide = profile_statistics(
+        make_children({"E06000001": 100}), make_areas(["E06000001"]), WEIGHTS, K
+    )["area_statistics"]
     spec = area_table_spec(wide.columns)
     column_margins = {(m.parts, m.total) for m in spec.margins if isinstance(m, ColumnMargin)}
     assert (("mdh_n", "non_mdh_n"), "children_n") in column_margins
@@ -163,8 +177,9 @@ def test_column_margins_are_declared():
 def test_same_input_gives_the_same_suppression(protected_tables):
     from profile_inputs import profile_areas, profile_children
 
-    again = profile_tables(profile_children(), profile_areas(), WEIGHTS, K,
-                           {"mitigation": "both"})["area_statistics"]
+    again = profile_tables(profile_children(), profile_areas(), WEIGHTS, K, {"mitigation": "both"})[
+        "area_statistics"
+    ]
     pd.testing.assert_frame_equal(again, protected_tables["area_statistics"])
     st = profile_statistics(profile_children(), profile_areas(), WEIGHTS, K)
     assert protect_profile_tables(st, {"mitigation": "both"})["area_statistics"].equals(again)

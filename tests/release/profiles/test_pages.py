@@ -13,6 +13,7 @@ from child_mdh.release.profiles.build import build_profiles, read_profile_tables
 from child_mdh.release.profiles.local import LOCAL_LABEL
 from child_mdh.release.profiles.selfcontained import external_references
 from child_mdh.release.sdc import Manifest
+
 from profile_inputs import FEW_MDH_LA, PROFILE_CODES, SMALL_LA
 
 
@@ -26,17 +27,22 @@ def outputs(built):
 
 def test_release_audit_passes_and_every_file_is_listed(built_release):
     assert built_release["problems"] == []
-    listed = {f["name"] for e in outputs(built_release)["results"].values()
-              for f in e["files"]}
-    written = {p.relative_to(built_release["release"]).as_posix()
-               for p in built_release["release"].rglob("*") if p.is_file()}
+    listed = {f["name"] for e in outputs(built_release)["results"].values() for f in e["files"]}
+    written = {
+        p.relative_to(built_release["release"]).as_posix()
+        for p in built_release["release"].rglob("*")
+        if p.is_file()
+    }
     assert written - listed == set()
     profile_files = {n for n in written if n.startswith("profiles/")}
     # 5 LA pages + England, index, per-area tables (csv+xlsx), PNGs of the first chunk
     assert len([n for n in profile_files if n.endswith(".html")]) == 7
     assert len([n for n in profile_files if n.endswith(".png")]) >= 8
-    assert {"profiles/tables/area_statistics.xlsx", "profiles/tables/indicators.csv",
-            f"profiles/areas/{SMALL_LA}_indicators.xlsx"} <= profile_files
+    assert {
+        "profiles/tables/area_statistics.xlsx",
+        "profiles/tables/indicators.csv",
+        f"profiles/areas/{SMALL_LA}_indicators.xlsx",
+    } <= profile_files
 
 
 def test_pages_load_nothing_from_outside(built_release):
@@ -70,10 +76,12 @@ def test_relative_links_resolve(built_release):
 
 
 def test_static_check_catches_external_loads():
-    bad = ('<html><head><link rel="stylesheet" href="https://cdn.example/x.css">'
-           '<script src="app.js"></script></head><body>'
-           '<img src="https://example.org/a.png"><div style="background: url(//x/y.png)">'
-           '</div><a href="https://example.org">out</a></body></html>')
+    bad = (
+        '<html><head><link rel="stylesheet" href="https://cdn.example/x.css">'
+        '<script src="app.js"></script></head><body>'
+        '<img src="https://example.org/a.png"><div style="background: url(//x/y.png)">'
+        '</div><a href="https://example.org">out</a></body></html>'
+    )
     found = external_references(bad)
     assert len(found) == 5
     ok = '<a href="areas/E06000001.html">x</a><img src="data:image/png;base64,AAAA">'
@@ -86,7 +94,7 @@ def test_figures_have_hover_text_and_words_for_comparisons(built_release):
     titles = re.findall(r"<circle[^>]*><title>([^<]+)</title>", text)
     assert any(t.startswith("Middlesbrough:") and "%" in t for t in titles)
     assert re.search(r"<title>[^<]*Hartlepool[^<]*95% CI", text)
-    assert "role=\"img\"" in text and "<desc" in text
+    assert 'role="img"' in text and "<desc" in text
     # 'higher'/'lower' are carried by words (and a symbol), not colour alone
     assert re.search(r"(Higher|Lower|Similar) than England", text)
     assert "\u25b2" in text or "\u25bc" in text or "\u25cf" in text
@@ -130,13 +138,25 @@ def test_synthetic_banner_caveats_and_provenance(built_release):
 
 
 def test_statement_text_is_escaped(protected_tables):
-    local = pd.DataFrame({"la_code": ["E06000001"], "indicator": ["Score <b>bold</b>"],
-                          "value": [7.0], "unit": ["out of 10"], "period": ["2024"],
-                          "source": ["survey"],
-                          "statement": ['"<script>alert(1)</script>" said a young person']})
+    local = pd.DataFrame(
+        {
+            "la_code": ["E06000001"],
+            "indicator": ["Score <b>bold</b>"],
+            "value": [7.0],
+            "unit": ["out of 10"],
+            "period": ["2024"],
+            "source": ["survey"],
+            "statement": ['"<script>alert(1)</script>" said a young person'],
+        }
+    )
     context = profile_html.area_page_context(
-        protected_tables, "E06000001", base=5, threshold=10,
-        links={"index": "../index.html", "england": "E92000001.html"}, local=local)
+        protected_tables,
+        "E06000001",
+        base=5,
+        threshold=10,
+        links={"index": "../index.html", "england": "E92000001.html"},
+        local=local,
+    )
     text = profile_html.render("profile.html", context)
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "Score &lt;b&gt;bold&lt;/b&gt;" in text
@@ -150,8 +170,9 @@ def test_released_tables_read_back_as_computed(built_release, protected_tables):
     assert list(got.columns) == list(want.columns)
     for col in want.columns:
         if col.endswith("_n") or pd.api.types.is_float_dtype(want[col]):
-            pd.testing.assert_series_equal(got[col].astype("float64"),
-                                           want[col].astype("float64"), check_names=False)
+            pd.testing.assert_series_equal(
+                got[col].astype("float64"), want[col].astype("float64"), check_names=False
+            )
         else:
             assert got[col].fillna("").tolist() == want[col].fillna("").astype(str).tolist()
     csv = pd.read_csv(built_release["out"] / "areas" / "E06000002_indicators.csv")
@@ -172,24 +193,35 @@ def test_build_profiles_refuses_england_and_unknown_codes(built_release, tmp_pat
 def test_figures_backed_by_the_area_table(built_release):
     results = outputs(built_release)["results"]
     pngs = [e for u, e in results.items() if u.endswith(".png")]
-    assert pngs and all(e["backed_by"] == ["profiles/tables/area_statistics.csv"]
-                        and e["status"] == "pass" for e in pngs)
+    assert pngs and all(
+        e["backed_by"] == ["profiles/tables/area_statistics.csv"] and e["status"] == "pass"
+        for e in pngs
+    )
     png = Path(built_release["release"] / pngs[0]["uid"]).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_pages_show_counts_rounded_even_when_tables_are_not():
     from child_mdh.release.profiles.tables import profile_tables
-    from profile_inputs import K, WEIGHTS, make_areas, make_children
+
+    from profile_inputs import WEIGHTS, K, make_areas, make_children
 
     codes = ["E06000001", "E06000002"]
-    tables = profile_tables(make_children(dict(zip(codes, [1503, 902])), seed=4),
-                            make_areas(codes, ["Alpha", "Beta"]), WEIGHTS, K,
-                            {"mitigation": "suppress"})
+    tables = profile_tables(
+        make_children(dict(zip(codes, [1503, 902])), seed=4),
+        make_areas(codes, ["Alpha", "Beta"]),
+        WEIGHTS,
+        K,
+        {"mitigation": "suppress"},
+    )
     wide = tables["area_statistics"].set_index("la_code")
-    assert wide.loc["E06000001", "children_n"] == 1503      # exact in the table
+    assert wide.loc["E06000001", "children_n"] == 1503  # exact in the table
     context = profile_html.area_page_context(
-        tables, "E06000001", base=5, threshold=10,
-        links={"index": "../index.html", "england": "E92000001.html"})
+        tables,
+        "E06000001",
+        base=5,
+        threshold=10,
+        links={"index": "../index.html", "england": "E92000001.html"},
+    )
     text = profile_html.render("profile.html", context)
-    assert ">1,505<" in text and "1,503" not in text        # 1503 rounds to 1505
+    assert ">1,505<" in text and "1,503" not in text  # 1503 rounds to 1505

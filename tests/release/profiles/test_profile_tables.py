@@ -22,7 +22,8 @@ from scipy import stats as sps
 
 from child_mdh.aggregates.profiles.statistics import ProfileInputError, profile_statistics
 from child_mdh.release.profiles.tables import profile_tables, protect_profile_tables
-from profile_inputs import INDICATORS, K, WEIGHTS, make_areas, make_children
+
+from profile_inputs import INDICATORS, WEIGHTS, K, make_areas, make_children
 
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
@@ -32,27 +33,32 @@ CODES = ["E06000001", "E06000002", "E06000003"]
 def block(code, n, deprived, referred):
     """n children of one LA deprived in ``deprived``, the first ``referred`` referred."""
     ref = np.arange(n) < referred
-    return pd.DataFrame({
-        "la_code": code,
-        **{i: pd.array([i in deprived] * n, dtype="boolean") for i in INDICATORS},
-        "any_referral": pd.array(ref, dtype="boolean"),
-        "any_cin": pd.array([False] * n, dtype="boolean"),
-        "any_cpp": pd.array([False] * n, dtype="boolean"),
-        "entered_care": pd.array([False] * n, dtype="boolean"),
-        "n_referrals": ref.astype("int64"),
-        "exposure_years": 2.0,
-    })
+    return pd.DataFrame(
+        {
+            "la_code": code,
+            **{i: pd.array([i in deprived] * n, dtype="boolean") for i in INDICATORS},
+            "any_referral": pd.array(ref, dtype="boolean"),
+            "any_cin": pd.array([False] * n, dtype="boolean"),
+            "any_cpp": pd.array([False] * n, dtype="boolean"),
+            "entered_care": pd.array([False] * n, dtype="boolean"),
+            "n_referrals": ref.astype("int64"),
+            "exposure_years": 2.0,
+        }
+    )
 
 
 def tiny_children():
-    return pd.concat([
-        block("E06000001", 12, {"employment", "education"}, 6),
-        block("E06000001", 28, set(), 3),
-        block("E06000002", 15, {"employment", "health", "housing"}, 5),
-        block("E06000002", 45, {"fsm"}, 5),
-        block("E06000003", 40, set(INDICATORS), 20),
-        block("E06000003", 10, set(), 2),
-    ], ignore_index=True)
+    return pd.concat(
+        [
+            block("E06000001", 12, {"employment", "education"}, 6),
+            block("E06000001", 28, set(), 3),
+            block("E06000002", 15, {"employment", "health", "housing"}, 5),
+            block("E06000002", 45, {"fsm"}, 5),
+            block("E06000003", 40, set(INDICATORS), 20),
+            block("E06000003", 10, set(), 2),
+        ],
+        ignore_index=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +137,9 @@ def test_h_a_m0_and_linearised_intervals(wide):
     z998 = sps.norm.ppf(0.999)
     deft = round(t998 * se / (z998 * math.sqrt(0.1056 / 40)), 2)
     assert la["M0_deft_99_8"] == deft
-    assert la["M0_lower_99_8"] == pytest.approx(0.12 - z998 * deft * math.sqrt(0.1056 / 40),
-                                                abs=1e-9)
+    assert la["M0_lower_99_8"] == pytest.approx(
+        0.12 - z998 * deft * math.sqrt(0.1056 / 40), abs=1e-9
+    )
     # A has no spread within E06000001 (all MDH score 0.4): a zero-width interval.
     assert la["A_lower_95"] == pytest.approx(0.4) and la["A_upper_95"] == pytest.approx(0.4)
     eng = wide.loc["E92000001"]
@@ -214,13 +221,12 @@ def test_rate_comparison_with_england(wide):
 
 def test_missing_values_leave_the_profile_and_are_counted():
     children = tiny_children()
-    children.loc[0:2, "health"] = pd.NA          # three E06000001 MDH children
-    children.loc[50, "any_cin"] = pd.NA           # one E06000002 child
+    children.loc[0:2, "health"] = pd.NA  # three E06000001 MDH children
+    children.loc[50, "any_cin"] = pd.NA  # one E06000002 child
     st = profile_statistics(children, make_areas(CODES), WEIGHTS, K)
     wide = st["area_statistics"].set_index("la_code")
     left = st["children_left_out"].set_index("la_code")["left_out_n"]
-    assert left.to_dict() == {"E92000001": 4, "E06000001": 3, "E06000002": 1,
-                              "E06000003": 0}
+    assert left.to_dict() == {"E92000001": 4, "E06000001": 3, "E06000002": 1, "E06000003": 0}
     assert wide.loc["E06000001", "children_n"] == 37 and wide.loc["E06000001", "mdh_n"] == 9
 
 
@@ -252,11 +258,19 @@ def test_vectorised_over_areas_agrees_with_one_area_at_a_time():
     whole = profile_statistics(children, make_areas(codes), WEIGHTS, K)["area_statistics"]
     whole = whole.set_index("la_code")
     for code in codes[:2]:
-        alone = profile_statistics(children[children["la_code"] == code],
-                                   make_areas(codes), WEIGHTS, K)["area_statistics"]
+        alone = profile_statistics(
+            children[children["la_code"] == code], make_areas(codes), WEIGHTS, K
+        )["area_statistics"]
         row = alone.set_index("la_code").loc[code]
-        for col in ("mdh_pct", "mdh_pct_upper_99_8", "M0", "M0_lower_95", "A_upper_95",
-                    "cin_mdh_rate_lower_95", "referral_rate_ratio"):
+        for col in (
+            "mdh_pct",
+            "mdh_pct_upper_99_8",
+            "M0",
+            "M0_lower_95",
+            "A_upper_95",
+            "cin_mdh_rate_lower_95",
+            "referral_rate_ratio",
+        ):
             assert whole.loc[code, col] == pytest.approx(row[col], nan_ok=True)
 
 
@@ -275,11 +289,16 @@ def test_profile_formulas_follow_the_table_order_of_indicators():
     # the statistics' columns (and so the released file) must not depend on set order
     from child_mdh.aggregates.profiles.statistics import profile_formulas
 
-    columns = ["children_n", "mdh_n", "non_mdh_n",
-               *[f"{p}_{i}_n" for i in ("housing", "employment", "fsm") for p in
-                 ("deprived", "censored")]]
+    columns = [
+        "children_n",
+        "mdh_n",
+        "non_mdh_n",
+        *[f"{p}_{i}_n" for i in ("housing", "employment", "fsm") for p in ("deprived", "censored")],
+    ]
     weights = {"housing": 0.4, "employment": 0.3, "fsm": 0.3}
-    contributions = [c for c in profile_formulas(columns, weights)
-                     if c.startswith("contribution_")]
-    assert contributions == ["contribution_housing_pct", "contribution_employment_pct",
-                             "contribution_fsm_pct"]
+    contributions = [c for c in profile_formulas(columns, weights) if c.startswith("contribution_")]
+    assert contributions == [
+        "contribution_housing_pct",
+        "contribution_employment_pct",
+        "contribution_fsm_pct",
+    ]

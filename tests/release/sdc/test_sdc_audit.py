@@ -12,8 +12,8 @@ from child_mdh.release.sdc import (
     write_release_table,
     write_release_text,
 )
-from sdc_tables import LA_SPEC, la_table
 
+from sdc_tables import LA_SPEC, la_table
 
 SPEC = LA_SPEC
 
@@ -23,8 +23,14 @@ def safe_release(tmp_path):
     release = tmp_path / "release"
     m = Manifest(release, step="profiles")
     write_release_table(la_table(), release / "profiles" / "cin.csv", SPEC, m, xlsx=True)
-    write_release_text("{}", release / "provenance.json", m, output_type="provenance",
-                       status="pass", comment="versions and hashes only")
+    write_release_text(
+        "{}",
+        release / "provenance.json",
+        m,
+        output_type="provenance",
+        status="pass",
+        comment="versions and hashes only",
+    )
     m.write()
     return release
 
@@ -39,10 +45,14 @@ def test_a_safe_folder_passes(safe_release):
     report = json.loads((safe_release / "audit.json").read_text())
     assert problems == [] and report["passed"] is True
     assert report["status_counts"] == {"pass": 4}  # two outputs, the list, the audit
-    listed = {f for e in json.loads((safe_release / "outputs.json").read_text())[
-        "outputs"].values() for f in e["files"]}
-    present = {p.relative_to(safe_release).as_posix() for p in safe_release.rglob("*")
-               if p.is_file()}
+    listed = {
+        f
+        for e in json.loads((safe_release / "outputs.json").read_text())["outputs"].values()
+        for f in e["files"]
+    }
+    present = {
+        p.relative_to(safe_release).as_posix() for p in safe_release.rglob("*") if p.is_file()
+    }
     assert present == listed
     assert audit_release(safe_release) == []  # audit.json itself is not an output
 
@@ -93,7 +103,8 @@ def test_derived_statistic_on_a_suppressed_count(safe_release):
 
 def test_text_marker_and_xlsx_sheets(safe_release):
     pd.DataFrame({"la_code": ["A"], "cin_n": ["<10"]}).to_excel(
-        safe_release / "marker.xlsx", index=False)
+        safe_release / "marker.xlsx", index=False
+    )
     problems = audit_release(safe_release)
     assert kinds(problems) == ["text_in_count", "unlisted"]
 

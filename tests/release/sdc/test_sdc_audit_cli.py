@@ -10,6 +10,7 @@ import pytest
 from child_mdh import cli
 from child_mdh.release.sdc import Manifest, write_release_table, write_release_text
 from child_mdh.release.sdc.publish import publish_release
+
 from sdc_tables import LA_SPEC, la_table
 
 
@@ -19,8 +20,7 @@ def received(tmp_path):
     release = tmp_path / "release"
     m = Manifest(release, step="profiles")
     write_release_table(la_table(), release / "profiles" / "cin.csv", LA_SPEC, m)
-    write_release_text("<p>notes</p>", release / "notes.html", m,
-                       comment="free text: read it")
+    write_release_text("<p>notes</p>", release / "notes.html", m, comment="free text: read it")
     part = m.write_part(tmp_path / "secure" / "parts" / "profiles.json")
     publish_release([part], release, tmp_path / "secure" / "disclosure_reasons.json")
     return release
@@ -48,8 +48,11 @@ def test_problems_exit_1_and_are_listed(received, capsys):
     assert cli.main(["audit", str(received)]) == 1
     out = capsys.readouterr().out
     assert "audit now: FAILED" in out
-    for text in ("changed_file: profiles/cin.csv", "small_count: profiles/cin.csv",
-                 "unlisted: extra.csv"):
+    for text in (
+        "changed_file: profiles/cin.csv",
+        "small_count: profiles/cin.csv",
+        "unlisted: extra.csv",
+    ):
         assert text in out
 
 
@@ -79,8 +82,12 @@ def test_user_errors_exit_2_with_one_clear_line(tmp_path, capsys, case):
     assert cli.main(args) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    expected = {"missing": "no such folder", "no_manifest": "no outputs.json here",
-                "a_file": "not a folder", "bad_threshold": "--threshold must be at least 1"}
+    expected = {
+        "missing": "no such folder",
+        "no_manifest": "no outputs.json here",
+        "a_file": "not a folder",
+        "bad_threshold": "--threshold must be at least 1",
+    }
     assert captured.err.startswith("child-mdh audit: ")
     assert expected[case] in captured.err and len(captured.err.splitlines()) == 1
 
@@ -88,8 +95,9 @@ def test_user_errors_exit_2_with_one_clear_line(tmp_path, capsys, case):
 def test_console_script_exit_codes_without_traceback(received, tmp_path):
     exe = str(Path(sys.executable).parent / "child-mdh")
     ok = subprocess.run([exe, "audit", str(received)], capture_output=True, text=True)
-    missing = subprocess.run([exe, "audit", str(tmp_path / "nowhere")], capture_output=True,
-                             text=True)
+    missing = subprocess.run(
+        [exe, "audit", str(tmp_path / "nowhere")], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and "PASSED" in ok.stdout
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "no such folder" in missing.stderr

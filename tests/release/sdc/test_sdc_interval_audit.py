@@ -24,11 +24,11 @@ from child_mdh.release.sdc.audit import interval_audit, write_audit
 from child_mdh.release.sdc.spec import ColumnMargin
 
 
-def _structure(spec: TableSpec, df: pd.DataFrame, *, rounded: bool, additive: bool = False,
-               base: int = 5) -> dict:
+def _structure(
+    spec: TableSpec, df: pd.DataFrame, *, rounded: bool, additive: bool = False, base: int = 5
+) -> dict:
     s = spec.structure(df)
-    s.update({"rounded": rounded, "rounding_base": base, "threshold": 10,
-              "additive": additive})
+    s.update({"rounded": rounded, "rounding_base": base, "threshold": 10, "additive": additive})
     return s
 
 
@@ -37,26 +37,48 @@ def _release(tmp_path, tables):
     results = {}
     for name, (df, structure) in tables.items():
         df.to_csv(tmp_path / name, index=False)
-        results[name] = {"files": [{"name": name}], "structure": structure,
-                         "status": "pass", "type": "table"}
+        results[name] = {
+            "files": [{"name": name}],
+            "structure": structure,
+            "status": "pass",
+            "type": "table",
+        }
     return {"disclosure": {"threshold": 10}, "results": results}
 
 
-AREA = TableSpec(key_columns=("la_code",), margins=(RowMargin("la_code", total="ENG"),),
-                 population="children", dimensions={"la_code": "area"})
+AREA = TableSpec(
+    key_columns=("la_code",),
+    margins=(RowMargin("la_code", total="ENG"),),
+    population="children",
+    dimensions={"la_code": "area"},
+)
 
 
 def test_cross_file_margin_gives_a_withheld_count_back(tmp_path):
     # file 1 withholds B and C (B = 4 is small, C its partner); file 2 publishes C for
     # the same population (another suppression pattern): B = 71 - 25 - 30 - 12 = 4
-    one = pd.DataFrame({"la_code": ["A", "B", "C", "D", "ENG"],
-                        "cin_n": [25, np.nan, np.nan, 12, 71]})
+    one = pd.DataFrame(
+        {"la_code": ["A", "B", "C", "D", "ENG"], "cin_n": [25, np.nan, np.nan, 12, 71]}
+    )
     two = pd.DataFrame({"la_code": ["C"], "cin_n": [30]})
-    manifest = _release(tmp_path, {
-        "one.csv": (one, _structure(AREA, one, rounded=False)),
-        "two.csv": (two, _structure(TableSpec(key_columns=("la_code",), population="children",
-                                              dimensions={"la_code": "area"}), two,
-                                    rounded=False))})
+    manifest = _release(
+        tmp_path,
+        {
+            "one.csv": (one, _structure(AREA, one, rounded=False)),
+            "two.csv": (
+                two,
+                _structure(
+                    TableSpec(
+                        key_columns=("la_code",),
+                        population="children",
+                        dimensions={"la_code": "area"},
+                    ),
+                    two,
+                    rounded=False,
+                ),
+            ),
+        },
+    )
     report = interval_audit(tmp_path, manifest)
     assert report.exact == 2  # B, and C where it is withheld
     found = {(f.file, f.row, f.column, f.lower, f.upper) for f in report.findings}
@@ -64,10 +86,12 @@ def test_cross_file_margin_gives_a_withheld_count_back(tmp_path):
 
 
 def test_the_same_pattern_in_one_file_only_is_safe(tmp_path):
-    one = pd.DataFrame({"la_code": ["A", "B", "C", "D", "ENG"],
-                        "cin_n": [25, np.nan, np.nan, 12, 71]})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (one, _structure(AREA, one, rounded=False))}))
+    one = pd.DataFrame(
+        {"la_code": ["A", "B", "C", "D", "ENG"], "cin_n": [25, np.nan, np.nan, 12, 71]}
+    )
+    report = interval_audit(
+        tmp_path, _release(tmp_path, {"one.csv": (one, _structure(AREA, one, rounded=False))})
+    )
     # B + C = 34: each anywhere in [0, 34]
     assert report.passed and report.withheld == 2
 
@@ -76,8 +100,9 @@ def test_two_small_withheld_cells_only_known_to_be_small(tmp_path):
     # total 20, published part 12: the two withheld parts add to 8, so each is in [0, 8]:
     # the reader learns they are small, which withholding says, not that anyone is there
     one = pd.DataFrame({"la_code": ["A", "B", "C", "ENG"], "cin_n": [12, np.nan, np.nan, 20]})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (one, _structure(AREA, one, rounded=False))}))
+    report = interval_audit(
+        tmp_path, _release(tmp_path, {"one.csv": (one, _structure(AREA, one, rounded=False))})
+    )
     assert report.passed and report.below_threshold == 2
 
 
@@ -85,8 +110,9 @@ def test_a_withheld_part_of_an_independently_rounded_total_is_narrowed(tmp_path)
     # total published as 20 (18..22), one part as 15 (13..17), the other withheld: it is
     # 18 - 17 = 1 at least and 22 - 13 = 9 at most, so someone is there, 1 to 9 of them
     one = pd.DataFrame({"la_code": ["A", "B", "ENG"], "cin_n": [15, np.nan, 20]})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (one, _structure(AREA, one, rounded=True))}))
+    report = interval_audit(
+        tmp_path, _release(tmp_path, {"one.csv": (one, _structure(AREA, one, rounded=True))})
+    )
     assert report.narrow == 1 and report.exact == 0
     assert [(f.row, f.lower, f.upper) for f in report.findings] == [(1, 1.0, 9.0)]
 
@@ -95,8 +121,9 @@ def test_a_withheld_count_known_to_be_large_is_no_finding(tmp_path):
     # total published as 60 (58..62), a part as 10 (8..12), the other withheld: 46..54,
     # narrow but at least the threshold, so it could have been published
     one = pd.DataFrame({"la_code": ["A", "B", "ENG"], "cin_n": [10, np.nan, 60]})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (one, _structure(AREA, one, rounded=True))}))
+    report = interval_audit(
+        tmp_path, _release(tmp_path, {"one.csv": (one, _structure(AREA, one, rounded=True))})
+    )
     assert report.passed and report.withheld_publishable == 1
 
 
@@ -104,11 +131,19 @@ def test_zero_by_subtraction_across_files(tmp_path):
     # file 1: England's total 60; file 2: the parts, one withheld; the others add to 60
     one = pd.DataFrame({"la_code": ["ENG"], "cin_n": [60]})
     two = pd.DataFrame({"la_code": ["A", "B", "C", "ENG"], "cin_n": [25, 35, np.nan, np.nan]})
-    spec_one = TableSpec(key_columns=("la_code",), population="children",
-                         dimensions={"la_code": "area"})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (one, _structure(spec_one, one, rounded=False)),
-        "two.csv": (two, _structure(AREA, two, rounded=False))}))
+    spec_one = TableSpec(
+        key_columns=("la_code",), population="children", dimensions={"la_code": "area"}
+    )
+    report = interval_audit(
+        tmp_path,
+        _release(
+            tmp_path,
+            {
+                "one.csv": (one, _structure(spec_one, one, rounded=False)),
+                "two.csv": (two, _structure(AREA, two, rounded=False)),
+            },
+        ),
+    )
     zero = [f for f in report.findings if f.file == "two.csv" and f.row == 2]
     assert zero and zero[0].kind == "exact" and zero[0].lower == zero[0].upper == 0
 
@@ -120,32 +155,46 @@ def test_rate_from_exact_counts_pins_the_rounded_count(tmp_path):
     # cin_n 71 published as 70 (68..72), children 14200 (14198..14202), rate 50.0 to one
     # decimal: cin_n / children in [49.95, 50.05] / 10000 pins cin_n to 71
     df = pd.DataFrame({"la_code": ["A"], "cin_n": [70], "children_n": [14200], "rate": [50.0]})
-    spec = TableSpec(key_columns=("la_code",),
-                     formulas={"rate": {"expr": "10000 * cin_n / children_n", "digits": 1}})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (df, _structure(spec, df, rounded=True))}))
+    spec = TableSpec(
+        key_columns=("la_code",),
+        formulas={"rate": {"expr": "10000 * cin_n / children_n", "digits": 1}},
+    )
+    report = interval_audit(
+        tmp_path, _release(tmp_path, {"one.csv": (df, _structure(spec, df, rounded=True))})
+    )
     pinned = {f.column: (f.lower, f.upper) for f in report.findings if f.kind == "pinned"}
     assert pinned["cin_n"] == (71.0, 71.0)
 
 
 def test_rate_from_the_published_counts_adds_nothing(tmp_path):
     # the same table with the rate computed from what is published: 70 / 14200
-    df = pd.DataFrame({"la_code": ["A"], "cin_n": [70], "children_n": [14200],
-                       "rate": [round(70 / 14200 * 10000, 1)]})
-    spec = TableSpec(key_columns=("la_code",),
-                     formulas={"rate": {"expr": "10000 * cin_n / children_n", "digits": 1}})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (df, _structure(spec, df, rounded=True))}))
+    df = pd.DataFrame(
+        {
+            "la_code": ["A"],
+            "cin_n": [70],
+            "children_n": [14200],
+            "rate": [round(70 / 14200 * 10000, 1)],
+        }
+    )
+    spec = TableSpec(
+        key_columns=("la_code",),
+        formulas={"rate": {"expr": "10000 * cin_n / children_n", "digits": 1}},
+    )
+    report = interval_audit(
+        tmp_path, _release(tmp_path, {"one.csv": (df, _structure(spec, df, rounded=True))})
+    )
     assert report.passed and report.rounded == 2
 
 
 def test_percentage_at_full_precision_pins_both_counts(tmp_path):
     # 123 of 457 published as 125 and 455, with the exact percentage 26.914660...%
-    df = pd.DataFrame({"la_code": ["A"], "mdh_n": [125], "children_n": [455],
-                       "pct": [100 * 123 / 457]})
+    df = pd.DataFrame(
+        {"la_code": ["A"], "mdh_n": [125], "children_n": [455], "pct": [100 * 123 / 457]}
+    )
     spec = TableSpec(key_columns=("la_code",), formulas={"pct": "100 * mdh_n / children_n"})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (df, _structure(spec, df, rounded=True))}))
+    report = interval_audit(
+        tmp_path, _release(tmp_path, {"one.csv": (df, _structure(spec, df, rounded=True))})
+    )
     pinned = {f.column: (f.lower, f.upper) for f in report.findings}
     assert pinned == {"mdh_n": (123.0, 123.0), "children_n": (457.0, 457.0)}
 
@@ -155,11 +204,15 @@ def test_independent_rounding_narrows_parts_and_total(tmp_path):
     # at most 347 + 832 = 1179 and each part at least 1178 - 832 = 346 (or 1178 - 347)
     df = pd.DataFrame({"mdh_n": [345], "non_mdh_n": [830], "children_n": [1180]})
     spec = TableSpec(margins=(ColumnMargin(("mdh_n", "non_mdh_n"), "children_n"),))
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (df, _structure(spec, df, rounded=True))}))
+    report = interval_audit(
+        tmp_path, _release(tmp_path, {"one.csv": (df, _structure(spec, df, rounded=True))})
+    )
     ranges = {f.column: (f.lower, f.upper) for f in report.findings}
-    assert ranges == {"mdh_n": (346.0, 347.0), "non_mdh_n": (831.0, 832.0),
-                      "children_n": (1178.0, 1179.0)}
+    assert ranges == {
+        "mdh_n": (346.0, 347.0),
+        "non_mdh_n": (831.0, 832.0),
+        "children_n": (1178.0, 1179.0),
+    }
 
 
 def test_totals_summed_from_rounded_parts_are_not_narrowed(tmp_path):
@@ -167,19 +220,29 @@ def test_totals_summed_from_rounded_parts_are_not_narrowed(tmp_path):
     # the parts' rounding), nothing narrower than its rounding
     df = pd.DataFrame({"mdh_n": [345], "non_mdh_n": [830], "children_n": [1175]})
     spec = TableSpec(margins=(ColumnMargin(("mdh_n", "non_mdh_n"), "children_n"),))
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (df, _structure(spec, df, rounded=True, additive=True))}))
+    report = interval_audit(
+        tmp_path,
+        _release(tmp_path, {"one.csv": (df, _structure(spec, df, rounded=True, additive=True))}),
+    )
     assert report.passed, report.findings
 
 
 def test_the_same_count_published_twice_with_values_that_cannot_both_hold(tmp_path):
     one = pd.DataFrame({"la_code": ["A"], "cin_n": [40]})
     two = pd.DataFrame({"la_code": ["A"], "cin_n": [50]})
-    spec = TableSpec(key_columns=("la_code",), population="children",
-                     dimensions={"la_code": "area"})
-    report = interval_audit(tmp_path, _release(tmp_path, {
-        "one.csv": (one, _structure(spec, one, rounded=True)),
-        "two.csv": (two, _structure(spec, two, rounded=True))}))
+    spec = TableSpec(
+        key_columns=("la_code",), population="children", dimensions={"la_code": "area"}
+    )
+    report = interval_audit(
+        tmp_path,
+        _release(
+            tmp_path,
+            {
+                "one.csv": (one, _structure(spec, one, rounded=True)),
+                "two.csv": (two, _structure(spec, two, rounded=True)),
+            },
+        ),
+    )
     assert report.inconsistent == 1 and not report.passed
 
 
@@ -192,15 +255,25 @@ def protected_release(tmp_path):
     manifest = Manifest(release, "test", config)
     mdh = [123, 4, 58, 31, 87, 64, 212, 45]
     non = [334, 40, 102, 77, 301, 250, 530, 160]
-    areas = pd.DataFrame({
-        "la_code": ["A", "B", "C", "D", "E", "F", "G", "H", "ENG"],
-        "mdh_n": [*mdh, sum(mdh)], "non_mdh_n": [*non, sum(non)],
-        "children_n": [*(m + o for m, o in zip(mdh, non)), sum(mdh) + sum(non)], "pct": 0.0})
-    spec = TableSpec(key_columns=("la_code",),
-                     margins=(RowMargin("la_code", total="ENG"),
-                              ColumnMargin(("mdh_n", "non_mdh_n"), "children_n")),
-                     formulas={"pct": {"expr": "100 * mdh_n / children_n", "digits": 1}},
-                     population="children", dimensions={"la_code": "area"})
+    areas = pd.DataFrame(
+        {
+            "la_code": ["A", "B", "C", "D", "E", "F", "G", "H", "ENG"],
+            "mdh_n": [*mdh, sum(mdh)],
+            "non_mdh_n": [*non, sum(non)],
+            "children_n": [*(m + o for m, o in zip(mdh, non)), sum(mdh) + sum(non)],
+            "pct": 0.0,
+        }
+    )
+    spec = TableSpec(
+        key_columns=("la_code",),
+        margins=(
+            RowMargin("la_code", total="ENG"),
+            ColumnMargin(("mdh_n", "non_mdh_n"), "children_n"),
+        ),
+        formulas={"pct": {"expr": "100 * mdh_n / children_n", "digits": 1}},
+        population="children",
+        dimensions={"la_code": "area"},
+    )
     write_release_table(areas, release / "areas.csv", spec, manifest)
     manifest.write_part(tmp_path / "part.json")
     merge_manifests([tmp_path / "part.json"], release / "outputs.json")
@@ -251,8 +324,9 @@ def test_a_manifest_that_says_why_a_cell_is_empty_fails(protected_release):
 def test_an_undeclared_sum_between_published_counts_fails(protected_release):
     # the table holds mdh + other = children; without the declaration it is unprotected
     def plant(entry):
-        entry["structure"]["margins"] = [m for m in entry["structure"]["margins"]
-                                         if m["kind"] != "columns"]
+        entry["structure"]["margins"] = [
+            m for m in entry["structure"]["margins"] if m["kind"] != "columns"
+        ]
 
     _edit_manifest(protected_release, plant)
     problems = [p for p in write_audit(protected_release) if p.kind == "undeclared_relation"]

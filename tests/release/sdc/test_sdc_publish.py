@@ -5,9 +5,9 @@ import json
 import matplotlib
 
 matplotlib.use("Agg")
-import pytest  # noqa: E402
+import pytest
 
-from child_mdh.release.profiles.selfcontained import external_references  # noqa: E402
+from child_mdh.release.profiles.selfcontained import external_references
 from child_mdh.release.sdc import (
     Manifest,
     audit_release,
@@ -15,21 +15,34 @@ from child_mdh.release.sdc import (
     write_release_table,
     write_release_text,
 )
-from child_mdh.release.sdc.checksums import checksum_path  # noqa: E402
-from child_mdh.release.sdc.manifest import file_digest  # noqa: E402
-from child_mdh.release.sdc.publish import publish_release  # noqa: E402
-from sdc_tables import LA_SPEC, la_table  # noqa: E402
+from child_mdh.release.sdc.checksums import checksum_path
+from child_mdh.release.sdc.manifest import file_digest
+from child_mdh.release.sdc.publish import publish_release
+
+from sdc_tables import LA_SPEC, la_table
 
 
 def _parts(tmp_path):
     release = tmp_path / "release"
     m = Manifest(release, step="profiles")
-    table = write_release_table(la_table(), release / "profiles" / "cin.csv", LA_SPEC, m,
-                                xlsx=True, method="CIN by LA")
-    write_release_figure(b"\x89PNG\r\n\x1a\n", release / "profiles" / "cin.png", None, m,
-                         backed_by=[table["uid"]], method="bar chart of CIN")
-    write_release_text("<p>notes</p>", release / "notes.html", m, method="notes",
-                       comment="free text written by the analyst: <read it>")
+    table = write_release_table(
+        la_table(), release / "profiles" / "cin.csv", LA_SPEC, m, xlsx=True, method="CIN by LA"
+    )
+    write_release_figure(
+        b"\x89PNG\r\n\x1a\n",
+        release / "profiles" / "cin.png",
+        None,
+        m,
+        backed_by=[table["uid"]],
+        method="bar chart of CIN",
+    )
+    write_release_text(
+        "<p>notes</p>",
+        release / "notes.html",
+        m,
+        method="notes",
+        comment="free text written by the analyst: <read it>",
+    )
     parts = [m.write_part(tmp_path / "secure" / "manifest_parts" / "profiles.json")]
     return release, parts
 
@@ -94,6 +107,8 @@ def test_audit_checks_the_checksums_folder(published):
     (release / "checksums" / "hidden.csv").write_text("la_code,cin_n\nA,3\n")
     checksum_path(release, "notes.html").unlink()
     found = {(p.kind, p.file) for p in audit_release(release)}
-    assert found == {("checksum", "checksums/profiles/cin.csv.txt"),
-                     ("unlisted", "checksums/hidden.csv"),
-                     ("checksum", "notes.html")}
+    assert found == {
+        ("checksum", "checksums/profiles/cin.csv.txt"),
+        ("unlisted", "checksums/hidden.csv"),
+        ("checksum", "notes.html"),
+    }

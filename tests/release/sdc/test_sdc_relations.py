@@ -11,11 +11,16 @@ def _linkage():
     linked = [15, 30, 45, 60, 75, 90]
     unlinked = [5, 10, 0, 20, 25, 10]
     with_fsm = [10, 20, 40, 50, 60, 80]
-    return pd.DataFrame({
-        "la_code": list("ABCDEF"),
-        "children_n": [a + b for a, b in zip(linked, unlinked)], "linked_n": linked,
-        "unlinked_n": unlinked, "with_fsm_n": with_fsm,
-        "without_fsm_n": [a - b for a, b in zip(linked, with_fsm)]})
+    return pd.DataFrame(
+        {
+            "la_code": list("ABCDEF"),
+            "children_n": [a + b for a, b in zip(linked, unlinked)],
+            "linked_n": linked,
+            "unlinked_n": unlinked,
+            "with_fsm_n": with_fsm,
+            "without_fsm_n": [a - b for a, b in zip(linked, with_fsm)],
+        }
+    )
 
 
 def _structure(spec, df, rounded=False):
@@ -24,17 +29,23 @@ def _structure(spec, df, rounded=False):
 
 def test_undeclared_sums_are_found():
     df = _linkage()
-    found = {(r.total, frozenset(r.parts)) for r in
-             undeclared_sums(df, _structure(TableSpec(key_columns=("la_code",)), df))}
+    found = {
+        (r.total, frozenset(r.parts))
+        for r in undeclared_sums(df, _structure(TableSpec(key_columns=("la_code",)), df))
+    }
     assert ("children_n", frozenset({"linked_n", "unlinked_n"})) in found
     assert ("linked_n", frozenset({"with_fsm_n", "without_fsm_n"})) in found
 
 
 def test_declared_sums_are_not_reported():
     df = _linkage()
-    spec = TableSpec(key_columns=("la_code",), margins=(
-        ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
-        ColumnMargin(("with_fsm_n", "without_fsm_n"), "linked_n")))
+    spec = TableSpec(
+        key_columns=("la_code",),
+        margins=(
+            ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
+            ColumnMargin(("with_fsm_n", "without_fsm_n"), "linked_n"),
+        ),
+    )
     # children = unlinked + with_fsm + without_fsm follows from the two declared sums
     assert undeclared_sums(df, _structure(spec, df)) == []
 

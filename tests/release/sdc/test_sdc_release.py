@@ -5,10 +5,10 @@ import json
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
 from child_mdh.release.sdc import (
     DisclosureError,
@@ -22,8 +22,8 @@ from child_mdh.release.sdc import (
     write_release_table,
     write_release_text,
 )
-from sdc_tables import LA_SPEC, la_table  # noqa: E402
 
+from sdc_tables import LA_SPEC, la_table
 
 SPEC = LA_SPEC
 
@@ -35,8 +35,14 @@ def release(tmp_path):
 
 def test_writes_a_protected_table_and_records_it(release):
     m = Manifest(release, step="profiles")
-    entry = write_release_table(la_table(), release / "profiles" / "cin.csv", SPEC, m,
-                                method="CIN rate per 10,000 by LA", comment="")
+    entry = write_release_table(
+        la_table(),
+        release / "profiles" / "cin.csv",
+        SPEC,
+        m,
+        method="CIN rate per 10,000 by LA",
+        comment="",
+    )
     written = pd.read_csv(release / "profiles" / "cin.csv")
     assert written["cin_n"].isna().tolist() == [False, True, False, True, False]
     assert written["rate_per_10000"].isna().tolist() == [False, True, False, True, False]
@@ -69,12 +75,21 @@ def test_refuses_a_model_with_too_few_residual_df(release):
     m = Manifest(release, step="models")
     coefs = pd.DataFrame({"term": ["intercept", "domains"], "estimate": [0.1, 0.4]})
     with pytest.raises(DisclosureError, match="residual_df"):
-        write_release_table(coefs, release / "models" / "glm.csv",
-                            TableSpec(residual_df=6, key_columns=("term",)), m,
-                            output_type="regression")
-    entry = write_release_table(coefs, release / "models" / "glm.csv",
-                                TableSpec(residual_df=1200, key_columns=("term",)), m,
-                                output_type="regression", method="binomial GLM")
+        write_release_table(
+            coefs,
+            release / "models" / "glm.csv",
+            TableSpec(residual_df=6, key_columns=("term",)),
+            m,
+            output_type="regression",
+        )
+    entry = write_release_table(
+        coefs,
+        release / "models" / "glm.csv",
+        TableSpec(residual_df=1200, key_columns=("term",)),
+        m,
+        output_type="regression",
+        method="binomial GLM",
+    )
     assert entry["status"] == "pass" and entry["type"] == "regression"
 
 
@@ -88,10 +103,12 @@ def test_undeclared_numbers_are_written_for_review_with_a_comment(release):
 
 def test_xlsx_copy_and_withheld_columns(release):
     m = Manifest(release)
-    spec = TableSpec(key_columns=("la_code",),
-                     derived={"rate_per_10000": ("cin_n", "children_n")},
-                     margins=(RowMargin("la_code", total="E92000001"),),
-                     withhold_columns=("children_n",))
+    spec = TableSpec(
+        key_columns=("la_code",),
+        derived={"rate_per_10000": ("cin_n", "children_n")},
+        margins=(RowMargin("la_code", total="E92000001"),),
+        withhold_columns=("children_n",),
+    )
     entry = write_release_table(la_table(), release / "t.csv", spec, m, xlsx=True)
     assert [f["name"] for f in entry["files"]] == ["t.csv", "t.xlsx"]
     sheet = pd.read_excel(release / "t.xlsx")
@@ -113,8 +130,9 @@ def test_figures_and_text(release):
     write_release_table(la_table(), release / "cin.csv", SPEC, m)
     fig, ax = plt.subplots()
     ax.plot([1, 2], [3, 4])
-    entry = write_release_figure(fig, release / "cin.png", None, m, backed_by=["cin.csv"],
-                                 method="funnel plot")
+    entry = write_release_figure(
+        fig, release / "cin.png", None, m, backed_by=["cin.csv"], method="funnel plot"
+    )
     plt.close(fig)
     assert entry["status"] == "pass" and entry["type"] == "figure"
     assert entry["backed_by"] == ["cin.csv"]
@@ -125,12 +143,17 @@ def test_figures_and_text(release):
         write_release_figure(b"x", release / "bad.png", TableSpec(), m, data=la_table())
     page = write_release_text("<html></html>", release / "cin.html", m, backed_by=["cin.csv"])
     assert page["status"] == "pass" and page["type"] == "html"
-    prov = write_release_text("{}", release / "provenance.json", m, output_type="provenance",
-                              status="pass", comment="versions and hashes only")
+    prov = write_release_text(
+        "{}",
+        release / "provenance.json",
+        m,
+        output_type="provenance",
+        status="pass",
+        comment="versions and hashes only",
+    )
     assert prov["status"] == "pass"
     with pytest.raises(ValueError, match="comment"):
-        write_release_text("{}", release / "p2.json", m, output_type="provenance",
-                           status="pass")
+        write_release_text("{}", release / "p2.json", m, output_type="provenance", status="pass")
 
 
 def test_manifest_parts_merge_into_outputs_json(release, tmp_path):
@@ -140,25 +163,46 @@ def test_manifest_parts_merge_into_outputs_json(release, tmp_path):
     a.write_part(parts_dir / "profiles.json")
     b = Manifest(release, step="figures")
     (release / "plot.png").write_bytes(b"png")
-    b.add(files=[release / "plot.png"], status="pass", output_type="figure",
-          method="bar chart", backed_by=["cin.csv", "not_there"])
+    b.add(
+        files=[release / "plot.png"],
+        status="pass",
+        output_type="figure",
+        method="bar chart",
+        backed_by=["cin.csv", "not_there"],
+    )
     b.write_part(parts_dir / "figures.json")
-    out = merge_manifests([parts_dir / "profiles.json", parts_dir / "figures.json"],
-                          release / "outputs.json")
+    out = merge_manifests(
+        [parts_dir / "profiles.json", parts_dir / "figures.json"], release / "outputs.json"
+    )
     data = json.loads(out.read_text())
     assert data["format"].startswith("child-mdh outputs v2")
     assert data["steps"] == ["profiles", "figures"]
     assert data["disclosure"] == SDCConfig().to_dict()
     # the list names itself, the audit report and the checker's summary page, so every
     # release file is listed
-    assert set(data["results"]) == {"cin.csv", "plot.png", "outputs.json", "audit.json",
-                                    "checker_summary.html"}
+    assert set(data["results"]) == {
+        "cin.csv",
+        "plot.png",
+        "outputs.json",
+        "audit.json",
+        "checker_summary.html",
+    }
     assert data["results"]["outputs.json"]["type"] == "manifest"
-    assert data["outputs"]["cin.csv"] == {"status": "pass", "type": "table",
-                                          "files": ["cin.csv"]}
+    assert data["outputs"]["cin.csv"] == {"status": "pass", "type": "table", "files": ["cin.csv"]}
     for entry in data["results"].values():
-        assert {"uid", "status", "type", "properties", "files", "command", "summary",
-                "timestamp", "comments", "exception", "checks"} <= set(entry)
+        assert {
+            "uid",
+            "status",
+            "type",
+            "properties",
+            "files",
+            "command",
+            "summary",
+            "timestamp",
+            "comments",
+            "exception",
+            "checks",
+        } <= set(entry)
     # the figure claims a backing table that no step wrote: downgraded to review
     assert data["results"]["plot.png"]["status"] == "review"
     assert "not_there" in data["results"]["plot.png"]["comments"][0]
@@ -171,8 +215,9 @@ def test_merge_refuses_duplicates_and_mixed_settings(release, tmp_path):
     a = Manifest(release, step="a")
     a.add(files=[release / "x.csv"], status="review", output_type="table", comment="look")
     b = Manifest(release, step="b")
-    b.add(files=[release / "x.csv"], status="review", output_type="table", comment="look",
-          uid="other")
+    b.add(
+        files=[release / "x.csv"], status="review", output_type="table", comment="look", uid="other"
+    )
     with pytest.raises(ValueError, match="file x.csv is listed by outputs x.csv and other"):
         merge_manifests([a, b], tmp_path / "outputs.json")
     c = Manifest(release, step="c", config={"threshold": 5})
@@ -211,5 +256,4 @@ def test_settings_must_match_the_manifest_and_index_must_be_columns(release):
     with pytest.raises(ValueError, match="differ from the manifest"):
         write_release_table(la_table(), release / "t.csv", SPEC, m, config={"threshold": 5})
     with pytest.raises(ValueError, match="reset_index"):
-        write_release_table(la_table().set_index("la_code"), release / "t.csv",
-                            TableSpec(), m)
+        write_release_table(la_table().set_index("la_code"), release / "t.csv", TableSpec(), m)

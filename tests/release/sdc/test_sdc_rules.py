@@ -24,8 +24,16 @@ def test_defaults_are_acro_defaults():
 
 
 def test_settings_from_the_workflow_block():
-    block = {"threshold": 7, "rounding_base": 5, "zeros_disclosive": False, "dominance_n": 2,
-             "dominance_k": 0.9, "p_ratio": 0.1, "min_residual_df": 10, "mitigation": "both"}
+    block = {
+        "threshold": 7,
+        "rounding_base": 5,
+        "zeros_disclosive": False,
+        "dominance_n": 2,
+        "dominance_k": 0.9,
+        "p_ratio": 0.1,
+        "min_residual_df": 10,
+        "mitigation": "both",
+    }
     c = SDCConfig.from_mapping(block)
     assert c.threshold == 7 and c.rounds and c.suppresses_secondary
     assert SDCConfig.from_mapping(None) == SDCConfig()
@@ -39,8 +47,9 @@ def test_settings_from_the_workflow_block():
 
 def test_threshold_mask_with_zeros_and_structural_zeros():
     counts = pd.DataFrame({"a_n": [0, 1, 9, 10, np.nan], "b_n": [0, 0, 25, 3, 11]})
-    structural = pd.DataFrame({"a_n": [True, False, False, False, False],
-                               "b_n": [False, False, False, False, False]})
+    structural = pd.DataFrame(
+        {"a_n": [True, False, False, False, False], "b_n": [False, False, False, False, False]}
+    )
     got = threshold_mask(counts, SDCConfig(), structural)
     # a_n: 0 structural -> fine; 1 and 9 below 10; 10 fine; empty fine
     # b_n: 0, 0 disclosive (not structural); 25 fine; 3 below; 11 fine
@@ -53,8 +62,7 @@ def test_threshold_mask_with_zeros_and_structural_zeros():
 def test_round_to_base():
     # base 5, halves up: 0->0, 2->0, 3->5, 7->5, 8->10, 12->10, 13->15, 22.5 cannot occur
     values = np.array([0, 2, 3, 7, 8, 12, 13, np.nan])
-    np.testing.assert_array_equal(round_to_base(values, 5),
-                                  [0, 0, 5, 5, 10, 10, 15, np.nan])
+    np.testing.assert_array_equal(round_to_base(values, 5), [0, 0, 5, 5, 10, 10, 15, np.nan])
     # base 10: 5 -> 10 (half up, not to even), 14 -> 10, 15 -> 20
     np.testing.assert_array_equal(round_to_base([5, 14, 15], 10), [10, 10, 20])
     s = round_to_base(pd.Series([3, 8], index=["x", "y"]))
@@ -62,10 +70,12 @@ def test_round_to_base():
 
 
 def test_dominance_by_hand():
-    frame = pd.DataFrame({
-        "cell": ["A"] * 4 + ["B"] * 5 + ["C"] * 3 + ["D"],
-        "hours": [50, 45, 3, 2, 30, 25, 20, 15, 10, 100, 8, 1, 40],
-    })
+    frame = pd.DataFrame(
+        {
+            "cell": ["A"] * 4 + ["B"] * 5 + ["C"] * 3 + ["D"],
+            "hours": [50, 45, 3, 2, 30, 25, 20, 15, 10, 100, 8, 1, 40],
+        }
+    )
     config = SDCConfig(threshold=3)
     got = dominance_table(Contributions(frame, ("cell",), "hours"), config)
     # A: total 100, two largest 95 -> share 0.95 > 0.90 fails nk;

@@ -16,6 +16,7 @@ from child_mdh.release.sdc import (
     secondary_suppression,
 )
 from child_mdh.release.sdc.margins import build_equations, recoverable_cells
+
 from sdc_tables import LA_SPEC, la_table
 
 
@@ -29,7 +30,11 @@ def test_primary_and_secondary_on_areas_with_an_england_row():
     # smallest part, D = 12, is suppressed too; their rates go with them
     assert out.table["cin_n"].tolist()[0] == 25
     assert empty_cells(out.table, ["cin_n", "children_n", "rate_per_10000"]) == {
-        (1, "cin_n"), (3, "cin_n"), (1, "rate_per_10000"), (3, "rate_per_10000")}
+        (1, "cin_n"),
+        (3, "cin_n"),
+        (1, "rate_per_10000"),
+        (3, "rate_per_10000"),
+    }
     assert out.reasons.loc[1, "cin_n"] == "threshold"
     assert out.reasons.loc[3, "cin_n"] == "secondary"
     assert out.reasons.loc[3, "rate_per_10000"] == "derived"
@@ -45,12 +50,22 @@ def test_without_margins_only_primary_suppression():
 
 
 def test_cross_tab_with_row_and_column_totals():
-    df = pd.DataFrame({"la_code": ["LA1", "LA2", "LA3", "Total"],
-                       "a_n": [3, 12, 30, 45], "b_n": [20, 25, 14, 59],
-                       "c_n": [15, 11, 40, 66], "total_n": [38, 48, 84, 170]})
-    spec = TableSpec(key_columns=("la_code",),
-                     margins=(RowMargin("la_code", total="Total"),
-                              ColumnMargin(("a_n", "b_n", "c_n"), "total_n")))
+    df = pd.DataFrame(
+        {
+            "la_code": ["LA1", "LA2", "LA3", "Total"],
+            "a_n": [3, 12, 30, 45],
+            "b_n": [20, 25, 14, 59],
+            "c_n": [15, 11, 40, 66],
+            "total_n": [38, 48, 84, 170],
+        }
+    )
+    spec = TableSpec(
+        key_columns=("la_code",),
+        margins=(
+            RowMargin("la_code", total="Total"),
+            ColumnMargin(("a_n", "b_n", "c_n"), "total_n"),
+        ),
+    )
     out = protect_table(df, spec)
     # round 1: row LA1 has only a (3) -> smallest other part c = 15;
     #          column a has only LA1 -> smallest other part LA2 = 12
@@ -58,51 +73,78 @@ def test_cross_tab_with_row_and_column_totals():
     #          column c has only LA1 -> smallest other part LA2 = 11 (the same cell)
     # then every row and column has 0 or 2 empty cells, and the four form a rectangle
     assert empty_cells(out.table, ["a_n", "b_n", "c_n", "total_n"]) == {
-        (0, "a_n"), (0, "c_n"), (1, "a_n"), (1, "c_n")}
+        (0, "a_n"),
+        (0, "c_n"),
+        (1, "a_n"),
+        (1, "c_n"),
+    }
     assert overall_status(check_table(out.table, spec)) == "pass"
 
 
 def test_hierarchy_local_authorities_regions_england():
     parent = {"LA1": "R1", "LA2": "R1", "LA3": "R2", "LA4": "R2", "R1": "ENG", "R2": "ENG"}
     spec = TableSpec(key_columns=("area",), margins=(RowMargin("area", parent=parent),))
-    df = pd.DataFrame({"area": ["LA1", "LA2", "LA3", "LA4", "R1", "R2", "ENG"],
-                       "cin_n": [5, 40, 30, 35, 45, 65, 110]})
+    df = pd.DataFrame(
+        {
+            "area": ["LA1", "LA2", "LA3", "LA4", "R1", "R2", "ENG"],
+            "cin_n": [5, 40, 30, 35, 45, 65, 110],
+        }
+    )
     out = protect_table(df, spec)
     # R1 = LA1 + LA2 gives LA1 back, so LA2 goes; England's equation is untouched
     assert empty_cells(out.table, ["cin_n"]) == {(0, "cin_n"), (1, "cin_n")}
 
-    df2 = pd.DataFrame({"area": ["LA1", "LA2", "LA3", "LA4", "R1", "R2", "ENG"],
-                        "cin_n": [3, 4, 30, 35, 7, 65, 72]})
+    df2 = pd.DataFrame(
+        {
+            "area": ["LA1", "LA2", "LA3", "LA4", "R1", "R2", "ENG"],
+            "cin_n": [3, 4, 30, 35, 7, 65, 72],
+        }
+    )
     out2 = protect_table(df2, spec)
     # LA1, LA2 and R1 (= 7) are below 10. England = R1 + R2 would give R1 back, so R2
     # (the only other part) goes; then R2 = LA3 + LA4 would give R2 back, so LA3 (30)
     assert empty_cells(out2.table, ["cin_n"]) == {
-        (0, "cin_n"), (1, "cin_n"), (2, "cin_n"), (4, "cin_n"), (5, "cin_n")}
+        (0, "cin_n"),
+        (1, "cin_n"),
+        (2, "cin_n"),
+        (4, "cin_n"),
+        (5, "cin_n"),
+    }
     assert overall_status(check_table(out2.table, spec)) == "pass"
 
 
 def test_parent_given_as_a_column():
-    df = pd.DataFrame({"area": ["LA1", "LA2", "R1"], "parent": ["R1", "R1", None],
-                       "cin_n": [5, 40, 45]})
-    spec = TableSpec(key_columns=("area", "parent"),
-                     margins=(RowMargin("area", parent="parent"),))
+    df = pd.DataFrame(
+        {"area": ["LA1", "LA2", "R1"], "parent": ["R1", "R1", None], "cin_n": [5, 40, 45]}
+    )
+    spec = TableSpec(key_columns=("area", "parent"), margins=(RowMargin("area", parent="parent"),))
     assert empty_cells(protect_table(df, spec).table, ["cin_n"]) == {(0, "cin_n"), (1, "cin_n")}
 
 
 def test_long_table_with_two_margins():
-    df = pd.DataFrame({
-        "la_code": ["A", "A", "A", "B", "B", "B", "ENG", "ENG", "ENG"],
-        "sex": ["F", "M", "All"] * 3,
-        "cin_n": [4, 20, 24, 15, 18, 33, 19, 38, 57],
-    })
-    spec = TableSpec(key_columns=("la_code", "sex"),
-                     margins=(RowMargin("sex", total="All", within=("la_code",)),
-                              RowMargin("la_code", total="ENG", within=("sex",))))
+    df = pd.DataFrame(
+        {
+            "la_code": ["A", "A", "A", "B", "B", "B", "ENG", "ENG", "ENG"],
+            "sex": ["F", "M", "All"] * 3,
+            "cin_n": [4, 20, 24, 15, 18, 33, 19, 38, 57],
+        }
+    )
+    spec = TableSpec(
+        key_columns=("la_code", "sex"),
+        margins=(
+            RowMargin("sex", total="All", within=("la_code",)),
+            RowMargin("la_code", total="ENG", within=("sex",)),
+        ),
+    )
     out = protect_table(df, spec)
     # A.F = 4 -> A.M (A's sexes) and B.F (females over areas); then males over areas
     # has only A.M -> B.M. Four cells in a rectangle: nothing can be recovered.
-    assert empty_cells(out.table, ["cin_n"]) == {(0, "cin_n"), (1, "cin_n"),
-                                                 (3, "cin_n"), (4, "cin_n")}
+    assert empty_cells(out.table, ["cin_n"]) == {
+        (0, "cin_n"),
+        (1, "cin_n"),
+        (3, "cin_n"),
+        (4, "cin_n"),
+    }
 
 
 def dumbbell():
@@ -118,8 +160,17 @@ def dumbbell():
     margins = (RowMargin("row", total="T"), ColumnMargin(tuple(cols), "total_n"))
     allc = [*cols, "total_n"]
     mask = pd.DataFrame(False, index=df.index, columns=allc)
-    for r, c in [(0, "c1_n"), (0, "c2_n"), (1, "c1_n"), (1, "c2_n"), (1, "c3_n"),
-                 (2, "c3_n"), (2, "c4_n"), (3, "c3_n"), (3, "c4_n")]:
+    for r, c in [
+        (0, "c1_n"),
+        (0, "c2_n"),
+        (1, "c1_n"),
+        (1, "c2_n"),
+        (1, "c3_n"),
+        (2, "c3_n"),
+        (2, "c4_n"),
+        (3, "c3_n"),
+        (3, "c4_n"),
+    ]:
         mask.loc[r, c] = True
     return df, margins, allc, mask
 
@@ -154,11 +205,18 @@ def test_secondary_suppression_repairs_the_dumbbell():
 
 
 def test_structural_zeros_are_kept_and_never_used_as_secondary_cells():
-    df = pd.DataFrame({"la_code": ["A", "B", "C", "D", "ENG"],
-                       "a_n": [0, 4, 15, 50, 69],
-                       "no_such_service": [True, False, False, False, False]})
-    spec = TableSpec(key_columns=("la_code",), structural_zeros={"a_n": "no_such_service"},
-                     margins=(RowMargin("la_code", total="ENG"),))
+    df = pd.DataFrame(
+        {
+            "la_code": ["A", "B", "C", "D", "ENG"],
+            "a_n": [0, 4, 15, 50, 69],
+            "no_such_service": [True, False, False, False, False],
+        }
+    )
+    spec = TableSpec(
+        key_columns=("la_code",),
+        structural_zeros={"a_n": "no_such_service"},
+        margins=(RowMargin("la_code", total="ENG"),),
+    )
     out = protect_table(df, spec)
     # the structural zero stays; B = 4 is suppressed; the zero cannot protect it (it is
     # known), so the next smallest part, C = 15, goes
@@ -168,8 +226,9 @@ def test_structural_zeros_are_kept_and_never_used_as_secondary_cells():
     plain = TableSpec(key_columns=("la_code",), not_counts=())
     out2 = protect_table(df.drop(columns="no_such_service"), plain)
     assert empty_cells(out2.table, ["a_n"]) == {(0, "a_n"), (1, "a_n")}
-    out3 = protect_table(df.drop(columns="no_such_service"), plain,
-                         SDCConfig(zeros_disclosive=False))
+    out3 = protect_table(
+        df.drop(columns="no_such_service"), plain, SDCConfig(zeros_disclosive=False)
+    )
     assert empty_cells(out3.table, ["a_n"]) == {(1, "a_n")}
 
 
@@ -181,8 +240,7 @@ def test_rounding_instead_of_secondary_suppression():
     assert out.table["cin_n"].dropna().tolist() == [25, 30, 10, 70]
     assert out.table["children_n"].tolist() == [5000, 800, 6000, 2400, 14200]
     assert out.rounded
-    assert overall_status(check_table(out.table, LA_SPEC, SDCConfig(mitigation="round"))) \
-        == "pass"
+    assert overall_status(check_table(out.table, LA_SPEC, SDCConfig(mitigation="round"))) == "pass"
 
 
 def test_both_secondary_suppression_and_rounding():
@@ -192,15 +250,25 @@ def test_both_secondary_suppression_and_rounding():
 
 
 def test_dominated_magnitude_cells_are_suppressed():
-    df = pd.DataFrame({"la_code": ["A", "B"], "placements_n": [12, 15],
-                       "cost": [1000.0, 1500.0], "mean_cost": [83.3, 100.0]})
-    contributions = pd.DataFrame({
-        "la_code": ["A"] * 12 + ["B"] * 15,
-        "cost": [910.0] + [90.0 / 11] * 11 + [100.0] * 15,
-    })
-    spec = TableSpec(key_columns=("la_code",),
-                     magnitude={"cost": Contributions(contributions, ("la_code",), "cost")},
-                     derived={"mean_cost": ("cost", "placements_n")})
+    df = pd.DataFrame(
+        {
+            "la_code": ["A", "B"],
+            "placements_n": [12, 15],
+            "cost": [1000.0, 1500.0],
+            "mean_cost": [83.3, 100.0],
+        }
+    )
+    contributions = pd.DataFrame(
+        {
+            "la_code": ["A"] * 12 + ["B"] * 15,
+            "cost": [910.0] + [90.0 / 11] * 11 + [100.0] * 15,
+        }
+    )
+    spec = TableSpec(
+        key_columns=("la_code",),
+        magnitude={"cost": Contributions(contributions, ("la_code",), "cost")},
+        derived={"mean_cost": ("cost", "placements_n")},
+    )
     out = protect_table(df, spec)
     # A: the two largest are 910 + 8.2 = 918.2 of 1000 > 90% -> cost and mean emptied
     assert out.table["cost"].isna().tolist() == [True, False]
@@ -239,9 +307,10 @@ def test_random_cross_tabs_come_out_safe(seed):
     df["total_n"] = df[cols].sum(axis=1)
     df.loc[len(df)] = df.sum()
     df.insert(0, "la_code", [f"L{i}" for i in range(8)] + ["ENG"])
-    spec = TableSpec(key_columns=("la_code",),
-                     margins=(RowMargin("la_code", total="ENG"),
-                              ColumnMargin(tuple(cols), "total_n")))
+    spec = TableSpec(
+        key_columns=("la_code",),
+        margins=(RowMargin("la_code", total="ENG"), ColumnMargin(tuple(cols), "total_n")),
+    )
     out = protect_table(df, spec)
     results = {r.name: r.status for r in check_table(out.table, spec)}
     assert results["threshold"] == "pass"
@@ -249,7 +318,7 @@ def test_random_cross_tabs_come_out_safe(seed):
     assert results["margins_add_up"] == "pass"
     # every small cell of the input is empty in the output
     values = df[[*cols, "total_n"]].to_numpy()
-    small = (values < 10)
+    small = values < 10
     assert out.table[[*cols, "total_n"]].isna().to_numpy()[small].all()
 
 
@@ -270,8 +339,12 @@ def test_check_table_flags_each_kind_of_problem():
     results = {r.name: r for r in check_table(extra, LA_SPEC)}
     assert results["person_level_identifiers"].status == "fail"
     assert results["undeclared_numbers"].status == "review"
-    rounded = {r.name: r for r in check_table(table.assign(cin_n=[25, 5, 30, 12, 70]),
-                                              LA_SPEC, SDCConfig(mitigation="round"))}
+    rounded = {
+        r.name: r
+        for r in check_table(
+            table.assign(cin_n=[25, 5, 30, 12, 70]), LA_SPEC, SDCConfig(mitigation="round")
+        )
+    }
     assert rounded["rounding"].status == "fail" and rounded["rounding"].cells == [(3, "cin_n")]
 
 
@@ -303,8 +376,7 @@ def test_determined_cells_agree_with_a_full_null_space_basis(seed):
     from child_mdh.release.sdc.margins import determined_cells
 
     rng = np.random.default_rng(seed)
-    parent = {"L1": "R1", "L2": "R1", "L3": "R1", "L4": "R2", "L5": "R2", "R1": "T",
-              "R2": "T"}
+    parent = {"L1": "R1", "L2": "R1", "L3": "R1", "L4": "R2", "L5": "R2", "R1": "T", "R2": "T"}
     cols = ["a_n", "b_n", "c_n", "total_n"]
     df = pd.DataFrame({"area": list(parent) + ["T"]})
     margins = (RowMargin("area", parent=parent), ColumnMargin(tuple(cols[:3]), "total_n"))
@@ -321,8 +393,11 @@ def test_determined_cells_agree_with_a_full_null_space_basis(seed):
         a = np.zeros((rows.max() + 1, len(cells)))
         np.add.at(a, (rows, col), eqs["coef"][sel].to_numpy())
         basis = null_space(a)
-        expected = (np.linalg.norm(basis, axis=1) < 1e-9 if basis.shape[1]
-                    else np.ones(len(cells), dtype=bool))
+        expected = (
+            np.linalg.norm(basis, axis=1) < 1e-9
+            if basis.shape[1]
+            else np.ones(len(cells), dtype=bool)
+        )
         assert (determined_cells(a) == expected).all()
         n_det += int(expected.sum())
         # and the whole-table check returns exactly those cells

@@ -29,13 +29,15 @@ def profile_slice(with_referrals: bool = False) -> pd.DataFrame:
     """Counts of the profile test areas (tests/release/profiles): L1-L3 random areas of 1500,
     900 and 700 children, TINY with 7 children (all MDH) and FEW with 500 children of
     whom 6 are MDH; England is the sum of the five."""
-    df = pd.DataFrame({
-        "la_code": ["L1", "L2", "L3", "TINY", "FEW"],
-        "mdh_n": [309, 291, 278, 7, 6],
-        "non_mdh_n": [1191, 609, 422, 0, 494],
-        "referral_mdh_n": [39, 26, 25, 1, 2],
-        "referral_non_mdh_n": [58, 33, 22, 0, 55],
-    })
+    df = pd.DataFrame(
+        {
+            "la_code": ["L1", "L2", "L3", "TINY", "FEW"],
+            "mdh_n": [309, 291, 278, 7, 6],
+            "non_mdh_n": [1191, 609, 422, 0, 494],
+            "referral_mdh_n": [39, 26, 25, 1, 2],
+            "referral_non_mdh_n": [58, 33, 22, 0, 55],
+        }
+    )
     df["children_n"] = df["mdh_n"] + df["non_mdh_n"]
     df["referral_all_n"] = df["referral_mdh_n"] + df["referral_non_mdh_n"]
     england = df.drop(columns="la_code").sum().to_frame().T.assign(la_code=ENGLAND)
@@ -62,8 +64,9 @@ def secondary_cells(out) -> set:
     return {(codes[r], c) for r, c in out.cells()["secondary"]}
 
 
-def smallest_safe_addition(df: pd.DataFrame, spec: TableSpec, columns: list[str],
-                           primary: set, max_size: int) -> int:
+def smallest_safe_addition(
+    df: pd.DataFrame, spec: TableSpec, columns: list[str], primary: set, max_size: int
+) -> int:
     """Fewest further cells that leave no empty cell recoverable, by trying every set of
     published cells (structural zeros aside) of size 0, 1, ..., ``max_size``."""
     eqs = build_equations(df, spec.margins, columns)
@@ -85,8 +88,12 @@ def test_a_tiny_area_does_not_cost_a_large_area_its_mdh_counts():
     df = profile_slice()
     spec = profile_spec()
     out = protect_table(df, spec)
-    primary = {("TINY", "mdh_n"), ("TINY", "non_mdh_n"), ("TINY", "children_n"),
-               ("FEW", "mdh_n")}  # 7, 0 (a zero is disclosive), 7 and 6 are below 10
+    primary = {
+        ("TINY", "mdh_n"),
+        ("TINY", "non_mdh_n"),
+        ("TINY", "children_n"),
+        ("FEW", "mdh_n"),
+    }  # 7, 0 (a zero is disclosive), 7 and 6 are below 10
     # Open equations once these are empty: FEW's row (mdh alone), the non_mdh column
     # (TINY alone) and the children column (TINY alone); the mdh column has two.
     # FEW's non_mdh_n (494) is a part of FEW's row and of the non_mdh column: emptying
@@ -109,8 +116,12 @@ def test_tiny_area_with_outcome_counts_hides_only_the_small_areas_cells():
     # the referral columns have the same shape: TINY (1, 0, 1) and FEW's MDH referrals
     # (2) are small; FEW's other referrals (55) close FEW's row and the non-MDH column,
     # FEW's all referrals (57) then close the all column without opening L3's row
-    assert secondary_cells(out) == {("FEW", "non_mdh_n"), ("FEW", "children_n"),
-                                    ("FEW", "referral_non_mdh_n"), ("FEW", "referral_all_n")}
+    assert secondary_cells(out) == {
+        ("FEW", "non_mdh_n"),
+        ("FEW", "children_n"),
+        ("FEW", "referral_non_mdh_n"),
+        ("FEW", "referral_all_n"),
+    }
     kept = out.table.set_index("la_code").loc[["L1", "L2", "L3", ENGLAND]]
     assert kept.notna().all().all()
     assert overall_status(check_table(out.table, spec)) == "pass"
@@ -121,12 +132,19 @@ def test_one_cell_closing_two_open_equations_beats_two_smaller_cells():
     # empty cell. L1.b (40) closes row L1 and column b; L2.a (45) closes row L2 and
     # column a: two cells in a rectangle. Taking the smallest part of each equation
     # instead (L1.c 12, L2.c 11, L3.a 13, L3.b 14) costs four cells.
-    df = pd.DataFrame({"la_code": ["L1", "L2", "L3", "T"],
-                       "a_n": [3, 45, 13, 61], "b_n": [40, 4, 14, 58],
-                       "c_n": [12, 11, 50, 73], "t_n": [55, 60, 77, 192]})
-    spec = TableSpec(key_columns=("la_code",),
-                     margins=(RowMargin("la_code", total="T"),
-                              ColumnMargin(("a_n", "b_n", "c_n"), "t_n")))
+    df = pd.DataFrame(
+        {
+            "la_code": ["L1", "L2", "L3", "T"],
+            "a_n": [3, 45, 13, 61],
+            "b_n": [40, 4, 14, 58],
+            "c_n": [12, 11, 50, 73],
+            "t_n": [55, 60, 77, 192],
+        }
+    )
+    spec = TableSpec(
+        key_columns=("la_code",),
+        margins=(RowMargin("la_code", total="T"), ColumnMargin(("a_n", "b_n", "c_n"), "t_n")),
+    )
     out = protect_table(df, spec)
     assert secondary_cells(out) == {("L1", "b_n"), ("L2", "a_n")}
     assert overall_status(check_table(out.table, spec)) == "pass"
@@ -155,9 +173,15 @@ def many_areas(n_areas: int, seed: int) -> tuple[pd.DataFrame, TableSpec]:
     mdh = rng.binomial(size, 0.2)
     ref_mdh = rng.binomial(mdh, 0.1)
     ref_non = rng.binomial(size - mdh, 0.05)
-    df = pd.DataFrame({"la_code": [f"E{i:08d}" for i in range(n_areas)],
-                       "mdh_n": mdh, "non_mdh_n": size - mdh,
-                       "referral_mdh_n": ref_mdh, "referral_non_mdh_n": ref_non})
+    df = pd.DataFrame(
+        {
+            "la_code": [f"E{i:08d}" for i in range(n_areas)],
+            "mdh_n": mdh,
+            "non_mdh_n": size - mdh,
+            "referral_mdh_n": ref_mdh,
+            "referral_non_mdh_n": ref_non,
+        }
+    )
     df["children_n"] = df["mdh_n"] + df["non_mdh_n"]
     df["referral_all_n"] = df["referral_mdh_n"] + df["referral_non_mdh_n"]
     england = df.drop(columns="la_code").sum().to_frame().T.assign(la_code=ENGLAND)

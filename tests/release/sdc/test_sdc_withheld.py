@@ -16,6 +16,7 @@ from child_mdh.release.sdc.withheld import (
     viewer_cells,
     write_disclosure_reasons,
 )
+
 from sdc_tables import LA_SPEC, la_table
 
 RULES = [r for r in REASONS if r != "missing"]  # threshold, dominance, secondary, derived
@@ -34,8 +35,13 @@ def merged(tmp_path):
 def _cell_labels(sdc: dict) -> dict[str, int]:
     """Every key of an sdc block that labels a cell or counts cells, with its number."""
     labels = {k: len(v) for k, v in (sdc.get("cells") or {}).items() if v}
-    labels.update({k: v for k, v in (sdc.get("summary") or {}).items()
-                   if isinstance(v, int) and not isinstance(v, bool) and v})
+    labels.update(
+        {
+            k: v
+            for k, v in (sdc.get("summary") or {}).items()
+            if isinstance(v, int) and not isinstance(v, bool) and v
+        }
+    )
     return labels
 
 
@@ -61,17 +67,21 @@ def test_released_outputs_json_names_no_reason_for_an_empty_cell(merged):
         assert not re.search(rf'"{rule}": [1-9]', sdc_text), rule
         assert rule not in summaries, rule
     # the step's part (secure) and the reasons file still say why
-    reasons_path = write_disclosure_reasons(load_parts([part]),
-                                            part.parent.parent / "disclosure_reasons.json",
-                                            release)
+    reasons_path = write_disclosure_reasons(
+        load_parts([part]), part.parent.parent / "disclosure_reasons.json", release
+    )
     reasons = json.loads(reasons_path.read_text())["outputs"]["profiles/cin.csv"]
     assert reasons["files"] == ["profiles/cin.csv", "profiles/cin.xlsx"]
     assert reasons["cells"]["threshold"] == [[1, "cin_n"]]
     assert reasons["cells"]["secondary"] == [[3, "cin_n"]]
-    assert sorted(reasons["cells"]["derived"]) == [[1, "rate_per_10000"],
-                                                   [3, "rate_per_10000"]]
-    assert reasons["summary"] == {"threshold": 1, "dominance": 0, "secondary": 1,
-                                  "derived": 2, "missing": 0}
+    assert sorted(reasons["cells"]["derived"]) == [[1, "rate_per_10000"], [3, "rate_per_10000"]]
+    assert reasons["summary"] == {
+        "threshold": 1,
+        "dominance": 0,
+        "secondary": 1,
+        "derived": 2,
+        "missing": 0,
+    }
 
 
 def test_withheld_cells_are_where_the_csv_is_empty_as_sacro_viewer_counts(merged):
@@ -80,10 +90,17 @@ def test_withheld_cells_are_where_the_csv_is_empty_as_sacro_viewer_counts(merged
     cells = data["results"]["profiles/cin.csv"]["files"][0]["sdc"]["cells"][WITHHELD_KEY]
     # SACRO Viewer marks td:nth-child(column + 2) of data row `row`: column + 1 from 0
     marked = {(r, written.columns[c + 1]) for r, c in cells}
-    empty = {(r, col) for col in written.columns for r in range(len(written))
-             if pd.isna(written.at[r, col])}
-    assert marked == empty == {(1, "cin_n"), (3, "cin_n"), (1, "rate_per_10000"),
-                               (3, "rate_per_10000")}
+    empty = {
+        (r, col)
+        for col in written.columns
+        for r in range(len(written))
+        if pd.isna(written.at[r, col])
+    }
+    assert (
+        marked
+        == empty
+        == {(1, "cin_n"), (3, "cin_n"), (1, "rate_per_10000"), (3, "rate_per_10000")}
+    )
 
 
 def test_reasons_file_must_stay_outside_the_release(merged):
@@ -94,12 +111,16 @@ def test_reasons_file_must_stay_outside_the_release(merged):
 
 def test_released_sdc_of_figures_and_unknown_columns():
     assert released_sdc({}) == {}
-    sdc = {"summary": {"threshold": 1, "missing": 2, "rounded": True},
-           "cells": {"threshold": [[0, "a_n"]], "missing": [[1, "a_n"], [2, "a_n"]]}}
+    sdc = {
+        "summary": {"threshold": 1, "missing": 2, "rounded": True},
+        "cells": {"threshold": [[0, "a_n"]], "missing": [[1, "a_n"], [2, "a_n"]]},
+    }
     out = released_sdc(sdc)  # no CSV header known: column names kept
     assert out["cells"][WITHHELD_KEY] == [[0, "a_n"]]  # missing cells are not withheld
     assert out["summary"][WITHHELD_KEY] == 1 and out["summary"]["rounded"] is True
     assert out["summary"]["missing"] == 0 and out["summary"]["suppressed"] is True
     # a cell of a withheld column (not in the file) is left out
     assert viewer_cells([[0, "key"], [0, "a_n"], [2, "gone_n"]], ["key", "a_n"]) == [
-        [0, -1], [0, 0]]
+        [0, -1],
+        [0, 0],
+    ]

@@ -3,9 +3,10 @@
 import xml.etree.ElementTree as ET
 
 import pandas as pd
-from la_builders import DATA, cin_child, cin_plan, cin_referral, cin_xml, write
 
 from child_mdh.sources.la_returns.cin_census import read_cin_census
+
+from la_builders import DATA, cin_child, cin_plan, cin_referral, cin_xml, write
 
 
 def _problems(data) -> pd.DataFrame:
@@ -17,7 +18,11 @@ def test_invalid_children_reported_with_child_element_and_reason():
     p = _problems(data)
 
     def has(child, field, text, action=None):
-        m = (p["child"] == child) & (p["field"] == field) & p["problem"].str.contains(text, regex=False)
+        m = (
+            (p["child"] == child)
+            & (p["field"] == field)
+            & p["problem"].str.contains(text, regex=False)
+        )
         if action:
             m &= p["action"] == action
         return m.sum() == 1
@@ -30,8 +35,12 @@ def test_invalid_children_reported_with_child_element_and_reason():
     assert has("DfEX0000001", "CINclosureDate", "closed before the collection year", "kept")
     # child_fails_assessments: no UPN; referral dated after the reference date 2024-03-31
     assert has("child_fails_assessments", "UPN", "cannot be linked")
-    assert has("child_fails_assessments", "CINreferralDate", "after the return's reference date",
-               "row quarantined")
+    assert has(
+        "child_fails_assessments",
+        "CINreferralDate",
+        "after the return's reference date",
+        "row quarantined",
+    )
     refs = data.tables["referrals"].set_index("child_ref")
     assert refs.loc["child_fails_assessments", "status"] == "quarantined"
     assert refs.loc["DfEX0000001", "status"] == "used"
@@ -54,14 +63,18 @@ def test_slice_values_and_accounting():
     # <LAchildID>RND000215205141 ... <CINreferralDate>2020-07-13 <PrimaryNeedCode>N6
     # <CINclosureDate>2021-06-11 <ReferralNFA>true
     assert first["child_ref"] == "RND000215205141"
-    assert (first["referral_date"], first["primary_need_code"]) == (pd.Timestamp("2020-07-13"), "N6")
+    assert (first["referral_date"], first["primary_need_code"]) == (
+        pd.Timestamp("2020-07-13"),
+        "N6",
+    )
     assert first["cin_closure_date"] == pd.Timestamp("2021-06-11")
     assert first["referral_nfa"] == True  # noqa: E712
     # every quarantined referral is dated after the reference date 2022-07-21
     q = refs[refs["status"] == "quarantined"]
     assert (q["reason"].str.contains("after the return's reference date")).all()
     late = (refs["referral_date"] > pd.Timestamp("2022-07-21")) | (
-        refs["cin_closure_date"] > pd.Timestamp("2022-07-21"))
+        refs["cin_closure_date"] > pd.Timestamp("2022-07-21")
+    )
     assert (late == (refs["status"] == "quarantined")).all()
 
 
@@ -76,9 +89,15 @@ def _second_year(first: str, out) -> dict:
     edited = None
     for child in children.findall("Child"):
         for cin in child.findall("CINdetails"):
-            if cin.find("CINclosureDate") is None and cin.find("CINreferralDate").text <= "2022-07-21":
-                edited = (child.find("ChildIdentifiers/LAchildID").text,
-                          cin.find("CINreferralDate").text, cin.find("PrimaryNeedCode").text)
+            if (
+                cin.find("CINclosureDate") is None
+                and cin.find("CINreferralDate").text <= "2022-07-21"
+            ):
+                edited = (
+                    child.find("ChildIdentifiers/LAchildID").text,
+                    cin.find("CINreferralDate").text,
+                    cin.find("PrimaryNeedCode").text,
+                )
                 close = ET.SubElement(cin, "CINclosureDate")
                 close.text = "2023-01-31"
                 cin.find("PrimaryNeedCode").text = "N2" if edited[2] != "N2" else "N3"
@@ -91,8 +110,11 @@ def _second_year(first: str, out) -> dict:
     dropped = children.findall("Child")[-1]
     children.remove(dropped)
     tree.write(out)
-    return {"edited": edited, "first_child": first_child.find("ChildIdentifiers/LAchildID").text,
-            "dropped": dropped.find("ChildIdentifiers/LAchildID").text}
+    return {
+        "edited": edited,
+        "first_child": first_child.find("ChildIdentifiers/LAchildID").text,
+        "dropped": dropped.find("ChildIdentifiers/LAchildID").text,
+    }
 
 
 def test_referrals_deduplicated_across_years_keeping_the_latest(tmp_path):
@@ -119,8 +141,10 @@ def test_referrals_deduplicated_across_years_keeping_the_latest(tmp_path):
     assert row["primary_need_code"].iloc[0] in ("N2", "N3")
     assert row["source_file"].iloc[0] == str(y2)
     assert set(used.loc[used["child_ref"] == info["dropped"], "source_file"]) <= {str(y1)}
-    new = used[(used["child_ref"] == info["first_child"])
-               & (used["referral_date"] == pd.Timestamp("2023-03-01"))]
+    new = used[
+        (used["child_ref"] == info["first_child"])
+        & (used["referral_date"] == pd.Timestamp("2023-03-01"))
+    ]
     assert new["referral_nfa"].tolist() == [False]
     # the overlap is one note per earlier file, not one line per referral
     p = read_cin_census([y2, y1]).problems.frame()
@@ -131,28 +155,44 @@ def test_referrals_deduplicated_across_years_keeping_the_latest(tmp_path):
 
 def test_plans_deduplicated_across_years(tmp_path):
     plan_open = cin_referral("2022-05-01", "N1", plans=cin_plan("2022-06-01"))
-    plan_closed = cin_referral("2022-05-01", "N1", "2023-05-30", plans=cin_plan("2022-06-01", "2023-05-01"))
-    write(tmp_path / "a.xml", cin_xml(cin_child("C1", "A123456789012", plan_open),
-                                      year="2023", reference_date="2023-03-31"))
-    write(tmp_path / "b.xml", cin_xml(cin_child("C1", "A123456789012", plan_closed),
-                                      year="2024", reference_date="2024-03-31"))
+    plan_closed = cin_referral(
+        "2022-05-01", "N1", "2023-05-30", plans=cin_plan("2022-06-01", "2023-05-01")
+    )
+    write(
+        tmp_path / "a.xml",
+        cin_xml(
+            cin_child("C1", "A123456789012", plan_open), year="2023", reference_date="2023-03-31"
+        ),
+    )
+    write(
+        tmp_path / "b.xml",
+        cin_xml(
+            cin_child("C1", "A123456789012", plan_closed), year="2024", reference_date="2024-03-31"
+        ),
+    )
     data = read_cin_census(tmp_path)
     plans = data.tables["plans"]
     used = plans[plans["status"] == "used"]
     assert used["cpp_end_date"].tolist() == [pd.Timestamp("2023-05-01")]
     assert (plans["status"] == "duplicate").sum() == 1
     refs = data.tables["referrals"]
-    assert refs.loc[refs["status"] == "used", "cin_closure_date"].tolist() == [pd.Timestamp("2023-05-30")]
+    assert refs.loc[refs["status"] == "used", "cin_closure_date"].tolist() == [
+        pd.Timestamp("2023-05-30")
+    ]
 
 
 def test_bad_values_quarantined(tmp_path):
-    kids = "\n".join([
-        cin_child("K1", "A123456789012", cin_referral("2023-05-01", "N12")),
-        cin_child("K2", "A123456789013", cin_referral("2023-05-01", "N1", nfa="maybe")),
-        cin_child("K3", "A123456789014", cin_referral("2023-05-01", "N1", closure="2023-04-01")),
-        cin_child("K4", "A123456789015", cin_referral("2023-02-30", "N1")),
-        cin_child("K5", "A123456789016", cin_referral("2023-05-01", "n1", nfa="1")),
-    ])
+    kids = "\n".join(
+        [
+            cin_child("K1", "A123456789012", cin_referral("2023-05-01", "N12")),
+            cin_child("K2", "A123456789013", cin_referral("2023-05-01", "N1", nfa="maybe")),
+            cin_child(
+                "K3", "A123456789014", cin_referral("2023-05-01", "N1", closure="2023-04-01")
+            ),
+            cin_child("K4", "A123456789015", cin_referral("2023-02-30", "N1")),
+            cin_child("K5", "A123456789016", cin_referral("2023-05-01", "n1", nfa="1")),
+        ]
+    )
     write(tmp_path / "cin.xml", cin_xml(kids))
     refs = read_cin_census(tmp_path).tables["referrals"].set_index("child_ref")
     assert "not a CIN need code" in refs.loc["K1", "reason"]

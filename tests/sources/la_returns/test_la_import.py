@@ -7,16 +7,19 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from la_builders import DATA, LA, SALT, write
 
-from child_mdh.contract import tables as contract
 from child_mdh import files as io
+from child_mdh.contract import tables as contract
 from child_mdh.sources.la_returns import AREA_LEVEL_CAVEAT, LAReturnError, import_la
 from child_mdh.sources.la_returns.importer import CONTRACT_OUTPUTS
 
+from la_builders import DATA, LA, SALT, write
+
 
 def _id(namespace: str, value: str) -> str:
-    return hmac.new(SALT.encode(), f"{namespace}\x1f{value}".encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(SALT.encode(), f"{namespace}\x1f{value}".encode(), hashlib.sha256).hexdigest()[
+        :16
+    ]
 
 
 A, B, C = (_id("upn", u) for u in ("A123456789012", "B123456789013", "C123456789014"))
@@ -29,8 +32,9 @@ def _read(out, name) -> pd.DataFrame:
 @pytest.fixture
 def imported(tiny_la, tmp_path):
     out = tmp_path / "out"
-    report = import_la(tiny_la, LA, out, SALT, la_name="Oldham", region_code="E12000002",
-                       region_name="North West")
+    report = import_la(
+        tiny_la, LA, out, SALT, la_name="Oldham", region_code="E12000002", region_name="North West"
+    )
     return report, out
 
 
@@ -51,11 +55,20 @@ def test_children_linked_by_upn_across_903_cin_and_school_census(imported):
     lk = report.linkage
     assert lk["in_several_returns_n"] == 3  # A in all three, B in 903 + school, C in CIN + school
     assert lk["without_upn_n"] == 3  # CHILD 1002, LA2, P4
-    assert lk["not_in_pupil_census_n"] == {"cin_referrals": 1, "child_protection_plans": 0,
-                                           "looked_after_episodes": 1}
+    assert lk["not_in_pupil_census_n"] == {
+        "cin_referrals": 1,
+        "child_protection_plans": 0,
+        "looked_after_episodes": 1,
+    }
     areas = _read(out, "areas")
-    assert areas.to_dict("records") == [{"la_code": LA, "la_name": "Oldham",
-                                         "region_code": "E12000002", "region_name": "North West"}]
+    assert areas.to_dict("records") == [
+        {
+            "la_code": LA,
+            "la_name": "Oldham",
+            "region_code": "E12000002",
+            "region_name": "North West",
+        }
+    ]
     meta = io.read_parquet_metadata(out / "cin_referrals.parquet")
     assert meta["la_code"] == LA and meta["synthetic"] is False
 
@@ -80,11 +93,20 @@ def test_outputs_conform_to_the_contract(imported):
 
 def test_no_raw_upn_or_salt_in_any_output(imported, tiny_la):
     _, out = imported
-    secrets = [b"A123456789012", b"B123456789013", b"C123456789014", b"b12345678901 3",
-               SALT.encode()]
+    secrets = [
+        b"A123456789012",
+        b"B123456789013",
+        b"C123456789014",
+        b"b12345678901 3",
+        SALT.encode(),
+    ]
     files = [p for p in out.iterdir() if p.is_file()]
-    assert {p.name for p in files} >= {"import_report.json", "import_problems.csv",
-                                       "import_accounting.csv", "pupil_census.parquet"}
+    assert {p.name for p in files} >= {
+        "import_report.json",
+        "import_problems.csv",
+        "import_accounting.csv",
+        "pupil_census.parquet",
+    }
     for p in files:
         raw = p.read_bytes()
         if p.suffix == ".parquet":
@@ -97,8 +119,13 @@ def test_every_row_is_accounted_for(imported):
     report, out = imported
     acc = pd.read_csv(out / "import_accounting.csv")
     assert (acc["rows_unaccounted"] == 0).all()
-    assert (acc["rows_read"] == acc["rows_used"] + acc["rows_quarantined"] + acc["rows_duplicate"]
-            + acc["rows_not_needed"]).all()
+    assert (
+        acc["rows_read"]
+        == acc["rows_used"]
+        + acc["rows_quarantined"]
+        + acc["rows_duplicate"]
+        + acc["rows_not_needed"]
+    ).all()
     episodes = acc[acc["table"] == "episodes"]
     assert episodes["rows_read"].sum() == 4 and episodes["rows_used"].sum() == 4
     text = report.summary_text()
@@ -113,9 +140,15 @@ def test_quirky_903_files_import_with_quirks_reported(tmp_path):
     p = report.problems
     bad = p[p["problem"].str.startswith("impossible date: DECOM")]
     assert bad[["file", "row", "value"]].values.tolist() == [
-        [str(DATA / "ssda903_quirks" / "episodes.csv"), "2", "02/01/20251"]]
-    for text in ("byte-order mark", "numbers with '.0'", "blank file (no bytes)",
-                 "only a header row", "header spelled differently"):
+        [str(DATA / "ssda903_quirks" / "episodes.csv"), "2", "02/01/20251"]
+    ]
+    for text in (
+        "byte-order mark",
+        "numbers with '.0'",
+        "blank file (no bytes)",
+        "only a header row",
+        "header spelled differently",
+    ):
         assert p["problem"].str.contains(text, regex=False).any(), text
     acc = report.accounting
     assert (acc["rows_unaccounted"] == 0).all()
@@ -140,14 +173,17 @@ def test_a_file_that_cannot_be_used_stops_the_import_but_writes_the_report(tiny_
     assert len(report.skipped_files) == 1
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"sources": {"ssda9O3": "x"}}, "unknown entry ssda9O3"),
-    ({"sources": {}}, "at least one of"),
-    ({"la_code": "353"}, "not the ONS code"),
-    ({"salt": "abc"}, "at least 16 characters"),
-    ({"sources": {"ssda903": "/no/such/folder"}}, "does not exist"),
-    ({"on_bad_file": "ignore"}, "stop' or 'skip"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sources": {"ssda9O3": "x"}}, "unknown entry ssda9O3"),
+        ({"sources": {}}, "at least one of"),
+        ({"la_code": "353"}, "not the ONS code"),
+        ({"salt": "abc"}, "at least 16 characters"),
+        ({"sources": {"ssda903": "/no/such/folder"}}, "does not exist"),
+        ({"on_bad_file": "ignore"}, "stop' or 'skip"),
+    ],
+)
 def test_bad_arguments_explained(tiny_la, tmp_path, kwargs, message):
     args = {"sources": tiny_la, "la_code": LA, "out_dir": tmp_path / "o", "salt": SALT, **kwargs}
     with pytest.raises(LAReturnError, match=message):
@@ -164,7 +200,9 @@ def test_returns_not_given_give_empty_tables(tiny_la, tmp_path):
 
 
 def test_household_domain_flags_give_child_domains(tiny_la, tmp_path):
-    write(tmp_path / "domains.csv", """
+    write(
+        tmp_path / "domains.csv",
+        """
         UPN,household_ref,employment,education,health,housing,note
         A123456789012,H1,1,0,,1,x
         C123456789014,H1,1,0,,1,
@@ -175,12 +213,17 @@ def test_household_domain_flags_give_child_domains(tiny_la, tmp_path):
         F123456789017,H6,1,0,0,0,
         G123456789018,H6,0,0,0,0,
         ,H7,1,1,1,1,
-        """)
+        """,
+    )
     sources = {**tiny_la, "household_domains": tmp_path / "domains.csv"}
     report = import_la(sources, LA, tmp_path / "out", SALT)
     cd = _read(tmp_path / "out", "child_domains").set_index("pupil_id")
     assert set(cd.index) == {A, C, B, _id("upn", "D123456789015")}
-    assert cd.loc[A, "household_id"] == cd.loc[C, "household_id"] == "household-" + _id("household", "H1")
+    assert (
+        cd.loc[A, "household_id"]
+        == cd.loc[C, "household_id"]
+        == "household-" + _id("household", "H1")
+    )
     assert [cd.loc[A, d] for d in ("employment", "education", "housing")] == [True, False, True]
     assert pd.isna(cd.loc[A, "health"]) and pd.isna(cd.loc[A, "n_domains"])  # missing is not 0
     assert cd.loc[B, "n_domains"] == 0
@@ -196,23 +239,35 @@ def test_household_domain_flags_give_child_domains(tiny_la, tmp_path):
 
 
 def test_area_level_route_writes_caveat(tiny_la, tmp_path):
-    write(tmp_path / "child_lsoa.csv", """
+    write(
+        tmp_path / "child_lsoa.csv",
+        """
         upn,lsoa_code
         A123456789012,E01000001
         B123456789013,E01999999
-        """)
-    write(tmp_path / "lsoa.csv", """
+        """,
+    )
+    write(
+        tmp_path / "lsoa.csv",
+        """
         lsoa_code,la_code,households_0_dimensions,households_1_dimensions,households_2_dimensions,households_3_dimensions,households_4_dimensions
         E01000001,E09000001,548,253,34,3,0
-        """)
-    sources = {**tiny_la, "child_lsoa": tmp_path / "child_lsoa.csv", "lsoa_counts": tmp_path / "lsoa.csv"}
+        """,
+    )
+    sources = {
+        **tiny_la,
+        "child_lsoa": tmp_path / "child_lsoa.csv",
+        "lsoa_counts": tmp_path / "lsoa.csv",
+    }
     out = tmp_path / "out"
     report = import_la(sources, LA, out, SALT)
     area = _read(out, "child_area_domains").set_index("pupil_id")
     # E01000001: 548 + 253 + 34 + 3 + 0 = 838 households; >= 1 dimension: 290 / 838
     assert area.loc[A, "area_share_deprived_ge1"] == pytest.approx(290 / 838)
     assert not area.loc[B, "area_matched"]
-    assert io.read_parquet_metadata(out / "child_area_domains.parquet")["caveat"] == AREA_LEVEL_CAVEAT
+    assert (
+        io.read_parquet_metadata(out / "child_area_domains.parquet")["caveat"] == AREA_LEVEL_CAVEAT
+    )
     assert report.caveats == [AREA_LEVEL_CAVEAT]
     assert "Caveat: " + AREA_LEVEL_CAVEAT in report.summary_text()
     assert report.problems["problem"].str.contains("not in the LSOA counts").any()

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from la_builders import LA
+from snakemake.exceptions import WorkflowError
 
-from paths import REPO
 from child_mdh import cli
 from child_mdh.sources.la_returns import LAReturnError
 from child_mdh.sources.la_returns.import_config import (
@@ -22,6 +21,9 @@ from child_mdh.sources.la_returns.import_config import (
     import_la_from_config,
     load_import_config,
 )
+
+from la_builders import LA
+from paths import REPO
 
 ROOT = REPO
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -122,8 +124,9 @@ def _schema_with_fragment() -> dict:
     schema = yaml.safe_load(SCHEMA.read_text())
     s = copy.deepcopy(schema)
     s["properties"]["input"]["properties"]["source"]["enum"] = SCHEMA_FRAGMENT["input_source_enum"]
-    s["properties"]["validation"]["properties"]["unmatched_pupils"] = \
-        SCHEMA_FRAGMENT["validation_unmatched_pupils"]
+    s["properties"]["validation"]["properties"]["unmatched_pupils"] = SCHEMA_FRAGMENT[
+        "validation_unmatched_pupils"
+    ]
     s["properties"]["la_import"] = SCHEMA_FRAGMENT["la_import"]
     return s
 
@@ -137,7 +140,7 @@ def test_worked_example_validates_against_the_schema_with_the_la_keys(tmp_path):
     validate(config, str(schema), set_default=True)
     assert config["la_import"]["la_code"] == "E10000016"
     assert config["input"]["source"] == "la_returns"
-    with pytest.raises(Exception):
+    with pytest.raises(WorkflowError):
         validate({"la_import": {"domain": "area_level"}}, str(schema), set_default=True)
 
 
@@ -147,18 +150,33 @@ def test_schema_keys_are_the_import_configuration_keys():
         assert spec.get("description"), key
 
 
-@pytest.mark.parametrize("name", ["la_import_household_flags.yaml", "la_import_area_level.yaml",
-                                  "la_import_synthetic.yaml", "config_la_synthetic.yaml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "la_import_household_flags.yaml",
+        "la_import_area_level.yaml",
+        "la_import_synthetic.yaml",
+        "config_la_synthetic.yaml",
+    ],
+)
 def test_example_import_configurations_load(name):
     config = load_import_config(ROOT / "config" / "examples" / name)
     assert config["la_code"].startswith("E")
 
 
 def _config(tmp_path, tiny_la, **extra) -> Path:
-    cfg = {"la_import": {"la_code": LA, "la_name": "Oldham", "region_code": "E12000002",
-                         "region_name": "North West", "salt_env": "TEST_LA_SALT",
-                         "out_dir": str(tmp_path / "out"),
-                         "sources": {k: str(v) for k, v in tiny_la.items()}, **extra}}
+    cfg = {
+        "la_import": {
+            "la_code": LA,
+            "la_name": "Oldham",
+            "region_code": "E12000002",
+            "region_name": "North West",
+            "salt_env": "TEST_LA_SALT",
+            "out_dir": str(tmp_path / "out"),
+            "sources": {k: str(v) for k, v in tiny_la.items()},
+            **extra,
+        }
+    }
     path = tmp_path / "import.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -181,8 +199,9 @@ def test_import_la_command_exits_2_without_the_salt(tmp_path, tiny_la, monkeypat
     assert not (tmp_path / "out").exists()
 
 
-def test_import_la_command_exits_2_on_a_bad_configuration_or_return(tmp_path, tiny_la,
-                                                                    monkeypatch, capsys):
+def test_import_la_command_exits_2_on_a_bad_configuration_or_return(
+    tmp_path, tiny_la, monkeypatch, capsys
+):
     monkeypatch.setenv("TEST_LA_SALT", "test-salt-0123456789abcdef")
     assert cli.main(["import-la", "--config", str(_config(tmp_path, tiny_la, colour="red"))]) == 2
     assert "unknown key(s) colour" in capsys.readouterr().err
@@ -194,15 +213,20 @@ def test_import_la_command_exits_2_on_a_bad_configuration_or_return(tmp_path, ti
 
 
 def test_formats_dir_stands_for_the_sources(tmp_path, monkeypatch):
-    from la_tiny import LA1, tiny_synthetic_folder
-
     from child_mdh.sources.synthetic.la_formats import write_la_formats
+
+    from la_tiny import LA1, tiny_synthetic_folder
 
     write_la_formats(tiny_synthetic_folder(tmp_path / "synth"), LA1, tmp_path / "formats")
     report = import_la_from_config(
-        {"la_code": LA1, "out_dir": str(tmp_path / "out"), "synthetic": True,
-         "formats_dir": str(tmp_path / "formats")},
-        environ={"CHILD_MDH_SALT": "test-salt-0123456789abcdef"})
+        {
+            "la_code": LA1,
+            "out_dir": str(tmp_path / "out"),
+            "synthetic": True,
+            "formats_dir": str(tmp_path / "formats"),
+        },
+        environ={"CHILD_MDH_SALT": "test-salt-0123456789abcdef"},
+    )
     assert report.tables["child_domains"] == 2 and report.tables["pupil_census"] == 6
     with pytest.raises(LAReturnError, match="sources is missing"):
         import_la_from_config({"la_code": LA1, "out_dir": "x"}, environ={})

@@ -2,12 +2,12 @@
 
 import pandas as pd
 import pytest
-from la_builders import LA, SALT, SHARED
-from paths import shared_fixture
 
 from child_mdh.contract import tables as contract
 from child_mdh.sources.la_returns import import_la
 
+from la_builders import LA, SALT, SHARED
+from paths import shared_fixture
 
 
 @pytest.fixture(autouse=True)
@@ -16,8 +16,11 @@ def _shared_la_formats():
 
 
 def test_full_fixture_files_import(tmp_path):
-    sources = {"ssda903": SHARED / "ssda903", "cin_census": SHARED / "cin_census",
-               "school_census": SHARED / "school_census"}
+    sources = {
+        "ssda903": SHARED / "ssda903",
+        "cin_census": SHARED / "cin_census",
+        "school_census": SHARED / "school_census",
+    }
     out = tmp_path / "out"
     report = import_la(sources, LA, out, SALT)
     acc = report.accounting
@@ -29,7 +32,12 @@ def test_full_fixture_files_import(tmp_path):
     p = report.problems
     invalid = p[p["file"].str.endswith("CIN_Census_2024.xml") & (p["child"] != "")]
     assert set(invalid["child"]) == {"DfEX0000001", "child_fails_assessments"}
-    for name in ("pupil_census", "cin_referrals", "child_protection_plans", "looked_after_episodes"):
+    for name in (
+        "pupil_census",
+        "cin_referrals",
+        "child_protection_plans",
+        "looked_after_episodes",
+    ):
         df = pd.read_parquet(out / f"{name}.parquet")
         t = contract.TABLES[name]
         assert list(df.columns) == t.column_names

@@ -4,12 +4,14 @@ import re
 
 import pandas as pd
 import pytest
-from la_builders import DATA, write
 
 from child_mdh.sources.la_returns.ssda903 import identify_table, read_ssda903, schema_for_year
 
-EPISODES_HEADER = ("CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,"
-                   "HOME_POST,PL_POST,URN")
+from la_builders import DATA, write
+
+EPISODES_HEADER = (
+    "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
+)
 
 
 def _files(data) -> pd.DataFrame:
@@ -24,7 +26,10 @@ def test_tables_identified_by_header_set_not_name():
     ep = EPISODES_HEADER.split(",")
     assert identify_table(ep) == ("episodes", [], [])
     assert identify_table(list(reversed(ep)))[0] == "episodes"
-    assert identify_table([" child", "Sex ", "dob", "ethnic", "UPN", "mother", "mc_dob"])[0] == "header"
+    assert (
+        identify_table([" child", "Sex ", "dob", "ethnic", "UPN", "mother", "mc_dob"])[0]
+        == "header"
+    )
     # the XML element name CHILDID is read as CHILD
     assert identify_table(["CHILDID", "SEX", "DOB", "DUC"])[0] == "uasc"
     assert identify_table(["CHILD", "DOB", "REVIEW", "REVIEW_CODE"])[0] == "reviews"
@@ -45,7 +50,7 @@ def test_schemas_are_versioned_by_collection_year():
 def test_slice_imports_every_row():
     data = read_ssda903(DATA / "ssda903")
     files = _files(data)
-    n_csv_episodes = sum(1 for _ in open(DATA / "ssda903" / "episodes.csv")) - 1
+    n_csv_episodes = len((DATA / "ssda903" / "episodes.csv").read_text().splitlines()) - 1
     n_xml_episodes = (DATA / "ssda903" / "fake_903.xml").read_text().count("<EPISODE>")
     ep = data.tables["episodes"]
     assert len(ep) == n_csv_episodes + n_xml_episodes == 64 + 21
@@ -71,7 +76,9 @@ def test_xml_form_values():
     assert kids.loc["907440", "upn"] == "O013219285333"
     assert kids.loc["907440", "sex"] == "F"  # SEX 2
     # an empty <DEC /> is an open episode, not a bad date
-    assert ep["episode_end"].isna().sum() == (DATA / "ssda903" / "fake_903.xml").read_text().count("<DEC />")
+    assert ep["episode_end"].isna().sum() == (DATA / "ssda903" / "fake_903.xml").read_text().count(
+        "<DEC />"
+    )
     assert (ep["status"] == "used").all()
 
 
@@ -82,7 +89,9 @@ def test_quirks_reported_not_crashed_on():
     files = _files(data).set_index("file")
 
     def problem_rows(file, text):
-        p = probs[(probs["file"] == str(folder / file)) & probs["problem"].str.contains(text, regex=False)]
+        p = probs[
+            (probs["file"] == str(folder / file)) & probs["problem"].str.contains(text, regex=False)
+        ]
         return p
 
     # byte-order marks removed and noted
@@ -94,7 +103,8 @@ def test_quirks_reported_not_crashed_on():
     # the impossible date: file, row and value reported; the row quarantined
     bad = problem_rows("episodes.csv", "impossible date: DECOM")
     assert bad[["row", "field", "value", "action"]].values.tolist() == [
-        ["2", "DECOM", "02/01/20251", "row quarantined"]]
+        ["2", "DECOM", "02/01/20251", "row quarantined"]
+    ]
     bad_dec = problem_rows("episodes.csv", "impossible date: DEC ")
     assert bad_dec[["row", "value"]].values.tolist() == [["5", "31/02/2017"]]
     ep = data.tables["episodes"]
@@ -113,20 +123,30 @@ def test_quirks_reported_not_crashed_on():
 
 
 def test_previous_year_episode_replaced_by_current_year(tmp_path):
-    write(tmp_path / "903_2024" / "episodes.csv", f"""
+    write(
+        tmp_path / "903_2024" / "episodes.csv",
+        f"""
         {EPISODES_HEADER}
         7,01/05/2023,S,C2,N1,U1,PR1,,,,,,
-        """)
-    write(tmp_path / "903_2025" / "episodes.csv", f"""
+        """,
+    )
+    write(
+        tmp_path / "903_2025" / "episodes.csv",
+        f"""
         {EPISODES_HEADER}
         7,01/05/2023,S,C2,N1,U1,PR1,01/02/2024,E11,,,,
         7,01/02/2024,S,V2,N1,U1,PR1,,,,,,
-        """)
-    data = read_ssda903(tmp_path / "903_2025", previous_paths=tmp_path / "903_2024",
-                        collection_year=2025)
+        """,
+    )
+    data = read_ssda903(
+        tmp_path / "903_2025", previous_paths=tmp_path / "903_2024", collection_year=2025
+    )
     ep = data.tables["episodes"]
     used = ep[ep["status"] == "used"].sort_values("episode_start")
-    assert used["episode_start"].tolist() == [pd.Timestamp("2023-05-01"), pd.Timestamp("2024-02-01")]
+    assert used["episode_start"].tolist() == [
+        pd.Timestamp("2023-05-01"),
+        pd.Timestamp("2024-02-01"),
+    ]
     # the episode open in last year's return is closed in this year's: this year's DEC wins
     assert used["episode_end"].iloc[0] == pd.Timestamp("2024-02-01")
     dup = ep[ep["status"] == "duplicate"]
@@ -142,23 +162,32 @@ def test_collection_year_from_file_or_folder_name(tmp_path):
     assert year_from_name(tmp_path / "x" / "header.csv") is None
     # the later collection year wins, whatever the listing order
     for year, ls in ((2024, "C1"), (2023, "C2")):
-        write(tmp_path / str(year) / "episodes.csv", f"""
+        write(
+            tmp_path / str(year) / "episodes.csv",
+            f"""
             {EPISODES_HEADER}
             7,01/05/2022,S,{ls},N1,U1,PR1,,,,,,
-            """)
+            """,
+        )
     ep = read_ssda903([tmp_path / "2024", tmp_path / "2023"]).tables["episodes"]
     assert ep.loc[ep["status"] == "used", "legal_status"].tolist() == ["C1"]
 
 
 def test_previous_year_marked_by_file_name(tmp_path):
-    write(tmp_path / "episodes_last.csv", f"""
+    write(
+        tmp_path / "episodes_last.csv",
+        f"""
         {EPISODES_HEADER}
         7,01/05/2023,S,C2,N1,U1,PR1,,,,,,
-        """)
-    write(tmp_path / "episodes.csv", f"""
+        """,
+    )
+    write(
+        tmp_path / "episodes.csv",
+        f"""
         {EPISODES_HEADER}
         7,01/05/2023,S,C1,N1,U1,PR1,,,,,,
-        """)
+        """,
+    )
     ep = read_ssda903(tmp_path).tables["episodes"]
     used = ep[ep["status"] == "used"]
     assert used["legal_status"].tolist() == ["C1"]
@@ -166,7 +195,9 @@ def test_previous_year_marked_by_file_name(tmp_path):
 
 
 def test_bad_codes_and_date_order_quarantined(tmp_path):
-    write(tmp_path / "episodes.csv", f"""
+    write(
+        tmp_path / "episodes.csv",
+        f"""
         {EPISODES_HEADER}
         1,01/05/2023,s,c2,N1,U1,PR1,,,,,,
         2,01/05/2023,S,X9,N1,U1,PR1,,,,,,
@@ -174,13 +205,19 @@ def test_bad_codes_and_date_order_quarantined(tmp_path):
         4,01/05/2023,S,C2,N1,U1,PR1,30/04/2023,,,,,
         ,01/05/2023,S,C2,N1,U1,PR1,,,,,,
         6,,S,C2,N1,U1,PR1,,,,,,
-        """)
+        """,
+    )
     data = read_ssda903(tmp_path)
     ep = data.tables["episodes"].set_index("source_row")
     assert ep.loc["2", "status"] == "used"  # lower-case codes accepted
     assert ep.loc["2", "legal_status"] == "C2"
-    for row, text in [("3", "LS is not"), ("4", "RNE is not"), ("5", "DEC (end of the episode) is before"),
-                      ("6", "no CHILD id"), ("7", "no DECOM")]:
+    for row, text in [
+        ("3", "LS is not"),
+        ("4", "RNE is not"),
+        ("5", "DEC (end of the episode) is before"),
+        ("6", "no CHILD id"),
+        ("7", "no DECOM"),
+    ]:
         assert ep.loc[row, "status"] == "quarantined", row
         assert text in ep.loc[row, "reason"], (row, ep.loc[row, "reason"])
     probs = _problems(data)
@@ -188,11 +225,14 @@ def test_bad_codes_and_date_order_quarantined(tmp_path):
 
 
 def test_repeated_episode_in_one_file_keeps_the_last(tmp_path):
-    write(tmp_path / "episodes.csv", f"""
+    write(
+        tmp_path / "episodes.csv",
+        f"""
         {EPISODES_HEADER}
         1,01/05/2023,S,C2,N1,U1,PR1,,,,,,
         1,01/05/2023,S,C1,N1,U1,PR1,,,,,,
-        """)
+        """,
+    )
     data = read_ssda903(tmp_path)
     ep = data.tables["episodes"]
     assert ep["status"].tolist() == ["duplicate", "used"]
@@ -202,15 +242,17 @@ def test_repeated_episode_in_one_file_keeps_the_last(tmp_path):
 
 
 def test_unreadable_and_wrong_files_are_skipped_with_plain_english(tmp_path):
-    (tmp_path / "header.csv").write_bytes("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n1,1,01/01/2010,W\xe9,,,\n"
-                                          .encode("latin-1"))
+    (tmp_path / "header.csv").write_bytes(
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n1,1,01/01/2010,W\xe9,,,\n".encode("latin-1")
+    )
     write(tmp_path / "cin.xml", "<Message><Header/><Children/></Message>")
     (tmp_path / "returns.xlsx").write_bytes(b"PK\x03\x04")
     write(tmp_path / "other.csv", "NAME,ADDRESS\nx,y\n")
     data = read_ssda903(tmp_path)
     probs = _problems(data)
     skipped = probs[probs["action"] == "file skipped"].set_index(
-        probs.loc[probs["action"] == "file skipped", "file"].map(lambda f: f.rsplit("/", 1)[-1]))
+        probs.loc[probs["action"] == "file skipped", "file"].map(lambda f: f.rsplit("/", 1)[-1])
+    )
     assert "Notepad" in skipped.loc["header.csv", "problem"]
     assert "UTF-8" in skipped.loc["header.csv", "problem"]
     assert "CIN census" in skipped.loc["cin.xml", "problem"]

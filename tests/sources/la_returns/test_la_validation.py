@@ -4,24 +4,38 @@ import json
 
 import pandas as pd
 import pytest
-from la_tiny import tiny_import_folder
 
 from child_mdh.validation.folder import LA_ROUTE_TABLES, ValidationError, validate_folder
 
+from la_tiny import tiny_import_folder
+
 CHILDREN = [{"pupil_id": "P1", "date_of_birth": "2010-01-01", "sex": "M"}]
-CENSUS = [{"pupil_id": "P1", "census_date": "2021-01-21", "fsm_eligible": True},
-          {"pupil_id": "P9", "census_date": "2021-01-21", "fsm_eligible": None}]  # quarantined
+CENSUS = [
+    {"pupil_id": "P1", "census_date": "2021-01-21", "fsm_eligible": True},
+    {"pupil_id": "P9", "census_date": "2021-01-21", "fsm_eligible": None},
+]  # quarantined
 REFERRALS = [
-    {"pupil_id": p, "referral_date": d, "primary_need_code": "N1", "cin_closure_date": None,
-     "referral_nfa": False}
-    for p, d in (("P1", "2021-06-01"), ("U1", "2021-07-01"), ("U1", "2021-09-01"),
-                 ("P9", "2021-08-01"))]
+    {
+        "pupil_id": p,
+        "referral_date": d,
+        "primary_need_code": "N1",
+        "cin_closure_date": None,
+        "referral_nfa": False,
+    }
+    for p, d in (
+        ("P1", "2021-06-01"),
+        ("U1", "2021-07-01"),
+        ("U1", "2021-09-01"),
+        ("P9", "2021-08-01"),
+    )
+]
 
 
 @pytest.fixture
 def folder(tmp_path):
-    folder = tiny_import_folder(tmp_path / "in", children=CHILDREN, pupil_census=CENSUS,
-                                referrals=REFERRALS)
+    folder = tiny_import_folder(
+        tmp_path / "in", children=CHILDREN, pupil_census=CENSUS, referrals=REFERRALS
+    )
     pc = pd.read_parquet(folder / "pupil_census.parquet")
     pc["fsm_eligible"] = pd.array([True, None], dtype="boolean")  # P9: FSM unknown
     pc.to_parquet(folder / "pupil_census.parquet")
@@ -29,8 +43,14 @@ def folder(tmp_path):
 
 
 def _run(folder, tmp_path, **kw):
-    return validate_folder(folder, tmp_path / "out", tmp_path / "q", reference_date="2026-01-01",
-                           tables=list(LA_ROUTE_TABLES), **kw)
+    return validate_folder(
+        folder,
+        tmp_path / "out",
+        tmp_path / "q",
+        reference_date="2026-01-01",
+        tables=list(LA_ROUTE_TABLES),
+        **kw,
+    )
 
 
 def test_default_quarantines_social_care_rows_of_pupils_not_in_pupil_census(folder, tmp_path):
@@ -38,8 +58,7 @@ def test_default_quarantines_social_care_rows_of_pupils_not_in_pupil_census(fold
     acc = report.tables["cin_referrals"]
     # U1 (two rows) is not in pupil_census; P9's only census row is quarantined (no FSM)
     assert (acc.rows_used, acc.rows_quarantined) == (1, 3)
-    assert acc.reasons == {"reference to a row that does not exist": 2,
-                           "parent row quarantined": 1}
+    assert acc.reasons == {"reference to a row that does not exist": 2, "parent row quarantined": 1}
     assert acc.notes == {}
 
 
@@ -54,7 +73,10 @@ def test_keep_keeps_them_and_counts_them_as_a_note(folder, tmp_path):
     notes = [i for i in report.issues if i.check == "unmatched_pupil"]
     assert len(notes) == 1 and notes[0].severity == "note" and notes[0].rows == 3
     assert "3 rows of 2 children" in notes[0].message
-    assert "1 row of them belong to pupils whose pupil_census rows were quarantined" in notes[0].message
+    assert (
+        "1 row of them belong to pupils whose pupil_census rows were quarantined"
+        in notes[0].message
+    )
     csv = pd.read_csv(tmp_path / "out" / "row_accounting.csv").set_index("table")
     assert csv.loc["cin_referrals", "notes"] == "pupil not in pupil_census (kept): 3"
     assert (csv["rows_read"] == csv["rows_used"] + csv["rows_quarantined"]).all()
@@ -83,7 +105,12 @@ def test_keep_leaves_the_census_link_strict(tmp_path):
     link = pd.read_parquet(synth / "census_npd_link.parquet")
     link.loc[0, "pupil_id"] = "NOT-A-PUPIL"
     link.to_parquet(synth / "census_npd_link.parquet")
-    report = validate_folder(synth, tmp_path / "out", tmp_path / "q", reference_date="2026-06-01",
-                             unmatched_pupils="keep")
+    report = validate_folder(
+        synth,
+        tmp_path / "out",
+        tmp_path / "q",
+        reference_date="2026-06-01",
+        unmatched_pupils="keep",
+    )
     assert report.tables["census_npd_link"].rows_quarantined == 1
     assert report.tables["census_npd_link"].notes == {}

@@ -12,8 +12,9 @@ from child_mdh.sources.la_returns.values import (
 
 
 def test_impossible_dates_are_bad_and_empty_is_not():
-    s = pd.Series(["02/01/2025", "02/01/20251", "31/02/2020", "", None, "2/1/2025", "01/01/0025"],
-                  dtype="str")
+    s = pd.Series(
+        ["02/01/2025", "02/01/20251", "31/02/2020", "", None, "2/1/2025", "01/01/0025"], dtype="str"
+    )
     got = parse_dates(s, "%d/%m/%Y")
     assert got.bad.tolist() == [False, True, True, False, False, False, True]
     assert got.dates.iloc[0] == pd.Timestamp("2025-01-02")  # dd/mm/yyyy: 2 January
@@ -30,8 +31,9 @@ def test_alternative_format_is_used_and_flagged():
 
 
 def test_liia_school_census_dates_drop_the_time():
-    got = parse_dates(pd.Series(["2024-Oct-16 00:00:00", "2024-Oct-16 13:30:00"]),
-                      "%Y-%b-%d %H:%M:%S")
+    got = parse_dates(
+        pd.Series(["2024-Oct-16 00:00:00", "2024-Oct-16 13:30:00"]), "%Y-%b-%d %H:%M:%S"
+    )
     assert (got.dates == pd.Timestamp("2024-10-16")).all()
 
 
@@ -43,7 +45,9 @@ def test_float_ids_are_mended_and_flagged():
 
 
 def test_upn_normalised_and_unknown_codes_are_not_upns():
-    upn, unknown = normalise_upn(pd.Series([" a123456789012 ", "UN2", "un10", "B1234 56789013", ""]))
+    upn, unknown = normalise_upn(
+        pd.Series([" a123456789012 ", "UN2", "un10", "B1234 56789013", ""])
+    )
     assert upn.iloc[0] == "A123456789012"
     assert upn.iloc[3] == "B123456789013"
     assert upn.iloc[1:3].isna().all() and pd.isna(upn.iloc[4])

@@ -44,8 +44,14 @@ def extract(tmp_path) -> ExtractBuilder:
 OTHER_TABLES_EMPTY = {
     name: f"  {name}: empty\n"
     for name in (
-        "areas", "households", "persons", "pupil_census", "census_npd_link",
-        "cin_referrals", "child_protection_plans", "looked_after_episodes",
+        "areas",
+        "households",
+        "persons",
+        "pupil_census",
+        "census_npd_link",
+        "cin_referrals",
+        "child_protection_plans",
+        "looked_after_episodes",
     )
 }
 

@@ -3,8 +3,8 @@
 import pytest
 
 from child_mdh.sources.mapped_extract.columns import (
-    ColumnAmbiguous,
-    ColumnNotFound,
+    ColumnAmbiguousError,
+    ColumnNotFoundError,
     bare_names,
     resolve_column,
     similar_columns,
@@ -14,14 +14,21 @@ from child_mdh.sources.mapped_extract.columns import (
 @pytest.mark.parametrize(
     ("requested", "available", "expected"),
     [
-        ("FSMeligible", ["PupilMatchingRefAnonymous_SPR21", "FSMeligible_SPR21"], "FSMeligible_SPR21"),
-        ("PupilMatchingRefAnonymous", ["SPR21_PupilMatchingRefAnonymous", "SPR21_LA"],
-         "SPR21_PupilMatchingRefAnonymous"),
+        (
+            "FSMeligible",
+            ["PupilMatchingRefAnonymous_SPR21", "FSMeligible_SPR21"],
+            "FSMeligible_SPR21",
+        ),
+        (
+            "PupilMatchingRefAnonymous",
+            ["SPR21_PupilMatchingRefAnonymous", "SPR21_LA"],
+            "SPR21_PupilMatchingRefAnonymous",
+        ),
         ("fsmeligible", ["FSMELIGIBLE"], "FSMELIGIBLE"),
         ("LA", [" LA ", "URN"], " LA "),
         ("ReferralDate", ["CIN_ReferralDate"], "CIN_ReferralDate"),
         ("DECOM", ["CLA_DECOM", "CLA_DEC"], "CLA_DECOM"),
-        ("LA", ["CIN_LA_AUT2020"], "CIN_LA_AUT2020"),       # prefix and suffix together
+        ("LA", ["CIN_LA_AUT2020"], "CIN_LA_AUT2020"),  # prefix and suffix together
         ("URN", ["URN_SUM21"], "URN_SUM21"),
     ],
 )
@@ -39,12 +46,12 @@ def test_same_case_wins_over_other_case():
 
 def test_non_affix_suffix_does_not_match():
     # "_CODE" is not a term or dataset tag, so LA does not match LA_CODE.
-    with pytest.raises(ColumnNotFound):
+    with pytest.raises(ColumnNotFoundError):
         resolve_column("LA", ["LA_CODE"])
 
 
 def test_two_terms_in_one_file_are_ambiguous_and_both_are_named():
-    with pytest.raises(ColumnAmbiguous) as err:
+    with pytest.raises(ColumnAmbiguousError) as err:
         resolve_column("FSMeligible", ["FSMeligible_SPR21", "FSMeligible_AUT20"])
     msg = err.value.describe("npd.csv")
     assert "'FSMeligible_SPR21'" in msg and "'FSMeligible_AUT20'" in msg
@@ -52,13 +59,13 @@ def test_two_terms_in_one_file_are_ambiguous_and_both_are_named():
 
 
 def test_ambiguity_by_case():
-    with pytest.raises(ColumnAmbiguous) as err:
+    with pytest.raises(ColumnAmbiguousError) as err:
         resolve_column("urn", ["URN", "Urn"])
     assert set(err.value.matches) == {"URN", "Urn"}
 
 
 def test_not_found_suggests_similar_names():
-    with pytest.raises(ColumnNotFound) as err:
+    with pytest.raises(ColumnNotFoundError) as err:
         resolve_column("ECONACT", ["resident_id", "ECONACTIVE", "ECON_ACT", "AGE"])
     assert set(err.value.similar) == {"ECONACTIVE", "ECON_ACT"}
     msg = err.value.describe("census_persons.csv")

@@ -5,14 +5,14 @@ a census-NPD linkage file, a CIN table spanning two return years, an SSDA903 epi
 file and an LA lookup. Every expected value below is read off those files by hand.
 """
 
-
 import pandas as pd
 import pytest
 
-from paths import REPO
 from child_mdh.contract.tables import TABLES
 from child_mdh.sources.mapped_extract import apply_mapping, check_mapping
 from child_mdh.sources.mapped_extract.__main__ import main as cli_main
+
+from paths import REPO
 
 ROOT = REPO
 MAPPING = ROOT / "config" / "examples" / "guie_mapping.yaml"
@@ -32,8 +32,14 @@ def test_example_maps_every_table_from_the_extract(mapped):
     _, report, tables = mapped
     assert report.empty_tables == []
     assert report.tables == {
-        "areas": 3, "households": 5, "persons": 13, "pupil_census": 19, "census_npd_link": 6,
-        "cin_referrals": 4, "child_protection_plans": 2, "looked_after_episodes": 3,
+        "areas": 3,
+        "households": 5,
+        "persons": 13,
+        "pupil_census": 19,
+        "census_npd_link": 6,
+        "cin_referrals": 4,
+        "child_protection_plans": 2,
+        "looked_after_episodes": 3,
     }
     for name, df in tables.items():
         table = TABLES[name]
@@ -63,10 +69,28 @@ def test_references_between_the_mapped_tables_hold(mapped):
 def test_households(mapped):
     hh = mapped[2]["households"].set_index("household_id")
     # occupancy rating categories 4, 2, 3, 1, 5 -> -1, +1, 0, +2, -2
-    assert hh["occupancy_rating_rooms"].to_dict() == {"H01": -1, "H02": 1, "H03": 0, "H04": 2, "H05": -2}
-    assert hh["shared_dwelling"].to_dict() == {"H01": False, "H02": True, "H03": False, "H04": False, "H05": False}
+    assert hh["occupancy_rating_rooms"].to_dict() == {
+        "H01": -1,
+        "H02": 1,
+        "H03": 0,
+        "H04": 2,
+        "H05": -2,
+    }
+    assert hh["shared_dwelling"].to_dict() == {
+        "H01": False,
+        "H02": True,
+        "H03": False,
+        "H04": False,
+        "H05": False,
+    }
     # central heating type 0 = none (H02, H05)
-    assert hh["central_heating"].to_dict() == {"H01": True, "H02": False, "H03": True, "H04": True, "H05": False}
+    assert hh["central_heating"].to_dict() == {
+        "H01": True,
+        "H02": False,
+        "H03": True,
+        "H04": True,
+        "H05": False,
+    }
     assert (hh["census_year"] == 2021).all()
     assert hh.loc["H04", "la_code"] == "E09000007"
     assert pd.isna(hh.loc["H05", "lsoa_code"])
@@ -75,18 +99,31 @@ def test_households(mapped):
 def test_persons(mapped):
     p = mapped[2]["persons"].set_index("person_id")
     assert p.loc["P01", ["age", "sex", "economic_activity", "highest_qualification"]].tolist() == [
-        38, "F", "in_employment", "level4_plus"]
+        38,
+        "F",
+        "in_employment",
+        "level4_plus",
+    ]
     assert p.loc["P02", "economic_activity"] == "unemployed"
     assert p.loc["P05", ["economic_activity", "disability", "general_health"]].tolist() == [
-        "inactive_long_term_sick_or_disabled", "limited_a_lot", 4]
-    assert p.loc["P06", ["economic_activity", "full_time_student", "highest_qualification"]].tolist() == [
-        "inactive_student", True, "level1"]
+        "inactive_long_term_sick_or_disabled",
+        "limited_a_lot",
+        4,
+    ]
+    assert p.loc[
+        "P06", ["economic_activity", "full_time_student", "highest_qualification"]
+    ].tolist() == ["inactive_student", True, "level1"]
     assert p.loc["P08", ["economic_activity", "highest_qualification"]].tolist() == [
-        "inactive_looking_after_home", "apprenticeship"]
-    assert p.loc["P11", ["economic_activity", "full_time_student"]].tolist() == ["in_employment", True]
+        "inactive_looking_after_home",
+        "apprenticeship",
+    ]
+    assert p.loc["P11", ["economic_activity", "full_time_student"]].tolist() == [
+        "in_employment",
+        True,
+    ]
     assert p.loc["P12", "economic_activity"] == "inactive_retired"
-    assert pd.isna(p.loc["P12", "ethnic_group"])          # -8 does not apply -> empty
-    assert p.loc["P04", "disability"] == "not_limited"     # code 3
+    assert pd.isna(p.loc["P12", "ethnic_group"])  # -8 does not apply -> empty
+    assert p.loc["P04", "disability"] == "not_limited"  # code 3
     children = p[p["age"] < 16]
     assert set(children.index) == {"P03", "P04", "P07", "P09", "P13"}
     assert (children["economic_activity"] == "not_applicable").all()
@@ -101,14 +138,16 @@ def test_pupil_census_stacks_three_terms(mapped):
     # autumn 7 rows; spring 8 less 1 subsidiary registration; summer 6 less 1 duplicate
     assert per_day == {T("2020-10-01"): 7, T("2021-01-21"): 7, T("2021-05-20"): 5}
     row = pc[(pc["pupil_id"] == "PMR0009") & (pc["census_date"] == T("2021-01-21"))]
-    assert row["school_id"].tolist() == ["100003"]              # the main registration
+    assert row["school_id"].tolist() == ["100003"]  # the main registration
     row = pc[(pc["pupil_id"] == "PMR0011") & (pc["census_date"] == T("2021-05-20"))]
-    assert row["school_id"].tolist() == ["100004"]              # keep: first
+    assert row["school_id"].tolist() == ["100004"]  # keep: first
     fsm = pc[pc["pupil_id"] == "PMR0003"]["fsm_eligible"].tolist()
-    assert fsm == [True, True, True]                            # 1, TRUE, 1
-    assert set(pc.loc[pc["pupil_id"] == "PMR0011", "la_code"]) == {"E09000007"}   # 202 -> Camden
-    files = {r.file: (r.rows_read, r.rows_written, sum(r.rows_dropped.values()))
-             for r in report.for_table("pupil_census")}
+    assert fsm == [True, True, True]  # 1, TRUE, 1
+    assert set(pc.loc[pc["pupil_id"] == "PMR0011", "la_code"]) == {"E09000007"}  # 202 -> Camden
+    files = {
+        r.file: (r.rows_read, r.rows_written, sum(r.rows_dropped.values()))
+        for r in report.for_table("pupil_census")
+    }
     assert files == {
         "npd/autumn_census_2020.csv": (7, 7, 0),
         "npd/spring_census_2021.csv": (8, 7, 1),
@@ -125,14 +164,24 @@ def test_social_care_tables(mapped):
     assert cin.loc["PMR0003", "referral_date"] == T("2019-11-15")
     assert bool(cin.loc["PMR0006", "referral_nfa"]) is True
     assert pd.isna(cin.loc["PMR0013", "cin_closure_date"])
-    assert cin["primary_need_code"].to_dict() == {"PMR0003": "N1", "PMR0006": "N4",
-                                                  "PMR0013": "N2", "PMR0099": "N5"}
+    assert cin["primary_need_code"].to_dict() == {
+        "PMR0003": "N1",
+        "PMR0006": "N4",
+        "PMR0013": "N2",
+        "PMR0099": "N5",
+    }
     cpp = t["child_protection_plans"].set_index("pupil_id")
-    assert cpp.loc["PMR0003", ["cpp_start_date", "cpp_end_date"]].tolist() == [T("2019-12-20"), T("2021-02-01")]
+    assert cpp.loc["PMR0003", ["cpp_start_date", "cpp_end_date"]].tolist() == [
+        T("2019-12-20"),
+        T("2021-02-01"),
+    ]
     assert pd.isna(cpp.loc["PMR0099", "cpp_end_date"])
     cla = t["looked_after_episodes"]
-    assert list(zip(cla["pupil_id"], cla["episode_start"], cla["legal_status"], cla["reason_new_episode"])) == [
-        ("PMR0003", T("2021-02-01"), "V2", "S"), ("PMR0003", T("2021-04-14"), "C2", "L"),
+    assert list(
+        zip(cla["pupil_id"], cla["episode_start"], cla["legal_status"], cla["reason_new_episode"])
+    ) == [
+        ("PMR0003", T("2021-02-01"), "V2", "S"),
+        ("PMR0003", T("2021-04-14"), "C2", "L"),
         ("PMR0099", T("2021-06-20"), "C1", "S"),
     ]
     assert cla["la_code"].tolist() == ["E08000003", "E08000003", "E09000007"]
@@ -164,7 +213,10 @@ def test_command_line_reports_problems_with_status_2(tmp_path, capsys):
     bad.write_text(MAPPING.read_text().replace("resident_age", "resident_agee"))
     assert cli_main([str(bad), "--extract-dir", str(EXTRACT), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert "column 'resident_agee' not found in census2021_persons.csv; columns like it: 'resident_age'" in err
+    assert (
+        "column 'resident_agee' not found in census2021_persons.csv; columns like it: 'resident_age'"
+        in err
+    )
 
 
 def test_mapped_tables_pass_the_project_validator(mapped, tmp_path):
@@ -172,9 +224,13 @@ def test_mapped_tables_pass_the_project_validator(mapped, tmp_path):
     out, _, _ = mapped
     # policy "stop" raises on any row that breaks the contract (codes, keys, references,
     # date order, empties), so passing means every mapped row is usable
-    report = validate.validate_folder(out, out_dir=tmp_path / "validated",
-                                      quarantine_dir=tmp_path / "quarantine", policy="stop",
-                                      reference_date="2022-03-31")
+    report = validate.validate_folder(
+        out,
+        out_dir=tmp_path / "validated",
+        quarantine_dir=tmp_path / "quarantine",
+        policy="stop",
+        reference_date="2022-03-31",
+    )
     assert report.rows_quarantined == 0
 
 
@@ -201,9 +257,11 @@ def test_messages_quoted_in_the_docs_are_what_the_example_produces(mapped, tmp_p
     data = tmp_path / "guie"
     shutil.copytree(EXTRACT, data)
     persons = data / "census" / "census2021_persons.csv"
-    persons.write_text(persons.read_text()
-                       .replace("P05,H02,29,1,8,", "P05,H02,29,1,11,")
-                       .replace("P06,H02,17,2,6,", "P06,H02,17,2,11,"))
+    persons.write_text(
+        persons.read_text()
+        .replace("P05,H02,29,1,8,", "P05,H02,29,1,11,")
+        .replace("P06,H02,17,2,6,", "P06,H02,17,2,11,")
+    )
     with pytest.raises(MappingError) as err:
         apply_mapping(MAPPING, tmp_path / "out", extract_dir=data)
     (problem,) = err.value.problems

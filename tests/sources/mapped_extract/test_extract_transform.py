@@ -52,11 +52,11 @@ def test_renames_recodes_booleans_and_constants(extract, tmp_path):
     m = extract.mapping_for("households", HOUSEHOLDS_BLOCK)
     report = apply_mapping(m, tmp_path / "out")
     hh = _read(tmp_path / "out", "households")
-    assert list(hh.columns) == TABLES["households"].column_names   # extra source column not carried
+    assert list(hh.columns) == TABLES["households"].column_names  # extra source column not carried
     assert hh["household_id"].tolist() == ["H1", "H2", "H3"]
     assert hh["census_year"].tolist() == [2021, 2021, 2021]
     assert hh["la_code"].tolist() == ["E08000003", "E08000003", "E09000007"]
-    assert hh["lsoa_code"].isna().tolist() == [False, True, False]   # optional, empty allowed
+    assert hh["lsoa_code"].isna().tolist() == [False, True, False]  # optional, empty allowed
     # ORR categories 4, 2, 5 are ratings -1, +1, -2
     assert hh["occupancy_rating_rooms"].tolist() == [-1, 1, -2]
     assert hh["shared_dwelling"].tolist() == [False, True, False]
@@ -68,7 +68,9 @@ def test_renames_recodes_booleans_and_constants(extract, tmp_path):
 
 
 def test_unmapped_code_is_an_error_naming_line_file_code_and_rows(extract, tmp_path):
-    extract.file("hh.csv", HOUSEHOLDS_CSV.replace("H3,E09000007,E01000003,5", "H3,E09000007,E01000003,9"))
+    extract.file(
+        "hh.csv", HOUSEHOLDS_CSV.replace("H3,E09000007,E01000003,5", "H3,E09000007,E01000003,9")
+    )
     m = extract.mapping_for("households", HOUSEHOLDS_BLOCK)
     with pytest.raises(MappingError) as err:
         apply_mapping(m, tmp_path / "out")
@@ -79,7 +81,7 @@ def test_unmapped_code_is_an_error_naming_line_file_code_and_rows(extract, tmp_p
         "(1 row) of column 'ORR' of hh.csv has no mapping (e.g. data row 3); add it under "
         "codes, or set default"
     )
-    assert not list((tmp_path / "out").glob("*.parquet"))   # nothing written
+    assert not list((tmp_path / "out").glob("*.parquet"))  # nothing written
 
 
 def test_unlisted_boolean_code_points_to_true_false(extract, tmp_path):
@@ -89,19 +91,25 @@ def test_unlisted_boolean_code_points_to_true_false(extract, tmp_path):
         apply_mapping(m, tmp_path / "out")
     (msg,) = _msgs(err)
     line = extract.line_of(m, 'true: ["1", "12"]')
-    assert msg.startswith(f"mapping.yaml line {line}: "
-                          "households (source 1): central_heating: code '-8' (1 row)")
+    assert msg.startswith(
+        f"mapping.yaml line {line}: households (source 1): central_heating: code '-8' (1 row)"
+    )
     assert "add it under true: or false:, or set default" in msg
 
 
 def test_default_and_codes_ignore_case_spaces_and_decimals(extract, tmp_path):
-    extract.file("hh.csv", """
+    extract.file(
+        "hh.csv",
+        """
         hh_id,la,ORR,dwelling,heating
         H1,E1,4.0, Y ,x
         H2,E1,2,n,y
         H3,E1,7,y,z
-    """)
-    m = extract.mapping_for("households", """
+    """,
+    )
+    m = extract.mapping_for(
+        "households",
+        """
         households:
           files: hh.csv
           columns:
@@ -111,10 +119,11 @@ def test_default_and_codes_ignore_case_spaces_and_decimals(extract, tmp_path):
             occupancy_rating_rooms: {column: ORR, codes: {"4": -1, "2": 1}, default: 0}
             shared_dwelling: {column: dwelling, true: [Y], false: [N]}
             central_heating: {column: heating, true: [x], false: [], default: false}
-    """)
+    """,
+    )
     apply_mapping(m, tmp_path / "out")
     hh = _read(tmp_path / "out", "households")
-    assert hh["occupancy_rating_rooms"].tolist() == [-1, 1, 0]   # 4.0 -> 4; 7 -> default 0
+    assert hh["occupancy_rating_rooms"].tolist() == [-1, 1, 0]  # 4.0 -> 4; 7 -> default 0
     assert hh["shared_dwelling"].tolist() == [True, False, True]
     assert hh["central_heating"].tolist() == [True, False, False]
     assert hh["census_year"].tolist() == [2011] * 3
@@ -152,11 +161,16 @@ def test_dates_with_a_format_and_empty_dates(extract, tmp_path):
 
 
 def test_iso_dates_by_default_with_midnight_time_dropped(extract, tmp_path):
-    extract.file("cin.csv", """
+    extract.file(
+        "cin.csv",
+        """
         PMR,LA,RD,NEED,CD,NFA
         A1,E1,2019-11-15,N1,2021-03-03 00:00:00,false
-    """)
-    m = extract.mapping_for("cin_referrals", """
+    """,
+    )
+    m = extract.mapping_for(
+        "cin_referrals",
+        """
         cin_referrals:
           files: cin.csv
           columns:
@@ -166,12 +180,13 @@ def test_iso_dates_by_default_with_midnight_time_dropped(extract, tmp_path):
             primary_need_code: NEED
             cin_closure_date: CD
             referral_nfa: NFA
-    """)
+    """,
+    )
     apply_mapping(m, tmp_path / "out")
     cin = _read(tmp_path / "out", "cin_referrals")
     assert cin["referral_date"].iloc[0] == pd.Timestamp("2019-11-15")
     assert cin["cin_closure_date"].iloc[0] == pd.Timestamp("2021-03-03")
-    assert cin["referral_nfa"].tolist() == [False]   # a plain rename reads true/false
+    assert cin["referral_nfa"].tolist() == [False]  # a plain rename reads true/false
 
 
 def test_bad_date_is_an_error_with_the_line_and_the_fix(extract, tmp_path):
@@ -180,17 +195,23 @@ def test_bad_date_is_an_error_with_the_line_and_the_fix(extract, tmp_path):
     with pytest.raises(MappingError) as err:
         apply_mapping(m, tmp_path / "out")
     (msg,) = _msgs(err)
-    assert msg.startswith(f"mapping.yaml line {extract.line_of(m, 'referral_date:')}: cin_referrals "
-                          "(source 1): referral_date: column 'ReferralDate' of cin.csv has text that "
-                          "is not a date in the expected form (%d/%m/%Y): '2020-09-02' (1 row), "
-                          "e.g. data row 2;")
+    assert msg.startswith(
+        f"mapping.yaml line {extract.line_of(m, 'referral_date:')}: cin_referrals "
+        "(source 1): referral_date: column 'ReferralDate' of cin.csv has text that "
+        "is not a date in the expected form (%d/%m/%Y): '2020-09-02' (1 row), "
+        "e.g. data row 2;"
+    )
 
 
 def test_invalid_empty_sets_bad_dates_empty_and_counts_them(extract, tmp_path):
     extract.file("cin.csv", CIN_CSV.replace("03/03/2021", "31/02/2021"))
-    m = extract.mapping_for("cin_referrals", CIN_BLOCK.replace(
-        'cin_closure_date: {column: CINClosureDate, date_format: "%d/%m/%Y"}',
-        'cin_closure_date: {column: CINClosureDate, date_format: "%d/%m/%Y", invalid: empty}'))
+    m = extract.mapping_for(
+        "cin_referrals",
+        CIN_BLOCK.replace(
+            'cin_closure_date: {column: CINClosureDate, date_format: "%d/%m/%Y"}',
+            'cin_closure_date: {column: CINClosureDate, date_format: "%d/%m/%Y", invalid: empty}',
+        ),
+    )
     report = apply_mapping(m, tmp_path / "out")
     cin = _read(tmp_path / "out", "cin_referrals")
     assert cin["cin_closure_date"].isna().all()
@@ -215,17 +236,24 @@ def test_a_required_value_left_empty_is_an_error_suggesting_a_filter(extract, tm
     with pytest.raises(MappingError) as err:
         apply_mapping(m, tmp_path / "out")
     (msg,) = _msgs(err)
-    assert msg.startswith(f"mapping.yaml line {extract.line_of(m, 'la_code: LA')}: cin_referrals "
-                          "(source 1): la_code is empty in 1 row of cin.csv (e.g. data row 2)")
+    assert msg.startswith(
+        f"mapping.yaml line {extract.line_of(m, 'la_code: LA')}: cin_referrals "
+        "(source 1): la_code is empty in 1 row of cin.csv (e.g. data row 2)"
+    )
     assert "not_empty: true" in msg
 
 
 def test_whole_numbers_are_checked(extract, tmp_path):
-    extract.file("p.csv", """
+    extract.file(
+        "p.csv",
+        """
         id,hh,age,sex,econ,ft,qual,health,dis
         P1,H1,ten,F,not_applicable,true,not_applicable,1.5,not_limited
-    """)
-    m = extract.mapping_for("persons", """
+    """,
+    )
+    m = extract.mapping_for(
+        "persons",
+        """
         persons:
           files: p.csv
           columns:
@@ -238,29 +266,43 @@ def test_whole_numbers_are_checked(extract, tmp_path):
             highest_qualification: qual
             general_health: health
             disability: dis
-    """)
+    """,
+    )
     with pytest.raises(MappingError) as err:
         apply_mapping(m, tmp_path / "out")
     msgs = _msgs(err)
     assert len(msgs) == 2
-    assert "age: column 'age' of p.csv has values that are not whole numbers: 'ten' (1 row)" in msgs[0]
-    assert "general_health: column 'health' of p.csv has values that are not whole numbers: '1.5'" in msgs[1]
+    assert (
+        "age: column 'age' of p.csv has values that are not whole numbers: 'ten' (1 row)" in msgs[0]
+    )
+    assert (
+        "general_health: column 'health' of p.csv has values that are not whole numbers: '1.5'"
+        in msgs[1]
+    )
 
 
 def test_union_of_termly_files_with_a_census_date_per_file(extract, tmp_path):
     # autumn uses term prefixes, spring term suffixes: the mapping names each column once
-    extract.file("npd/aut20.csv", """
+    extract.file(
+        "npd/aut20.csv",
+        """
         AUT20_PupilMatchingRefAnonymous,AUT20_LA,AUT20_URN,AUT20_FSMeligible
         A1,E1,100,1
         A2,E1,100,0
-    """)
-    extract.file("npd/spr21.csv", """
+    """,
+    )
+    extract.file(
+        "npd/spr21.csv",
+        """
         PupilMatchingRefAnonymous_SPR21,LA_SPR21,URN_SPR21,FSMeligible_SPR21
         A1,E1,100,TRUE
         A3,E2,200,FALSE
         A4,E2,200,true
-    """)
-    m = extract.mapping_for("pupil_census", """
+    """,
+    )
+    m = extract.mapping_for(
+        "pupil_census",
+        """
         pupil_census:
           files:
             - {file: npd/aut20.csv, census_date: 2020-10-01}
@@ -270,22 +312,30 @@ def test_union_of_termly_files_with_a_census_date_per_file(extract, tmp_path):
             la_code: LA
             school_id: URN
             fsm_eligible: {column: FSMeligible, true: ["1", "true"], false: ["0", "false"]}
-    """)
+    """,
+    )
     report = apply_mapping(m, tmp_path / "out")
     pc = _read(tmp_path / "out", "pupil_census")
     aut, spr = pd.Timestamp("2020-10-01"), pd.Timestamp("2021-01-21")
     assert list(zip(pc["pupil_id"], pc["census_date"], pc["fsm_eligible"])) == [
-        ("A1", aut, True), ("A2", aut, False), ("A1", spr, True), ("A3", spr, False), ("A4", spr, True),
+        ("A1", aut, True),
+        ("A2", aut, False),
+        ("A1", spr, True),
+        ("A3", spr, False),
+        ("A4", spr, True),
     ]
     assert [(r.file, r.rows_read, r.rows_written) for r in report.for_table("pupil_census")] == [
-        ("npd/aut20.csv", 2, 2), ("npd/spr21.csv", 3, 3),
+        ("npd/aut20.csv", 2, 2),
+        ("npd/spr21.csv", 3, 3),
     ]
 
 
 def test_a_glob_with_a_census_date_from_the_entry(extract, tmp_path):
     extract.file("npd/spr21_part1.csv", "PMR,LA,URN,FSM\nA1,E1,1,1\n")
     extract.file("npd/spr21_part2.csv", "PMR,LA,URN,FSM\nA2,E1,1,0\n")
-    m = extract.mapping_for("pupil_census", """
+    m = extract.mapping_for(
+        "pupil_census",
+        """
         pupil_census:
           files:
             - {file: "npd/spr21_*.csv", census_date: 2021-01-21}
@@ -294,11 +344,14 @@ def test_a_glob_with_a_census_date_from_the_entry(extract, tmp_path):
             la_code: LA
             school_id: URN
             fsm_eligible: {column: FSM, true: ["1"], false: ["0"]}
-    """)
+    """,
+    )
     report = apply_mapping(m, tmp_path / "out")
     assert _read(tmp_path / "out", "pupil_census")["pupil_id"].tolist() == ["A1", "A2"]
-    assert [r.file for r in report.for_table("pupil_census")] == ["npd/spr21_part1.csv",
-                                                                  "npd/spr21_part2.csv"]
+    assert [r.file for r in report.for_table("pupil_census")] == [
+        "npd/spr21_part1.csv",
+        "npd/spr21_part2.csv",
+    ]
 
 
 NPD_DUPS = """
@@ -334,7 +387,11 @@ def test_filters_and_deduplication_are_accounted_for(extract, tmp_path):
     m = extract.mapping_for("pupil_census", NPD_BLOCK)
     report = apply_mapping(m, tmp_path / "out")
     pc = _read(tmp_path / "out", "pupil_census")
-    assert list(zip(pc["pupil_id"], pc["school_id"])) == [("A1", "100"), ("A2", "100"), ("A4", "100")]
+    assert list(zip(pc["pupil_id"], pc["school_id"])) == [
+        ("A1", "100"),
+        ("A2", "100"),
+        ("A4", "100"),
+    ]
     (rows,) = report.for_table("pupil_census")
     # 6 read: the S row fails filter 1, A3 (no Flag) filter 2, the second A4 row is a duplicate
     assert rows.rows_read == 6 and rows.rows_written == 3
@@ -350,8 +407,12 @@ def test_filters_and_deduplication_are_accounted_for(extract, tmp_path):
 
 
 def test_filter_equals_and_not_in(extract, tmp_path):
-    extract.file("link.csv", "rid,pmr,status,src\nP1,A1,accepted,x\nP2,A2,rejected,x\nP3,A3,accepted,y\n")
-    m = extract.mapping_for("census_npd_link", """
+    extract.file(
+        "link.csv", "rid,pmr,status,src\nP1,A1,accepted,x\nP2,A2,rejected,x\nP3,A3,accepted,y\n"
+    )
+    m = extract.mapping_for(
+        "census_npd_link",
+        """
         census_npd_link:
           files: link.csv
           filter:
@@ -360,7 +421,8 @@ def test_filter_equals_and_not_in(extract, tmp_path):
           columns:
             person_id: rid
             pupil_id: pmr
-    """)
+    """,
+    )
     report = apply_mapping(m, tmp_path / "out")
     assert _read(tmp_path / "out", "census_npd_link")["person_id"].tolist() == ["P1"]
     (rows,) = report.for_table("census_npd_link")
@@ -369,13 +431,18 @@ def test_filter_equals_and_not_in(extract, tmp_path):
 
 def test_keep_last_with_order_by_a_source_column(extract, tmp_path):
     # the same referral in two return years: keep the later return (closed by then)
-    extract.file("cin.csv", """
+    extract.file(
+        "cin.csv",
+        """
         PMR,LA,AcadYr,RD,NEED,CD,NFA
         A1,E1,2020/21,15/11/2019,N1,03/03/2021,0
         A1,E1,2019/20,15/11/2019,N1,,0
         A2,E1,2020/21,02/09/2020,N4,,1
-    """)
-    m = extract.mapping_for("cin_referrals", """
+    """,
+    )
+    m = extract.mapping_for(
+        "cin_referrals",
+        """
         cin_referrals:
           files: cin.csv
           columns:
@@ -388,7 +455,8 @@ def test_keep_last_with_order_by_a_source_column(extract, tmp_path):
           deduplicate:
             keep: last
             order_by: [AcadYr]
-    """)
+    """,
+    )
     report = apply_mapping(m, tmp_path / "out")
     cin = _read(tmp_path / "out", "cin_referrals")
     assert cin["pupil_id"].tolist() == ["A1", "A2"]
@@ -398,12 +466,15 @@ def test_keep_last_with_order_by_a_source_column(extract, tmp_path):
 
 
 def test_keep_consistent_for_households_taken_from_a_person_file(extract, tmp_path):
-    extract.file("persons.csv", """
+    extract.file(
+        "persons.csv",
+        """
         rid,hh_id,la,ORR,shared,heating
         P1,H1,E1,3,0,1
         P2,H1,E1,3,0,1
         P3,H2,E1,4,0,0
-    """)
+    """,
+    )
     block = """
         households:
           files: persons.csv
@@ -428,9 +499,11 @@ def test_keep_consistent_for_households_taken_from_a_person_file(extract, tmp_pa
     with pytest.raises(MappingError) as err:
         apply_mapping(m, tmp_path / "out2")
     (msg,) = _msgs(err)
-    assert msg.startswith(f"mapping.yaml line {extract.line_of(m, 'deduplicate:')}: households "
-                          "(source 1): deduplicate with keep: consistent: 1 values of (household_id) "
-                          "have rows that differ in occupancy_rating_rooms")
+    assert msg.startswith(
+        f"mapping.yaml line {extract.line_of(m, 'deduplicate:')}: households "
+        "(source 1): deduplicate with keep: consistent: 1 values of (household_id) "
+        "have rows that differ in occupancy_rating_rooms"
+    )
 
 
 LOOKUP = "la_number,ons\n352,E08000003\n330,E08000025\n"
@@ -469,9 +542,11 @@ def test_join_without_a_match_is_an_error_by_default(extract, tmp_path):
     with pytest.raises(MappingError) as err:
         apply_mapping(m, tmp_path / "out")
     (msg,) = _msgs(err)
-    assert msg.startswith(f"mapping.yaml line {extract.line_of(m, 'join:')}: pupil_census "
-                          "(source 1) join: 2 rows of npd.csv have no match in lookup.csv "
-                          "(keys: LA='999'; e.g. data rows 2, 3)")
+    assert msg.startswith(
+        f"mapping.yaml line {extract.line_of(m, 'join:')}: pupil_census "
+        "(source 1) join: 2 rows of npd.csv have no match in lookup.csv "
+        "(keys: LA='999'; e.g. data rows 2, 3)"
+    )
 
 
 def test_join_unmatched_drop_is_counted(extract, tmp_path):
@@ -482,13 +557,16 @@ def test_join_unmatched_drop_is_counted(extract, tmp_path):
     assert _read(tmp_path / "out", "pupil_census")["pupil_id"].tolist() == ["A1"]
     (rows,) = report.for_table("pupil_census")
     assert rows.rows_dropped == {
-        f"join at line {extract.line_of(m, 'join:')}: no match in lookup.csv": 2}
+        f"join at line {extract.line_of(m, 'join:')}: no match in lookup.csv": 2
+    }
 
 
 def test_join_unmatched_keep_leaves_an_optional_column_empty(extract, tmp_path):
     extract.file("hh.csv", "hh_id,la,oa,ORR,sh,ch\nH1,E1,OA1,3,0,1\nH2,E1,OA9,3,0,1\n")
     extract.file("oa_lsoa.csv", "oa,lsoa\nOA1,E01000001\n")
-    m = extract.mapping_for("households", """
+    m = extract.mapping_for(
+        "households",
+        """
         households:
           files: hh.csv
           join:
@@ -503,7 +581,8 @@ def test_join_unmatched_keep_leaves_an_optional_column_empty(extract, tmp_path):
             occupancy_rating_rooms: {column: ORR, codes: {"3": 0}}
             shared_dwelling: {column: sh, true: ["1"], false: ["0"]}
             central_heating: {column: ch, true: ["1"], false: ["0"]}
-    """)
+    """,
+    )
     report = apply_mapping(m, tmp_path / "out")
     hh = _read(tmp_path / "out", "households")
     assert hh["lsoa_code"].iloc[0] == "E01000001" and pd.isna(hh["lsoa_code"].iloc[1])
@@ -523,8 +602,12 @@ def test_join_with_duplicate_keys_in_the_lookup_is_an_error(extract, tmp_path):
 
 def test_several_sources_are_stacked(extract, tmp_path):
     extract.file("cla_old.csv", "child,la,start,end,ls,rne\nA1,E1,01/02/2019,,C2,S\n")
-    extract.file("cla_new.csv", "CLA_PMR,CLA_LA,CLA_DECOM,CLA_DEC,CLA_LS,CLA_RNE\nA2,E1,2021-02-01,,V2,S\n")
-    m = extract.mapping_for("looked_after_episodes", """
+    extract.file(
+        "cla_new.csv", "CLA_PMR,CLA_LA,CLA_DECOM,CLA_DEC,CLA_LS,CLA_RNE\nA2,E1,2021-02-01,,V2,S\n"
+    )
+    m = extract.mapping_for(
+        "looked_after_episodes",
+        """
         looked_after_episodes:
           - files: cla_old.csv
             columns:
@@ -542,7 +625,8 @@ def test_several_sources_are_stacked(extract, tmp_path):
               episode_end: DEC
               legal_status: LS
               reason_new_episode: RNE
-    """)
+    """,
+    )
     report = apply_mapping(m, tmp_path / "out")
     cla = _read(tmp_path / "out", "looked_after_episodes")
     assert cla["pupil_id"].tolist() == ["A1", "A2"]
@@ -550,15 +634,22 @@ def test_several_sources_are_stacked(extract, tmp_path):
     assert [r.source for r in report.for_table("looked_after_episodes")] == [1, 2]
 
 
-def test_parquet_sources_keep_their_types_and_only_mapped_columns_are_read(extract, tmp_path, monkeypatch):
-    pq.write_table(pa.table({
-        "PMR": pa.array([1001, 1002]),                       # integer identifiers
-        "LA": ["E1", "E2"],
-        "URN": pa.array([100.0, 200.0]),                      # float identifiers
-        "FSM": [True, False],
-        "census_day": pa.array([pd.Timestamp("2021-01-21")] * 2, pa.timestamp("ms")),
-        "wide_unused": ["x", "y"],
-    }), extract.root / "npd.parquet")
+def test_parquet_sources_keep_their_types_and_only_mapped_columns_are_read(
+    extract, tmp_path, monkeypatch
+):
+    pq.write_table(
+        pa.table(
+            {
+                "PMR": pa.array([1001, 1002]),  # integer identifiers
+                "LA": ["E1", "E2"],
+                "URN": pa.array([100.0, 200.0]),  # float identifiers
+                "FSM": [True, False],
+                "census_day": pa.array([pd.Timestamp("2021-01-21")] * 2, pa.timestamp("ms")),
+                "wide_unused": ["x", "y"],
+            }
+        ),
+        extract.root / "npd.parquet",
+    )
     requested = []
     real = transform_module.read_columns
 
@@ -567,7 +658,9 @@ def test_parquet_sources_keep_their_types_and_only_mapped_columns_are_read(extra
         return real(path, columns)
 
     monkeypatch.setattr(transform_module, "read_columns", spy)
-    m = extract.mapping_for("pupil_census", """
+    m = extract.mapping_for(
+        "pupil_census",
+        """
         pupil_census:
           files: npd.parquet
           columns:
@@ -576,7 +669,8 @@ def test_parquet_sources_keep_their_types_and_only_mapped_columns_are_read(extra
             la_code: LA
             school_id: URN
             fsm_eligible: FSM
-    """)
+    """,
+    )
     apply_mapping(m, tmp_path / "out")
     assert requested == [["PMR", "census_day", "LA", "URN", "FSM"]]
     pc = _read(tmp_path / "out", "pupil_census")
@@ -589,11 +683,14 @@ def test_parquet_sources_keep_their_types_and_only_mapped_columns_are_read(extra
 def test_gzipped_csv_with_byte_order_mark_and_spaced_header(extract, tmp_path):
     raw = "\ufeff code , name ,rc,rn\n00E1,Alpha,R1,Region\n".encode()
     (extract.root / "areas.csv.gz").write_bytes(gzip.compress(raw))
-    m = extract.mapping_for("areas", """
+    m = extract.mapping_for(
+        "areas",
+        """
         areas:
           files: areas.csv.gz
           columns: {la_code: CODE, la_name: name, region_code: rc, region_name: rn}
-    """)
+    """,
+    )
     apply_mapping(m, tmp_path / "out")
     areas = _read(tmp_path / "out", "areas")
     assert areas["la_code"].tolist() == ["00E1"] and areas["la_name"].tolist() == ["Alpha"]
@@ -609,7 +706,7 @@ def test_a_failed_run_leaves_earlier_outputs_alone(extract, tmp_path):
     with pytest.raises(MappingError):
         apply_mapping(m, out)
     assert (out / "households.parquet").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []   # no staging left
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no staging left
 
 
 def test_extract_dir_argument_overrides_the_mapping_folder(extract, tmp_path):
@@ -637,9 +734,9 @@ def test_extract_dir_in_the_mapping_is_relative_to_the_mapping_file(extract, tmp
     extract.file("data/hh.csv", HOUSEHOLDS_CSV)
     text = "extract_dir: data\n" + (extract.mapping_for("households", HOUSEHOLDS_BLOCK).read_text())
     m = extract.mapping(text, name="maps/m.yaml")
-    with pytest.raises(MappingError) as err:      # data/ is not next to maps/m.yaml
+    with pytest.raises(MappingError) as err:  # data/ is not next to maps/m.yaml
         apply_mapping(m, tmp_path / "out")
-    (problem,) = err.value.problems       # reported once, not once per file
+    (problem,) = err.value.problems  # reported once, not once per file
     assert str(problem).startswith("m.yaml line 1: the extract folder")
     m.write_text(text.replace("extract_dir: data", "extract_dir: ../data"))
     assert apply_mapping(m, tmp_path / "out").tables["households"] == 3
@@ -660,7 +757,8 @@ def test_a_header_only_file_gives_no_rows_and_a_blank_file_is_an_error(extract, 
 def test_filter_and_order_by_columns_are_looked_up_at_their_lines(extract, tmp_path):
     extract.file("npd.csv", NPD_DUPS)
     block = NPD_BLOCK.replace("column: Flag", "column: Flagg").replace(
-        "keep: first", "keep: last\n    order_by: [Term]")
+        "keep: first", "keep: last\n    order_by: [Term]"
+    )
     m = extract.mapping_for("pupil_census", block)
     with pytest.raises(MappingError) as err:
         apply_mapping(m, tmp_path / "out")
@@ -684,7 +782,9 @@ def test_yaml_syntax_error_is_a_mapping_error_with_its_line(extract, tmp_path):
 def test_join_on_two_keys(extract, tmp_path):
     extract.file("hh.csv", "hh_id,la,oa,yr,ORR,sh,ch\nH1,E1,OA1,2021,3,0,1\nH2,E1,OA1,2011,3,0,1\n")
     extract.file("oa_lsoa.csv", "oa,year,lsoa\nOA1,2021,E01000021\nOA1,2011,E01000011\n")
-    m = extract.mapping_for("households", """
+    m = extract.mapping_for(
+        "households",
+        """
         households:
           files: hh.csv
           join:
@@ -698,6 +798,7 @@ def test_join_on_two_keys(extract, tmp_path):
             occupancy_rating_rooms: {column: ORR, codes: {"3": 0}}
             shared_dwelling: {column: sh, true: ["1"], false: ["0"]}
             central_heating: {column: ch, true: ["1"], false: ["0"]}
-    """)
+    """,
+    )
     apply_mapping(m, tmp_path / "out")
     assert _read(tmp_path / "out", "households")["lsoa_code"].tolist() == ["E01000021", "E01000011"]

@@ -31,6 +31,7 @@ def truth(synth_dir) -> dict:
 def small_2011(tmp_path_factory) -> Path:
     """A small 2011-census England with termly school censuses."""
     out = tmp_path_factory.mktemp("synth2011") / "england"
-    generate(3_000, 7, out, census_year=2011, school_census="termly", follow_up_years=3,
-             history_years=4)
+    generate(
+        3_000, 7, out, census_year=2011, school_census="termly", follow_up_years=3, history_years=4
+    )
     return out

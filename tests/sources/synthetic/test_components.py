@@ -78,10 +78,14 @@ def test_ages_and_birthdays_on_leap_days():
 
 def test_school_census_days():
     # spring census: third Thursday of January; 2021-01-21 and 2016-01-21 are Thursdays
-    days = school_census.census_dates(dt.date(2021, 3, 21), dt.date(2015, 3, 21), dt.date(2026, 3, 21))
+    days = school_census.census_dates(
+        dt.date(2021, 3, 21), dt.date(2015, 3, 21), dt.date(2026, 3, 21)
+    )
     assert days[0] == dt.date(2016, 1, 21) and days[-1] == dt.date(2026, 1, 15)
     assert len(days) == 11 and all(d.weekday() == 3 for d in days)
-    termly = school_census.census_dates(dt.date(2021, 3, 21), dt.date(2020, 9, 1), dt.date(2021, 9, 1), "termly")
+    termly = school_census.census_dates(
+        dt.date(2021, 3, 21), dt.date(2020, 9, 1), dt.date(2021, 9, 1), "termly"
+    )
     # autumn: first Thursday of October; summer: third Thursday of May
     assert termly == [dt.date(2020, 10, 1), dt.date(2021, 1, 21), dt.date(2021, 5, 20)]
     assert school_census.reference_census(days, dt.date(2021, 3, 21)) == dt.date(2021, 1, 21)
@@ -93,22 +97,33 @@ def test_rereferral_and_overlap_helpers_by_hand():
     # child 1 sorted: 10, 100 (90 days after: re-referral), 400 (300 days after: re-referral)
     # child 2: 5, 371 (366 days after: not within 12 months)
     assert measures.rereferral(child, day).tolist() == [True, False, True, False, False]
-    ends = measures.truncate_overlaps(np.array([1, 1, 2]), np.array([0, 50, 0]), np.array([100, 60, 10]))
+    ends = measures.truncate_overlaps(
+        np.array([1, 1, 2]), np.array([0, 50, 0]), np.array([100, 60, 10])
+    )
     assert ends.tolist() == [49, 60, 10]
-    assert measures.children_open_on(np.array([1, 1, 2, 3]), np.array([0, 5, 0, 9]),
-                                     np.array([5, 9, measures.OPEN, 12]), 5) == 2
+    assert (
+        measures.children_open_on(
+            np.array([1, 1, 2, 3]), np.array([0, 5, 0, 9]), np.array([5, 9, measures.OPEN, 12]), 5
+        )
+        == 2
+    )
     assert measures.same_as_previous(np.array([], dtype=int)).shape == (0,)
 
 
 def test_log_hazard_ratios_are_sums_of_coefficients():
     sp = default_parameters()["social_care"]
     lhr = social_care.log_hazard_ratios(sp)
-    b, cin, cpp, cla = (sp["log_hazard_ratio_referral"], sp["log_mark_cin"], sp["log_mark_cpp"],
-                        sp["log_mark_cla"])
+    b, cin, cpp, cla = (
+        sp["log_hazard_ratio_referral"],
+        sp["log_mark_cin"],
+        sp["log_mark_cpp"],
+        sp["log_mark_cla"],
+    )
     assert lhr["referral"]["fsm"] == b["fsm"]
     assert lhr["cpp"]["fsm"] == pytest.approx(b["fsm"] + cin.get("fsm", 0) + cpp.get("fsm", 0))
     assert lhr["cla"]["employment:health"] == pytest.approx(
-        b["employment:health"] + cin.get("employment:health", 0) + cla.get("employment:health", 0))
+        b["employment:health"] + cin.get("employment:health", 0) + cla.get("employment:health", 0)
+    )
     assert set(lhr["cin"]) == set(social_care.TERMS)
 
 
@@ -124,7 +139,9 @@ def test_thinning_probabilities_are_checked():
     # care: p0 * max age shape * exp(max gamma'x) * exp(max LA effect)
     shape_max = max(sp["cla_age_shape"])
     with pytest.raises(ValueError, match="cla"):
-        social_care.check_mark_probabilities(sp, {"cin": 0.1, "cpp": 0.1, "cla": 1.0 / shape_max}, 0.5)
+        social_care.check_mark_probabilities(
+            sp, {"cin": 0.1, "cpp": 0.1, "cla": 1.0 / shape_max}, 0.5
+        )
 
 
 def test_realised_thinning_probabilities_stay_below_one(truth):
@@ -152,15 +169,17 @@ def test_offspring_means_solve_count_and_share_by_hand():
     #   -> m_l = (420 - 50 m_e) / 200; 38 m_e + 12 (2.1 - 0.25 m_e) = 14
     #   -> 35 m_e = 14 - 25.2 < 0: the share is exceeded at m_e = 0, so m_e = 0 and
     #      m_l = 420 / 200 = 2.1
-    m_e, m_l = social_care.solve_offspring_means(520, 100, (50, 200), 0.24,
-                                                 ((100, 0.10), (50, 1.0), (200, 0.30)))
+    m_e, m_l = social_care.solve_offspring_means(
+        520, 100, (50, 200), 0.24, ((100, 0.10), (50, 1.0), (200, 0.30))
+    )
     assert (m_e, m_l) == (0.0, pytest.approx(2.1))
     # late offspring 10% re-referred: 38 m_e - 28 m_l = 14, 50 m_e + 200 m_l = 420
     #   -> m_e = (14 + 28 m_l) / 38; 50 (14 + 28 m_l) / 38 + 200 m_l = 420
     #   -> 700 + 1400 m_l + 7600 m_l = 15960 -> m_l = 15260 / 9000 = 1.69556,
     #      m_e = (14 + 28 x 1.69556) / 38 = 1.61778
-    m_e, m_l = social_care.solve_offspring_means(520, 100, (50, 200), 0.24,
-                                                 ((100, 0.10), (50, 1.0), (200, 0.10)))
+    m_e, m_l = social_care.solve_offspring_means(
+        520, 100, (50, 200), 0.24, ((100, 0.10), (50, 1.0), (200, 0.10))
+    )
     assert m_l == pytest.approx(15260 / 9000)
     assert m_e == pytest.approx((14 + 28 * 15260 / 9000) / 38)
 
@@ -173,14 +192,31 @@ def test_first_referral_is_primary_and_ever_referred_is_model_based():
     dob = np.zeros(n, dtype=np.int64)
     eta = rng.normal(-0.2, 0.7, n)
     baseline = social_care.Baseline(default_parameters()["social_care"]["referral_age_shape"])
-    ch = social_care.Children(dob=dob, la=np.zeros(n, dtype=np.int64), male=np.zeros(n, dtype=bool),
-                              domains=np.zeros((n, 4), dtype=bool), fsm=np.zeros(n, dtype=bool),
-                              context=np.zeros(n), observed=np.ones(n, dtype=bool),
-                              age_at_census=np.zeros(n, dtype=np.int64))
+    ch = social_care.Children(
+        dob=dob,
+        la=np.zeros(n, dtype=np.int64),
+        male=np.zeros(n, dtype=bool),
+        domains=np.zeros((n, 4), dtype=bool),
+        fsm=np.zeros(n, dtype=bool),
+        context=np.zeros(n),
+        observed=np.ones(n, dtype=bool),
+        age_at_census=np.zeros(n, dtype=np.int64),
+    )
     end = np.full(n, int(18 * social_care.YEAR))
     refs = social_care.simulate_referrals(
-        ch, eta, 0.02, baseline, np.full(n, 0.5), np.full(n, 0.2), lambda c, a: np.full(len(c), 0.1),
-        (0.3, 1.5), 0.6, end, ((7, 365), (366, 1461)), rng)
+        ch,
+        eta,
+        0.02,
+        baseline,
+        np.full(n, 0.5),
+        np.full(n, 0.2),
+        lambda c, a: np.full(len(c), 0.1),
+        (0.3, 1.5),
+        0.6,
+        end,
+        ((7, 365), (366, 1461)),
+        rng,
+    )
     model = social_care.lifetime_risk(eta, 0.02, baseline.cum[-1], 1.0)
     ever = np.unique(refs.child).size / n
     # binomial SE at p ~ 0.3, n = 40,000: 0.0023

@@ -86,13 +86,16 @@ def test_bad_arguments_are_refused_with_a_clear_message(tmp_path):
 def _strict_json(text: str) -> dict:
     def refuse(constant):
         raise AssertionError(f"truth.json holds {constant}, which is not valid JSON")
+
     return json.loads(text, parse_constant=refuse)
 
 
 def test_truth_is_strict_json(synth_dir):
     truth = _strict_json((synth_dir / "truth.json").read_text())
     for outcome in ("referral", "cin", "cpp", "cla"):
-        assert set(truth["outcomes"][outcome]["log_hazard_ratio"]) == set(truth["social_care"]["terms"])
+        assert set(truth["outcomes"][outcome]["log_hazard_ratio"]) == set(
+            truth["social_care"]["terms"]
+        )
 
 
 def test_tiny_populations_still_generate(tmp_path):

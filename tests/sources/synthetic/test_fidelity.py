@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
-import datetime as dt
-
-import numpy as np
 
 from child_mdh.files import write_parquet
 from child_mdh.sources.synthetic import calibration
@@ -36,14 +34,18 @@ def test_report_shape(report):
     # tolerance bands contain their target (qualitative targets have none)
     has_target = report["target_value"].notna()
     assert (report.loc[has_target, "tolerance_low"] <= report.loc[has_target, "target_value"]).all()
-    assert (report.loc[has_target, "tolerance_high"] >= report.loc[has_target, "target_value"]).all()
+    assert (
+        report.loc[has_target, "tolerance_high"] >= report.loc[has_target, "target_value"]
+    ).all()
 
 
 def test_every_measured_target_is_within_tolerance(report):
     measured = report[report["within_tolerance"].notna()]
     assert len(measured) >= 30
     failing = measured[~measured["within_tolerance"].astype(bool)]
-    assert set(failing["target"]) == set(KNOWN_LIMITATIONS), failing[["target", "target_value", "achieved"]]
+    assert set(failing["target"]) == set(KNOWN_LIMITATIONS), failing[
+        ["target", "target_value", "achieved"]
+    ]
     for name, reason in KNOWN_LIMITATIONS.items():
         assert reason in report.set_index("target").loc[name, "note"]
 
@@ -69,12 +71,18 @@ def test_unmeasured_targets_say_why(report):
 
 def test_key_targets_are_present(report):
     names = set(report["target"])
-    for expected in ("referrals_per_10000_per_year", "rereferral_share", "primary_need_N1_share",
-                     "cin_per_10000_at_31_march_2021", "cpp_per_10000_at_31_march_2021",
-                     "cla_per_10000_at_31_march_2021", "fsm_rate_2021-01-21",
-                     "children_in_households_ge1_dimension_share",
-                     "cpp_rate_ratio_1_dimensions_vs_none",
-                     "la_share_households_ge1_dimension_correlation"):
+    for expected in (
+        "referrals_per_10000_per_year",
+        "rereferral_share",
+        "primary_need_N1_share",
+        "cin_per_10000_at_31_march_2021",
+        "cpp_per_10000_at_31_march_2021",
+        "cla_per_10000_at_31_march_2021",
+        "fsm_rate_2021-01-21",
+        "children_in_households_ge1_dimension_share",
+        "cpp_rate_ratio_1_dimensions_vs_none",
+        "la_share_households_ge1_dimension_correlation",
+    ):
         assert expected in names
 
 
@@ -105,7 +113,9 @@ def test_the_2021_preset_targets_are_the_published_values_not_interpolations():
     fsm = calibration.fsm_target_detail(dt.date(2021, 1, 21))
     assert fsm.value == pytest.approx(FSM_JANUARY_2021, abs=1e-12) and fsm.basis == "published"
     assert "2020/21" in fsm.source and "Pupil characteristics - Free school meals" in fsm.source
-    assert calibration.fsm_target(dt.date(2021, 1, 21)) == pytest.approx(FSM_JANUARY_2021, abs=1e-12)
+    assert calibration.fsm_target(dt.date(2021, 1, 21)) == pytest.approx(
+        FSM_JANUARY_2021, abs=1e-12
+    )
     cin = calibration.stock_target_detail(2021, "cin")
     assert cin.value == CIN_31_MARCH_2021 and cin.basis == "published"
     assert "reporting year 2024" in cin.source and "at 31 March, 2020 to 2024" in cin.source
@@ -136,7 +146,9 @@ def test_generator_and_report_use_the_published_2021_values(report, truth):
     fsm = rep.loc["fsm_rate_2021-01-21"]
     assert fsm["target_value"] == pytest.approx(FSM_JANUARY_2021)
     assert fsm["source"] == calibration.DFE_SPC_2021
-    assert fsm["note"].startswith("target: published value for the January 2021 census; tolerance +/-")
+    assert fsm["note"].startswith(
+        "target: published value for the January 2021 census; tolerance +/-"
+    )
     cin = rep.loc["cin_per_10000_at_31_march_2021"]
     assert cin["target_value"] == CIN_31_MARCH_2021 and cin["source"] == calibration.DFE_CIN_2024
     assert cin["note"].startswith("target: published value for 31 March 2021")
@@ -154,8 +166,9 @@ def test_the_fsm_band_rejects_the_old_interpolated_rate():
     for rate, inside in ((0.199, False), (0.208, True), (0.2125, True), (0.2130, False)):
         fsm = np.zeros(n, dtype=bool)
         fsm[: round(rate * n)] = True
-        pupils = pd.DataFrame({"census_date": pd.Timestamp("2021-01-21"), "la_code": "E06000001",
-                               "fsm_eligible": fsm})
+        pupils = pd.DataFrame(
+            {"census_date": pd.Timestamp("2021-01-21"), "la_code": "E06000001", "fsm_eligible": fsm}
+        )
         (row,) = _fsm_rows(pupils)
         assert row["target_value"] == pytest.approx(FSM_JANUARY_2021)
         assert row["tolerance_high"] - row["target_value"] == pytest.approx(0.0047227, abs=1e-6)
@@ -182,11 +195,16 @@ def test_report_is_aggregate_only(report):
 def test_released_fidelity_values_have_three_significant_figures():
     from child_mdh.sources.synthetic.fidelity import rounded_for_release
 
-    report = pd.DataFrame({"target": ["a", "b", "c"], "target_value": [0.2, 329.6, 0.0],
-                           "achieved": [1234 / 5678, 336.8549, 0.00091234],
-                           "tolerance_low": [0.19, 310.8123, 0.0],
-                           "tolerance_high": [0.25, 348.44, 0.0015],
-                           "within_tolerance": [True, True, True]})
+    report = pd.DataFrame(
+        {
+            "target": ["a", "b", "c"],
+            "target_value": [0.2, 329.6, 0.0],
+            "achieved": [1234 / 5678, 336.8549, 0.00091234],
+            "tolerance_low": [0.19, 310.8123, 0.0],
+            "tolerance_high": [0.25, 348.44, 0.0015],
+            "within_tolerance": [True, True, True],
+        }
+    )
     out = rounded_for_release(report)
     # 1234/5678 = 0.217330...: 0.217, enough to judge the target, not to give p and q back
     assert out["achieved"].tolist() == [0.217, 337.0, 0.000912]

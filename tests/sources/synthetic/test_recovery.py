@@ -21,8 +21,17 @@ try:  # one BLAS thread: on a shared machine many threads only contend (8x slowe
 except ImportError:  # pragma: no cover
     threadpool_limits = None
 
-TERMS = ["employment", "education", "health", "housing", "any_domain", "fsm",
-         "employment:health", "sex_male", "mdh:la_mdh_prevalence_centred"]
+TERMS = [
+    "employment",
+    "education",
+    "health",
+    "housing",
+    "any_domain",
+    "fsm",
+    "employment:health",
+    "sex_male",
+    "mdh:la_mdh_prevalence_centred",
+]
 
 
 def _design(folder, truth):
@@ -30,14 +39,22 @@ def _design(folder, truth):
     persons, link = read("persons"), read("census_npd_link")
     flags, kids = read("truth_households"), read("truth_children")
     refs = read("cin_referrals")
-    df = (link.merge(persons[["person_id", "household_id", "age", "sex"]], on="person_id")
-          .merge(flags, on="household_id").merge(kids[["person_id", "fsm_reference", "mdh",
-                                                       "la_mdh_prevalence_centred"]], on="person_id"))
+    df = (
+        link.merge(persons[["person_id", "household_id", "age", "sex"]], on="person_id")
+        .merge(flags, on="household_id")
+        .merge(
+            kids[["person_id", "fsm_reference", "mdh", "la_mdh_prevalence_centred"]], on="person_id"
+        )
+    )
     lo, hi = pd.Timestamp(truth["reference_date"]), pd.Timestamp(truth["extract_date"])
     window = refs[(refs["referral_date"] >= lo) & (refs["referral_date"] <= hi)]
     df["any_referral"] = df["pupil_id"].isin(window["pupil_id"]).astype(float)
-    df["any_cin"] = df["pupil_id"].isin(window.loc[~window["referral_nfa"], "pupil_id"]).astype(float)
-    x = pd.DataFrame({d: df[d].astype(float) for d in ["employment", "education", "health", "housing"]})
+    df["any_cin"] = (
+        df["pupil_id"].isin(window.loc[~window["referral_nfa"], "pupil_id"]).astype(float)
+    )
+    x = pd.DataFrame(
+        {d: df[d].astype(float) for d in ["employment", "education", "health", "housing"]}
+    )
     x["any_domain"] = (df["n_domains"] >= 1).astype(float)
     x["fsm"] = df["fsm_reference"].astype(float)
     x["employment:health"] = x["employment"] * x["health"]
@@ -61,8 +78,9 @@ def test_cloglog_recovers_the_true_log_hazard_ratios(synth_dir, truth, outcome, 
     X = X.loc[keep, X.columns[(X.loc[keep] != 0).any()]]
     limit = threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
     with limit:
-        fit = sm.GLM(y[keep].to_numpy(), X, family=sm.families.Binomial(
-            link=sm.families.links.CLogLog())).fit()
+        fit = sm.GLM(
+            y[keep].to_numpy(), X, family=sm.families.Binomial(link=sm.families.links.CLogLog())
+        ).fit()
     true = truth["outcomes"][key]["log_hazard_ratio"]
     z = {t: (fit.params[t] - true[t]) / fit.bse[t] for t in TERMS}
     assert all(abs(v) < 4 for v in z.values()), z

@@ -126,11 +126,17 @@ def test_pupils_are_of_school_age(folder, tables):
     pc = tables["pupil_census"].merge(truth_children[["pupil_id", "date_of_birth"]], on="pupil_id")
     d = pc["census_date"]
     aug31 = pd.to_datetime(
-        {"year": d.dt.year - (d.dt.month < 9).astype(int), "month": 8, "day": 31})
+        {"year": d.dt.year - (d.dt.month < 9).astype(int), "month": 8, "day": 31}
+    )
     dob = pc["date_of_birth"]
-    age = aug31.dt.year - dob.dt.year - (
-        (aug31.dt.month < dob.dt.month) | ((aug31.dt.month == dob.dt.month) & (aug31.dt.day < dob.dt.day))
-    ).astype(int)
+    age = (
+        aug31.dt.year
+        - dob.dt.year
+        - (
+            (aug31.dt.month < dob.dt.month)
+            | ((aug31.dt.month == dob.dt.month) & (aug31.dt.day < dob.dt.day))
+        ).astype(int)
+    )
     assert age.between(4, 15).all()
 
 

@@ -25,13 +25,14 @@ A = NaN when q = 0 (no one identified) and contributions are NaN when M0 = 0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
 from child_mdh.errors import UserError
 
 #: Scores within this distance below k still count as reaching k (floating point only:
@@ -40,14 +41,19 @@ TOLERANCE = 1e-9
 
 DEFAULT_INDICATORS: tuple[str, ...] = ("employment", "education", "health", "housing", "fsm")
 #: Child-MDH default: equal weights over the four census domains and FSM, k = 2/5.
-DEFAULT_WEIGHTS: dict[str, float] = {i: 0.2 for i in DEFAULT_INDICATORS}
+DEFAULT_WEIGHTS: dict[str, float] = dict.fromkeys(DEFAULT_INDICATORS, 0.2)
 DEFAULT_K = 0.4
 #: Alternative weight sets reported for robustness.
 ALTERNATIVE_WEIGHT_SETS: dict[str, dict[str, float]] = {
     "equal_five": dict(DEFAULT_WEIGHTS),
     "census_four": {"employment": 0.25, "education": 0.25, "health": 0.25, "housing": 0.25},
-    "fsm_half": {"employment": 0.125, "education": 0.125, "health": 0.125, "housing": 0.125,
-                 "fsm": 0.5},
+    "fsm_half": {
+        "employment": 0.125,
+        "education": 0.125,
+        "health": 0.125,
+        "housing": 0.125,
+        "fsm": 0.5,
+    },
 }
 
 
@@ -87,11 +93,11 @@ class Prepared:
 
     indicators: list[str]
     weights: np.ndarray
-    g: np.ndarray                 # (n_valid, d) float64 of 0/1
-    sample_weight: np.ndarray     # (n_valid,)
-    groups: pd.DataFrame | None   # by columns of the valid rows
+    g: np.ndarray  # (n_valid, d) float64 of 0/1
+    sample_weight: np.ndarray  # (n_valid,)
+    groups: pd.DataFrame | None  # by columns of the valid rows
     by: list[str]
-    valid: np.ndarray             # bool over the input rows
+    valid: np.ndarray  # bool over the input rows
     n_missing: int
     n_missing_weighted: float
     missing_groups: pd.DataFrame | None  # by columns of the excluded rows
@@ -123,8 +129,13 @@ def _indicator_values(df: pd.DataFrame, col: str) -> np.ndarray:
     return v
 
 
-def prepare(deprivations: pd.DataFrame, weights: Mapping[str, float], by=None,
-            sample_weight=None, design_columns: Sequence[str] = ()) -> Prepared:
+def prepare(
+    deprivations: pd.DataFrame,
+    weights: Mapping[str, float],
+    by=None,
+    sample_weight=None,
+    design_columns: Sequence[str] = (),
+) -> Prepared:
     """Check and split the input: indicators, groups, sample weights, missing rows.
 
     Every column of ``deprivations`` must be an indicator with a weight, a ``by`` column,
@@ -159,12 +170,17 @@ def prepare(deprivations: pd.DataFrame, weights: Mapping[str, float], by=None,
         )
     overlap = set(indicators) & reserved
     if overlap:
-        raise IndexInputError(f"column(s) {', '.join(overlap)} cannot be both an indicator and a "
-                              "by/sample-weight/design column.")
+        raise IndexInputError(
+            f"column(s) {', '.join(overlap)} cannot be both an indicator and a "
+            "by/sample-weight/design column."
+        )
 
     n_rows = len(deprivations)
-    g = np.column_stack([_indicator_values(deprivations, c) for c in indicators]) \
-        if n_rows else np.zeros((0, len(indicators)))
+    g = (
+        np.column_stack([_indicator_values(deprivations, c) for c in indicators])
+        if n_rows
+        else np.zeros((0, len(indicators)))
+    )
     if sample_weight is None:
         sw = np.ones(n_rows)
     else:
@@ -210,8 +226,11 @@ def scores(deprivations: pd.DataFrame, weights: Mapping[str, float]) -> pd.Serie
     missing = [i for i in w.index if i not in deprivations.columns]
     if missing:
         raise IndexInputError(f"indicator(s) {', '.join(missing)} have a weight but no column.")
-    g = np.column_stack([_indicator_values(deprivations, c) for c in w.index]) \
-        if len(deprivations) else np.zeros((0, len(w)))
+    g = (
+        np.column_stack([_indicator_values(deprivations, c) for c in w.index])
+        if len(deprivations)
+        else np.zeros((0, len(w)))
+    )
     return pd.Series(g @ w.to_numpy(), index=deprivations.index, name="score")
 
 
@@ -263,8 +282,16 @@ class AFResult:
 
     def summary(self) -> dict:
         """The headline figures as a plain dict."""
-        return {"k": self.k, "n": self.n, "q": self.q, "H": self.H, "A": self.A,
-                "M0": self.M0, "n_obs": self.n_obs, "n_missing": self.n_missing}
+        return {
+            "k": self.k,
+            "n": self.n,
+            "q": self.q,
+            "H": self.H,
+            "A": self.A,
+            "M0": self.M0,
+            "n_obs": self.n_obs,
+            "n_missing": self.n_missing,
+        }
 
 
 def _totals_frame(prep: Prepared, k: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -272,16 +299,19 @@ def _totals_frame(prep: Prepared, k: float) -> tuple[pd.DataFrame, np.ndarray, n
     c = prep.scores
     ident = _identified(c, k)
     sw = prep.sample_weight
-    names = ["_obs", "_n", "_q", "_c"] + [f"u:{j}" for j in prep.indicators] + [
-        f"c:{j}" for j in prep.indicators]
+    names = (
+        ["_obs", "_n", "_q", "_c"]
+        + [f"u:{j}" for j in prep.indicators]
+        + [f"c:{j}" for j in prep.indicators]
+    )
     d = len(prep.indicators)
     out = np.empty((len(sw), 4 + 2 * d), order="F")  # columns contiguous
     out[:, 0] = 1.0
     out[:, 1] = sw
     out[:, 2] = sw * ident
     out[:, 3] = out[:, 2] * c
-    out[:, 4:4 + d] = prep.g * sw[:, None]
-    out[:, 4 + d:] = out[:, 4:4 + d] * ident[:, None]
+    out[:, 4 : 4 + d] = prep.g * sw[:, None]
+    out[:, 4 + d :] = out[:, 4 : 4 + d] * ident[:, None]
     return pd.DataFrame(out, columns=names, copy=False), c, ident
 
 
@@ -294,15 +324,22 @@ def _measures(tot: pd.DataFrame, indicators: list[str], w: np.ndarray) -> pd.Dat
         H = np.where(n > 0, q / np.where(n > 0, n, 1), np.nan)
         A = np.where(q > 0, csum / np.where(q > 0, q, 1), np.nan)
         M0 = np.where(n > 0, csum / np.where(n > 0, n, 1), np.nan)
-        out = {"n_obs": tot["_obs"].to_numpy().astype("int64"), "n": n, "q": q,
-               "H": H, "A": A, "M0": M0}
-        for j, name in enumerate(indicators):
+        out = {
+            "n_obs": tot["_obs"].to_numpy().astype("int64"),
+            "n": n,
+            "q": q,
+            "H": H,
+            "A": A,
+            "M0": M0,
+        }
+        for name in indicators:
             out[f"uncensored_{name}"] = tot[f"u:{name}"].to_numpy() / np.where(n > 0, n, np.nan)
-        for j, name in enumerate(indicators):
+        for name in indicators:
             out[f"censored_{name}"] = tot[f"c:{name}"].to_numpy() / np.where(n > 0, n, np.nan)
         for j, name in enumerate(indicators):
             out[f"contribution_{name}"] = np.where(
-                M0 > 0, w[j] * out[f"censored_{name}"] / np.where(M0 > 0, M0, 1), np.nan)
+                M0 > 0, w[j] * out[f"censored_{name}"] / np.where(M0 > 0, M0, 1), np.nan
+            )
     return pd.DataFrame(out, index=tot.index)
 
 
@@ -315,14 +352,25 @@ def _result_from_prepared(prep: Prepared, k: float) -> AFResult:
     res = AFResult(
         k=k,
         weights=pd.Series(prep.weights, index=ind, name="weight"),
-        n=float(m["n"]), q=float(m["q"]), H=float(m["H"]), A=float(m["A"]), M0=float(m["M0"]),
-        n_obs=int(m["n_obs"]), n_missing=prep.n_missing,
-        uncensored_headcount=pd.Series([m[f"uncensored_{i}"] for i in ind], index=ind,
-                                       name="uncensored_headcount", dtype="float64"),
-        censored_headcount=pd.Series([m[f"censored_{i}"] for i in ind], index=ind,
-                                     name="censored_headcount", dtype="float64"),
-        contribution=pd.Series([m[f"contribution_{i}"] for i in ind], index=ind,
-                               name="contribution", dtype="float64"),
+        n=float(m["n"]),
+        q=float(m["q"]),
+        H=float(m["H"]),
+        A=float(m["A"]),
+        M0=float(m["M0"]),
+        n_obs=int(m["n_obs"]),
+        n_missing=prep.n_missing,
+        uncensored_headcount=pd.Series(
+            [m[f"uncensored_{i}"] for i in ind],
+            index=ind,
+            name="uncensored_headcount",
+            dtype="float64",
+        ),
+        censored_headcount=pd.Series(
+            [m[f"censored_{i}"] for i in ind], index=ind, name="censored_headcount", dtype="float64"
+        ),
+        contribution=pd.Series(
+            [m[f"contribution_{i}"] for i in ind], index=ind, name="contribution", dtype="float64"
+        ),
     )
     if prep.by:
         res.groups = _group_measures(prep, rows, res)
@@ -344,16 +392,28 @@ def _group_measures(prep: Prepared, rows: pd.DataFrame, overall: AFResult) -> pd
     with np.errstate(invalid="ignore", divide="ignore"):
         g["population_share"] = g["n"] / overall.n if overall.n > 0 else np.nan
         g["absolute_contribution"] = g["population_share"] * g["M0"].fillna(0.0)
-        g["contribution_to_M0"] = (g["absolute_contribution"] / overall.M0
-                                   if overall.M0 > 0 else np.nan)
-    first = ["n_obs", "n_missing", "n", "q", "H", "A", "M0", "population_share",
-             "contribution_to_M0", "absolute_contribution"]
+        g["contribution_to_M0"] = (
+            g["absolute_contribution"] / overall.M0 if overall.M0 > 0 else np.nan
+        )
+    first = [
+        "n_obs",
+        "n_missing",
+        "n",
+        "q",
+        "H",
+        "A",
+        "M0",
+        "population_share",
+        "contribution_to_M0",
+        "absolute_contribution",
+    ]
     g = g[first + [c for c in g.columns if c not in first]]
     return g.reset_index()
 
 
-def alkire_foster(deprivations: pd.DataFrame, weights: Mapping[str, float], k: float,
-                  by=None, sample_weight=None) -> AFResult:
+def alkire_foster(
+    deprivations: pd.DataFrame, weights: Mapping[str, float], k: float, by=None, sample_weight=None
+) -> AFResult:
     """Alkire-Foster adjusted headcount ratio M0 with H, A and their breakdowns.
 
     Method: Alkire & Foster 2011 (J Public Econ 95(7-8)) dual cut-off counting approach;
@@ -382,8 +442,17 @@ def alkire_foster(deprivations: pd.DataFrame, weights: Mapping[str, float], k: f
 def _result_table(res: AFResult, by: list[str]) -> pd.DataFrame:
     """An AFResult as rows: the whole population (level 'all') then each group."""
     ind = list(res.weights.index)
-    top = {"level": "all", "k": res.k, "n_obs": res.n_obs, "n_missing": res.n_missing,
-           "n": res.n, "q": res.q, "H": res.H, "A": res.A, "M0": res.M0}
+    top = {
+        "level": "all",
+        "k": res.k,
+        "n_obs": res.n_obs,
+        "n_missing": res.n_missing,
+        "n": res.n,
+        "q": res.q,
+        "H": res.H,
+        "A": res.A,
+        "M0": res.M0,
+    }
     for i in ind:
         top[f"uncensored_{i}"] = res.uncensored_headcount[i]
     for i in ind:
@@ -396,13 +465,21 @@ def _result_table(res: AFResult, by: list[str]) -> pd.DataFrame:
     g = res.groups.copy()
     g["level"] = "group"
     g["k"] = res.k
-    cols = ["level", "k", *by] + [c for c in out.columns if c not in ("level", "k")] + [
-        "population_share", "contribution_to_M0", "absolute_contribution"]
+    cols = (
+        ["level", "k", *by]
+        + [c for c in out.columns if c not in ("level", "k")]
+        + ["population_share", "contribution_to_M0", "absolute_contribution"]
+    )
     return pd.concat([out, g[cols]], ignore_index=True)
 
 
-def robustness_over_k(deprivations: pd.DataFrame, weights: Mapping[str, float],
-                      ks: Sequence[float], by=None, sample_weight=None) -> pd.DataFrame:
+def robustness_over_k(
+    deprivations: pd.DataFrame,
+    weights: Mapping[str, float],
+    ks: Sequence[float],
+    by=None,
+    sample_weight=None,
+) -> pd.DataFrame:
     """H, A, M0, censored headcounts and contributions at every cut-off in ``ks``.
 
     OPHI robustness practice (Alkire et al. 2015, chapter 8): the measures over a range
@@ -416,8 +493,13 @@ def robustness_over_k(deprivations: pd.DataFrame, weights: Mapping[str, float],
     return out[lead + [c for c in out.columns if c not in lead]]
 
 
-def over_weight_sets(deprivations: pd.DataFrame, weight_sets: Mapping[str, Mapping[str, float]],
-                     k, by=None, sample_weight=None) -> pd.DataFrame:
+def over_weight_sets(
+    deprivations: pd.DataFrame,
+    weight_sets: Mapping[str, Mapping[str, float]],
+    k,
+    by=None,
+    sample_weight=None,
+) -> pd.DataFrame:
     """The measures under each named weight set (OPHI robustness to weights).
 
     Each set is applied to its own indicators only (other indicator columns are set
@@ -458,10 +540,14 @@ class RankRobustness:
     robust_pairs: pd.DataFrame
 
 
-def la_rank_dominance(deprivations: pd.DataFrame, weights: Mapping[str, float],
-                      ks: Sequence[float], la: str = "la_code",
-                      measures: Sequence[str] = ("M0", "H"),
-                      sample_weight=None) -> RankRobustness:
+def la_rank_dominance(
+    deprivations: pd.DataFrame,
+    weights: Mapping[str, float],
+    ks: Sequence[float],
+    la: str = "la_code",
+    measures: Sequence[str] = ("M0", "H"),
+    sample_weight=None,
+) -> RankRobustness:
     """Robustness of local-area rankings by M0 and H to the cut-off k.
 
     For every k in ``ks`` the areas (``la`` column) are ranked by each measure (1 =
@@ -488,8 +574,11 @@ def la_rank_dominance(deprivations: pd.DataFrame, weights: Mapping[str, float],
     for (m, k), col in wide.items():
         r = col.rank(ascending=False, method="min")
         ranks[(m, k)] = r
-        long_parts.append(pd.DataFrame({la: col.index, "k": k, "measure": m,
-                                        "value": col.to_numpy(), "rank": r.to_numpy()}))
+        long_parts.append(
+            pd.DataFrame(
+                {la: col.index, "k": k, "measure": m, "value": col.to_numpy(), "rank": r.to_numpy()}
+            )
+        )
     values = pd.concat(long_parts, ignore_index=True)
     rank_wide = pd.DataFrame(ranks)
     rank_wide.columns = [f"{m}_rank_k{k:g}" for m, k in rank_wide.columns]
@@ -501,15 +590,31 @@ def la_rank_dominance(deprivations: pd.DataFrame, weights: Mapping[str, float],
         for a, b in combinations(range(len(ks)), 2):
             rho = stats.spearmanr(mat[:, a], mat[:, b]).statistic if len(mat) > 2 else np.nan
             tau = stats.kendalltau(mat[:, a], mat[:, b]).statistic if len(mat) > 2 else np.nan
-            corr_rows.append({"measure": m, "k_a": ks[a], "k_b": ks[b], "spearman": rho,
-                              "kendall": tau, "n_areas": int(len(mat))})
+            corr_rows.append(
+                {
+                    "measure": m,
+                    "k_a": ks[a],
+                    "k_b": ks[b],
+                    "spearman": rho,
+                    "kendall": tau,
+                    "n_areas": len(mat),
+                }
+            )
         diff = np.sign(mat[:, None, :] - mat[None, :, :])
         iu = np.triu_indices(len(mat), 1)
         d = diff[iu]  # (pairs, K)
         robust = (np.abs(d.sum(axis=1)) == len(ks)) if len(d) else np.zeros(0, bool)
-        robust_rows.append({"measure": m, "n_pairs": int(len(d)),
-                            "robust_pairs_n": int(robust.sum()),
-                            "robust_share": float(robust.mean()) if len(d) else np.nan})
-    return RankRobustness(values=values, ranks=rank_wide.reset_index().rename(columns={"index": la}),
-                          correlations=pd.DataFrame(corr_rows),
-                          robust_pairs=pd.DataFrame(robust_rows))
+        robust_rows.append(
+            {
+                "measure": m,
+                "n_pairs": len(d),
+                "robust_pairs_n": int(robust.sum()),
+                "robust_share": float(robust.mean()) if len(d) else np.nan,
+            }
+        )
+    return RankRobustness(
+        values=values,
+        ranks=rank_wide.reset_index().rename(columns={"index": la}),
+        correlations=pd.DataFrame(corr_rows),
+        robust_pairs=pd.DataFrame(robust_rows),
+    )

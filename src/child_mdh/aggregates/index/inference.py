@@ -46,7 +46,7 @@ replicate costs O(G), not O(rows). SE = standard deviation of the replicates; in
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -133,14 +133,25 @@ def _column_sums(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 def _label(keys: pd.DataFrame, by: list[str]) -> list[str]:
     if not by:
         return ["All"]
-    return [" / ".join("NA" if pd.isna(v) else str(v) for v in row)
-            for row in keys[by].itertuples(index=False)]
+    return [
+        " / ".join("NA" if pd.isna(v) else str(v) for v in row)
+        for row in keys[by].itertuples(index=False)
+    ]
 
 
-def af_inference(deprivations: pd.DataFrame, weights: Mapping[str, float], k: float,
-                 cluster=None, by=None, sample_weight=None, confidence: float = 0.95,
-                 method: str = "linearization", n_boot: int = 999, seed=None,
-                 measures: Sequence[str] | None = None) -> pd.DataFrame:
+def af_inference(
+    deprivations: pd.DataFrame,
+    weights: Mapping[str, float],
+    k: float,
+    cluster=None,
+    by=None,
+    sample_weight=None,
+    confidence: float = 0.95,
+    method: str = "linearization",
+    n_boot: int = 999,
+    seed=None,
+    measures: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Estimates, standard errors and confidence intervals for H, A, M0 and headcounts.
 
     Method: linearisation (Taylor / delta method for ratios of weighted totals) with a
@@ -164,10 +175,11 @@ def af_inference(deprivations: pd.DataFrame, weights: Mapping[str, float], k: fl
     if measures is not None:
         unknown = set(measures) - {s[0] for s in specs}
         if unknown:
-            raise IndexInputError(f"unknown measure(s) {sorted(unknown)}; choose from "
-                                  f"{[s[0] for s in specs]}.")
+            raise IndexInputError(
+                f"unknown measure(s) {sorted(unknown)}; choose from {[s[0] for s in specs]}."
+            )
         specs = [s for s in specs if s[0] in measures]
-    T = rows.to_numpy()                                # (n, m), Fortran order: no copy
+    T = rows.to_numpy()  # (n, m), Fortran order: no copy
     col = {c: i for i, c in enumerate(rows.columns)}
 
     cl = _cluster_codes(prep)
@@ -200,8 +212,9 @@ def af_inference(deprivations: pd.DataFrame, weights: Mapping[str, float], k: fl
 
     block_tot = _column_sums(k_block, tot_all, n_blocks)
     n_obs = block_tot[:, col["_obs"]]
-    n_clusters_block = np.bincount(k_block, weights=(tot_all[:, col["_obs"]] > 0).astype(float),
-                                   minlength=n_blocks)
+    n_clusters_block = np.bincount(
+        k_block, weights=(tot_all[:, col["_obs"]] > 0).astype(float), minlength=n_blocks
+    )
 
     with np.errstate(invalid="ignore", divide="ignore"):
         est = {m: block_tot[:, col[y]] / block_tot[:, col[x]] for m, y, x in specs}
@@ -225,39 +238,62 @@ def af_inference(deprivations: pd.DataFrame, weights: Mapping[str, float], k: fl
         upper = {m: est[m] + tq * se[m] for m in est}
         df_out = float(df_design)
     else:
-        se, lower, upper = _bootstrap(specs, col, tot_all, k_cluster, k_block, G, n_blocks,
-                                      T.shape[1], n_boot, seed, alpha, n_clusters_block)
+        se, lower, upper = _bootstrap(
+            specs,
+            col,
+            tot_all,
+            k_cluster,
+            k_block,
+            G,
+            n_blocks,
+            T.shape[1],
+            n_boot,
+            seed,
+            alpha,
+            n_clusters_block,
+        )
         df_out = np.nan
 
     labels = ["All"] + (_label(keys, prep.by) if prep.by else [])
     out_rows = []
     for m, _, _ in specs:
-        frame = pd.DataFrame({
-            "measure": m,
-            "group": labels,
-            "estimate": est[m],
-            "se": se[m],
-            "lower": np.clip(lower[m], 0.0, 1.0),
-            "upper": np.clip(upper[m], 0.0, 1.0),
-            "n": n_obs.astype("int64"),
-            "n_clusters": n_clusters_block.astype("int64"),
-            "df": df_out,
-            "method": method,
-        })
+        frame = pd.DataFrame(
+            {
+                "measure": m,
+                "group": labels,
+                "estimate": est[m],
+                "se": se[m],
+                "lower": np.clip(lower[m], 0.0, 1.0),
+                "upper": np.clip(upper[m], 0.0, 1.0),
+                "n": n_obs.astype("int64"),
+                "n_clusters": n_clusters_block.astype("int64"),
+                "df": df_out,
+                "method": method,
+            }
+        )
         if prep.by:
-            key_rows = pd.concat([pd.DataFrame({c: [pd.NA] for c in prep.by}), keys],
-                                 ignore_index=True)
+            key_rows = pd.concat(
+                [pd.DataFrame({c: [pd.NA] for c in prep.by}), keys], ignore_index=True
+            )
             for c in reversed(prep.by):
                 frame.insert(2, c, key_rows[c].to_numpy())
         out_rows.append(frame)
     out = pd.concat(out_rows, ignore_index=True)
-    out.attrs.update({"k": float(k), "confidence": confidence, "n_clusters_total": G,
-                      "n_missing": prep.n_missing, "method": method})
+    out.attrs.update(
+        {
+            "k": float(k),
+            "confidence": confidence,
+            "n_clusters_total": G,
+            "n_missing": prep.n_missing,
+            "method": method,
+        }
+    )
     return out
 
 
-def _bootstrap(specs, col, tot_all, k_cluster, k_block, G, n_blocks, m, n_boot, seed, alpha,
-               n_clusters_block):
+def _bootstrap(
+    specs, col, tot_all, k_cluster, k_block, G, n_blocks, m, n_boot, seed, alpha, n_clusters_block
+):
     """Cluster bootstrap from per-cluster totals (sparse G x (blocks*m) matrix)."""
     if n_boot < 2:
         raise IndexInputError("n_boot must be at least 2 (999 is usual).")
@@ -276,7 +312,7 @@ def _bootstrap(specs, col, tot_all, k_cluster, k_block, G, n_blocks, m, n_boot, 
         counts = np.bincount(flat, minlength=b * G).reshape(b, G).astype(float)
         reps.append(np.asarray(St @ counts.T).T.reshape(b, n_blocks, m))
         done += b
-    R = np.concatenate(reps)                          # (B, blocks, m)
+    R = np.concatenate(reps)  # (B, blocks, m)
     se, lower, upper = {}, {}, {}
     for name, y, x in specs:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -285,8 +321,11 @@ def _bootstrap(specs, col, tot_all, k_cluster, k_block, G, n_blocks, m, n_boot, 
         valid = (~np.isnan(r)).sum(axis=0)
         ok = (valid >= 2) & (n_clusters_block >= 2)
         with np.errstate(invalid="ignore"):
-            sd = np.nanstd(np.where(ok[None, :], r, np.nan), axis=0, ddof=1) if ok.any() \
+            sd = (
+                np.nanstd(np.where(ok[None, :], r, np.nan), axis=0, ddof=1)
+                if ok.any()
                 else np.full(n_blocks, np.nan)
+            )
             lo = np.full(n_blocks, np.nan)
             hi = np.full(n_blocks, np.nan)
             if ok.any():

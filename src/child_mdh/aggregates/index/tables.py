@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-
 from scipy import stats as sps
 
 from child_mdh.aggregates.index.alkire_foster import (
@@ -54,7 +53,9 @@ def age_band(age: pd.Series) -> pd.Series:
     return out
 
 
-def _indicator_frame(children: pd.DataFrame, weights: Mapping[str, float], *extra: str) -> pd.DataFrame:
+def _indicator_frame(
+    children: pd.DataFrame, weights: Mapping[str, float], *extra: str
+) -> pd.DataFrame:
     return children[list(weights) + [c for c in extra if c not in weights]]
 
 
@@ -70,8 +71,13 @@ def base_column(measure: str) -> str:
     return "mdh_n" if measure == "A" else "index_n"
 
 
-def _design_factors(inf: pd.DataFrame, counts: pd.DataFrame, key: str | None,
-                    measures: Sequence[str], confidence: float) -> pd.DataFrame:
+def _design_factors(
+    inf: pd.DataFrame,
+    counts: pd.DataFrame,
+    key: str | None,
+    measures: Sequence[str],
+    confidence: float,
+) -> pd.DataFrame:
     """Each measure's estimate, interval and design factor (deft) per group.
 
     deft = t_df se / (z sqrt(p (1 - p) / n)): the clustered interval's half-width over
@@ -86,8 +92,9 @@ def _design_factors(inf: pd.DataFrame, counts: pd.DataFrame, key: str | None,
         key = "_key"
     else:
         inf = inf[inf["group"] != "All"]
-    wide = inf.pivot(index=key, columns="measure", values=["estimate", "lower", "upper",
-                                                           "se", "df"])
+    wide = inf.pivot(
+        index=key, columns="measure", values=["estimate", "lower", "upper", "se", "df"]
+    )
     z = sps.norm.ppf(1 - (1 - confidence) / 2)
     out = pd.DataFrame(index=wide.index)
     for m in measures:
@@ -105,8 +112,9 @@ def _design_factors(inf: pd.DataFrame, counts: pd.DataFrame, key: str | None,
     return out
 
 
-def _measures_for(children: pd.DataFrame, weights, k, by: str | None, cluster: str | None,
-                  confidence: float) -> pd.DataFrame:
+def _measures_for(
+    children: pd.DataFrame, weights, k, by: str | None, cluster: str | None, confidence: float
+) -> pd.DataFrame:
     """Counts, measures, intervals and design factors for each group of ``by`` (or all).
 
     Counts: ``index_n`` (children with every indicator known: the index's population),
@@ -121,13 +129,20 @@ def _measures_for(children: pd.DataFrame, weights, k, by: str | None, cluster: s
     X = _indicator_frame(children, weights, *cols)
     res = alkire_foster(X.drop(columns=[c for c in cols if c != by]), weights, k, by=by)
     measures = measure_names(indicators)
-    inf = af_inference(X, weights, k, by=by, cluster=cluster, confidence=confidence,
-                       measures=measures)
+    inf = af_inference(
+        X, weights, k, by=by, cluster=cluster, confidence=confidence, measures=measures
+    )
     if by is None:
-        g = pd.DataFrame({"n_obs": [len(X)], "n": [res.n], "q": [res.q],
-                          **{f"uncensored_{i}": [res.uncensored_headcount[i]] for i in indicators},
-                          **{f"censored_{i}": [res.censored_headcount[i]] for i in indicators}},
-                         index=["All"])
+        g = pd.DataFrame(
+            {
+                "n_obs": [len(X)],
+                "n": [res.n],
+                "q": [res.q],
+                **{f"uncensored_{i}": [res.uncensored_headcount[i]] for i in indicators},
+                **{f"censored_{i}": [res.censored_headcount[i]] for i in indicators},
+            },
+            index=["All"],
+        )
     else:
         g = res.groups.set_index(by)
     counts = pd.DataFrame({"index_n": g["n"]}, index=g.index)
@@ -138,8 +153,9 @@ def _measures_for(children: pd.DataFrame, weights, k, by: str | None, cluster: s
     counts = counts.round().astype("int64")
     stats = _design_factors(inf, counts, by, measures, confidence)
     out = counts.join(stats, how="left")
-    contrib = (np.asarray([weights[i] for i in indicators])
-               * out[[f"censored_{i}_n" for i in indicators]].to_numpy(dtype="float64"))
+    contrib = np.asarray([weights[i] for i in indicators]) * out[
+        [f"censored_{i}_n" for i in indicators]
+    ].to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = contrib / contrib.sum(axis=1, keepdims=True)
     for j, i in enumerate(indicators):
@@ -149,12 +165,17 @@ def _measures_for(children: pd.DataFrame, weights, k, by: str | None, cluster: s
 
 def area_lookup(children: pd.DataFrame) -> pd.DataFrame:
     """LA -> region lookup (with names) from the children table."""
-    return (children[["la_code", "la_name", "region_code", "region_name"]]
-            .drop_duplicates("la_code").sort_values("la_code").reset_index(drop=True))
+    return (
+        children[["la_code", "la_name", "region_code", "region_name"]]
+        .drop_duplicates("la_code")
+        .sort_values("la_code")
+        .reset_index(drop=True)
+    )
 
 
-def area_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: float,
-                     confidence: float = 0.95) -> pd.DataFrame:
+def area_index_table(
+    children: pd.DataFrame, weights: Mapping[str, float], k: float, confidence: float = 0.95
+) -> pd.DataFrame:
     """Counts, measures, headcounts, contributions and intervals for England, every region
     and every LA: one wide row per area, the base every other index table is a view of."""
     areas = area_lookup(children)
@@ -162,11 +183,15 @@ def area_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: fl
     england.index = [ENGLAND_CODE]
     region = _measures_for(children, weights, k, "region_code", "household_id", confidence)
     la = _measures_for(children, weights, k, "la_code", "household_id", confidence)
-    names = {ENGLAND_CODE: ENGLAND_NAME if len(areas) > 1 else SINGLE_LA_TOTAL_NAME,
-             **dict(zip(areas["region_code"], areas["region_name"])),
-             **dict(zip(areas["la_code"], areas["la_name"]))}
-    parents = {**dict(zip(areas["la_code"], areas["region_code"])),
-               **{r: ENGLAND_CODE for r in areas["region_code"]}}
+    names = {
+        ENGLAND_CODE: ENGLAND_NAME if len(areas) > 1 else SINGLE_LA_TOTAL_NAME,
+        **dict(zip(areas["region_code"], areas["region_name"])),
+        **dict(zip(areas["la_code"], areas["la_name"])),
+    }
+    parents = {
+        **dict(zip(areas["la_code"], areas["region_code"])),
+        **dict.fromkeys(areas["region_code"], ENGLAND_CODE),
+    }
     parts = []
     for level, frame in (("england", england), ("region", region), ("la", la)):
         f = frame.copy()
@@ -179,8 +204,9 @@ def area_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: fl
     return out
 
 
-def group_index_table(children: pd.DataFrame, weights: Mapping[str, float], k: float,
-                      confidence: float = 0.95) -> pd.DataFrame:
+def group_index_table(
+    children: pd.DataFrame, weights: Mapping[str, float], k: float, confidence: float = 0.95
+) -> pd.DataFrame:
     """The same columns for England by sex and by age band, with the England row
     ('All') as their total."""
     kids = children.assign(age_band=age_band(children["age"]))
@@ -203,8 +229,10 @@ def indicator_view(area: pd.DataFrame, indicators: Sequence[str]) -> pd.DataFram
         f.insert(3, "indicator", i)
         f["deprived_n"] = area[f"deprived_{i}_n"]
         f["censored_deprived_n"] = area[f"censored_{i}_n"]
-        for p, label in (("uncensored", "uncensored_headcount"),
-                         ("censored", "censored_headcount")):
+        for p, label in (
+            ("uncensored", "uncensored_headcount"),
+            ("censored", "censored_headcount"),
+        ):
             for suffix in ("", "_lower", "_upper", "_deft"):
                 f[f"{label}{suffix}"] = area[f"{p}_{i}{suffix}"]
         f["contribution"] = area[f"contribution_{i}"]
@@ -227,9 +255,12 @@ def decomposition_view(area: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def robustness_table(children: pd.DataFrame, weights: Mapping[str, float],
-                     k_values: Sequence[float], area: pd.DataFrame | None = None
-                     ) -> pd.DataFrame:
+def robustness_table(
+    children: pd.DataFrame,
+    weights: Mapping[str, float],
+    k_values: Sequence[float],
+    area: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """England and regional MDH counts at every cut-off k, with the censored headcounts
     that A and M0 rest on; ``index_n`` (which does not depend on k) is taken from the
     protected ``area`` table when given, so it is the number published there."""
@@ -253,17 +284,23 @@ def robustness_table(children: pd.DataFrame, weights: Mapping[str, float],
     return out
 
 
-def weight_set_table(children: pd.DataFrame, weight_sets: Mapping[str, Mapping[str, float]],
-                     k: float) -> pd.DataFrame:
+def weight_set_table(
+    children: pd.DataFrame, weight_sets: Mapping[str, Mapping[str, float]], k: float
+) -> pd.DataFrame:
     """England's counts under each configured weight set at cut-off k, with the weights
     as columns (``w_<indicator>``, 0 where a set leaves an indicator out) so that H, A
     and M0 follow from each row (:func:`weight_set_formulas`)."""
     indicators = sorted({i for w in weight_sets.values() for i in w})
     t = over_weight_sets(children[indicators], weight_sets, k)
     t = t[t["level"] == "all"].reset_index(drop=True)
-    out = pd.DataFrame({"weight_set": t["weight_set"], "k": t["k"],
-                        "index_n": t["n"].round().astype("int64"),
-                        "mdh_n": t["q"].round().astype("int64")})
+    out = pd.DataFrame(
+        {
+            "weight_set": t["weight_set"],
+            "k": t["k"],
+            "index_n": t["n"].round().astype("int64"),
+            "mdh_n": t["q"].round().astype("int64"),
+        }
+    )
     for i in indicators:
         out[f"w_{i}"] = [float(weight_sets[s].get(i, 0.0)) for s in t["weight_set"]]
     for i in indicators:
@@ -274,8 +311,12 @@ def weight_set_table(children: pd.DataFrame, weight_sets: Mapping[str, Mapping[s
     return out
 
 
-def rank_robustness_table(children: pd.DataFrame, weights: Mapping[str, float],
-                          k_values: Sequence[float], min_children: int) -> pd.DataFrame:
+def rank_robustness_table(
+    children: pd.DataFrame,
+    weights: Mapping[str, float],
+    k_values: Sequence[float],
+    min_children: int,
+) -> pd.DataFrame:
     """Rank correlations of LA M0 and H between every pair of cut-offs (the dominance view),
     over LAs with at least ``min_children`` children in the index."""
     X = _indicator_frame(children, weights, "la_code")
@@ -288,5 +329,11 @@ def rank_robustness_table(children: pd.DataFrame, weights: Mapping[str, float],
 def child_index(children: pd.DataFrame, weights: Mapping[str, float], k: float) -> pd.DataFrame:
     """Person-level scores and identification (for the secure folder only)."""
     s = scores(children[list(weights)], weights)
-    return pd.DataFrame({"person_id": children["person_id"], "la_code": children["la_code"],
-                         "score": s, "mdh": identify(s, k)})
+    return pd.DataFrame(
+        {
+            "person_id": children["person_id"],
+            "la_code": children["la_code"],
+            "score": s,
+            "mdh": identify(s, k),
+        }
+    )

@@ -97,7 +97,7 @@ def collapse(
     result.attrs["collapse"] = {
         "table": table,
         "rows_in": int(n),
-        "rows_used": int(len(used)),
+        "rows_used": len(used),
         "rows_dropped_missing": dropped,
         "cells": int(n_cells),
         "keys": keys,
@@ -105,8 +105,9 @@ def collapse(
     return result
 
 
-def binary_cells(frame: pd.DataFrame, outcome: str, keys, *, table: str = "children"
-                 ) -> pd.DataFrame:
+def binary_cells(
+    frame: pd.DataFrame, outcome: str, keys, *, table: str = "children"
+) -> pd.DataFrame:
     """Cells for a binary outcome: ``trials`` (children) and ``events`` (outcome true)."""
     _check_binary(frame, outcome, table)
     cells = collapse(frame, keys, {"events": outcome}, rows_name="trials", table=table)
@@ -114,8 +115,9 @@ def binary_cells(frame: pd.DataFrame, outcome: str, keys, *, table: str = "child
     return cells
 
 
-def count_cells(frame: pd.DataFrame, count: str, exposure: str, keys, *,
-                table: str = "children") -> pd.DataFrame:
+def count_cells(
+    frame: pd.DataFrame, count: str, exposure: str, keys, *, table: str = "children"
+) -> pd.DataFrame:
     """Cells for a count outcome: ``rows``, ``events`` (sum of counts), ``exposure``."""
     s = frame[count]
     if (s.dropna() < 0).any():

@@ -45,8 +45,13 @@ from threadpoolctl import threadpool_limits
 from child_mdh.aggregates.models.collapse import binary_cells
 from child_mdh.aggregates.models.glm import SparseLevelError, fit_binomial, wald_test
 
-DEFAULT_GBM = {"max_iter": 200, "learning_rate": 0.1, "max_leaf_nodes": 15,
-               "min_samples_leaf": 20, "l2_regularization": 1.0}
+DEFAULT_GBM = {
+    "max_iter": 200,
+    "learning_rate": 0.1,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 20,
+    "l2_regularization": 1.0,
+}
 
 
 def _encode(cells: pd.DataFrame, features) -> tuple[np.ndarray, list[bool]]:
@@ -83,10 +88,12 @@ def _metrics(p, events, trials) -> dict:
     pp = np.concatenate([p, p])[np.concatenate([events, trials - events]) > 0]
     lp = _logit(p)
     endog = np.column_stack([events, trials - events])
-    inter = sm.GLM(endog, np.ones((len(p), 1)), family=sm.families.Binomial(),
-                   offset=lp).fit(tol=1e-10)
-    slope = sm.GLM(endog, np.column_stack([np.ones(len(p)), lp]),
-                   family=sm.families.Binomial()).fit(tol=1e-10)
+    inter = sm.GLM(endog, np.ones((len(p), 1)), family=sm.families.Binomial(), offset=lp).fit(
+        tol=1e-10
+    )
+    slope = sm.GLM(
+        endog, np.column_stack([np.ones(len(p)), lp]), family=sm.families.Binomial()
+    ).fit(tol=1e-10)
     return {
         "auc": float(roc_auc_score(y, pp, sample_weight=w)),
         "log_loss": float(log_loss(y, pp, sample_weight=w, labels=[0, 1])),
@@ -122,16 +129,24 @@ def _binned(p, events, trials, bins: int) -> pd.DataFrame:
     cw = np.cumsum(trials[order])
     mid = (cw - trials[order] / 2) / cw[-1]
     b = np.minimum((mid * bins).astype(int), bins - 1)
-    df = pd.DataFrame({"bin": b + 1, "pred_sum": (p * trials)[order],
-                       "events": events[order], "trials": trials[order]})
+    df = pd.DataFrame(
+        {
+            "bin": b + 1,
+            "pred_sum": (p * trials)[order],
+            "events": events[order],
+            "trials": trials[order],
+        }
+    )
     g = df.groupby("bin").sum()
-    return pd.DataFrame({
-        "bin": g.index.to_numpy(),
-        "mean_predicted": (g["pred_sum"] / g["trials"]).to_numpy(),
-        "observed": (g["events"] / g["trials"]).to_numpy(),
-        "children_n": g["trials"].astype(int).to_numpy(),
-        "events_n": g["events"].astype(int).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "bin": g.index.to_numpy(),
+            "mean_predicted": (g["pred_sum"] / g["trials"]).to_numpy(),
+            "observed": (g["events"] / g["trials"]).to_numpy(),
+            "children_n": g["trials"].astype(int).to_numpy(),
+            "events_n": g["events"].astype(int).to_numpy(),
+        }
+    )
 
 
 def compare_with_gbm(
@@ -165,16 +180,36 @@ def compare_with_gbm(
     least this many children, events and non-events; when even two bins do not, the
     calibration table is empty and a note says so.
     """
-    args = (frame, outcome, features, group, n_splits, seed, gbm_params, bins,
-            interaction_features, min_bin_count)
+    args = (
+        frame,
+        outcome,
+        features,
+        group,
+        n_splits,
+        seed,
+        gbm_params,
+        bins,
+        interaction_features,
+        min_bin_count,
+    )
     if n_threads is None:
         return _compare(*args)
     with threadpool_limits(limits=n_threads):
         return _compare(*args)
 
 
-def _compare(frame, outcome, features, group, n_splits, seed, gbm_params, bins,
-             interaction_features, min_bin_count=None) -> dict:
+def _compare(
+    frame,
+    outcome,
+    features,
+    group,
+    n_splits,
+    seed,
+    gbm_params,
+    bins,
+    interaction_features,
+    min_bin_count=None,
+) -> dict:
     features = list(features)
     cells = binary_cells(frame, outcome, features + [group])
     groups = cells[group].to_numpy()
@@ -200,46 +235,59 @@ def _compare(frame, outcome, features, group, n_splits, seed, gbm_params, bins,
         xt, yt, wt = _weighted_rows(x[train], ev[train], tr[train])
         for name, kw in models.items():
             gbm = HistGradientBoostingClassifier(
-                categorical_features=np.array(categorical), random_state=seed,
-                early_stopping=False, **kw)
+                categorical_features=np.array(categorical),
+                random_state=seed,
+                early_stopping=False,
+                **kw,
+            )
             gbm.fit(xt, yt, sample_weight=wt)
             oof[name][test] = gbm.predict_proba(x[test])[:, 1]
         try:
-            lf = fit_binomial(cells.iloc[train].reset_index(drop=True), features,
-                              link="logit", cluster=None)
-            oof["logistic"][test] = 1 / (1 + np.exp(-lf.design_matrix(
-                cells.iloc[test]) @ lf.params.to_numpy()))
+            lf = fit_binomial(
+                cells.iloc[train].reset_index(drop=True), features, link="logit", cluster=None
+            )
+            oof["logistic"][test] = 1 / (
+                1 + np.exp(-lf.design_matrix(cells.iloc[test]) @ lf.params.to_numpy())
+            )
         except (SparseLevelError, ValueError) as err:
             notes.append(f"fold {fold}: logistic model not estimable ({str(err).splitlines()[0]})")
         for name, p in oof.items():
             if not np.isnan(p[test]).any():
-                fold_rows.append({"model": name, "fold": fold,
-                                  **_metrics(p[test], ev[test], tr[test])})
+                fold_rows.append(
+                    {"model": name, "fold": fold, **_metrics(p[test], ev[test], tr[test])}
+                )
     metric_rows, calib = [], []
     used_bins = _bins_for(oof, ev, tr, bins, min_bin_count)
     if used_bins < bins:
-        notes.append(f"calibration in {used_bins} bins instead of {bins}, so that every bin "
-                     f"holds at least {min_bin_count} children, events and non-events"
-                     if used_bins else
-                     f"no calibration bins: two bins would hold fewer than {min_bin_count} "
-                     "children, events or non-events")
+        notes.append(
+            f"calibration in {used_bins} bins instead of {bins}, so that every bin "
+            f"holds at least {min_bin_count} children, events and non-events"
+            if used_bins
+            else f"no calibration bins: two bins would hold fewer than {min_bin_count} "
+            "children, events or non-events"
+        )
     for name, p in oof.items():
         ok = ~np.isnan(p)
         metric_rows.append({"model": name, "fold": "pooled", **_metrics(p[ok], ev[ok], tr[ok])})
         if used_bins:
             calib.append(_binned(p[ok], ev[ok], tr[ok], used_bins).assign(model=name))
-    metrics = pd.concat([pd.DataFrame(metric_rows), pd.DataFrame(fold_rows)],
-                        ignore_index=True)
+    metrics = pd.concat([pd.DataFrame(metric_rows), pd.DataFrame(fold_rows)], ignore_index=True)
     pooled = metrics.loc[metrics["fold"] == "pooled"].set_index("model")
-    inter_rows = [{
-        "check": "boosting: unconstrained vs no interactions",
-        "measure": "out-of-fold log-loss per child",
-        "additive": float(pooled.loc["gradient_boosting_additive", "log_loss"]),
-        "with_interactions": float(pooled.loc["gradient_boosting", "log_loss"]),
-        "difference": float(pooled.loc["gradient_boosting_additive", "log_loss"]
-                            - pooled.loc["gradient_boosting", "log_loss"]),
-        "statistic": np.nan, "df": np.nan, "p_value": np.nan,
-    }]
+    inter_rows = [
+        {
+            "check": "boosting: unconstrained vs no interactions",
+            "measure": "out-of-fold log-loss per child",
+            "additive": float(pooled.loc["gradient_boosting_additive", "log_loss"]),
+            "with_interactions": float(pooled.loc["gradient_boosting", "log_loss"]),
+            "difference": float(
+                pooled.loc["gradient_boosting_additive", "log_loss"]
+                - pooled.loc["gradient_boosting", "log_loss"]
+            ),
+            "statistic": np.nan,
+            "df": np.nan,
+            "p_value": np.nan,
+        }
+    ]
     inter_feats = list(interaction_features or [])
     if len(inter_feats) >= 2:
         pairs = [f"{a}:{b}" for a, b in combinations(inter_feats, 2)]
@@ -248,21 +296,30 @@ def _compare(frame, outcome, features, group, n_splits, seed, gbm_params, bins,
             full = fit_binomial(cells, features + pairs, link="logit", cluster=group)
             cols = [c for c in full.params.index if full.design.term_of(c) in pairs]
             test = wald_test(full, cols)
-            inter_rows.append({
-                "check": "logistic: pairwise interactions of " + ", ".join(inter_feats)
-                         + " (cluster-robust Wald test)",
-                "measure": "negative log-likelihood (full data)",
-                "additive": -add.llf, "with_interactions": -full.llf,
-                "difference": full.llf - add.llf,
-                "statistic": test["statistic"], "df": test["df"], "p_value": test["p_value"],
-            })
+            inter_rows.append(
+                {
+                    "check": "logistic: pairwise interactions of "
+                    + ", ".join(inter_feats)
+                    + " (cluster-robust Wald test)",
+                    "measure": "negative log-likelihood (full data)",
+                    "additive": -add.llf,
+                    "with_interactions": -full.llf,
+                    "difference": full.llf - add.llf,
+                    "statistic": test["statistic"],
+                    "df": test["df"],
+                    "p_value": test["p_value"],
+                }
+            )
         except (SparseLevelError, np.linalg.LinAlgError) as err:
             notes.append(f"pairwise logistic model not estimable ({str(err).splitlines()[0]})")
     calib_cols = ["model", "bin", "mean_predicted", "observed", "children_n", "events_n"]
     return {
         "metrics": metrics,
-        "calibration": (pd.concat(calib, ignore_index=True)[calib_cols] if calib
-                        else pd.DataFrame(columns=calib_cols)),
+        "calibration": (
+            pd.concat(calib, ignore_index=True)[calib_cols]
+            if calib
+            else pd.DataFrame(columns=calib_cols)
+        ),
         "interactions": pd.DataFrame(inter_rows),
         "notes": notes,
     }

@@ -72,8 +72,9 @@ def level_codes(values: pd.Series, levels: list) -> np.ndarray:
         codes = np.asarray(cat.codes)
     else:
         # factorise first (hashing), then match the few distinct values to the levels
-        codes, uniques = pd.factorize(pd.Series(values) if not isinstance(values, pd.Series)
-                                      else values, use_na_sentinel=True)
+        codes, uniques = pd.factorize(
+            pd.Series(values) if not isinstance(values, pd.Series) else values, use_na_sentinel=True
+        )
         pos = index.get_indexer(pd.Index(np.asarray(uniques, dtype=object), dtype=object))
     if len(pos) == 0:
         return np.full(len(codes), -1, dtype=np.intp)
@@ -107,7 +108,7 @@ class Design:
         numeric=(),
         intercept: bool = True,
         fixed_effects: str | None = None,
-    ) -> "Design":
+    ) -> Design:
         """Fix the design of ``terms`` on ``frame``.
 
         ``reference`` maps a categorical variable to its reference level; ``numeric``
@@ -146,8 +147,13 @@ class Design:
                     )
                 lv = [match[0]] + [x for x in lv if x is not match[0]]
             levels[v] = lv
-        design = cls(terms=terms, levels=levels, numeric=frozenset(num),
-                     intercept=intercept, fixed_effects=fixed_effects)
+        design = cls(
+            terms=terms,
+            levels=levels,
+            numeric=frozenset(num),
+            intercept=intercept,
+            fixed_effects=fixed_effects,
+        )
         design._name_columns()
         return design
 
@@ -208,8 +214,9 @@ class Design:
         if (codes < 0).any():
             self._variable_block(frame.iloc[np.flatnonzero(codes < 0)[:5]], v)  # raises
         rows = np.flatnonzero(codes > 0)
-        return sp.csr_matrix((np.ones(len(rows)), (rows, codes[rows] - 1)),
-                             shape=(len(frame), len(lv) - 1))
+        return sp.csr_matrix(
+            (np.ones(len(rows)), (rows, codes[rows] - 1)), shape=(len(frame), len(lv) - 1)
+        )
 
     def matrix(self, frame: pd.DataFrame, sparse: bool = False):
         """The design matrix of ``frame`` (rows x ``len(columns)``), float64; a scipy CSR
@@ -230,8 +237,13 @@ class Design:
                 block = (block[:, :, None] * b[:, None, :]).reshape(n, -1)
             blocks.append(block)
         if sparse:
-            return sp.hstack([sp.csr_matrix(b) if not sp.issparse(b) else b for b in blocks],
-                             format="csr") if blocks else sp.csr_matrix((n, 0))
+            return (
+                sp.hstack(
+                    [sp.csr_matrix(b) if not sp.issparse(b) else b for b in blocks], format="csr"
+                )
+                if blocks
+                else sp.csr_matrix((n, 0))
+            )
         return np.hstack(blocks) if blocks else np.empty((n, 0))
 
     def term_of(self, column: str) -> str:
@@ -239,8 +251,9 @@ class Design:
         return self.column_terms[self.columns.index(column)]
 
 
-def independent_columns(x: np.ndarray, weights: np.ndarray | None = None,
-                        tol: float = 1e-9) -> np.ndarray:
+def independent_columns(
+    x: np.ndarray, weights: np.ndarray | None = None, tol: float = 1e-9
+) -> np.ndarray:
     """Boolean mask of the columns of ``x`` kept, in order, when collinear ones are dropped.
 
     A column is dropped when it is (numerically) a linear combination of the columns
@@ -259,13 +272,13 @@ def independent_columns(x: np.ndarray, weights: np.ndarray | None = None,
     kept: list[int] = []
     for j in range(k):
         if kept:
-            l = solve_triangular(L[np.ix_(kept, kept)], xtx[kept, j], lower=True)
-            resid = xtx[j, j] - l @ l
+            row = solve_triangular(L[np.ix_(kept, kept)], xtx[kept, j], lower=True)
+            resid = xtx[j, j] - row @ row
         else:
-            l = np.empty(0)
+            row = np.empty(0)
             resid = xtx[j, j]
         if resid > tol * max(xtx[j, j], 1e-300) and resid > 0:
-            L[j, kept] = l
+            L[j, kept] = row
             L[j, j] = np.sqrt(resid)
             kept.append(j)
             keep[j] = True

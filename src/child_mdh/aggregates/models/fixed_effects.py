@@ -79,43 +79,73 @@ def fit_linear_probability_fe(
     w = cells[trials].to_numpy(float)
     # columns collinear with the absorbed effects (constant within an authority) go first
     fe = Design.from_frame(cells, [absorb], intercept=True).matrix(cells, sparse=True)
-    keep_all = independent_columns(sp.hstack([fe, sp.csr_matrix(x[:, 1:])], format="csr"),
-                                   weights=w)
-    keep = np.concatenate([[True], keep_all[fe.shape[1]:]])
+    keep_all = independent_columns(
+        sp.hstack([fe, sp.csr_matrix(x[:, 1:])], format="csr"), weights=w
+    )
+    keep = np.concatenate([[True], keep_all[fe.shape[1] :]])
     omitted = [c for c, k in zip(design.columns, keep) if not k]
     x_cols = [c for c, k in zip(design.columns, keep) if k]
     y = cells[events].to_numpy(float) / w
     absorb_frame = pd.DataFrame({absorb: pd.Categorical(cells[absorb].astype(str))})
-    model = AbsorbingLS(pd.Series(y, name=outcome or "y"),
-                        pd.DataFrame(x[:, keep], columns=x_cols),
-                        absorb=absorb_frame, weights=pd.Series(w))
+    model = AbsorbingLS(
+        pd.Series(y, name=outcome or "y"),
+        pd.DataFrame(x[:, keep], columns=x_cols),
+        absorb=absorb_frame,
+        weights=pd.Series(w),
+    )
     codes = pd.factorize(cells[cluster])[0]
-    res = model.fit(cov_type="clustered", clusters=codes, debiased=False, method="lsmr",
-                    absorb_options={"atol": 1e-14, "btol": 1e-14, "maxiter": 10_000})
-    g = int(len(np.unique(codes)))
+    res = model.fit(
+        cov_type="clustered",
+        clusters=codes,
+        debiased=False,
+        method="lsmr",
+        absorb_options={"atol": 1e-14, "btol": 1e-14, "maxiter": 10_000},
+    )
+    g = len(np.unique(codes))
     if g < 2:
-        raise ValueError("clustered errors need at least 2 clusters; the data have "
-                         f"{g}. Cluster by a finer unit (LSOA or school).")
+        raise ValueError(
+            "clustered errors need at least 2 clusters; the data have "
+            f"{g}. Cluster by a finer unit (LSOA or school)."
+        )
     n_rows = int(w.sum())
     k = len(x_cols)
     factor = g / (g - 1.0) * (n_rows - 1.0) / (n_rows - k)
     cov = np.asarray(res.cov) * factor
     return ModelFit(
-        name=name or f"{outcome}~{'+'.join(terms)}|{absorb}", outcome=outcome,
-        family="linear", link="identity", design=design,
+        name=name or f"{outcome}~{'+'.join(terms)}|{absorb}",
+        outcome=outcome,
+        family="linear",
+        link="identity",
+        design=design,
         params=pd.Series(np.asarray(res.params), index=x_cols),
-        cov=pd.DataFrame(cov, index=x_cols, columns=x_cols), cov_type="cluster",
-        cluster=cluster, n_clusters=g, n_rows=n_rows,
-        n_events=float(cells[events].sum()), n_cells=len(cells), residual_df=g - 1,
-        cells=cells, omitted=omitted, fixed_effects=absorb,
-        exposure_terms=tuple(exposure_terms), adjust_terms=tuple(adjust_terms),
-        notes=[f"{absorb} effects absorbed (AbsorbingLS); degrees of freedom do not count "
-               "the absorbed effects nested in the clusters"],
+        cov=pd.DataFrame(cov, index=x_cols, columns=x_cols),
+        cov_type="cluster",
+        cluster=cluster,
+        n_clusters=g,
+        n_rows=n_rows,
+        n_events=float(cells[events].sum()),
+        n_cells=len(cells),
+        residual_df=g - 1,
+        cells=cells,
+        omitted=omitted,
+        fixed_effects=absorb,
+        exposure_terms=tuple(exposure_terms),
+        adjust_terms=tuple(adjust_terms),
+        notes=[
+            f"{absorb} effects absorbed (AbsorbingLS); degrees of freedom do not count "
+            "the absorbed effects nested in the clusters"
+        ],
     )
 
 
-def fit_glm_fixed_effects(cells: pd.DataFrame, terms, *, fixed_effects: str = "la_code",
-                          family: str = "binomial", **kwargs) -> ModelFit:
+def fit_glm_fixed_effects(
+    cells: pd.DataFrame,
+    terms,
+    *,
+    fixed_effects: str = "la_code",
+    family: str = "binomial",
+    **kwargs,
+) -> ModelFit:
     """Fixed-effect GLM: ``terms`` plus dummies of ``fixed_effects`` (binomial or Poisson).
 
     Logit with group dummies is the unconditional fixed-effects logit, whose incidental-

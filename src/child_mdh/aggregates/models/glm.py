@@ -181,13 +181,19 @@ class _Problem:
         return self.family.link.inverse(np.asarray(self.x @ params).ravel() + self.offset)
 
     def loglike(self, params) -> float:
-        return float(self.family.loglike(self.y, self.mu(params),
-                                         var_weights=np.ones_like(self.y),
-                                         freq_weights=self.prior_w, scale=1.0))
+        return float(
+            self.family.loglike(
+                self.y,
+                self.mu(params),
+                var_weights=np.ones_like(self.y),
+                freq_weights=self.prior_w,
+                scale=1.0,
+            )
+        )
 
     def _pieces(self, params):
         mu = self.mu(params)
-        d = self.family.link.deriv(mu)            # d eta / d mu
+        d = self.family.link.deriv(mu)  # d eta / d mu
         v = self.family.variance(mu)
         return mu, d, v
 
@@ -201,11 +207,10 @@ class _Problem:
         ``GLM.hessian_factor`` (observed information by default; equal to the expected
         information for canonical links)."""
         mu, d, v = self._pieces(params)
-        eim = self.prior_w / (d ** 2 * v)
+        eim = self.prior_w / (d**2 * v)
         if observed:
             tmp = (self.y - mu) / (d * v)
-            tmp = tmp * (v * self.family.link.deriv2(mu)
-                         + self.family.variance.deriv(mu) * d)
+            tmp = tmp * (v * self.family.link.deriv2(mu) + self.family.variance.deriv(mu) * d)
             eim = eim * (1 + tmp)
         return -_xtwx(self.x, eim)
 
@@ -224,8 +229,9 @@ class _IRLSResult:
     iterations: int
 
 
-def _irls(problem: _Problem, *, mu_start: np.ndarray, tol: float = 1e-10,
-          maxiter: int = 200) -> _IRLSResult:
+def _irls(
+    problem: _Problem, *, mu_start: np.ndarray, tol: float = 1e-10, maxiter: int = 200
+) -> _IRLSResult:
     """Fisher scoring (iteratively reweighted least squares) by the normal equations.
 
     Each step solves (X'WX) b = X'Wz by Cholesky, W = prior_w (dmu/deta)^2 / V(mu), z the
@@ -245,11 +251,11 @@ def _irls(problem: _Problem, *, mu_start: np.ndarray, tol: float = 1e-10,
     ll_old = -np.inf
     converged = False
     it = 0
-    for it in range(1, maxiter + 1):
+    for it in range(1, maxiter + 1):  # noqa: B007  (the iterations taken are read after the loop)
         full = eta + offset
         mu = link.inverse(full)
         dmu = link.inverse_deriv(full)
-        w = prior_w * dmu ** 2 / variance(mu)
+        w = prior_w * dmu**2 / variance(mu)
         z = eta + (y - mu) / dmu
         xtwx = _xtwx(x, w)
         rhs = _xtv(x, w * z)
@@ -275,13 +281,15 @@ def _irls(problem: _Problem, *, mu_start: np.ndarray, tol: float = 1e-10,
             eta = np.asarray(x @ params).ravel()
             ll_old = problem.loglike(params)
     info = -problem.hessian(params, observed=False)
-    return _IRLSResult(params=params, normalized_cov=np.linalg.inv(info),
-                       converged=converged, iterations=it)
+    return _IRLSResult(
+        params=params, normalized_cov=np.linalg.inv(info), converged=converged, iterations=it
+    )
 
 
 # --------------------------------------------------------------------------- helpers
-def cluster_robust_cov(score: np.ndarray, hessian: np.ndarray, clusters, n_rows: int,
-                       use_correction: bool = True) -> tuple[np.ndarray, int]:
+def cluster_robust_cov(
+    score: np.ndarray, hessian: np.ndarray, clusters, n_rows: int, use_correction: bool = True
+) -> tuple[np.ndarray, int]:
     """CR1 cluster-robust covariance from per-cell scores and the total Hessian.
 
     ``score`` is cells x K (each cell's score, the sum of its rows' scores), ``hessian``
@@ -324,13 +332,23 @@ def wald_test(fit: ModelFit, columns) -> dict:
     v = fit.cov.loc[columns, columns].to_numpy()
     stat = float(b @ np.linalg.solve(v, b))
     df = len(columns)
-    return {"statistic": stat, "df": df, "p_value": float(stats.chi2.sf(stat, df)),
-            "terms": columns}
+    return {
+        "statistic": stat,
+        "df": df,
+        "p_value": float(stats.chi2.sf(stat, df)),
+        "terms": columns,
+    }
 
 
-def _categorical_checks(design: Design, x, columns, cells: pd.DataFrame,
-                        events: np.ndarray, trials: np.ndarray | None,
-                        skip: set[str]) -> None:
+def _categorical_checks(
+    design: Design,
+    x,
+    columns,
+    cells: pd.DataFrame,
+    events: np.ndarray,
+    trials: np.ndarray | None,
+    skip: set[str],
+) -> None:
     """Refuse a categorical level (or interaction cell) with no events, or only events."""
     problems = []
     for v, lv in design.levels.items():
@@ -357,18 +375,22 @@ def _categorical_checks(design: Design, x, columns, cells: pd.DataFrame,
         if on.any() and (ev == 0 or (trials is not None and ev == trials[on].sum())):
             problems.append((col, "", int(cells["rows"].to_numpy()[on].sum()), ev))
     if problems:
-        lines = [f"  {v}{'=' + str(level) if level != '' else ''}: {n} rows, {ev:g} events"
-                 for v, level, n, ev in problems[:10]]
+        lines = [
+            f"  {v}{'=' + str(level) if level != '' else ''}: {n} rows, {ev:g} events"
+            for v, level, n, ev in problems[:10]
+        ]
         raise SparseLevelError(
             "these covariate levels have no events (or only events), so their "
-            "coefficients cannot be estimated:\n" + "\n".join(lines) +
-            "\nPool sparse levels (for example 3 and 4 deprived domains), or leave the "
+            "coefficients cannot be estimated:\n"
+            + "\n".join(lines)
+            + "\nPool sparse levels (for example 3 and 4 deprived domains), or leave the "
             "term out of the model."
         )
 
 
-def _drop_uninformative_groups(cells: pd.DataFrame, fe: str, events: str,
-                               trials: str | None) -> tuple[pd.DataFrame, dict]:
+def _drop_uninformative_groups(
+    cells: pd.DataFrame, fe: str, events: str, trials: str | None
+) -> tuple[pd.DataFrame, dict]:
     """Drop fixed-effect groups with no events (or only events): they carry no
     within-group information and their dummy would diverge (Stata's logit does the same)."""
     g = cells.groupby(fe, observed=True, sort=False)
@@ -387,14 +409,15 @@ def _drop_uninformative_groups(cells: pd.DataFrame, fe: str, events: str,
 
 
 def _prepare(cells, terms, reference, numeric, fixed_effects, cluster, weights_col):
-    for col in ([cluster] if cluster else []):
+    for col in [cluster] if cluster else []:
         if col not in cells.columns:
             raise KeyError(
                 f"cluster column {col!r} is not in the cells: put it in the collapse keys "
                 "so that every cell lies within one cluster"
             )
-    design = Design.from_frame(cells, terms, reference=reference, numeric=numeric,
-                               fixed_effects=fixed_effects)
+    design = Design.from_frame(
+        cells, terms, reference=reference, numeric=numeric, fixed_effects=fixed_effects
+    )
     x = design.matrix(cells, sparse=len(design.columns) > SPARSE_ABOVE_COLUMNS)
     keep = independent_columns(x, weights=cells[weights_col].to_numpy(float))
     omitted = [c for c, k in zip(design.columns, keep) if not k]
@@ -404,10 +427,30 @@ def _prepare(cells, terms, reference, numeric, fixed_effects, cluster, weights_c
     return design, x, keep, omitted
 
 
-def _finish(problem: _Problem, res: _IRLSResult, x_cols, design, cells, *, name, outcome,
-            family, link, cluster, n_rows, n_events, omitted, dropped, exposure=None,
-            unit="children", alpha=None, fixed_effects=None, exposure_terms=(),
-            adjust_terms=(), notes=None) -> ModelFit:
+def _finish(
+    problem: _Problem,
+    res: _IRLSResult,
+    x_cols,
+    design,
+    cells,
+    *,
+    name,
+    outcome,
+    family,
+    link,
+    cluster,
+    n_rows,
+    n_events,
+    omitted,
+    dropped,
+    exposure=None,
+    unit="children",
+    alpha=None,
+    fixed_effects=None,
+    exposure_terms=(),
+    adjust_terms=(),
+    notes=None,
+) -> ModelFit:
     params = np.asarray(res.params)
     k = len(params)
     if family == "binomial":
@@ -419,8 +462,9 @@ def _finish(problem: _Problem, res: _IRLSResult, x_cols, design, cells, *, name,
     else:
         llf = problem.loglike(params)
     if cluster is not None:
-        cov, g = cluster_robust_cov(problem.score_obs(params), problem.hessian(params),
-                                    cells[cluster].to_numpy(), n_rows)
+        cov, g = cluster_robust_cov(
+            problem.score_obs(params), problem.hessian(params), cells[cluster].to_numpy(), n_rows
+        )
         cov_type, resid_df = "cluster", g - 1
     else:
         cov, g = np.asarray(res.normalized_cov), None
@@ -431,14 +475,31 @@ def _finish(problem: _Problem, res: _IRLSResult, x_cols, design, cells, *, name,
         notes.append("the fit did not converge: treat the estimates with caution")
         warnings.warn(f"model {name}: the fit did not converge", RuntimeWarning, stacklevel=3)
     return ModelFit(
-        name=name, outcome=outcome, family=family, link=link, design=design,
+        name=name,
+        outcome=outcome,
+        family=family,
+        link=link,
+        design=design,
         params=pd.Series(params, index=x_cols),
         cov=pd.DataFrame(cov, index=x_cols, columns=x_cols),
-        cov_type=cov_type, cluster=cluster, n_clusters=g, n_rows=int(n_rows),
-        n_events=float(n_events), n_cells=len(cells), residual_df=int(resid_df),
-        cells=cells, exposure=exposure, unit=unit, omitted=omitted, dropped=dropped,
-        llf=llf, alpha=alpha, converged=converged, notes=notes,
-        fixed_effects=fixed_effects, exposure_terms=tuple(exposure_terms),
+        cov_type=cov_type,
+        cluster=cluster,
+        n_clusters=g,
+        n_rows=int(n_rows),
+        n_events=float(n_events),
+        n_cells=len(cells),
+        residual_df=int(resid_df),
+        cells=cells,
+        exposure=exposure,
+        unit=unit,
+        omitted=omitted,
+        dropped=dropped,
+        llf=llf,
+        alpha=alpha,
+        converged=converged,
+        notes=notes,
+        fixed_effects=fixed_effects,
+        exposure_terms=tuple(exposure_terms),
         adjust_terms=tuple(adjust_terms),
     )
 
@@ -480,21 +541,37 @@ def fit_binomial(
     dropped = {}
     if fixed_effects is not None:
         cells, dropped = _drop_uninformative_groups(cells, fixed_effects, events, trials)
-    design, x, keep, omitted = _prepare(cells, terms, reference, numeric, fixed_effects,
-                                        cluster, trials)
+    design, x, keep, omitted = _prepare(
+        cells, terms, reference, numeric, fixed_effects, cluster, trials
+    )
     ev = cells[events].to_numpy(float)
     tr = cells[trials].to_numpy(float)
     x_cols = [c for c, k in zip(design.columns, keep) if k]
-    _categorical_checks(design, x, x_cols, cells, ev, tr,
-                        skip={fixed_effects} if fixed_effects else set())
-    problem = _Problem(x, ev / tr, tr, sm.families.Binomial(link=LINKS[link]()),
-                       np.zeros(len(ev)))
+    _categorical_checks(
+        design, x, x_cols, cells, ev, tr, skip={fixed_effects} if fixed_effects else set()
+    )
+    problem = _Problem(x, ev / tr, tr, sm.families.Binomial(link=LINKS[link]()), np.zeros(len(ev)))
     res = _irls(problem, mu_start=(ev + 0.5) / (tr + 1.0))
-    return _finish(problem, res, x_cols, design, cells, name=name or f"{outcome}~{'+'.join(terms)}",
-                   outcome=outcome, family="binomial", link=link, cluster=cluster,
-                   n_rows=int(tr.sum()), n_events=float(ev.sum()), omitted=omitted,
-                   dropped=dropped, unit=unit, fixed_effects=fixed_effects,
-                   exposure_terms=exposure_terms, adjust_terms=adjust_terms)
+    return _finish(
+        problem,
+        res,
+        x_cols,
+        design,
+        cells,
+        name=name or f"{outcome}~{'+'.join(terms)}",
+        outcome=outcome,
+        family="binomial",
+        link=link,
+        cluster=cluster,
+        n_rows=int(tr.sum()),
+        n_events=float(ev.sum()),
+        omitted=omitted,
+        dropped=dropped,
+        unit=unit,
+        fixed_effects=fixed_effects,
+        exposure_terms=exposure_terms,
+        adjust_terms=adjust_terms,
+    )
 
 
 # --------------------------------------------------------------------------- Poisson
@@ -538,21 +615,38 @@ def fit_poisson(
     dropped = {}
     if fixed_effects is not None:
         cells, dropped = _drop_uninformative_groups(cells, fixed_effects, events, None)
-    design, x, keep, omitted = _prepare(cells, terms, reference, numeric, fixed_effects,
-                                        cluster, exposure)
+    design, x, keep, omitted = _prepare(
+        cells, terms, reference, numeric, fixed_effects, cluster, exposure
+    )
     ev = cells[events].to_numpy(float)
     x_cols = [c for c, k in zip(design.columns, keep) if k]
-    _categorical_checks(design, x, x_cols, cells, ev, None,
-                        skip={fixed_effects} if fixed_effects else set())
+    _categorical_checks(
+        design, x, x_cols, cells, ev, None, skip={fixed_effects} if fixed_effects else set()
+    )
     expo = cells[exposure].to_numpy(float)
     problem = _Problem(x, ev, np.ones_like(ev), sm.families.Poisson(), np.log(expo))
     res = _irls(problem, mu_start=ev + 0.1)
-    return _finish(problem, res, x_cols, design, cells, name=name or f"{outcome}~{'+'.join(terms)}",
-                   outcome=outcome, family="poisson", link="log", cluster=cluster,
-                   n_rows=int(cells["rows"].sum()), n_events=float(ev.sum()),
-                   omitted=omitted, dropped=dropped, exposure=float(cells[exposure].sum()),
-                   unit=unit, fixed_effects=fixed_effects, exposure_terms=exposure_terms,
-                   adjust_terms=adjust_terms)
+    return _finish(
+        problem,
+        res,
+        x_cols,
+        design,
+        cells,
+        name=name or f"{outcome}~{'+'.join(terms)}",
+        outcome=outcome,
+        family="poisson",
+        link="log",
+        cluster=cluster,
+        n_rows=int(cells["rows"].sum()),
+        n_events=float(ev.sum()),
+        omitted=omitted,
+        dropped=dropped,
+        exposure=float(cells[exposure].sum()),
+        unit=unit,
+        fixed_effects=fixed_effects,
+        exposure_terms=exposure_terms,
+        adjust_terms=adjust_terms,
+    )
 
 
 # --------------------------------------------------------------------------- NB2
@@ -585,20 +679,28 @@ def fit_negative_binomial(
     statsmodels' ``NegativeBinomial`` (NB2) maximum likelihood on rows.
     """
     variables = terms_variables(terms)
-    keys = list(dict.fromkeys(variables + ([fixed_effects] if fixed_effects else [])
-                              + ([cluster] if cluster else []) + [count, exposure]))
+    keys = list(
+        dict.fromkeys(
+            variables
+            + ([fixed_effects] if fixed_effects else [])
+            + ([cluster] if cluster else [])
+            + [count, exposure]
+        )
+    )
     d = distinct_rows(frame, keys)
     d = d.loc[d[exposure] > 0].reset_index(drop=True)
     dropped = {}
     if fixed_effects is not None:
         d, dropped = _drop_uninformative_groups(d, fixed_effects, count, None)
-    design, x, keep, omitted = _prepare(d, terms, reference, numeric, fixed_effects,
-                                        cluster, "rows")
+    design, x, keep, omitted = _prepare(
+        d, terms, reference, numeric, fixed_effects, cluster, "rows"
+    )
     y = d[count].to_numpy(float)
     w = d["rows"].to_numpy(float)
     x_cols = [c for c, k in zip(design.columns, keep) if k]
-    _categorical_checks(design, x, x_cols, d, y * w, None,
-                        skip={fixed_effects} if fixed_effects else set())
+    _categorical_checks(
+        design, x, x_cols, d, y * w, None, skip={fixed_effects} if fixed_effects else set()
+    )
     expo = d[exposure].to_numpy(float)
     offset = np.log(expo)
     start = _irls(_Problem(x, y, w, sm.families.Poisson(), offset), mu_start=y + 0.1)
@@ -613,20 +715,37 @@ def fit_negative_binomial(
         return -fit_at(np.exp(log_alpha))[2]
 
     lo, hi = np.log(alpha_bounds[0]), np.log(alpha_bounds[1])
-    opt = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded",
-                                   options={"xatol": 1e-9})
+    opt = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-9})
     alpha = float(np.exp(opt.x))
     notes = []
     if opt.x - lo < 1e-3:
-        notes.append("alpha is at its lower bound: no over-dispersion detected; "
-                     "the Poisson model is adequate")
+        notes.append(
+            "alpha is at its lower bound: no over-dispersion detected; "
+            "the Poisson model is adequate"
+        )
     problem, res, _ = fit_at(alpha)
     d = d.rename(columns={count: "events_per_row"})
     d["events"] = d["events_per_row"] * d["rows"]
     d["exposure"] = d[exposure] * d["rows"]
-    return _finish(problem, res, x_cols, design, d, name=name or f"{count}~{'+'.join(terms)}",
-                   outcome=count, family="negative_binomial", link="log", cluster=cluster,
-                   n_rows=int(w.sum()), n_events=float((y * w).sum()), omitted=omitted,
-                   dropped=dropped, exposure=float((expo * w).sum()), alpha=alpha,
-                   fixed_effects=fixed_effects, exposure_terms=exposure_terms,
-                   adjust_terms=adjust_terms, notes=notes)
+    return _finish(
+        problem,
+        res,
+        x_cols,
+        design,
+        d,
+        name=name or f"{count}~{'+'.join(terms)}",
+        outcome=count,
+        family="negative_binomial",
+        link="log",
+        cluster=cluster,
+        n_rows=int(w.sum()),
+        n_events=float((y * w).sum()),
+        omitted=omitted,
+        dropped=dropped,
+        exposure=float((expo * w).sum()),
+        alpha=alpha,
+        fixed_effects=fixed_effects,
+        exposure_terms=exposure_terms,
+        adjust_terms=adjust_terms,
+        notes=notes,
+    )

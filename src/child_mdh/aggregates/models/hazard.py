@@ -85,13 +85,18 @@ def person_period_cells(
     expanded["period"] = period
     w = expanded["rows"].to_numpy()
     expanded["_trials"] = w
-    expanded["_events"] = np.where(expanded["_event"].to_numpy(bool)
-                                   & (period == expanded["_last"].to_numpy()), w, 0)
+    expanded["_events"] = np.where(
+        expanded["_event"].to_numpy(bool) & (period == expanded["_last"].to_numpy()), w, 0
+    )
     if end_age is not None:
         expanded = expanded.loc[expanded[age].to_numpy() + period - 1 < end_age]
-    cells = collapse(expanded, keys + ["period"],
-                     {"trials": "_trials", "events": "_events"}, rows_name="_cellrows",
-                     table=table)
+    cells = collapse(
+        expanded,
+        keys + ["period"],
+        {"trials": "_trials", "events": "_events"},
+        rows_name="_cellrows",
+        table=table,
+    )
     cells = cells.drop(columns="_cellrows")
     cells["trials"] = cells["trials"].astype(np.int64)
     cells["events"] = cells["events"].astype(np.int64)
@@ -101,11 +106,11 @@ def person_period_cells(
         cells["attained_age"] = cells[age].astype(np.int64) + cells["period"] - 1
     cells.attrs["collapse"] = {
         "table": table,
-        "children_in": int(len(frame)),
-        "children_used": int(len(work)),
+        "children_in": len(frame),
+        "children_used": len(work),
         "children_dropped_missing_follow_up": int((~valid).sum()),
         "person_periods": int(cells["trials"].sum()),
-        "cells": int(len(cells)),
+        "cells": len(cells),
     }
     return cells
 
@@ -162,10 +167,18 @@ def fit_discrete_time_hazard(
     that a child's several rows are never treated as independent beyond their cluster.
     """
     all_terms = list(dict.fromkeys(list(baseline) + list(terms)))
-    return fit_binomial(cells, all_terms, link=link, cluster=cluster,
-                        name=name or f"hazard:{outcome}~{'+'.join(terms)}", outcome=outcome,
-                        unit="person-periods", exposure_terms=exposure_terms,
-                        adjust_terms=adjust_terms, **kwargs)
+    return fit_binomial(
+        cells,
+        all_terms,
+        link=link,
+        cluster=cluster,
+        name=name or f"hazard:{outcome}~{'+'.join(terms)}",
+        outcome=outcome,
+        unit="person-periods",
+        exposure_terms=exposure_terms,
+        adjust_terms=adjust_terms,
+        **kwargs,
+    )
 
 
 def proportional_hazards_test(
@@ -193,14 +206,15 @@ def proportional_hazards_test(
     if form not in ("trend", "categorical"):
         raise ValueError("form must be 'trend' or 'categorical'")
     inter = [f"{t}:{time_var}" for t in exposure_terms]
-    fit = fit_discrete_time_hazard(cells, list(terms) + inter, link=link, baseline=baseline,
-                                   cluster=cluster, **kwargs)
-    cols = [c for c in fit.params.index
-            if any(fit.design.term_of(c) == t for t in inter)]
+    fit = fit_discrete_time_hazard(
+        cells, list(terms) + inter, link=link, baseline=baseline, cluster=cluster, **kwargs
+    )
+    cols = [c for c in fit.params.index if any(fit.design.term_of(c) == t for t in inter)]
     test = wald_test(fit, cols)
     verdict = (
-        "no evidence against proportional hazards" if test["p_value"] >= 0.05 else
-        "evidence that the hazard ratios change over follow-up: report them as "
+        "no evidence against proportional hazards"
+        if test["p_value"] >= 0.05
+        else "evidence that the hazard ratios change over follow-up: report them as "
         "follow-up-weighted averages, or by period"
     )
     return {

@@ -79,20 +79,24 @@ def attach_index(children: pd.DataFrame, child_index: pd.DataFrame) -> pd.DataFr
     ``child_index`` is the person-level output of the index step (person_id, la_code,
     score, mdh). Every child must appear exactly once, in the same local authority.
     """
-    for name, df, cols in (("children", children, ("person_id", "la_code")),
-                           ("child_index", child_index, ("person_id", "la_code", "mdh"))):
+    for name, df, cols in (
+        ("children", children, ("person_id", "la_code")),
+        ("child_index", child_index, ("person_id", "la_code", "mdh")),
+    ):
         absent = [c for c in cols if c not in df.columns]
         if absent:
             raise ModelInputError(
                 f"table {name}: column(s) {', '.join(absent)} missing (it has "
                 f"{', '.join(map(str, df.columns[:20]))}). Rebuild it with the derive and "
-                "index steps of this version.")
+                "index steps of this version."
+            )
     dup = child_index["person_id"].duplicated(keep=False)
     if dup.any():
         ex = child_index.loc[dup, "person_id"].head(5).tolist()
         raise ModelInputError(
             f"table child_index: person_id is repeated (e.g. {ex}). Rebuild it with the "
-            "index step from one children table.")
+            "index step from one children table."
+        )
     idx = child_index[["person_id", "la_code", "mdh"]].rename(columns={"la_code": "_la"})
     out = children.drop(columns=[c for c in ("mdh",) if c in children.columns])
     out = out.merge(idx, on="person_id", how="left", validate="many_to_one")
@@ -104,7 +108,8 @@ def attach_index(children: pd.DataFrame, child_index: pd.DataFrame) -> pd.DataFr
             f"table child_index: {int(absent.sum())} children of the children table are "
             f"missing from it and {int(wrong.sum())} are in another local authority "
             f"(e.g. rows {bad.to_dict('records')}). The two files come from different "
-            "runs: rerun the index step on the current children table.")
+            "runs: rerun the index step on the current children table."
+        )
     out["mdh"] = out["mdh"].astype("boolean")
     return out.drop(columns="_la")
 
@@ -112,11 +117,15 @@ def attach_index(children: pd.DataFrame, child_index: pd.DataFrame) -> pd.DataFr
 def deprivation_count(frame: pd.DataFrame, indicators: Sequence[str]) -> pd.Series:
     """Number of ``indicators`` in which each child is deprived (Int64; missing when any
     indicator is missing)."""
-    g = np.column_stack([frame[c].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-                         for c in indicators])
+    g = np.column_stack(
+        [frame[c].astype("Float64").to_numpy(dtype=float, na_value=np.nan) for c in indicators]
+    )
     total = g.sum(axis=1)
-    return pd.Series(pd.array(np.where(np.isnan(total), pd.NA, total), dtype="Int64"),
-                     index=frame.index, name=COUNT)
+    return pd.Series(
+        pd.array(np.where(np.isnan(total), pd.NA, total), dtype="Int64"),
+        index=frame.index,
+        name=COUNT,
+    )
 
 
 def level_counts(frame: pd.DataFrame, column: str, outcomes: Sequence[str]) -> pd.DataFrame:
@@ -139,8 +148,9 @@ def _passes(counts: pd.DataFrame, min_count: int) -> pd.Series:
     return (counts >= min_count).all(axis=1)
 
 
-def top_code(frame: pd.DataFrame, column: str, outcomes: Sequence[str], min_count: int
-             ) -> tuple[pd.Series | None, list[str]]:
+def top_code(
+    frame: pd.DataFrame, column: str, outcomes: Sequence[str], min_count: int
+) -> tuple[pd.Series | None, list[str]]:
     """Top-code an integer ``column`` at the largest level L such that every level below
     L and the pooled level 'L+' pass ``min_count`` (children, events, non-events of every
     outcome). Returns an ordered categorical of labels ('0', '1', '2+'), or None when
@@ -156,23 +166,34 @@ def top_code(frame: pd.DataFrame, column: str, outcomes: Sequence[str], min_coun
         if top_ok and bool(ok.iloc[:i].all()):
             cap = levels[i]
             labels = [str(int(v)) for v in levels[:i]] + (
-                [str(int(cap))] if i == len(levels) - 1 else [f"{int(cap)}+"])
-            codes = np.minimum(frame[column].astype("Float64").to_numpy(
-                dtype=float, na_value=np.nan), float(cap))
+                [str(int(cap))] if i == len(levels) - 1 else [f"{int(cap)}+"]
+            )
+            codes = np.minimum(
+                frame[column].astype("Float64").to_numpy(dtype=float, na_value=np.nan), float(cap)
+            )
             pos = np.searchsorted(np.asarray(levels[: i + 1], dtype=float), codes)
-            cat = pd.Categorical.from_codes(np.where(np.isnan(codes), -1, pos), labels,
-                                            ordered=True)
-            notes = [] if i == len(levels) - 1 else [
-                f"{column.replace('_', ' ')}: levels {int(cap)} and above pooled as "
-                f"'{int(cap)}+' (fewer than {min_count} children, events or non-events in "
-                "a level above it)"]
+            cat = pd.Categorical.from_codes(
+                np.where(np.isnan(codes), -1, pos), labels, ordered=True
+            )
+            notes = (
+                []
+                if i == len(levels) - 1
+                else [
+                    f"{column.replace('_', ' ')}: levels {int(cap)} and above pooled as "
+                    f"'{int(cap)}+' (fewer than {min_count} children, events or non-events in "
+                    "a level above it)"
+                ]
+            )
             return pd.Series(cat, index=frame.index, name=column), notes
-    return None, [f"{column.replace('_', ' ')}: no pooling gives every level {min_count} "
-                  "children, events and non-events; its models are not fitted"]
+    return None, [
+        f"{column.replace('_', ' ')}: no pooling gives every level {min_count} "
+        "children, events and non-events; its models are not fitted"
+    ]
 
 
-def band_adjacent(frame: pd.DataFrame, column: str, outcomes: Sequence[str], min_count: int
-                  ) -> tuple[pd.Series | None, list[str]]:
+def band_adjacent(
+    frame: pd.DataFrame, column: str, outcomes: Sequence[str], min_count: int
+) -> tuple[pd.Series | None, list[str]]:
     """Group the sorted integer levels of ``column`` into bands of adjacent levels, each
     passing ``min_count`` (see the module docstring). Returns the column unchanged when
     every level passes, an ordered categorical of band labels ('5-6') otherwise, or None
@@ -192,12 +213,16 @@ def band_adjacent(frame: pd.DataFrame, column: str, outcomes: Sequence[str], min
             current, acc = [], None
     if current:
         if not bands:
-            return None, [f"{column}: fewer than {min_count} events or non-events in total "
-                          "in some outcome; it is left out of the models"]
+            return None, [
+                f"{column}: fewer than {min_count} events or non-events in total "
+                "in some outcome; it is left out of the models"
+            ]
         bands[-1].extend(current)
     if len(bands) < 2:
-        return None, [f"{column}: no two bands of adjacent values reach {min_count} "
-                      "children, events and non-events; it is left out of the models"]
+        return None, [
+            f"{column}: no two bands of adjacent values reach {min_count} "
+            "children, events and non-events; it is left out of the models"
+        ]
 
     def label(b):
         return str(int(b[0])) if len(b) == 1 else f"{int(b[0])}-{int(b[-1])}"
@@ -207,13 +232,18 @@ def band_adjacent(frame: pd.DataFrame, column: str, outcomes: Sequence[str], min
     v = frame[column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     pos = np.searchsorted(edges, v, side="right") - 1
     cat = pd.Categorical.from_codes(np.where(np.isnan(v), -1, pos), labels, ordered=True)
-    return (pd.Series(cat, index=frame.index, name=column),
-            [f"{column}: grouped into bands {', '.join(labels)} (fewer than {min_count} "
-             "children, events or non-events in some single values)"])
+    return (
+        pd.Series(cat, index=frame.index, name=column),
+        [
+            f"{column}: grouped into bands {', '.join(labels)} (fewer than {min_count} "
+            "children, events or non-events in some single values)"
+        ],
+    )
 
 
-def merge_sparse(frame: pd.DataFrame, column: str, outcomes: Sequence[str], min_count: int
-                 ) -> tuple[pd.Series | None, list[str]]:
+def merge_sparse(
+    frame: pd.DataFrame, column: str, outcomes: Sequence[str], min_count: int
+) -> tuple[pd.Series | None, list[str]]:
     """Merge the failing levels of a categorical ``column`` (see the module docstring).
     Returns the column unchanged when every level passes, or None when it is dropped."""
     counts = level_counts(frame, column, outcomes)
@@ -223,12 +253,17 @@ def merge_sparse(frame: pd.DataFrame, column: str, outcomes: Sequence[str], min_
     name = column.replace("_", " ")
     failing = list(counts.index[~ok])
     if int(ok.sum()) < 1 or (int(ok.sum()) == 1 and len(counts) == 2):
-        return None, [f"{name}: a level has fewer than {min_count} children, events or "
-                      "non-events; it is left out of the models"]
+        return None, [
+            f"{name}: a level has fewer than {min_count} children, events or "
+            "non-events; it is left out of the models"
+        ]
     values = frame[column].astype(object)
     pooled = counts.loc[failing].sum()
-    target = "other" if len(failing) > 1 and bool((pooled >= min_count).all()) \
+    target = (
+        "other"
+        if len(failing) > 1 and bool((pooled >= min_count).all())
         else counts.loc[ok, "children"].idxmax()
+    )
     merged = values.where(~values.isin(failing), target)
     merged = merged.where(frame[column].notna(), None).astype("str")
     if merged.dropna().nunique() < 2:
@@ -263,11 +298,13 @@ def prepare_model_data(
             f"table children: column(s) {', '.join(absent)} are needed by the models but "
             f"missing (it has {', '.join(map(str, children.columns[:40]))}). Build the "
             "children table with the derive step and add mdh with attach_index, or change "
-            "the models' covariates in the configuration.")
+            "the models' covariates in the configuration."
+        )
     frame = children.copy(deep=False)  # new and pooled columns only: the rest is shared
     n_dom = deprivation_count(frame, CENSUS_DOMAINS)
-    frame["any_domain"] = pd.array(np.where(n_dom.isna(), pd.NA, n_dom.fillna(0) >= 1),
-                                   dtype="boolean")
+    frame["any_domain"] = pd.array(
+        np.where(n_dom.isna(), pd.NA, n_dom.fillna(0) >= 1), dtype="boolean"
+    )
     frame[COUNT] = deprivation_count(frame, indicators)
     frame = add_area_prevalence(frame, "mdh", area=area, name=PREVALENCE)
     notes: list[str] = []
@@ -296,9 +333,15 @@ def prepare_model_data(
         if new is not None:
             frame[c] = new
             kept_prior.append(c)
-    return ModelData(frame=frame, indicators=indicators, outcomes=outcomes,
-                     adjust=tuple(adjust), prior=tuple(kept_prior), count_levels=count_levels,
-                     notes=notes)
+    return ModelData(
+        frame=frame,
+        indicators=indicators,
+        outcomes=outcomes,
+        adjust=tuple(adjust),
+        prior=tuple(kept_prior),
+        count_levels=count_levels,
+        notes=notes,
+    )
 
 
 def indicators_of(weights: Mapping[str, float]) -> tuple[str, ...]:

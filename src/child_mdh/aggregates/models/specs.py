@@ -38,8 +38,7 @@ from child_mdh.aggregates.models.glm import (
     fit_poisson,
 )
 
-DEFAULT_DOMAINS = ("employment", "education", "health",
-                   "housing")
+DEFAULT_DOMAINS = ("employment", "education", "health", "housing")
 BINARY_OUTCOMES = ("any_referral", "any_cin", "any_cpp", "entered_care")
 
 
@@ -97,11 +96,17 @@ def standard_specifications(
         for label, terms in exposures.items():
             for link in links:
                 fe = f"_fe_{fixed_effects}" if fixed_effects else ""
-                specs.append(ModelSpec(
-                    name=f"{outcome}_{label}_{link}{fe}", outcome=outcome,
-                    exposure_terms=terms, adjust_terms=adjust_terms, link=link,
-                    cluster=cluster, fixed_effects=fixed_effects,
-                ))
+                specs.append(
+                    ModelSpec(
+                        name=f"{outcome}_{label}_{link}{fe}",
+                        outcome=outcome,
+                        exposure_terms=terms,
+                        adjust_terms=adjust_terms,
+                        link=link,
+                        cluster=cluster,
+                        fixed_effects=fixed_effects,
+                    )
+                )
     return specs
 
 
@@ -118,15 +123,23 @@ def count_specifications(
     """Poisson specifications of referral counts with a log follow-up offset."""
     adj = tuple(adjust) + tuple(covariates)
     return [
-        ModelSpec(name=f"{outcome}_{label}_poisson", outcome=outcome, exposure_terms=(t,),
-                  adjust_terms=adj, family="poisson", link="log", cluster=cluster,
-                  exposure=exposure)
+        ModelSpec(
+            name=f"{outcome}_{label}_poisson",
+            outcome=outcome,
+            exposure_terms=(t,),
+            adjust_terms=adj,
+            family="poisson",
+            link="log",
+            cluster=cluster,
+            exposure=exposure,
+        )
         for label, t in (("mdh", mdh), ("count", count))
     ]
 
 
-def add_area_prevalence(frame: pd.DataFrame, indicator: str = "mdh", area: str = "la_code",
-                        name: str | None = None) -> pd.DataFrame:
+def add_area_prevalence(
+    frame: pd.DataFrame, indicator: str = "mdh", area: str = "la_code", name: str | None = None
+) -> pd.DataFrame:
     """Add the share of children in the area with ``indicator``, centred on the share
     in all areas (children with the indicator missing are left out of both shares).
 
@@ -138,8 +151,9 @@ def add_area_prevalence(frame: pd.DataFrame, indicator: str = "mdh", area: str =
     overall = float(x.mean())
     by_area = x.groupby(frame[area], observed=True).mean()
     out = frame.copy(deep=False)  # one new column; the rest is shared (copy-on-write)
-    out[name] = (frame[area].map(by_area).astype(float) - overall).to_numpy(dtype=float,
-                                                                        na_value=np.nan)
+    out[name] = (frame[area].map(by_area).astype(float) - overall).to_numpy(
+        dtype=float, na_value=np.nan
+    )
     return out
 
 
@@ -160,14 +174,20 @@ def inverse_intervention_specification(
     """
     fe = f"_fe_{fixed_effects}" if fixed_effects else ""
     return ModelSpec(
-        name=f"{outcome}_inverse_intervention_{link}{fe}", outcome=outcome,
-        exposure_terms=(mdh, prevalence, f"{mdh}:{prevalence}"), adjust_terms=tuple(adjust),
-        link=link, cluster=cluster, fixed_effects=fixed_effects, numeric=(prevalence,),
+        name=f"{outcome}_inverse_intervention_{link}{fe}",
+        outcome=outcome,
+        exposure_terms=(mdh, prevalence, f"{mdh}:{prevalence}"),
+        adjust_terms=tuple(adjust),
+        link=link,
+        cluster=cluster,
+        fixed_effects=fixed_effects,
+        numeric=(prevalence,),
     )
 
 
-def fit_specification(frame_or_cells: pd.DataFrame, spec: ModelSpec, *,
-                      collapsed: bool = False) -> ModelFit:
+def fit_specification(
+    frame_or_cells: pd.DataFrame, spec: ModelSpec, *, collapsed: bool = False
+) -> ModelFit:
     """Fit one specification: collapse ``frame_or_cells`` (one row per child) on the
     spec's keys, unless ``collapsed``, then fit the binomial or Poisson model."""
     if collapsed:
@@ -176,10 +196,16 @@ def fit_specification(frame_or_cells: pd.DataFrame, spec: ModelSpec, *,
         cells = binary_cells(frame_or_cells, spec.outcome, spec.keys)
     else:
         cells = count_cells(frame_or_cells, spec.outcome, spec.exposure, spec.keys)
-    common = dict(cluster=spec.cluster, fixed_effects=spec.fixed_effects,
-                  reference=dict(spec.reference), numeric=spec.numeric, name=spec.name,
-                  outcome=spec.outcome, exposure_terms=spec.exposure_terms,
-                  adjust_terms=spec.adjust_terms)
+    common = dict(
+        cluster=spec.cluster,
+        fixed_effects=spec.fixed_effects,
+        reference=dict(spec.reference),
+        numeric=spec.numeric,
+        name=spec.name,
+        outcome=spec.outcome,
+        exposure_terms=spec.exposure_terms,
+        adjust_terms=spec.adjust_terms,
+    )
     terms = [t for t in spec.terms if t != spec.fixed_effects]
     if spec.family == "binomial":
         return fit_binomial(cells, terms, link=spec.link, **common)
@@ -204,6 +230,7 @@ def fit_specifications(frame: pd.DataFrame, specs) -> tuple[list[ModelFit], pd.D
         try:
             fits.append(fit_specification(cache[key], spec, collapsed=True))
         except (SparseLevelError, np.linalg.LinAlgError) as err:
-            skipped.append({"model": spec.name, "outcome": spec.outcome,
-                            "reason": str(err).splitlines()[0]})
+            skipped.append(
+                {"model": spec.name, "outcome": spec.outcome, "reason": str(err).splitlines()[0]}
+            )
     return fits, pd.DataFrame(skipped, columns=["model", "outcome", "reason"])

@@ -82,14 +82,22 @@ DF_CONVENTIONS = {
     "none": "CR1 G/(G-1)(N-1)/(N-K), K = estimated coefficients; residual df = G-1",
     "LA dummies": "CR1 G/(G-1)(N-1)/(N-K), K counts the LA dummies; residual df = G-1",
     "LA absorbed": "CR1 G/(G-1)(N-1)/(N-K), K excludes the absorbed LA effects nested in "
-                   "the clusters; residual df = G-1",
+    "the clusters; residual df = G-1",
     "nonrobust": "model-based; residual df = N-K",
 }
 
-STAT_COLUMNS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high",
-                "ratio", "ratio_low", "ratio_high")
-TERM_COUNTS = ("children_n", "observations_n", "events_n", "term_observations_n",
-               "term_events_n")
+STAT_COLUMNS = (
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+    "ratio",
+    "ratio_low",
+    "ratio_high",
+)
+TERM_COUNTS = ("children_n", "observations_n", "events_n", "term_observations_n", "term_events_n")
 
 
 @dataclass(frozen=True)
@@ -119,18 +127,29 @@ class ModelSettings:
     gbm_max_iter: int | None = None
 
 
-def model_settings(models: Mapping | None = None, index: Mapping | None = None,
-                   outcomes: Mapping | None = None, *, threshold: int = 10,
-                   min_residual_df: int = 10) -> ModelSettings:
+def model_settings(
+    models: Mapping | None = None,
+    index: Mapping | None = None,
+    outcomes: Mapping | None = None,
+    *,
+    threshold: int = 10,
+    min_residual_df: int = 10,
+) -> ModelSettings:
     """Settings from the workflow's ``models``, ``index`` and ``outcomes`` blocks (keys
     left out take the schema defaults) and the disclosure threshold."""
     m = dict(models or {})
-    known = {f for f in ModelSettings.__dataclass_fields__} - {
-        "indicators", "prior_contact", "min_count", "min_residual_df"}
+    known = set(ModelSettings.__dataclass_fields__) - {
+        "indicators",
+        "prior_contact",
+        "min_count",
+        "min_residual_df",
+    }
     unknown = sorted(set(m) - known)
     if unknown:
-        raise ValueError(f"models settings: unknown key(s) {', '.join(unknown)}; allowed "
-                         f"keys are {', '.join(sorted(known))}")
+        raise ValueError(
+            f"models settings: unknown key(s) {', '.join(unknown)}; allowed "
+            f"keys are {', '.join(sorted(known))}"
+        )
     for key in ("outcomes", "links", "covariates"):
         if key in m:
             m[key] = tuple(m[key])
@@ -138,8 +157,9 @@ def model_settings(models: Mapping | None = None, index: Mapping | None = None,
     if weights:
         m["indicators"] = indicators_of(weights)
     policy = (outcomes or {}).get("prior_contact", "adjust")
-    return ModelSettings(**m, prior_contact=policy, min_count=int(threshold),
-                         min_residual_df=int(min_residual_df))
+    return ModelSettings(
+        **m, prior_contact=policy, min_count=int(threshold), min_residual_df=int(min_residual_df)
+    )
 
 
 @dataclass
@@ -197,14 +217,19 @@ def _adjust(data: ModelData) -> tuple[str, ...]:
 def _skip(skipped: list, name: str, outcome: str, err: Exception) -> None:
     """Record a model not estimated: ``reason`` without counts (for the release),
     ``detail`` the full message with the levels and counts (for the secure log only)."""
-    reason = ("a covariate level has no events, or only events" if isinstance(err, SparseLevelError)
-              else str(err).splitlines()[0])
-    skipped.append({"model": name, "outcome": outcome, "reason": reason,
-                    "detail": " ".join(str(err).split())})
+    reason = (
+        "a covariate level has no events, or only events"
+        if isinstance(err, SparseLevelError)
+        else str(err).splitlines()[0]
+    )
+    skipped.append(
+        {"model": name, "outcome": outcome, "reason": reason, "detail": " ".join(str(err).split())}
+    )
 
 
-def _binary_specs(data: ModelData, s: ModelSettings, outcome: str
-                  ) -> list[tuple[str, str, ModelSpec]]:
+def _binary_specs(
+    data: ModelData, s: ModelSettings, outcome: str
+) -> list[tuple[str, str, ModelSpec]]:
     """(specification, kind of LA effects, spec) of every binary model of ``outcome``."""
     adjust = _adjust(data)
     specs = []
@@ -213,27 +238,52 @@ def _binary_specs(data: ModelData, s: ModelSettings, outcome: str
         for kind, fe in fe_kinds:
             for link in s.links:
                 suffix = "_fe" if fe else ""
-                specs.append((label, kind, ModelSpec(
-                    name=f"{outcome}_{label}_{link}{suffix}", outcome=outcome,
-                    exposure_terms=terms, adjust_terms=adjust, link=link,
-                    cluster=s.cluster, fixed_effects=fe)))
+                specs.append(
+                    (
+                        label,
+                        kind,
+                        ModelSpec(
+                            name=f"{outcome}_{label}_{link}{suffix}",
+                            outcome=outcome,
+                            exposure_terms=terms,
+                            adjust_terms=adjust,
+                            link=link,
+                            cluster=s.cluster,
+                            fixed_effects=fe,
+                        ),
+                    )
+                )
         if s.fixed_effects:
-            specs.append((label, "LA absorbed", ModelSpec(
-                name=f"{outcome}_{label}_lpm_fe", outcome=outcome, exposure_terms=terms,
-                adjust_terms=adjust, family="linear", link="identity", cluster=s.cluster,
-                fixed_effects=AREA)))
+            specs.append(
+                (
+                    label,
+                    "LA absorbed",
+                    ModelSpec(
+                        name=f"{outcome}_{label}_lpm_fe",
+                        outcome=outcome,
+                        exposure_terms=terms,
+                        adjust_terms=adjust,
+                        family="linear",
+                        link="identity",
+                        cluster=s.cluster,
+                        fixed_effects=AREA,
+                    ),
+                )
+            )
     if s.inverse_intervention:
         for kind, fe in fe_kinds:
             for link in s.links:
                 spec = inverse_intervention_specification(
-                    outcome, adjust=adjust, link=link, cluster=s.cluster, fixed_effects=fe)
+                    outcome, adjust=adjust, link=link, cluster=s.cluster, fixed_effects=fe
+                )
                 name = f"{outcome}_inverse_intervention_{link}{'_fe' if fe else ''}"
                 specs.append(("inverse_intervention", kind, replace(spec, name=name)))
     return specs
 
 
-def fit_binary_models(data: Mapping[str, ModelData], s: ModelSettings
-                      ) -> tuple[list[Fitted], list[dict]]:
+def fit_binary_models(
+    data: Mapping[str, ModelData], s: ModelSettings
+) -> tuple[list[Fitted], list[dict]]:
     """Fit every binary-outcome model (see the module docstring) of each outcome on its
     own analysis frame (``data[outcome]``, pooled on that outcome's events); collapse
     once per outcome and set of cell keys. Returns the fits and the models not
@@ -249,16 +299,24 @@ def fit_binary_models(data: Mapping[str, ModelData], s: ModelSettings
             cells = cache[key]
             if spec.family == "linear":
                 fit = fit_linear_probability_fe(
-                    cells, list(spec.terms), absorb=AREA, cluster=spec.cluster,
-                    numeric=spec.numeric, name=spec.name, outcome=spec.outcome,
-                    exposure_terms=spec.exposure_terms, adjust_terms=spec.adjust_terms)
+                    cells,
+                    list(spec.terms),
+                    absorb=AREA,
+                    cluster=spec.cluster,
+                    numeric=spec.numeric,
+                    name=spec.name,
+                    outcome=spec.outcome,
+                    exposure_terms=spec.exposure_terms,
+                    adjust_terms=spec.adjust_terms,
+                )
             else:
                 fit = fit_specification(cells, spec, collapsed=True)
         except (SparseLevelError, np.linalg.LinAlgError, ValueError) as err:
             _skip(skipped, spec.name, spec.outcome, err)
             continue
-        fitted.append(Fitted(label, kind, fit,
-                             population_cells=cells if kind == "LA dummies" else None))
+        fitted.append(
+            Fitted(label, kind, fit, population_cells=cells if kind == "LA dummies" else None)
+        )
     return fitted, skipped
 
 
@@ -280,12 +338,25 @@ def fit_hazard_models(data: ModelData, s: ModelSettings) -> tuple[list[Fitted], 
                     cache[kk] = person_period_cells(data.frame, keys)
                 cells = cache[kk]
                 fit = fit_discrete_time_hazard(
-                    cells, terms, link=link, baseline=("period",), cluster=s.cluster,
-                    name=name, outcome="first_referral", exposure_terms=exposure,
-                    adjust_terms=adjust)
-                ph = proportional_hazards_test(cells, terms, exposure, link=link,
-                                               baseline=("period",), form="trend",
-                                               cluster=s.cluster)
+                    cells,
+                    terms,
+                    link=link,
+                    baseline=("period",),
+                    cluster=s.cluster,
+                    name=name,
+                    outcome="first_referral",
+                    exposure_terms=exposure,
+                    adjust_terms=adjust,
+                )
+                ph = proportional_hazards_test(
+                    cells,
+                    terms,
+                    exposure,
+                    link=link,
+                    baseline=("period",),
+                    form="trend",
+                    cluster=s.cluster,
+                )
             except (SparseLevelError, np.linalg.LinAlgError, ValueError) as err:
                 _skip(skipped, name, "first_referral", err)
                 continue
@@ -293,8 +364,13 @@ def fit_hazard_models(data: ModelData, s: ModelSettings) -> tuple[list[Fitted], 
     return fitted, skipped
 
 
-def fit_count_models(data: ModelData, s: ModelSettings, *, count: str = "n_referrals",
-                     exposure: str = "exposure_years") -> tuple[list[Fitted], list[dict]]:
+def fit_count_models(
+    data: ModelData,
+    s: ModelSettings,
+    *,
+    count: str = "n_referrals",
+    exposure: str = "exposure_years",
+) -> tuple[list[Fitted], list[dict]]:
     """Poisson (cells with a log follow-up offset) and negative binomial NB2 (distinct
     rows, alpha profiled) models of referral counts for each exposure."""
     adjust = _adjust(data)
@@ -306,14 +382,22 @@ def fit_count_models(data: ModelData, s: ModelSettings, *, count: str = "n_refer
         name = f"{count}_{label}_poisson"
         try:
             cells = count_cells(data.frame, count, exposure, keys)
-            fitted.append(Fitted(label, "none", fit_poisson(cells, terms, name=name,
-                                                             outcome=count, **common)))
+            fitted.append(
+                Fitted(label, "none", fit_poisson(cells, terms, name=name, outcome=count, **common))
+            )
         except (SparseLevelError, np.linalg.LinAlgError, ValueError) as err:
             _skip(skipped, name, count, err)
         name = f"{count}_{label}_negbin"
         try:
-            fitted.append(Fitted(label, "none", fit_negative_binomial(
-                data.frame, terms, count=count, exposure=exposure, name=name, **common)))
+            fitted.append(
+                Fitted(
+                    label,
+                    "none",
+                    fit_negative_binomial(
+                        data.frame, terms, count=count, exposure=exposure, name=name, **common
+                    ),
+                )
+            )
         except (SparseLevelError, np.linalg.LinAlgError, ValueError) as err:
             _skip(skipped, name, count, err)
     return fitted, skipped
@@ -400,10 +484,19 @@ def hazard_table(fitted: list[Fitted], conf_level: float) -> pd.DataFrame:
     t = tidy_table(fitted, conf_level)
     if t.empty:
         return t
-    ph = pd.DataFrame([{"model": r.fit.name, "ph_test": r.ph_test["test"] + " (linear trend "
-                        "over periods)", "ph_statistic": r.ph_test["statistic"],
-                        "ph_df": r.ph_test["df"], "ph_p_value": r.ph_test["p_value"],
-                        "ph_verdict": r.ph_test["verdict"]} for r in fitted])
+    ph = pd.DataFrame(
+        [
+            {
+                "model": r.fit.name,
+                "ph_test": r.ph_test["test"] + " (linear trend over periods)",
+                "ph_statistic": r.ph_test["statistic"],
+                "ph_df": r.ph_test["df"],
+                "ph_p_value": r.ph_test["p_value"],
+                "ph_verdict": r.ph_test["verdict"],
+            }
+            for r in fitted
+        ]
+    )
     out = t.merge(ph, on="model", how="left", validate="many_to_one")
     out["ph_statistic"] = out["ph_statistic"].round(4)
     out["ph_p_value"] = _significant(out["ph_p_value"])
@@ -420,8 +513,9 @@ def count_table(fitted: list[Fitted], conf_level: float) -> pd.DataFrame:
     return t
 
 
-def _blank_incomplete(df: pd.DataFrame, counts: list[str], min_count: int,
-                      hidden: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+def _blank_incomplete(
+    df: pd.DataFrame, counts: list[str], min_count: int, hidden: list[str] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Empty every count of a model's block (model, variable) when any cell of the
     block, or a ``hidden`` column (non-events, not released), is below ``min_count``:
     the cells of a block add up to the model's totals, so one suppressed cell alone
@@ -442,8 +536,11 @@ def _blank_incomplete(df: pd.DataFrame, counts: list[str], min_count: int,
 def _rate_models(fitted: list[Fitted]):
     wanted = {"count": COUNT, "mdh": "mdh"}
     for rec in fitted:
-        if (rec.fixed_effects == "none" and rec.specification in wanted
-                and rec.fit.family in ("binomial", "poisson")):
+        if (
+            rec.fixed_effects == "none"
+            and rec.specification in wanted
+            and rec.fit.family in ("binomial", "poisson")
+        ):
             yield rec, wanted[rec.specification]
 
 
@@ -467,8 +564,9 @@ def predicted_rate_table(fitted: list[Fitted], s: ModelSettings) -> tuple[pd.Dat
     out = pd.concat(frames, ignore_index=True)
     for c in ("children_n", "events_n"):
         out[c] = np.rint(out[c].astype(float)).astype("Int64")
-    out, blanked = _blank_incomplete(out, ["children_n", "events_n"], s.min_count,
-                                     hidden=["nonevents"])
+    out, blanked = _blank_incomplete(
+        out, ["children_n", "events_n"], s.min_count, hidden=["nonevents"]
+    )
     for c in ("rate", "rate_low", "rate_high", "std_error"):
         out[c] = out[c].round(2)
     return out, blanked
@@ -484,8 +582,9 @@ def marginal_effect_table(fitted: list[Fitted], s: ModelSettings) -> tuple[pd.Da
         cells = rec.fit.cells
         rows = cells.groupby(variable, observed=True)["rows"].sum()
         events = cells.groupby(variable, observed=True)["events"].sum()
-        labels = {str(k) if not isinstance(k, (bool, np.bool_)) else str(bool(k)): k
-                  for k in rows.index}
+        labels = {
+            str(k) if not isinstance(k, (bool, np.bool_)) else str(bool(k)): k for k in rows.index
+        }
         lvl = ame["level"].map(labels)
         ref = ame["reference"].map(labels)
         ame["children_n"] = lvl.map(rows).astype(float)
@@ -494,8 +593,9 @@ def marginal_effect_table(fitted: list[Fitted], s: ModelSettings) -> tuple[pd.Da
         ame["reference_events_n"] = ref.map(events).astype(float)
         poisson = rec.fit.family == "poisson"
         ame["nonevents"] = np.inf if poisson else ame["children_n"] - ame["events_n"]
-        ame["reference_nonevents"] = (np.inf if poisson else
-                                      ame["reference_children_n"] - ame["reference_events_n"])
+        ame["reference_nonevents"] = (
+            np.inf if poisson else ame["reference_children_n"] - ame["reference_events_n"]
+        )
         ame.insert(0, "specification", rec.specification)
         ame.insert(3, "family", rec.fit.family)
         ame.insert(4, "link", rec.fit.link)
@@ -506,8 +606,9 @@ def marginal_effect_table(fitted: list[Fitted], s: ModelSettings) -> tuple[pd.Da
     counts = ["children_n", "events_n", "reference_children_n", "reference_events_n"]
     for c in counts:
         out[c] = np.rint(out[c].astype(float)).astype("Int64")
-    out, blanked = _blank_incomplete(out, counts, s.min_count,
-                                     hidden=["nonevents", "reference_nonevents"])
+    out, blanked = _blank_incomplete(
+        out, counts, s.min_count, hidden=["nonevents", "reference_nonevents"]
+    )
     out["p_value"] = _significant(out["p_value"])
     for c in ("ame", "std_error", "conf_low", "conf_high"):
         out[c] = out[c].round(2)
@@ -520,8 +621,9 @@ def _gbm_iterations(n: int, fixed: int | None) -> int:
     return 50 if n < 50_000 else 100 if n < 500_000 else 200
 
 
-def comparator_table(data: ModelData, s: ModelSettings, outcome: str
-                     ) -> tuple[pd.DataFrame, list[str]]:
+def comparator_table(
+    data: ModelData, s: ModelSettings, outcome: str
+) -> tuple[pd.DataFrame, list[str]]:
     """Gradient boosting against the logistic model for ``outcome`` (features: the
     index's indicators and the covariates; folds by the cluster unit, local authority by
     default), as one long table
@@ -532,9 +634,16 @@ def comparator_table(data: ModelData, s: ModelSettings, outcome: str
     features = list(data.indicators) + list(data.adjust)
     n = int(data.frame[outcome].notna().sum())
     res = compare_with_gbm(
-        data.frame, outcome, features, group=s.cluster, n_splits=s.comparator_splits,
-        seed=s.seed, gbm_params={"max_iter": _gbm_iterations(n, s.gbm_max_iter)},
-        interaction_features=list(data.indicators), min_bin_count=s.min_count)
+        data.frame,
+        outcome,
+        features,
+        group=s.cluster,
+        n_splits=s.comparator_splits,
+        seed=s.seed,
+        gbm_params={"max_iter": _gbm_iterations(n, s.gbm_max_iter)},
+        interaction_features=list(data.indicators),
+        min_bin_count=s.min_count,
+    )
     notes = [f"comparator ({outcome}): {x}" for x in res["notes"]]
     m = res["metrics"].copy()
     m["fold"] = m["fold"].astype(str)
@@ -542,38 +651,63 @@ def comparator_table(data: ModelData, s: ModelSettings, outcome: str
     folds = m["fold"] != "pooled"
     if ((m.loc[folds, "children_n"] < s.min_count) | (low[folds] < s.min_count)).any():
         m = m.loc[~folds]
-        notes.append(f"comparator ({outcome}): per-fold results left out (a fold holds "
-                     f"fewer than {s.min_count} children, events or non-events)")
+        notes.append(
+            f"comparator ({outcome}): per-fold results left out (a fold holds "
+            f"fewer than {s.min_count} children, events or non-events)"
+        )
     stats_ = ["auc", "log_loss", "brier", "calibration_intercept", "calibration_slope"]
-    metrics = m.melt(id_vars=["model", "fold", "children_n", "events_n"], value_vars=stats_,
-                     var_name="statistic", value_name="value")
+    metrics = m.melt(
+        id_vars=["model", "fold", "children_n", "events_n"],
+        value_vars=stats_,
+        var_name="statistic",
+        value_name="value",
+    )
     metrics.insert(0, "section", "metrics")
     metrics["bin"] = pd.NA
     cal = res["calibration"]
-    calib = cal.melt(id_vars=["model", "bin", "children_n", "events_n"],
-                     value_vars=["mean_predicted", "observed"], var_name="statistic",
-                     value_name="value")
+    calib = cal.melt(
+        id_vars=["model", "bin", "children_n", "events_n"],
+        value_vars=["mean_predicted", "observed"],
+        var_name="statistic",
+        value_name="value",
+    )
     calib.insert(0, "section", "calibration")
     calib["fold"] = "pooled"
     total = m.loc[m["fold"] == "pooled"].iloc[0]
     inter_rows = []
     for _, r in res["interactions"].iterrows():
         model = "gradient_boosting" if r["check"].startswith("boosting") else "logistic"
-        for stat in ("additive", "with_interactions", "difference", "statistic", "df",
-                     "p_value"):
+        for stat in ("additive", "with_interactions", "difference", "statistic", "df", "p_value"):
             if pd.notna(r[stat]):
-                inter_rows.append({"section": "interactions", "model": model,
-                                   "fold": "pooled", "bin": pd.NA,
-                                   "statistic": f"{stat}: {r['check']} ({r['measure']})"
-                                   if stat in ("additive", "with_interactions", "difference")
-                                   else f"wald_{stat}: {r['check']}",
-                                   "value": float(r[stat]),
-                                   "children_n": total["children_n"],
-                                   "events_n": total["events_n"]})
+                inter_rows.append(
+                    {
+                        "section": "interactions",
+                        "model": model,
+                        "fold": "pooled",
+                        "bin": pd.NA,
+                        "statistic": f"{stat}: {r['check']} ({r['measure']})"
+                        if stat in ("additive", "with_interactions", "difference")
+                        else f"wald_{stat}: {r['check']}",
+                        "value": float(r[stat]),
+                        "children_n": total["children_n"],
+                        "events_n": total["events_n"],
+                    }
+                )
     out = pd.concat([metrics, calib, pd.DataFrame(inter_rows)], ignore_index=True)
     out.insert(1, "outcome", outcome)
-    out = out[["section", "outcome", "model", "fold", "bin", "statistic", "value",
-               "children_n", "events_n"]]
+    out = out[
+        [
+            "section",
+            "outcome",
+            "model",
+            "fold",
+            "bin",
+            "statistic",
+            "value",
+            "children_n",
+            "events_n",
+        ]
+    ]
     for c in ("children_n", "events_n"):
         out[c] = np.rint(out[c].astype(float)).astype("Int64")
     out["bin"] = out["bin"].astype("Int64")
@@ -586,13 +720,14 @@ def _keep_releasable(fitted: list[Fitted], min_df: int, notes: list[str]) -> lis
     keep = [r for r in fitted if r.fit.residual_df >= min_df]
     for r in fitted:
         if r.fit.residual_df < min_df:
-            notes.append(f"{r.fit.name}: not released (residual degrees of freedom "
-                         f"{r.fit.residual_df} below {min_df})")
+            notes.append(
+                f"{r.fit.name}: not released (residual degrees of freedom "
+                f"{r.fit.residual_df} below {min_df})"
+            )
     return keep
 
 
-def one_area_settings(children: pd.DataFrame, s: ModelSettings, notes: list[str]
-                      ) -> ModelSettings:
+def one_area_settings(children: pd.DataFrame, s: ModelSettings, notes: list[str]) -> ModelSettings:
     """Settings for data from a single local authority (the local-authority route): no
     local-authority fixed effects or inverse-intervention models (there is no variation
     between authorities), and, when errors would be clustered by local authority (one
@@ -600,23 +735,29 @@ def one_area_settings(children: pd.DataFrame, s: ModelSettings, notes: list[str]
     does within an authority (siblings share their household's domains). Notes say so."""
     if AREA not in children.columns or children[AREA].nunique(dropna=True) >= 2:
         return s
-    notes.append("one local authority: no local-authority fixed effects and no "
-                 "inverse-intervention models (nothing varies between authorities)")
+    notes.append(
+        "one local authority: no local-authority fixed effects and no "
+        "inverse-intervention models (nothing varies between authorities)"
+    )
     s = replace(s, fixed_effects=False, inverse_intervention=False)
     if s.cluster == AREA:
         if "household_id" not in children.columns:
             raise ModelInputError(
                 "table children: the data hold one local authority, so standard errors "
                 "cannot be clustered by it, and there is no household_id to cluster by "
-                "instead. Set models.cluster to a finer unit (lsoa_code or school).")
-        notes.append("standard errors clustered by household instead of local authority "
-                     "(one authority); the comparator's folds are groups of households")
+                "instead. Set models.cluster to a finer unit (lsoa_code or school)."
+            )
+        notes.append(
+            "standard errors clustered by household instead of local authority "
+            "(one authority); the comparator's folds are groups of households"
+        )
         s = replace(s, cluster="household_id")
     return s
 
 
-def build_model_tables(children: pd.DataFrame, settings: ModelSettings,
-                       child_index: pd.DataFrame | None = None) -> ModelTables:
+def build_model_tables(
+    children: pd.DataFrame, settings: ModelSettings, child_index: pd.DataFrame | None = None
+) -> ModelTables:
     """Fit every model the settings ask for and return the release-ready tables.
 
     ``children`` is the children table; ``child_index`` the index step's person-level
@@ -628,8 +769,11 @@ def build_model_tables(children: pd.DataFrame, settings: ModelSettings,
     t0 = time.perf_counter()
     if child_index is not None:
         children = attach_index(children, child_index)
-    prior = tuple(c for c in PRIOR_CONTACT if c in children.columns) \
-        if s.prior_contact == "adjust" else ()
+    prior = (
+        tuple(c for c in PRIOR_CONTACT if c in children.columns)
+        if s.prior_contact == "adjust"
+        else ()
+    )
     notes: list[str] = []
     s = one_area_settings(children, s, notes)
     data: dict[str, ModelData] = {}
@@ -637,9 +781,15 @@ def build_model_tables(children: pd.DataFrame, settings: ModelSettings,
     # of the first referral and the referral counts any_referral
     wanted = list(s.outcomes) + (["any_referral"] if (s.hazard or s.counts) else [])
     for outcome in dict.fromkeys(wanted):
-        d = prepare_model_data(children, indicators=s.indicators, outcomes=(outcome,),
-                               covariates=s.covariates, prior=prior,
-                               min_count=s.min_count, area=AREA)
+        d = prepare_model_data(
+            children,
+            indicators=s.indicators,
+            outcomes=(outcome,),
+            covariates=s.covariates,
+            prior=prior,
+            min_count=s.min_count,
+            area=AREA,
+        )
         data[outcome] = d
         words = outcome.replace("_", " ")
         notes += [f"models of {words}: {n}" for n in d.notes]
@@ -668,8 +818,10 @@ def build_model_tables(children: pd.DataFrame, settings: ModelSettings,
     tables["predicted_rates"], blank_r = predicted_rate_table(rate_fits, s)
     tables["marginal_effects"], blank_m = marginal_effect_table(rate_fits, s)
     for m in sorted(set(blank_r) | set(blank_m)):
-        notes.append(f"{m}: predicted rates and marginal effects suppressed (a level holds "
-                     f"fewer than {s.min_count} children, events or non-events)")
+        notes.append(
+            f"{m}: predicted rates and marginal effects suppressed (a level holds "
+            f"fewer than {s.min_count} children, events or non-events)"
+        )
     timings["predictions"] = time.perf_counter() - t
     if s.comparator:
         t = time.perf_counter()
@@ -680,19 +832,38 @@ def build_model_tables(children: pd.DataFrame, settings: ModelSettings,
         except (SparseLevelError, np.linalg.LinAlgError, ValueError) as err:
             notes.append(f"comparator not run: {str(err).splitlines()[0]}")
         timings["comparator"] = time.perf_counter() - t
-    residual_df = {k: (min(r.fit.residual_df for r in v) if v else None)
-                   for k, v in fits.items()}
+    residual_df = {k: (min(r.fit.residual_df for r in v) if v else None) for k, v in fits.items()}
     used = [r.fit.residual_df for r, _ in _rate_models(rate_fits)]
     residual_df["predicted_rates"] = residual_df["marginal_effects"] = min(used) if used else None
-    return ModelTables(settings=s, tables=tables, fits=fits, residual_df=residual_df, notes=notes,
-                       skipped=pd.DataFrame(skipped, columns=["model", "outcome", "reason",
-                                                              "detail"]),
-                       timings=timings, data=data)
+    return ModelTables(
+        settings=s,
+        tables=tables,
+        fits=fits,
+        residual_df=residual_df,
+        notes=notes,
+        skipped=pd.DataFrame(skipped, columns=["model", "outcome", "reason", "detail"]),
+        timings=timings,
+        data=data,
+    )
 
 
 __all__ = [
-    "DF_CONVENTIONS", "Fitted", "ModelSettings", "ModelTables", "PREVALENCE", "TABLES",
-    "build_model_tables", "comparator_table", "count_table", "fit_binary_models",
-    "fit_count_models", "fit_hazard_models", "hazard_table", "marginal_effect_table",
-    "model_settings", "predicted_rate_table", "round_statistics", "tidy_table",
+    "DF_CONVENTIONS",
+    "PREVALENCE",
+    "TABLES",
+    "Fitted",
+    "ModelSettings",
+    "ModelTables",
+    "build_model_tables",
+    "comparator_table",
+    "count_table",
+    "fit_binary_models",
+    "fit_count_models",
+    "fit_hazard_models",
+    "hazard_table",
+    "marginal_effect_table",
+    "model_settings",
+    "predicted_rate_table",
+    "round_statistics",
+    "tidy_table",
 ]

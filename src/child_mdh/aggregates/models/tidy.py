@@ -60,8 +60,13 @@ def _term_counts(fit: ModelFit) -> tuple[np.ndarray, np.ndarray]:
     return obs, ev
 
 
-def tidy(fit: ModelFit, conf_level: float = 0.95, *, include_intercept: bool = False,
-         include_fixed_effects: bool = False) -> pd.DataFrame:
+def tidy(
+    fit: ModelFit,
+    conf_level: float = 0.95,
+    *,
+    include_intercept: bool = False,
+    include_fixed_effects: bool = False,
+) -> pd.DataFrame:
     """One row per coefficient: estimate, standard error, z, p, confidence interval,
     the ratio (odds / hazard / rate ratio: exp of the estimate) and its interval, the
     counts behind the model and behind the coefficient, residual degrees of freedom.
@@ -80,34 +85,36 @@ def tidy(fit: ModelFit, conf_level: float = 0.95, *, include_intercept: bool = F
     has_ratio = fit.ratio_name is not None
     obs, ev = _term_counts(fit)
     terms = [fit.design.term_of(c) for c in fit.params.index]
-    out = pd.DataFrame({
-        "model": fit.name,
-        "outcome": fit.outcome,
-        "family": fit.family,
-        "link": fit.link,
-        "term": fit.params.index,
-        "variable": terms,
-        "estimate": est,
-        "std_error": se,
-        "statistic": stat,
-        "p_value": p,
-        "conf_low": lo,
-        "conf_high": hi,
-        "ratio": np.exp(est) if has_ratio else np.nan,
-        "ratio_low": np.exp(lo) if has_ratio else np.nan,
-        "ratio_high": np.exp(hi) if has_ratio else np.nan,
-        "ratio_name": fit.ratio_name,
-        "conf_level": conf_level,
-        "children_n": _children_n(fit),
-        "observations_n": int(fit.n_rows),
-        "events_n": fit.n_events,
-        "term_observations_n": obs,
-        "term_events_n": ev,
-        "residual_df": fit.residual_df,
-        "n_clusters": fit.n_clusters,
-        "cov_type": fit.cov_type,
-        "unit": fit.unit,
-    })
+    out = pd.DataFrame(
+        {
+            "model": fit.name,
+            "outcome": fit.outcome,
+            "family": fit.family,
+            "link": fit.link,
+            "term": fit.params.index,
+            "variable": terms,
+            "estimate": est,
+            "std_error": se,
+            "statistic": stat,
+            "p_value": p,
+            "conf_low": lo,
+            "conf_high": hi,
+            "ratio": np.exp(est) if has_ratio else np.nan,
+            "ratio_low": np.exp(lo) if has_ratio else np.nan,
+            "ratio_high": np.exp(hi) if has_ratio else np.nan,
+            "ratio_name": fit.ratio_name,
+            "conf_level": conf_level,
+            "children_n": _children_n(fit),
+            "observations_n": int(fit.n_rows),
+            "events_n": fit.n_events,
+            "term_observations_n": obs,
+            "term_events_n": ev,
+            "residual_df": fit.residual_df,
+            "n_clusters": fit.n_clusters,
+            "cov_type": fit.cov_type,
+            "unit": fit.unit,
+        }
+    )
     keep = np.ones(len(out), dtype=bool)
     if not include_intercept:
         keep &= out["term"].to_numpy() != "Intercept"
@@ -175,9 +182,16 @@ def _rate_unit(fit: ModelFit, per: float) -> str:
     return f"per {per:,.0f} children"
 
 
-def predicted_rates(fit: ModelFit, variable: str, *, per: float = 10_000,
-                    conf_level: float = 0.95, method: str = "delta", n_sims: int = 2000,
-                    seed: int = 2021) -> pd.DataFrame:
+def predicted_rates(
+    fit: ModelFit,
+    variable: str,
+    *,
+    per: float = 10_000,
+    conf_level: float = 0.95,
+    method: str = "delta",
+    n_sims: int = 2000,
+    seed: int = 2021,
+) -> pd.DataFrame:
     """Standardised predicted rates per ``per`` children (or child-years) for each level
     of ``variable``, with confidence intervals (``method="delta"`` or ``"simulation"``)
     and the children and events in the data at that level (``children_n``, ``events_n``).
@@ -194,8 +208,9 @@ def predicted_rates(fit: ModelFit, variable: str, *, per: float = 10_000,
     draws = None
     if method == "simulation":
         rng = np.random.default_rng(seed)
-        draws = rng.multivariate_normal(fit.params.to_numpy(), fit.cov.to_numpy(), n_sims,
-                                        method="eigh")
+        draws = rng.multivariate_normal(
+            fit.params.to_numpy(), fit.cov.to_numpy(), n_sims, method="eigh"
+        )
     for level in levels:
         value, grad = _standardised(fit, variable, level)
         se = float(np.sqrt(grad @ fit.cov.to_numpy() @ grad))
@@ -211,14 +226,23 @@ def predicted_rates(fit: ModelFit, variable: str, *, per: float = 10_000,
         else:
             sims = _simulate_standardised(fit, variable, level, draws)
             lo, hi = np.quantile(sims, [(1 - conf_level) / 2, 1 - (1 - conf_level) / 2])
-        records.append({
-            "model": fit.name, "outcome": fit.outcome, "variable": variable,
-            "level": _level_label(level), "rate": value * per, "rate_low": lo * per,
-            "rate_high": hi * per, "std_error": se * per, "unit": _rate_unit(fit, per),
-            "method": method, "conf_level": conf_level,
-            "children_n": int(rows.get(level, 0)),
-            "events_n": float(events.get(level, 0)),
-        })
+        records.append(
+            {
+                "model": fit.name,
+                "outcome": fit.outcome,
+                "variable": variable,
+                "level": _level_label(level),
+                "rate": value * per,
+                "rate_low": lo * per,
+                "rate_high": hi * per,
+                "std_error": se * per,
+                "unit": _rate_unit(fit, per),
+                "method": method,
+                "conf_level": conf_level,
+                "children_n": int(rows.get(level, 0)),
+                "events_n": float(events.get(level, 0)),
+            }
+        )
     return pd.DataFrame.from_records(records)
 
 
@@ -229,13 +253,14 @@ def _simulate_standardised(fit, variable, level, draws, batch: int = 100):
     w = cells["rows"].to_numpy(float)
     out = []
     for start in range(0, len(draws), batch):
-        eta = np.asarray(x @ draws[start:start + batch].T)
+        eta = np.asarray(x @ draws[start : start + batch].T)
         out.append(inv(eta).T @ w / w.sum())
     return np.concatenate(out)
 
 
-def average_marginal_effects(fit: ModelFit, variable: str, *, per: float = 10_000,
-                             conf_level: float = 0.95) -> pd.DataFrame:
+def average_marginal_effects(
+    fit: ModelFit, variable: str, *, per: float = 10_000, conf_level: float = 0.95
+) -> pd.DataFrame:
     """Average marginal effect of each non-reference level of a categorical ``variable``:
     the difference of standardised predictions (level minus reference) per ``per``
     children (or child-years), with a delta-method standard error and normal interval."""
@@ -249,14 +274,22 @@ def average_marginal_effects(fit: ModelFit, variable: str, *, per: float = 10_00
         diff = value - ref_value
         g = grad - ref_grad
         se = float(np.sqrt(g @ v @ g))
-        records.append({
-            "model": fit.name, "outcome": fit.outcome, "variable": variable,
-            "level": _level_label(level), "reference": _level_label(levels[0]),
-            "ame": diff * per, "std_error": se * per, "conf_low": (diff - z * se) * per,
-            "conf_high": (diff + z * se) * per,
-            "p_value": float(2 * stats.norm.sf(abs(diff / se))) if se > 0 else np.nan,
-            "unit": _rate_unit(fit, per), "conf_level": conf_level,
-        })
+        records.append(
+            {
+                "model": fit.name,
+                "outcome": fit.outcome,
+                "variable": variable,
+                "level": _level_label(level),
+                "reference": _level_label(levels[0]),
+                "ame": diff * per,
+                "std_error": se * per,
+                "conf_low": (diff - z * se) * per,
+                "conf_high": (diff + z * se) * per,
+                "p_value": float(2 * stats.norm.sf(abs(diff / se))) if se > 0 else np.nan,
+                "unit": _rate_unit(fit, per),
+                "conf_level": conf_level,
+            }
+        )
     return pd.DataFrame.from_records(records)
 
 
@@ -297,28 +330,42 @@ def summary_sentence(fit: ModelFit, conf_level: float = 0.95) -> str:
     the ratio (or percentage-point difference) and interval of each exposure
     coefficient, what it is adjusted for, the children and events behind it."""
     t = tidy(fit, conf_level)
-    exposure = list(fit.exposure_terms) or [
-        v for v in dict.fromkeys(t["variable"]) if v != fit.fixed_effects][:1]
+    exposure = (
+        list(fit.exposure_terms)
+        or [v for v in dict.fromkeys(t["variable"]) if v != fit.fixed_effects][:1]
+    )
     rows = t.loc[t["variable"].isin(exposure)]
     what = _OUTCOME_WORDS.get(fit.outcome, fit.outcome.replace("_", " "))
-    pct = int(round(conf_level * 100))
+    pct = round(conf_level * 100)
     parts = []
     for _, r in rows.iterrows():
         label = plain_term(fit, r["term"])
         if fit.ratio_name:
-            parts.append(f"{label}: {fit.ratio_name} {_fmt(r['ratio'])} "
-                         f"({pct}% CI {_fmt(r['ratio_low'])} to {_fmt(r['ratio_high'])})")
+            parts.append(
+                f"{label}: {fit.ratio_name} {_fmt(r['ratio'])} "
+                f"({pct}% CI {_fmt(r['ratio_low'])} to {_fmt(r['ratio_high'])})"
+            )
         else:
-            parts.append(f"{label}: {100 * r['estimate']:+.2f} percentage points "
-                         f"({pct}% CI {100 * r['conf_low']:+.2f} to "
-                         f"{100 * r['conf_high']:+.2f})")
+            parts.append(
+                f"{label}: {100 * r['estimate']:+.2f} percentage points "
+                f"({pct}% CI {100 * r['conf_low']:+.2f} to "
+                f"{100 * r['conf_high']:+.2f})"
+            )
     adjust = [a for a in fit.adjust_terms if a not in exposure]
     adj = f", adjusted for {', '.join(a.replace('_', ' ') for a in adjust)}" if adjust else ""
-    fe = f" and {fit.fixed_effects} fixed effects" if fit.fixed_effects and adj else (
-        f", with {fit.fixed_effects} fixed effects" if fit.fixed_effects else "")
-    cl = (f"; standard errors clustered by {fit.cluster} ({fit.n_clusters} clusters)"
-          if fit.cov_type == "cluster" else "")
+    fe = (
+        f" and {fit.fixed_effects} fixed effects"
+        if fit.fixed_effects and adj
+        else (f", with {fit.fixed_effects} fixed effects" if fit.fixed_effects else "")
+    )
+    cl = (
+        f"; standard errors clustered by {fit.cluster} ({fit.n_clusters} clusters)"
+        if fit.cov_type == "cluster"
+        else ""
+    )
     scale = {"logit": "odds", "cloglog": "hazard", "log": "rate"}.get(fit.link, "probability")
     body = "; ".join(parts) if parts else "no exposure coefficient estimated"
-    return (f"{fit.name}: {scale} of {what}{adj}{fe}: {body}; "
-            f"{_children_n(fit):,} children, {fit.n_events:,.0f} events{cl}.")
+    return (
+        f"{fit.name}: {scale} of {what}{adj}{fe}: {body}; "
+        f"{_children_n(fit):,} children, {fit.n_events:,.0f} events{cl}."
+    )

@@ -39,16 +39,28 @@ class Outcome:
 
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("referral", "any_referral", "Children referred to children's social care",
-            "per 10,000 children"),
-    Outcome("cin", "any_cin", "Children in need (a referral not closed with no further action)",
-            "per 10,000 children"),
-    Outcome("cpp", "any_cpp", "Children starting a child protection plan",
-            "per 10,000 children"),
-    Outcome("care", "entered_care", "Children starting to be looked after",
-            "per 10,000 children"),
-    Outcome("referrals", "n_referrals", "Referrals to children's social care",
-            "per 10,000 child-years", events=True, children_key="referral"),
+    Outcome(
+        "referral",
+        "any_referral",
+        "Children referred to children's social care",
+        "per 10,000 children",
+    ),
+    Outcome(
+        "cin",
+        "any_cin",
+        "Children in need (a referral not closed with no further action)",
+        "per 10,000 children",
+    ),
+    Outcome("cpp", "any_cpp", "Children starting a child protection plan", "per 10,000 children"),
+    Outcome("care", "entered_care", "Children starting to be looked after", "per 10,000 children"),
+    Outcome(
+        "referrals",
+        "n_referrals",
+        "Referrals to children's social care",
+        "per 10,000 child-years",
+        events=True,
+        children_key="referral",
+    ),
 )
 OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
 OUTCOME_FLAG_COLUMNS = tuple(o.column for o in OUTCOMES if not o.events)

@@ -31,7 +31,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-
 from scipy import stats as sps
 
 from child_mdh.aggregates import stats
@@ -58,8 +57,12 @@ from child_mdh.contract.columns import require_columns
 from child_mdh.errors import UserError
 
 AREA_COLUMNS = ("la_code", "la_name", "region_code", "region_name")
-TABLE_NAMES = ("area_statistics", "children_left_out", "funnel_limits_prevalence",
-               "funnel_limits_rate")
+TABLE_NAMES = (
+    "area_statistics",
+    "children_left_out",
+    "funnel_limits_prevalence",
+    "funnel_limits_rate",
+)
 #: Decimal places of released statistics (Fingertips shows one decimal place).
 DECIMALS = {"pct": 1, "rate": 1, "ratio": 2, "af": 3}
 DEFAULT_FUNNEL_RATE = ("referral", "all")
@@ -78,9 +81,14 @@ def _examples(mask: np.ndarray, values: pd.Series, n: int = 5) -> str:
 
 
 def _require(df: pd.DataFrame, table: str, columns) -> None:
-    require_columns(df, table, columns, ProfileInputError,
-                    "The children table must come from the derive step (population + "
-                    "outcomes); the areas table from the data contract.")
+    require_columns(
+        df,
+        table,
+        columns,
+        ProfileInputError,
+        "The children table must come from the derive step (population + "
+        "outcomes); the areas table from the data contract.",
+    )
 
 
 def _flag_values(s: pd.Series, table: str, column: str) -> np.ndarray:
@@ -94,7 +102,8 @@ def _flag_values(s: pd.Series, table: str, column: str) -> np.ndarray:
     if bad.any():
         raise ProfileInputError(
             f"{table}: column {column} must be true/false (or 1/0, empty when unknown); "
-            f"{int(bad.sum())} value(s) are not ({_examples(bad, s)}). Recode the column.")
+            f"{int(bad.sum())} value(s) are not ({_examples(bad, s)}). Recode the column."
+        )
     return num.to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -109,7 +118,8 @@ def _number_values(s: pd.Series, table: str, column: str, whole: bool) -> np.nda
         kind = "whole numbers of 0 or more" if whole else "numbers of 0 or more"
         raise ProfileInputError(
             f"{table}: column {column} must hold {kind} (empty when unknown); "
-            f"{int(bad.sum())} value(s) do not ({_examples(bad, s)}).")
+            f"{int(bad.sum())} value(s) do not ({_examples(bad, s)})."
+        )
     return v
 
 
@@ -122,17 +132,21 @@ def _check_areas(areas: pd.DataFrame, la: pd.Series) -> pd.DataFrame:
     if dup.any():
         raise ProfileInputError(
             f"areas: la_code must be unique; {int(dup.sum())} rows repeat a code "
-            f"({_examples(dup, a['la_code'])}). Keep one row per local authority.")
+            f"({_examples(dup, a['la_code'])}). Keep one row per local authority."
+        )
     if (a["la_code"] == ENGLAND_CODE).any():
-        raise ProfileInputError(f"areas: {ENGLAND_CODE} is England, not a local authority; "
-                                "drop that row (England's figures are computed).")
+        raise ProfileInputError(
+            f"areas: {ENGLAND_CODE} is England, not a local authority; "
+            "drop that row (England's figures are computed)."
+        )
     unknown = ~la.isin(a["la_code"]).to_numpy()
     if unknown.any():
         codes = sorted(set(la[unknown]))[:5]
         raise ProfileInputError(
             f"children: {int(unknown.sum())} children have an la_code not in the areas "
             f"table (e.g. {', '.join(codes)}). Add those local authorities to areas or "
-            "fix the codes.")
+            "fix the codes."
+        )
     present = a[a["la_code"].isin(set(la.unique()))]
     return present.sort_values("la_code", kind="stable").reset_index(drop=True)
 
@@ -141,11 +155,12 @@ def _check_funnel_rate(funnel_rate) -> tuple[str, str]:
     outcome, group = funnel_rate
     if outcome not in OUTCOME_BY_KEY or OUTCOME_BY_KEY[outcome].events:
         allowed = ", ".join(o.key for o in OUTCOMES if not o.events)
-        raise ProfileInputError(f"funnel_rate: outcome {outcome!r} must be one of {allowed} "
-                                "(a rate per children, whose denominator is published)")
+        raise ProfileInputError(
+            f"funnel_rate: outcome {outcome!r} must be one of {allowed} "
+            "(a rate per children, whose denominator is published)"
+        )
     if group not in GROUPS:
-        raise ProfileInputError(f"funnel_rate: group {group!r} must be one of "
-                                f"{', '.join(GROUPS)}")
+        raise ProfileInputError(f"funnel_rate: group {group!r} must be one of {', '.join(GROUPS)}")
     return outcome, group
 
 
@@ -176,9 +191,15 @@ def _add_comparisons(out: dict, stat: str, england_row: np.ndarray) -> None:
         out[col] = _labels_or_na(labels, ~england_row)
 
 
-def _af_design_factors(g: np.ndarray, codes: np.ndarray, indicators: list[str], weights,
-                       k: float, n_areas: int, households: np.ndarray | None = None
-                       ) -> dict[str, np.ndarray]:
+def _af_design_factors(
+    g: np.ndarray,
+    codes: np.ndarray,
+    indicators: list[str],
+    weights,
+    k: float,
+    n_areas: int,
+    households: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Design factors of H, A and M0 at 95% and 99.8% per area (England last).
 
     :func:`child_mdh.aggregates.index.inference.af_inference` run separately on each local authority's
@@ -204,9 +225,13 @@ def _af_design_factors(g: np.ndarray, codes: np.ndarray, indicators: list[str], 
         if rows.size == 0:
             return
         sub = g[rows]
-        res = af_inference(pd.DataFrame(sub, columns=indicators), weights, k,
-                           cluster=None if households is None else households[rows],
-                           measures=["H", "A", "M0"])
+        res = af_inference(
+            pd.DataFrame(sub, columns=indicators),
+            weights,
+            k,
+            cluster=None if households is None else households[rows],
+            measures=["H", "A", "M0"],
+        )
         mdh = (np.nan_to_num(sub) @ w >= float(k) - TOLERANCE).sum()
         for r in res.itertuples(index=False):  # three measures
             est[r.measure][position] = r.estimate
@@ -215,19 +240,19 @@ def _af_design_factors(g: np.ndarray, codes: np.ndarray, indicators: list[str], 
             dof[position] = r.df
 
     for a in range(n_areas):  # one call per local authority, not per child
-        run(order[bounds[a]:bounds[a + 1]], a)
+        run(order[bounds[a] : bounds[a + 1]], a)
     run(np.arange(len(codes)), n_areas)
     out: dict[str, np.ndarray] = {}
     for measure in ("H", "A", "M0"):
         p = est[measure]
         for suffix, level in LEVELS:
             with np.errstate(invalid="ignore", divide="ignore"):
-                t = np.where(dof > 0, sps.t.ppf(1 - (1 - level) / 2, np.where(dof > 0, dof, 1)),
-                             np.nan)
+                t = np.where(
+                    dof > 0, sps.t.ppf(1 - (1 - level) / 2, np.where(dof > 0, dof, 1)), np.nan
+                )
                 z = sps.norm.ppf(1 - (1 - level) / 2)
                 deft = t * se[measure] / (z * np.sqrt(p * (1 - p) / base[measure]))
-            out[f"{measure}_deft_{suffix}"] = np.round(np.where(np.isfinite(deft), deft,
-                                                                np.nan), 2)
+            out[f"{measure}_deft_{suffix}"] = np.round(np.where(np.isfinite(deft), deft, np.nan), 2)
     return out
 
 
@@ -235,17 +260,32 @@ def _funnel_limits(baseline: float, denominators: np.ndarray, statistic: str) ->
     """Funnel limits at the PHEindicatormethods axis points (empty when nothing to draw)."""
     d = denominators[denominators > 0]
     if d.size == 0 or not np.isfinite(baseline) or (statistic == "rate" and baseline <= 0):
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in
-                             ("denominator", "lower_95", "upper_95", "lower_99_8",
-                              "upper_99_8", "baseline")})
-    return stats.funnel_limits_table(baseline, stats.funnel_axis(d), statistic,
-                                     multiplier=100, per=PER)
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype="float64")
+                for c in (
+                    "denominator",
+                    "lower_95",
+                    "upper_95",
+                    "lower_99_8",
+                    "upper_99_8",
+                    "baseline",
+                )
+            }
+        )
+    return stats.funnel_limits_table(
+        baseline, stats.funnel_axis(d), statistic, multiplier=100, per=PER
+    )
 
 
-def profile_statistics(children: pd.DataFrame, areas: pd.DataFrame,
-                       weights: Mapping[str, float], k: float, *,
-                       funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE
-                       ) -> dict[str, pd.DataFrame]:
+def profile_statistics(  # noqa: C901  (one vectorised pass, its steps listed in the docstring)
+    children: pd.DataFrame,
+    areas: pd.DataFrame,
+    weights: Mapping[str, float],
+    k: float,
+    *,
+    funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE,
+) -> dict[str, pd.DataFrame]:
     """Every local authority's and England's profile statistics, unprotected (secure).
 
     Parameters: the person-level ``children`` table (``la_code``, the indicator columns
@@ -270,22 +310,28 @@ def profile_statistics(children: pd.DataFrame, areas: pd.DataFrame,
     w = normalise_weights(weights)
     indicators = list(w.index)
     flag_cols = [o.column for o in OUTCOMES if not o.events]
-    _require(children, "children", ["la_code", *indicators, *flag_cols, "n_referrals",
-                                     EXPOSURE_COLUMN])
+    _require(
+        children, "children", ["la_code", *indicators, *flag_cols, "n_referrals", EXPOSURE_COLUMN]
+    )
     la_raw = children["la_code"]
     if la_raw.isna().any():
         bad = la_raw.isna().to_numpy()
-        raise ProfileInputError(f"children: la_code is empty in {int(bad.sum())} rows "
-                                f"(rows {np.flatnonzero(bad)[:5].tolist()}); every child "
-                                "needs a local authority.")
+        raise ProfileInputError(
+            f"children: la_code is empty in {int(bad.sum())} rows "
+            f"(rows {np.flatnonzero(bad)[:5].tolist()}); every child "
+            "needs a local authority."
+        )
     la = la_raw.astype("str").reset_index(drop=True)
     area = _check_areas(areas, la)
     n_areas = len(area)
     codes = pd.Index(area["la_code"]).get_indexer(la)
 
     g = np.column_stack([_flag_values(children[c], "children", c) for c in indicators])
-    flags = {o.key: _flag_values(children[o.column], "children", o.column)
-             for o in OUTCOMES if not o.events}
+    flags = {
+        o.key: _flag_values(children[o.column], "children", o.column)
+        for o in OUTCOMES
+        if not o.events
+    }
     referrals = _number_values(children["n_referrals"], "children", "n_referrals", True)
     exposure = _number_values(children[EXPOSURE_COLUMN], "children", EXPOSURE_COLUMN, False)
     inconsistent = (flags["referral"] == 0) & (referrals > 0)
@@ -293,13 +339,16 @@ def profile_statistics(children: pd.DataFrame, areas: pd.DataFrame,
         raise ProfileInputError(
             f"children: {int(inconsistent.sum())} children have n_referrals above 0 but "
             f"any_referral false (rows {np.flatnonzero(inconsistent)[:5].tolist()}); "
-            "rebuild the outcomes (child_mdh.derive.outcomes.build_outcomes).")
+            "rebuild the outcomes (child_mdh.derive.outcomes.build_outcomes)."
+        )
     known = ~np.isnan(g).any(axis=1)
     for v in (*flags.values(), referrals, exposure):
         known &= ~np.isnan(v)
     if not known.any():
-        raise ProfileInputError("children: no child has every indicator and outcome known, "
-                                "so no profile can be computed; check the derive step.")
+        raise ProfileInputError(
+            "children: no child has every indicator and outcome known, "
+            "so no profile can be computed; check the derive step."
+        )
 
     def by_area(values=None, rows=known) -> np.ndarray:
         c = codes[rows]
@@ -323,8 +372,9 @@ def profile_statistics(children: pd.DataFrame, areas: pd.DataFrame,
         x = referrals if o.events else flags[o.key]
         counts[count_column(o.key, "mdh")] = by_area(x * mdh)
         counts[count_column(o.key, "non_mdh")] = by_area(x * non)
-        counts[count_column(o.key, "all")] = (counts[count_column(o.key, "mdh")]
-                                              + counts[count_column(o.key, "non_mdh")])
+        counts[count_column(o.key, "all")] = (
+            counts[count_column(o.key, "mdh")] + counts[count_column(o.key, "non_mdh")]
+        )
     left_out = by_area(rows=~known)
 
     # England first: reorder the arrays (England was appended last)
@@ -346,10 +396,14 @@ def profile_statistics(children: pd.DataFrame, areas: pd.DataFrame,
         out[c] = counts[c].astype(np.int64)
 
     # H, A, M0 design factors (af_inference, clustered by household); England last
-    households = (children["household_id"].astype("str").to_numpy()[known]
-                  if "household_id" in children.columns else None)
-    af = _af_design_factors(g[known], codes[known], indicators, dict(w), float(k), n_areas,
-                            households)
+    households = (
+        children["household_id"].astype("str").to_numpy()[known]
+        if "household_id" in children.columns
+        else None
+    )
+    af = _af_design_factors(
+        g[known], codes[known], indicators, dict(w), float(k), n_areas, households
+    )
     for ind in indicators:
         out[f"deprived_{ind}_n"] = counts[f"deprived_{ind}_n"].astype(np.int64)
         out[f"censored_{ind}_n"] = counts[f"censored_{ind}_n"].astype(np.int64)
@@ -368,8 +422,11 @@ def profile_statistics(children: pd.DataFrame, areas: pd.DataFrame,
     table = derive_statistics(table, dict(w), (outcome_key, group))
     keys = table[["la_code", "la_name", "area_level"]]
     left = keys.assign(left_out_n=left_out.astype(np.int64))
-    result = {"area_statistics": table, "children_left_out": left,
-              **funnel_tables(table, (outcome_key, group))}
+    result = {
+        "area_statistics": table,
+        "children_left_out": left,
+        **funnel_tables(table, (outcome_key, group)),
+    }
     return result
 
 
@@ -382,8 +439,9 @@ def _rate_denominator(o, gr: str) -> str:
     return exposure_column(o.key, gr) if o.events else GROUP_DENOMINATOR[gr]
 
 
-def profile_formulas(columns, weights: Mapping[str, float], *, published: bool = True
-                     ) -> dict[str, Formula]:
+def profile_formulas(
+    columns, weights: Mapping[str, float], *, published: bool = True
+) -> dict[str, Formula]:
     """Every numeric statistic of ``area_statistics`` as a formula of its counts.
 
     Prevalence = 100 mdh / children with Wilson limits; H = mdh / children, M0 =
@@ -398,14 +456,17 @@ def profile_formulas(columns, weights: Mapping[str, float], *, published: bool =
     indicators = table_indicators(list(columns))  # in the table's order: a stable output
     columns = set(columns)
     weighted = " + ".join(f"{float(weights[i])!r} * censored_{i}_n" for i in indicators)
-    pct, rate, ratio, af = ((DECIMALS[x] if published else None)
-                            for x in ("pct", "rate", "ratio", "af"))
+    pct, rate, ratio, af = (
+        (DECIMALS[x] if published else None) for x in ("pct", "rate", "ratio", "af")
+    )
     f: dict[str, Formula] = {"mdh_pct": Formula("100 * mdh_n / children_n", pct)}
     for suffix, level in LEVELS:
         f[f"mdh_pct_lower_{suffix}"] = Formula(
-            f"100 * wilson_lower(mdh_n, children_n, {level!r})", pct)
+            f"100 * wilson_lower(mdh_n, children_n, {level!r})", pct
+        )
         f[f"mdh_pct_upper_{suffix}"] = Formula(
-            f"100 * wilson_upper(mdh_n, children_n, {level!r})", pct)
+            f"100 * wilson_upper(mdh_n, children_n, {level!r})", pct
+        )
     f["H"] = Formula("mdh_n / children_n", af)
     f["A"] = Formula(f"({weighted}) / mdh_n", af)
     f["M0"] = Formula(f"({weighted}) / children_n", af)
@@ -418,7 +479,8 @@ def profile_formulas(columns, weights: Mapping[str, float], *, published: bool =
         f[f"deprived_{i}_pct"] = Formula(f"100 * deprived_{i}_n / children_n", pct)
         f[f"censored_{i}_pct"] = Formula(f"100 * censored_{i}_n / children_n", pct)
         f[f"contribution_{i}_pct"] = Formula(
-            f"100 * {float(weights[i])!r} * censored_{i}_n / ({weighted})", pct)
+            f"100 * {float(weights[i])!r} * censored_{i}_n / ({weighted})", pct
+        )
     for o in OUTCOMES:
         if count_column(o.key, "all") not in columns:
             continue
@@ -426,23 +488,27 @@ def profile_formulas(columns, weights: Mapping[str, float], *, published: bool =
             x, n, col = count_column(o.key, gr), _rate_denominator(o, gr), rate_column(o.key, gr)
             f[col] = Formula(f"{PER} * {x} / {n}", rate)
             for suffix, level in LEVELS:
-                f[f"{col}_lower_{suffix}"] = Formula(f"{PER} * poisson_lower({x}, {n}, {level!r})",
-                                                     rate)
-                f[f"{col}_upper_{suffix}"] = Formula(f"{PER} * poisson_upper({x}, {n}, {level!r})",
-                                                     rate)
+                f[f"{col}_lower_{suffix}"] = Formula(
+                    f"{PER} * poisson_lower({x}, {n}, {level!r})", rate
+                )
+                f[f"{col}_upper_{suffix}"] = Formula(
+                    f"{PER} * poisson_upper({x}, {n}, {level!r})", rate
+                )
         xm, nm = count_column(o.key, "mdh"), _rate_denominator(o, "mdh")
         xo, no = count_column(o.key, "non_mdh"), _rate_denominator(o, "non_mdh")
         f[f"{o.key}_rate_ratio"] = Formula(f"{xm} / {nm} / ({xo} / {no})", ratio)
         f[f"{o.key}_rate_ratio_lower_95"] = Formula(
-            f"rate_ratio_lower({xm}, {nm}, {xo}, {no}, 0.95)", ratio)
+            f"rate_ratio_lower({xm}, {nm}, {xo}, {no}, 0.95)", ratio
+        )
         f[f"{o.key}_rate_ratio_upper_95"] = Formula(
-            f"rate_ratio_upper({xm}, {nm}, {xo}, {no}, 0.95)", ratio)
-    return {c: v for c, v in f.items()
-            if all(n in columns or n in f for n in names(v.expr))}
+            f"rate_ratio_upper({xm}, {nm}, {xo}, {no}, 0.95)", ratio
+        )
+    return {c: v for c, v in f.items() if all(n in columns or n in f for n in names(v.expr))}
 
 
-def add_labels(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE
-               ) -> pd.DataFrame:
+def add_labels(
+    table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE
+) -> pd.DataFrame:
     """Comparisons with England and funnel-plot labels from the table's own numbers.
 
     Run on the protected table, the labels follow from what is published: an area is
@@ -453,8 +519,16 @@ def add_labels(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNE
     """
     out = {c: table[c].to_numpy() for c in table.columns}
     england = (table["area_level"] == "england").to_numpy()
-    stat_cols = ["mdh_pct", "M0", *[rate_column(o.key, gr) for o in OUTCOMES for gr in GROUPS
-                                     if rate_column(o.key, gr) in table.columns]]
+    stat_cols = [
+        "mdh_pct",
+        "M0",
+        *[
+            rate_column(o.key, gr)
+            for o in OUTCOMES
+            for gr in GROUPS
+            if rate_column(o.key, gr) in table.columns
+        ],
+    ]
     for stat in stat_cols:
         if all(c in table.columns for c in interval_columns(stat)):
             _add_comparisons(out, stat, england)
@@ -465,10 +539,12 @@ def add_labels(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNE
     o = OUTCOME_BY_KEY[outcome_key]
     col = rate_column(outcome_key, group)
     if col in table.columns:
-        xr = pd.to_numeric(table[count_column(outcome_key, group)],
-                           errors="coerce").to_numpy(dtype="float64")
-        nr = pd.to_numeric(table[_rate_denominator(o, group)],
-                           errors="coerce").to_numpy(dtype="float64")
+        xr = pd.to_numeric(table[count_column(outcome_key, group)], errors="coerce").to_numpy(
+            dtype="float64"
+        )
+        nr = pd.to_numeric(table[_rate_denominator(o, group)], errors="coerce").to_numpy(
+            dtype="float64"
+        )
         out[f"{col}_funnel"] = _funnel_labels(xr, nr, england, "rate")
     labelled = pd.DataFrame(out, index=table.index)
     for stat in stat_cols:
@@ -480,23 +556,25 @@ def add_labels(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNE
     return labelled
 
 
-def _funnel_labels(x: np.ndarray, n: np.ndarray, england: np.ndarray,
-                   statistic: str) -> pd.Series:
+def _funnel_labels(x: np.ndarray, n: np.ndarray, england: np.ndarray, statistic: str) -> pd.Series:
     """PHEindicatormethods' funnel labels of each local authority against England."""
     e = np.flatnonzero(england)[0]
     labels = np.full(len(x), None, dtype=object)
     ok = ~england & ~np.isnan(x) & ~np.isnan(n) & (n > 0)
     if ok.any() and n[e] > 0 and not np.isnan(x[e]) and not np.isnan(n[e]):
         base = x[e] / n[e] * (PER if statistic == "rate" else 1)
-        labels[ok] = stats.funnel_significance(x[ok], n[ok], baseline=base,
-                                               statistic=statistic, per=PER)
+        labels[ok] = stats.funnel_significance(
+            x[ok], n[ok], baseline=base, statistic=statistic, per=PER
+        )
     return _labels_or_na(labels, ok)
 
 
-def funnel_tables(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE
-                  ) -> dict[str, pd.DataFrame]:
+def funnel_tables(
+    table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE
+) -> dict[str, pd.DataFrame]:
     """Funnel limits around England's value over the local authorities' denominators,
     from the table's own (for release: protected) counts."""
+
     def col(name):
         return pd.to_numeric(table[name], errors="coerce").to_numpy(dtype="float64")
 
@@ -508,15 +586,19 @@ def funnel_tables(table: pd.DataFrame, funnel_rate: tuple[str, str] = DEFAULT_FU
     outcome_key, group = funnel_rate
     o = OUTCOME_BY_KEY[outcome_key]
     x, n = col(count_column(outcome_key, group)), col(_rate_denominator(o, group))
-    rate = _funnel_limits(x[e] / n[e] * PER if n[e] > 0 else np.nan,
-                          np.nan_to_num(n[~england]), "rate")
+    rate = _funnel_limits(
+        x[e] / n[e] * PER if n[e] > 0 else np.nan, np.nan_to_num(n[~england]), "rate"
+    )
     prev.insert(0, "statistic", "mdh_pct")
     rate.insert(0, "statistic", rate_column(outcome_key, group))
     return {"funnel_limits_prevalence": prev, "funnel_limits_rate": rate}
 
 
-def derive_statistics(table: pd.DataFrame, weights: Mapping[str, float],
-                      funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE) -> pd.DataFrame:
+def derive_statistics(
+    table: pd.DataFrame,
+    weights: Mapping[str, float],
+    funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE,
+) -> pd.DataFrame:
     """Every statistic of ``area_statistics`` from its counts (:func:`profile_formulas`),
     then the labels (:func:`add_labels`)."""
     table = apply_formulas(table, profile_formulas(table.columns, weights, published=False))
@@ -530,7 +612,8 @@ def derive_statistics(table: pd.DataFrame, weights: Mapping[str, float],
 # --------------------------------------------------------------------------------------
 def table_indicators(columns) -> list[str]:
     """The index indicators of an ``area_statistics`` table, from its column names."""
-    return [c[len("deprived_"):-len("_n")] for c in columns
-            if c.startswith("deprived_") and c.endswith("_n")]
-
-
+    return [
+        c[len("deprived_") : -len("_n")]
+        for c in columns
+        if c.startswith("deprived_") and c.endswith("_n")
+    ]

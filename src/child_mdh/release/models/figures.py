@@ -9,12 +9,12 @@ its own marker. matplotlib's non-interactive Agg backend is used (no display nee
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pandas as pd
-import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
+import matplotlib.pyplot as plt
 
 #: Okabe-Ito colours (blue, vermillion, bluish green, reddish purple, orange, sky blue)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
@@ -41,8 +41,12 @@ def coefficient_data(binary: pd.DataFrame, indicators) -> pd.DataFrame:
     if binary.empty:
         return binary
     link = preferred_link(binary.loc[binary["specification"] == "domains", "link"])
-    rows = binary[(binary["specification"] == "domains") & (binary["fixed_effects"] == "none")
-                  & (binary["link"] == link) & binary["variable"].isin(list(indicators))]
+    rows = binary[
+        (binary["specification"] == "domains")
+        & (binary["fixed_effects"] == "none")
+        & (binary["link"] == link)
+        & binary["variable"].isin(list(indicators))
+    ]
     return rows.reset_index(drop=True)
 
 
@@ -63,14 +67,23 @@ def coefficient_figure(binary: pd.DataFrame, indicators):
         y = np.arange(len(indicators)) - 0.4 + step * (j + 0.5)
         ok = r["ratio"].notna().to_numpy()
         err = np.vstack([r["ratio"] - r["ratio_low"], r["ratio_high"] - r["ratio"]])
-        ax.errorbar(r["ratio"].to_numpy()[ok], y[ok], xerr=err[:, ok], fmt=MARKERS[j % 6],
-                    color=PALETTE[j % 6], capsize=2, markersize=4,
-                    label=OUTCOME_LABELS.get(outcome, outcome))
+        ax.errorbar(
+            r["ratio"].to_numpy()[ok],
+            y[ok],
+            xerr=err[:, ok],
+            fmt=MARKERS[j % 6],
+            color=PALETTE[j % 6],
+            capsize=2,
+            markersize=4,
+            label=OUTCOME_LABELS.get(outcome, outcome),
+        )
     ax.axvline(1.0, color="0.5", lw=0.8, ls="--")
     ax.set_xscale("log")
     lo = float(np.nanmin(rows["ratio_low"].fillna(rows["ratio"])))
     hi = float(np.nanmax(rows["ratio_high"].fillna(rows["ratio"])))
-    ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16) if lo / 1.2 <= t <= hi * 1.2]
+    ticks = [
+        t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16) if lo / 1.2 <= t <= hi * 1.2
+    ]
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.minorticks_off()
@@ -116,13 +129,26 @@ def gradient_figure(rates: pd.DataFrame, variable: str = "deprivation_count"):
         ok = r["rate"].notna().to_numpy()
         if ok.any():
             err = np.vstack([r["rate"] - r["rate_low"], r["rate_high"] - r["rate"]])
-            ax.errorbar(x[ok], r["rate"].to_numpy()[ok], yerr=err[:, ok],
-                        fmt=MARKERS[j % 6] + "-", color=PALETTE[j % 6], capsize=3,
-                        markersize=5)
+            ax.errorbar(
+                x[ok],
+                r["rate"].to_numpy()[ok],
+                yerr=err[:, ok],
+                fmt=MARKERS[j % 6] + "-",
+                color=PALETTE[j % 6],
+                capsize=3,
+                markersize=5,
+            )
             ax.set_ylim(bottom=0)
         else:
-            ax.text(0.5, 0.5, "suppressed\n(disclosure control)", ha="center",
-                    va="center", transform=ax.transAxes, fontsize=8)
+            ax.text(
+                0.5,
+                0.5,
+                "suppressed\n(disclosure control)",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=8,
+            )
         ax.set_xticks(x)
         ax.set_xticklabels(r["level"].astype(str).tolist())
         ax.set_title(OUTCOME_LABELS.get(outcome, outcome), fontsize=10)
@@ -131,7 +157,6 @@ def gradient_figure(rates: pd.DataFrame, variable: str = "deprivation_count"):
         ax.tick_params(labelsize=8)
     for k in range(len(outcomes), nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
-    fig.suptitle("Adjusted rates by number of deprived indicators (95% intervals)",
-                 fontsize=10)
+    fig.suptitle("Adjusted rates by number of deprived indicators (95% intervals)", fontsize=10)
     fig.tight_layout()
     return fig

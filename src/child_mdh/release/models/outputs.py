@@ -36,13 +36,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from child_mdh.aggregates.models import tables as mt  # noqa: E402
-from child_mdh.release.models.figures import coefficient_figure, gradient_figure  # noqa: E402
-from child_mdh.release.models.summary import model_summary  # noqa: E402
-from child_mdh.release.sdc import (  # noqa: E402
+from child_mdh.aggregates.models import tables as mt
+from child_mdh.release.models.figures import coefficient_figure, gradient_figure
+from child_mdh.release.models.summary import model_summary
+from child_mdh.release.sdc import (
     TableSpec,
     write_release_figure,
     write_release_table,
@@ -50,80 +50,118 @@ from child_mdh.release.sdc import (  # noqa: E402
 )
 
 FILES = {
-    "binary": ("binary_models.csv", "regression",
-               "tidy coefficients of every binary-outcome model"),
-    "hazard": ("hazard_models.csv", "regression",
-               "discrete-time hazard of the first referral (yearly periods), with the "
-               "proportional-hazards test (exposure x linear time, cluster-robust Wald)"),
-    "counts": ("count_models.csv", "regression",
-               "Poisson (cells, log follow-up offset) and negative binomial NB2 (distinct "
-               "rows, alpha profiled) models of referrals"),
-    "predicted_rates": ("predicted_rates.csv", "table",
-                        "standardised (marginally adjusted) predicted rates per 10,000 "
-                        "children (child-years for counts), delta-method intervals on the "
-                        "logit (log) scale"),
-    "marginal_effects": ("marginal_effects.csv", "table",
-                         "average marginal effects: differences of standardised rates from "
-                         "the reference level per 10,000, delta-method errors"),
-    "comparator": ("comparator.csv", "table",
-                   "gradient boosting (scikit-learn HistGradientBoostingClassifier) against "
-                   "the additive logistic model, folds by the cluster unit (local "
-                   "authority by default): discrimination, "
-                   "calibration and interaction checks; aggregates only, no individual "
-                   "prediction"),
+    "binary": (
+        "binary_models.csv",
+        "regression",
+        "tidy coefficients of every binary-outcome model",
+    ),
+    "hazard": (
+        "hazard_models.csv",
+        "regression",
+        "discrete-time hazard of the first referral (yearly periods), with the "
+        "proportional-hazards test (exposure x linear time, cluster-robust Wald)",
+    ),
+    "counts": (
+        "count_models.csv",
+        "regression",
+        "Poisson (cells, log follow-up offset) and negative binomial NB2 (distinct "
+        "rows, alpha profiled) models of referrals",
+    ),
+    "predicted_rates": (
+        "predicted_rates.csv",
+        "table",
+        "standardised (marginally adjusted) predicted rates per 10,000 "
+        "children (child-years for counts), delta-method intervals on the "
+        "logit (log) scale",
+    ),
+    "marginal_effects": (
+        "marginal_effects.csv",
+        "table",
+        "average marginal effects: differences of standardised rates from "
+        "the reference level per 10,000, delta-method errors",
+    ),
+    "comparator": (
+        "comparator.csv",
+        "table",
+        "gradient boosting (scikit-learn HistGradientBoostingClassifier) against "
+        "the additive logistic model, folds by the cluster unit (local "
+        "authority by default): discrimination, "
+        "calibration and interaction checks; aggregates only, no individual "
+        "prediction",
+    ),
 }
 
 
 def table_specs(residual_df: Mapping[str, int | None]) -> dict:
     """The disclosure declaration of every model table (``residual_df`` per table)."""
-    behind_coef = ("children_n", "observations_n", "events_n", "term_observations_n",
-                   "term_events_n")
-    coef = {c: behind_coef for c in mt.STAT_COLUMNS}
+    behind_coef = (
+        "children_n",
+        "observations_n",
+        "events_n",
+        "term_observations_n",
+        "term_events_n",
+    )
+    coef = dict.fromkeys(mt.STAT_COLUMNS, behind_coef)
     model_level = ("children_n", "observations_n", "events_n")
     rate_cols = ("rate", "rate_low", "rate_high", "std_error")
     ame_cols = ("ame", "std_error", "conf_low", "conf_high", "p_value")
     return {
-        "binary": TableSpec(key_columns=("model", "term"), derived=coef,
-                            residual_df=residual_df.get("binary")),
-        "hazard": TableSpec(key_columns=("model", "term"),
-                            derived={**coef, **{c: model_level for c in (
-                                "ph_statistic", "ph_df", "ph_p_value")}},
-                            residual_df=residual_df.get("hazard")),
-        "counts": TableSpec(key_columns=("model", "term"),
-                            derived={**coef, "alpha": model_level},
-                            residual_df=residual_df.get("counts")),
+        "binary": TableSpec(
+            key_columns=("model", "term"), derived=coef, residual_df=residual_df.get("binary")
+        ),
+        "hazard": TableSpec(
+            key_columns=("model", "term"),
+            derived={**coef, **dict.fromkeys(("ph_statistic", "ph_df", "ph_p_value"), model_level)},
+            residual_df=residual_df.get("hazard"),
+        ),
+        "counts": TableSpec(
+            key_columns=("model", "term"),
+            derived={**coef, "alpha": model_level},
+            residual_df=residual_df.get("counts"),
+        ),
         "predicted_rates": TableSpec(
             key_columns=("model", "variable", "level"),
-            derived={c: ("children_n", "events_n") for c in rate_cols},
-            not_counts=("conf_level",), residual_df=residual_df.get("predicted_rates")),
+            derived=dict.fromkeys(rate_cols, ("children_n", "events_n")),
+            not_counts=("conf_level",),
+            residual_df=residual_df.get("predicted_rates"),
+        ),
         "marginal_effects": TableSpec(
             key_columns=("model", "variable", "level"),
-            derived={c: ("children_n", "events_n", "reference_children_n",
-                         "reference_events_n") for c in ame_cols},
-            not_counts=("conf_level",), residual_df=residual_df.get("marginal_effects")),
-        "comparator": TableSpec(key_columns=("section", "model", "fold", "bin", "statistic"),
-                                derived={"value": ("children_n", "events_n")},
-                                not_counts=("bin",)),
+            derived=dict.fromkeys(
+                ame_cols, ("children_n", "events_n", "reference_children_n", "reference_events_n")
+            ),
+            not_counts=("conf_level",),
+            residual_df=residual_df.get("marginal_effects"),
+        ),
+        "comparator": TableSpec(
+            key_columns=("section", "model", "fold", "bin", "statistic"),
+            derived={"value": ("children_n", "events_n")},
+            not_counts=("bin",),
+        ),
     }
 
 
 def _method(key: str, settings: mt.ModelSettings, adjust) -> str:
     what = FILES[key][2]
-    common = (f"{int(settings.confidence * 100)}% normal intervals; errors clustered by "
-              f"{settings.cluster} (CR1, the row-level statsmodels/Stata convention, "
-              "computed exactly on covariate-pattern cells); adjusted for "
-              f"{', '.join(adjust) or 'nothing'} (sparse levels pooled, or a covariate left "
-              "out, per outcome: see summary.md)")
+    common = (
+        f"{int(settings.confidence * 100)}% normal intervals; errors clustered by "
+        f"{settings.cluster} (CR1, the row-level statsmodels/Stata convention, "
+        "computed exactly on covariate-pattern cells); adjusted for "
+        f"{', '.join(adjust) or 'nothing'} (sparse levels pooled, or a covariate left "
+        "out, per outcome: see summary.md)"
+    )
     if key == "binary":
-        return (f"{what}: logit (odds ratios) and cloglog (hazard ratios of the grouped "
-                f"proportional-hazards model). {common}. Degrees-of-freedom conventions "
-                "(column df_convention): no LA effects, K = estimated coefficients; LA "
-                "dummies (fixed-effect GLM), K counts the dummies as statsmodels does for "
-                "the dummy-variable fit; LA absorbed (linear probability model, linearmodels "
-                "AbsorbingLS), K excludes the absorbed effects nested in the LA clusters, as "
-                "linearmodels debiased=True, Stata xtreg fe and reghdfe. Residual df = "
-                "number of clusters - 1 throughout. Coefficients resting on fewer children "
-                "or events than the threshold are suppressed.")
+        return (
+            f"{what}: logit (odds ratios) and cloglog (hazard ratios of the grouped "
+            f"proportional-hazards model). {common}. Degrees-of-freedom conventions "
+            "(column df_convention): no LA effects, K = estimated coefficients; LA "
+            "dummies (fixed-effect GLM), K counts the dummies as statsmodels does for "
+            "the dummy-variable fit; LA absorbed (linear probability model, linearmodels "
+            "AbsorbingLS), K excludes the absorbed effects nested in the LA clusters, as "
+            "linearmodels debiased=True, Stata xtreg fe and reghdfe. Residual df = "
+            "number of clusters - 1 throughout. Coefficients resting on fewer children "
+            "or events than the threshold are suppressed."
+        )
     return f"{what}. {common}."
 
 
@@ -149,8 +187,14 @@ def _released(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=True)
 
 
-def model_outputs(children: pd.DataFrame, settings, release_dir: Path, manifest,
-                  child_index: pd.DataFrame | None = None, log=None) -> dict:
+def model_outputs(
+    children: pd.DataFrame,
+    settings,
+    release_dir: Path,
+    manifest,
+    child_index: pd.DataFrame | None = None,
+    log=None,
+) -> dict:
     """Fit the models and write every model table, figure and the summary to
     ``release_dir/models`` through disclosure control; return the manifest uids.
 
@@ -160,14 +204,19 @@ def model_outputs(children: pd.DataFrame, settings, release_dir: Path, manifest,
     """
     config = manifest.config
     if not isinstance(settings, mt.ModelSettings):
-        settings = mt.model_settings(settings.get("models"), settings.get("index"),
-                                     settings.get("outcomes"), threshold=config.threshold,
-                                     min_residual_df=config.min_residual_df)
+        settings = mt.model_settings(
+            settings.get("models"),
+            settings.get("index"),
+            settings.get("outcomes"),
+            threshold=config.threshold,
+            min_residual_df=config.min_residual_df,
+        )
     result = mt.build_model_tables(children, settings, child_index=child_index)
     settings = result.settings  # as used (one local authority changes the clustering)
     if log is not None:
-        log.info("models fitted in %s", ", ".join(f"{k} {v:.1f}s"
-                                                   for k, v in result.timings.items()))
+        log.info(
+            "models fitted in %s", ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
+        )
         for note in result.notes:
             log.info("note: %s", note)
         if not result.skipped.empty:
@@ -183,36 +232,62 @@ def model_outputs(children: pd.DataFrame, settings, release_dir: Path, manifest,
         df = result.tables.get(key)
         if df is None or df.empty:
             continue
-        entry = write_release_table(df, out / name, specs[key], manifest,
-                                    output_type=output_type,
-                                    method=_method(key, settings, adjust_all))
+        entry = write_release_table(
+            df,
+            out / name,
+            specs[key],
+            manifest,
+            output_type=output_type,
+            method=_method(key, settings, adjust_all),
+        )
         written[key] = entry["uid"]
         released[key] = _released(out / name)
 
-    fig = coefficient_figure(released.get("binary", pd.DataFrame()), settings.indicators) \
-        if "binary" in released else None
+    fig = (
+        coefficient_figure(released.get("binary", pd.DataFrame()), settings.indicators)
+        if "binary" in released
+        else None
+    )
     if fig is not None:
         written["coefficients"] = write_release_figure(
-            fig, out / "coefficients.png", None, manifest, backed_by=[written["binary"]],
+            fig,
+            out / "coefficients.png",
+            None,
+            manifest,
+            backed_by=[written["binary"]],
             method="ratios of each indicator, mutually adjusted, by outcome (from "
-                   "binary_models.csv)")["uid"]
+            "binary_models.csv)",
+        )["uid"]
         plt.close(fig)
-    fig = gradient_figure(released["predicted_rates"]) if "predicted_rates" in released \
-        else None
+    fig = gradient_figure(released["predicted_rates"]) if "predicted_rates" in released else None
     if fig is not None:
         written["gradient"] = write_release_figure(
-            fig, out / "gradient.png", None, manifest,
+            fig,
+            out / "gradient.png",
+            None,
+            manifest,
             backed_by=[written["predicted_rates"]],
             method="standardised rates per 10,000 by number of deprived indicators (from "
-                   "predicted_rates.csv)")["uid"]
+            "predicted_rates.csv)",
+        )["uid"]
         plt.close(fig)
-    text = model_summary(released, outcomes=settings.outcomes, links=settings.links,
-                         adjust=adjust, notes=result.notes,
-                         skipped=result.skipped[["model", "outcome", "reason"]],
-                         confidence=settings.confidence, cluster=settings.cluster)
+    text = model_summary(
+        released,
+        outcomes=settings.outcomes,
+        links=settings.links,
+        adjust=adjust,
+        notes=result.notes,
+        skipped=result.skipped[["model", "outcome", "reason"]],
+        confidence=settings.confidence,
+        cluster=settings.cluster,
+    )
     tables = [written[k] for k in FILES if k in written]
     written["summary"] = write_release_text(
-        text, out / "summary.md", manifest, output_type="text", backed_by=tables,
-        method="plain-English summary; every number is read from the released model "
-               "tables")["uid"]
+        text,
+        out / "summary.md",
+        manifest,
+        output_type="text",
+        backed_by=tables,
+        method="plain-English summary; every number is read from the released model tables",
+    )["uid"]
     return written

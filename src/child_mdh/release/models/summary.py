@@ -24,9 +24,13 @@ OUTCOME_PHRASES = {
     "entered_care": "entering care",
 }
 SUPPRESSED = "not shown (disclosure control)"
-INDICATOR_WORDS = {"fsm": "free school meals", "employment": "employment",
-                   "education": "education", "health": "health and disability",
-                   "housing": "housing"}
+INDICATOR_WORDS = {
+    "fsm": "free school meals",
+    "employment": "employment",
+    "education": "education",
+    "health": "health and disability",
+    "housing": "housing",
+}
 
 
 def _num(x) -> str:
@@ -68,25 +72,31 @@ def _words(variable: str) -> str:
 
 
 def _adjusted_for(adjust) -> str:
-    words = {"age": "age", "sex": "sex", "prior_referral": "an earlier referral",
-             "prior_cpp": "an earlier child protection plan",
-             "prior_in_care": "earlier time in care"}
+    words = {
+        "age": "age",
+        "sex": "sex",
+        "prior_referral": "an earlier referral",
+        "prior_cpp": "an earlier child protection plan",
+        "prior_in_care": "earlier time in care",
+    }
     items = [words.get(a, a.replace("_", " ")) for a in adjust]
     if not items:
         return "nothing else"
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _binary_section(binary: pd.DataFrame, rates: pd.DataFrame, outcome: str, link: str,
-                    adjust) -> list[str]:
+def _binary_section(
+    binary: pd.DataFrame, rates: pd.DataFrame, outcome: str, link: str, adjust
+) -> list[str]:
     name = OUTCOME_LABELS.get(outcome, outcome)
     phrase = OUTCOME_PHRASES.get(outcome, outcome.replace("_", " "))
     lines = [f"### {name}", ""]
     mdh = _first(binary, model=f"{outcome}_mdh_{link}", term="mdh[T.True]")
     fe = _first(binary, model=f"{outcome}_mdh_{link}_fe", term="mdh[T.True]")
     if mdh is None:
-        lines.append(f"- The model of {phrase} on Child-MDH status was not estimated or not "
-                     "released.")
+        lines.append(
+            f"- The model of {phrase} on Child-MDH status was not estimated or not released."
+        )
     elif pd.isna(mdh.get("ratio")):
         lines.append(f"- The {mdh['ratio_name']} of Child-MDH for {phrase} is {SUPPRESSED}.")
     else:
@@ -96,10 +106,13 @@ def _binary_section(binary: pd.DataFrame, rates: pd.DataFrame, outcome: str, lin
             f"{ratio_name} of {_ratio(mdh)} for {phrase} in the follow-up window, "
             f"compared with other children, adjusted for {_adjusted_for(adjust)} "
             f"({_count(mdh['children_n'])} children, {_count(mdh['events_n'])} with the "
-            "outcome).")
+            "outcome)."
+        )
         if fe is not None:
-            lines.append(f"- Comparing children within the same local authority (local-"
-                         f"authority fixed effects) the {ratio_name} was {_ratio(fe)}.")
+            lines.append(
+                f"- Comparing children within the same local authority (local-"
+                f"authority fixed effects) the {ratio_name} was {_ratio(fe)}."
+            )
     r = rates[(rates["model"] == f"{outcome}_count_logit")] if not rates.empty else rates
     if r is None or r.empty:
         r = rates[(rates["model"] == f"{outcome}_count_{link}")] if not rates.empty else rates
@@ -111,45 +124,62 @@ def _binary_section(binary: pd.DataFrame, rates: pd.DataFrame, outcome: str, lin
                 f"{_num(lo['rate'])} per 10,000 children with no "
                 f"deprived indicator (95% CI {_num(lo['rate_low'])} to "
                 f"{_num(lo['rate_high'])}), {_num(hi['rate'])} per 10,000 with "
-                f"{hi['level']} deprived indicators (95% CI {_num(hi['rate_low'])} to {_num(hi['rate_high'])}).")
+                f"{hi['level']} deprived indicators (95% CI {_num(hi['rate_low'])} to {_num(hi['rate_high'])})."
+            )
         else:
             lines.append(f"- Adjusted rates by number of deprived indicators: {SUPPRESSED}.")
     dom = binary[(binary["model"] == f"{outcome}_domains_{link}")] if not binary.empty else binary
     if dom is not None and not dom.empty:
-        ex = dom[dom["term"].str.endswith("[T.True]") & dom["ratio"].notna()
-                 & ~dom["variable"].isin(list(adjust))]
+        ex = dom[
+            dom["term"].str.endswith("[T.True]")
+            & dom["ratio"].notna()
+            & ~dom["variable"].isin(list(adjust))
+        ]
         if not ex.empty:
             top = ex.sort_values("ratio", ascending=False).iloc[0]
             lines.append(
                 f"- With the indicators mutually adjusted, the strongest association was "
                 f"with {_words(top['variable'])}: {top['ratio_name']} "
-                f"{_ratio(top)}.")
+                f"{_ratio(top)}."
+            )
     lines.append("")
     return lines
 
 
-CLUSTER_WORDS = {"la_code": ("local authority", "authorities"),
-                 "household_id": ("household", "households"),
-                 "lsoa_code": ("LSOA", "LSOAs"), "school_id": ("school", "schools")}
+CLUSTER_WORDS = {
+    "la_code": ("local authority", "authorities"),
+    "household_id": ("household", "households"),
+    "lsoa_code": ("LSOA", "LSOAs"),
+    "school_id": ("school", "schools"),
+}
 
 
-def model_summary(tables: dict[str, pd.DataFrame], *, outcomes, links, adjust, notes=(),
-                  skipped: pd.DataFrame | None = None, confidence: float = 0.95,
-                  cluster: str = "la_code") -> str:
+def model_summary(  # noqa: C901  (one paragraph per model kind, in page order)
+    tables: dict[str, pd.DataFrame],
+    *,
+    outcomes,
+    links,
+    adjust,
+    notes=(),
+    skipped: pd.DataFrame | None = None,
+    confidence: float = 0.95,
+    cluster: str = "la_code",
+) -> str:
     """The Markdown summary of the released model tables (``tables`` as read back from
     the release folder: binary, hazard, counts, predicted_rates, comparator).
 
     ``adjust``: the covariates the models adjust for, one list for all outcomes or a
     mapping outcome -> list (they differ when sparse levels were pooled per outcome);
     ``cluster`` the column the standard errors are clustered by."""
-    unit, units = CLUSTER_WORDS.get(cluster, (cluster.replace("_", " "),
-                                              cluster.replace("_", " ") + " groups"))
+    unit, units = CLUSTER_WORDS.get(
+        cluster, (cluster.replace("_", " "), cluster.replace("_", " ") + " groups")
+    )
     binary = tables.get("binary", pd.DataFrame())
     rates = tables.get("predicted_rates", pd.DataFrame())
     if not isinstance(adjust, Mapping):
         adjust = {o: tuple(adjust) for o in [*outcomes, "any_referral"]}
     link = preferred_link(links)
-    pct = int(round(confidence * 100))
+    pct = round(confidence * 100)
     out = [
         "# Child-MDH and children's social care: what the models show",
         "",
@@ -180,12 +210,13 @@ def model_summary(tables: dict[str, pd.DataFrame], *, outcomes, links, adjust, n
         h = _first(hazard, model=f"first_referral_mdh_{link}", term="mdh[T.True]")
         out += ["## Time to a first referral", ""]
         if h is not None:
-            out.append(f"- In a discrete-time hazard model (yearly periods) the {h['ratio_name']} "
-                       f"of a first referral for Child-MDH children was {_ratio(h)}.")
+            out.append(
+                f"- In a discrete-time hazard model (yearly periods) the {h['ratio_name']} "
+                f"of a first referral for Child-MDH children was {_ratio(h)}."
+            )
             verdict = h.get("ph_verdict")
             if isinstance(verdict, str) and verdict:
-                out.append(f"- Test of proportional hazards ({_p(h['ph_p_value'])}): "
-                           f"{verdict}.")
+                out.append(f"- Test of proportional hazards ({_p(h['ph_p_value'])}): {verdict}.")
         out.append("")
 
     counts = tables.get("counts", pd.DataFrame())
@@ -194,12 +225,16 @@ def model_summary(tables: dict[str, pd.DataFrame], *, outcomes, links, adjust, n
         nb = _first(counts, model="n_referrals_mdh_negbin", term="mdh[T.True]")
         out += ["## Number of referrals", ""]
         if c is not None:
-            out.append(f"- Child-MDH children had a referral rate ratio of {_ratio(c)} "
-                       "(Poisson model with follow-up time as exposure; cluster-robust "
-                       "errors make it valid under over-dispersion).")
+            out.append(
+                f"- Child-MDH children had a referral rate ratio of {_ratio(c)} "
+                "(Poisson model with follow-up time as exposure; cluster-robust "
+                "errors make it valid under over-dispersion)."
+            )
         if nb is not None:
-            out.append(f"- The negative binomial model gave {_ratio(nb)}, with dispersion "
-                       f"alpha = {_num(nb['alpha'])}.")
+            out.append(
+                f"- The negative binomial model gave {_ratio(nb)}, with dispersion "
+                f"alpha = {_num(nb['alpha'])}."
+            )
         out.append("")
 
     if not binary.empty and (binary["specification"] == "inverse_intervention").any():
@@ -214,7 +249,7 @@ def model_summary(tables: dict[str, pd.DataFrame], *, outcomes, links, adjust, n
             if pd.isna(i["estimate"]):
                 out.append(f"- {OUTCOME_LABELS.get(outcome, outcome)}: {SUPPRESSED}.")
                 continue
-            direction = ("smaller" if i["estimate"] > 0 else "larger")
+            direction = "smaller" if i["estimate"] > 0 else "larger"
             per10 = [math.exp(0.1 * float(i[c])) for c in ("estimate", "conf_low", "conf_high")]
             out.append(
                 f"- {OUTCOME_LABELS.get(outcome, outcome)}: for every 10 percentage points "
@@ -223,35 +258,53 @@ def model_summary(tables: dict[str, pd.DataFrame], *, outcomes, links, adjust, n
                 f"{per10[2]:.2f}; {_p(i['p_value'])}; interaction {_num(i['estimate'])} on "
                 f"the log scale per unit of prevalence). The point estimate says the gap is "
                 f"{direction} where disadvantage is rarer"
-                + (", but the interval includes no difference." if i["conf_low"] <= 0 <= i["conf_high"]
-                   else "."))
-        out += ["", "A negative interaction is what the inverse intervention law "
-                "(Bywaters et al. 2017) describes. The prevalence is each authority's share of "
-                "the children modelled, centred on the national share.", ""]
+                + (
+                    ", but the interval includes no difference."
+                    if i["conf_low"] <= 0 <= i["conf_high"]
+                    else "."
+                )
+            )
+        out += [
+            "",
+            "A negative interaction is what the inverse intervention law "
+            "(Bywaters et al. 2017) describes. The prevalence is each authority's share of "
+            "the children modelled, centred on the national share.",
+            "",
+        ]
 
     comp = tables.get("comparator", pd.DataFrame())
     if comp is not None and not comp.empty:
+
         def metric(model, stat):
             r = _first(comp, section="metrics", model=model, fold="pooled", statistic=stat)
             return None if r is None else r["value"]
+
         out += ["## A flexible comparator", ""]
         outcome = comp["outcome"].iloc[0]
         out.append(
             f"- For {OUTCOME_PHRASES.get(outcome, outcome)}, gradient boosting reached an "
             f"area under the ROC curve of {_num(metric('gradient_boosting', 'auc'))}, against "
             f"{_num(metric('logistic', 'auc'))} for the additive logistic model, in "
-            f"cross-validation where each fold holds out whole {units}.")
+            f"cross-validation where each fold holds out whole {units}."
+        )
         out.append(
             f"- Calibration slope of the logistic model: "
             f"{_num(metric('logistic', 'calibration_slope'))} (1 is ideal); of boosting: "
-            f"{_num(metric('gradient_boosting', 'calibration_slope'))}.")
-        w = comp[(comp["section"] == "interactions") & comp["statistic"].str.startswith("wald_p_value")]
+            f"{_num(metric('gradient_boosting', 'calibration_slope'))}."
+        )
+        w = comp[
+            (comp["section"] == "interactions") & comp["statistic"].str.startswith("wald_p_value")
+        ]
         if not w.empty:
-            out.append(f"- Pairwise interactions between indicators (logistic model, "
-                       f"cluster-robust Wald test): {_p(w['value'].iloc[0])}.")
-        out.append("- These are discrimination and calibration of a population gradient, "
-                   "not a tool to score children: predictive models of individual children's "
-                   "social care risk have performed poorly and are ethically contested.")
+            out.append(
+                f"- Pairwise interactions between indicators (logistic model, "
+                f"cluster-robust Wald test): {_p(w['value'].iloc[0])}."
+            )
+        out.append(
+            "- These are discrimination and calibration of a population gradient, "
+            "not a tool to score children: predictive models of individual children's "
+            "social care risk have performed poorly and are ethically contested."
+        )
         out.append("")
 
     extra = list(notes)
@@ -259,10 +312,14 @@ def model_summary(tables: dict[str, pd.DataFrame], *, outcomes, links, adjust, n
         extra += [f"{r.model}: not estimated ({r.reason})" for r in skipped.itertuples()]
     if extra:
         out += ["## Notes", ""] + [f"- {n}" for n in extra] + [""]
-    out += ["## Method", "",
-            "Binomial and Poisson models are fitted on covariate-pattern cells, which gives "
-            "exactly the row-level estimates and cluster-robust (CR1) errors; residual "
-            f"degrees of freedom are the number of {units} minus one. The tables' "
-            "`df_convention` column states the small-sample factor of each model. Full "
-            "methods: docs/models.md.", ""]
+    out += [
+        "## Method",
+        "",
+        "Binomial and Poisson models are fitted on covariate-pattern cells, which gives "
+        "exactly the row-level estimates and cluster-robust (CR1) errors; residual "
+        f"degrees of freedom are the number of {units} minus one. The tables' "
+        "`df_convention` column states the small-sample factor of each model. Full "
+        "methods: docs/models.md.",
+        "",
+    ]
     return "\n".join(out)

@@ -29,6 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from child_mdh.aggregates.profiles.measures import ENGLAND_CODE, KEY_COLUMNS
+from child_mdh.aggregates.profiles.statistics import (
+    DEFAULT_FUNNEL_RATE,
+    add_labels,
+    funnel_tables,
+)
 from child_mdh.release.profiles import chartdata, html
 from child_mdh.release.profiles.figures import png_bytes, png_funnel, png_panels
 from child_mdh.release.profiles.indicators import LONG_SPEC, long_indicators
@@ -38,18 +44,12 @@ from child_mdh.release.profiles.local import (
     local_rows,
     read_local_indicators,
 )
-from child_mdh.aggregates.profiles.measures import ENGLAND_CODE, KEY_COLUMNS
 from child_mdh.release.profiles.selfcontained import external_references
 from child_mdh.release.profiles.tables import (
     FUNNEL_LIMIT_SPEC,
     _release_config,
     rounded_statistics,
     table_specs,
-)
-from child_mdh.aggregates.profiles.statistics import (
-    DEFAULT_FUNNEL_RATE,
-    add_labels,
-    funnel_tables,
 )
 from child_mdh.release.sdc import (
     Manifest,
@@ -71,32 +71,40 @@ TABLE_FILES = {
     "local_indicators": "local_indicators.csv",
 }
 #: Columns read back as text (codes, names, labels), never as numbers.
-TEXT_COLUMNS = frozenset(KEY_COLUMNS) | (frozenset(LOCAL_COLUMNS) - {"value"}) | {
-    "section", "indicator_label", "group", "unit", "statistic"}
+TEXT_COLUMNS = (
+    frozenset(KEY_COLUMNS)
+    | (frozenset(LOCAL_COLUMNS) - {"value"})
+    | {"section", "indicator_label", "group", "unit", "statistic"}
+)
 FIGURES = ("funnel_prevalence", "funnel_rate", "domains", "contacts")
-LOCAL_SPEC = TableSpec(key_columns=("la_code", "indicator", "unit", "period", "source",
-                                    "statement"))
-LOCAL_COMMENT = ("local information supplied by councils (their own published figures, "
-                 "not computed by child-mdh): check that each value is published by the "
-                 "council and that no statement identifies a person")
+LOCAL_SPEC = TableSpec(
+    key_columns=("la_code", "indicator", "unit", "period", "source", "statement")
+)
+LOCAL_COMMENT = (
+    "local information supplied by councils (their own published figures, "
+    "not computed by child-mdh): check that each value is published by the "
+    "council and that no statement identifies a person"
+)
 
 METHODS = {
     "area_statistics": "Child-MDH profile statistics per local authority and England: counts, "
-                       "prevalence (Wilson), H/A/M0 (linearised), indicator headcounts and "
-                       "contributions (Alkire-Foster), contact rates per 10,000 (Byar/exact), "
-                       "rate ratios, comparisons with England at 95% and 99.8%, funnel labels",
+    "prevalence (Wilson), H/A/M0 (linearised), indicator headcounts and "
+    "contributions (Alkire-Foster), contact rates per 10,000 (Byar/exact), "
+    "rate ratios, comparisons with England at 95% and 99.8%, funnel labels",
     "children_left_out": "children left out of the profile because an index indicator or an "
-                         "outcome is unknown, per local authority and England",
+    "outcome is unknown, per local authority and England",
     "indicators": "the profile statistics as one row per area and indicator beside England's "
-                  "(a re-arrangement of area_statistics and children_left_out as released)",
+    "(a re-arrangement of area_statistics and children_left_out as released)",
     "funnel_limits_prevalence": "funnel plot control limits (95%, 99.8%) around England's "
-                                "Child-MDH prevalence (Spiegelhalter 2005; PHEindicatormethods)",
+    "Child-MDH prevalence (Spiegelhalter 2005; PHEindicatormethods)",
     "funnel_limits_rate": "funnel plot control limits (95%, 99.8%) around England's contact "
-                          "rate (exact Poisson; Spiegelhalter 2005)",
+    "rate (exact Poisson; Spiegelhalter 2005)",
 }
-FUNNEL_COMMENT = ("control limits computed from England's published value over a grid of "
-                  "denominators (the grid's end is 1.05 x the largest local authority's "
-                  "published number of children); no counts")
+FUNNEL_COMMENT = (
+    "control limits computed from England's published value over a grid of "
+    "denominators (the grid's end is 1.05 x the largest local authority's "
+    "published number of children); no counts"
+)
 
 
 def _tables_dir(out_dir: Path, tables_dir) -> Path:
@@ -110,9 +118,15 @@ def _uid(manifest: Manifest, path: Path) -> str:
 # --------------------------------------------------------------------------------------
 # tables
 # --------------------------------------------------------------------------------------
-def write_profile_tables(statistics: Mapping[str, pd.DataFrame], out_dir: str | Path,
-                         manifest: Manifest, *, local_indicators=None, areas=None,
-                         xlsx: bool = True) -> dict[str, pd.DataFrame]:
+def write_profile_tables(
+    statistics: Mapping[str, pd.DataFrame],
+    out_dir: str | Path,
+    manifest: Manifest,
+    *,
+    local_indicators=None,
+    areas=None,
+    xlsx: bool = True,
+) -> dict[str, pd.DataFrame]:
     """Protect, check and write the profile tables; return them as released.
 
     ``statistics`` is :func:`~child_mdh.aggregates.profiles.statistics.profile_statistics` output
@@ -134,33 +148,59 @@ def write_profile_tables(statistics: Mapping[str, pd.DataFrame], out_dir: str | 
     funnel_rate = ready["area_statistics"].attrs.get("funnel_rate", DEFAULT_FUNNEL_RATE)
     for name in ("area_statistics", "children_left_out"):
         path = folder / TABLE_FILES[name]
-        relabel = ((lambda t: add_labels(t, funnel_rate)) if name == "area_statistics"
-                   else None)
-        entry = write_release_table(ready[name], path, specs[name], manifest,
-                                    method=METHODS[name], xlsx=xlsx, after_protect=relabel)
+        relabel = (lambda t: add_labels(t, funnel_rate)) if name == "area_statistics" else None
+        entry = write_release_table(
+            ready[name],
+            path,
+            specs[name],
+            manifest,
+            method=METHODS[name],
+            xlsx=xlsx,
+            after_protect=relabel,
+        )
         uids[name] = entry["uid"]
-        released[name] = protect_table(ready[name], specs[name], config,
-                                       table=entry["uid"]).table
+        released[name] = protect_table(ready[name], specs[name], config, table=entry["uid"]).table
         if relabel is not None:
             released[name] = relabel(released[name])
     # funnel limits around England's published value, over the published denominators
     ready.update(rounded_statistics(funnel_tables(released["area_statistics"], funnel_rate)))
     for name in ("funnel_limits_prevalence", "funnel_limits_rate"):
         if name in ready:
-            write_release_table(ready[name], folder / TABLE_FILES[name], FUNNEL_LIMIT_SPEC,
-                                manifest, method=METHODS[name], comment=FUNNEL_COMMENT,
-                                mitigate=False, backed_by=[uids["area_statistics"]])
+            write_release_table(
+                ready[name],
+                folder / TABLE_FILES[name],
+                FUNNEL_LIMIT_SPEC,
+                manifest,
+                method=METHODS[name],
+                comment=FUNNEL_COMMENT,
+                mitigate=False,
+                backed_by=[uids["area_statistics"]],
+            )
             released[name] = ready[name].reset_index(drop=True)
     long = long_indicators(released)
-    write_release_table(long, folder / TABLE_FILES["indicators"], LONG_SPEC, manifest,
-                        method=METHODS["indicators"], mitigate=False, xlsx=xlsx,
-                        backed_by=[uids["area_statistics"], uids["children_left_out"]])
+    write_release_table(
+        long,
+        folder / TABLE_FILES["indicators"],
+        LONG_SPEC,
+        manifest,
+        method=METHODS["indicators"],
+        mitigate=False,
+        xlsx=xlsx,
+        backed_by=[uids["area_statistics"], uids["children_left_out"]],
+    )
     released["indicators"] = long
     if local_indicators is not None:
         local = read_local_indicators(local_indicators, areas)
-        write_release_table(local, folder / TABLE_FILES["local_indicators"], LOCAL_SPEC,
-                            manifest, method="councils' own indicators, as supplied",
-                            comment=LOCAL_COMMENT, mitigate=False, xlsx=xlsx)
+        write_release_table(
+            local,
+            folder / TABLE_FILES["local_indicators"],
+            LOCAL_SPEC,
+            manifest,
+            method="councils' own indicators, as supplied",
+            comment=LOCAL_COMMENT,
+            mitigate=False,
+            xlsx=xlsx,
+        )
         released["local_indicators"] = local
     return released
 
@@ -180,9 +220,8 @@ def read_profile_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
                 raise FileNotFoundError(f"{path}: not found; run write_profile_tables first")
             continue
         header = pd.read_csv(path, nrows=0).columns
-        text = [c for c in header if c in TEXT_COLUMNS or "vs_england" in c
-                or c.endswith("funnel")]
-        out[name] = pd.read_csv(path, dtype={c: "str" for c in text})
+        text = [c for c in header if c in TEXT_COLUMNS or "vs_england" in c or c.endswith("funnel")]
+        out[name] = pd.read_csv(path, dtype=dict.fromkeys(text, "str"))
     return out
 
 
@@ -203,8 +242,9 @@ def la_chunks(la_codes: Sequence[str], n_chunks: int) -> list[list[str]]:
     """Split ``la_codes`` into ``n_chunks`` near-equal lists (for a scatter-gather)."""
     if n_chunks < 1:
         raise ValueError("n_chunks must be at least 1")
-    return [list(part) for part in np.array_split(np.asarray(list(la_codes), dtype=object),
-                                                  n_chunks)]
+    return [
+        list(part) for part in np.array_split(np.asarray(list(la_codes), dtype=object), n_chunks)
+    ]
 
 
 # --------------------------------------------------------------------------------------
@@ -217,8 +257,9 @@ def _settings(manifest: Manifest) -> tuple[int, int]:
 
 def _local_from(tables: dict, local_indicators, areas=None) -> pd.DataFrame | None:
     if local_indicators is not None:
-        if isinstance(local_indicators, pd.DataFrame) and list(local_indicators.columns) == \
-                list(LOCAL_COLUMNS):
+        if isinstance(local_indicators, pd.DataFrame) and list(local_indicators.columns) == list(
+            LOCAL_COLUMNS
+        ):
             check_local_text(local_indicators)
             return local_indicators
         return read_local_indicators(local_indicators, areas)
@@ -233,13 +274,27 @@ def _write_page(text: str, path: Path, manifest: Manifest, **kwargs) -> dict:
     """Write a page through the release writer after checking it loads nothing."""
     problems = external_references(text)
     if problems:
-        raise ValueError(f"{path}: the page would load {', '.join(problems[:5])}; profile "
-                         "pages must be self-contained (inline styles and images only)")
+        raise ValueError(
+            f"{path}: the page would load {', '.join(problems[:5])}; profile "
+            "pages must be self-contained (inline styles and images only)"
+        )
     return write_release_text(text, path, manifest, output_type="html", **kwargs)
 
 
-def _write_area(tables: dict, code: str, out_dir: Path, tables_dir: Path, manifest: Manifest,
-                *, local, provenance, caveats, is_synthetic, png: bool, xlsx: bool) -> Path:
+def _write_area(
+    tables: dict,
+    code: str,
+    out_dir: Path,
+    tables_dir: Path,
+    manifest: Manifest,
+    *,
+    local,
+    provenance,
+    caveats,
+    is_synthetic,
+    png: bool,
+    xlsx: bool,
+) -> Path:
     base, threshold = _settings(manifest)
     areas_dir = out_dir / AREAS_DIR
     area_uid = _uid(manifest, tables_dir / TABLE_FILES["area_statistics"])
@@ -255,9 +310,16 @@ def _write_area(tables: dict, code: str, out_dir: Path, tables_dir: Path, manife
         tables["indicators"] = long
     rows = long[long["la_code"] == code].reset_index(drop=True)
     csv = areas_dir / f"{code}_indicators.csv"
-    write_release_table(rows, csv, LONG_SPEC, manifest, mitigate=False, xlsx=xlsx,
-                        method=f"{name}: profile indicators beside England's",
-                        backed_by=backing)
+    write_release_table(
+        rows,
+        csv,
+        LONG_SPEC,
+        manifest,
+        mitigate=False,
+        xlsx=xlsx,
+        method=f"{name}: profile indicators beside England's",
+        backed_by=backing,
+    )
     downloads.append(("This profile's figures (CSV)", csv.name))
     if xlsx:
         downloads.append(("This profile's figures (Excel)", csv.with_suffix(".xlsx").name))
@@ -272,27 +334,40 @@ def _write_area(tables: dict, code: str, out_dir: Path, tables_dir: Path, manife
         for key, data in figures.items():
             if data is not None and len(data.points):
                 made[key] = png_funnel(data)
-        made["domains"] = png_panels(chartdata.domain_panels(tables, code),
-                                     title=f"Deprivation indicators, {name}",
-                                     threshold=threshold)
-        made["contacts"] = png_panels(chartdata.contact_panels(tables, code, base, threshold),
-                                      title=f"Contacts with children's social care, {name} "
-                                            "(per 10,000)", threshold=threshold)
-        labels = {"funnel_prevalence": "Funnel plot: Child-MDH prevalence (PNG)",
-                  "funnel_rate": "Funnel plot: contact rate (PNG)",
-                  "domains": "Deprivation indicators chart (PNG)",
-                  "contacts": "Social care contacts chart (PNG)"}
+        made["domains"] = png_panels(
+            chartdata.domain_panels(tables, code),
+            title=f"Deprivation indicators, {name}",
+            threshold=threshold,
+        )
+        made["contacts"] = png_panels(
+            chartdata.contact_panels(tables, code, base, threshold),
+            title=f"Contacts with children's social care, {name} (per 10,000)",
+            threshold=threshold,
+        )
+        labels = {
+            "funnel_prevalence": "Funnel plot: Child-MDH prevalence (PNG)",
+            "funnel_rate": "Funnel plot: contact rate (PNG)",
+            "domains": "Deprivation indicators chart (PNG)",
+            "contacts": "Social care contacts chart (PNG)",
+        }
         for key in FIGURES:
             if key not in made:
                 continue
             path = areas_dir / f"{code}_{key}.png"
-            write_release_figure(png_bytes(made[key]), path, None, manifest,
-                                 backed_by=[area_uid],
-                                 method=f"{name}: {labels[key][:-6].lower()}")
+            write_release_figure(
+                png_bytes(made[key]),
+                path,
+                None,
+                manifest,
+                backed_by=[area_uid],
+                method=f"{name}: {labels[key][:-6].lower()}",
+            )
             downloads.append((labels[key], path.name))
     rel_tables = _rel(tables_dir, areas_dir)
-    for label, name_ in (("All areas' statistics (Excel)", "area_statistics.xlsx"),
-                         ("All areas' indicators, one row each (CSV)", "indicators.csv")):
+    for label, name_ in (
+        ("All areas' statistics (Excel)", "area_statistics.xlsx"),
+        ("All areas' indicators, one row each (CSV)", "indicators.csv"),
+    ):
         if xlsx or name_.endswith(".csv"):
             downloads.append((label, f"{rel_tables}/{name_}"))
 
@@ -300,29 +375,50 @@ def _write_area(tables: dict, code: str, out_dir: Path, tables_dir: Path, manife
     if len(lrows):
         backing.append(_uid(manifest, tables_dir / TABLE_FILES["local_indicators"]))
     context = html.area_page_context(
-        tables, code, base=base, threshold=threshold,
-        links={"index": _rel(out_dir / "index.html", areas_dir),
-               "england": f"{ENGLAND_CODE}.html"},
-        local=lrows, provenance=provenance, caveats=caveats, is_synthetic=is_synthetic,
-        downloads=downloads)
+        tables,
+        code,
+        base=base,
+        threshold=threshold,
+        links={"index": _rel(out_dir / "index.html", areas_dir), "england": f"{ENGLAND_CODE}.html"},
+        local=lrows,
+        provenance=provenance,
+        caveats=caveats,
+        is_synthetic=is_synthetic,
+        downloads=downloads,
+    )
     page = areas_dir / f"{code}.html"
     text = html.render("profile.html", context)
     if len(lrows):
-        _write_page(text, page, manifest, status="review", backed_by=backing,
-                    method=f"{name}: Child-MDH local profile page",
-                    comment="the page shows local information supplied by the council: "
-                            + LOCAL_COMMENT)
+        _write_page(
+            text,
+            page,
+            manifest,
+            status="review",
+            backed_by=backing,
+            method=f"{name}: Child-MDH local profile page",
+            comment="the page shows local information supplied by the council: " + LOCAL_COMMENT,
+        )
     else:
-        _write_page(text, page, manifest, backed_by=backing,
-                    method=f"{name}: Child-MDH local profile page")
+        _write_page(
+            text, page, manifest, backed_by=backing, method=f"{name}: Child-MDH local profile page"
+        )
     return page
 
 
-def build_profiles(tables, la_codes: Sequence[str], out_dir: str | Path, manifest: Manifest,
-                   *, tables_dir: str | Path | None = None, provenance: Mapping | None = None,
-                   caveats: Sequence[str] = (), is_synthetic: bool = False,
-                   local_indicators=None, png: bool = True, xlsx: bool = True
-                   ) -> dict[str, Path]:
+def build_profiles(
+    tables,
+    la_codes: Sequence[str],
+    out_dir: str | Path,
+    manifest: Manifest,
+    *,
+    tables_dir: str | Path | None = None,
+    provenance: Mapping | None = None,
+    caveats: Sequence[str] = (),
+    is_synthetic: bool = False,
+    local_indicators=None,
+    png: bool = True,
+    xlsx: bool = True,
+) -> dict[str, Path]:
     """Write the profile of each local authority in ``la_codes``; return code -> page.
 
     ``tables``: the folder the tables were written to (read back) or the dict returned
@@ -338,24 +434,48 @@ def build_profiles(tables, la_codes: Sequence[str], out_dir: str | Path, manifes
     out_dir = Path(out_dir)
     tables_dir = _tables_dir(out_dir, tables_dir if tables_dir is not None else folder)
     if ENGLAND_CODE in la_codes:
-        raise ValueError(f"{ENGLAND_CODE}: England's page is written by build_index_page; "
-                         "pass local authority codes only")
+        raise ValueError(
+            f"{ENGLAND_CODE}: England's page is written by build_index_page; "
+            "pass local authority codes only"
+        )
     known = set(loaded["area_statistics"]["la_code"].astype("str"))
     unknown = [c for c in la_codes if c not in known]
     if unknown:
-        raise ValueError(f"local authorities {', '.join(unknown[:5])} are not in "
-                         "area_statistics (no children in the profile, or wrong codes)")
+        raise ValueError(
+            f"local authorities {', '.join(unknown[:5])} are not in "
+            "area_statistics (no children in the profile, or wrong codes)"
+        )
     local = _local_from(loaded, local_indicators)
-    return {code: _write_area(loaded, code, out_dir, tables_dir, manifest, local=local,
-                              provenance=provenance, caveats=caveats,
-                              is_synthetic=is_synthetic, png=png, xlsx=xlsx)
-            for code in la_codes}
+    return {
+        code: _write_area(
+            loaded,
+            code,
+            out_dir,
+            tables_dir,
+            manifest,
+            local=local,
+            provenance=provenance,
+            caveats=caveats,
+            is_synthetic=is_synthetic,
+            png=png,
+            xlsx=xlsx,
+        )
+        for code in la_codes
+    }
 
 
-def build_index_page(tables, out_dir: str | Path, manifest: Manifest, *,
-                     tables_dir: str | Path | None = None, provenance: Mapping | None = None,
-                     caveats: Sequence[str] = (), is_synthetic: bool = False,
-                     png: bool = True, xlsx: bool = True) -> Path:
+def build_index_page(
+    tables,
+    out_dir: str | Path,
+    manifest: Manifest,
+    *,
+    tables_dir: str | Path | None = None,
+    provenance: Mapping | None = None,
+    caveats: Sequence[str] = (),
+    is_synthetic: bool = False,
+    png: bool = True,
+    xlsx: bool = True,
+) -> Path:
     """Write England's profile page and ``index.html`` (every local authority, linked).
 
     The index links to ``areas/<code>.html`` for every local authority in the tables
@@ -364,43 +484,80 @@ def build_index_page(tables, out_dir: str | Path, manifest: Manifest, *,
     loaded, folder = _load(tables)
     out_dir = Path(out_dir)
     tables_dir = _tables_dir(out_dir, tables_dir if tables_dir is not None else folder)
-    _write_area(loaded, ENGLAND_CODE, out_dir, tables_dir, manifest, local=None,
-                provenance=provenance, caveats=caveats, is_synthetic=is_synthetic, png=png,
-                xlsx=xlsx)
+    _write_area(
+        loaded,
+        ENGLAND_CODE,
+        out_dir,
+        tables_dir,
+        manifest,
+        local=None,
+        provenance=provenance,
+        caveats=caveats,
+        is_synthetic=is_synthetic,
+        png=png,
+        xlsx=xlsx,
+    )
     base, threshold = _settings(manifest)
     codes = loaded["area_statistics"]["la_code"].astype("str")
     links = {c: f"{AREAS_DIR}/{c}.html" for c in codes}
     rel_tables = _rel(tables_dir, out_dir)
-    downloads = [(f"{label}", f"{rel_tables}/{file}") for label, file in (
-        ("All areas' statistics (CSV)", "area_statistics.csv"),
-        ("All areas' indicators, one row each (CSV)", "indicators.csv"),
-        ("Children left out (CSV)", "children_left_out.csv"))]
+    downloads = [
+        (f"{label}", f"{rel_tables}/{file}")
+        for label, file in (
+            ("All areas' statistics (CSV)", "area_statistics.csv"),
+            ("All areas' indicators, one row each (CSV)", "indicators.csv"),
+            ("Children left out (CSV)", "children_left_out.csv"),
+        )
+    ]
     if xlsx:
-        downloads += [("All areas' statistics (Excel)", f"{rel_tables}/area_statistics.xlsx"),
-                      ("All areas' indicators (Excel)", f"{rel_tables}/indicators.xlsx")]
-    context = html.index_page_context(loaded, base=base, threshold=threshold,
-                                      page_links=links, provenance=provenance,
-                                      caveats=caveats, is_synthetic=is_synthetic,
-                                      downloads=downloads)
+        downloads += [
+            ("All areas' statistics (Excel)", f"{rel_tables}/area_statistics.xlsx"),
+            ("All areas' indicators (Excel)", f"{rel_tables}/indicators.xlsx"),
+        ]
+    context = html.index_page_context(
+        loaded,
+        base=base,
+        threshold=threshold,
+        page_links=links,
+        provenance=provenance,
+        caveats=caveats,
+        is_synthetic=is_synthetic,
+        downloads=downloads,
+    )
     page = out_dir / "index.html"
-    _write_page(html.render("index.html", context), page, manifest,
-                backed_by=[_uid(manifest, tables_dir / TABLE_FILES["area_statistics"])],
-                method="index of the Child-MDH local profiles")
+    _write_page(
+        html.render("index.html", context),
+        page,
+        manifest,
+        backed_by=[_uid(manifest, tables_dir / TABLE_FILES["area_statistics"])],
+        method="index of the Child-MDH local profiles",
+    )
     return page
 
 
-def build_all(statistics: Mapping[str, pd.DataFrame], out_dir: str | Path, manifest: Manifest,
-              *, local_indicators=None, areas=None, provenance: Mapping | None = None,
-              caveats: Sequence[str] = (), is_synthetic: bool = False, png: bool = True,
-              xlsx: bool = True) -> Path:
+def build_all(
+    statistics: Mapping[str, pd.DataFrame],
+    out_dir: str | Path,
+    manifest: Manifest,
+    *,
+    local_indicators=None,
+    areas=None,
+    provenance: Mapping | None = None,
+    caveats: Sequence[str] = (),
+    is_synthetic: bool = False,
+    png: bool = True,
+    xlsx: bool = True,
+) -> Path:
     """Tables, every local authority's page and the index in one process (small runs).
 
     The workflow runs the same three steps as separate jobs (tables, chunks of pages,
     index). Returns the index page.
     """
-    released = write_profile_tables(statistics, out_dir, manifest,
-                                    local_indicators=local_indicators, areas=areas, xlsx=xlsx)
-    kwargs = dict(provenance=provenance, caveats=caveats, is_synthetic=is_synthetic, png=png,
-                  xlsx=xlsx)
+    released = write_profile_tables(
+        statistics, out_dir, manifest, local_indicators=local_indicators, areas=areas, xlsx=xlsx
+    )
+    kwargs = dict(
+        provenance=provenance, caveats=caveats, is_synthetic=is_synthetic, png=png, xlsx=xlsx
+    )
     build_profiles(released, profile_la_codes(released), out_dir, manifest, **kwargs)
     return build_index_page(released, out_dir, manifest, **kwargs)

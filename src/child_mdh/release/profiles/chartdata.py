@@ -9,17 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from child_mdh.release.profiles.figures import Bar, FunnelData, Panel
-from child_mdh.release.profiles.format import (
-    GROUP_COLOURS,
-    OKABE_ITO,
-    comparison,
-    fmt_count,
-    fmt_interval,
-    fmt_number,
-    funnel_text,
-    is_missing,
-)
 from child_mdh.aggregates.profiles.measures import (
     ENGLAND_CODE,
     GROUP_DENOMINATOR,
@@ -31,6 +20,17 @@ from child_mdh.aggregates.profiles.measures import (
     rate_column,
 )
 from child_mdh.aggregates.profiles.statistics import DECIMALS, table_indicators
+from child_mdh.release.profiles.figures import Bar, FunnelData, Panel
+from child_mdh.release.profiles.format import (
+    GROUP_COLOURS,
+    OKABE_ITO,
+    comparison,
+    fmt_count,
+    fmt_interval,
+    fmt_number,
+    funnel_text,
+    is_missing,
+)
 
 
 def england_row(wide: pd.DataFrame) -> pd.Series:
@@ -45,15 +45,16 @@ def area_row(wide: pd.DataFrame, la_code: str) -> pd.Series:
     """One area's row of ``area_statistics`` (ValueError naming the code when absent)."""
     rows = wide[wide["la_code"] == la_code]
     if len(rows) != 1:
-        raise ValueError(f"area {la_code} is not in area_statistics (it has no children in "
-                         "the profile, or the code is wrong)")
+        raise ValueError(
+            f"area {la_code} is not in area_statistics (it has no children in "
+            "the profile, or the code is wrong)"
+        )
     return rows.iloc[0]
 
 
 def funnel_rate_column(wide: pd.DataFrame) -> str | None:
     """The rate column placed on the second funnel plot (the one with a funnel label)."""
-    cols = [c[: -len("_funnel")] for c in wide.columns
-            if c.endswith("_rate_funnel")]
+    cols = [c[: -len("_funnel")] for c in wide.columns if c.endswith("_rate_funnel")]
     return cols[0] if cols else None
 
 
@@ -84,42 +85,57 @@ def _comparisons_text(row: pd.Series, stat: str) -> str:
     return f"{c95['text'].lower()} (95%), {c998['text'].lower()} (99.8%)"
 
 
-def funnel_points(wide: pd.DataFrame, value: str, denominator: str, unit_suffix: str,
-                  decimals: int, highlight: str | None, base: int, threshold: int,
-                  denominator_words: str) -> pd.DataFrame:
+def funnel_points(
+    wide: pd.DataFrame,
+    value: str,
+    denominator: str,
+    unit_suffix: str,
+    decimals: int,
+    highlight: str | None,
+    base: int,
+    threshold: int,
+    denominator_words: str,
+) -> pd.DataFrame:
     """Points of a funnel plot: local authorities whose value and denominator are published."""
     las = wide[wide["la_code"] != ENGLAND_CODE]
     keep = las[value].notna() & las[denominator].notna()
     pts = las[keep]
     hover = [
-        _hover(r["la_name"], fmt_number(r[value], decimals, unit_suffix),
-               fmt_interval(r.get(f"{value}_lower_95"), r.get(f"{value}_upper_95"), decimals),
-               f"{fmt_count(r[denominator], base, threshold)} {denominator_words}",
-               funnel_text(r.get(f"{value}_funnel")))
+        _hover(
+            r["la_name"],
+            fmt_number(r[value], decimals, unit_suffix),
+            fmt_interval(r.get(f"{value}_lower_95"), r.get(f"{value}_upper_95"), decimals),
+            f"{fmt_count(r[denominator], base, threshold)} {denominator_words}",
+            funnel_text(r.get(f"{value}_funnel")),
+        )
         for _, r in pts.iterrows()  # one text per local authority (~150)
     ]
-    return pd.DataFrame({
-        "x": pts[denominator].astype("float64").to_numpy(),
-        "y": pts[value].astype("float64").to_numpy(),
-        "name": pts["la_name"].astype("str").to_numpy(),
-        "hover": hover,
-        "highlight": (pts["la_code"] == highlight).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "x": pts[denominator].astype("float64").to_numpy(),
+            "y": pts[value].astype("float64").to_numpy(),
+            "name": pts["la_name"].astype("str").to_numpy(),
+            "hover": hover,
+            "highlight": (pts["la_code"] == highlight).to_numpy(),
+        }
+    )
 
 
-def prevalence_funnel(tables, highlight: str | None, base: int,
-                      threshold: int) -> FunnelData:
+def prevalence_funnel(tables, highlight: str | None, base: int, threshold: int) -> FunnelData:
     """Child-MDH prevalence (%) of every local authority against its number of children."""
     wide = tables["area_statistics"]
     eng = england_row(wide)
-    pts = funnel_points(wide, "mdh_pct", "children_n", "%", DECIMALS["pct"], highlight, base,
-                        threshold, "children")
-    return FunnelData(points=pts, limits=tables["funnel_limits_prevalence"],
-                      baseline=float(eng["mdh_pct"]) if not is_missing(eng["mdh_pct"])
-                      else float("nan"),
-                      x_label="Children in the profile",
-                      y_label="Children in MDH households (%)",
-                      title="Child-MDH prevalence: local authorities against England")
+    pts = funnel_points(
+        wide, "mdh_pct", "children_n", "%", DECIMALS["pct"], highlight, base, threshold, "children"
+    )
+    return FunnelData(
+        points=pts,
+        limits=tables["funnel_limits_prevalence"],
+        baseline=float(eng["mdh_pct"]) if not is_missing(eng["mdh_pct"]) else float("nan"),
+        x_label="Children in the profile",
+        y_label="Children in MDH households (%)",
+        title="Child-MDH prevalence: local authorities against England",
+    )
 
 
 def rate_funnel(tables, highlight: str | None, base: int, threshold: int) -> FunnelData | None:
@@ -132,14 +148,25 @@ def rate_funnel(tables, highlight: str | None, base: int, threshold: int) -> Fun
     o = next(x for x in OUTCOMES if x.key == outcome)
     eng = england_row(wide)
     who = GROUP_LABELS[group]
-    pts = funnel_points(wide, col, GROUP_DENOMINATOR[group], f" {o.unit}", DECIMALS["rate"],
-                        highlight, base, threshold, who.lower())
-    return FunnelData(points=pts, limits=tables["funnel_limits_rate"],
-                      baseline=float(eng[col]) if not is_missing(eng[col]) else float("nan"),
-                      x_label=f"{who} in the profile",
-                      y_label=f"Rate {o.unit}",
-                      title=f"{o.label} ({who.lower()}), {o.unit}: local authorities "
-                            "against England")
+    pts = funnel_points(
+        wide,
+        col,
+        GROUP_DENOMINATOR[group],
+        f" {o.unit}",
+        DECIMALS["rate"],
+        highlight,
+        base,
+        threshold,
+        who.lower(),
+    )
+    return FunnelData(
+        points=pts,
+        limits=tables["funnel_limits_rate"],
+        baseline=float(eng[col]) if not is_missing(eng[col]) else float("nan"),
+        x_label=f"{who} in the profile",
+        y_label=f"Rate {o.unit}",
+        title=f"{o.label} ({who.lower()}), {o.unit}: local authorities against England",
+    )
 
 
 def domain_panels(tables, la_code: str) -> list[Panel]:
@@ -148,12 +175,25 @@ def domain_panels(tables, la_code: str) -> list[Panel]:
     row, eng = area_row(wide, la_code), england_row(wide)
     name = row["la_name"]
     specs = [
-        ("deprived", "Deprived in the indicator (% of all children)", "% of children",
-         OKABE_ITO["blue"]),
-        ("censored", "In an MDH household and deprived in the indicator (censored "
-         "headcount, % of all children)", "% of children", OKABE_ITO["vermillion"]),
-        ("contribution", "Contribution of the indicator to M0 (%)", "% of M0",
-         OKABE_ITO["bluish_green"]),
+        (
+            "deprived",
+            "Deprived in the indicator (% of all children)",
+            "% of children",
+            OKABE_ITO["blue"],
+        ),
+        (
+            "censored",
+            "In an MDH household and deprived in the indicator (censored "
+            "headcount, % of all children)",
+            "% of children",
+            OKABE_ITO["vermillion"],
+        ),
+        (
+            "contribution",
+            "Contribution of the indicator to M0 (%)",
+            "% of M0",
+            OKABE_ITO["bluish_green"],
+        ),
     ]
     panels = []
     for prefix, title, axis, colour in specs:
@@ -163,9 +203,17 @@ def domain_panels(tables, la_code: str) -> list[Panel]:
             v, e = row.get(col), eng.get(col)
             vt = fmt_number(v, DECIMALS["pct"], "%")
             et = fmt_number(e, DECIMALS["pct"], "%")
-            bars.append(Bar(label=indicator_label(ind), value=v, england=e, colour=colour,
-                            value_text=vt, hover=f"{name}: {vt}" if vt else indicator_label(ind),
-                            england_text=f"England: {et}" if et else ""))
+            bars.append(
+                Bar(
+                    label=indicator_label(ind),
+                    value=v,
+                    england=e,
+                    colour=colour,
+                    value_text=vt,
+                    hover=f"{name}: {vt}" if vt else indicator_label(ind),
+                    england_text=f"England: {et}" if et else "",
+                )
+            )
         panels.append(Panel(title=title, axis_label=axis, bars=bars))
     return panels
 
@@ -185,15 +233,26 @@ def contact_panels(tables, la_code: str, base: int, threshold: int) -> list[Pane
             ci = fmt_interval(row[f"{col}_lower_95"], row[f"{col}_upper_95"], DECIMALS["rate"])
             events = fmt_count(row[count_column(o.key, gr)], base, threshold)
             kids = fmt_count(row[GROUP_DENOMINATOR[gr]], base, threshold)
-            hover = _hover(f"{GROUP_LABELS[gr]}, {row['la_name']}", f"{vt} {o.unit}", ci,
-                           f"{events} {'referrals' if o.events else 'children'} of {kids} "
-                           "children", _comparisons_text(row, col))
+            hover = _hover(
+                f"{GROUP_LABELS[gr]}, {row['la_name']}",
+                f"{vt} {o.unit}",
+                ci,
+                f"{events} {'referrals' if o.events else 'children'} of {kids} children",
+                _comparisons_text(row, col),
+            )
             et = fmt_number(eng[col], DECIMALS["rate"])
-            bars.append(Bar(label=GROUP_LABELS[gr], value=row[col],
-                            lower=row[f"{col}_lower_95"], upper=row[f"{col}_upper_95"],
-                            england=eng[col], colour=GROUP_COLOURS[gr], value_text=vt,
-                            hover=hover if vt else f"{GROUP_LABELS[gr]}: suppressed",
-                            england_text=f"England, {GROUP_LABELS[gr].lower()}: {et}"
-                            if et else ""))
+            bars.append(
+                Bar(
+                    label=GROUP_LABELS[gr],
+                    value=row[col],
+                    lower=row[f"{col}_lower_95"],
+                    upper=row[f"{col}_upper_95"],
+                    england=eng[col],
+                    colour=GROUP_COLOURS[gr],
+                    value_text=vt,
+                    hover=hover if vt else f"{GROUP_LABELS[gr]}: suppressed",
+                    england_text=f"England, {GROUP_LABELS[gr].lower()}: {et}" if et else "",
+                )
+            )
         panels.append(Panel(title=o.label, axis_label=o.unit, bars=bars))
     return panels

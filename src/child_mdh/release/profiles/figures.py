@@ -18,20 +18,19 @@ charts read only protected tables: a suppressed value is drawn as the words
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
 import pandas as pd
-
-import io
-
 from matplotlib.figure import Figure
+
 from child_mdh.release.profiles.format import OKABE_ITO, is_missing, suppressed_text
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
-GREY_POINT = "#767676"   # 4.5:1 on white
+GREY_POINT = "#767676"  # 4.5:1 on white
 LIMIT_STYLES = {  # level: (colour, SVG dash pattern, matplotlib line style, legend text)
     "95": (OKABE_ITO["blue"], "7 4", (0, (7, 4)), "95% limits"),
     "99_8": (OKABE_ITO["reddish_purple"], "2 3", (0, (2, 3)), "99.8% limits"),
@@ -115,8 +114,15 @@ def _svg_open(width: int, height: int, title: str, description: str, uid: str) -
     ]
 
 
-def svg_panels(panels: list[Panel], *, title: str, description: str, uid: str,
-               threshold: int = 10, width: int = 720) -> str:
+def svg_panels(
+    panels: list[Panel],
+    *,
+    title: str,
+    description: str,
+    uid: str,
+    threshold: int = 10,
+    width: int = 720,
+) -> str:
     """Bar panels as an SVG string: bars, 95% interval whiskers, England ticks, axes.
 
     Every bar, whisker and England tick carries a ``<title>`` (hover text); a missing
@@ -128,8 +134,10 @@ def svg_panels(panels: list[Panel], *, title: str, description: str, uid: str,
     out = _svg_open(width, height, title, description, uid)
     y = top
     for p in panels:
-        out.append(f'<text x="0" y="{y + 16}" font-size="14" font-weight="600" '
-                   f'fill="#000">{escape(p.title)}</text>')
+        out.append(
+            f'<text x="0" y="{y + 16}" font-size="14" font-weight="600" '
+            f'fill="#000">{escape(p.title)}</text>'
+        )
         y += 28
         vals = _finite([v for b in p.bars for v in (b.value, b.upper, b.england)])
         vmax = float(vals.max()) * 1.05 if vals.size and vals.max() > 0 else 1.0
@@ -142,55 +150,74 @@ def svg_panels(panels: list[Panel], *, title: str, description: str, uid: str,
         y0 = y
         for b in p.bars:
             cy = y + row_h / 2
-            out.append(f'<text x="{label_w - 8}" y="{cy + 4:.1f}" font-size="13" '
-                       f'text-anchor="end" fill="#000">{escape(b.label)}</text>')
+            out.append(
+                f'<text x="{label_w - 8}" y="{cy + 4:.1f}" font-size="13" '
+                f'text-anchor="end" fill="#000">{escape(b.label)}</text>'
+            )
             if is_missing(b.value):
-                out.append(f'<text x="{label_w + 4}" y="{cy + 4:.1f}" font-size="12" '
-                           f'font-style="italic" fill="#444">{escape(suppressed_text(threshold))}'
-                           f'<title>{escape(b.hover or b.label)}</title></text>')
+                out.append(
+                    f'<text x="{label_w + 4}" y="{cy + 4:.1f}" font-size="12" '
+                    f'font-style="italic" fill="#444">{escape(suppressed_text(threshold))}'
+                    f"<title>{escape(b.hover or b.label)}</title></text>"
+                )
             else:
                 x1 = sx(max(float(b.value), 0.0))
-                out.append(f'<rect x="{label_w}" y="{y + 4}" width="{max(x1 - label_w, 1):.1f}" '
-                           f'height="{row_h - 8}" fill="{b.colour}">'
-                           f'<title>{escape(b.hover)}</title></rect>')
+                out.append(
+                    f'<rect x="{label_w}" y="{y + 4}" width="{max(x1 - label_w, 1):.1f}" '
+                    f'height="{row_h - 8}" fill="{b.colour}">'
+                    f"<title>{escape(b.hover)}</title></rect>"
+                )
                 end = x1
                 if not (is_missing(b.lower) or is_missing(b.upper)):
                     xl = sx(float(b.lower))
                     xu = sx(min(float(b.upper), vmax))
                     end = max(end, xu)
-                    out.append(f'<g stroke="#000" stroke-width="1.5"><title>95% confidence '
-                               f'interval: {escape(b.hover)}</title>'
-                               f'<line x1="{xl:.1f}" y1="{cy}" x2="{xu:.1f}" y2="{cy}"/>'
-                               f'<line x1="{xl:.1f}" y1="{cy - 5}" x2="{xl:.1f}" y2="{cy + 5}"/>'
-                               f'<line x1="{xu:.1f}" y1="{cy - 5}" x2="{xu:.1f}" y2="{cy + 5}"/>'
-                               '</g>')
+                    out.append(
+                        f'<g stroke="#000" stroke-width="1.5"><title>95% confidence '
+                        f"interval: {escape(b.hover)}</title>"
+                        f'<line x1="{xl:.1f}" y1="{cy}" x2="{xu:.1f}" y2="{cy}"/>'
+                        f'<line x1="{xl:.1f}" y1="{cy - 5}" x2="{xl:.1f}" y2="{cy + 5}"/>'
+                        f'<line x1="{xu:.1f}" y1="{cy - 5}" x2="{xu:.1f}" y2="{cy + 5}"/>'
+                        "</g>"
+                    )
                 if not is_missing(b.england):
                     end = max(end, sx(float(b.england)) + 2)
-                out.append(f'<text x="{end + 6:.1f}" y="{cy + 4:.1f}" font-size="12" '
-                           f'fill="#000">{escape(b.value_text)}</text>')
+                out.append(
+                    f'<text x="{end + 6:.1f}" y="{cy + 4:.1f}" font-size="12" '
+                    f'fill="#000">{escape(b.value_text)}</text>'
+                )
             if not is_missing(b.england):
                 xe = sx(float(b.england))
-                out.append(f'<rect x="{xe - 2:.1f}" y="{y + 1}" width="4" height="{row_h - 2}" '
-                           f'fill="#000"><title>{escape(b.england_text or "England")}</title>'
-                           '</rect>')
+                out.append(
+                    f'<rect x="{xe - 2:.1f}" y="{y + 1}" width="4" height="{row_h - 2}" '
+                    f'fill="#000"><title>{escape(b.england_text or "England")}</title>'
+                    "</rect>"
+                )
             y += row_h
         # axis
         out.append(f'<line x1="{label_w}" y1="{y0}" x2="{label_w}" y2="{y}" stroke="#000"/>')
-        out.append(f'<line x1="{label_w}" y1="{y}" x2="{label_w + plot_w}" y2="{y}" '
-                   'stroke="#000"/>')
+        out.append(
+            f'<line x1="{label_w}" y1="{y}" x2="{label_w + plot_w}" y2="{y}" stroke="#000"/>'
+        )
         for t in ticks:
             xt = sx(t)
-            out.append(f'<line x1="{xt:.1f}" y1="{y}" x2="{xt:.1f}" y2="{y + 4}" stroke="#000"/>'
-                       f'<text x="{xt:.1f}" y="{y + 16}" font-size="11" text-anchor="middle" '
-                       f'fill="#000">{_tick_text(t)}</text>')
-        out.append(f'<text x="{label_w + plot_w / 2}" y="{y + 30}" font-size="12" '
-                   f'text-anchor="middle" fill="#000">{escape(p.axis_label)}</text>')
+            out.append(
+                f'<line x1="{xt:.1f}" y1="{y}" x2="{xt:.1f}" y2="{y + 4}" stroke="#000"/>'
+                f'<text x="{xt:.1f}" y="{y + 16}" font-size="11" text-anchor="middle" '
+                f'fill="#000">{_tick_text(t)}</text>'
+            )
+        out.append(
+            f'<text x="{label_w + plot_w / 2}" y="{y + 30}" font-size="12" '
+            f'text-anchor="middle" fill="#000">{escape(p.axis_label)}</text>'
+        )
         y += 34
-    out.append(f'<g font-size="12" fill="#000"><rect x="{label_w}" y="{y + 4}" width="4" '
-               f'height="14" fill="#000"/><text x="{label_w + 10}" y="{y + 16}">England</text>'
-               f'<line x1="{label_w + 90}" y1="{y + 11}" x2="{label_w + 120}" y2="{y + 11}" '
-               f'stroke="#000" stroke-width="1.5"/><text x="{label_w + 126}" y="{y + 16}">'
-               '95% confidence interval</text></g>')
+    out.append(
+        f'<g font-size="12" fill="#000"><rect x="{label_w}" y="{y + 4}" width="4" '
+        f'height="14" fill="#000"/><text x="{label_w + 10}" y="{y + 16}">England</text>'
+        f'<line x1="{label_w + 90}" y1="{y + 11}" x2="{label_w + 120}" y2="{y + 11}" '
+        f'stroke="#000" stroke-width="1.5"/><text x="{label_w + 126}" y="{y + 16}">'
+        "95% confidence interval</text></g>"
+    )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -200,8 +227,13 @@ def _funnel_ranges(data: FunnelData) -> tuple[float, float, float]:
     xs = pts["x"].to_numpy(dtype="float64")
     ys = pts["y"].to_numpy(dtype="float64")
     lim = data.limits
-    x_max = max(float(np.nanmax(xs)) if xs.size else 1.0,
-                float(lim["denominator"].max()) if len(lim) else 1.0) * 1.02
+    x_max = (
+        max(
+            float(np.nanmax(xs)) if xs.size else 1.0,
+            float(lim["denominator"].max()) if len(lim) else 1.0,
+        )
+        * 1.02
+    )
     candidates = list(ys[np.isfinite(ys)]) + [data.baseline]
     if len(lim) and xs.size:
         near = lim[lim["denominator"] >= 0.5 * float(np.nanmin(xs))]
@@ -213,8 +245,9 @@ def _funnel_ranges(data: FunnelData) -> tuple[float, float, float]:
     return x_max, max(y_lo - pad, 0.0), y_hi + pad
 
 
-def svg_funnel(data: FunnelData, *, description: str, uid: str, width: int = 720,
-               height: int = 420) -> str:
+def svg_funnel(
+    data: FunnelData, *, description: str, uid: str, width: int = 720, height: int = 420
+) -> str:
     """A funnel plot as an SVG string, each point with its hover text (``<title>``)."""
     left, right, top, bottom = 70, 20, 16, 78
     pw, ph = width - left - right, height - top - bottom
@@ -227,20 +260,25 @@ def svg_funnel(data: FunnelData, *, description: str, uid: str, width: int = 720
         return top + ph * (1 - (np.asarray(v, dtype="float64") - y_lo) / (y_hi - y_lo))
 
     out = _svg_open(width, height, data.title, description, uid)
-    out.append(f'<defs><clipPath id="{uid}-clip"><rect x="{left}" y="{top}" width="{pw}" '
-               f'height="{ph}"/></clipPath></defs>')
+    out.append(
+        f'<defs><clipPath id="{uid}-clip"><rect x="{left}" y="{top}" width="{pw}" '
+        f'height="{ph}"/></clipPath></defs>'
+    )
     for t in nice_ticks(y_lo, y_hi, 5):
         yt = float(sy(t))
-        out.append(f'<line x1="{left}" y1="{yt:.1f}" x2="{left + pw}" y2="{yt:.1f}" '
-                   f'stroke="#e0e0e0"/><text x="{left - 6}" y="{yt + 4:.1f}" font-size="11" '
-                   f'text-anchor="end" fill="#000">{_tick_text(t)}</text>')
+        out.append(
+            f'<line x1="{left}" y1="{yt:.1f}" x2="{left + pw}" y2="{yt:.1f}" '
+            f'stroke="#e0e0e0"/><text x="{left - 6}" y="{yt + 4:.1f}" font-size="11" '
+            f'text-anchor="end" fill="#000">{_tick_text(t)}</text>'
+        )
     for t in nice_ticks(0, x_max, 5):
         xt = float(sx(t))
-        out.append(f'<line x1="{xt:.1f}" y1="{top + ph}" x2="{xt:.1f}" y2="{top + ph + 4}" '
-                   f'stroke="#000"/><text x="{xt:.1f}" y="{top + ph + 17}" font-size="11" '
-                   f'text-anchor="middle" fill="#000">{_tick_text(t)}</text>')
-    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" '
-               'stroke="#000"/>')
+        out.append(
+            f'<line x1="{xt:.1f}" y1="{top + ph}" x2="{xt:.1f}" y2="{top + ph + 4}" '
+            f'stroke="#000"/><text x="{xt:.1f}" y="{top + ph + 17}" font-size="11" '
+            f'text-anchor="middle" fill="#000">{_tick_text(t)}</text>'
+        )
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#000"/>')
     g = [f'<g clip-path="url(#{uid}-clip)" fill="none" stroke-width="1.6">']
     lim = data.limits
     for level, (colour, dash, _, text) in LIMIT_STYLES.items():
@@ -250,49 +288,69 @@ def svg_funnel(data: FunnelData, *, description: str, uid: str, width: int = 720
                 continue
             xs, ys = sx(lim["denominator"]), sy(lim[col])
             pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys) if np.isfinite(b))
-            g.append(f'<polyline points="{pts}" stroke="{colour}" stroke-dasharray="{dash}">'
-                     f'<title>{escape(text)}</title></polyline>')
+            g.append(
+                f'<polyline points="{pts}" stroke="{colour}" stroke-dasharray="{dash}">'
+                f"<title>{escape(text)}</title></polyline>"
+            )
     yb = float(sy(data.baseline))
-    g.append(f'<line x1="{left}" y1="{yb:.1f}" x2="{left + pw}" y2="{yb:.1f}" stroke="#000">'
-             f'<title>England: {escape(_tick_text(round(data.baseline, 1)))}</title></line>')
+    g.append(
+        f'<line x1="{left}" y1="{yb:.1f}" x2="{left + pw}" y2="{yb:.1f}" stroke="#000">'
+        f"<title>England: {escape(_tick_text(round(data.baseline, 1)))}</title></line>"
+    )
     g.append("</g>")
     out += g
     pts = data.points
     normal = pts[~pts["highlight"].astype(bool)]
     special = pts[pts["highlight"].astype(bool)]
     for row in normal.itertuples(index=False):  # one mark per local authority (~150)
-        out.append(f'<circle cx="{float(sx(row.x)):.1f}" cy="{float(sy(row.y)):.1f}" r="4" '
-                   f'fill="{GREY_POINT}" stroke="#fff" stroke-width="0.8">'
-                   f'<title>{escape(row.hover)}</title></circle>')
+        out.append(
+            f'<circle cx="{float(sx(row.x)):.1f}" cy="{float(sy(row.y)):.1f}" r="4" '
+            f'fill="{GREY_POINT}" stroke="#fff" stroke-width="0.8">'
+            f"<title>{escape(row.hover)}</title></circle>"
+        )
     for row in special.itertuples(index=False):
         cx, cy = float(sx(row.x)), float(sy(row.y))
         anchor = "end" if cx > left + pw * 0.7 else "start"
         dx = -10 if anchor == "end" else 10
-        out.append(f'<g><title>{escape(row.hover)}</title><circle cx="{cx:.1f}" cy="{cy:.1f}" '
-                   f'r="7.5" fill="{OKABE_ITO["vermillion"]}" stroke="#000" stroke-width="1.5"/>'
-                   f'<text x="{cx + dx:.1f}" y="{cy - 10:.1f}" font-size="13" font-weight="700" '
-                   f'text-anchor="{anchor}" fill="#000" stroke="#fff" stroke-width="3" '
-                   f'paint-order="stroke">{escape(row.name)}</text></g>')
-    out.append(f'<text x="{left + pw / 2}" y="{top + ph + 34}" font-size="12" '
-               f'text-anchor="middle" fill="#000">{escape(data.x_label)}</text>')
-    out.append(f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" font-size="12" '
-               f'text-anchor="middle" fill="#000">{escape(data.y_label)}</text>')
+        out.append(
+            f'<g><title>{escape(row.hover)}</title><circle cx="{cx:.1f}" cy="{cy:.1f}" '
+            f'r="7.5" fill="{OKABE_ITO["vermillion"]}" stroke="#000" stroke-width="1.5"/>'
+            f'<text x="{cx + dx:.1f}" y="{cy - 10:.1f}" font-size="13" font-weight="700" '
+            f'text-anchor="{anchor}" fill="#000" stroke="#fff" stroke-width="3" '
+            f'paint-order="stroke">{escape(row.name)}</text></g>'
+        )
+    out.append(
+        f'<text x="{left + pw / 2}" y="{top + ph + 34}" font-size="12" '
+        f'text-anchor="middle" fill="#000">{escape(data.x_label)}</text>'
+    )
+    out.append(
+        f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" font-size="12" '
+        f'text-anchor="middle" fill="#000">{escape(data.y_label)}</text>'
+    )
     ly = height - 16
-    legend = [f'<g font-size="12" fill="#000"><line x1="{left}" y1="{ly - 4}" '
-              f'x2="{left + 26}" y2="{ly - 4}" stroke="#000" stroke-width="1.6"/>'
-              f'<text x="{left + 32}" y="{ly}">England</text>']
+    legend = [
+        f'<g font-size="12" fill="#000"><line x1="{left}" y1="{ly - 4}" '
+        f'x2="{left + 26}" y2="{ly - 4}" stroke="#000" stroke-width="1.6"/>'
+        f'<text x="{left + 32}" y="{ly}">England</text>'
+    ]
     x = left + 100
     for colour, dash, _, text in LIMIT_STYLES.values():
-        legend.append(f'<line x1="{x}" y1="{ly - 4}" x2="{x + 26}" y2="{ly - 4}" '
-                      f'stroke="{colour}" stroke-width="1.6" stroke-dasharray="{dash}"/>'
-                      f'<text x="{x + 32}" y="{ly}">{text}</text>')
+        legend.append(
+            f'<line x1="{x}" y1="{ly - 4}" x2="{x + 26}" y2="{ly - 4}" '
+            f'stroke="{colour}" stroke-width="1.6" stroke-dasharray="{dash}"/>'
+            f'<text x="{x + 32}" y="{ly}">{text}</text>'
+        )
         x += 130
-    legend.append(f'<circle cx="{x + 6}" cy="{ly - 4}" r="4" fill="{GREY_POINT}"/>'
-                  f'<text x="{x + 16}" y="{ly}">local authorities</text>')
+    legend.append(
+        f'<circle cx="{x + 6}" cy="{ly - 4}" r="4" fill="{GREY_POINT}"/>'
+        f'<text x="{x + 16}" y="{ly}">local authorities</text>'
+    )
     if len(special):
-        legend.append(f'<circle cx="{x + 146}" cy="{ly - 4}" r="6" '
-                      f'fill="{OKABE_ITO["vermillion"]}" stroke="#000"/>'
-                      f'<text x="{x + 158}" y="{ly}">this area</text>')
+        legend.append(
+            f'<circle cx="{x + 146}" cy="{ly - 4}" r="6" '
+            f'fill="{OKABE_ITO["vermillion"]}" stroke="#000"/>'
+            f'<text x="{x + 158}" y="{ly}">this area</text>'
+        )
     legend.append("</g>")
     out += legend
     out.append("</svg>")
@@ -320,20 +378,41 @@ def png_funnel(data: FunnelData):
     lim = data.limits
     for level, (colour, _, style, text) in LIMIT_STYLES.items():
         if len(lim):
-            ax.plot(lim["denominator"], lim[f"lower_{level}"], color=colour, linestyle=style,
-                    label=text)
+            ax.plot(
+                lim["denominator"], lim[f"lower_{level}"], color=colour, linestyle=style, label=text
+            )
             ax.plot(lim["denominator"], lim[f"upper_{level}"], color=colour, linestyle=style)
     ax.axhline(data.baseline, color="black", linewidth=1.4, label="England")
     pts = data.points
     hl = pts["highlight"].astype(bool)
-    ax.scatter(pts.loc[~hl, "x"], pts.loc[~hl, "y"], s=18, color=GREY_POINT,
-               label="local authorities", zorder=3)
+    ax.scatter(
+        pts.loc[~hl, "x"],
+        pts.loc[~hl, "y"],
+        s=18,
+        color=GREY_POINT,
+        label="local authorities",
+        zorder=3,
+    )
     if hl.any():
-        ax.scatter(pts.loc[hl, "x"], pts.loc[hl, "y"], s=80, color=OKABE_ITO["vermillion"],
-                   edgecolors="black", linewidths=1.2, label="this area", zorder=4)
+        ax.scatter(
+            pts.loc[hl, "x"],
+            pts.loc[hl, "y"],
+            s=80,
+            color=OKABE_ITO["vermillion"],
+            edgecolors="black",
+            linewidths=1.2,
+            label="this area",
+            zorder=4,
+        )
         for row in pts[hl].itertuples(index=False):
-            ax.annotate(row.name, (row.x, row.y), xytext=(8, 8), textcoords="offset points",
-                        fontsize=10, fontweight="bold")
+            ax.annotate(
+                row.name,
+                (row.x, row.y),
+                xytext=(8, 8),
+                textcoords="offset points",
+                fontsize=10,
+                fontweight="bold",
+            )
     x_max, y_lo, y_hi = _funnel_ranges(data)
     ax.set_xlim(0, x_max)
     ax.set_ylim(y_lo, y_hi)
@@ -354,8 +433,7 @@ def png_panels(panels: list[Panel], *, title: str, threshold: int = 10):
     axes = fig.subplots(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
     total += 0.4
     fig.set_size_inches(8, total)
-    fig.subplots_adjust(left=0.27, right=0.95, top=1 - 0.75 / total, bottom=0.7 / total,
-                        hspace=0.9)
+    fig.subplots_adjust(left=0.27, right=0.95, top=1 - 0.75 / total, bottom=0.7 / total, hspace=0.9)
     fig.suptitle(title, fontsize=11, x=0.01, ha="left")
     for ax, p in zip(axes, panels):
         labels = [b.label for b in p.bars]
@@ -364,29 +442,46 @@ def png_panels(panels: list[Panel], *, title: str, threshold: int = 10):
         vmax = float(vals.max()) * 1.15 if vals.size and vals.max() > 0 else 1.0
         for yv, b in zip(ypos, p.bars):
             if is_missing(b.value):
-                ax.text(0, yv, " " + suppressed_text(threshold), va="center", fontsize=8,
-                        style="italic", color="#444")
+                ax.text(
+                    0,
+                    yv,
+                    " " + suppressed_text(threshold),
+                    va="center",
+                    fontsize=8,
+                    style="italic",
+                    color="#444",
+                )
             else:
                 ax.barh(yv, float(b.value), color=b.colour, height=0.6)
                 if not (is_missing(b.lower) or is_missing(b.upper)):
                     hi = min(float(b.upper), vmax)
-                    ax.errorbar(float(b.value), yv, xerr=[[float(b.value) - float(b.lower)],
-                                                          [hi - float(b.value)]],
-                                color="black", capsize=3, linewidth=1)
-                ends = [float(b.value)] + [float(v) for v in (b.upper, b.england)
-                                           if not is_missing(v)]
-                ax.text(min(max(ends), vmax) + vmax * 0.01, yv, b.value_text, fontsize=7,
-                        va="center")
+                    ax.errorbar(
+                        float(b.value),
+                        yv,
+                        xerr=[[float(b.value) - float(b.lower)], [hi - float(b.value)]],
+                        color="black",
+                        capsize=3,
+                        linewidth=1,
+                    )
+                ends = [float(b.value)] + [
+                    float(v) for v in (b.upper, b.england) if not is_missing(v)
+                ]
+                ax.text(
+                    min(max(ends), vmax) + vmax * 0.01, yv, b.value_text, fontsize=7, va="center"
+                )
             if not is_missing(b.england):
-                ax.plot([float(b.england)] * 2, [yv - 0.4, yv + 0.4], color="black",
-                        linewidth=2.5)
+                ax.plot([float(b.england)] * 2, [yv - 0.4, yv + 0.4], color="black", linewidth=2.5)
         ax.set_yticks(ypos, labels, fontsize=8)
         ax.set_xlim(0, vmax)
         ax.set_title(p.title, fontsize=9, loc="left")
         ax.set_xlabel(p.axis_label, fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
-    whiskers = any(not (is_missing(b.lower) or is_missing(b.upper))
-                   for p in panels for b in p.bars)
-    fig.text(0.01, 0.08 / total, "Black tick: England." + (
-        " Whiskers: 95% confidence interval." if whiskers else ""), fontsize=8, va="bottom")
+    whiskers = any(not (is_missing(b.lower) or is_missing(b.upper)) for p in panels for b in p.bars)
+    fig.text(
+        0.01,
+        0.08 / total,
+        "Black tick: England." + (" Whiskers: 95% confidence interval." if whiskers else ""),
+        fontsize=8,
+        va="bottom",
+    )
     return fig

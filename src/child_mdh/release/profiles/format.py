@@ -16,12 +16,20 @@ from child_mdh.aggregates.profiles.measures import COMPARISON_TEXT
 #: Okabe & Ito (2008) colour-blind-safe palette (the colours used here have at least
 #: 3:1 contrast against white, or carry text of at least 4.5:1).
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
-    "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
-GROUP_COLOURS = {"mdh": OKABE_ITO["vermillion"], "non_mdh": OKABE_ITO["bluish_green"],
-                 "all": OKABE_ITO["blue"]}
+GROUP_COLOURS = {
+    "mdh": OKABE_ITO["vermillion"],
+    "non_mdh": OKABE_ITO["bluish_green"],
+    "all": OKABE_ITO["blue"],
+}
 COMPARISON_STYLE = {
     # label: (css class, symbol)
     "higher": ("cmp-higher", "\u25b2"),

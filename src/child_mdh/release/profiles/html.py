@@ -17,6 +17,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from child_mdh.aggregates.profiles.measures import ENGLAND_CODE
+from child_mdh.aggregates.profiles.statistics import DECIMALS
 from child_mdh.release.profiles import chartdata
 from child_mdh.release.profiles.figures import svg_funnel, svg_panels
 from child_mdh.release.profiles.format import (
@@ -30,8 +32,6 @@ from child_mdh.release.profiles.format import (
 )
 from child_mdh.release.profiles.indicators import long_indicators
 from child_mdh.release.profiles.local import LOCAL_LABEL, local_rows
-from child_mdh.aggregates.profiles.measures import ENGLAND_CODE
-from child_mdh.aggregates.profiles.statistics import DECIMALS
 
 #: Caveats every page carries (the caller adds data-specific ones).
 STANDARD_CAVEATS = (
@@ -51,9 +51,13 @@ PROVENANCE_ORDER = ("Data source", "Run date", "Code version")
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The Jinja2 environment: packaged templates, HTML autoescaping, strict variables."""
-    env = Environment(loader=PackageLoader("child_mdh.release.profiles", "templates"),
-                      autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("child_mdh.release.profiles", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env
 
 
@@ -111,8 +115,10 @@ def display_rows(long: pd.DataFrame, la_code: str, base: int, threshold: int) ->
     'not available' (a statistic undefined for zero children).
     """
     rows = long[long["la_code"] == la_code]
-    rates = rows[rows["indicator"].str.endswith("_rate")
-                 & rows["group"].isin(["MDH children", "Other children"])]
+    rates = rows[
+        rows["indicator"].str.endswith("_rate")
+        & rows["group"].isin(["MDH children", "Other children"])
+    ]
     rate_missing = rates.groupby("indicator")["value"].apply(lambda v: v.isna().any()).to_dict()
     out = []
     for _, r in rows.iterrows():  # about fifty indicators of one area
@@ -124,36 +130,49 @@ def display_rows(long: pd.DataFrame, la_code: str, base: int, threshold: int) ->
             value, suppressed = fmt_count(r["count_n"], base, threshold), is_missing(r["count_n"])
         elif not is_missing(r["value"]):
             value, suppressed = fmt_number(r["value"], decimals, suffix), False
-        elif (is_missing(r["count_n"]) or is_missing(r["denominator_n"])
-              or (unit == "ratio" and rate_missing.get(
-                  str(r["indicator"]).replace("_rate_ratio", "_rate"), True))):
+        elif (
+            is_missing(r["count_n"])
+            or is_missing(r["denominator_n"])
+            or (
+                unit == "ratio"
+                and rate_missing.get(str(r["indicator"]).replace("_rate_ratio", "_rate"), True)
+            )
+        ):
             value, suppressed = suppressed_text(threshold), True
         else:
             value, suppressed = "not available", False
-        out.append({
-            "indicator": str(r["indicator"]),
-            "section": str(r["section"]),
-            "label": str(r["indicator_label"]),
-            "group": str(r["group"]),
-            "unit": unit,
-            "count": fmt_count(r["count_n"], base, threshold),
-            "count_suppressed": is_missing(r["count_n"]),
-            "denominator": "" if is_count else fmt_count(r["denominator_n"], base, threshold),
-            "value": value,
-            "suppressed": suppressed,
-            "interval": fmt_interval(r["lower_95"], r["upper_95"], decimals),
-            "interval_99_8": fmt_interval(r["lower_99_8"], r["upper_99_8"], decimals),
-            # blank on England's own page (and a lone LA's): no comparison with itself
-            "england": ("" if all(is_missing(r[c]) for c in (
-                            "england_count_n", "england_denominator_n", "england_value"))
-                        else fmt_count(r["england_count_n"], base, threshold) if is_count
-                        else fmt_number(r["england_value"], decimals, suffix)),
-            "cmp95": comparison(r["vs_england_95"]),
-            "cmp998": comparison(r["vs_england_99_8"]),
-            "compared": not is_missing(r["vs_england_95"]),
-            "funnel": "" if is_missing(r["funnel"]) else funnel_text(r["funnel"]),
-            "is_count": is_count,
-        })
+        out.append(
+            {
+                "indicator": str(r["indicator"]),
+                "section": str(r["section"]),
+                "label": str(r["indicator_label"]),
+                "group": str(r["group"]),
+                "unit": unit,
+                "count": fmt_count(r["count_n"], base, threshold),
+                "count_suppressed": is_missing(r["count_n"]),
+                "denominator": "" if is_count else fmt_count(r["denominator_n"], base, threshold),
+                "value": value,
+                "suppressed": suppressed,
+                "interval": fmt_interval(r["lower_95"], r["upper_95"], decimals),
+                "interval_99_8": fmt_interval(r["lower_99_8"], r["upper_99_8"], decimals),
+                # blank on England's own page (and a lone LA's): no comparison with itself
+                "england": (
+                    ""
+                    if all(
+                        is_missing(r[c])
+                        for c in ("england_count_n", "england_denominator_n", "england_value")
+                    )
+                    else fmt_count(r["england_count_n"], base, threshold)
+                    if is_count
+                    else fmt_number(r["england_value"], decimals, suffix)
+                ),
+                "cmp95": comparison(r["vs_england_95"]),
+                "cmp998": comparison(r["vs_england_99_8"]),
+                "compared": not is_missing(r["vs_england_95"]),
+                "funnel": "" if is_missing(r["funnel"]) else funnel_text(r["funnel"]),
+                "is_count": is_count,
+            }
+        )
     return out
 
 
@@ -171,11 +190,19 @@ def _svg(markup: str) -> Markup:
     return Markup(markup)
 
 
-def area_page_context(tables: Mapping[str, pd.DataFrame], la_code: str, *, base: int,
-                      threshold: int, links: Mapping[str, str],
-                      local: pd.DataFrame | None = None, provenance: Mapping | None = None,
-                      caveats: Sequence[str] = (), is_synthetic: bool = False,
-                      downloads: Sequence[tuple[str, str]] = ()) -> dict:
+def area_page_context(
+    tables: Mapping[str, pd.DataFrame],
+    la_code: str,
+    *,
+    base: int,
+    threshold: int,
+    links: Mapping[str, str],
+    local: pd.DataFrame | None = None,
+    provenance: Mapping | None = None,
+    caveats: Sequence[str] = (),
+    is_synthetic: bool = False,
+    downloads: Sequence[tuple[str, str]] = (),
+) -> dict:
     """Everything the profile template shows for one area (a local authority or England).
 
     ``links``: relative links to the index page and England's page; ``downloads``:
@@ -192,37 +219,57 @@ def area_page_context(tables: Mapping[str, pd.DataFrame], la_code: str, *, base:
     for r in shown:
         by_ind.setdefault(r["indicator"], []).append(r)
     highlight = None if is_england else la_code
-    funnels = [f for f in (chartdata.prevalence_funnel(tables, highlight, base, threshold),
-                           chartdata.rate_funnel(tables, highlight, base, threshold))
-               if f is not None and len(f.points)]
+    funnels = [
+        f
+        for f in (
+            chartdata.prevalence_funnel(tables, highlight, base, threshold),
+            chartdata.rate_funnel(tables, highlight, base, threshold),
+        )
+        if f is not None and len(f.points)
+    ]
     name = str(row["la_name"])
     funnel_svgs = []
     for i, f in enumerate(funnels):
         here = f.points[f.points["highlight"]]
         position = ""
         if not is_england:
-            position = (f"{name}: " + here["hover"].iloc[0]) if len(here) else (
-                f"{name} is not on this plot: its value is suppressed.")
-        funnel_svgs.append({
-            "title": f.title,
-            "svg": _svg(svg_funnel(f, uid=f"funnel{i}", description=(
-                f"{f.title}. Each grey point is a local authority (hover for its value); "
-                "the black line is England's value; dashed and dotted lines are the 95% and "
-                "99.8% control limits." + (f" {name} is the large orange point." if not
-                                            is_england else "")))),
-            "position": position,
-        })
+            position = (
+                (f"{name}: " + here["hover"].iloc[0])
+                if len(here)
+                else (f"{name} is not on this plot: its value is suppressed.")
+            )
+        funnel_svgs.append(
+            {
+                "title": f.title,
+                "svg": _svg(
+                    svg_funnel(
+                        f,
+                        uid=f"funnel{i}",
+                        description=(
+                            f"{f.title}. Each grey point is a local authority (hover for its value); "
+                            "the black line is England's value; dashed and dotted lines are the 95% and "
+                            "99.8% control limits."
+                            + (f" {name} is the large orange point." if not is_england else "")
+                        ),
+                    )
+                ),
+                "position": position,
+            }
+        )
     domains = chartdata.domain_panels(tables, la_code)
     contacts = chartdata.contact_panels(tables, la_code, base, threshold)
     local_df = local_rows(local, la_code)
-    local_items = [{
-        "indicator": r["indicator"],
-        "value": "" if is_missing(r["value"]) else f"{float(r['value']):,g}",
-        "unit": "" if is_missing(r["unit"]) else str(r["unit"]),
-        "period": "" if is_missing(r["period"]) else str(r["period"]),
-        "source": "" if is_missing(r["source"]) else str(r["source"]),
-        "statement": "" if is_missing(r["statement"]) else str(r["statement"]),
-    } for _, r in local_df.iterrows()]
+    local_items = [
+        {
+            "indicator": r["indicator"],
+            "value": "" if is_missing(r["value"]) else f"{float(r['value']):,g}",
+            "unit": "" if is_missing(r["unit"]) else str(r["unit"]),
+            "period": "" if is_missing(r["period"]) else str(r["period"]),
+            "source": "" if is_missing(r["source"]) else str(r["source"]),
+            "statement": "" if is_missing(r["statement"]) else str(r["statement"]),
+        }
+        for _, r in local_df.iterrows()
+    ]
     headline = {
         "children": fmt_count(row["children_n"], base, threshold),
         "mdh": fmt_count(row["mdh_n"], base, threshold),
@@ -232,8 +279,9 @@ def area_page_context(tables: Mapping[str, pd.DataFrame], la_code: str, *, base:
     }
     ratios = [r for r in shown if r["indicator"].endswith("_rate_ratio")]
     contact_rows = [r for r in shown if r["section"].startswith("Contacts")]
-    compare_rows = ([r for r in shown if r["indicator"] in ("mdh_prevalence", "M0")]
-                    + [r for r in contact_rows if r["indicator"].endswith("_rate")])
+    compare_rows = [r for r in shown if r["indicator"] in ("mdh_prevalence", "M0")] + [
+        r for r in contact_rows if r["indicator"].endswith("_rate")
+    ]
     _mark_first_of_label(compare_rows)
     _mark_first_of_label(contact_rows)
     return {
@@ -255,15 +303,30 @@ def area_page_context(tables: Mapping[str, pd.DataFrame], la_code: str, *, base:
         "domain_rows": [r for r in shown if r["section"].startswith("Deprivation")],
         "contact_rows": [r for r in contact_rows if not r["indicator"].endswith("ratio")],
         "ratio_rows": ratios,
-        "domains_svg": _svg(svg_panels(domains, uid="domains", threshold=threshold,
-                                       title=f"Deprivation indicators, {name}",
-                                       description=("Bars: this area's percentage; black "
-                                                    "ticks: England. Hover for values."))),
-        "contacts_svg": _svg(svg_panels(contacts, uid="contacts", threshold=threshold,
-                                        title=f"Contacts with children's social care, {name}",
-                                        description=("Rates per 10,000 for MDH, other and "
-                                                     "all children with 95% intervals; black "
-                                                     "ticks: England. Hover for values."))),
+        "domains_svg": _svg(
+            svg_panels(
+                domains,
+                uid="domains",
+                threshold=threshold,
+                title=f"Deprivation indicators, {name}",
+                description=(
+                    "Bars: this area's percentage; black ticks: England. Hover for values."
+                ),
+            )
+        ),
+        "contacts_svg": _svg(
+            svg_panels(
+                contacts,
+                uid="contacts",
+                threshold=threshold,
+                title=f"Contacts with children's social care, {name}",
+                description=(
+                    "Rates per 10,000 for MDH, other and "
+                    "all children with 95% intervals; black "
+                    "ticks: England. Hover for values."
+                ),
+            )
+        ),
         "funnels": funnel_svgs,
         "local": local_items,
         "local_label": LOCAL_LABEL,
@@ -272,10 +335,17 @@ def area_page_context(tables: Mapping[str, pd.DataFrame], la_code: str, *, base:
     }
 
 
-def index_page_context(tables: Mapping[str, pd.DataFrame], *, base: int, threshold: int,
-                       page_links: Mapping[str, str], provenance: Mapping | None = None,
-                       caveats: Sequence[str] = (), is_synthetic: bool = False,
-                       downloads: Sequence[tuple[str, str]] = ()) -> dict:
+def index_page_context(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    base: int,
+    threshold: int,
+    page_links: Mapping[str, str],
+    provenance: Mapping | None = None,
+    caveats: Sequence[str] = (),
+    is_synthetic: bool = False,
+    downloads: Sequence[tuple[str, str]] = (),
+) -> dict:
     """Everything the index template shows: England's headline, every local authority's
     prevalence and comparison (grouped by region) with links, and the prevalence funnel."""
     wide = tables["area_statistics"]
@@ -288,26 +358,40 @@ def index_page_context(tables: Mapping[str, pd.DataFrame], *, base: int, thresho
         items = []
         for _, r in part.iterrows():
             value = r["mdh_pct"]
-            items.append({
-                "code": r["la_code"], "name": r["la_name"],
-                "href": page_links.get(r["la_code"]),
-                "children": fmt_count(r["children_n"], base, threshold),
-                "value": (fmt_number(value, DECIMALS["pct"], "%") if not is_missing(value)
-                          else suppressed_text(threshold)),
-                "suppressed": is_missing(value),
-                "interval": fmt_interval(r["mdh_pct_lower_95"], r["mdh_pct_upper_95"],
-                                         DECIMALS["pct"]),
-                "cmp95": comparison(r["mdh_pct_vs_england_95"]),
-                "cmp998": comparison(r["mdh_pct_vs_england_99_8"]),
-                "funnel": funnel_text(r.get("mdh_pct_funnel")),
-            })
+            items.append(
+                {
+                    "code": r["la_code"],
+                    "name": r["la_name"],
+                    "href": page_links.get(r["la_code"]),
+                    "children": fmt_count(r["children_n"], base, threshold),
+                    "value": (
+                        fmt_number(value, DECIMALS["pct"], "%")
+                        if not is_missing(value)
+                        else suppressed_text(threshold)
+                    ),
+                    "suppressed": is_missing(value),
+                    "interval": fmt_interval(
+                        r["mdh_pct_lower_95"], r["mdh_pct_upper_95"], DECIMALS["pct"]
+                    ),
+                    "cmp95": comparison(r["mdh_pct_vs_england_95"]),
+                    "cmp998": comparison(r["mdh_pct_vs_england_99_8"]),
+                    "funnel": funnel_text(r.get("mdh_pct_funnel")),
+                }
+            )
         regions.append({"name": region, "areas": items})
     funnel = chartdata.prevalence_funnel(tables, None, base, threshold)
     svg = ""
     if len(funnel.points):
-        svg = _svg(svg_funnel(funnel, uid="funnel-index", description=(
-            "Child-MDH prevalence of every local authority against its number of children; "
-            "hover a point for the area, its value and interval.")))
+        svg = _svg(
+            svg_funnel(
+                funnel,
+                uid="funnel-index",
+                description=(
+                    "Child-MDH prevalence of every local authority against its number of children; "
+                    "hover a point for the area, its value and interval."
+                ),
+            )
+        )
     return {
         "title": "Child-MDH local profiles: index",
         "is_synthetic": bool(is_synthetic),
@@ -321,8 +405,9 @@ def index_page_context(tables: Mapping[str, pd.DataFrame], *, base: int, thresho
             "children": fmt_count(eng["children_n"], base, threshold),
             "mdh": fmt_count(eng["mdh_n"], base, threshold),
             "value": fmt_number(eng["mdh_pct"], DECIMALS["pct"], "%"),
-            "interval": fmt_interval(eng["mdh_pct_lower_95"], eng["mdh_pct_upper_95"],
-                                     DECIMALS["pct"]),
+            "interval": fmt_interval(
+                eng["mdh_pct_lower_95"], eng["mdh_pct_upper_95"], DECIMALS["pct"]
+            ),
             "href": page_links.get(ENGLAND_CODE),
         },
         "regions": regions,

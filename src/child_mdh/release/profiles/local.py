@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.contract.columns import require_columns
+from child_mdh.errors import UserError
 from child_mdh.files import InputFileError, clean_identifier, read_raw
 from child_mdh.release.sdc.text_safety import IdentifierError, check_free_text
-from child_mdh.errors import UserError
 
 LOCAL_COLUMNS = ("la_code", "indicator", "value", "unit", "period", "source", "statement")
 REQUIRED_LOCAL_COLUMNS = ("la_code", "indicator", "value")
@@ -88,26 +88,35 @@ def read_local_indicators(source, areas: pd.DataFrame | None = None) -> pd.DataF
         path = Path(source)
         name = str(path)
         if not path.is_file():
-            raise InputFileError(f"{path}: the local indicators file was not found; check "
-                                 "profiles.local_indicators in the configuration.")
+            raise InputFileError(
+                f"{path}: the local indicators file was not found; check "
+                "profiles.local_indicators in the configuration."
+            )
         try:
             df = read_raw(path)
         except pd.errors.ParserError as err:
             raise LocalIndicatorError(
                 f"{path}: not a well-formed CSV ({err}). A text holding a comma must be in "
-                "double quotes; save the file from Excel as 'CSV UTF-8'.") from err
+                "double quotes; save the file from Excel as 'CSV UTF-8'."
+            ) from err
         if not isinstance(df.index, pd.RangeIndex):
             # pandas takes the first column as the index when rows have one field more
             # than the header: a text with an unquoted comma
             raise LocalIndicatorError(
                 f"{path}: not a well-formed CSV: some lines have more fields than the "
                 "header. A text holding a comma must be in double quotes; save the file "
-                "from Excel as 'CSV UTF-8'.")
+                "from Excel as 'CSV UTF-8'."
+            )
     else:
         df = pd.DataFrame(source).copy()
-    require_columns(df, name, REQUIRED_LOCAL_COLUMNS, LocalIndicatorError,
-                    "The file needs la_code, indicator and value, and may add unit, "
-                    "period, source and statement.")
+    require_columns(
+        df,
+        name,
+        REQUIRED_LOCAL_COLUMNS,
+        LocalIndicatorError,
+        "The file needs la_code, indicator and value, and may add unit, "
+        "period, source and statement.",
+    )
     out = pd.DataFrame(index=df.index)
     for c in LOCAL_COLUMNS:
         if c == "value":
@@ -119,8 +128,9 @@ def read_local_indicators(source, areas: pd.DataFrame | None = None) -> pd.DataF
     for c in ("la_code", "indicator"):
         empty = out[c].isna().to_numpy()
         if empty.any():
-            raise LocalIndicatorError(f"{name}: {c} is empty on line(s) {_rows(empty)}; "
-                                      "fill it or delete the line.")
+            raise LocalIndicatorError(
+                f"{name}: {c} is empty on line(s) {_rows(empty)}; fill it or delete the line."
+            )
     check_local_text(out, name)
     raw = df["value"].astype("str").str.strip().str.replace(",", "", regex=False)
     raw = raw.where(raw.notna() & (raw != ""))
@@ -131,16 +141,21 @@ def read_local_indicators(source, areas: pd.DataFrame | None = None) -> pd.DataF
         raise LocalIndicatorError(
             f"{name}: value must be a number on line(s) {_rows(bad)} (found {examples}). "
             "Put the number in value, its unit in unit ('%', 'score out of 10') and any "
-            "words in statement.")
+            "words in statement."
+        )
     no_content = (value.isna() & out["statement"].isna()).to_numpy()
     if no_content.any():
-        raise LocalIndicatorError(f"{name}: line(s) {_rows(no_content)} have neither a value "
-                                  "nor a statement; give one or delete the line.")
+        raise LocalIndicatorError(
+            f"{name}: line(s) {_rows(no_content)} have neither a value "
+            "nor a statement; give one or delete the line."
+        )
     out["value"] = value.astype("float64")
     dup = out.duplicated(["la_code", "indicator", "period"], keep=False).to_numpy()
     if dup.any():
-        raise LocalIndicatorError(f"{name}: lines {_rows(dup)} repeat the same la_code, "
-                                  "indicator and period; keep one line for each.")
+        raise LocalIndicatorError(
+            f"{name}: lines {_rows(dup)} repeat the same la_code, "
+            "indicator and period; keep one line for each."
+        )
     if areas is not None:
         known = set(areas["la_code"].astype("str"))
         unknown = ~out["la_code"].isin(known).to_numpy()
@@ -148,7 +163,8 @@ def read_local_indicators(source, areas: pd.DataFrame | None = None) -> pd.DataF
             codes = ", ".join(sorted(set(out.loc[unknown, "la_code"]))[:5])
             raise LocalIndicatorError(
                 f"{name}: la_code {codes} (line(s) {_rows(unknown)}) is not a local "
-                "authority of the areas table; use the ONS code (e.g. E08000025).")
+                "authority of the areas table; use the ONS code (e.g. E08000025)."
+            )
     return out[list(LOCAL_COLUMNS)].reset_index(drop=True)
 
 

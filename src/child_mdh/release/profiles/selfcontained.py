@@ -20,8 +20,18 @@ ABSOLUTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
 CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]*)", re.IGNORECASE)
 CSS_IMPORT = re.compile(r"@import", re.IGNORECASE)
 FETCHING = ("src", "srcset", "data", "poster", "xlink:href", "background", "lowsrc")
-EMBEDDING_TAGS = ("iframe", "frame", "object", "embed", "applet", "audio", "video", "source",
-                  "track", "base")
+EMBEDDING_TAGS = (
+    "iframe",
+    "frame",
+    "object",
+    "embed",
+    "applet",
+    "audio",
+    "video",
+    "source",
+    "track",
+    "base",
+)
 SAFE_SCHEMES = ("data:",)
 
 
@@ -57,9 +67,13 @@ class _Scanner(HTMLParser):
         for key in ("href", "action", "formaction", "ping", "cite"):
             if tag == "link" and key == "href":
                 continue  # every <link href> is reported above
-            if key in a and ABSOLUTE.match(a[key]) and not _is_data(a[key]):
-                if not (key == "href" and a[key].startswith("#")):
-                    self.problems.append(f"<{tag} {key}={a[key]}>")
+            if (
+                key in a
+                and ABSOLUTE.match(a[key])
+                and not _is_data(a[key])
+                and not (key == "href" and a[key].startswith("#"))
+            ):
+                self.problems.append(f"<{tag} {key}={a[key]}>")
         if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
             self.problems.append("<meta http-equiv=refresh>")
         if "style" in a:

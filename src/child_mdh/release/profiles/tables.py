@@ -60,9 +60,15 @@ def area_table_spec(columns, weights: Mapping[str, float] | None = None) -> Tabl
     derived: dict[str, tuple[str, ...]] = {}
 
     def declare(stat: str, backing: tuple[str, ...]) -> None:
-        for col in [stat, *interval_columns(stat), *comparison_columns(stat),
-                    f"{stat}_lower_95", f"{stat}_upper_95", f"{stat}_funnel",
-                    *[f"{stat}_deft_{suffix}" for suffix, _ in LEVELS]]:
+        for col in [
+            stat,
+            *interval_columns(stat),
+            *comparison_columns(stat),
+            f"{stat}_lower_95",
+            f"{stat}_upper_95",
+            f"{stat}_funnel",
+            *[f"{stat}_deft_{suffix}" for suffix, _ in LEVELS],
+        ]:
             if col in columns:
                 derived[col] = backing
 
@@ -82,31 +88,49 @@ def area_table_spec(columns, weights: Mapping[str, float] | None = None) -> Tabl
             declare(rate_column(o.key, gr), outcome_backing(o, gr))
             if exposure_column(o.key, gr) in columns:
                 derived[exposure_column(o.key, gr)] = outcome_backing(o, gr)
-        declare(f"{o.key}_rate_ratio", tuple(dict.fromkeys(
-            outcome_backing(o, "mdh") + outcome_backing(o, "non_mdh"))))
-        margins.append(ColumnMargin((count_column(o.key, "mdh"), count_column(o.key, "non_mdh")),
-                                    count_column(o.key, "all")))
+        declare(
+            f"{o.key}_rate_ratio",
+            tuple(dict.fromkeys(outcome_backing(o, "mdh") + outcome_backing(o, "non_mdh"))),
+        )
+        margins.append(
+            ColumnMargin(
+                (count_column(o.key, "mdh"), count_column(o.key, "non_mdh")),
+                count_column(o.key, "all"),
+            )
+        )
     margins.append(RowMargin("la_code", total=ENGLAND_CODE))
     formulas = profile_formulas(columns, weights) if weights is not None else {}
     count_cols = tuple(c for c in columns if str(c).endswith("_n"))
-    return TableSpec(key_columns=KEY_COLUMNS, count_columns=count_cols, derived=derived,
-                     formulas=formulas, margins=tuple(margins),
-                     population="profile children", dimensions={"la_code": "area"})
+    return TableSpec(
+        key_columns=KEY_COLUMNS,
+        count_columns=count_cols,
+        derived=derived,
+        formulas=formulas,
+        margins=tuple(margins),
+        population="profile children",
+        dimensions={"la_code": "area"},
+    )
 
 
-LEFT_OUT_SPEC = TableSpec(key_columns=("la_code", "la_name", "area_level"),
-                          margins=(RowMargin("la_code", total=ENGLAND_CODE),))
+LEFT_OUT_SPEC = TableSpec(
+    key_columns=("la_code", "la_name", "area_level"),
+    margins=(RowMargin("la_code", total=ENGLAND_CODE),),
+)
 
 
 FUNNEL_LIMIT_SPEC = TableSpec(
     key_columns=("statistic",),
-    not_counts=("denominator", "lower_95", "upper_95", "lower_99_8", "upper_99_8", "baseline"))
+    not_counts=("denominator", "lower_95", "upper_95", "lower_99_8", "upper_99_8", "baseline"),
+)
 
 
 def table_specs(tables: Mapping[str, pd.DataFrame]) -> dict[str, TableSpec]:
     """The disclosure declaration of each profile table, by table name."""
-    specs = {"children_left_out": LEFT_OUT_SPEC, "funnel_limits_prevalence": FUNNEL_LIMIT_SPEC,
-             "funnel_limits_rate": FUNNEL_LIMIT_SPEC}
+    specs = {
+        "children_left_out": LEFT_OUT_SPEC,
+        "funnel_limits_prevalence": FUNNEL_LIMIT_SPEC,
+        "funnel_limits_rate": FUNNEL_LIMIT_SPEC,
+    }
     if "area_statistics" in tables:
         area = tables["area_statistics"]
         weights = area.attrs.get("weights")
@@ -114,7 +138,8 @@ def table_specs(tables: Mapping[str, pd.DataFrame]) -> dict[str, TableSpec]:
             raise ProfileInputError(
                 "area_statistics carries no index weights (table.attrs['weights']), so its "
                 "statistics cannot be declared as formulas of the protected counts; build "
-                "it with profile_statistics")
+                "it with profile_statistics"
+            )
         specs["area_statistics"] = area_table_spec(area.columns, weights)
     return specs
 
@@ -127,8 +152,9 @@ def rounded_statistics(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataF
     for name, df in tables.items():
         if name.startswith("funnel_limits"):
             df = df.copy()
-            num = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])
-                   and c != "denominator"]
+            num = [
+                c for c in df.columns if pd.api.types.is_float_dtype(df[c]) and c != "denominator"
+            ]
             df[num] = df[num].round(3)
         out[name] = df
     return out
@@ -140,12 +166,14 @@ def _release_config(sdc_config) -> SDCConfig:
         raise ProfileInputError(
             "disclosure.mitigation is 'round': without secondary suppression a withheld small "
             "count beside rounded margins is bounded to a few values; set mitigation to "
-            "'both' (suppression then rounding) or 'suppress'.")
+            "'both' (suppression then rounding) or 'suppress'."
+        )
     return config
 
 
-def protect_profile_tables(statistics: Mapping[str, pd.DataFrame],
-                           sdc_config) -> dict[str, pd.DataFrame]:
+def protect_profile_tables(
+    statistics: Mapping[str, pd.DataFrame], sdc_config
+) -> dict[str, pd.DataFrame]:
     """The tables of :func:`profile_statistics` as they may be released.
 
     Each table protected by :func:`child_mdh.release.sdc.protect_table` with its declaration
@@ -161,23 +189,34 @@ def protect_profile_tables(statistics: Mapping[str, pd.DataFrame],
     specs = table_specs(ready)
     area = ready["area_statistics"]
     funnel_rate = area.attrs.get("funnel_rate", DEFAULT_FUNNEL_RATE)
-    protected = protect_table(area, specs["area_statistics"], config,
-                              table="profiles/area_statistics").table
+    protected = protect_table(
+        area, specs["area_statistics"], config, table="profiles/area_statistics"
+    ).table
     out = {"area_statistics": add_labels(protected, funnel_rate)}
-    out["children_left_out"] = protect_table(ready["children_left_out"],
-                                             specs["children_left_out"], config,
-                                             table="profiles/children_left_out").table
+    out["children_left_out"] = protect_table(
+        ready["children_left_out"],
+        specs["children_left_out"],
+        config,
+        table="profiles/children_left_out",
+    ).table
     out.update(rounded_statistics(funnel_tables(out["area_statistics"], funnel_rate)))
     return out
 
 
-def profile_tables(children: pd.DataFrame, areas: pd.DataFrame, weights: Mapping[str, float],
-                   k: float, sdc_config, *,
-                   funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE) -> dict[str, pd.DataFrame]:
+def profile_tables(
+    children: pd.DataFrame,
+    areas: pd.DataFrame,
+    weights: Mapping[str, float],
+    k: float,
+    sdc_config,
+    *,
+    funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE,
+) -> dict[str, pd.DataFrame]:
     """All local authorities' profile tables in one vectorised pass, disclosure-protected.
 
     :func:`profile_statistics` then :func:`protect_profile_tables`; the per-area pages
     are rendered from these tables only (:func:`child_mdh.release.profiles.build.build_profiles`).
     """
     return protect_profile_tables(
-        profile_statistics(children, areas, weights, k, funnel_rate=funnel_rate), sdc_config)
+        profile_statistics(children, areas, weights, k, funnel_rate=funnel_rate), sdc_config
+    )

@@ -25,6 +25,7 @@ It reads the folder and ``outputs.json`` only, and reports a problem when:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,25 +38,34 @@ from child_mdh.release.sdc.checks import check_table
 from child_mdh.release.sdc.checksums import checksum_files, verify_checksums
 from child_mdh.release.sdc.config import SDCConfig
 from child_mdh.release.sdc.interval_audit import IntervalAudit, audit_release_tables
-from child_mdh.release.sdc.relations import undeclared_sums
-from child_mdh.release.sdc.withheld import ACRO_SDC_KEYS, WITHHELD_REASONS
 from child_mdh.release.sdc.manifest import (
     AUDIT_NAME,
     MANIFEST_FORMAT,
     MANIFEST_NAME,
     file_digest,
 )
+from child_mdh.release.sdc.relations import undeclared_sums
 from child_mdh.release.sdc.rules import published_threshold
 from child_mdh.release.sdc.spec import COUNT_SUFFIX, PERSON_LEVEL_IDENTIFIERS, TableSpec
+from child_mdh.release.sdc.withheld import ACRO_SDC_KEYS, WITHHELD_REASONS
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 #: check_table failures the audit reports, and the problem kind each becomes
 #: interval-audit findings and the problem kind each becomes
-INTERVAL_KINDS = {"exact": "exact_recovery", "narrow": "narrow_recovery",
-                  "pinned": "pinned_rounded_count", "inconsistent": "inconsistent_count"}
-_CHECK_KINDS = {"derived": "derived", "secondary": "recoverable", "rounding": "rounding",
-                "formulas": "statistic_not_from_counts",
-                "person_level_identifiers": "identifier", "negative_counts": "negative_count"}
+INTERVAL_KINDS = {
+    "exact": "exact_recovery",
+    "narrow": "narrow_recovery",
+    "pinned": "pinned_rounded_count",
+    "inconsistent": "inconsistent_count",
+}
+_CHECK_KINDS = {
+    "derived": "derived",
+    "secondary": "recoverable",
+    "rounding": "rounding",
+    "formulas": "statistic_not_from_counts",
+    "person_level_identifiers": "identifier",
+    "negative_counts": "negative_count",
+}
 
 
 @dataclass
@@ -77,8 +87,9 @@ def _read_tables(path: Path) -> dict[str, pd.DataFrame]:
     return pd.read_excel(path, sheet_name=None, engine="openpyxl")
 
 
-def _scan_counts(df: pd.DataFrame, name: str, threshold: float, zeros_disclosive: bool,
-                 structural: dict) -> list[Problem]:
+def _scan_counts(
+    df: pd.DataFrame, name: str, threshold: float, zeros_disclosive: bool, structural: dict
+) -> list[Problem]:
     problems = []
     for col in [c for c in df.columns if str(c).endswith(COUNT_SUFFIX)]:
         raw = df[col]
@@ -86,16 +97,25 @@ def _scan_counts(df: pd.DataFrame, name: str, threshold: float, zeros_disclosive
         text = num.isna() & raw.notna()
         if text.any():
             ex = raw[text].astype("str").head(3).tolist()
-            problems.append(Problem("text_in_count", name,
-                                    f"column {col} holds text {ex}: suppressed cells must "
-                                    "be empty"))
+            problems.append(
+                Problem(
+                    "text_in_count",
+                    name,
+                    f"column {col} holds text {ex}: suppressed cells must be empty",
+                )
+            )
         v = num.to_numpy(dtype="float64")
         with np.errstate(invalid="ignore"):
             small = np.flatnonzero((v > 0) & (v < threshold))
         if small.size:
-            problems.append(Problem("small_count", name,
-                                    f"column {col}: {small.size} value(s) above 0 and below "
-                                    f"{threshold:g} (rows {small[:5].tolist()})"))
+            problems.append(
+                Problem(
+                    "small_count",
+                    name,
+                    f"column {col}: {small.size} value(s) above 0 and below "
+                    f"{threshold:g} (rows {small[:5].tolist()})",
+                )
+            )
         if zeros_disclosive:
             zero = v == 0
             flag = structural.get(col, structural.get("*"))
@@ -103,31 +123,53 @@ def _scan_counts(df: pd.DataFrame, name: str, threshold: float, zeros_disclosive
                 zero &= ~df[flag].fillna(False).astype(bool).to_numpy()
             rows = np.flatnonzero(zero)
             if rows.size:
-                problems.append(Problem("zero_count", name,
-                                        f"column {col}: {rows.size} zero(s) not flagged "
-                                        f"structural (rows {rows[:5].tolist()})"))
+                problems.append(
+                    Problem(
+                        "zero_count",
+                        name,
+                        f"column {col}: {rows.size} zero(s) not flagged "
+                        f"structural (rows {rows[:5].tolist()})",
+                    )
+                )
     ids = [c for c in df.columns if str(c).lower() in PERSON_LEVEL_IDENTIFIERS]
     if ids:
-        problems.append(Problem("identifier", name,
-                                f"person-level identifier column(s) {', '.join(ids)}"))
+        problems.append(
+            Problem("identifier", name, f"person-level identifier column(s) {', '.join(ids)}")
+        )
     return problems
 
 
-def _structure_problems(df: pd.DataFrame, name: str, structure: dict,
-                        config: SDCConfig) -> list[Problem]:
+def _structure_problems(
+    df: pd.DataFrame, name: str, structure: dict, config: SDCConfig
+) -> list[Problem]:
     spec = TableSpec.from_structure(structure)
     try:
-        results = check_table(df, spec, config, output_type="table", table=name,
-                              rounded=bool(structure.get("rounded")))
+        results = check_table(
+            df,
+            spec,
+            config,
+            output_type="table",
+            table=name,
+            rounded=bool(structure.get("rounded")),
+        )
     except (ValueError, TypeError) as err:
-        return [Problem("unreadable", name, f"cannot re-check against its recorded "
-                                            f"structure: {err}")]
-    return [Problem(_CHECK_KINDS[r.name], name, r.message)
-            for r in results if r.status == "fail" and r.name in _CHECK_KINDS]
+        return [
+            Problem("unreadable", name, f"cannot re-check against its recorded structure: {err}")
+        ]
+    return [
+        Problem(_CHECK_KINDS[r.name], name, r.message)
+        for r in results
+        if r.status == "fail" and r.name in _CHECK_KINDS
+    ]
 
 
-def interval_audit(release_dir: str | Path, manifest: dict | None = None, *,
-                   min_range: int | None = None, seed: int = 0) -> IntervalAudit:
+def interval_audit(
+    release_dir: str | Path,
+    manifest: dict | None = None,
+    *,
+    min_range: int | None = None,
+    seed: int = 0,
+) -> IntervalAudit:
     """The release-wide interval audit of a folder
     (:mod:`child_mdh.release.sdc.interval_audit`). ``manifest`` defaults to the folder's
     ``outputs.json``; ``min_range`` (the number of whole values a withheld count's range
@@ -151,23 +193,39 @@ def _reason_problems(manifest: dict) -> list[Problem]:
             if not isinstance(sdc, dict):
                 continue
             summary, cells = sdc.get("summary") or {}, sdc.get("cells") or {}
-            told = sorted({k for k in (*WITHHELD_REASONS, *ACRO_SDC_KEYS)
-                           if (isinstance(summary.get(k), (int, float))
-                               and not isinstance(summary.get(k), bool) and summary.get(k))
-                           or cells.get(k)})
+            told = sorted(
+                {
+                    k
+                    for k in (*WITHHELD_REASONS, *ACRO_SDC_KEYS)
+                    if (
+                        isinstance(summary.get(k), (int, float))
+                        and not isinstance(summary.get(k), bool)
+                        and summary.get(k)
+                    )
+                    or cells.get(k)
+                }
+            )
             if told:
-                problems.append(Problem(
-                    "reason_disclosed", f.get("name", uid),
-                    f"outputs.json says why cells are empty ({', '.join(told)}); list them "
-                    "under 'withheld' only and keep the reasons in the secure area"))
+                problems.append(
+                    Problem(
+                        "reason_disclosed",
+                        f.get("name", uid),
+                        f"outputs.json says why cells are empty ({', '.join(told)}); list them "
+                        "under 'withheld' only and keep the reasons in the secure area",
+                    )
+                )
     return problems
 
 
-def audit_release(release_dir: str | Path, threshold: int | None = None, *,
-                  zeros_disclosive: bool | None = None,
-                  ignore: tuple[str, ...] = (AUDIT_NAME,),
-                  intervals: dict | None = None, min_range: int | None = None
-                  ) -> list[Problem]:
+def audit_release(  # noqa: C901  (the audit's checks in turn, each reported)
+    release_dir: str | Path,
+    threshold: int | None = None,
+    *,
+    zeros_disclosive: bool | None = None,
+    ignore: tuple[str, ...] = (AUDIT_NAME,),
+    intervals: dict | None = None,
+    min_range: int | None = None,
+) -> list[Problem]:
     """Walk every file under ``release_dir`` and return the problems found (see module doc).
 
     ``threshold`` and ``zeros_disclosive`` default to the settings recorded in
@@ -182,16 +240,22 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
     manifest_path = release_dir / MANIFEST_NAME
     manifest: dict = {}
     if not manifest_path.exists():
-        problems.append(Problem("no_manifest", MANIFEST_NAME,
-                                "outputs.json is missing: nothing in this folder is listed"))
+        problems.append(
+            Problem(
+                "no_manifest",
+                MANIFEST_NAME,
+                "outputs.json is missing: nothing in this folder is listed",
+            )
+        )
     else:
         try:
             manifest = json.loads(manifest_path.read_text())
         except json.JSONDecodeError as err:
             problems.append(Problem("bad_manifest", MANIFEST_NAME, f"not valid JSON: {err}"))
         if manifest and manifest.get("format") != MANIFEST_FORMAT:
-            problems.append(Problem("bad_manifest", MANIFEST_NAME,
-                                    f"unknown format {manifest.get('format')!r}"))
+            problems.append(
+                Problem("bad_manifest", MANIFEST_NAME, f"unknown format {manifest.get('format')!r}")
+            )
             manifest = {}
     settings = dict(manifest.get("disclosure") or {})
     if threshold is not None:
@@ -203,20 +267,26 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
     listed: dict[str, tuple[str, dict, dict]] = {}
     for uid, entry in (manifest.get("results") or {}).items():
         if entry.get("status") == "fail":
-            problems.append(Problem("failed_output", uid,
-                                    "an output with status fail is in the release folder"))
+            problems.append(
+                Problem("failed_output", uid, "an output with status fail is in the release folder")
+            )
         if entry.get("type") == "manifest":
             continue  # the list itself and this report: no hash, written around the audit
         for f in entry.get("files", []):
             listed[f["name"]] = (uid, entry, f)
-    machinery = {f["name"] for e in (manifest.get("results") or {}).values()
-                 if e.get("type") == "manifest" for f in e.get("files", [])}
+    machinery = {
+        f["name"]
+        for e in (manifest.get("results") or {}).values()
+        if e.get("type") == "manifest"
+        for f in e.get("files", [])
+    }
     # SACRO Viewer's checksums/ folder: release machinery, checked by sdc/checksums.py
     machinery |= checksum_files(release_dir)
     problems += [Problem(*p) for p in verify_checksums(release_dir, manifest.get("results") or {})]
 
-    present = sorted(p.relative_to(release_dir).as_posix()
-                     for p in release_dir.rglob("*") if p.is_file())
+    present = sorted(
+        p.relative_to(release_dir).as_posix() for p in release_dir.rglob("*") if p.is_file()
+    )
     for name in present:
         if name == MANIFEST_NAME or name in ignore or name in machinery:
             continue
@@ -226,8 +296,9 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
         else:
             expected = listed[name][2].get("sha256")
             if expected and file_digest(path) != expected:
-                problems.append(Problem("changed_file", name,
-                                        "file differs from the version that was checked"))
+                problems.append(
+                    Problem("changed_file", name, "file differs from the version that was checked")
+                )
         if path.suffix.lower() in TABLE_SUFFIXES:
             try:
                 sheets = _read_tables(path)
@@ -240,18 +311,26 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
                 table_config = config
                 if structure.get("threshold") and threshold is None:
                     table_config = SDCConfig.from_mapping(
-                        {**config.to_dict(), "threshold": structure["threshold"]})
+                        {**config.to_dict(), "threshold": structure["threshold"]}
+                    )
                 limit = published_threshold(table_config, bool(structure.get("rounded")))
-                problems += _scan_counts(df, label, limit,
-                                         table_config.zeros_disclosive,
-                                         structure.get("structural_zeros") or {})
+                problems += _scan_counts(
+                    df,
+                    label,
+                    limit,
+                    table_config.zeros_disclosive,
+                    structure.get("structural_zeros") or {},
+                )
                 if structure:
                     problems += _structure_problems(df, label, structure, table_config)
     for name in sorted(set(listed) - set(present)):
-        problems.append(Problem("missing_file", name,
-                                f"listed by output {listed[name][0]} but not in the folder"))
+        problems.append(
+            Problem(
+                "missing_file", name, f"listed by output {listed[name][0]} but not in the folder"
+            )
+        )
     problems += _reason_problems(manifest)
-    for name, (uid, entry, _) in sorted(listed.items()):
+    for name, (_uid, entry, _) in sorted(listed.items()):
         structure = entry.get("structure")
         if structure and name.lower().endswith(".csv") and (release_dir / name).is_file():
             try:
@@ -259,25 +338,41 @@ def audit_release(release_dir: str | Path, threshold: int | None = None, *,
             except Exception:  # already reported as unreadable above
                 continue
             for r in undeclared_sums(frame, structure):
-                problems.append(Problem(
-                    "undeclared_relation", name,
-                    f"{r.total} = {' + '.join(r.parts)} on all {r.rows} rows checked, but the "
-                    "table does not declare it: declare it (ColumnMargin) so protection and "
-                    "the audit know it"))
+                problems.append(
+                    Problem(
+                        "undeclared_relation",
+                        name,
+                        f"{r.total} = {' + '.join(r.parts)} on all {r.rows} rows checked, but the "
+                        "table does not declare it: declare it (ColumnMargin) so protection and "
+                        "the audit know it",
+                    )
+                )
     if intervals is not None and manifest:
         report = interval_audit(release_dir, manifest, min_range=min_range)
         intervals.update(report.to_dict())
-        problems += [Problem(INTERVAL_KINDS[f.kind], f.file,
-                             f"row {f.row} {f.column} (published {f.published or 'withheld'}): "
-                             f"everything released together pins it to [{f.lower:g}, "
-                             f"{f.upper:g}]") for f in report.findings]
-        problems += [Problem("not_audited", name, f"not audited with the other tables: {why}")
-                     for name, why in report.not_audited]
+        problems += [
+            Problem(
+                INTERVAL_KINDS[f.kind],
+                f.file,
+                f"row {f.row} {f.column} (published {f.published or 'withheld'}): "
+                f"everything released together pins it to [{f.lower:g}, "
+                f"{f.upper:g}]",
+            )
+            for f in report.findings
+        ]
+        problems += [
+            Problem("not_audited", name, f"not audited with the other tables: {why}")
+            for name, why in report.not_audited
+        ]
     return problems
 
 
-def write_audit(release_dir: str | Path, out_path: str | Path | None = None,
-                threshold: int | None = None, raise_on_problems: bool = False) -> list[Problem]:
+def write_audit(
+    release_dir: str | Path,
+    out_path: str | Path | None = None,
+    threshold: int | None = None,
+    raise_on_problems: bool = False,
+) -> list[Problem]:
     """Run :func:`audit_release` and write ``audit.json`` (problems and status counts).
 
     With ``raise_on_problems`` a non-empty list raises ``ValueError`` after the report
@@ -286,10 +381,8 @@ def write_audit(release_dir: str | Path, out_path: str | Path | None = None,
     release_dir = Path(release_dir)
     out_path = Path(out_path) if out_path else release_dir / AUDIT_NAME
     ignore = (AUDIT_NAME,)
-    try:
+    with contextlib.suppress(ValueError):  # the report is written outside the folder
         ignore = (out_path.resolve().relative_to(release_dir.resolve()).as_posix(),)
-    except ValueError:
-        pass
     intervals: dict = {}
     problems = audit_release(release_dir, threshold, ignore=ignore, intervals=intervals)
     statuses: dict[str, int] = {}

@@ -27,9 +27,13 @@ from child_mdh.release.sdc.withheld import withheld_count
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("child_mdh.release.sdc", "templates"),
-                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("child_mdh.release.sdc", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _output_rows(results: dict) -> list[dict]:
@@ -40,22 +44,34 @@ def _output_rows(results: dict) -> list[dict]:
         sdc = (files[0].get("sdc") or {}) if files else {}
         checks = entry.get("checks") or []
         comments = list(dict.fromkeys(entry.get("comments") or []))
-        rows.append({
-            "uid": uid,
-            "files": [f.get("name", "") for f in files],
-            "status": entry.get("status", ""),
-            "type": entry.get("type", ""),
-            "method": (entry.get("properties") or {}).get("method", ""),
-            "checks": [{"name": c.get("name", ""), "status": c.get("status", ""),
-                        "message": c.get("message", "")} for c in checks],
-            "withheld": withheld_count(sdc.get("summary")) if sdc else 0,
-            "rounded": bool((sdc.get("summary") or {}).get("rounded")),
-            "comments": comments,
-            # checks not passed whose message no comment already gives
-            "to_look_at": [c for c in checks if c.get("status") != "pass"
-                           and not any(c.get("message", "") in m for m in comments)],
-            "exception": entry.get("exception") or "",
-        })
+        rows.append(
+            {
+                "uid": uid,
+                "files": [f.get("name", "") for f in files],
+                "status": entry.get("status", ""),
+                "type": entry.get("type", ""),
+                "method": (entry.get("properties") or {}).get("method", ""),
+                "checks": [
+                    {
+                        "name": c.get("name", ""),
+                        "status": c.get("status", ""),
+                        "message": c.get("message", ""),
+                    }
+                    for c in checks
+                ],
+                "withheld": withheld_count(sdc.get("summary")) if sdc else 0,
+                "rounded": bool((sdc.get("summary") or {}).get("rounded")),
+                "comments": comments,
+                # checks not passed whose message no comment already gives
+                "to_look_at": [
+                    c
+                    for c in checks
+                    if c.get("status") != "pass"
+                    and not any(c.get("message", "") in m for m in comments)
+                ],
+                "exception": entry.get("exception") or "",
+            }
+        )
     order = {s: i for i, s in enumerate(("fail", "review", "pass"))}
     return sorted(rows, key=lambda r: (order.get(r["status"], -1), r["uid"]))
 
@@ -65,16 +81,26 @@ def render_checker_summary(manifest: dict, audit: dict | None) -> str:
     results = manifest.get("results") or {}
     rows = _output_rows(results)
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
-    return _environment().get_template("checker_summary.html").render(
-        manifest=manifest, audit=audit, rows=rows, counts=counts,
-        n_files=sum(len(r["files"]) for r in rows),
-        review=[r for r in rows if r["status"] != "pass"],
-        disclosure=manifest.get("disclosure") or {},
+    return (
+        _environment()
+        .get_template("checker_summary.html")
+        .render(
+            manifest=manifest,
+            audit=audit,
+            rows=rows,
+            counts=counts,
+            n_files=sum(len(r["files"]) for r in rows),
+            review=[r for r in rows if r["status"] != "pass"],
+            disclosure=manifest.get("disclosure") or {},
+        )
     )
 
 
-def write_checker_summary(release_dir: str | Path, audit_path: str | Path | None = None,
-                          out_path: str | Path | None = None) -> Path:
+def write_checker_summary(
+    release_dir: str | Path,
+    audit_path: str | Path | None = None,
+    out_path: str | Path | None = None,
+) -> Path:
     """Write ``checker_summary.html`` from ``outputs.json`` and ``audit.json``.
 
     ``audit_path`` defaults to ``<release_dir>/audit.json`` and ``out_path`` to

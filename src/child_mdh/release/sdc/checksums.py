@@ -91,8 +91,7 @@ def verify_checksums(release_dir: str | Path, results: dict) -> list[tuple[str, 
     for rel in sorted(present):
         name = expected_paths.get(rel)
         if name is None:
-            problems.append(("unlisted", rel, "not the checksum of a file listed in "
-                                              "outputs.json"))
+            problems.append(("unlisted", rel, "not the checksum of a file listed in outputs.json"))
             continue
         text = (release_dir / rel).read_text(encoding="utf-8", errors="replace")
         if not _HEX.fullmatch(text):
@@ -101,11 +100,22 @@ def verify_checksums(release_dir: str | Path, results: dict) -> list[tuple[str, 
         source = release_dir / name
         expected = listed[name] or (file_digest(source) if source.is_file() else None)
         if expected and text != expected:
-            problems.append(("checksum", rel, f"differs from the hash of {name} when it was "
-                                              "checked: SACRO Viewer will say it was "
-                                              "modified"))
+            problems.append(
+                (
+                    "checksum",
+                    rel,
+                    f"differs from the hash of {name} when it was "
+                    "checked: SACRO Viewer will say it was "
+                    "modified",
+                )
+            )
     for name in sorted(listed):
         if (release_dir / name).is_file() and prefix + name + SUFFIX not in present:
-            problems.append(("checksum", name, f"no {prefix}{name}{SUFFIX}: SACRO Viewer "
-                                               "will say the file was modified"))
+            problems.append(
+                (
+                    "checksum",
+                    name,
+                    f"no {prefix}{name}{SUFFIX}: SACRO Viewer will say the file was modified",
+                )
+            )
     return problems

@@ -50,7 +50,8 @@ class SDCConfig:
             problems.append(f"threshold must be a whole number >= 1, got {self.threshold!r}")
         if not (isinstance(self.rounding_base, int) and self.rounding_base >= 1):
             problems.append(
-                f"rounding_base must be a whole number >= 1, got {self.rounding_base!r}")
+                f"rounding_base must be a whole number >= 1, got {self.rounding_base!r}"
+            )
         if not (isinstance(self.dominance_n, int) and self.dominance_n >= 1):
             problems.append(f"dominance_n must be a whole number >= 1, got {self.dominance_n!r}")
         if not 0 < float(self.dominance_k) <= 1:
@@ -59,10 +60,12 @@ class SDCConfig:
             problems.append(f"p_ratio must be in [0, 1], got {self.p_ratio!r}")
         if not (isinstance(self.min_residual_df, int) and self.min_residual_df >= 1):
             problems.append(
-                f"min_residual_df must be a whole number >= 1, got {self.min_residual_df!r}")
+                f"min_residual_df must be a whole number >= 1, got {self.min_residual_df!r}"
+            )
         if self.mitigation not in MITIGATIONS:
             problems.append(
-                f"mitigation must be one of {', '.join(MITIGATIONS)}, got {self.mitigation!r}")
+                f"mitigation must be one of {', '.join(MITIGATIONS)}, got {self.mitigation!r}"
+            )
         if problems:
             raise ValueError("disclosure settings: " + "; ".join(problems))
 

@@ -54,12 +54,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 from scipy.sparse.csgraph import connected_components
 
-import highspy
 from child_mdh.aggregates.formulas import (
     FormulaError,
     as_formula,
@@ -112,8 +112,9 @@ class IntervalAudit:
     def passed(self) -> bool:
         """True when nothing withheld is recovered, no rounded count is pinned and every
         table could be audited."""
-        return not (self.exact or self.narrow or self.pinned or self.inconsistent
-                    or self.not_audited)
+        return not (
+            self.exact or self.narrow or self.pinned or self.inconsistent or self.not_audited
+        )
 
     def to_dict(self) -> dict:
         """JSON-able figures (findings listed up to :data:`MAX_LISTED` per kind)."""
@@ -123,17 +124,24 @@ class IntervalAudit:
             listed[f.kind] = listed.get(f.kind, 0) + 1
             if listed[f.kind] <= MAX_LISTED:
                 findings.append(asdict(f))
-        return {"passed": self.passed, "count_cells": self.cells,
-                "distinct_counts": self.unknowns, "withheld_counts": self.withheld,
-                "rounded_counts": self.rounded, "exact_recoveries": self.exact,
-                "narrow_recoveries": self.narrow, "pinned_rounded_counts": self.pinned,
-                "inconsistent_counts": self.inconsistent,
-                "withheld_known_only_to_be_small": self.below_threshold,
-                "withheld_known_to_be_at_least_the_threshold": self.withheld_publishable,
-                "min_range": self.min_range,
-                "not_audited": [list(t) for t in self.not_audited],
-                "linear_programs": self.linear_programs,
-                "seconds": round(self.seconds, 2), "findings": findings}
+        return {
+            "passed": self.passed,
+            "count_cells": self.cells,
+            "distinct_counts": self.unknowns,
+            "withheld_counts": self.withheld,
+            "rounded_counts": self.rounded,
+            "exact_recoveries": self.exact,
+            "narrow_recoveries": self.narrow,
+            "pinned_rounded_counts": self.pinned,
+            "inconsistent_counts": self.inconsistent,
+            "withheld_known_only_to_be_small": self.below_threshold,
+            "withheld_known_to_be_at_least_the_threshold": self.withheld_publishable,
+            "min_range": self.min_range,
+            "not_audited": [list(t) for t in self.not_audited],
+            "linear_programs": self.linear_programs,
+            "seconds": round(self.seconds, 2),
+            "findings": findings,
+        }
 
 
 @dataclass
@@ -157,7 +165,7 @@ def _tables(release_dir: Path, manifest: Mapping) -> list[_Table]:
             if not name.lower().endswith(".csv") or not (release_dir / name).is_file():
                 continue  # the XLSX copy holds the same numbers as its CSV
             keys = list(structure.get("key_columns") or [])
-            frame = pd.read_csv(release_dir / name, dtype={k: "str" for k in keys})
+            frame = pd.read_csv(release_dir / name, dtype=dict.fromkeys(keys, "str"))
             out.append(_Table(name, frame, structure))
     return out
 
@@ -174,15 +182,17 @@ def _identities(t: _Table, cols: list[str]) -> np.ndarray:
     population = t.structure.get("population")
     if not population:
         rows = np.repeat(np.arange(n), len(cols)).astype(str)
-        return np.char.add(np.char.add(f"{t.name}|", rows),
-                           np.char.add("|", np.tile(np.array(cols, dtype=str), n)))
+        return np.char.add(
+            np.char.add(f"{t.name}|", rows), np.char.add("|", np.tile(np.array(cols, dtype=str), n))
+        )
     dims = dict(t.structure.get("dimensions") or {})
     key = pd.Series(f"{population}", index=t.frame.index, dtype=object)
     for col, dim in sorted(dims.items(), key=lambda kv: kv[1]):
         key = key + f"|{dim}=" + t.frame[col].astype("str")
     key = key.to_numpy(dtype=str)
-    return np.char.add(np.repeat(key, len(cols)),
-                       np.char.add("|", np.tile(np.array(cols, dtype=str), n)))
+    return np.char.add(
+        np.repeat(key, len(cols)), np.char.add("|", np.tile(np.array(cols, dtype=str), n))
+    )
 
 
 def _cells(tables: list[_Table]) -> pd.DataFrame:
@@ -195,10 +205,18 @@ def _cells(tables: list[_Table]) -> pd.DataFrame:
         values = t.frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
         base = int(t.structure.get("rounding_base") or 1) if t.structure.get("rounded") else 1
         n = len(t.frame)
-        parts.append(pd.DataFrame({
-            "table": ti, "row": np.repeat(np.arange(n), len(cols)),
-            "column": np.tile(np.array(cols, dtype=object), n),
-            "identity": _identities(t, cols), "value": values.ravel(), "base": base}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "table": ti,
+                    "row": np.repeat(np.arange(n), len(cols)),
+                    "column": np.tile(np.array(cols, dtype=object), n),
+                    "identity": _identities(t, cols),
+                    "value": values.ravel(),
+                    "base": base,
+                }
+            )
+        )
     if not parts:
         return pd.DataFrame(columns=["table", "row", "column", "identity", "value", "base"])
     return pd.concat(parts, ignore_index=True)
@@ -222,8 +240,10 @@ def _box(cells: pd.DataFrame, n_vars: int) -> tuple[np.ndarray, np.ndarray]:
 # constraints
 # ------------------------------------------------------------------------------------
 def _cell_index(cells: pd.DataFrame) -> dict:
-    return {(int(t), int(r), c): i for i, (t, r, c) in
-            enumerate(cells[["table", "row", "column"]].itertuples(index=False))}
+    return {
+        (int(t), int(r), c): i
+        for i, (t, r, c) in enumerate(cells[["table", "row", "column"]].itertuples(index=False))
+    }
 
 
 def _half_widths(base: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -266,8 +286,9 @@ class _System:
 
     def add_ub(self, idx, coef, bound: float, informative: bool = True) -> None:
         self.ub_informative.append(informative)
-        self.ub.append((np.asarray(idx, dtype=np.int64), np.asarray(coef, dtype="float64"),
-                        float(bound)))
+        self.ub.append(
+            (np.asarray(idx, dtype=np.int64), np.asarray(coef, dtype="float64"), float(bound))
+        )
 
     def matrices(self) -> tuple[csr_matrix, csr_matrix, np.ndarray]:
         def build(rows):
@@ -277,6 +298,7 @@ class _System:
             c = np.concatenate([row[0] for row in rows])
             k = np.concatenate([row[1] for row in rows])
             return coo_matrix((k, (r, c)), shape=(len(rows), self.n)).tocsr()
+
         return build(self.eq), build(self.ub), np.array([row[2] for row in self.ub])
 
 
@@ -297,16 +319,17 @@ def _build_system(tables: list[_Table], cells: pd.DataFrame, n_x: int) -> _Syste
         except ValueError as err:  # the file no longer fits its declared structure
             system.skipped.append((t.name, str(err)))
             continue
-        r_cells = np.array([index[(ti, int(r), c)] for r, c in zip(eqs["row"], eqs["col"])],
-                           dtype=np.int64)
+        r_cells = np.array(
+            [index[(ti, int(r), c)] for r, c in zip(eqs["row"], eqs["col"])], dtype=np.int64
+        )
         additive = bool(t.structure.get("additive"))
         if additive:
             totals[r_cells[eqs["coef"].to_numpy() < 0]] = True
         for rows in eqs.groupby("eq", sort=False).indices.values():
             coef = eqs["coef"].to_numpy()[rows]
-            system.add_eq(x_of[r_cells[rows]], coef)             # true counts add up
+            system.add_eq(x_of[r_cells[rows]], coef)  # true counts add up
             if additive:
-                system.add_eq(n_x + r_cells[rows], coef)         # published values add up
+                system.add_eq(n_x + r_cells[rows], coef)  # published values add up
     value = cells["value"].to_numpy()
     below, above = _half_widths(cells["base"].to_numpy(), value)
     for i in np.flatnonzero(~totals):
@@ -341,14 +364,18 @@ def _ratio_rows(tables: list[_Table], cells: pd.DataFrame, index: dict):
                 if any((ti, int(r), c) not in index for c in [*num, *den]):
                     continue  # a column that is not a count: no linear constraint
                 v = published[r]
-                d = (0.5 * 10.0 ** (-formula.digits) if formula.digits is not None
-                     else 1e-9 * max(1.0, abs(v)))
+                d = (
+                    0.5 * 10.0 ** (-formula.digits)
+                    if formula.digits is not None
+                    else 1e-9 * max(1.0, abs(v))
+                )
                 cols = [*num, *den]
                 idx = [index[(ti, int(r), c)] for c in cols]
                 # num - (v + d) den <= 0  and  (v - d) den - num <= 0
                 out.append((idx, [*num.values(), *[-(v + d) * k for k in den.values()]], 0.0))
-                out.append((idx, [*[-k for k in num.values()],
-                                  *[(v - d) * k for k in den.values()]], 0.0))
+                out.append(
+                    (idx, [*[-k for k in num.values()], *[(v - d) * k for k in den.values()]], 0.0)
+                )
     return out
 
 
@@ -430,8 +457,13 @@ def _restrict(a_eq, a_ub, b_ub, lower_z, upper_z, members) -> _Program:
     """The program over the unknowns ``members`` (whole blocks) and their constraints."""
     rows_eq = np.unique(a_eq[:, members].nonzero()[0])
     rows_ub = np.unique(a_ub[:, members].nonzero()[0])
-    return _Program(a_eq[rows_eq][:, members], a_ub[rows_ub][:, members], b_ub[rows_ub],
-                    lower_z[members], upper_z[members])
+    return _Program(
+        a_eq[rows_eq][:, members],
+        a_ub[rows_ub][:, members],
+        b_ub[rows_ub],
+        lower_z[members],
+        upper_z[members],
+    )
 
 
 def _push(program: _Program, c: np.ndarray, seen_lo: np.ndarray, seen_hi: np.ndarray) -> int:
@@ -453,8 +485,18 @@ def _open_sides(targets, seen_lo, seen_hi, box_lo, box_hi, withheld, min_range):
     return targets[need_lo[targets]], targets[need_hi[targets]]
 
 
-def _settle(program: _Program, targets, seen_lo, seen_hi, box_lo, box_hi, withheld,
-            min_range, rng, random_pushes: int = 4) -> bool:
+def _settle(
+    program: _Program,
+    targets,
+    seen_lo,
+    seen_hi,
+    box_lo,
+    box_hi,
+    withheld,
+    min_range,
+    rng,
+    random_pushes: int = 4,
+) -> bool:
     """Push the targets up, down, in random directions, then every open side at once
     while that settles more; False when the constraints cannot all hold."""
     on = np.zeros(program.n)
@@ -465,8 +507,9 @@ def _settle(program: _Program, targets, seen_lo, seen_hi, box_lo, box_hi, withhe
     for _ in range(random_pushes):
         _push(program, on * rng.choice([-1.0, 1.0], program.n), seen_lo, seen_hi)
     for _ in range(20):
-        need_lo, need_hi = _open_sides(targets, seen_lo, seen_hi, box_lo, box_hi, withheld,
-                                       min_range)
+        need_lo, need_hi = _open_sides(
+            targets, seen_lo, seen_hi, box_lo, box_hi, withheld, min_range
+        )
         before = need_lo.size + need_hi.size
         if before == 0:
             break
@@ -474,8 +517,10 @@ def _settle(program: _Program, targets, seen_lo, seen_hi, box_lo, box_hi, withhe
         c[need_lo] += 1.0
         c[need_hi] -= 1.0
         _push(program, c, seen_lo, seen_hi)
-        after = sum(a.size for a in _open_sides(targets, seen_lo, seen_hi, box_lo, box_hi,
-                                                withheld, min_range))
+        after = sum(
+            a.size
+            for a in _open_sides(targets, seen_lo, seen_hi, box_lo, box_hi, withheld, min_range)
+        )
         if after >= before:
             break
     return True
@@ -499,21 +544,31 @@ def _extremes(program: _Program, need_lo, need_hi, seen_lo, seen_hi):
     return lower, upper
 
 
-def audit_release_tables(release_dir: str | Path, manifest: Mapping, *, min_range: int,
-                         seed: int = 0) -> IntervalAudit:
+def audit_release_tables(
+    release_dir: str | Path, manifest: Mapping, *, min_range: int, seed: int = 0
+) -> IntervalAudit:
     """The interval audit of every table ``manifest`` (a folder's ``outputs.json``, read)
     lists with a structure, read together."""
     return audit_tables(_tables(Path(release_dir), manifest), min_range=min_range, seed=seed)
 
 
-def audit_frame(frame: pd.DataFrame, structure: Mapping, *, min_range: int = 10,
-                name: str = "table", seed: int = 0) -> IntervalAudit:
+def audit_frame(
+    frame: pd.DataFrame,
+    structure: Mapping,
+    *,
+    min_range: int = 10,
+    name: str = "table",
+    seed: int = 0,
+) -> IntervalAudit:
     """The interval audit of one table as it would be published (``structure`` as
     :meth:`child_mdh.release.sdc.spec.TableSpec.structure` plus ``rounded``, ``rounding_base``
     and ``additive``): what the table alone gives back. Protection uses it to repair a
     suppression pattern before anything is written."""
-    return audit_tables([_Table(name, frame.reset_index(drop=True), dict(structure))],
-                        min_range=min_range, seed=seed)
+    return audit_tables(
+        [_Table(name, frame.reset_index(drop=True), dict(structure))],
+        min_range=min_range,
+        seed=seed,
+    )
 
 
 def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) -> IntervalAudit:
@@ -579,15 +634,31 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
             program = _restrict(a_eq, a_ub, b_ub, lower_z, upper_z, members)
             sub_lo, sub_hi = seen_lo[members], seen_hi[members]
             targets = np.flatnonzero(is_target[members])
-            _settle(program, targets, sub_lo, sub_hi, lower[members], upper[members],
-                    withheld_z[members], min_range, rng)
+            _settle(
+                program,
+                targets,
+                sub_lo,
+                sub_hi,
+                lower[members],
+                upper[members],
+                withheld_z[members],
+                min_range,
+                rng,
+            )
             seen_lo[members], seen_hi[members] = sub_lo, sub_hi
             report.linear_programs += program.programs
         need = np.zeros(n, dtype=bool)
         in_program = np.zeros(n, dtype=bool)
         in_program[members] = True
-        for side in _open_sides(np.flatnonzero(is_target & in_program), seen_lo, seen_hi,
-                                lower, upper, withheld_z, min_range):
+        for side in _open_sides(
+            np.flatnonzero(is_target & in_program),
+            seen_lo,
+            seen_hi,
+            lower,
+            upper,
+            withheld_z,
+            min_range,
+        ):
             need[side] = True
         for b in np.unique(label[need]):  # then block by block where anything is open
             block = np.flatnonzero(label == b)
@@ -606,14 +677,26 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
         lower[tx], upper[tx] = seen_lo[tx], seen_hi[tx]
     lower = np.ceil(lower[:n_x] - _EPS)
     upper = np.floor(upper[:n_x] + _EPS)
-    _classify(report, tables, cells, withheld, rounded, inconsistent, lower, upper,
-              box_lo, box_hi, min_range)
+    _classify(
+        report,
+        tables,
+        cells,
+        withheld,
+        rounded,
+        inconsistent,
+        lower,
+        upper,
+        box_lo,
+        box_hi,
+        min_range,
+    )
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _classify(report, tables, cells, withheld, rounded, inconsistent, lower, upper, box_lo,
-              box_hi, min_range) -> None:
+def _classify(
+    report, tables, cells, withheld, rounded, inconsistent, lower, upper, box_lo, box_hi, min_range
+) -> None:
     kinds = np.full(len(lower), "", dtype=object)
     width = upper - lower
     # a range from 0 says only that the count is small, never that anyone is there
@@ -629,13 +712,21 @@ def _classify(report, tables, cells, withheld, rounded, inconsistent, lower, upp
     for kind in ("narrow", "exact", "pinned", "inconsistent"):
         setattr(report, kind, int((kinds == kind).sum()))
     # list each finding where it is withheld (or else where it is first published)
-    listed = cells.assign(_shown=cells["value"].notna()).sort_values(["var", "_shown"],
-                                                                      kind="stable")
+    listed = cells.assign(_shown=cells["value"].notna()).sort_values(
+        ["var", "_shown"], kind="stable"
+    )
     first = listed.drop_duplicates("var").set_index("var")
     for v in np.flatnonzero(kinds != ""):
         cell = first.loc[v]
         shown = "" if np.isnan(cell["value"]) else f"{cell['value']:g}"
-        report.findings.append(Finding(
-            kind=str(kinds[v]), file=tables[int(cell["table"])].name, row=int(cell["row"]),
-            column=str(cell["column"]), published=shown, lower=float(lower[v]),
-            upper=float(upper[v])))
+        report.findings.append(
+            Finding(
+                kind=str(kinds[v]),
+                file=tables[int(cell["table"])].name,
+                row=int(cell["row"]),
+                column=str(cell["column"]),
+                published=shown,
+                lower=float(lower[v]),
+                upper=float(upper[v]),
+            )
+        )

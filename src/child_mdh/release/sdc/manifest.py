@@ -54,7 +54,7 @@ def file_digest(path: str | Path, chunk_size: int = 1 << 20) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def status_summary(status: str, sdc_summary: dict | None, checks: list[dict]) -> str:
@@ -113,11 +113,23 @@ class Manifest:
         if uid in self.results:
             raise ValueError(f"output {uid} is already in this manifest; give a distinct uid")
 
-    def add(self, *, files: Iterable[str | Path], status: str, output_type: str,
-            method: str = "", checks: Iterable[CheckResult | dict] = (), comment: str = "",
-            uid: str | None = None, sdc: dict | None = None, structure: dict | None = None,
-            backed_by: Iterable[str] = (), command: str = "", properties: dict | None = None,
-            exception: str = "") -> dict:
+    def add(
+        self,
+        *,
+        files: Iterable[str | Path],
+        status: str,
+        output_type: str,
+        method: str = "",
+        checks: Iterable[CheckResult | dict] = (),
+        comment: str = "",
+        uid: str | None = None,
+        sdc: dict | None = None,
+        structure: dict | None = None,
+        backed_by: Iterable[str] = (),
+        command: str = "",
+        properties: dict | None = None,
+        exception: str = "",
+    ) -> dict:
         """Record one output (one or more files already written) and return its entry.
 
         ``uid`` defaults to the first file's name relative to the release folder. ``sdc`` is the
@@ -139,8 +151,10 @@ class Manifest:
         uid = uid or names[0]
         self.ensure_new(uid)
         if status != "pass" and not comment:
-            raise ValueError(f"output {uid} has status {status}: add a comment telling the "
-                             "output checker what to look at")
+            raise ValueError(
+                f"output {uid} has status {status}: add a comment telling the "
+                "output checker what to look at"
+            )
         check_dicts = [c.to_dict() if isinstance(c, CheckResult) else dict(c) for c in checks]
         sdc = sdc or {}
         entry = {
@@ -148,8 +162,10 @@ class Manifest:
             "status": status,
             "type": output_type,
             "properties": {"method": method, "step": self.step, **(properties or {})},
-            "files": [{"name": n, "bytes": f.stat().st_size, "sha256": file_digest(f),
-                       "sdc": sdc} for n, f in zip(names, files)],
+            "files": [
+                {"name": n, "bytes": f.stat().st_size, "sha256": file_digest(f), "sdc": sdc}
+                for n, f in zip(names, files)
+            ],
             "outcome": {},
             "checks": check_dicts,
             "structure": structure,
@@ -192,16 +208,16 @@ class Manifest:
     def write(self, path: str | Path | None = None) -> Path:
         """Write this manifest alone as the release's ``outputs.json`` (listing the audit
         report but no checker summary, which only the release step writes)."""
-        return merge_manifests([self], path or self.release_dir / MANIFEST_NAME,
-                               summary_name=None)
+        return merge_manifests([self], path or self.release_dir / MANIFEST_NAME, summary_name=None)
 
     @classmethod
     def read(cls, path: str | Path, release_dir: str | Path | None = None) -> Manifest:
         """Load a partial (or merged) manifest written by this module."""
         data = json.loads(Path(path).read_text())
         if data.get("format") != MANIFEST_FORMAT:
-            raise ValueError(f"{path}: not a child-mdh output manifest "
-                             f"(format {data.get('format')!r})")
+            raise ValueError(
+                f"{path}: not a child-mdh output manifest (format {data.get('format')!r})"
+            )
         m = cls(release_dir or Path(path).parent, data.get("step", ""), data.get("disclosure"))
         m.results = dict(data.get("results") or {})
         return m
@@ -211,11 +227,20 @@ def _manifest_entry(name: str, method: str, comment: str) -> dict:
     """Entry for a file of the release machinery itself (no hash: it lists itself or is
     written after the list)."""
     return {
-        "uid": name, "status": "pass", "type": "manifest",
+        "uid": name,
+        "status": "pass",
+        "type": "manifest",
         "properties": {"method": method, "step": "release"},
         "files": [{"name": name, "bytes": None, "sha256": None, "sdc": {}}],
-        "outcome": {}, "checks": [], "structure": None, "backed_by": [], "command": "",
-        "summary": "pass", "timestamp": _now(), "comments": [comment], "exception": "",
+        "outcome": {},
+        "checks": [],
+        "structure": None,
+        "backed_by": [],
+        "command": "",
+        "summary": "pass",
+        "timestamp": _now(),
+        "comments": [comment],
+        "exception": "",
     }
 
 
@@ -257,8 +282,7 @@ def released_entry(entry: dict, release_dir: str | Path) -> dict:
     for f in out.get("files", []):
         f["sdc"] = released_sdc(f.get("sdc"), columns)
     first = out["files"][0]["sdc"] if out.get("files") else {}
-    out["summary"] = status_summary(out["status"], first.get("summary"),
-                                    out.get("checks") or [])
+    out["summary"] = status_summary(out["status"], first.get("summary"), out.get("checks") or [])
     out["properties"] = dict(out.get("properties") or {})
     out.setdefault("outcome", {})
     out["comments"] = list(out.get("comments") or [])
@@ -267,9 +291,12 @@ def released_entry(entry: dict, release_dir: str | Path) -> dict:
     return out
 
 
-def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path,
-                    audit_name: str | None = AUDIT_NAME,
-                    summary_name: str | None = CHECKER_SUMMARY_NAME) -> Path:
+def merge_manifests(  # noqa: C901  (the merge's checks in turn, each reported)
+    parts: Iterable[str | Path | Manifest],
+    out_path: str | Path,
+    audit_name: str | None = AUDIT_NAME,
+    summary_name: str | None = CHECKER_SUMMARY_NAME,
+) -> Path:
     """Merge partial manifests into one ``outputs.json`` and return its path.
 
     Every part must use the same disclosure settings; a uid or a file listed twice is an
@@ -286,8 +313,10 @@ def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path
     configs = {json.dumps(d.get("disclosure"), sort_keys=True) for _, d in loaded}
     if len(configs) > 1:
         detail = "; ".join(f"{name}: {d.get('disclosure')}" for name, d in loaded)
-        raise ValueError(f"partial manifests used different disclosure settings ({detail}); "
-                         "rerun the steps with one configuration")
+        raise ValueError(
+            f"partial manifests used different disclosure settings ({detail}); "
+            "rerun the steps with one configuration"
+        )
     results: dict[str, dict] = {}
     owner: dict[str, str] = {}
     file_owner: dict[str, str] = {}
@@ -299,12 +328,13 @@ def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path
                 raise ValueError(f"output {uid} is listed by two steps ({owner[uid]} and {name})")
             for f in entry.get("files", []):
                 if f["name"] in file_owner:
-                    raise ValueError(f"file {f['name']} is listed by outputs "
-                                     f"{file_owner[f['name']]} and {uid}")
+                    raise ValueError(
+                        f"file {f['name']} is listed by outputs {file_owner[f['name']]} and {uid}"
+                    )
                 file_owner[f["name"]] = uid
             results[uid] = released_entry(entry, release_dir)
             owner[uid] = name
-    for uid, entry in results.items():
+    for entry in results.values():
         for backing in entry.get("backed_by") or []:
             problem = None
             if backing not in results:
@@ -318,15 +348,30 @@ def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path
             if problem:
                 entry["comments"].append(problem)
     out_name = Path(out_path).name
-    own = [(out_name, "list of every released output and its disclosure checks",
-            "this list; it holds no data values")]
+    own = [
+        (
+            out_name,
+            "list of every released output and its disclosure checks",
+            "this list; it holds no data values",
+        )
+    ]
     if audit_name:
-        own.append((audit_name, "re-check of every file in the release folder",
-                    "the audit report; it holds file names and problems, no data values"))
+        own.append(
+            (
+                audit_name,
+                "re-check of every file in the release folder",
+                "the audit report; it holds file names and problems, no data values",
+            )
+        )
     if summary_name:
-        own.append((summary_name, "summary page of this list and the audit for the "
-                    "output checker", "a summary of this list and of the audit report; "
-                    "it holds file names, statuses and checks, no data values"))
+        own.append(
+            (
+                summary_name,
+                "summary page of this list and the audit for the output checker",
+                "a summary of this list and of the audit report; "
+                "it holds file names, statuses and checks, no data values",
+            )
+        )
     for name, method, comment in own:
         if name in file_owner:
             raise ValueError(f"file {name} is reserved for the release machinery")
@@ -341,9 +386,14 @@ def merge_manifests(parts: Iterable[str | Path | Manifest], out_path: str | Path
         "steps": steps,
         "disclosure": disclosure,
         "status_counts": counts,
-        "outputs": {uid: {"status": e["status"], "type": e["type"],
-                          "files": [f["name"] for f in e["files"]]}
-                    for uid, e in sorted(results.items())},
+        "outputs": {
+            uid: {
+                "status": e["status"],
+                "type": e["type"],
+                "files": [f["name"] for f in e["files"]],
+            }
+            for uid, e in sorted(results.items())
+        },
         "results": dict(sorted(results.items())),
     }
     return write_json(merged, out_path)

@@ -31,13 +31,16 @@ def _ids(df: pd.DataFrame, column: str, table: str) -> np.ndarray:
     s = df[column]
     if s.isna().any():
         rows = list(np.flatnonzero(s.isna().to_numpy())[:5])
-        raise ValueError(f"{table}: margin id column {column} is empty in rows {rows}; "
-                         "every row of a table with margins needs its id")
+        raise ValueError(
+            f"{table}: margin id column {column} is empty in rows {rows}; "
+            "every row of a table with margins needs its id"
+        )
     return s.astype("str").to_numpy(dtype=object)
 
 
-def _row_margin_entries(df: pd.DataFrame, m: RowMargin, columns: list[str],
-                        table: str) -> pd.DataFrame:
+def _row_margin_entries(
+    df: pd.DataFrame, m: RowMargin, columns: list[str], table: str
+) -> pd.DataFrame:
     ids = _ids(df, m.id_column, table)
     n = len(df)
     if m.total is not None:
@@ -56,31 +59,45 @@ def _row_margin_entries(df: pd.DataFrame, m: RowMargin, columns: list[str],
     if dup.any():
         ex = list(np.flatnonzero(dup.to_numpy())[:5])
         keys = " + ".join([*m.within, m.id_column])
-        raise ValueError(f"{table}: rows are not unique by {keys} (rows {ex}), so the "
-                         "declared margin is ambiguous; aggregate or add a key to within=")
+        raise ValueError(
+            f"{table}: rows are not unique by {keys} (rows {ex}), so the "
+            "declared margin is ambiguous; aggregate or add a key to within="
+        )
     has_parent = np.array([p is not None for p in parent], dtype=bool)
-    children = pd.DataFrame({**{w: v[has_parent] for w, v in within.items()},
-                             "_parent": parent[has_parent], "_row": rows[has_parent]})
-    merged = children.merge(totals, left_on=[*m.within, "_parent"],
-                            right_on=[*m.within, "_id"], how="left")
+    children = pd.DataFrame(
+        {
+            **{w: v[has_parent] for w, v in within.items()},
+            "_parent": parent[has_parent],
+            "_row": rows[has_parent],
+        }
+    )
+    merged = children.merge(
+        totals, left_on=[*m.within, "_parent"], right_on=[*m.within, "_id"], how="left"
+    )
     lost = merged["_row_total"].isna()
     if lost.any():
         ex = merged.loc[lost, ["_row", "_parent"]].head(5)
         listing = "; ".join(f"row {int(r)} -> {p}" for r, p in ex.itertuples(index=False))
         where = f" within the same {', '.join(m.within)}" if m.within else ""
-        raise ValueError(f"{table}: margin on {m.id_column}: total row missing{where} for "
-                         f"{int(lost.sum())} row(s) ({listing}). Add the total rows or fix "
-                         "the margin declaration.")
+        raise ValueError(
+            f"{table}: margin on {m.id_column}: total row missing{where} for "
+            f"{int(lost.sum())} row(s) ({listing}). Add the total rows or fix "
+            "the margin declaration."
+        )
     child_rows = merged["_row"].to_numpy(dtype=np.int64)
     total_rows = merged["_row_total"].to_numpy(dtype=np.int64)
     unique_totals = np.unique(total_rows)
     parts = []
     for col in columns:  # a handful of count columns, not rows
         parts.append(pd.DataFrame({"key": total_rows, "row": child_rows, "col": col, "coef": 1}))
-        parts.append(pd.DataFrame({"key": unique_totals, "row": unique_totals, "col": col,
-                                   "coef": -1}))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        {"key": [], "row": [], "col": [], "coef": []})
+        parts.append(
+            pd.DataFrame({"key": unique_totals, "row": unique_totals, "col": col, "coef": -1})
+        )
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"key": [], "row": [], "col": [], "coef": []})
+    )
     out["key"] = out["key"].astype("str") + "|" + out["col"].astype("str")
     return out
 
@@ -94,8 +111,9 @@ def _column_margin_entries(df: pd.DataFrame, m: ColumnMargin) -> pd.DataFrame:
     return out
 
 
-def build_equations(df: pd.DataFrame, margins: tuple[Margin, ...], columns: list[str],
-                    table: str = "table") -> pd.DataFrame:
+def build_equations(
+    df: pd.DataFrame, margins: tuple[Margin, ...], columns: list[str], table: str = "table"
+) -> pd.DataFrame:
     """The margins of ``df`` as equation entries: one row per (equation, cell).
 
     Columns: ``eq`` (equation number), ``row`` (row position), ``col`` (column name),
@@ -117,16 +135,23 @@ def build_equations(df: pd.DataFrame, margins: tuple[Margin, ...], columns: list
             raise TypeError(f"{table}: margins must be RowMargin or ColumnMargin, got {m!r}")
         outside = [c for c in named if c not in col_index]
         if outside:
-            raise ValueError(f"{table}: margin uses column(s) {', '.join(outside)} that are "
-                             "not count or magnitude columns; name them in count_columns "
-                             "(or end their names in _n)")
+            raise ValueError(
+                f"{table}: margin uses column(s) {', '.join(outside)} that are "
+                "not count or magnitude columns; name them in count_columns "
+                "(or end their names in _n)"
+            )
         entries["key"] = f"{i}:" + entries["key"]
         frames.append(entries)
     if not frames:
-        return pd.DataFrame({"eq": np.array([], dtype=np.int64),
-                             "row": np.array([], dtype=np.int64), "col": [],
-                             "coef": np.array([], dtype=np.int64),
-                             "cell": np.array([], dtype=np.int64)})
+        return pd.DataFrame(
+            {
+                "eq": np.array([], dtype=np.int64),
+                "row": np.array([], dtype=np.int64),
+                "col": [],
+                "coef": np.array([], dtype=np.int64),
+                "cell": np.array([], dtype=np.int64),
+            }
+        )
     eqs = pd.concat(frames, ignore_index=True)
     eqs["eq"] = pd.factorize(eqs["key"])[0].astype(np.int64)
     eqs["row"] = eqs["row"].astype(np.int64)
@@ -188,8 +213,9 @@ def _check_blocks(blocks, e_idx, c_idx, k, cell_ids, max_cells, recoverable, unc
         recoverable.append(cell_ids[b_cells[determined_cells(a)]])
 
 
-def recoverable_cells(eqs: pd.DataFrame, suppressed: np.ndarray,
-                      max_cells: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+def recoverable_cells(
+    eqs: pd.DataFrame, suppressed: np.ndarray, max_cells: int = 2000
+) -> tuple[np.ndarray, np.ndarray]:
     """Suppressed cells that the published cells determine exactly through the equations.
 
     ``suppressed`` is a flat boolean array over cell numbers (True: not published).
@@ -229,8 +255,9 @@ def recoverable_cells(eqs: pd.DataFrame, suppressed: np.ndarray,
     # BLAS on one thread: the blocks are small, and thread contention on a shared
     # machine slows their decompositions many times over
     with threadpool_limits(limits=1, user_api="blas"):
-        _check_blocks(np.split(order, bounds), e_idx, c_idx, k, cell_ids, max_cells,
-                      recoverable, unchecked)
+        _check_blocks(
+            np.split(order, bounds), e_idx, c_idx, k, cell_ids, max_cells, recoverable, unchecked
+        )
     rec = np.concatenate(recoverable) if recoverable else empty
     unc = np.concatenate(unchecked) if unchecked else empty
     return np.sort(rec.astype(np.int64)), np.sort(unc.astype(np.int64))

@@ -28,9 +28,13 @@ from child_mdh.release.sdc.release import finalise_release
 from child_mdh.release.sdc.withheld import check_secure_path, write_disclosure_reasons
 
 
-def publish_release(parts: Iterable[str | Path], release_dir: str | Path,
-                    reasons_path: str | Path, audit_path: str | Path | None = None,
-                    raise_on_problems: bool = True) -> list:
+def publish_release(
+    parts: Iterable[str | Path],
+    release_dir: str | Path,
+    reasons_path: str | Path,
+    audit_path: str | Path | None = None,
+    raise_on_problems: bool = True,
+) -> list:
     """Merge, audit and document the release folder; return the audit's problems.
 
     ``reasons_path`` must lie outside ``release_dir``. Every file is written even when
@@ -50,6 +54,7 @@ def publish_release(parts: Iterable[str | Path], release_dir: str | Path,
     write_checksums(release_dir)
     if problems and raise_on_problems:
         lines = "\n".join(f"  - {p.kind}: {p.file}: {p.detail}" for p in problems[:20])
-        raise ValueError(f"release audit found {len(problems)} problem(s) (see {summary}):\n"
-                         f"{lines}")
+        raise ValueError(
+            f"release audit found {len(problems)} problem(s) (see {summary}):\n{lines}"
+        )
     return problems

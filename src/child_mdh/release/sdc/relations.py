@@ -58,8 +58,14 @@ def _implied(declared: set[tuple[str, frozenset]]) -> set[tuple[str, frozenset]]
     return out
 
 
-def undeclared_sums(frame: pd.DataFrame, structure: Mapping, *, max_rows: int = 200,
-                    min_rows: int = 5, seed: int = 0) -> list[Relation]:
+def undeclared_sums(
+    frame: pd.DataFrame,
+    structure: Mapping,
+    *,
+    max_rows: int = 200,
+    min_rows: int = 5,
+    seed: int = 0,
+) -> list[Relation]:
     """Sums of one or two count columns equal to a third on every checked row, that the
     table's declared column margins do not give (module docstring).
 
@@ -89,7 +95,8 @@ def undeclared_sums(frame: pd.DataFrame, structure: Mapping, *, max_rows: int = 
         for k in (1, 2):
             for parts in combinations([c for c in cols if c != t], k):
                 if (t, frozenset(parts)) in declared or any(
-                        frozenset({t, *parts}) <= d for d in declared_sets):
+                    frozenset({t, *parts}) <= d for d in declared_sets
+                ):
                     continue
                 summed = sum(v[:, index[p]] for p in parts)
                 ok = ~np.isnan(total) & ~np.isnan(summed)

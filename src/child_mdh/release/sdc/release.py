@@ -16,19 +16,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from child_mdh.errors import UserError
+from child_mdh.release.sdc.audit import write_audit
 from child_mdh.release.sdc.checks import OUTPUT_TYPES, check_table
 from child_mdh.release.sdc.config import resolve_config
-from child_mdh.release.sdc.manifest import Manifest
+from child_mdh.release.sdc.manifest import MANIFEST_NAME, Manifest, merge_manifests
 from child_mdh.release.sdc.rules import CheckResult, overall_status
 from child_mdh.release.sdc.spec import TableSpec
 from child_mdh.release.sdc.suppression import protect_table
 from child_mdh.release.sdc.text_safety import neutralise_formulas
-from child_mdh.errors import UserError
-from child_mdh.release.sdc.audit import write_audit
-from child_mdh.release.sdc.manifest import MANIFEST_NAME, merge_manifests
 
-FIGURE_SUFFIXES = {".png": "figure", ".svg": "figure", ".pdf": "figure", ".jpg": "figure",
-                   ".html": "html", ".htm": "html"}
+FIGURE_SUFFIXES = {
+    ".png": "figure",
+    ".svg": "figure",
+    ".pdf": "figure",
+    ".jpg": "figure",
+    ".html": "html",
+    ".htm": "html",
+}
 
 
 class DisclosureError(UserError):
@@ -46,9 +51,11 @@ class DisclosureError(UserError):
         lines += [f"  - {r.name}: {r.message}" for r in failed]
         if rows:
             lines.append(f"  rows concerned: {rows}")
-        lines.append("  Fix: aggregate further (wider areas or categories), declare the "
-                     "table's margins and derived columns so suppression can protect them, "
-                     "or leave the output inside the secure environment.")
+        lines.append(
+            "  Fix: aggregate further (wider areas or categories), declare the "
+            "table's margins and derived columns so suppression can protect them, "
+            "or leave the output inside the secure environment."
+        )
         super().__init__("\n".join(lines))
 
 
@@ -61,7 +68,8 @@ def _describe_rows(df: pd.DataFrame, spec: TableSpec, results: list[CheckResult]
         return ", ".join(f"row {r}" for r in rows)
     frame = df.reset_index(drop=True)
     return "; ".join(
-        f"row {r} (" + ", ".join(f"{k}={frame.at[r, k]}" for k in keys) + ")" for r in rows)
+        f"row {r} (" + ", ".join(f"{k}={frame.at[r, k]}" for k in keys) + ")" for r in rows
+    )
 
 
 def _config_for(manifest: Manifest, config) -> object:
@@ -70,8 +78,10 @@ def _config_for(manifest: Manifest, config) -> object:
         return manifest.config
     resolved = resolve_config(config)
     if resolved != manifest.config:
-        raise ValueError("the disclosure settings differ from the manifest's; create the "
-                         "Manifest with the settings used (Manifest(..., config=...))")
+        raise ValueError(
+            "the disclosure settings differ from the manifest's; create the "
+            "Manifest with the settings used (Manifest(..., config=...))"
+        )
     return resolved
 
 
@@ -83,12 +93,24 @@ def _check_path(path: Path, manifest: Manifest, uid: str | None) -> Path:
     return path
 
 
-def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | None,
-                        manifest: Manifest, output_type: str = "table", method: str = "",
-                        comment: str = "", *, config=None, uid: str | None = None,
-                        xlsx: bool = False, mitigate: bool = True, command: str = "",
-                        backed_by: Iterable[str] = (), additive: bool | None = None,
-                        after_protect=None) -> dict:
+def write_release_table(
+    df: pd.DataFrame,
+    path: str | Path,
+    spec: TableSpec | None,
+    manifest: Manifest,
+    output_type: str = "table",
+    method: str = "",
+    comment: str = "",
+    *,
+    config=None,
+    uid: str | None = None,
+    xlsx: bool = False,
+    mitigate: bool = True,
+    command: str = "",
+    backed_by: Iterable[str] = (),
+    additive: bool | None = None,
+    after_protect=None,
+) -> dict:
     """Protect, check and write a release table; record it in ``manifest``.
 
     Steps: :func:`~child_mdh.release.sdc.suppression.protect_table` (skipped with
@@ -112,13 +134,17 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
     result is what is checked and written.
     """
     if output_type not in ("table", "regression"):
-        raise ValueError("write_release_table writes 'table' or 'regression' outputs; use "
-                         "write_release_figure or write_release_text for others")
+        raise ValueError(
+            "write_release_table writes 'table' or 'regression' outputs; use "
+            "write_release_figure or write_release_text for others"
+        )
     spec = spec or TableSpec()
     config = _config_for(manifest, config)
     if df.index.name is not None or isinstance(df.index, pd.MultiIndex):
-        raise ValueError(f"{path}: the table's index ({df.index.names}) would not be "
-                         "written; move it into columns with df.reset_index() first")
+        raise ValueError(
+            f"{path}: the table's index ({df.index.names}) would not be "
+            "written; move it into columns with df.reset_index() first"
+        )
     path = Path(path)
     if path.suffix.lower() != ".csv":
         raise ValueError(f"{path}: release tables are written as .csv (xlsx=True adds a copy)")
@@ -136,8 +162,9 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
         released = checked.drop(columns=list(spec.withhold_columns))
         rounded = config.rounds
         sdc = {"summary": {"suppressed": False, "rounded": rounded}, "cells": {}}
-    results = check_table(checked, spec, config, output_type=output_type, table=label,
-                          rounded=rounded)
+    results = check_table(
+        checked, spec, config, output_type=output_type, table=label, rounded=rounded
+    )
     status = overall_status(results)
     if status == "fail":
         raise DisclosureError(path, results, _describe_rows(checked, spec, results))
@@ -151,22 +178,49 @@ def write_release_table(df: pd.DataFrame, path: str | Path, spec: TableSpec | No
         neutralise_formulas(released).to_excel(xlsx_path, index=False, engine="openpyxl")
         files.append(xlsx_path)
     structure = spec.structure(checked)
-    structure.update({"rounded": rounded, "rounding_base": config.rounding_base,
-                      # totals published as the sum of their rounded parts
-                      "additive": bool((mitigate if additive is None else additive)
-                                       and rounded and spec.margins),
-                      "threshold": config.threshold,
-                      "zeros_disclosive": config.zeros_disclosive})
-    return manifest.add(files=files, status=status, output_type=output_type, method=method,
-                        checks=results, comment=comment, uid=uid, sdc=sdc,
-                        structure=structure, backed_by=backed_by, command=command)
+    structure.update(
+        {
+            "rounded": rounded,
+            "rounding_base": config.rounding_base,
+            # totals published as the sum of their rounded parts
+            "additive": bool(
+                (mitigate if additive is None else additive) and rounded and spec.margins
+            ),
+            "threshold": config.threshold,
+            "zeros_disclosive": config.zeros_disclosive,
+        }
+    )
+    return manifest.add(
+        files=files,
+        status=status,
+        output_type=output_type,
+        method=method,
+        checks=results,
+        comment=comment,
+        uid=uid,
+        sdc=sdc,
+        structure=structure,
+        backed_by=backed_by,
+        command=command,
+    )
 
 
-def write_release_figure(fig_or_path, path: str | Path, spec: TableSpec | None,
-                         manifest: Manifest, *, backed_by: Iterable[str] = (),
-                         data: pd.DataFrame | None = None, method: str = "",
-                         comment: str = "", output_type: str | None = None, config=None,
-                         uid: str | None = None, dpi: int = 150, command: str = "") -> dict:
+def write_release_figure(
+    fig_or_path,
+    path: str | Path,
+    spec: TableSpec | None,
+    manifest: Manifest,
+    *,
+    backed_by: Iterable[str] = (),
+    data: pd.DataFrame | None = None,
+    method: str = "",
+    comment: str = "",
+    output_type: str | None = None,
+    config=None,
+    uid: str | None = None,
+    dpi: int = 150,
+    command: str = "",
+) -> dict:
     """Write a figure (PNG, SVG, PDF) or HTML page drawn from checked tables.
 
     ``fig_or_path`` is a matplotlib figure (saved at ``dpi``), a path to a file already
@@ -186,19 +240,26 @@ def write_release_figure(fig_or_path, path: str | Path, spec: TableSpec | None,
     backed_by = list(backed_by)
     results: list[CheckResult] = []
     if data is not None:
-        results = check_table(data, spec, config, output_type="table",
-                              table=manifest.relative_name(path))
+        results = check_table(
+            data, spec, config, output_type="table", table=manifest.relative_name(path)
+        )
         if overall_status(results) == "fail":
-            raise DisclosureError(path, results, _describe_rows(data, spec or TableSpec(),
-                                                                  results))
+            raise DisclosureError(path, results, _describe_rows(data, spec or TableSpec(), results))
     for uid_b in backed_by:
         if uid_b in manifest.results and manifest.results[uid_b]["status"] != "pass":
-            results.append(CheckResult("backing_table", "review",
-                                       f"backing output {uid_b} has status "
-                                       f"{manifest.results[uid_b]['status']}"))
+            results.append(
+                CheckResult(
+                    "backing_table",
+                    "review",
+                    f"backing output {uid_b} has status {manifest.results[uid_b]['status']}",
+                )
+            )
     if data is None and not backed_by:
-        results.append(CheckResult("backing_table", "review",
-                                   "not linked to a checked table: inspect the figure"))
+        results.append(
+            CheckResult(
+                "backing_table", "review", "not linked to a checked table: inspect the figure"
+            )
+        )
     status = overall_status(results) if results else "pass"
     if status == "review" and not comment:
         comment = "; ".join(r.message for r in results if r.status == "review")
@@ -215,15 +276,32 @@ def write_release_figure(fig_or_path, path: str | Path, spec: TableSpec | None,
             shutil.copyfile(source, path)
     else:
         raise TypeError("fig_or_path must be a matplotlib figure, a file path or bytes")
-    return manifest.add(files=[path], status=status, output_type=output_type, method=method,
-                        checks=results, comment=comment, uid=uid, backed_by=backed_by,
-                        command=command)
+    return manifest.add(
+        files=[path],
+        status=status,
+        output_type=output_type,
+        method=method,
+        checks=results,
+        comment=comment,
+        uid=uid,
+        backed_by=backed_by,
+        command=command,
+    )
 
 
-def write_release_text(text: str, path: str | Path, manifest: Manifest, *,
-                       output_type: str = "html", method: str = "", comment: str = "",
-                       backed_by: Iterable[str] = (), status: str | None = None,
-                       uid: str | None = None, command: str = "") -> dict:
+def write_release_text(
+    text: str,
+    path: str | Path,
+    manifest: Manifest,
+    *,
+    output_type: str = "html",
+    method: str = "",
+    comment: str = "",
+    backed_by: Iterable[str] = (),
+    status: str | None = None,
+    uid: str | None = None,
+    command: str = "",
+) -> dict:
     """Write a text output (HTML page, provenance JSON, Markdown) and record it.
 
     No automatic check reads free text, so the status is 'review' unless the caller
@@ -237,19 +315,32 @@ def write_release_text(text: str, path: str | Path, manifest: Manifest, *,
     if status is None:
         status = "pass" if backed_by else "review"
     if status == "pass" and not (comment or backed_by):
-        raise ValueError(f"{path}: a text output passes only with a comment saying why it "
-                         "holds nothing disclosive, or with backed_by tables")
+        raise ValueError(
+            f"{path}: a text output passes only with a comment saying why it "
+            "holds nothing disclosive, or with backed_by tables"
+        )
     if status == "review" and not comment:
         comment = "free text: an output checker must read it"
     path = _check_path(Path(path), manifest, uid)
     path.write_text(text, encoding="utf-8")
-    return manifest.add(files=[path], status=status, output_type=output_type, method=method,
-                        comment=comment, uid=uid, backed_by=backed_by, command=command)
+    return manifest.add(
+        files=[path],
+        status=status,
+        output_type=output_type,
+        method=method,
+        comment=comment,
+        uid=uid,
+        backed_by=backed_by,
+        command=command,
+    )
 
 
-def finalise_release(parts: Iterable[str | Path], release_dir: str | Path,
-                     audit_path: str | Path | None = None,
-                     raise_on_problems: bool = True) -> list:
+def finalise_release(
+    parts: Iterable[str | Path],
+    release_dir: str | Path,
+    audit_path: str | Path | None = None,
+    raise_on_problems: bool = True,
+) -> list:
     """Merge the steps' partial manifests into ``outputs.json`` and audit the folder.
 
     Writes ``<release_dir>/outputs.json`` (:func:`~child_mdh.release.sdc.manifest.merge_manifests`)

@@ -48,9 +48,13 @@ class CheckResult:
 
     def to_dict(self, max_cells: int = MAX_LISTED_CELLS) -> dict:
         """JSON-able form; at most ``max_cells`` cells are listed (``n_cells`` is exact)."""
-        return {"name": self.name, "status": self.status, "message": self.message,
-                "n_cells": len(self.cells),
-                "cells": [[int(r), str(c)] for r, c in self.cells[:max_cells]]}
+        return {
+            "name": self.name,
+            "status": self.status,
+            "message": self.message,
+            "n_cells": len(self.cells),
+            "cells": [[int(r), str(c)] for r, c in self.cells[:max_cells]],
+        }
 
 
 def overall_status(results: list[CheckResult]) -> str:
@@ -115,9 +119,12 @@ def published_threshold(config: SDCConfig, rounded: bool = False) -> float:
     return float(config.threshold)
 
 
-def threshold_mask(counts: pd.DataFrame, config: SDCConfig,
-                   structural: pd.DataFrame | None = None,
-                   rounded: bool = False) -> pd.DataFrame:
+def threshold_mask(
+    counts: pd.DataFrame,
+    config: SDCConfig,
+    structural: pd.DataFrame | None = None,
+    rounded: bool = False,
+) -> pd.DataFrame:
     """True where a count is disclosive under the minimum-threshold rule (ACRO).
 
     A count c is disclosive when 0 < c < threshold; a zero is disclosive when
@@ -168,24 +175,27 @@ def dominance_table(contributions: Contributions, config: SDCConfig) -> pd.DataF
     v = pd.to_numeric(frame[value], errors="raise").astype("float64")
     if (v < 0).any():
         rows = list(np.flatnonzero((v < 0).to_numpy())[:5])
-        raise ValueError(f"contributions: column {value} has negative values (rows {rows}); "
-                         "dominance rules need non-negative contributions")
+        raise ValueError(
+            f"contributions: column {value} has negative values (rows {rows}); "
+            "dominance rules need non-negative contributions"
+        )
     work = frame[keys].copy()
     work["_v"] = v.to_numpy()
-    work = work.sort_values([*keys, "_v"], ascending=[True] * len(keys) + [False],
-                            kind="mergesort")
+    work = work.sort_values([*keys, "_v"], ascending=[True] * len(keys) + [False], kind="mergesort")
     rank = work.groupby(keys, sort=False, dropna=False).cumcount()
     work["_top_n"] = np.where(rank < config.dominance_n, work["_v"], 0.0)
     work["_first"] = np.where(rank == 0, work["_v"], 0.0)
     work["_second"] = np.where(rank == 1, work["_v"], 0.0)
     g = work.groupby(keys, sort=True, dropna=False)
-    out = pd.DataFrame({
-        "contributors": g["_v"].count(),
-        "total": g["_v"].sum(),
-        "largest": g["_first"].sum(),
-        "second": g["_second"].sum(),
-        "top_n": g["_top_n"].sum(),
-    })
+    out = pd.DataFrame(
+        {
+            "contributors": g["_v"].count(),
+            "total": g["_v"].sum(),
+            "largest": g["_first"].sum(),
+            "second": g["_second"].sum(),
+            "top_n": g["_top_n"].sum(),
+        }
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         out["top_n_share"] = out["top_n"] / out["total"]
         out["p_value"] = (out["total"] - out["largest"] - out["second"]) / out["largest"]
@@ -206,13 +216,22 @@ def dominance_table(contributions: Contributions, config: SDCConfig) -> pd.DataF
 def residual_df_check(residual_df, config: SDCConfig) -> CheckResult:
     """Residual degrees of freedom of a model against the minimum (ACRO default 10)."""
     if residual_df is None or (isinstance(residual_df, float) and np.isnan(residual_df)):
-        return CheckResult("residual_df", "fail",
-                           "a model output must declare its residual degrees of freedom "
-                           "(TableSpec(residual_df=...), e.g. results.df_resid)")
+        return CheckResult(
+            "residual_df",
+            "fail",
+            "a model output must declare its residual degrees of freedom "
+            "(TableSpec(residual_df=...), e.g. results.df_resid)",
+        )
     if residual_df < config.min_residual_df:
-        return CheckResult("residual_df", "fail",
-                           f"residual degrees of freedom {residual_df:g} are below the "
-                           f"minimum {config.min_residual_df}: the model nearly reproduces "
-                           "individual records")
-    return CheckResult("residual_df", "pass",
-                       f"residual degrees of freedom {residual_df:g} >= {config.min_residual_df}")
+        return CheckResult(
+            "residual_df",
+            "fail",
+            f"residual degrees of freedom {residual_df:g} are below the "
+            f"minimum {config.min_residual_df}: the model nearly reproduces "
+            "individual records",
+        )
+    return CheckResult(
+        "residual_df",
+        "pass",
+        f"residual degrees of freedom {residual_df:g} >= {config.min_residual_df}",
+    )

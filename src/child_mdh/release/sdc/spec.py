@@ -50,8 +50,10 @@ class RowMargin:
 
     def __post_init__(self) -> None:
         if (self.total is None) == (self.parent is None):
-            raise ValueError(f"RowMargin on {self.id_column}: give exactly one of total= "
-                             "(the total row's id) or parent= (a column or mapping)")
+            raise ValueError(
+                f"RowMargin on {self.id_column}: give exactly one of total= "
+                "(the total row's id) or parent= (a column or mapping)"
+            )
         object.__setattr__(self, "within", tuple(self.within))
         if self.columns is not None:
             object.__setattr__(self, "columns", tuple(self.columns))
@@ -59,9 +61,14 @@ class RowMargin:
     def to_dict(self) -> dict:
         """JSON-able description (recorded in the manifest for the audit)."""
         parent = dict(self.parent) if isinstance(self.parent, Mapping) else self.parent
-        return {"kind": "rows", "id_column": self.id_column, "total": self.total,
-                "parent": parent, "within": list(self.within),
-                "columns": list(self.columns) if self.columns is not None else None}
+        return {
+            "kind": "rows",
+            "id_column": self.id_column,
+            "total": self.total,
+            "parent": parent,
+            "within": list(self.within),
+            "columns": list(self.columns) if self.columns is not None else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -89,9 +96,13 @@ Margin = RowMargin | ColumnMargin
 def margin_from_dict(d: Mapping) -> Margin:
     """Rebuild a margin from :meth:`RowMargin.to_dict` / :meth:`ColumnMargin.to_dict`."""
     if d.get("kind") == "rows":
-        return RowMargin(id_column=d["id_column"], total=d.get("total"), parent=d.get("parent"),
-                         within=tuple(d.get("within") or ()),
-                         columns=tuple(d["columns"]) if d.get("columns") is not None else None)
+        return RowMargin(
+            id_column=d["id_column"],
+            total=d.get("total"),
+            parent=d.get("parent"),
+            within=tuple(d.get("within") or ()),
+            columns=tuple(d["columns"]) if d.get("columns") is not None else None,
+        )
     if d.get("kind") == "columns":
         return ColumnMargin(parts=tuple(d["parts"]), total=d["total"])
     raise ValueError(f"unknown margin description {dict(d)!r}")
@@ -168,13 +179,19 @@ class TableSpec:
         parameters: list[str] = []
         for stat, formula in formulas.items():
             read = [n for n in names(formula.expr) if n != stat]
-            backing = [n for n in read if n in formulas or n in counted
-                       or (self.count_columns is None and n.endswith(COUNT_SUFFIX))]
+            backing = [
+                n
+                for n in read
+                if n in formulas
+                or n in counted
+                or (self.count_columns is None and n.endswith(COUNT_SUFFIX))
+            ]
             parameters += [n for n in read if n not in backing and n not in parameters]
             derived_in[stat] = tuple(dict.fromkeys([*(derived_in.get(stat) or ()), *backing]))
         # published parameters of a formula (a design factor): numbers, not counts
-        object.__setattr__(self, "not_counts", tuple(dict.fromkeys(
-            [*self.not_counts, *parameters])))
+        object.__setattr__(
+            self, "not_counts", tuple(dict.fromkeys([*self.not_counts, *parameters]))
+        )
         derived = {}
         for stat, backing in derived_in.items():
             backing = (backing,) if isinstance(backing, str) else tuple(backing)
@@ -207,10 +224,15 @@ class TableSpec:
     def validate_against(self, df: pd.DataFrame, table: str = "table") -> None:
         """Raise ``ValueError`` when the spec names columns that ``df`` lacks."""
         missing = []
-        named = (list(self.count_columns or ()) + list(self.derived)
-                 + [b for bs in self.derived.values() for b in bs] + list(self.key_columns)
-                 + list(self.structural_zeros.values()) + list(self.magnitude)
-                 + list(self.withhold_columns))
+        named = (
+            list(self.count_columns or ())
+            + list(self.derived)
+            + [b for bs in self.derived.values() for b in bs]
+            + list(self.key_columns)
+            + list(self.structural_zeros.values())
+            + list(self.magnitude)
+            + list(self.withhold_columns)
+        )
         for m in self.margins:
             if isinstance(m, RowMargin):
                 named += [m.id_column, *m.within, *(m.columns or ())]
@@ -238,8 +260,11 @@ class TableSpec:
         return {
             "count_columns": [c for c in self.counts(df) if c in released],
             # a statistic is re-checked against the counts released beside it
-            "derived": {k: [b for b in v if b in released] for k, v in self.derived.items()
-                        if k in released and any(b in released for b in v)},
+            "derived": {
+                k: [b for b in v if b in released]
+                for k, v in self.derived.items()
+                if k in released and any(b in released for b in v)
+            },
             "key_columns": list(self.key_columns),
             "margins": [self._resolved_margin(m, df) for m in self.margins],
             "structural_zeros": dict(self.structural_zeros),

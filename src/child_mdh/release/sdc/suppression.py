@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from child_mdh.release.sdc.config import SDCConfig, resolve_config
 from child_mdh.aggregates.formulas import apply_formulas
+from child_mdh.release.sdc.config import SDCConfig, resolve_config
 from child_mdh.release.sdc.interval_audit import audit_frame
 from child_mdh.release.sdc.margins import build_equations, recoverable_cells
 from child_mdh.release.sdc.rules import (
@@ -104,13 +104,13 @@ def _cells_to_pairs(cells: np.ndarray, columns: list[str]) -> list[tuple[int, st
 class _Equations:
     """The margin equations as flat arrays, with each cell's entries found in O(1)."""
 
-    eq: np.ndarray        # equation of each entry
-    cell: np.ndarray      # cell of each entry
+    eq: np.ndarray  # equation of each entry
+    cell: np.ndarray  # cell of each entry
     is_total: np.ndarray  # the entry is its equation's total (coefficient -1)
     n_eq: int
     n_cells: int
-    by_cell: np.ndarray   # entry numbers sorted by cell
-    starts: np.ndarray    # by_cell[starts[c]:starts[c + 1]] are the entries of cell c
+    by_cell: np.ndarray  # entry numbers sorted by cell
+    starts: np.ndarray  # by_cell[starts[c]:starts[c + 1]] are the entries of cell c
 
     @classmethod
     def from_frame(cls, eqs: pd.DataFrame, n_cells: int) -> _Equations:
@@ -118,8 +118,9 @@ class _Equations:
         cell = eqs["cell"].to_numpy(dtype=np.int64)
         by_cell = np.argsort(cell, kind="stable")
         starts = np.searchsorted(cell[by_cell], np.arange(n_cells + 1))
-        return cls(eq, cell, eqs["coef"].to_numpy() < 0, int(eq.max()) + 1, n_cells,
-                   by_cell, starts)
+        return cls(
+            eq, cell, eqs["coef"].to_numpy() < 0, int(eq.max()) + 1, n_cells, by_cell, starts
+        )
 
     def entries_of(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The entries of ``cells``, one per equation each is in: (entry numbers, the
@@ -141,8 +142,9 @@ class _Equations:
         return (opens - closes).astype(np.int64)
 
 
-def _close_open_equations(s: _Equations, sup: np.ndarray, elig: np.ndarray,
-                          vals: np.ndarray) -> None:
+def _close_open_equations(
+    s: _Equations, sup: np.ndarray, elig: np.ndarray, vals: np.ndarray
+) -> None:
     """Count rule, one equation at a time: suppress cells (in ``sup``, in place) until no
     equation with an eligible cell left has exactly one suppressed cell.
 
@@ -180,8 +182,9 @@ def _close_open_equations(s: _Equations, sup: np.ndarray, elig: np.ndarray,
         sup[choice[~waits[open_eqs]]] = True
 
 
-def _repair_recoverable(s: _Equations, rec: np.ndarray, sup: np.ndarray, elig: np.ndarray,
-                        vals: np.ndarray) -> bool:
+def _repair_recoverable(
+    s: _Equations, rec: np.ndarray, sup: np.ndarray, elig: np.ndarray, vals: np.ndarray
+) -> bool:
     """Suppress one published, eligible cell sharing an equation with the recoverable
     cells ``rec``, chosen by: a part (in some such equation) before a total; then the
     cell sharing equations with the most recoverable cells; then fewest equations opened
@@ -193,22 +196,36 @@ def _repair_recoverable(s: _Equations, rec: np.ndarray, sup: np.ndarray, elig: n
     ok = near[s.eq] & ~sup[s.cell] & elig[s.cell]
     if not ok.any():
         return False
-    options = pd.DataFrame({"eq": s.eq[ok], "cell": s.cell[ok],
-                            "is_total": s.is_total[ok].astype(np.int64)})
+    options = pd.DataFrame(
+        {"eq": s.eq[ok], "cell": s.cell[ok], "is_total": s.is_total[ok].astype(np.int64)}
+    )
     joined = pairs.merge(options, on="eq")
     per_cell = joined.groupby("cell").agg(covers=("rec", "nunique"), is_total=("is_total", "min"))
     cells = per_cell.index.to_numpy(dtype=np.int64)
     net = s.net_opened(s.empty_counts(sup))
-    order = np.lexsort((cells, vals[cells], net[cells], -per_cell["covers"].to_numpy(),
-                        per_cell["is_total"].to_numpy()))
+    order = np.lexsort(
+        (
+            cells,
+            vals[cells],
+            net[cells],
+            -per_cell["covers"].to_numpy(),
+            per_cell["is_total"].to_numpy(),
+        )
+    )
     sup[cells[order[0]]] = True
     return True
 
 
-def secondary_suppression(df: pd.DataFrame, columns: list[str], suppressed: pd.DataFrame,
-                          margins, eligible: pd.DataFrame | None = None,
-                          max_cells: int = 2000, max_rounds: int = 500,
-                          table: str = "table") -> SecondaryResult:
+def secondary_suppression(
+    df: pd.DataFrame,
+    columns: list[str],
+    suppressed: pd.DataFrame,
+    margins,
+    eligible: pd.DataFrame | None = None,
+    max_cells: int = 2000,
+    max_rounds: int = 500,
+    table: str = "table",
+) -> SecondaryResult:
     """Suppress further cells of ``columns`` so no suppressed cell is recoverable.
 
     ``suppressed`` (boolean, over ``columns``) holds the cells already empty;
@@ -225,15 +242,13 @@ def secondary_suppression(df: pd.DataFrame, columns: list[str], suppressed: pd.D
     """
     eqs = build_equations(df, tuple(margins), list(columns), table)
     sup = suppressed[columns].to_numpy(dtype=bool).ravel().copy()
-    if eligible is None:
-        elig = np.ones_like(sup)
-    else:
-        elig = eligible[columns].to_numpy(dtype=bool).ravel()
+    elig = np.ones_like(sup) if eligible is None else eligible[columns].to_numpy(dtype=bool).ravel()
     values = numeric_columns(df, list(columns), table).to_numpy().ravel()
     vals = np.where(np.isnan(values), np.inf, values)
     if eqs.empty:
-        return SecondaryResult(pd.DataFrame(sup.reshape(len(df), len(columns)),
-                                            index=df.index, columns=columns))
+        return SecondaryResult(
+            pd.DataFrame(sup.reshape(len(df), len(columns)), index=df.index, columns=columns)
+        )
     system = _Equations.from_frame(eqs, sup.size)
     for _ in range(max_rounds):
         _close_open_equations(system, sup, elig, vals)
@@ -249,8 +264,9 @@ def secondary_suppression(df: pd.DataFrame, columns: list[str], suppressed: pd.D
     )
 
 
-def dominance_mask(df: pd.DataFrame, spec: TableSpec, config: SDCConfig,
-                   table: str = "table") -> pd.DataFrame:
+def dominance_mask(
+    df: pd.DataFrame, spec: TableSpec, config: SDCConfig, table: str = "table"
+) -> pd.DataFrame:
     """True where a magnitude cell fails the nk, p-ratio or contributor-threshold rules.
 
     Table rows are matched to their contributions on ``Contributions.keys``; a row with
@@ -260,11 +276,14 @@ def dominance_mask(df: pd.DataFrame, spec: TableSpec, config: SDCConfig,
     for col, contrib in spec.magnitude.items():
         missing = [k for k in contrib.keys if k not in df.columns]
         if missing:
-            raise ValueError(f"{table}: contributions to {col} are keyed by "
-                             f"{', '.join(missing)}, which the table does not have")
+            raise ValueError(
+                f"{table}: contributions to {col} are keyed by "
+                f"{', '.join(missing)}, which the table does not have"
+            )
         flags = dominance_table(contrib, config)["disclosive"].rename("_disclosive")
-        keyed = df[list(contrib.keys)].merge(flags, left_on=list(contrib.keys),
-                                             right_index=True, how="left")
+        keyed = df[list(contrib.keys)].merge(
+            flags, left_on=list(contrib.keys), right_index=True, how="left"
+        )
         out[col] = keyed["_disclosive"].fillna(True).astype(bool).to_numpy()
     return out
 
@@ -278,8 +297,9 @@ def _derived_masks(spec: TableSpec, suppressed: pd.DataFrame, table: str) -> pd.
         for stat, backing in list(pending.items()):
             known = all(b in suppressed.columns or b in masks for b in backing)
             if not known:
-                unknown = [b for b in backing
-                           if b not in suppressed.columns and b not in spec.derived]
+                unknown = [
+                    b for b in backing if b not in suppressed.columns and b not in spec.derived
+                ]
                 if unknown:
                     raise ValueError(
                         f"{table}: derived column {stat} is computed from "
@@ -294,8 +314,9 @@ def _derived_masks(spec: TableSpec, suppressed: pd.DataFrame, table: str) -> pd.
             del pending[stat]
             progressed = True
         if not progressed:
-            raise ValueError(f"{table}: derived columns {', '.join(pending)} depend on "
-                             "each other in a circle")
+            raise ValueError(
+                f"{table}: derived columns {', '.join(pending)} depend on each other in a circle"
+            )
     return pd.DataFrame(masks, index=suppressed.index, columns=list(spec.derived))
 
 
@@ -313,8 +334,9 @@ def _int64_with_na(v: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(mask, 0, v).astype(np.int64), mask)
 
 
-def _additive_rounding(values: pd.DataFrame, counts: list[str], eqs: pd.DataFrame | None,
-                       base: int) -> pd.DataFrame:
+def _additive_rounding(
+    values: pd.DataFrame, counts: list[str], eqs: pd.DataFrame | None, base: int
+) -> pd.DataFrame:
     """Counts rounded so that every declared total is the sum of its rounded parts.
 
     The cells that are no equation's total (the finest cells) are rounded to ``base``
@@ -357,23 +379,41 @@ def _additive_rounding(values: pd.DataFrame, counts: list[str], eqs: pd.DataFram
     check = np.bincount(eq, weights=np.nan_to_num(out[cell]) * coef, minlength=n_eq)
     bad = np.flatnonzero(use & (np.abs(check) > 1e-6))
     if bad.size:
-        raise ValueError(f"declared margins disagree (equation {int(bad[0])}): a total has "
-                         "two decompositions with different sums; check the margins")
+        raise ValueError(
+            f"declared margins disagree (equation {int(bad[0])}): a total has "
+            "two decompositions with different sums; check the margins"
+        )
     return pd.DataFrame(out.reshape(values.shape), index=values.index, columns=columns)
 
 
 def _published_counts(values, empty, counts, config, rounded_values) -> pd.DataFrame:
     out = values.mask(empty)
     if config.rounds:
-        rounded = (rounded_values if rounded_values is not None
-                   else round_to_base(values[counts], config.rounding_base))
+        rounded = (
+            rounded_values
+            if rounded_values is not None
+            else round_to_base(values[counts], config.rounding_base)
+        )
         out[counts] = rounded[counts].mask(empty[counts])
     return out
 
 
-def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, counts,
-                          protected, table, rounded_values, unresolved, unchecked,
-                          max_rounds: int = 50):
+def _repair_narrow_ranges(
+    df,
+    spec,
+    config,
+    values,
+    structural,
+    reasons,
+    eqs,
+    counts,
+    protected,
+    table,
+    rounded_values,
+    unresolved,
+    unchecked,
+    max_rounds: int = 50,
+):
     """Withhold more cells until the table alone narrows no withheld count and pins no
     rounded one (the interval audit, :func:`child_mdh.release.sdc.interval_audit.audit_frame`).
 
@@ -385,9 +425,14 @@ def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, co
     audit finds nothing or ``max_rounds`` is reached (what remains is then listed as
     unresolved, and the table fails its checks).
     """
-    structure = {**spec.structure(df), "formulas": {}, "population": None,
-                 "rounded": config.rounds, "rounding_base": config.rounding_base,
-                 "additive": bool(config.rounds)}
+    structure = {
+        **spec.structure(df),
+        "formulas": {},
+        "population": None,
+        "rounded": config.rounds,
+        "rounding_base": config.rounding_base,
+        "additive": bool(config.rounds),
+    }
     cols = list(protected)
     n_cols = len(cols)
     eq_of_cell: dict[int, np.ndarray] = {}
@@ -406,13 +451,18 @@ def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, co
         if report.passed:
             return reasons, rounded_values, unresolved, unchecked
         flat_values = values[cols].to_numpy(dtype="float64").ravel()
-        eligible = ~(empty[cols].to_numpy() | (structural[cols].to_numpy()
-                                               & (values[cols] == 0).to_numpy())).ravel()
+        eligible = ~(
+            empty[cols].to_numpy() | (structural[cols].to_numpy() & (values[cols] == 0).to_numpy())
+        ).ravel()
         chosen = set()
         for f in report.findings:
             cell = f.row * n_cols + cols.index(f.column)
-            near = [c for e in eq_of_cell.get(cell, []) for c in cells_of_eq[e]
-                    if eligible[c] and c not in chosen]
+            near = [
+                c
+                for e in eq_of_cell.get(cell, [])
+                for c in cells_of_eq[e]
+                if eligible[c] and c not in chosen
+            ]
             if near:
                 chosen.add(int(max(near, key=lambda c: np.nan_to_num(flat_values[c]))))
         if not chosen:
@@ -420,9 +470,15 @@ def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, co
         for c in chosen:
             reasons.iat[c // n_cols, reasons.columns.get_loc(cols[c % n_cols])] = "secondary"
         empty = reasons != ""
-        result = secondary_suppression(df, protected, empty, spec.margins,
-                                       ~empty & ~(structural & (values == 0)),
-                                       max_cells=config.max_linked_cells, table=table)
+        result = secondary_suppression(
+            df,
+            protected,
+            empty,
+            spec.margins,
+            ~empty & ~(structural & (values == 0)),
+            max_cells=config.max_linked_cells,
+            table=table,
+        )
         reasons = reasons.mask(result.suppressed & ~empty, "secondary")
         unresolved, unchecked = result.unresolved, result.unchecked
         if config.rounds:
@@ -432,8 +488,9 @@ def _repair_narrow_ranges(df, spec, config, values, structural, reasons, eqs, co
     return reasons, rounded_values, unresolved, unchecked
 
 
-def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
-                  table: str = "table") -> ProtectedTable:
+def protect_table(
+    df: pd.DataFrame, spec: TableSpec | None = None, config=None, table: str = "table"
+) -> ProtectedTable:
     """Apply primary suppression, secondary suppression and/or rounding to ``df``.
 
     Steps (``config.mitigation`` chooses 3 and 5): 1 threshold rule on the count
@@ -454,8 +511,10 @@ def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
     negative = (values < 0).to_numpy()
     if negative.any():
         rows, cols = np.nonzero(negative)
-        raise ValueError(f"{table}: negative values in {protected[cols[0]]} (row {rows[0]}); "
-                         "counts and magnitudes must be zero or more")
+        raise ValueError(
+            f"{table}: negative values in {protected[cols[0]]} (row {rows[0]}); "
+            "counts and magnitudes must be zero or more"
+        )
     structural = structural_zero_mask(df, protected, spec.structural_zeros)
     reasons = pd.DataFrame("", index=df.index, columns=protected, dtype=object)
     missing = values.isna()
@@ -477,8 +536,15 @@ def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
     for _ in range(len(protected) * len(df) + 1):  # each pass empties at least one cell
         if spec.margins and config.suppresses_secondary:
             eligible = ~empty & ~(structural & (values == 0))
-            result = secondary_suppression(df, protected, empty, spec.margins, eligible,
-                                           max_cells=config.max_linked_cells, table=table)
+            result = secondary_suppression(
+                df,
+                protected,
+                empty,
+                spec.margins,
+                eligible,
+                max_cells=config.max_linked_cells,
+                table=table,
+            )
             added = result.suppressed & ~empty
             reasons = reasons.mask(added, "secondary")
             empty = reasons != ""
@@ -488,23 +554,40 @@ def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
         rounded_values = _additive_rounding(values, counts, eqs, config.rounding_base)
         # a total is the sum of its rounded parts; one that falls below the threshold
         # once rounded is withheld like any small count, and suppression runs again
-        small = threshold_mask(rounded_values[counts], config, structural[counts],
-                               rounded=True) & ~empty[counts]
+        small = (
+            threshold_mask(rounded_values[counts], config, structural[counts], rounded=True)
+            & ~empty[counts]
+        )
         if not small.to_numpy().any():
             break
         reasons[counts] = reasons[counts].mask(small, "threshold")
         empty = reasons != ""
     if spec.margins and config.suppresses_secondary:
         reasons, rounded_values, unresolved, unchecked = _repair_narrow_ranges(
-            df, spec, config, values, structural, reasons, eqs, counts, protected, table,
-            rounded_values, unresolved, unchecked)
+            df,
+            spec,
+            config,
+            values,
+            structural,
+            reasons,
+            eqs,
+            counts,
+            protected,
+            table,
+            rounded_values,
+            unresolved,
+            unchecked,
+        )
         empty = reasons != ""
     out = df.copy()
     for col in protected:
         col_values = values[col].mask(empty[col])
         if config.rounds and col in counts:
-            col_values = (rounded_values[col].mask(empty[col]) if rounded_values is not None
-                          else round_to_base(col_values, config.rounding_base))
+            col_values = (
+                rounded_values[col].mask(empty[col])
+                if rounded_values is not None
+                else round_to_base(col_values, config.rounding_base)
+            )
         out[col] = _as_count_dtype(col_values) if col in counts else col_values
     if spec.formulas:
         # statistics from the protected counts: what is published follows from what is
@@ -520,5 +603,11 @@ def protect_table(df: pd.DataFrame, spec: TableSpec | None = None, config=None,
     all_reasons = all_reasons.reset_index(drop=True)
     checked = out.reset_index(drop=True)
     released = checked.drop(columns=list(spec.withhold_columns))
-    return ProtectedTable(table=released, checked=checked, reasons=all_reasons,
-                          rounded=config.rounds, unresolved=unresolved, unchecked=unchecked)
+    return ProtectedTable(
+        table=released,
+        checked=checked,
+        reasons=all_reasons,
+        rounded=config.rounds,
+        unresolved=unresolved,
+        unchecked=unchecked,
+    )

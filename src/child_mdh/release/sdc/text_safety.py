@@ -65,8 +65,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from child_mdh.release.sdc.spec import PERSON_LEVEL_IDENTIFIERS
 from child_mdh.errors import UserError
+from child_mdh.release.sdc.spec import PERSON_LEVEL_IDENTIFIERS
 
 # --------------------------------------------------------------------------------------
 # formulas in spreadsheet cells
@@ -155,41 +155,81 @@ KIND_LABELS = {
     "address": "street address",
 }
 
-_MONTHS = ("jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-           "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
 _ORDINAL = r"(?:st|nd|rd|th)?"
 
 _UPN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{11}[0-9A-Za-z](?![A-Za-z0-9])")
 _ID_NAMES = "|".join(n.replace("_", "[ _-]?") for n in PERSON_LEVEL_IDENTIFIERS)
 _RECORD_ID = re.compile(
     rf"\b(?:{_ID_NAMES}|upn|unique pupil number)s?\b\s*(?:[:=#]|is|was|of)?\s*"
-    r"[\"'(]?([A-Za-z]*\d[\w/-]*)", re.IGNORECASE)
+    r"[\"'(]?([A-Za-z]*\d[\w/-]*)",
+    re.IGNORECASE,
+)
 #: a year or period after an identifier's name ('UPNs 2021/22') is not its value
 _YEAR_OR_PERIOD = re.compile(r"(?:19|20)\d\d(?:[/-]\d\d(?:\d\d)?)?")
 #: identifier formats of the synthetic data (synth/tables.py: household, person, pupil)
 _SYNTHETIC_ID = re.compile(r"(?<![A-Za-z0-9])(?:H\d{8,}|P\d{9,}|PMR\d{10,})(?![A-Za-z0-9])")
 _LONG_NUMBER = re.compile(r"(?<!\w)(?<!\d[.,])\d{8,}(?![.,]?\d)(?!\w)")
-_DATE_DMY = re.compile(
-    r"(?<![\w/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/-])(?!\.\d)")
+_DATE_DMY = re.compile(r"(?<![\w/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/-])(?!\.\d)")
 _DATE_YMD = re.compile(r"(?<![\w/.-])(\d{4})([/.-])(\d{1,2})\2(\d{1,2})(?![\w/])(?![.-]\d)")
 _DATE_WORDS = re.compile(
-    rf"\b(\d{{1,2}}){_ORDINAL}(?:\s+of)?\s+({_MONTHS})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+    rf"\b(\d{{1,2}}){_ORDINAL}(?:\s+of)?\s+({_MONTHS})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
+)
 _DATE_US_WORDS = re.compile(
-    rf"\b({_MONTHS})\.?\s+(\d{{1,2}}){_ORDINAL},?\s+(\d{{4}})\b", re.IGNORECASE)
+    rf"\b({_MONTHS})\.?\s+(\d{{1,2}}){_ORDINAL},?\s+(\d{{4}})\b", re.IGNORECASE
+)
 _POSTCODE = re.compile(
     r"(?<![A-Za-z0-9])(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW]|\d{1,2}|[A-HK-Y]\d[ABEHMNPRV-Y]"
-    r"|[A-HK-Y]\d{1,2}) ?(\d[ABD-HJLNP-UW-Z]{2}))(?![A-Za-z0-9])", re.IGNORECASE)
-_SUFFIXES = ("Road", "Street", "Avenue", "Lane", "Close", "Drive", "Way", "Crescent",
-             "Court", "Place", "Gardens", "Terrace", "Grove", "Mews", "Square", "Walk",
-             "Row", "Rd", "St", "Ave")
+    r"|[A-HK-Y]\d{1,2}) ?(\d[ABD-HJLNP-UW-Z]{2}))(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_SUFFIXES = (
+    "Road",
+    "Street",
+    "Avenue",
+    "Lane",
+    "Close",
+    "Drive",
+    "Way",
+    "Crescent",
+    "Court",
+    "Place",
+    "Gardens",
+    "Terrace",
+    "Grove",
+    "Mews",
+    "Square",
+    "Walk",
+    "Row",
+    "Rd",
+    "St",
+    "Ave",
+)
 _SUFFIX = "|".join([*_SUFFIXES, *(s.upper() for s in _SUFFIXES)])
 _ADDRESS = re.compile(
     r"(?<![\w.,/-])(\d{1,4})([A-Za-z]?(?:\s?[-\u2013]\s?\d{1,4}[A-Za-z]?)?),?\s+"
-    rf"((?:[A-Z][\w'\u2019-]*\s+){{1,3}})({_SUFFIX})\b")
+    rf"((?:[A-Z][\w'\u2019-]*\s+){{1,3}})({_SUFFIX})\b"
+)
 _CAPITALISED_WORD = re.compile(r"\s+[A-Z][a-z]")
 #: words before 'Court' naming a court of law, not a street
-_LAW_COURTS = {"family", "crown", "county", "magistrates", "magistrates'", "youth", "high",
-               "supreme", "appeal", "coroner's", "coroners", "district", "civil"}
+_LAW_COURTS = {
+    "family",
+    "crown",
+    "county",
+    "magistrates",
+    "magistrates'",
+    "youth",
+    "high",
+    "supreme",
+    "appeal",
+    "coroner's",
+    "coroners",
+    "district",
+    "civil",
+}
 
 
 def _valid_date(day: int, month: int, year: int) -> bool:
@@ -281,15 +321,18 @@ class IdentifierError(UserError):
 
     def __init__(self, problems: Sequence[tuple[str, Sequence[IdentifierFinding]]]):
         self.problems = [(source, list(findings)) for source, findings in problems]
-        lines = ["possible identifiers in free text, which must not leave the secure "
-                 "environment:"]
+        lines = ["possible identifiers in free text, which must not leave the secure environment:"]
         for source, findings in self.problems:
             for f in findings:
-                lines.append(f"  - {source}: {KIND_LABELS.get(f.kind, f.kind)} "
-                             f"'{f.masked()}' at character {f.position + 1}")
-        lines.append("  Fix: remove the identifier from the statement and rerun (write a "
-                     "date as a month and year or a period such as 2023-24, a place as "
-                     "its local authority).")
+                lines.append(
+                    f"  - {source}: {KIND_LABELS.get(f.kind, f.kind)} "
+                    f"'{f.masked()}' at character {f.position + 1}"
+                )
+        lines.append(
+            "  Fix: remove the identifier from the statement and rerun (write a "
+            "date as a month and year or a period such as 2023-24, a place as "
+            "its local authority)."
+        )
         super().__init__("\n".join(lines))
 
     @property

@@ -24,8 +24,7 @@ from child_mdh.files import write_json
 from child_mdh.release.sdc.suppression import REASONS
 
 #: ACRO's per-rule keys of ``sdc.summary`` and ``sdc.cells`` (ACRO v0.4 get_table_sdc).
-ACRO_SDC_KEYS = ("negative", "missing", "threshold", "p-ratio", "nk-rule",
-                 "all-values-are-same")
+ACRO_SDC_KEYS = ("negative", "missing", "threshold", "p-ratio", "nk-rule", "all-values-are-same")
 #: The key under which the released manifest lists emptied cells and their number.
 WITHHELD_KEY = "withheld"
 #: Reasons that mean disclosure control emptied the cell ('missing': empty in the input).
@@ -48,8 +47,9 @@ def emptied_cells(sdc: dict | None) -> list[list]:
     not withheld.
     """
     cells = (sdc or {}).get("cells") or {}
-    found = {(int(r), c) for key in (*WITHHELD_REASONS, WITHHELD_KEY)
-             for r, c in cells.get(key) or []}
+    found = {
+        (int(r), c) for key in (*WITHHELD_REASONS, WITHHELD_KEY) for r, c in cells.get(key) or []
+    }
     return [[r, c] for r, c in sorted(found, key=lambda rc: (rc[0], str(rc[1])))]
 
 
@@ -74,8 +74,11 @@ def viewer_cells(cells: Iterable[Sequence], columns: Sequence[str] | None) -> li
     if columns is None:
         return [[int(r), c] for r, c in cells]
     position = {str(c): i - 1 for i, c in enumerate(columns)}
-    return sorted([int(r), position[c] if isinstance(c, str) else int(c)]
-                  for r, c in cells if not isinstance(c, str) or c in position)
+    return sorted(
+        [int(r), position[c] if isinstance(c, str) else int(c)]
+        for r, c in cells
+        if not isinstance(c, str) or c in position
+    )
 
 
 def released_sdc(sdc: dict | None, columns: Sequence[str] | None = None) -> dict:
@@ -88,7 +91,7 @@ def released_sdc(sdc: dict | None, columns: Sequence[str] | None = None) -> dict
         return {}
     cells = viewer_cells(emptied_cells(sdc), columns)
     summary: dict = {"suppressed": bool(cells)}
-    summary.update({key: 0 for key in ACRO_SDC_KEYS})
+    summary.update(dict.fromkeys(ACRO_SDC_KEYS, 0))
     summary[WITHHELD_KEY] = len(cells)
     if "rounded" in (sdc.get("summary") or {}):
         summary["rounded"] = bool(sdc["summary"]["rounded"])
@@ -113,16 +116,17 @@ def disclosure_reasons(loaded: Iterable[tuple[str, dict]]) -> dict:
             outputs[uid] = {
                 "files": [f["name"] for f in files],
                 "summary": {r: int((sdc.get("summary") or {}).get(r) or 0) for r in REASONS},
-                "cells": {r: [list(c) for c in (sdc.get("cells") or {}).get(r) or []]
-                          for r in REASONS},
+                "cells": {
+                    r: [list(c) for c in (sdc.get("cells") or {}).get(r) or []] for r in REASONS
+                },
             }
     return {
         "format": REASONS_FORMAT,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "note": "Secure environment only, never for export: why each cell of a released "
-                "table is empty. The release lists these cells as 'withheld' without a "
-                "reason, because a reason next to a rounded total can disclose a small "
-                "count.",
+        "table is empty. The release lists these cells as 'withheld' without a "
+        "reason, because a reason next to a rounded total can disclose a small "
+        "count.",
         "reasons": {
             "threshold": "a count below the threshold (or a disclosive zero)",
             "dominance": "a magnitude cell failing the nk, p-ratio or contributor rule",
@@ -141,12 +145,15 @@ def check_secure_path(path: str | Path, release_dir: str | Path) -> Path:
         path.resolve().relative_to(Path(release_dir).resolve())
     except ValueError:
         return path
-    raise ValueError(f"{path}: the disclosure reasons must stay in the secure area, "
-                     f"outside the release folder {release_dir}")
+    raise ValueError(
+        f"{path}: the disclosure reasons must stay in the secure area, "
+        f"outside the release folder {release_dir}"
+    )
 
 
-def write_disclosure_reasons(loaded: Iterable[tuple[str, dict]], path: str | Path,
-                             release_dir: str | Path | None = None) -> Path:
+def write_disclosure_reasons(
+    loaded: Iterable[tuple[str, dict]], path: str | Path, release_dir: str | Path | None = None
+) -> Path:
     """Write :func:`disclosure_reasons` to ``path``, which must be outside ``release_dir``."""
     if release_dir is not None:
         path = check_secure_path(path, release_dir)

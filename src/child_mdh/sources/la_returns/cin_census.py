@@ -39,7 +39,6 @@ from pathlib import Path
 import pandas as pd
 
 from child_mdh.contract import tables as contract
-
 from child_mdh.sources.la_returns.errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
 from child_mdh.sources.la_returns.files import list_source_files, require_suffix
 from child_mdh.sources.la_returns.records import (
@@ -71,8 +70,7 @@ REFERRAL_ELEMENTS = ("CINreferralDate", "PrimaryNeedCode", "CINclosureDate", "Re
 PLAN_ELEMENTS = ("CPPstartDate", "CPPendDate")
 #: Date elements read into the contract (checked strictly); other ``*Date`` elements are
 #: checked for validity and reported only.
-_USED_DATES = {"CINreferralDate", "CINclosureDate", "CPPstartDate", "CPPendDate",
-               "PersonBirthDate"}
+_USED_DATES = {"CINreferralDate", "CINclosureDate", "CPPstartDate", "CPPendDate", "PersonBirthDate"}
 SEX_CODES = {"1": "M", "2": "F", "M": "M", "F": "F"}
 
 
@@ -99,13 +97,15 @@ def read_cin_census(paths) -> ReturnData:
     for pos, path in enumerate(files):
         why = require_suffix(path, (".xml",))
         if why:
-            data.problems.add(return_name=RETURN_NAME, file=str(path), problem=why,
-                              action=FILE_SKIPPED)
+            data.problems.add(
+                return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED
+            )
             data.add_file(path, "", 0, note="skipped: " + why)
             continue
         got = _parse_file(path, data)
         if got is not None:
             parsed.append((pos, path, got))
+
     # return order: ReferenceDate, then Year, then position in the list
     def sort_key(item):
         pos, _, got = item
@@ -114,7 +114,7 @@ def read_cin_census(paths) -> ReturnData:
 
     parsed.sort(key=sort_key)
     refs = {}
-    for order, (pos, path, got) in enumerate(parsed):
+    for order, (_pos, path, got) in enumerate(parsed):
         for name in ("children", "referrals", "plans"):
             frame = got[name]
             frame["order"] = order
@@ -125,10 +125,16 @@ def read_cin_census(paths) -> ReturnData:
         if len(names) > 1:
             for name in names:
                 data.problems.add(
-                    return_name=RETURN_NAME, file=name, table="Header", field="ReferenceDate",
+                    return_name=RETURN_NAME,
+                    file=name,
+                    table="Header",
+                    field="ReferenceDate",
                     value="" if ref is None else str(ref.date()),
                     problem=f"{len(names)} CIN returns have the same reference date; the file "
-                            "listed last is treated as the latest", action=KEPT, rows_affected=0)
+                    "listed last is treated as the latest",
+                    action=KEPT,
+                    rows_affected=0,
+                )
 
     def stack(name, raw_columns):
         parts = [got[name] for _, _, got in parsed if len(got[name])]
@@ -140,10 +146,10 @@ def read_cin_census(paths) -> ReturnData:
         return empty
 
     data.children = _finish_children(
-        stack("children", ("UPN", "UPNunknown", "PersonBirthDate", "sex_raw")), data)
+        stack("children", ("UPN", "UPNunknown", "PersonBirthDate", "sex_raw")), data
+    )
     data.tables["referrals"] = _finish_referrals(stack("referrals", REFERRAL_ELEMENTS), data)
-    data.tables["plans"] = _finish_plans(
-        stack("plans", ("parent_referral", *PLAN_ELEMENTS)), data)
+    data.tables["plans"] = _finish_plans(stack("plans", ("parent_referral", *PLAN_ELEMENTS)), data)
     return data
 
 
@@ -156,10 +162,15 @@ def _parse_file(path: Path, data: ReturnData) -> dict | None:
         context = ET.iterparse(path, events=("start", "end"))
         _, root = next(context)
         if root.tag != "Message":
-            hint = (" It looks like an SSDA903 file: list it under 'ssda903'."
-                    if root.tag.upper() == "EXPSSDA903" else "")
-            why = (f"{path}: the XML root element is <{root.tag}>, not <Message>, so it is not "
-                   f"a CIN census return.{hint}")
+            hint = (
+                " It looks like an SSDA903 file: list it under 'ssda903'."
+                if root.tag.upper() == "EXPSSDA903"
+                else ""
+            )
+            why = (
+                f"{path}: the XML root element is <{root.tag}>, not <Message>, so it is not "
+                f"a CIN census return.{hint}"
+            )
             log.add(return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED)
             data.add_file(path, "", 0, note="skipped: not CIN census XML")
             return None
@@ -178,8 +189,10 @@ def _parse_file(path: Path, data: ReturnData) -> dict | None:
                 elem.clear()
                 root.clear()
     except ET.ParseError as err:
-        why = (f"{path}: not well-formed XML ({err}). Re-export the CIN census XML, or open it "
-               "in a browser to see the broken line.")
+        why = (
+            f"{path}: not well-formed XML ({err}). Re-export the CIN census XML, or open it "
+            "in a browser to see the broken line."
+        )
         log.add(return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED)
         data.add_file(path, "", 0, note="skipped: not well-formed XML")
         return None
@@ -188,40 +201,65 @@ def _parse_file(path: Path, data: ReturnData) -> dict | None:
     reference_date = ref.dates.iloc[0] if not pd.isna(ref.dates.iloc[0]) else None
     year = int(header["Year"]) if (header["Year"] or "").isdigit() else None
     if reference_date is None:
-        log.add(return_name=RETURN_NAME, file=str(path), table="Header", field="ReferenceDate",
-                value=header["ReferenceDate"] or "",
-                problem="no valid ReferenceDate in the header: dates cannot be checked against "
-                        "the end of the collection year, and the file is ordered by Year and "
-                        "position", action=KEPT, rows_affected=0)
+        log.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            table="Header",
+            field="ReferenceDate",
+            value=header["ReferenceDate"] or "",
+            problem="no valid ReferenceDate in the header: dates cannot be checked against "
+            "the end of the collection year, and the file is ordered by Year and "
+            "position",
+            action=KEPT,
+            rows_affected=0,
+        )
     if header["LEA"]:
-        log.add(return_name=RETURN_NAME, file=str(path), table="Header", field="LEA",
-                value=header["LEA"], problem=f"return from LEA {header['LEA']}, collection "
-                f"year {header['Year']}, reference date {header['ReferenceDate']}",
-                action=NOTED, rows_affected=0)
+        log.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            table="Header",
+            field="LEA",
+            value=header["LEA"],
+            problem=f"return from LEA {header['LEA']}, collection "
+            f"year {header['Year']}, reference date {header['ReferenceDate']}",
+            action=NOTED,
+            rows_affected=0,
+        )
 
-    kids = pd.DataFrame(children, columns=["source_row", "LAchildID", "UPN", "UPNunknown",
-                                           "PersonBirthDate", "sex_raw"], dtype="str")
-    refs = pd.DataFrame(referrals, columns=["source_row", "LAchildID", *REFERRAL_ELEMENTS],
-                        dtype="str")
-    cpps = pd.DataFrame(plans, columns=["source_row", "LAchildID", "parent_referral",
-                                        *PLAN_ELEMENTS], dtype="str")
+    kids = pd.DataFrame(
+        children,
+        columns=["source_row", "LAchildID", "UPN", "UPNunknown", "PersonBirthDate", "sex_raw"],
+        dtype="str",
+    )
+    refs = pd.DataFrame(
+        referrals, columns=["source_row", "LAchildID", *REFERRAL_ELEMENTS], dtype="str"
+    )
+    cpps = pd.DataFrame(
+        plans, columns=["source_row", "LAchildID", "parent_referral", *PLAN_ELEMENTS], dtype="str"
+    )
     data.add_file(path, "ChildIdentifiers", len(kids), year=year)
     data.add_file(path, "CINdetails", len(refs), year=year)
     data.add_file(path, "ChildProtectionPlans", len(cpps), year=year)
 
     def records(frame, keep):
         ids = frame["LAchildID"]
-        return start_records(frame[keep], source_file=path, source_row=frame["source_row"],
-                             child_ref=ids, order=0)
+        return start_records(
+            frame[keep], source_file=path, source_row=frame["source_row"], child_ref=ids, order=0
+        )
 
     out = {
-        "reference_date": reference_date, "year": year,
+        "reference_date": reference_date,
+        "year": year,
         "children": records(kids, ["UPN", "UPNunknown", "PersonBirthDate", "sex_raw"]),
         "referrals": records(refs, list(REFERRAL_ELEMENTS)),
         "plans": records(cpps, ["parent_referral", *PLAN_ELEMENTS]),
     }
-    _check_other_dates(pd.DataFrame(dates, columns=["source_row", "LAchildID", "field", "value"],
-                                    dtype="str"), path, reference_date, log)
+    _check_other_dates(
+        pd.DataFrame(dates, columns=["source_row", "LAchildID", "field", "value"], dtype="str"),
+        path,
+        reference_date,
+        log,
+    )
     return out
 
 
@@ -232,14 +270,30 @@ def _flatten_child(elem, n_child: int, path: Path, children, referrals, plans, d
     la_id = _text(ids, "LAchildID")
     where = f"child {n_child}"
     sex = _text(ids, "GenderCurrent") or _text(ids, "Sex")
-    children.append((where, la_id, _text(ids, "UPN"), _text(ids, "UPNunknown"),
-                     _text(ids, "PersonBirthDate"), sex))
+    children.append(
+        (
+            where,
+            la_id,
+            _text(ids, "UPN"),
+            _text(ids, "UPNunknown"),
+            _text(ids, "PersonBirthDate"),
+            sex,
+        )
+    )
     for sub in elem.iter():
         if sub.tail and sub.tail.strip() and sub is not elem:
-            log.add(return_name=RETURN_NAME, file=str(path), table="Child", row=where,
-                    child=la_id or "", field=sub.tag, value=sub.tail.strip(),
-                    problem=f"stray text after the <{sub.tag}> element (the file was edited "
-                            "by hand?); ignored", action=KEPT)
+            log.add(
+                return_name=RETURN_NAME,
+                file=str(path),
+                table="Child",
+                row=where,
+                child=la_id or "",
+                field=sub.tag,
+                value=sub.tail.strip(),
+                problem=f"stray text after the <{sub.tag}> element (the file was edited "
+                "by hand?); ignored",
+                action=KEPT,
+            )
         if sub.tag.endswith("Date") and sub.tag not in _USED_DATES:
             dates.append((where, la_id, sub.tag, (sub.text or "").strip()))
     plan_parents = [elem] + elem.findall("CINdetails")
@@ -253,8 +307,14 @@ def _flatten_child(elem, n_child: int, path: Path, children, referrals, plans, d
             i = plan_parents.index(parent)
             prefix, ref_date = f"{where}, CINdetails {i}", _text(parent, "CINreferralDate")
         for j, cpp in enumerate(parent.findall("ChildProtectionPlans"), start=1):
-            plans.append((f"{prefix}, ChildProtectionPlans {j}", la_id, ref_date,
-                          *(_text(cpp, t) for t in PLAN_ELEMENTS)))
+            plans.append(
+                (
+                    f"{prefix}, ChildProtectionPlans {j}",
+                    la_id,
+                    ref_date,
+                    *(_text(cpp, t) for t in PLAN_ELEMENTS),
+                )
+            )
 
 
 def _check_other_dates(frame: pd.DataFrame, path: Path, reference_date, log) -> None:
@@ -267,15 +327,28 @@ def _check_other_dates(frame: pd.DataFrame, path: Path, reference_date, log) -> 
     parsed = parse_dates(frame["value"], DATE_FORMAT)
     for field, part in frame.groupby("field", sort=False):
         bad = parsed.bad.loc[part.index]
-        log.add_rows(part, bad, return_name=RETURN_NAME, table="Child", field=field,
-                     problem=f"{field} is not a valid yyyy-mm-dd date", action=KEPT,
-                     value_column="value")
+        log.add_rows(
+            part,
+            bad,
+            return_name=RETURN_NAME,
+            table="Child",
+            field=field,
+            problem=f"{field} is not a valid yyyy-mm-dd date",
+            action=KEPT,
+            value_column="value",
+        )
         if reference_date is not None:
             late = parsed.dates.loc[part.index] > reference_date
-            log.add_rows(part, late, return_name=RETURN_NAME, table="Child", field=field,
-                         problem=f"{field} is after the return's reference date "
-                                 f"({reference_date.date()})", action=KEPT,
-                         value_column="value")
+            log.add_rows(
+                part,
+                late,
+                return_name=RETURN_NAME,
+                table="Child",
+                field=field,
+                problem=f"{field} is after the return's reference date ({reference_date.date()})",
+                action=KEPT,
+                value_column="value",
+            )
 
 
 def _finish_children(rec: pd.DataFrame, data: ReturnData) -> pd.DataFrame:
@@ -283,40 +356,83 @@ def _finish_children(rec: pd.DataFrame, data: ReturnData) -> pd.DataFrame:
     log, t = data.problems, "ChildIdentifiers"
     rec["child_ref"], mended = clean_ids(rec["child_ref"])
     missing_id = rec["child_ref"].isna()
-    log.add_rows(rec.assign(child_ref=""), missing_id, return_name=RETURN_NAME, table=t,
-                 field="LAchildID",
-                 problem="no LAchildID: the child's referrals are quarantined", action=KEPT)
+    log.add_rows(
+        rec.assign(child_ref=""),
+        missing_id,
+        return_name=RETURN_NAME,
+        table=t,
+        field="LAchildID",
+        problem="no LAchildID: the child's referrals are quarantined",
+        action=KEPT,
+    )
     upn, unknown_code = normalise_upn(rec["UPN"])
     rec["upn"] = upn
     no_upn = upn.isna()
-    log.add_rows(rec, no_upn & rec["UPNunknown"].notna(), return_name=RETURN_NAME, table=t,
-                 field="UPN", problem="no UPN (UPNunknown given): this child cannot be linked "
-                                      "to other returns", action=KEPT,
-                 value_column="UPNunknown")
-    log.add_rows(rec, no_upn & rec["UPNunknown"].isna() & ~unknown_code,
-                 return_name=RETURN_NAME, table=t, field="UPN",
-                 problem="no UPN and no UPNunknown reason: this child cannot be linked to "
-                         "other returns", action=KEPT)
-    log.add_rows(rec, upn.notna() & ~upn_format_ok(upn), return_name=RETURN_NAME, table=t,
-                 field="UPN", problem="UPN not in the DfE 13-character format; still used for "
-                                      "linking, but check it", action=KEPT)
-    log.add_rows(rec, upn.notna() & rec["UPNunknown"].notna(), return_name=RETURN_NAME,
-                 table=t, field="UPNunknown",
-                 problem="both a UPN and a UPNunknown reason are given; the UPN is used",
-                 action=KEPT, value_column="UPNunknown")
+    log.add_rows(
+        rec,
+        no_upn & rec["UPNunknown"].notna(),
+        return_name=RETURN_NAME,
+        table=t,
+        field="UPN",
+        problem="no UPN (UPNunknown given): this child cannot be linked to other returns",
+        action=KEPT,
+        value_column="UPNunknown",
+    )
+    log.add_rows(
+        rec,
+        no_upn & rec["UPNunknown"].isna() & ~unknown_code,
+        return_name=RETURN_NAME,
+        table=t,
+        field="UPN",
+        problem="no UPN and no UPNunknown reason: this child cannot be linked to other returns",
+        action=KEPT,
+    )
+    log.add_rows(
+        rec,
+        upn.notna() & ~upn_format_ok(upn),
+        return_name=RETURN_NAME,
+        table=t,
+        field="UPN",
+        problem="UPN not in the DfE 13-character format; still used for linking, but check it",
+        action=KEPT,
+    )
+    log.add_rows(
+        rec,
+        upn.notna() & rec["UPNunknown"].notna(),
+        return_name=RETURN_NAME,
+        table=t,
+        field="UPNunknown",
+        problem="both a UPN and a UPNunknown reason are given; the UPN is used",
+        action=KEPT,
+        value_column="UPNunknown",
+    )
     dob = parse_dates(rec["PersonBirthDate"], DATE_FORMAT)
-    log.add_rows(rec, dob.bad, return_name=RETURN_NAME, table=t, field="PersonBirthDate",
-                 problem="PersonBirthDate is not a valid yyyy-mm-dd date",
-                 action=VALUE_EMPTIED, value_column="PersonBirthDate")
+    log.add_rows(
+        rec,
+        dob.bad,
+        return_name=RETURN_NAME,
+        table=t,
+        field="PersonBirthDate",
+        problem="PersonBirthDate is not a valid yyyy-mm-dd date",
+        action=VALUE_EMPTIED,
+        value_column="PersonBirthDate",
+    )
     rec["dob"] = dob.dates
     rec["sex"] = clean_code(rec["sex_raw"]).map(SEX_CODES)
-    log.add_summary(rec, mended, return_name=RETURN_NAME, table=t, field="LAchildID",
-                    problem="LAchildID written as a number with '.0'; read without it",
-                    action=NOTED)
+    log.add_summary(
+        rec,
+        mended,
+        return_name=RETURN_NAME,
+        table=t,
+        field="LAchildID",
+        problem="LAchildID written as a number with '.0'; read without it",
+        action=NOTED,
+    )
     rec.loc[missing_id, "status"] = "quarantined"
     rec.loc[missing_id, "reason"] = "no LAchildID"
-    keep_latest(rec, ["child_ref"], log, return_name=RETURN_NAME, table=t,
-                what="child (same LAchildID)")
+    keep_latest(
+        rec, ["child_ref"], log, return_name=RETURN_NAME, table=t, what="child (same LAchildID)"
+    )
     return rec
 
 
@@ -324,24 +440,69 @@ def _common_checks(rec: pd.DataFrame, data: ReturnData, table: str, start: str, 
     """Parse a start/end pair, quarantining rows the contract cannot hold."""
     log = data.problems
     rec["child_ref"], _ = clean_ids(rec["child_ref"])
-    quarantine(rec, rec["child_ref"].isna(), "no LAchildID for this child", log,
-               return_name=RETURN_NAME, table=table, field="LAchildID")
+    quarantine(
+        rec,
+        rec["child_ref"].isna(),
+        "no LAchildID for this child",
+        log,
+        return_name=RETURN_NAME,
+        table=table,
+        field="LAchildID",
+    )
     s = parse_dates(rec[start], DATE_FORMAT)
     e = parse_dates(rec[end], DATE_FORMAT)
-    quarantine(rec, rec[start].isna(), f"no {start}", log, return_name=RETURN_NAME,
-               table=table, field=start)
-    quarantine(rec, s.bad, f"{start} is not a valid yyyy-mm-dd date", log,
-               return_name=RETURN_NAME, table=table, field=start, value_column=start)
-    quarantine(rec, e.bad, f"{end} is not a valid yyyy-mm-dd date", log,
-               return_name=RETURN_NAME, table=table, field=end, value_column=end)
-    quarantine(rec, e.dates < s.dates, f"{end} is before {start}", log,
-               return_name=RETURN_NAME, table=table, field=end, value_column=end)
+    quarantine(
+        rec,
+        rec[start].isna(),
+        f"no {start}",
+        log,
+        return_name=RETURN_NAME,
+        table=table,
+        field=start,
+    )
+    quarantine(
+        rec,
+        s.bad,
+        f"{start} is not a valid yyyy-mm-dd date",
+        log,
+        return_name=RETURN_NAME,
+        table=table,
+        field=start,
+        value_column=start,
+    )
+    quarantine(
+        rec,
+        e.bad,
+        f"{end} is not a valid yyyy-mm-dd date",
+        log,
+        return_name=RETURN_NAME,
+        table=table,
+        field=end,
+        value_column=end,
+    )
+    quarantine(
+        rec,
+        e.dates < s.dates,
+        f"{end} is before {start}",
+        log,
+        return_name=RETURN_NAME,
+        table=table,
+        field=end,
+        value_column=end,
+    )
     ref = pd.to_datetime(rec["reference_date"])
     for col, parsed in ((start, s), (end, e)):
-        quarantine(rec, parsed.dates > ref,
-                   f"{col} is after the return's reference date (the end of the collection "
-                   "year): a date in the future", log, return_name=RETURN_NAME, table=table,
-                   field=col, value_column=col)
+        quarantine(
+            rec,
+            parsed.dates > ref,
+            f"{col} is after the return's reference date (the end of the collection "
+            "year): a date in the future",
+            log,
+            return_name=RETURN_NAME,
+            table=table,
+            field=col,
+            value_column=col,
+        )
     return s.dates, e.dates, ref
 
 
@@ -352,20 +513,48 @@ def _finish_referrals(rec: pd.DataFrame, data: ReturnData) -> pd.DataFrame:
     rec["referral_date"] = start
     rec["cin_closure_date"] = end
     rec["primary_need_code"] = clean_code(rec["PrimaryNeedCode"])
-    quarantine(rec, ~rec["primary_need_code"].isin(contract.PRIMARY_NEED_CODES),
-               "PrimaryNeedCode is not a CIN need code (N0-N9)", log, return_name=RETURN_NAME,
-               table=t, field="PrimaryNeedCode", value_column="PrimaryNeedCode")
+    quarantine(
+        rec,
+        ~rec["primary_need_code"].isin(contract.PRIMARY_NEED_CODES),
+        "PrimaryNeedCode is not a CIN need code (N0-N9)",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="PrimaryNeedCode",
+        value_column="PrimaryNeedCode",
+    )
     nfa, bad = parse_flags(rec["ReferralNFA"])
     rec["referral_nfa"] = nfa
-    quarantine(rec, bad | nfa.isna(), "ReferralNFA is missing or not 1/0/true/false", log,
-               return_name=RETURN_NAME, table=t, field="ReferralNFA", value_column="ReferralNFA")
+    quarantine(
+        rec,
+        bad | nfa.isna(),
+        "ReferralNFA is missing or not 1/0/true/false",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="ReferralNFA",
+        value_column="ReferralNFA",
+    )
     collection_start = ref - pd.DateOffset(years=1) + pd.Timedelta(days=1)
     early = (rec["status"] == "used") & (end < collection_start)
-    log.add_rows(rec, early, return_name=RETURN_NAME, table=t, field="CINclosureDate",
-                 problem="CIN episode closed before the collection year began; kept",
-                 action=KEPT, value_column="CINclosureDate")
-    keep_latest(rec, ["child_ref", "referral_date"], log, return_name=RETURN_NAME, table=t,
-                what="referral (same LAchildID and CINreferralDate)")
+    log.add_rows(
+        rec,
+        early,
+        return_name=RETURN_NAME,
+        table=t,
+        field="CINclosureDate",
+        problem="CIN episode closed before the collection year began; kept",
+        action=KEPT,
+        value_column="CINclosureDate",
+    )
+    keep_latest(
+        rec,
+        ["child_ref", "referral_date"],
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        what="referral (same LAchildID and CINreferralDate)",
+    )
     return rec
 
 
@@ -376,10 +565,22 @@ def _finish_plans(rec: pd.DataFrame, data: ReturnData) -> pd.DataFrame:
     rec["cpp_start_date"] = start
     rec["cpp_end_date"] = end
     parent = parse_dates(rec["parent_referral"], DATE_FORMAT).dates
-    log.add_rows(rec, (rec["status"] == "used") & (start < parent), return_name=RETURN_NAME,
-                 table=t, field="CPPstartDate",
-                 problem="child protection plan starts before its CIN referral; kept",
-                 action=KEPT, value_column="CPPstartDate")
-    keep_latest(rec, ["child_ref", "cpp_start_date"], log, return_name=RETURN_NAME, table=t,
-                what="child protection plan (same LAchildID and CPPstartDate)")
+    log.add_rows(
+        rec,
+        (rec["status"] == "used") & (start < parent),
+        return_name=RETURN_NAME,
+        table=t,
+        field="CPPstartDate",
+        problem="child protection plan starts before its CIN referral; kept",
+        action=KEPT,
+        value_column="CPPstartDate",
+    )
+    keep_latest(
+        rec,
+        ["child_ref", "cpp_start_date"],
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        what="child protection plan (same LAchildID and CPPstartDate)",
+    )
     return rec

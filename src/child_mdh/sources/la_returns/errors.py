@@ -18,6 +18,7 @@ id in the return, and leave the value empty.
 from __future__ import annotations
 
 import pandas as pd
+
 from child_mdh.errors import UserError
 
 #: A row left out of the contract tables.
@@ -40,8 +41,17 @@ SEVERITY_OF_ACTION = {
 }
 
 PROBLEM_COLUMNS = (
-    "return_name", "file", "table", "row", "child", "field", "value", "problem", "action",
-    "severity", "rows_affected",
+    "return_name",
+    "file",
+    "table",
+    "row",
+    "child",
+    "field",
+    "value",
+    "problem",
+    "action",
+    "severity",
+    "rows_affected",
 )
 
 #: How many example rows an aggregated problem lists.
@@ -64,20 +74,53 @@ class ProblemLog:
     def __init__(self) -> None:
         self._parts: list[pd.DataFrame] = []
 
-    def add(self, *, return_name: str, file: str, problem: str, action: str, table: str = "",
-            row: str = "", child: str = "", field: str = "", value: str = "",
-            rows_affected: int = 1) -> None:
+    def add(
+        self,
+        *,
+        return_name: str,
+        file: str,
+        problem: str,
+        action: str,
+        table: str = "",
+        row: str = "",
+        child: str = "",
+        field: str = "",
+        value: str = "",
+        rows_affected: int = 1,
+    ) -> None:
         """Record one problem."""
-        self._parts.append(pd.DataFrame([{
-            "return_name": return_name, "file": file, "table": table, "row": str(row),
-            "child": "" if child is None else str(child), "field": field,
-            "value": "" if value is None else str(value), "problem": problem,
-            "action": action, "severity": SEVERITY_OF_ACTION[action],
-            "rows_affected": int(rows_affected),
-        }]))
+        self._parts.append(
+            pd.DataFrame(
+                [
+                    {
+                        "return_name": return_name,
+                        "file": file,
+                        "table": table,
+                        "row": str(row),
+                        "child": "" if child is None else str(child),
+                        "field": field,
+                        "value": "" if value is None else str(value),
+                        "problem": problem,
+                        "action": action,
+                        "severity": SEVERITY_OF_ACTION[action],
+                        "rows_affected": int(rows_affected),
+                    }
+                ]
+            )
+        )
 
-    def add_rows(self, records: pd.DataFrame, mask: pd.Series, *, return_name: str, table: str,
-                 field: str, problem: str, action: str, value_column: str | None = None) -> None:
+    def add_rows(
+        self,
+        records: pd.DataFrame,
+        mask: pd.Series,
+        *,
+        return_name: str,
+        table: str,
+        field: str,
+        problem: str,
+        action: str,
+        value_column: str | None = None,
+    ) -> None:
         """Record one problem per row of ``records`` where ``mask`` is true.
 
         ``records`` must have the columns ``source_file``, ``source_row`` and ``child_ref``;
@@ -89,23 +132,40 @@ class ProblemLog:
             return
         sub = records.loc[mask]
         n = len(sub)
-        value = sub[value_column].astype("str").fillna("") if value_column else pd.Series("", index=sub.index)
-        self._parts.append(pd.DataFrame({
-            "return_name": return_name,
-            "file": sub["source_file"].astype("str").to_numpy(),
-            "table": table,
-            "row": sub["source_row"].astype("str").to_numpy(),
-            "child": sub["child_ref"].astype("str").fillna("").to_numpy(),
-            "field": field,
-            "value": value.to_numpy(),
-            "problem": problem,
-            "action": action,
-            "severity": SEVERITY_OF_ACTION[action],
-            "rows_affected": [1] * n,
-        }))
+        value = (
+            sub[value_column].astype("str").fillna("")
+            if value_column
+            else pd.Series("", index=sub.index)
+        )
+        self._parts.append(
+            pd.DataFrame(
+                {
+                    "return_name": return_name,
+                    "file": sub["source_file"].astype("str").to_numpy(),
+                    "table": table,
+                    "row": sub["source_row"].astype("str").to_numpy(),
+                    "child": sub["child_ref"].astype("str").fillna("").to_numpy(),
+                    "field": field,
+                    "value": value.to_numpy(),
+                    "problem": problem,
+                    "action": action,
+                    "severity": SEVERITY_OF_ACTION[action],
+                    "rows_affected": [1] * n,
+                }
+            )
+        )
 
-    def add_summary(self, records: pd.DataFrame, mask: pd.Series, *, return_name: str,
-                    table: str, field: str, problem: str, action: str) -> None:
+    def add_summary(
+        self,
+        records: pd.DataFrame,
+        mask: pd.Series,
+        *,
+        return_name: str,
+        table: str,
+        field: str,
+        problem: str,
+        action: str,
+    ) -> None:
         """Record one line per file for all rows where ``mask`` is true, with example rows.
 
         For quirks that affect many rows the same way (ids mended from ``123.0``, UPNs not in
@@ -119,9 +179,16 @@ class ProblemLog:
         for file, part in sub.groupby("source_file", sort=False):
             rows = part["source_row"].astype("str").head(N_EXAMPLES).tolist()
             more = ", ..." if len(part) > N_EXAMPLES else ""
-            self.add(return_name=return_name, file=str(file), table=table,
-                     row=", ".join(rows) + more, field=field, problem=problem, action=action,
-                     rows_affected=len(part))
+            self.add(
+                return_name=return_name,
+                file=str(file),
+                table=table,
+                row=", ".join(rows) + more,
+                field=field,
+                problem=problem,
+                action=action,
+                rows_affected=len(part),
+            )
 
     def extend(self, other: ProblemLog) -> None:
         """Append every record of ``other``."""
@@ -131,8 +198,12 @@ class ProblemLog:
         """All records as one DataFrame with the columns in :data:`PROBLEM_COLUMNS`."""
         parts = [p for p in self._parts if len(p)]
         if not parts:
-            return pd.DataFrame({c: pd.Series(dtype="int64" if c == "rows_affected" else "str")
-                                 for c in PROBLEM_COLUMNS})
+            return pd.DataFrame(
+                {
+                    c: pd.Series(dtype="int64" if c == "rows_affected" else "str")
+                    for c in PROBLEM_COLUMNS
+                }
+            )
         out = pd.concat(parts, ignore_index=True)
         return out[list(PROBLEM_COLUMNS)]
 

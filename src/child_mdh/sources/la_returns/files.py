@@ -21,11 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from child_mdh import files as io
-
 from child_mdh.sources.la_returns.errors import LAReturnError
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
-_PREVIOUS_IN_NAME = re.compile(r"(?i)(?:^|[_\-\s.])(last|prev|previous|prior|last_year|lastyear)(?:[_\-\s.]|$)")
+_PREVIOUS_IN_NAME = re.compile(
+    r"(?i)(?:^|[_\-\s.])(last|prev|previous|prior|last_year|lastyear)(?:[_\-\s.]|$)"
+)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -48,12 +49,16 @@ def list_source_files(spec, source_name: str) -> list[Path]:
                 "configuration (a file, a folder, or a list of them)."
             )
         if p.is_dir():
-            out.extend(sorted(
-                f for f in p.iterdir()
-                if f.is_file() and not f.name.startswith(".")
-                and f.suffix.lower() not in (".md", ".txt")
-                and f.stem.upper() not in ("LICENSE", "LICENCE", "README", "NOTICE")
-            ))
+            out.extend(
+                sorted(
+                    f
+                    for f in p.iterdir()
+                    if f.is_file()
+                    and not f.name.startswith(".")
+                    and f.suffix.lower() not in (".md", ".txt")
+                    and f.stem.upper() not in ("LICENSE", "LICENCE", "README", "NOTICE")
+                )
+            )
         else:
             out.append(p)
     return out
@@ -118,22 +123,40 @@ def read_text_table(path: Path) -> TextTable:
         if path.suffix.lower() == ".csv":
             df = io.read_raw(path)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                             encoding="utf-8-sig", compression="infer")
+            df = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8-sig",
+                compression="infer",
+            )
             df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
     except io.InputFileError as err:
         return TextTable(path, None, had_bom, error=str(err))
     except UnicodeDecodeError as err:
-        return TextTable(path, None, had_bom, error=(
-            f"{path}: not UTF-8 text ({err}). Open it in a text editor (Notepad) and save it "
-            "with the encoding 'UTF-8', then run again."))
+        return TextTable(
+            path,
+            None,
+            had_bom,
+            error=(
+                f"{path}: not UTF-8 text ({err}). Open it in a text editor (Notepad) and save it "
+                "with the encoding 'UTF-8', then run again."
+            ),
+        )
     except pd.errors.EmptyDataError:
         return TextTable(path, pd.DataFrame(), had_bom, blank="empty file")
     except (pd.errors.ParserError, OSError, EOFError) as err:
-        return TextTable(path, None, had_bom, error=(
-            f"{path}: not a readable CSV file ({err}). Open it in Excel or a text editor, "
-            "check that every row has the same number of commas as the header, and save it "
-            "again as 'CSV UTF-8'."))
+        return TextTable(
+            path,
+            None,
+            had_bom,
+            error=(
+                f"{path}: not a readable CSV file ({err}). Open it in Excel or a text editor, "
+                "check that every row has the same number of commas as the header, and save it "
+                "again as 'CSV UTF-8'."
+            ),
+        )
     if df.shape[1] == 0:
         return TextTable(path, df, had_bom, blank="empty file")
     blank = "header only" if len(df) == 0 else ""
@@ -151,6 +174,8 @@ def require_suffix(path: Path, allowed: tuple[str, ...]) -> str | None:
     if any(name.endswith(s) for s in allowed):
         return None
     if name.endswith((".xlsx", ".xls", ".xlsm")):
-        return (f"{path}: an Excel workbook. Save each sheet as 'CSV UTF-8 (comma delimited)' "
-                "from Excel's 'Save As' and import the CSV files.")
+        return (
+            f"{path}: an Excel workbook. Save each sheet as 'CSV UTF-8 (comma delimited)' "
+            "from Excel's 'Save As' and import the CSV files."
+        )
     return f"{path}: not a {' or '.join(allowed)} file, so it was not read."

@@ -16,9 +16,10 @@ import os
 from pathlib import Path
 
 import yaml
+
 from child_mdh.sources.la_returns.errors import LAReturnError
-from child_mdh.sources.la_returns.layout import la_format_sources
 from child_mdh.sources.la_returns.importer import SOURCE_KEYS, ImportReport, import_la
+from child_mdh.sources.la_returns.layout import la_format_sources
 
 DEFAULT_SALT_ENV = "CHILD_MDH_SALT"
 #: Keys of the import configuration, with what each means (the schema of the workflow's
@@ -37,7 +38,7 @@ IMPORT_KEYS = {
     "sources": "which files hold which return: " + ", ".join(SOURCE_KEYS),
     "synthetic": "true when the returns are synthetic (outputs labelled synthetic)",
     "formats_dir": "a folder written by write_la_formats; its files are the sources when "
-                   "sources is not given",
+    "sources is not given",
     "domains": "which local domain file the cohort uses: household_flags or area_level",
     "outcomes_scope": "residents (default) or all_pupils",
 }
@@ -52,8 +53,10 @@ def load_import_config(path: Path) -> dict:
     """
     path = Path(path)
     if not path.is_file():
-        raise LAReturnError(f"{path}: no such configuration file. Give the YAML file of the "
-                            "import (example: config/examples/la_import_household_flags.yaml).")
+        raise LAReturnError(
+            f"{path}: no such configuration file. Give the YAML file of the "
+            "import (example: config/examples/la_import_household_flags.yaml)."
+        )
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as err:
@@ -73,7 +76,8 @@ def check_import_config(config: dict, where: str = "la_import") -> None:
     if unknown:
         raise LAReturnError(
             f"{where}: unknown key(s) {', '.join(unknown)}. The keys are: "
-            + "; ".join(f"{k} ({v})" for k, v in IMPORT_KEYS.items()))
+            + "; ".join(f"{k} ({v})" for k, v in IMPORT_KEYS.items())
+        )
     for key in ("la_code", "out_dir"):
         if not config.get(key):
             raise LAReturnError(f"{where}: {key} is missing ({IMPORT_KEYS[key]}).")
@@ -94,9 +98,10 @@ def salt_from_environment(config: dict, environ=None) -> str:
         raise LAReturnError(
             f"the salt is read from the environment variable {name} (la_import.salt_env), "
             f"which is not set. Set it before importing, e.g. export {name}=<your salt>; "
-            "make the salt once with: python -c \"import secrets; "
-            "print(secrets.token_hex(16))\", keep it outside the output folder and use the "
-            "same salt for every import so that children keep the same ids.")
+            'make the salt once with: python -c "import secrets; '
+            'print(secrets.token_hex(16))", keep it outside the output folder and use the '
+            "same salt for every import so that children keep the same ids."
+        )
     return salt
 
 
@@ -117,10 +122,16 @@ def import_la_from_config(config: dict, environ=None) -> ImportReport:
     check_import_config(config)
     census_dates = {str(k): str(v) for k, v in (config.get("census_dates") or {}).items()}
     return import_la(
-        import_sources(config), str(config["la_code"]), Path(config["out_dir"]),
+        import_sources(config),
+        str(config["la_code"]),
+        Path(config["out_dir"]),
         salt_from_environment(config, environ),
-        la_name=config.get("la_name"), region_code=config.get("region_code"),
-        region_name=config.get("region_name"), collection_year=config.get("collection_year"),
-        census_dates=census_dates or None, school_id_column=config.get("school_id_column"),
+        la_name=config.get("la_name"),
+        region_code=config.get("region_code"),
+        region_name=config.get("region_name"),
+        collection_year=config.get("collection_year"),
+        census_dates=census_dates or None,
+        school_id_column=config.get("school_id_column"),
         on_bad_file=config.get("on_bad_file") or "stop",
-        synthetic=bool(config.get("synthetic", False)))
+        synthetic=bool(config.get("synthetic", False)),
+    )

@@ -34,9 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from child_mdh.contract import tables as contract
 from child_mdh import files as io
-
+from child_mdh.contract import tables as contract
 from child_mdh.sources.la_returns.cin_census import read_cin_census
 from child_mdh.sources.la_returns.errors import (
     FILE_SKIPPED,
@@ -64,8 +63,8 @@ from child_mdh.sources.la_returns.records import (
     quarantine,
 )
 from child_mdh.sources.la_returns.school_census import read_school_census
-from child_mdh.sources.la_returns.values import is_in
 from child_mdh.sources.la_returns.ssda903 import read_ssda903
+from child_mdh.sources.la_returns.values import is_in
 
 #: The entries ``sources`` may have, and what each holds.
 SOURCE_KEYS = {
@@ -82,8 +81,13 @@ RETURN_SOURCES = ("ssda903", "cin_census", "school_census")
 #: London boroughs (E09), counties (E10).
 LA_CODE_PATTERN = r"^E(06|08|09|10)\d{6}$"
 
-CONTRACT_OUTPUTS = ("areas", "pupil_census", "cin_referrals", "child_protection_plans",
-                    "looked_after_episodes")
+CONTRACT_OUTPUTS = (
+    "areas",
+    "pupil_census",
+    "cin_referrals",
+    "child_protection_plans",
+    "looked_after_episodes",
+)
 #: The side table of dates of birth and sex written beside the contract tables.
 CHARACTERISTICS = "pupil_characteristics"
 CHARACTERISTICS_COLUMNS = ("pupil_id", "date_of_birth", "sex", "dob_source")
@@ -92,8 +96,11 @@ CHARACTERISTICS_PRIORITY = ("school_census", "cin_census", "ssda903")
 
 #: The record tables of each return whose children get a pupil id (besides the return's
 #: child lookup).
-_LINKED_TABLES = {"ssda903": ("episodes",), "cin_census": ("referrals", "plans"),
-                  "school_census": ("pupils",)}
+_LINKED_TABLES = {
+    "ssda903": ("episodes",),
+    "cin_census": ("referrals", "plans"),
+    "school_census": ("pupils",),
+}
 
 # which record table of a return corresponds to which table in the file accounting
 _RECORD_TABLES = {
@@ -142,7 +149,7 @@ class ImportReport:
             "files_written": self.files_written,
             "accounting": self.accounting.to_dict(orient="records"),
             "problems_summary": _problem_summary(self.problems).to_dict(orient="records"),
-            "problems_n": int(len(self.problems)),
+            "problems_n": len(self.problems),
         }
 
     def summary_text(self) -> str:
@@ -154,20 +161,25 @@ class ImportReport:
             lines.append(
                 f"  {r.return_name:<17} {Path(r.file).name} [{r.table or '-'}]: {r.rows_read} -> "
                 f"{r.rows_used} / {r.rows_quarantined} / {r.rows_duplicate} / "
-                f"{r.rows_not_needed}" + (f"  ({r.note})" if r.note else ""))
+                f"{r.rows_not_needed}" + (f"  ({r.note})" if r.note else "")
+            )
         if self.tables:
-            lines.append("Tables written: " + ", ".join(f"{k} {v:,} rows"
-                                                       for k, v in self.tables.items()))
+            lines.append(
+                "Tables written: " + ", ".join(f"{k} {v:,} rows" for k, v in self.tables.items())
+            )
         lk = self.linkage
         if lk:
             lines.append(
                 f"Children: {lk.get('children_n', 0):,}; linked by UPN {lk.get('with_upn_n', 0):,}; "
                 f"without a UPN (not linkable across returns) {lk.get('without_upn_n', 0):,}; "
-                f"in more than one return {lk.get('in_several_returns_n', 0):,}.")
+                f"in more than one return {lk.get('in_several_returns_n', 0):,}."
+            )
             for t, n in lk.get("not_in_pupil_census_n", {}).items():
                 if n:
-                    lines.append(f"  {t}: {n:,} children are not in pupil_census (not on a school "
-                                 "roll in the censuses given, or no UPN).")
+                    lines.append(
+                        f"  {t}: {n:,} children are not in pupil_census (not on a school "
+                        "roll in the censuses given, or no UPN)."
+                    )
         skipped = self.skipped_files
         if len(skipped):
             lines.append(f"Files not used ({len(skipped)}):")
@@ -178,8 +190,10 @@ class ImportReport:
             lines.append("Problems (see import_problems.csv for every row):")
             for r in summary.head(15).itertuples(index=False):
                 n = int(r.rows_affected)
-                lines.append(f"  [{r.severity}] {r.return_name} {r.field}: {r.problem} "
-                             f"({n:,} row{'' if n == 1 else 's'}; {r.action})")
+                lines.append(
+                    f"  [{r.severity}] {r.return_name} {r.field}: {r.problem} "
+                    f"({n:,} row{'' if n == 1 else 's'}; {r.action})"
+                )
         for c in self.caveats:
             lines.append("Caveat: " + c)
         return "\n".join(lines)
@@ -187,44 +201,69 @@ class ImportReport:
 
 def _problem_summary(problems: pd.DataFrame) -> pd.DataFrame:
     if problems.empty:
-        return pd.DataFrame(columns=["severity", "return_name", "field", "problem", "action",
-                                     "rows_affected"])
+        return pd.DataFrame(
+            columns=["severity", "return_name", "field", "problem", "action", "rows_affected"]
+        )
     rank = {"error": 0, "warning": 1, "info": 2}
-    out = (problems.groupby(["severity", "return_name", "field", "problem", "action"],
-                            sort=False)["rows_affected"].sum().reset_index())
+    out = (
+        problems.groupby(["severity", "return_name", "field", "problem", "action"], sort=False)[
+            "rows_affected"
+        ]
+        .sum()
+        .reset_index()
+    )
     out["_rank"] = out["severity"].map(rank)
-    return out.sort_values(["_rank", "rows_affected"], ascending=[True, False]).drop(
-        columns="_rank").reset_index(drop=True)
+    return (
+        out.sort_values(["_rank", "rows_affected"], ascending=[True, False])
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
 
 
 def _check_arguments(sources, la_code, salt, on_bad_file) -> None:
     if not isinstance(sources, dict):
-        raise LAReturnError("sources must be a mapping such as {'ssda903': 'returns/903/', "
-                            "'cin_census': 'returns/cin/', 'school_census': 'returns/census/'}.")
+        raise LAReturnError(
+            "sources must be a mapping such as {'ssda903': 'returns/903/', "
+            "'cin_census': 'returns/cin/', 'school_census': 'returns/census/'}."
+        )
     unknown = sorted(set(sources) - set(SOURCE_KEYS))
     if unknown:
         raise LAReturnError(
             f"sources: unknown entr{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}. "
-            "The entries are: " + "; ".join(f"{k} ({v})" for k, v in SOURCE_KEYS.items()))
+            "The entries are: " + "; ".join(f"{k} ({v})" for k, v in SOURCE_KEYS.items())
+        )
     if not any(sources.get(k) for k in RETURN_SOURCES):
         raise LAReturnError("sources: give at least one of ssda903, cin_census, school_census.")
     if not isinstance(la_code, str) or not re.match(LA_CODE_PATTERN, la_code.strip()):
         raise LAReturnError(
             f"la_code {la_code!r} is not the ONS code of an English upper-tier local authority "
-            "(E06, E08, E09 or E10 followed by 6 digits, e.g. E08000004 for Oldham).")
+            "(E06, E08, E09 or E10 followed by 6 digits, e.g. E08000004 for Oldham)."
+        )
     check_salt(salt)
     if on_bad_file not in ("stop", "skip"):
         raise LAReturnError("on_bad_file must be 'stop' or 'skip'.")
     if bool(sources.get("child_lsoa")) != bool(sources.get("lsoa_counts")):
-        raise LAReturnError("the area-level route needs both sources['child_lsoa'] (upn, "
-                            "lsoa_code per child) and sources['lsoa_counts'] (ONS LSOA counts).")
+        raise LAReturnError(
+            "the area-level route needs both sources['child_lsoa'] (upn, "
+            "lsoa_code per child) and sources['lsoa_counts'] (ONS LSOA counts)."
+        )
 
 
-def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
-              la_name: str | None = None, region_code: str | None = None,
-              region_name: str | None = None, collection_year: int | None = None,
-              census_dates: dict | None = None, school_id_column: str | None = None,
-              on_bad_file: str = "stop", synthetic: bool = False) -> ImportReport:
+def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
+    sources: dict,
+    la_code: str,
+    out_dir: Path,
+    salt: str,
+    *,
+    la_name: str | None = None,
+    region_code: str | None = None,
+    region_name: str | None = None,
+    collection_year: int | None = None,
+    census_dates: dict | None = None,
+    school_id_column: str | None = None,
+    on_bad_file: str = "stop",
+    synthetic: bool = False,
+) -> ImportReport:
     """Import a local authority's returns into contract tables in ``out_dir``.
 
     ``sources``: {entry: file, folder or list} with the entries in :data:`SOURCE_KEYS`.
@@ -251,14 +290,23 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
     out_dir = Path(out_dir)
     returns: list[ReturnData] = []
     if sources.get("ssda903") or sources.get("ssda903_previous"):
-        returns.append(read_ssda903(sources.get("ssda903"),
-                                    previous_paths=sources.get("ssda903_previous"),
-                                    collection_year=collection_year))
+        returns.append(
+            read_ssda903(
+                sources.get("ssda903"),
+                previous_paths=sources.get("ssda903_previous"),
+                collection_year=collection_year,
+            )
+        )
     if sources.get("cin_census"):
         returns.append(read_cin_census(sources["cin_census"]))
     if sources.get("school_census"):
-        returns.append(read_school_census(sources["school_census"], census_dates=census_dates,
-                                          school_id_column=school_id_column))
+        returns.append(
+            read_school_census(
+                sources["school_census"],
+                census_dates=census_dates,
+                school_id_column=school_id_column,
+            )
+        )
     log = ProblemLog()
     for r in returns:
         log.extend(r.problems)
@@ -267,14 +315,25 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
     by_name = {r.name: r for r in returns}
     tables = _contract_tables(by_name, ids, la_code, log)
     characteristics = pupil_characteristics(by_name, ids)
-    tables["areas"] = pd.DataFrame({
-        "la_code": [la_code], "la_name": [la_name or la_code],
-        "region_code": [region_code or "not given"], "region_name": [region_name or "not given"]})
+    tables["areas"] = pd.DataFrame(
+        {
+            "la_code": [la_code],
+            "la_name": [la_name or la_code],
+            "region_code": [region_code or "not given"],
+            "region_name": [region_name or "not given"],
+        }
+    )
     if not la_name or not region_code or not region_name:
-        log.add(return_name="import", file="", table="areas", field="la_name, region",
-                problem="la_name/region_code/region_name not given: the areas row uses the LA "
-                        "code as its name and 'not given' for the region", action=NOTED,
-                rows_affected=0)
+        log.add(
+            return_name="import",
+            file="",
+            table="areas",
+            field="la_name, region",
+            problem="la_name/region_code/region_name not given: the areas row uses the LA "
+            "code as its name and 'not given' for the region",
+            action=NOTED,
+            rows_affected=0,
+        )
 
     extra_outputs, caveats, extra_returns = {}, [], []
     if sources.get("household_domains"):
@@ -291,48 +350,76 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
         extra_returns.append(lsoa_data)
         counts = read_lsoa_counts(sources["lsoa_counts"])
         used = rec[rec["status"] == USED]
-        kids = pd.DataFrame({"pupil_id": pseudonymise(used["upn"], salt, "upn").to_numpy(),
-                             "lsoa_code": used["lsoa_code"].to_numpy()})
+        kids = pd.DataFrame(
+            {
+                "pupil_id": pseudonymise(used["upn"], salt, "upn").to_numpy(),
+                "lsoa_code": used["lsoa_code"].to_numpy(),
+            }
+        )
         area = area_level_domains(kids, counts)
         unmatched = int((~area["area_matched"]).sum())
         if unmatched:
-            log.add(return_name="child_lsoa", file=str(sources["child_lsoa"]), table="child_lsoa",
-                    field="lsoa_code",
-                    problem=f"{unmatched} children's LSOA is not in the LSOA counts (or has no "
-                            "households): their area shares are empty. Check that both use the "
-                            "same census's LSOA boundaries (2011 or 2021).", action=KEPT,
-                    rows_affected=unmatched)
+            log.add(
+                return_name="child_lsoa",
+                file=str(sources["child_lsoa"]),
+                table="child_lsoa",
+                field="lsoa_code",
+                problem=f"{unmatched} children's LSOA is not in the LSOA counts (or has no "
+                "households): their area shares are empty. Check that both use the "
+                "same census's LSOA boundaries (2011 or 2021).",
+                action=KEPT,
+                rows_affected=unmatched,
+            )
         extra_outputs["child_area_domains"] = area
         caveats.append(AREA_LEVEL_CAVEAT)
 
     accounting = _accounting(returns + extra_returns)
     linkage = _linkage_summary(ids, tables)
     for name, df in extra_outputs.items():
-        linkage[f"{name}_children_n"] = int(len(df))
-        linkage[f"{name}_in_returns_n"] = int(is_in(df["pupil_id"], ids["pupil_id"]).sum()) \
-            if len(ids) else 0
+        linkage[f"{name}_children_n"] = len(df)
+        linkage[f"{name}_in_returns_n"] = (
+            int(is_in(df["pupil_id"], ids["pupil_id"]).sum()) if len(ids) else 0
+        )
     linkage["date_of_birth_known_n"] = int(characteristics["date_of_birth"].notna().sum())
     linkage["date_of_birth_unknown_n"] = int(characteristics["date_of_birth"].isna().sum())
     if synthetic:
-        caveats.insert(0, "SYNTHETIC DATA: these returns were written from a synthetic "
-                          "dataset; no row describes a real child.")
-    report = ImportReport(la_code=la_code, out_dir=out_dir, accounting=accounting,
-                          problems=log.frame(), linkage=linkage, caveats=caveats)
+        caveats.insert(
+            0,
+            "SYNTHETIC DATA: these returns were written from a synthetic "
+            "dataset; no row describes a real child.",
+        )
+    report = ImportReport(
+        la_code=la_code,
+        out_dir=out_dir,
+        accounting=accounting,
+        problems=log.frame(),
+        linkage=linkage,
+        caveats=caveats,
+    )
     bad_files = report.skipped_files
     stop = on_bad_file == "stop" and len(bad_files) > 0
     if not stop:
-        meta = {"source": "local authority returns", "la_code": la_code,
-                "synthetic": bool(synthetic),
-                "contract_version": contract.CONTRACT_VERSION,
-                "pseudonymisation": "pupil_id = HMAC-SHA-256(salt, UPN), 16 hex characters"}
+        meta = {
+            "source": "local authority returns",
+            "la_code": la_code,
+            "synthetic": bool(synthetic),
+            "contract_version": contract.CONTRACT_VERSION,
+            "pseudonymisation": "pupil_id = HMAC-SHA-256(salt, UPN), 16 hex characters",
+        }
         for name in CONTRACT_OUTPUTS:
             df = contract.conform(tables[name], name)
             path = io.write_parquet(df, out_dir / f"{name}.parquet", metadata=meta)
             report.tables[name] = len(df)
             report.files_written.append(str(path))
-        path = io.write_parquet(characteristics, out_dir / f"{CHARACTERISTICS}.parquet",
-                                metadata={**meta, "description": "date of birth and sex per "
-                                          "child, for ages in the local-authority cohort"})
+        path = io.write_parquet(
+            characteristics,
+            out_dir / f"{CHARACTERISTICS}.parquet",
+            metadata={
+                **meta,
+                "description": "date of birth and sex per "
+                "child, for ages in the local-authority cohort",
+            },
+        )
         report.tables[CHARACTERISTICS] = len(characteristics)
         report.files_written.append(str(path))
         for name, df in extra_outputs.items():
@@ -344,18 +431,20 @@ def import_la(sources: dict, la_code: str, out_dir: Path, salt: str, *,
             report.files_written.append(str(path))
     if stop:
         # outputs of an earlier import in the same folder would not match this report
-        for name in (*CONTRACT_OUTPUTS, CHARACTERISTICS, "child_domains",
-                     "child_area_domains"):
+        for name in (*CONTRACT_OUTPUTS, CHARACTERISTICS, "child_domains", "child_area_domains"):
             (out_dir / f"{name}.parquet").unlink(missing_ok=True)
     _write_report(report, out_dir)
     if stop:
-        listed = "\n".join(f"  - {f}: {p.removeprefix(f + ': ')}"
-                           for f, p in zip(bad_files["file"], bad_files["problem"]))
+        listed = "\n".join(
+            f"  - {f}: {p.removeprefix(f + ': ')}"
+            for f, p in zip(bad_files["file"], bad_files["problem"])
+        )
         raise LAReturnError(
             f"{len(bad_files)} file(s) could not be used, so no tables were written (and the "
             f"tables of any earlier import in {out_dir} were removed):\n{listed}\n"
             f"Fix them and run again, or import without them (on_bad_file='skip'). The import "
-            f"report is in {out_dir / 'import_report.json'}.")
+            f"report is in {out_dir / 'import_report.json'}."
+        )
     return report
 
 
@@ -373,37 +462,65 @@ def _link(returns: list[ReturnData], salt: str, log: ProblemLog) -> pd.DataFrame
             sub = f.loc[ok]
             upn = sub["upn"] if "upn" in sub else pd.Series(pd.NA, index=sub.index, dtype="str")
             dob = sub["dob"] if "dob" in sub else pd.Series(pd.NaT, index=sub.index)
-            parts.append(pd.DataFrame({"return_name": r.name, "child_ref": _link_ref(r.name, sub),
-                                       "upn": upn.to_numpy(), "order": sub["order"].to_numpy(),
-                                       "dob": pd.to_datetime(dob).to_numpy()}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "return_name": r.name,
+                        "child_ref": _link_ref(r.name, sub),
+                        "upn": upn.to_numpy(),
+                        "order": sub["order"].to_numpy(),
+                        "dob": pd.to_datetime(dob).to_numpy(),
+                    }
+                )
+            )
     if not parts:
-        return pd.DataFrame(columns=["return_name", "child_ref", "upn", "pupil_id", "linked_by",
-                                     "n_upns"])
+        return pd.DataFrame(
+            columns=["return_name", "child_ref", "upn", "pupil_id", "linked_by", "n_upns"]
+        )
     children = pd.concat(parts, ignore_index=True)
     ids = assign_pupil_ids(children, salt)
     _check_birth_dates(children, ids, log)
     for name, part in ids.groupby("return_name"):
         conflict = part[part["n_upns"] > 1]
         if len(conflict):
-            log.add(return_name=name, file="", table="children", field="UPN",
-                    child=", ".join(conflict["child_ref"].head(5)),
-                    problem=f"{len(conflict)} children have different UPNs in different "
-                            "files or years; the UPN of the latest return is used",
-                    action=KEPT, rows_affected=len(conflict))
+            log.add(
+                return_name=name,
+                file="",
+                table="children",
+                field="UPN",
+                child=", ".join(conflict["child_ref"].head(5)),
+                problem=f"{len(conflict)} children have different UPNs in different "
+                "files or years; the UPN of the latest return is used",
+                action=KEPT,
+                rows_affected=len(conflict),
+            )
         no_upn = int((part["linked_by"] == "return id").sum())
         if no_upn:
-            log.add(return_name=name, file="", table="children", field="UPN",
-                    problem=f"{no_upn} children have no UPN: they get an id from their own id "
-                            "in this return and cannot be linked to other returns",
-                    action=NOTED, rows_affected=no_upn)
-        shared = part[part["upn"].notna()].drop_duplicates(["upn", "child_ref"]).groupby(
-            "upn").size()
+            log.add(
+                return_name=name,
+                file="",
+                table="children",
+                field="UPN",
+                problem=f"{no_upn} children have no UPN: they get an id from their own id "
+                "in this return and cannot be linked to other returns",
+                action=NOTED,
+                rows_affected=no_upn,
+            )
+        shared = (
+            part[part["upn"].notna()].drop_duplicates(["upn", "child_ref"]).groupby("upn").size()
+        )
         n_shared = int((shared > 1).sum())
         if n_shared and name != "school_census":
-            log.add(return_name=name, file="", table="children", field="UPN",
-                    problem=f"{n_shared} UPNs are held by more than one child id in this return; "
-                            "those children are treated as one child",
-                    action=KEPT, rows_affected=n_shared)
+            log.add(
+                return_name=name,
+                file="",
+                table="children",
+                field="UPN",
+                problem=f"{n_shared} UPNs are held by more than one child id in this return; "
+                "those children are treated as one child",
+                action=KEPT,
+                rows_affected=n_shared,
+            )
     return ids
 
 
@@ -413,26 +530,38 @@ def _check_birth_dates(children: pd.DataFrame, ids: pd.DataFrame, log: ProblemLo
     known = children.dropna(subset=["dob"]).drop_duplicates(["return_name", "child_ref", "dob"])
     if known.empty:
         return
-    known = known.merge(ids[["return_name", "child_ref", "pupil_id", "linked_by"]],
-                        on=["return_name", "child_ref"], how="inner")
+    known = known.merge(
+        ids[["return_name", "child_ref", "pupil_id", "linked_by"]],
+        on=["return_name", "child_ref"],
+        how="inner",
+    )
     known = known[known["linked_by"] == "upn"]
     n_dob = known.drop_duplicates(["pupil_id", "dob"]).groupby("pupil_id").size()
     clash = n_dob.index[n_dob > 1]
     if len(clash):
         ex = known[known["pupil_id"].isin(clash[:5])]
         refs = ", ".join(f"{r} {c}" for r, c in zip(ex["return_name"], ex["child_ref"]))
-        log.add(return_name="import", file="", table="children", field="date of birth",
-                child=refs,
-                problem=f"{len(clash)} children linked by UPN have different dates of birth in "
-                        "different returns or years: check that the UPN belongs to the child",
-                action=KEPT, rows_affected=len(clash))
+        log.add(
+            return_name="import",
+            file="",
+            table="children",
+            field="date of birth",
+            child=refs,
+            problem=f"{len(clash)} children linked by UPN have different dates of birth in "
+            "different returns or years: check that the UPN belongs to the child",
+            action=KEPT,
+            rows_affected=len(clash),
+        )
 
 
 def _link_ref(return_name: str, records: pd.DataFrame) -> pd.Series:
     """The id that identifies a child within a return: the school census id is per census."""
     if return_name == "school_census" and "census_date" in records:
-        return (pd.to_datetime(records["census_date"]).dt.strftime("%Y-%m-%d") + "/"
-                + records["child_ref"].astype("str"))
+        return (
+            pd.to_datetime(records["census_date"]).dt.strftime("%Y-%m-%d")
+            + "/"
+            + records["child_ref"].astype("str")
+        )
     return records["child_ref"].astype("str")
 
 
@@ -448,25 +577,49 @@ def _contract_tables(by_name: dict, ids: pd.DataFrame, la_code: str, log: Proble
     """Build the four event tables from used records, de-duplicated on the contract key."""
     out = {name: contract.empty_frame(name) for name in CONTRACT_OUTPUTS}
     spec = [
-        ("ssda903", "episodes", "looked_after_episodes",
-         ["episode_start", "episode_end", "legal_status", "reason_new_episode"],
-         "episode of the same child (linked by UPN) and DECOM"),
-        ("cin_census", "referrals", "cin_referrals",
-         ["referral_date", "primary_need_code", "cin_closure_date", "referral_nfa"],
-         "referral of the same child (linked by UPN) and CINreferralDate"),
-        ("cin_census", "plans", "child_protection_plans", ["cpp_start_date", "cpp_end_date"],
-         "child protection plan of the same child (linked by UPN) and CPPstartDate"),
-        ("school_census", "pupils", "pupil_census", ["census_date", "school_id", "fsm_eligible"],
-         "pupil (same UPN) in the same census"),
+        (
+            "ssda903",
+            "episodes",
+            "looked_after_episodes",
+            ["episode_start", "episode_end", "legal_status", "reason_new_episode"],
+            "episode of the same child (linked by UPN) and DECOM",
+        ),
+        (
+            "cin_census",
+            "referrals",
+            "cin_referrals",
+            ["referral_date", "primary_need_code", "cin_closure_date", "referral_nfa"],
+            "referral of the same child (linked by UPN) and CINreferralDate",
+        ),
+        (
+            "cin_census",
+            "plans",
+            "child_protection_plans",
+            ["cpp_start_date", "cpp_end_date"],
+            "child protection plan of the same child (linked by UPN) and CPPstartDate",
+        ),
+        (
+            "school_census",
+            "pupils",
+            "pupil_census",
+            ["census_date", "school_id", "fsm_eligible"],
+            "pupil (same UPN) in the same census",
+        ),
     ]
     for ret, rec_name, table, cols, what in spec:
         r = by_name.get(ret)
         if r is None or rec_name not in r.tables:
             continue
         rec = _with_pupil_id(r, rec_name, ids)
-        quarantine(rec, (rec["status"] == USED) & rec["pupil_id"].isna(),
-                   "no pupil id could be given to this row (its child is not in the child "
-                   "lookup)", log, return_name=ret, table=rec_name, field="child")
+        quarantine(
+            rec,
+            (rec["status"] == USED) & rec["pupil_id"].isna(),
+            "no pupil id could be given to this row (its child is not in the child lookup)",
+            log,
+            return_name=ret,
+            table=rec_name,
+            field="child",
+        )
         key = list(contract.table(table).primary_key)
         keep_latest(rec, key, log, return_name=ret, table=rec_name, what=what)
         used = rec[rec["status"] == USED]
@@ -498,36 +651,51 @@ def pupil_characteristics(by_name: dict, ids: pd.DataFrame) -> pd.DataFrame:
             if rec is None or rec.empty or "pupil_id" not in rec:
                 continue
             rec = rec[rec["status"] == USED]
-            part = pd.DataFrame({"pupil_id": rec["pupil_id"].to_numpy(),
-                                 "date_of_birth": pd.to_datetime(rec["dob"]).to_numpy(),
-                                 "sex": rec["sex"].astype("str").to_numpy(),
-                                 "_when": pd.to_datetime(rec["census_date"]).astype(
-                                     "datetime64[ns]").astype("int64").to_numpy()})
+            part = pd.DataFrame(
+                {
+                    "pupil_id": rec["pupil_id"].to_numpy(),
+                    "date_of_birth": pd.to_datetime(rec["dob"]).to_numpy(),
+                    "sex": rec["sex"].astype("str").to_numpy(),
+                    "_when": pd.to_datetime(rec["census_date"])
+                    .astype("datetime64[ns]")
+                    .astype("int64")
+                    .to_numpy(),
+                }
+            )
         else:
             rec = r.children
             if rec is None or rec.empty:
                 continue
             rec = rec[(rec["status"] == USED) & rec["child_ref"].notna()]
             lookup = ids[ids["return_name"] == name].set_index("child_ref")["pupil_id"]
-            part = pd.DataFrame({
-                "pupil_id": _link_ref(name, rec).map(lookup).to_numpy(),
-                "date_of_birth": pd.to_datetime(rec["dob"]).to_numpy(),
-                "sex": rec["sex"].astype("str").to_numpy(),
-                "_when": rec["order"].astype("int64").to_numpy()})
+            part = pd.DataFrame(
+                {
+                    "pupil_id": _link_ref(name, rec).map(lookup).to_numpy(),
+                    "date_of_birth": pd.to_datetime(rec["dob"]).to_numpy(),
+                    "sex": rec["sex"].astype("str").to_numpy(),
+                    "_when": rec["order"].astype("int64").to_numpy(),
+                }
+            )
         part["dob_source"] = name
         part["_prio"] = prio
         parts.append(part)
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({"pupil_id": pd.Series(dtype="str"),
-                             "date_of_birth": pd.Series(dtype="datetime64[ns]"),
-                             "sex": pd.Series(dtype="str"), "dob_source": pd.Series(dtype="str")})
+        return pd.DataFrame(
+            {
+                "pupil_id": pd.Series(dtype="str"),
+                "date_of_birth": pd.Series(dtype="datetime64[ns]"),
+                "sex": pd.Series(dtype="str"),
+                "dob_source": pd.Series(dtype="str"),
+            }
+        )
     allp = pd.concat(parts, ignore_index=True)
     allp = allp[allp["pupil_id"].notna()]
     allp["sex"] = allp["sex"].where(allp["sex"].isin(contract.SEX_CODES))
     allp["dob_source"] = allp["dob_source"].where(allp["date_of_birth"].notna())
-    allp = allp.sort_values(["pupil_id", "_prio", "_when"], ascending=[True, True, False],
-                            kind="stable")
+    allp = allp.sort_values(
+        ["pupil_id", "_prio", "_when"], ascending=[True, True, False], kind="stable"
+    )
     out = allp.groupby("pupil_id", sort=True)[["date_of_birth", "sex", "dob_source"]].first()
     out = out.reset_index()
     out["pupil_id"] = out["pupil_id"].astype("str")
@@ -540,11 +708,14 @@ def pupil_characteristics(by_name: dict, ids: pd.DataFrame) -> pd.DataFrame:
 def _child_domains(hd: ReturnData, salt: str) -> pd.DataFrame:
     rec = hd.tables["household_domains"]
     used = rec[rec["status"] == USED]
-    out = pd.DataFrame({
-        "pupil_id": pseudonymise(used["upn"], salt, "upn").to_numpy(),
-        "household_id": ("household-" + pseudonymise(used["household_ref"], salt,
-                                                     "household")).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "pupil_id": pseudonymise(used["upn"], salt, "upn").to_numpy(),
+            "household_id": (
+                "household-" + pseudonymise(used["household_ref"], salt, "household")
+            ).to_numpy(),
+        }
+    )
     for d in DOMAINS:
         out[d] = used[d].astype("boolean").to_numpy()
     out["n_domains"] = count_deprived(out)
@@ -553,12 +724,16 @@ def _child_domains(hd: ReturnData, salt: str) -> pd.DataFrame:
 
 def _accounting(returns: list[ReturnData]) -> pd.DataFrame:
     """Per file and table: rows read, used, quarantined, duplicate, not needed."""
-    files = pd.DataFrame([f for r in returns for f in r.files],
-                         columns=["return_name", "file", "table", "rows_read", "rows_not_needed",
-                                  "year", "note"])
+    files = pd.DataFrame(
+        [f for r in returns for f in r.files],
+        columns=["return_name", "file", "table", "rows_read", "rows_not_needed", "year", "note"],
+    )
     files = files.groupby(["return_name", "file", "table"], as_index=False, sort=False).agg(
-        rows_read=("rows_read", "sum"), rows_not_needed=("rows_not_needed", "sum"),
-        year=("year", "first"), note=("note", "first"))
+        rows_read=("rows_read", "sum"),
+        rows_not_needed=("rows_not_needed", "sum"),
+        year=("year", "first"),
+        note=("note", "first"),
+    )
     counts = []
     for r in returns:
         frames = dict(r.tables)
@@ -570,22 +745,44 @@ def _accounting(returns: list[ReturnData]) -> pd.DataFrame:
                 continue
             c = rec.groupby(["source_file", "status"]).size().unstack(fill_value=0)
             c = c.reindex(columns=[USED, QUARANTINED_STATUS, DUPLICATE], fill_value=0)
-            c = c.reset_index().rename(columns={"source_file": "file", USED: "rows_used",
-                                                QUARANTINED_STATUS: "rows_quarantined",
-                                                DUPLICATE: "rows_duplicate"})
+            c = c.reset_index().rename(
+                columns={
+                    "source_file": "file",
+                    USED: "rows_used",
+                    QUARANTINED_STATUS: "rows_quarantined",
+                    DUPLICATE: "rows_duplicate",
+                }
+            )
             c["return_name"], c["table"] = r.name, table
             counts.append(c)
     cols = ["rows_used", "rows_quarantined", "rows_duplicate"]
     if counts:
-        acc = files.merge(pd.concat(counts, ignore_index=True),
-                          on=["return_name", "file", "table"], how="left")
+        acc = files.merge(
+            pd.concat(counts, ignore_index=True), on=["return_name", "file", "table"], how="left"
+        )
     else:
-        acc = files.assign(**{c: 0 for c in cols})
+        acc = files.assign(**dict.fromkeys(cols, 0))
     acc[cols] = acc[cols].fillna(0).astype("int64")
-    acc["rows_unaccounted"] = (acc["rows_read"] - acc["rows_used"] - acc["rows_quarantined"]
-                               - acc["rows_duplicate"] - acc["rows_not_needed"])
-    order = ["return_name", "file", "table", "year", "rows_read", "rows_used", "rows_quarantined",
-             "rows_duplicate", "rows_not_needed", "rows_unaccounted", "note"]
+    acc["rows_unaccounted"] = (
+        acc["rows_read"]
+        - acc["rows_used"]
+        - acc["rows_quarantined"]
+        - acc["rows_duplicate"]
+        - acc["rows_not_needed"]
+    )
+    order = [
+        "return_name",
+        "file",
+        "table",
+        "year",
+        "rows_read",
+        "rows_used",
+        "rows_quarantined",
+        "rows_duplicate",
+        "rows_not_needed",
+        "rows_unaccounted",
+        "note",
+    ]
     return acc[order]
 
 
@@ -600,8 +797,10 @@ def _linkage_summary(ids: pd.DataFrame, tables: dict) -> dict:
         "without_upn_n": int(ids.loc[ids["linked_by"] != "upn", "pupil_id"].nunique()),
         "in_several_returns_n": int((per_child > 1).sum()),
         "by_return": {
-            name: {"children_n": int(part["pupil_id"].nunique()),
-                   "with_upn_n": int(part.loc[part["linked_by"] == "upn", "pupil_id"].nunique())}
+            name: {
+                "children_n": int(part["pupil_id"].nunique()),
+                "with_upn_n": int(part.loc[part["linked_by"] == "upn", "pupil_id"].nunique()),
+            }
             for name, part in ids.groupby("return_name")
         },
     }
@@ -615,9 +814,10 @@ def _linkage_summary(ids: pd.DataFrame, tables: dict) -> dict:
 
 def _write_report(report: ImportReport, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    report.files_written.extend(str(out_dir / n) for n in
-                                ("import_accounting.csv", "import_problems.csv",
-                                 "import_report.json"))
+    report.files_written.extend(
+        str(out_dir / n)
+        for n in ("import_accounting.csv", "import_problems.csv", "import_report.json")
+    )
     report.accounting.to_csv(out_dir / "import_accounting.csv", index=False)
     report.problems.to_csv(out_dir / "import_problems.csv", index=False)
     io.write_json(report.to_dict(), out_dir / "import_report.json")

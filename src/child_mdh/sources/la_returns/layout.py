@@ -24,8 +24,11 @@ def la_format_sources(out_dir: Path, route: str = "household") -> dict:
     (``household``: the household flags of route a; ``area``: the child LSOAs and LSOA
     counts of route b)."""
     out_dir = Path(out_dir)
-    sources = {"ssda903": out_dir / SSDA903_DIR, "cin_census": out_dir / CIN_DIR,
-               "school_census": out_dir / SCHOOL_DIR}
+    sources = {
+        "ssda903": out_dir / SSDA903_DIR,
+        "cin_census": out_dir / CIN_DIR,
+        "school_census": out_dir / SCHOOL_DIR,
+    }
     if route == "household":
         sources["household_domains"] = out_dir / LOCAL_DIR / HOUSEHOLD_FILE
     elif route == "area":

@@ -37,7 +37,7 @@ def check_salt(salt) -> None:
     if not isinstance(salt, str) or len(salt) < MIN_SALT_LENGTH:
         raise LAReturnError(
             f"the salt must be a secret text of at least {MIN_SALT_LENGTH} characters. Make one "
-            "with: python -c \"import secrets; print(secrets.token_hex(16))\", keep it outside "
+            'with: python -c "import secrets; print(secrets.token_hex(16))", keep it outside '
             "the output folder (for example in the environment variable CHILD_MDH_SALT), and "
             "use the same salt for every import so that children keep the same ids."
         )
@@ -53,8 +53,12 @@ def pseudonymise(values: pd.Series, salt: str, namespace: str) -> pd.Series:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     key = salt.encode("utf-8")
     hashed = np.array(
-        [hmac.new(key, f"{namespace}\x1f{u}".encode("utf-8"), hashlib.sha256).hexdigest()[:ID_LENGTH]
-         for u in uniques], dtype=object)
+        [
+            hmac.new(key, f"{namespace}\x1f{u}".encode(), hashlib.sha256).hexdigest()[:ID_LENGTH]
+            for u in uniques
+        ],
+        dtype=object,
+    )
     out = np.full(len(values), None, dtype=object)
     has = codes >= 0
     out[has] = hashed[codes[has]]
@@ -62,7 +66,8 @@ def pseudonymise(values: pd.Series, salt: str, namespace: str) -> pd.Series:
     if len(uniques) and pd.Series(hashed).duplicated().any():
         raise LAReturnError(
             f"two different {namespace} values gave the same pseudonymised id. This is "
-            "extremely unlikely; run the import again with a different salt.")
+            "extremely unlikely; run the import again with a different salt."
+        )
     return result
 
 
@@ -80,14 +85,18 @@ def assign_pupil_ids(children: pd.DataFrame, salt: str) -> pd.DataFrame:
     c = c.sort_values(["return_name", "child_ref", "order", "_pos"], kind="stable")
     has_upn = c[c["upn"].notna()]
     latest_upn = has_upn.drop_duplicates(["return_name", "child_ref"], keep="last")
-    n_upns = has_upn.drop_duplicates(["return_name", "child_ref", "upn"]).groupby(
-        ["return_name", "child_ref"]).size()
-    ids = c.drop_duplicates(["return_name", "child_ref"], keep="last")[["return_name",
-                                                                        "child_ref"]]
-    ids = ids.merge(latest_upn[["return_name", "child_ref", "upn"]],
-                    on=["return_name", "child_ref"], how="left")
-    ids = ids.merge(n_upns.rename("n_upns").reset_index(), on=["return_name", "child_ref"],
-                    how="left")
+    n_upns = (
+        has_upn.drop_duplicates(["return_name", "child_ref", "upn"])
+        .groupby(["return_name", "child_ref"])
+        .size()
+    )
+    ids = c.drop_duplicates(["return_name", "child_ref"], keep="last")[["return_name", "child_ref"]]
+    ids = ids.merge(
+        latest_upn[["return_name", "child_ref", "upn"]], on=["return_name", "child_ref"], how="left"
+    )
+    ids = ids.merge(
+        n_upns.rename("n_upns").reset_index(), on=["return_name", "child_ref"], how="left"
+    )
     ids["n_upns"] = ids["n_upns"].fillna(0).astype("int64")
     by_upn = pseudonymise(ids["upn"], salt, "upn")
     own = pd.Series(pd.NA, index=ids.index, dtype="str")

@@ -74,44 +74,84 @@ def read_household_domains(path) -> ReturnData:
         raise LAReturnError(
             f"{path}: household domain flags file: column(s) {', '.join(missing)} missing "
             f"(found: {', '.join(frame.columns) or 'none'}). The file needs the columns "
-            f"{', '.join(HOUSEHOLD_DOMAIN_COLUMNS)}, one row per child; see docs/la-returns.md.")
+            f"{', '.join(HOUSEHOLD_DOMAIN_COLUMNS)}, one row per child; see docs/la-returns.md."
+        )
     data.add_file(path, "household_domains", len(frame))
     upn, _ = normalise_upn(frame["upn"])
     household, _ = clean_ids(frame["household_ref"])
-    rec = start_records(pd.DataFrame({"upn": upn, "household_ref": household}),
-                        source_file=path, source_row=spreadsheet_rows(frame),
-                        child_ref=pd.Series("", index=frame.index), order=0)
+    rec = start_records(
+        pd.DataFrame({"upn": upn, "household_ref": household}),
+        source_file=path,
+        source_row=spreadsheet_rows(frame),
+        child_ref=pd.Series("", index=frame.index),
+        order=0,
+    )
     log = data.problems
     for d in DOMAINS:
         flags, bad = parse_flags(frame[d])
         rec[d] = flags.to_numpy()
         rec[f"_{d}_raw"] = frame[d].to_numpy()
-        log.add_rows(rec, bad, return_name=RETURN_NAME, table="household_domains", field=d,
-                     problem=f"{d} is not 1, 0 or blank; read as missing", action=KEPT,
-                     value_column=f"_{d}_raw")
+        log.add_rows(
+            rec,
+            bad,
+            return_name=RETURN_NAME,
+            table="household_domains",
+            field=d,
+            problem=f"{d} is not 1, 0 or blank; read as missing",
+            action=KEPT,
+            value_column=f"_{d}_raw",
+        )
     rec = rec.drop(columns=[f"_{d}_raw" for d in DOMAINS])
     t = "household_domains"
-    quarantine(rec, rec["upn"].isna(), "no UPN: the child cannot be linked", log,
-               return_name=RETURN_NAME, table=t, field="upn")
-    quarantine(rec, rec["household_ref"].isna(), "no household_ref", log,
-               return_name=RETURN_NAME, table=t, field="household_ref")
+    quarantine(
+        rec,
+        rec["upn"].isna(),
+        "no UPN: the child cannot be linked",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="upn",
+    )
+    quarantine(
+        rec,
+        rec["household_ref"].isna(),
+        "no household_ref",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="household_ref",
+    )
     ok = rec["status"] == "used"
     n_households = rec[ok].groupby("upn")["household_ref"].transform("nunique")
     two = pd.Series(False, index=rec.index)
     two.loc[n_households.index] = (n_households > 1).to_numpy()
-    quarantine(rec, two, "child listed in more than one household", log,
-               return_name=RETURN_NAME, table=t, field="household_ref",
-               value_column="household_ref")
+    quarantine(
+        rec,
+        two,
+        "child listed in more than one household",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="household_ref",
+        value_column="household_ref",
+    )
     ok = rec["status"] == "used"
     disagree = pd.Series(False, index=rec.index)
     for d in DOMAINS:
         codes = rec.loc[ok, d].astype("Int64").fillna(-1)
         n = codes.groupby(rec.loc[ok, "household_ref"]).transform("nunique")
         disagree.loc[n.index] |= (n > 1).to_numpy()
-    quarantine(rec, disagree, "children of this household carry different domain flags "
-               "(the flags describe the household, so they must agree)", log,
-               return_name=RETURN_NAME, table=t, field="household_ref",
-               value_column="household_ref")
+    quarantine(
+        rec,
+        disagree,
+        "children of this household carry different domain flags "
+        "(the flags describe the household, so they must agree)",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="household_ref",
+        value_column="household_ref",
+    )
     _mark_repeats(rec, "child listed twice with the same household")
     data.tables["household_domains"] = rec
     return data
@@ -147,7 +187,8 @@ def check_lsoa_counts(frame: pd.DataFrame, name: str = "lsoa_counts") -> pd.Data
         raise LAReturnError(
             f"{name}: LSOA household counts: column(s) {', '.join(missing)} missing. Expected "
             f"lsoa_code and {', '.join(LSOA_COUNT_COLUMNS)} (ONS TS011 / QS119EW counts of "
-            "households by number of deprivation dimensions, one row per LSOA).")
+            "households by number of deprivation dimensions, one row per LSOA)."
+        )
     out = frame.copy()
     out["lsoa_code"] = clean_ids(out["lsoa_code"])[0].str.upper()
     rows = spreadsheet_rows(out)
@@ -155,17 +196,23 @@ def check_lsoa_counts(frame: pd.DataFrame, name: str = "lsoa_counts") -> pd.Data
         num = pd.to_numeric(out[c], errors="coerce")
         bad = num.isna() | (num < 0) | (num != np.floor(num))
         if bad.any():
-            ex = ", ".join(f"row {r}: {v!r}" for r, v in zip(rows[bad].head(5), out.loc[bad, c].head(5)))
+            ex = ", ".join(
+                f"row {r}: {v!r}" for r, v in zip(rows[bad].head(5), out.loc[bad, c].head(5))
+            )
             raise LAReturnError(
                 f"{name}: column {c} must hold counts of households (whole numbers, 0 or more); "
-                f"{int(bad.sum())} rows do not, e.g. {ex}. Fix the file or re-download the table.")
+                f"{int(bad.sum())} rows do not, e.g. {ex}. Fix the file or re-download the table."
+            )
         out[c] = num.astype("int64")
     dup = out["lsoa_code"].duplicated(keep=False) | out["lsoa_code"].isna()
     if dup.any():
-        ex = ", ".join(f"row {r}: {v}" for r, v in zip(rows[dup].head(5), out.loc[dup, "lsoa_code"].head(5)))
+        ex = ", ".join(
+            f"row {r}: {v}" for r, v in zip(rows[dup].head(5), out.loc[dup, "lsoa_code"].head(5))
+        )
         raise LAReturnError(
             f"{name}: lsoa_code must be present and listed once; {int(dup.sum())} rows are "
-            f"empty or repeated, e.g. {ex}.")
+            f"empty or repeated, e.g. {ex}."
+        )
     return out
 
 
@@ -185,8 +232,10 @@ def area_level_domains(children_lsoa: pd.DataFrame, lsoa_counts: pd.DataFrame) -
     print it.
     """
     if "lsoa_code" not in children_lsoa.columns:
-        raise LAReturnError("children_lsoa: column lsoa_code missing (one row per child with "
-                            "the LSOA of their home address).")
+        raise LAReturnError(
+            "children_lsoa: column lsoa_code missing (one row per child with "
+            "the LSOA of their home address)."
+        )
     counts = check_lsoa_counts(lsoa_counts)
     h = counts[list(LSOA_COUNT_COLUMNS)].to_numpy(dtype="float64")
     total = h.sum(axis=1)
@@ -194,8 +243,9 @@ def area_level_domains(children_lsoa: pd.DataFrame, lsoa_counts: pd.DataFrame) -
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = at_least / total[:, None]
         mean = (h * np.arange(5)).sum(axis=1) / total
-    area = pd.DataFrame({"lsoa_code": counts["lsoa_code"].to_numpy(),
-                         "area_households_n": total.astype("int64")})
+    area = pd.DataFrame(
+        {"lsoa_code": counts["lsoa_code"].to_numpy(), "area_households_n": total.astype("int64")}
+    )
     for k in range(1, 5):
         area[f"area_share_deprived_ge{k}"] = np.where(total > 0, shares[:, k], np.nan)
     area["area_mean_dimensions"] = np.where(total > 0, mean, np.nan)
@@ -224,22 +274,48 @@ def read_child_lsoa(path, log: ProblemLog) -> pd.DataFrame:
         raise LAReturnError(
             f"{path}: child LSOA lookup: column(s) {', '.join(missing)} missing (found: "
             f"{', '.join(frame.columns) or 'none'}). It needs upn and lsoa_code, one row per "
-            "child (the LSOA of the child's home address).")
+            "child (the LSOA of the child's home address)."
+        )
     upn, _ = normalise_upn(frame["upn"])
-    rec = start_records(pd.DataFrame({"upn": upn, "lsoa_code": clean_ids(frame["lsoa_code"])[0]}),
-                        source_file=path, source_row=spreadsheet_rows(frame),
-                        child_ref=pd.Series("", index=frame.index), order=0)
-    quarantine(rec, rec["upn"].isna(), "no UPN: the child cannot be linked", log,
-               return_name="child_lsoa", table="child_lsoa", field="upn")
-    quarantine(rec, rec["lsoa_code"].isna(), "no lsoa_code", log, return_name="child_lsoa",
-               table="child_lsoa", field="lsoa_code")
+    rec = start_records(
+        pd.DataFrame({"upn": upn, "lsoa_code": clean_ids(frame["lsoa_code"])[0]}),
+        source_file=path,
+        source_row=spreadsheet_rows(frame),
+        child_ref=pd.Series("", index=frame.index),
+        order=0,
+    )
+    quarantine(
+        rec,
+        rec["upn"].isna(),
+        "no UPN: the child cannot be linked",
+        log,
+        return_name="child_lsoa",
+        table="child_lsoa",
+        field="upn",
+    )
+    quarantine(
+        rec,
+        rec["lsoa_code"].isna(),
+        "no lsoa_code",
+        log,
+        return_name="child_lsoa",
+        table="child_lsoa",
+        field="lsoa_code",
+    )
     ok = rec["status"] == "used"
     n_lsoa = rec[ok].groupby("upn")["lsoa_code"].transform("nunique")
     clash = pd.Series(False, index=rec.index)
     clash.loc[n_lsoa.index] = (n_lsoa > 1).to_numpy()
-    quarantine(rec, clash, "child listed with two different LSOAs", log,
-               return_name="child_lsoa", table="child_lsoa", field="lsoa_code",
-               value_column="lsoa_code")
+    quarantine(
+        rec,
+        clash,
+        "child listed with two different LSOAs",
+        log,
+        return_name="child_lsoa",
+        table="child_lsoa",
+        field="lsoa_code",
+        value_column="lsoa_code",
+    )
     _mark_repeats(rec, "child listed twice with the same LSOA")
     return rec
 

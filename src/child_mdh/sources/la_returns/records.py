@@ -47,18 +47,26 @@ class ReturnData:
     files: list[dict] = field(default_factory=list)
     problems: ProblemLog = field(default_factory=ProblemLog)
 
-    def add_file(self, file, table: str, rows_read: int, *, not_needed: int = 0,
-                 year=None, note: str = "") -> None:
+    def add_file(
+        self, file, table: str, rows_read: int, *, not_needed: int = 0, year=None, note: str = ""
+    ) -> None:
         """Record that ``rows_read`` rows of ``table`` were read from ``file``."""
-        self.files.append({
-            "return_name": self.name, "file": str(file), "table": table,
-            "rows_read": int(rows_read), "rows_not_needed": int(not_needed),
-            "year": "" if year is None else str(year), "note": note,
-        })
+        self.files.append(
+            {
+                "return_name": self.name,
+                "file": str(file),
+                "table": table,
+                "rows_read": int(rows_read),
+                "rows_not_needed": int(not_needed),
+                "year": "" if year is None else str(year),
+                "note": note,
+            }
+        )
 
 
-def start_records(frame: pd.DataFrame, *, source_file, source_row: pd.Series,
-                  child_ref: pd.Series, order: int) -> pd.DataFrame:
+def start_records(
+    frame: pd.DataFrame, *, source_file, source_row: pd.Series, child_ref: pd.Series, order: int
+) -> pd.DataFrame:
     """``frame`` with the record columns added: every row starts as ``used``."""
     out = frame.copy()
     out["source_file"] = str(source_file)
@@ -77,8 +85,17 @@ def empty_records(columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def quarantine(records: pd.DataFrame, mask: pd.Series, reason: str, log: ProblemLog, *,
-               return_name: str, table: str, field: str, value_column: str | None = None) -> None:
+def quarantine(
+    records: pd.DataFrame,
+    mask: pd.Series,
+    reason: str,
+    log: ProblemLog,
+    *,
+    return_name: str,
+    table: str,
+    field: str,
+    value_column: str | None = None,
+) -> None:
     """Mark rows where ``mask`` is true as quarantined (in place) and log one line per row."""
     mask = mask.fillna(False).astype(bool)
     if not mask.any():
@@ -86,12 +103,27 @@ def quarantine(records: pd.DataFrame, mask: pd.Series, reason: str, log: Problem
     prior = records.loc[mask, "reason"]
     records.loc[mask, "reason"] = prior.where(prior == "", prior + "; ") + reason
     records.loc[mask, "status"] = QUARANTINED_STATUS
-    log.add_rows(records, mask, return_name=return_name, table=table, field=field,
-                 problem=reason, action=QUARANTINED, value_column=value_column)
+    log.add_rows(
+        records,
+        mask,
+        return_name=return_name,
+        table=table,
+        field=field,
+        problem=reason,
+        action=QUARANTINED,
+        value_column=value_column,
+    )
 
 
-def keep_latest(records: pd.DataFrame, key: list[str], log: ProblemLog, *, return_name: str,
-                table: str, what: str) -> None:
+def keep_latest(
+    records: pd.DataFrame,
+    key: list[str],
+    log: ProblemLog,
+    *,
+    return_name: str,
+    table: str,
+    what: str,
+) -> None:
     """Among used rows, keep one per ``key``: the one from the latest return (highest
     ``order``; within one file, the last row). The others become ``duplicate`` (in place).
 
@@ -111,8 +143,11 @@ def keep_latest(records: pd.DataFrame, key: list[str], log: ProblemLog, *, retur
     dup_idx = sub.index[dup.to_numpy()]
     # the row kept for each duplicated key, to tell same-file repeats from later returns
     kept = sub[~dup.to_numpy()].drop_duplicates(subset=key, keep="last")
-    kept_file = sub.loc[dup_idx, key].merge(
-        kept[key + ["source_file"]], on=key, how="left")["source_file"].to_numpy()
+    kept_file = (
+        sub.loc[dup_idx, key]
+        .merge(kept[key + ["source_file"]], on=key, how="left")["source_file"]
+        .to_numpy()
+    )
     same_file = records.loc[dup_idx, "source_file"].to_numpy() == kept_file
     records.loc[dup_idx, "status"] = "duplicate"
     in_file = dup_idx[same_file]
@@ -122,14 +157,25 @@ def keep_latest(records: pd.DataFrame, key: list[str], log: ProblemLog, *, retur
     if len(in_file):
         m = pd.Series(False, index=records.index)
         m[in_file] = True
-        log.add_rows(records, m, return_name=return_name, table=table, field=", ".join(key),
-                     problem=f"{what} repeated in the same file; the last one is used",
-                     action=KEPT)
+        log.add_rows(
+            records,
+            m,
+            return_name=return_name,
+            table=table,
+            field=", ".join(key),
+            problem=f"{what} repeated in the same file; the last one is used",
+            action=KEPT,
+        )
     if len(across):
         m = pd.Series(False, index=records.index)
         m[across] = True
-        log.add_summary(records, m, return_name=return_name, table=table,
-                        field=", ".join(key),
-                        problem=f"{what} also in a later return: the later return's values "
-                                "are used (de-duplication across return years)",
-                        action=NOTED)
+        log.add_summary(
+            records,
+            m,
+            return_name=return_name,
+            table=table,
+            field=", ".join(key),
+            problem=f"{what} also in a later return: the later return's values "
+            "are used (de-duplication across return years)",
+            action=NOTED,
+        )

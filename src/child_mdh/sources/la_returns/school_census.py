@@ -81,10 +81,19 @@ ENROL_STATUS_RANK = {"C": 0, "M": 1, "F": 2, "O": 3, "S": 4}
 #: Sex as the school census records it (M/F; some extracts 1 male, 2 female).
 SEX_CODES = {"M": "M", "F": "F", "1": "M", "2": "F"}
 
-TERMS = {"autumn": "autumn", "aut": "autumn", "spring": "spring", "spr": "spring",
-         "summer": "summer", "sum": "summer"}
-_NAME_PATTERN = re.compile(r"^(?P<year>20\d{2})[_\-\s]?(?P<term>autumn|spring|summer|aut|spr|sum)"
-                           r"(?![a-z])", re.IGNORECASE)
+TERMS = {
+    "autumn": "autumn",
+    "aut": "autumn",
+    "spring": "spring",
+    "spr": "spring",
+    "summer": "summer",
+    "sum": "summer",
+}
+_NAME_PATTERN = re.compile(
+    r"^(?P<year>20\d{2})[_\-\s]?(?P<term>autumn|spring|summer|aut|spr|sum)"
+    r"(?![a-z])",
+    re.IGNORECASE,
+)
 
 
 def census_day(year: int, term: str) -> dt.date:
@@ -134,23 +143,28 @@ def _census_of_file(path: Path, frame: pd.DataFrame, census_dates: dict):
             return pd.Timestamp(census_dates[key]).normalize(), "given in census_dates"
     lower = {c.lower(): c for c in frame.columns}
     if "census_date" in lower:
-        vals = parse_dates(frame[lower["census_date"]], "%Y-%m-%d",
-                           ("%d/%m/%Y", DATE_FORMAT)).dates.dropna().unique()
+        vals = (
+            parse_dates(frame[lower["census_date"]], "%Y-%m-%d", ("%d/%m/%Y", DATE_FORMAT))
+            .dates.dropna()
+            .unique()
+        )
         if len(vals) == 1:
             return pd.Timestamp(vals[0]), "census_date column"
         if len(vals) > 1:
-            return None, ("the census_date column holds several dates; give one file per "
-                          "census")
+            return None, ("the census_date column holds several dates; give one file per census")
     got = census_from_name(path)
     if got:
         return pd.Timestamp(census_day(*got)), f"file name ({got[0]} {got[1]})"
-    return None, ("cannot tell which census this file is from: name it like "
-                  "'2024_autumn_pupilonroll.csv' (year and term first), add a census_date "
-                  f"column, or give census_dates={{'{path.name}': 'yyyy-mm-dd'}}")
+    return None, (
+        "cannot tell which census this file is from: name it like "
+        "'2024_autumn_pupilonroll.csv' (year and term first), add a census_date "
+        f"column, or give census_dates={{'{path.name}': 'yyyy-mm-dd'}}"
+    )
 
 
-def read_school_census(paths, *, census_dates: dict | None = None,
-                       school_id_column: str | None = None) -> ReturnData:
+def read_school_census(
+    paths, *, census_dates: dict | None = None, school_id_column: str | None = None
+) -> ReturnData:
     """Read school census pupils-on-roll and FSM periods files into pupil records.
 
     ``paths``: a file, a folder or a list of them (one pupils file and one FSM periods file
@@ -167,16 +181,21 @@ def read_school_census(paths, *, census_dates: dict | None = None,
     for pos, path in enumerate(list_source_files(paths, "school_census")):
         why = require_suffix(path, (".csv", ".csv.gz"))
         if why:
-            data.problems.add(return_name=RETURN_NAME, file=str(path), problem=why,
-                              action=FILE_SKIPPED)
+            data.problems.add(
+                return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED
+            )
             data.add_file(path, "", 0, note="skipped: " + why)
             continue
         tt = read_text_table(path)
         if tt.error or tt.blank == "empty file":
             msg = tt.error or "blank file (no bytes): nothing to read"
-            data.problems.add(return_name=RETURN_NAME, file=str(path), problem=msg,
-                              action=FILE_SKIPPED if tt.error else NOTED,
-                              rows_affected=0)
+            data.problems.add(
+                return_name=RETURN_NAME,
+                file=str(path),
+                problem=msg,
+                action=FILE_SKIPPED if tt.error else NOTED,
+                rows_affected=0,
+            )
             data.add_file(path, "", 0, note=msg)
             continue
         frame = tt.frame
@@ -187,54 +206,102 @@ def read_school_census(paths, *, census_dates: dict | None = None,
         elif set(PUPILS_COLUMNS) <= cols:
             table = "pupils"
         else:
-            data.add_file(path, "other", len(frame), not_needed=len(frame),
-                          note="not a pupils-on-roll or FSM periods table: not needed")
+            data.add_file(
+                path,
+                "other",
+                len(frame),
+                not_needed=len(frame),
+                note="not a pupils-on-roll or FSM periods table: not needed",
+            )
             continue
         if tt.had_bom:
-            data.problems.add(return_name=RETURN_NAME, file=str(path), table=table,
-                              problem="file starts with a UTF-8 byte-order mark; removed",
-                              action=NOTED, rows_affected=0)
+            data.problems.add(
+                return_name=RETURN_NAME,
+                file=str(path),
+                table=table,
+                problem="file starts with a UTF-8 byte-order mark; removed",
+                action=NOTED,
+                rows_affected=0,
+            )
         day, how = _census_of_file(path, frame, census_dates)
         if day is None:
-            data.problems.add(return_name=RETURN_NAME, file=str(path), table=table,
-                              problem=how, action=FILE_SKIPPED, rows_affected=len(frame))
-            data.add_file(path, table, len(frame), not_needed=len(frame),
-                          note="skipped: census unknown")
+            data.problems.add(
+                return_name=RETURN_NAME,
+                file=str(path),
+                table=table,
+                problem=how,
+                action=FILE_SKIPPED,
+                rows_affected=len(frame),
+            )
+            data.add_file(
+                path, table, len(frame), not_needed=len(frame), note="skipped: census unknown"
+            )
             continue
-        data.problems.add(return_name=RETURN_NAME, file=str(path), table=table,
-                          problem=f"census day {day.date()} ({how})", action=NOTED,
-                          rows_affected=0)
+        data.problems.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            table=table,
+            problem=f"census day {day.date()} ({how})",
+            action=NOTED,
+            rows_affected=0,
+        )
         data.add_file(path, table, len(frame), year=day.year, note=f"census day {day.date()}")
         key, mended = clean_ids(frame["pupilonrolltableid"])
         if table == "pupils":
             rec = _pupil_records(frame, path, key, pos, day, school_id_column, data)
             pupils.setdefault(day, []).append(rec)
         else:
-            rec = start_records(pd.DataFrame({
-                "fsmstartdate": frame["fsmstartdate"], "fsmenddate": frame["fsmenddate"]}),
-                source_file=path, source_row=spreadsheet_rows(frame), child_ref=key, order=pos)
+            rec = start_records(
+                pd.DataFrame(
+                    {"fsmstartdate": frame["fsmstartdate"], "fsmenddate": frame["fsmenddate"]}
+                ),
+                source_file=path,
+                source_row=spreadsheet_rows(frame),
+                child_ref=key,
+                order=pos,
+            )
             periods.setdefault(day, []).append(rec)
-        data.problems.add_summary(rec, mended, return_name=RETURN_NAME, table=table,
-                                  field="pupilonrolltableid",
-                                  problem="ids written as numbers with '.0'; read without it",
-                                  action=NOTED)
+        data.problems.add_summary(
+            rec,
+            mended,
+            return_name=RETURN_NAME,
+            table=table,
+            field="pupilonrolltableid",
+            problem="ids written as numbers with '.0'; read without it",
+            action=NOTED,
+        )
     pupil_parts, period_parts = [], []
     for day in sorted(set(pupils) | set(periods)):
         p, f = _finish_census(day, pupils.get(day, []), periods.get(day, []), data)
         pupil_parts.append(p)
         period_parts.append(f)
-    pupil_cols = ("census_date", "school_id", "fsm_eligible", "upn", "enrolstatus", "dob",
-                  "sex")
-    data.tables["pupils"] = (pd.concat(pupil_parts, ignore_index=True) if pupil_parts
-                             else empty_records(pupil_cols))
-    data.tables["fsm_periods"] = (pd.concat(period_parts, ignore_index=True) if period_parts
-                                  else empty_records(("start", "end")))
+    pupil_cols = ("census_date", "school_id", "fsm_eligible", "upn", "enrolstatus", "dob", "sex")
+    data.tables["pupils"] = (
+        pd.concat(pupil_parts, ignore_index=True) if pupil_parts else empty_records(pupil_cols)
+    )
+    data.tables["fsm_periods"] = (
+        pd.concat(period_parts, ignore_index=True)
+        if period_parts
+        else empty_records(("start", "end"))
+    )
     kids = data.tables["pupils"]
     if "dob" not in kids:
         kids["dob"] = pd.Series(pd.NaT, index=kids.index, dtype="datetime64[ns]")
         kids["sex"] = pd.Series(None, index=kids.index, dtype="str")
-    data.children = kids[["source_file", "source_row", "child_ref", "order", "status",
-                          "reason", "upn", "census_date", "dob", "sex"]]
+    data.children = kids[
+        [
+            "source_file",
+            "source_row",
+            "child_ref",
+            "order",
+            "status",
+            "reason",
+            "upn",
+            "census_date",
+            "dob",
+            "sex",
+        ]
+    ]
     return data
 
 
@@ -243,114 +310,251 @@ def _pupil_records(frame, path, key, pos, day, school_id_column, data) -> pd.Dat
     if school_id_column is not None:
         wanted = school_id_column.strip().lower()
         col = wanted if wanted in frame.columns else None
-        missing_why = (f"the school identifier column {school_id_column!r} is not in the file "
-                       f"(its columns start: {', '.join(frame.columns[:8])}); give the right "
-                       "school_id_column")
+        missing_why = (
+            f"the school identifier column {school_id_column!r} is not in the file "
+            f"(its columns start: {', '.join(frame.columns[:8])}); give the right "
+            "school_id_column"
+        )
     else:
         col = next((c for c in SCHOOL_ID_COLUMNS if c in frame.columns), None)
-        missing_why = ("no school identifier column (laestab, estab, urn, school_id or "
-                       "NativeId); give school_id_column")
+        missing_why = (
+            "no school identifier column (laestab, estab, urn, school_id or "
+            "NativeId); give school_id_column"
+        )
     empty = pd.Series(pd.NA, index=frame.index, dtype="str")
     sex_col = next((c for c in ("sex", "gender") if c in frame.columns), None)
-    dob = (parse_dates(frame["dob"], DATE_FORMAT, DATE_ALTERNATIVES) if "dob" in frame
-           else None)
-    rec = start_records(pd.DataFrame({
-        "UPN": frame["upn"],
-        "school_id": clean_ids(frame[col])[0] if col else empty,
-        "enrolstatus": clean_code(frame["enrolstatus"]) if "enrolstatus" in frame else empty,
-        "dob": dob.dates if dob is not None else pd.Series(pd.NaT, index=frame.index,
-                                                             dtype="datetime64[ns]"),
-        "sex": (clean_code(frame[sex_col]).map(SEX_CODES).astype("str") if sex_col
-                else empty),
-        "_dob_raw": frame["dob"] if "dob" in frame else empty,
-    }), source_file=path, source_row=spreadsheet_rows(frame), child_ref=key, order=pos)
+    dob = parse_dates(frame["dob"], DATE_FORMAT, DATE_ALTERNATIVES) if "dob" in frame else None
+    rec = start_records(
+        pd.DataFrame(
+            {
+                "UPN": frame["upn"],
+                "school_id": clean_ids(frame[col])[0] if col else empty,
+                "enrolstatus": clean_code(frame["enrolstatus"])
+                if "enrolstatus" in frame
+                else empty,
+                "dob": dob.dates
+                if dob is not None
+                else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"),
+                "sex": (
+                    clean_code(frame[sex_col]).map(SEX_CODES).astype("str") if sex_col else empty
+                ),
+                "_dob_raw": frame.get("dob", empty),
+            }
+        ),
+        source_file=path,
+        source_row=spreadsheet_rows(frame),
+        child_ref=key,
+        order=pos,
+    )
     rec["census_date"] = day
     if dob is not None:
-        data.problems.add_rows(rec, dob.bad, return_name=RETURN_NAME, table="pupils",
-                               field="dob", problem="dob is not a real date; set empty",
-                               action=VALUE_EMPTIED, value_column="_dob_raw")
+        data.problems.add_rows(
+            rec,
+            dob.bad,
+            return_name=RETURN_NAME,
+            table="pupils",
+            field="dob",
+            problem="dob is not a real date; set empty",
+            action=VALUE_EMPTIED,
+            value_column="_dob_raw",
+        )
     rec = rec.drop(columns="_dob_raw")
     if col:
-        data.problems.add(return_name=RETURN_NAME, file=str(path), table="pupils", field=col,
-                          problem=f"school identifier read from column '{col}'", action=NOTED,
-                          rows_affected=0)
+        data.problems.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            table="pupils",
+            field=col,
+            problem=f"school identifier read from column '{col}'",
+            action=NOTED,
+            rows_affected=0,
+        )
     else:
-        quarantine(rec, pd.Series(True, index=rec.index), missing_why, data.problems,
-                   return_name=RETURN_NAME, table="pupils", field="school_id")
+        quarantine(
+            rec,
+            pd.Series(True, index=rec.index),
+            missing_why,
+            data.problems,
+            return_name=RETURN_NAME,
+            table="pupils",
+            field="school_id",
+        )
     return rec
 
 
 def _finish_census(day, pupil_parts, period_parts, data):
     """Check pupils and periods of one census and derive FSM eligibility on census day."""
     log = data.problems
-    pupils = (pd.concat(pupil_parts, ignore_index=True) if pupil_parts
-              else empty_records(("UPN", "school_id", "enrolstatus", "sex")).assign(
-                  census_date=day, dob=pd.Series(dtype="datetime64[ns]")))
-    periods = (pd.concat(period_parts, ignore_index=True) if period_parts
-               else empty_records(("fsmstartdate", "fsmenddate")))
+    pupils = (
+        pd.concat(pupil_parts, ignore_index=True)
+        if pupil_parts
+        else empty_records(("UPN", "school_id", "enrolstatus", "sex")).assign(
+            census_date=day, dob=pd.Series(dtype="datetime64[ns]")
+        )
+    )
+    periods = (
+        pd.concat(period_parts, ignore_index=True)
+        if period_parts
+        else empty_records(("fsmstartdate", "fsmenddate"))
+    )
     label = f"census {day.date()}"
     if pupil_parts and not period_parts:
-        quarantine(pupils, pd.Series(True, index=pupils.index),
-                   f"no FSM periods file for the {label}: FSM eligibility cannot be derived; "
-                   "add the fsmperiodsonroll file", log, return_name=RETURN_NAME,
-                   table="pupils", field="fsm_eligible")
+        quarantine(
+            pupils,
+            pd.Series(True, index=pupils.index),
+            f"no FSM periods file for the {label}: FSM eligibility cannot be derived; "
+            "add the fsmperiodsonroll file",
+            log,
+            return_name=RETURN_NAME,
+            table="pupils",
+            field="fsm_eligible",
+        )
     if period_parts and not pupil_parts:
-        quarantine(periods, pd.Series(True, index=periods.index),
-                   f"no pupils-on-roll file for the {label}", log, return_name=RETURN_NAME,
-                   table="fsm_periods", field="pupilonrolltableid")
+        quarantine(
+            periods,
+            pd.Series(True, index=periods.index),
+            f"no pupils-on-roll file for the {label}",
+            log,
+            return_name=RETURN_NAME,
+            table="fsm_periods",
+            field="pupilonrolltableid",
+        )
 
     # pupils: keys and UPNs
-    quarantine(pupils, pupils["child_ref"].isna(), "no pupilonrolltableid", log,
-               return_name=RETURN_NAME, table="pupils", field="pupilonrolltableid")
+    quarantine(
+        pupils,
+        pupils["child_ref"].isna(),
+        "no pupilonrolltableid",
+        log,
+        return_name=RETURN_NAME,
+        table="pupils",
+        field="pupilonrolltableid",
+    )
     dup_key = pupils["child_ref"].notna() & pupils["child_ref"].duplicated(keep=False)
-    quarantine(pupils, dup_key, "pupilonrolltableid repeated in the census: the FSM periods "
-               "cannot be matched to one pupil", log, return_name=RETURN_NAME, table="pupils",
-               field="pupilonrolltableid", value_column="child_ref")
-    upn, unknown = normalise_upn(pupils["UPN"])
+    quarantine(
+        pupils,
+        dup_key,
+        "pupilonrolltableid repeated in the census: the FSM periods cannot be matched to one pupil",
+        log,
+        return_name=RETURN_NAME,
+        table="pupils",
+        field="pupilonrolltableid",
+        value_column="child_ref",
+    )
+    upn, _unknown = normalise_upn(pupils["UPN"])
     pupils["upn"] = upn
-    log.add_summary(pupils, upn.isna(), return_name=RETURN_NAME, table="pupils", field="upn",
-                    problem="no UPN: these pupils cannot be linked to other returns or to "
-                            "other censuses", action=KEPT)
-    log.add_summary(pupils, upn.notna() & ~upn_format_ok(upn), return_name=RETURN_NAME,
-                    table="pupils", field="upn",
-                    problem="UPN not in the DfE 13-character format; still used for linking, "
-                            "but check it", action=KEPT)
-    quarantine(pupils, pupils["school_id"].isna() & (pupils["status"] == USED),
-               "no school identifier", log, return_name=RETURN_NAME, table="pupils",
-               field="school_id")
+    log.add_summary(
+        pupils,
+        upn.isna(),
+        return_name=RETURN_NAME,
+        table="pupils",
+        field="upn",
+        problem="no UPN: these pupils cannot be linked to other returns or to other censuses",
+        action=KEPT,
+    )
+    log.add_summary(
+        pupils,
+        upn.notna() & ~upn_format_ok(upn),
+        return_name=RETURN_NAME,
+        table="pupils",
+        field="upn",
+        problem="UPN not in the DfE 13-character format; still used for linking, but check it",
+        action=KEPT,
+    )
+    quarantine(
+        pupils,
+        pupils["school_id"].isna() & (pupils["status"] == USED),
+        "no school identifier",
+        log,
+        return_name=RETURN_NAME,
+        table="pupils",
+        field="school_id",
+    )
 
     # periods: dates and their pupil
     start = parse_dates(periods["fsmstartdate"], DATE_FORMAT, DATE_ALTERNATIVES)
     end = parse_dates(periods["fsmenddate"], DATE_FORMAT, DATE_ALTERNATIVES)
     periods["start"], periods["end"] = start.dates, end.dates
     t = "fsm_periods"
-    quarantine(periods, periods["child_ref"].isna(), "no pupilonrolltableid", log,
-               return_name=RETURN_NAME, table=t, field="pupilonrolltableid")
-    quarantine(periods, blank_to_na(periods["fsmstartdate"]).isna(), "no fsmstartdate", log,
-               return_name=RETURN_NAME, table=t, field="fsmstartdate")
-    quarantine(periods, start.bad, "fsmstartdate is not a real date", log,
-               return_name=RETURN_NAME, table=t, field="fsmstartdate",
-               value_column="fsmstartdate")
-    quarantine(periods, end.bad, "fsmenddate is not a real date", log, return_name=RETURN_NAME,
-               table=t, field="fsmenddate", value_column="fsmenddate")
-    quarantine(periods, end.dates < start.dates, "fsmenddate is before fsmstartdate", log,
-               return_name=RETURN_NAME, table=t, field="fsmenddate", value_column="fsmenddate")
+    quarantine(
+        periods,
+        periods["child_ref"].isna(),
+        "no pupilonrolltableid",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="pupilonrolltableid",
+    )
+    quarantine(
+        periods,
+        blank_to_na(periods["fsmstartdate"]).isna(),
+        "no fsmstartdate",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="fsmstartdate",
+    )
+    quarantine(
+        periods,
+        start.bad,
+        "fsmstartdate is not a real date",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="fsmstartdate",
+        value_column="fsmstartdate",
+    )
+    quarantine(
+        periods,
+        end.bad,
+        "fsmenddate is not a real date",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="fsmenddate",
+        value_column="fsmenddate",
+    )
+    quarantine(
+        periods,
+        end.dates < start.dates,
+        "fsmenddate is before fsmstartdate",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="fsmenddate",
+        value_column="fsmenddate",
+    )
     valid_keys = pupils.loc[pupils["status"] == USED, "child_ref"]
-    quarantine(periods, periods["child_ref"].notna() & ~is_in(
-        periods["child_ref"], pupils["child_ref"]) & (periods["status"] == USED),
-        "no pupil with this pupilonrolltableid in the pupils-on-roll file", log,
-        return_name=RETURN_NAME, table=t, field="pupilonrolltableid", value_column="child_ref")
+    quarantine(
+        periods,
+        periods["child_ref"].notna()
+        & ~is_in(periods["child_ref"], pupils["child_ref"])
+        & (periods["status"] == USED),
+        "no pupil with this pupilonrolltableid in the pupils-on-roll file",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="pupilonrolltableid",
+        value_column="child_ref",
+    )
 
     good = periods[periods["status"] == USED]
     pupils["fsm_eligible"] = fsm_eligible_on(
-        pupils["child_ref"], good.rename(columns={"child_ref": "key"}), day)
+        pupils["child_ref"], good.rename(columns={"child_ref": "key"}), day
+    )
     # a broken period matters only for a pupil not already eligible from a valid one
     broken = periods.loc[periods["status"] == QUARANTINED_STATUS, "child_ref"].dropna()
     unknowable = is_in(pupils["child_ref"], broken) & ~pupils["fsm_eligible"]
-    quarantine(pupils, unknowable & is_in(pupils["child_ref"], valid_keys),
-               "an FSM period of this pupil has an unusable date, so FSM eligibility on census "
-               "day is unknown", log, return_name=RETURN_NAME, table="pupils",
-               field="fsm_eligible")
+    quarantine(
+        pupils,
+        unknowable & is_in(pupils["child_ref"], valid_keys),
+        "an FSM period of this pupil has an unusable date, so FSM eligibility on census "
+        "day is unknown",
+        log,
+        return_name=RETURN_NAME,
+        table="pupils",
+        field="fsm_eligible",
+    )
     _one_row_per_pupil(pupils, data)
     return pupils, periods
 
@@ -365,16 +569,24 @@ def _one_row_per_pupil(pupils: pd.DataFrame, data: ReturnData) -> None:
     pupils.loc[sub.index, "fsm_eligible"] = any_fsm.to_numpy()
     rank = sub["enrolstatus"].map(ENROL_STATUS_RANK).fillna(len(ENROL_STATUS_RANK))
     order = sub.assign(_rank=rank.to_numpy(), _pos=range(len(sub))).sort_values(
-        ["upn", "_rank", "_pos"])
+        ["upn", "_rank", "_pos"]
+    )
     dup = order.index[order["upn"].duplicated(keep="first").to_numpy()]
     pupils.loc[dup, "status"] = "duplicate"
-    pupils.loc[dup, "reason"] = ("same UPN on roll twice in this census (dual registration); "
-                                 "the main registration is used, FSM from either")
+    pupils.loc[dup, "reason"] = (
+        "same UPN on roll twice in this census (dual registration); "
+        "the main registration is used, FSM from either"
+    )
     mask = pd.Series(False, index=pupils.index)
     mask[dup] = True
-    data.problems.add_summary(pupils, mask, return_name=RETURN_NAME, table="pupils",
-                              field="upn",
-                              problem="same UPN on roll twice in one census (dual "
-                                      "registration): the main registration is used, and the "
-                                      "pupil is FSM eligible if eligible in either row",
-                              action=NOTED)
+    data.problems.add_summary(
+        pupils,
+        mask,
+        return_name=RETURN_NAME,
+        table="pupils",
+        field="upn",
+        problem="same UPN on roll twice in one census (dual "
+        "registration): the main registration is used, and the "
+        "pupil is FSM eligible if eligible in either row",
+        action=NOTED,
+    )

@@ -29,7 +29,6 @@ from pathlib import Path
 import pandas as pd
 
 from child_mdh.contract import tables as contract
-
 from child_mdh.sources.la_returns.errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
 from child_mdh.sources.la_returns.files import (
     is_previous_year_name,
@@ -60,19 +59,56 @@ RETURN_NAME = "ssda903"
 
 _BASE_TABLES: dict[str, tuple[str, ...]] = {
     "header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
-    "episodes": ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-                 "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"),
+    "episodes": (
+        "CHILD",
+        "DECOM",
+        "RNE",
+        "LS",
+        "CIN",
+        "PLACE",
+        "PLACE_PROVIDER",
+        "DEC",
+        "REC",
+        "REASON_PLACE_CHANGE",
+        "HOME_POST",
+        "PL_POST",
+        "URN",
+    ),
     "uasc": ("CHILD", "SEX", "DOB", "DUC"),
     "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
     "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
-    "oc2": ("CHILD", "DOB", "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK",
-            "IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE",
-            "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED"),
+    "oc2": (
+        "CHILD",
+        "DOB",
+        "SDQ_SCORE",
+        "SDQ_REASON",
+        "CONVICTED",
+        "HEALTH_CHECK",
+        "IMMUNISATIONS",
+        "TEETH_CHECK",
+        "HEALTH_ASSESSMENT",
+        "SUBSTANCE_MISUSE",
+        "INTERVENTION_RECEIVED",
+        "INTERVENTION_OFFERED",
+    ),
     "oc3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
-    "ad1": ("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR",
-            "LS_ADOPTR"),
-    "placed_adoption": ("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED",
-                        "REASON_PLACED_CEASED"),
+    "ad1": (
+        "CHILD",
+        "DOB",
+        "DATE_INT",
+        "DATE_MATCH",
+        "FOSTER_CARE",
+        "NB_ADOPTR",
+        "SEX_ADOPTR",
+        "LS_ADOPTR",
+    ),
+    "placed_adoption": (
+        "CHILD",
+        "DOB",
+        "DATE_PLACED",
+        "DATE_PLACED_CEASED",
+        "REASON_PLACED_CEASED",
+    ),
     "prev_perm": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
 }
 
@@ -82,8 +118,10 @@ _BASE_TABLES: dict[str, tuple[str, ...]] = {
 #: tables are unchanged from 2017 except the social worker table added for 2024.
 SSDA903_SCHEMAS: dict[int, dict[str, tuple[str, ...]]] = {
     2017: dict(_BASE_TABLES),
-    2024: {**_BASE_TABLES,
-           "social_worker": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON")},
+    2024: {
+        **_BASE_TABLES,
+        "social_worker": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
+    },
 }
 
 #: Other spellings of column names seen in exports (the XML element names, older
@@ -138,8 +176,11 @@ def identify_table(columns, year: int | None = None) -> tuple[str | None, list[s
     if full:
         name = max(full)[1]
         return name, [], sorted(have - set(schema[name]))
-    partial = [(len(set(schema[name]) & have), name) for name, needed in NEEDED_COLUMNS.items()
-               if set(needed) <= have]
+    partial = [
+        (len(set(schema[name]) & have), name)
+        for name, needed in NEEDED_COLUMNS.items()
+        if set(needed) <= have
+    ]
     if partial:
         name = max(partial)[1]
         return name, sorted(set(schema[name]) - have), sorted(have - set(schema[name]))
@@ -147,8 +188,9 @@ def identify_table(columns, year: int | None = None) -> tuple[str | None, list[s
 
 
 def _rename_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    cols = [SSDA903_COLUMN_ALIASES.get(normalise_header(c), normalise_header(c))
-            for c in frame.columns]
+    cols = [
+        SSDA903_COLUMN_ALIASES.get(normalise_header(c), normalise_header(c)) for c in frame.columns
+    ]
     out = frame.copy()
     out.columns = cols
     return out.loc[:, ~out.columns.duplicated()]
@@ -178,12 +220,13 @@ def read_ssda903(paths, *, previous_paths=None, collection_year: int | None = No
     ranks = {k: i for i, k in enumerate(sorted(k for k, *_ in keyed))}
 
     episodes, headers = [], []
-    for k, path, year, prev in keyed:
+    for k, path, year, _prev in keyed:
         order = ranks[k]
         why = require_suffix(path, (".csv", ".csv.gz", ".xml"))
         if why:
-            data.problems.add(return_name=RETURN_NAME, file=str(path), problem=why,
-                              action=FILE_SKIPPED)
+            data.problems.add(
+                return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED
+            )
             data.add_file(path, "", 0, year=year, note="skipped: " + why)
             continue
         reader = _read_xml if path.name.lower().endswith(".xml") else _read_csv
@@ -198,69 +241,123 @@ def _read_csv(path: Path, order: int, year, data: ReturnData):
     """Read one CSV file: [(table, raw records)] for a needed table, else []."""
     tt = read_text_table(path)
     if tt.error:
-        data.problems.add(return_name=RETURN_NAME, file=str(path), problem=tt.error,
-                          action=FILE_SKIPPED)
+        data.problems.add(
+            return_name=RETURN_NAME, file=str(path), problem=tt.error, action=FILE_SKIPPED
+        )
         data.add_file(path, "", 0, year=year, note="skipped: could not be read")
         return []
     if tt.blank == "empty file":
-        data.problems.add(return_name=RETURN_NAME, file=str(path),
-                          problem="blank file (no bytes): nothing to read", action=NOTED,
-                          rows_affected=0)
+        data.problems.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            problem="blank file (no bytes): nothing to read",
+            action=NOTED,
+            rows_affected=0,
+        )
         data.add_file(path, "", 0, year=year, note="blank file")
         return []
-    table, missing, extra = identify_table(tt.frame.columns, year)
+    table, missing, _extra = identify_table(tt.frame.columns, year)
     if table is None:
         _, schema = schema_for_year(year)
-        expected = "; ".join(f"{n}: {', '.join(c)}" for n, c in schema.items()
-                             if n in NEEDED_COLUMNS)
-        why = (f"the header row ({', '.join(map(str, tt.frame.columns))}) does not match any "
-               f"SSDA903 table, so the file was not read. Expected, for example, {expected}. "
-               "Check that the first row of the file is the header row.")
-        data.problems.add(return_name=RETURN_NAME, file=str(path), problem=why,
-                          action=FILE_SKIPPED, rows_affected=len(tt.frame))
-        data.add_file(path, "", len(tt.frame), not_needed=len(tt.frame), year=year,
-                      note="skipped: table not recognised")
+        expected = "; ".join(
+            f"{n}: {', '.join(c)}" for n, c in schema.items() if n in NEEDED_COLUMNS
+        )
+        why = (
+            f"the header row ({', '.join(map(str, tt.frame.columns))}) does not match any "
+            f"SSDA903 table, so the file was not read. Expected, for example, {expected}. "
+            "Check that the first row of the file is the header row."
+        )
+        data.problems.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            problem=why,
+            action=FILE_SKIPPED,
+            rows_affected=len(tt.frame),
+        )
+        data.add_file(
+            path,
+            "",
+            len(tt.frame),
+            not_needed=len(tt.frame),
+            year=year,
+            note="skipped: table not recognised",
+        )
         return []
     if tt.had_bom:
-        data.problems.add(return_name=RETURN_NAME, file=str(path), table=table,
-                          problem="file starts with a UTF-8 byte-order mark (Excel 'CSV UTF-8'); "
-                                  "removed", action=NOTED, rows_affected=0)
+        data.problems.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            table=table,
+            problem="file starts with a UTF-8 byte-order mark (Excel 'CSV UTF-8'); removed",
+            action=NOTED,
+            rows_affected=0,
+        )
     raw_cols = [str(c) for c in tt.frame.columns]
-    if any(normalise_header(c) != c or normalise_header(c) in SSDA903_COLUMN_ALIASES
-           for c in raw_cols):
-        data.problems.add(return_name=RETURN_NAME, file=str(path), table=table,
-                          problem="header spelled differently from the specification "
-                                  f"({', '.join(raw_cols)}); read as the {table} table",
-                          action=NOTED, rows_affected=0)
+    if any(
+        normalise_header(c) != c or normalise_header(c) in SSDA903_COLUMN_ALIASES for c in raw_cols
+    ):
+        data.problems.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            table=table,
+            problem="header spelled differently from the specification "
+            f"({', '.join(raw_cols)}); read as the {table} table",
+            action=NOTED,
+            rows_affected=0,
+        )
     if missing:
-        data.problems.add(return_name=RETURN_NAME, file=str(path), table=table,
-                          problem=f"columns missing from the {table} table: {', '.join(missing)} "
-                                  "(not needed here, so the file is still used)",
-                          action=NOTED, rows_affected=0)
+        data.problems.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            table=table,
+            problem=f"columns missing from the {table} table: {', '.join(missing)} "
+            "(not needed here, so the file is still used)",
+            action=NOTED,
+            rows_affected=0,
+        )
     if tt.blank == "header only":
-        data.problems.add(return_name=RETURN_NAME, file=str(path), table=table,
-                          problem="blank file: only a header row", action=NOTED,
-                          rows_affected=0)
+        data.problems.add(
+            return_name=RETURN_NAME,
+            file=str(path),
+            table=table,
+            problem="blank file: only a header row",
+            action=NOTED,
+            rows_affected=0,
+        )
     frame = _rename_columns(tt.frame)
     n = len(frame)
     if table not in NEEDED_COLUMNS:
-        data.add_file(path, table, n, not_needed=n, year=year,
-                      note="not needed for the contract tables")
+        data.add_file(
+            path, table, n, not_needed=n, year=year, note="not needed for the contract tables"
+        )
         return []
     data.add_file(path, table, n, year=year)
     fields = EPISODE_FIELDS if table == "episodes" else HEADER_FIELDS
-    values = pd.DataFrame({f: frame[f] if f in frame else pd.Series(pd.NA, index=frame.index,
-                                                                      dtype="str")
-                           for f in fields})
+    values = pd.DataFrame(
+        {
+            f: frame[f] if f in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
+            for f in fields
+        }
+    )
     child_ref, mended = clean_ids(frame["CHILD"])
-    records = start_records(values, source_file=path, source_row=spreadsheet_rows(frame),
-                            child_ref=child_ref, order=order)
+    records = start_records(
+        values,
+        source_file=path,
+        source_row=spreadsheet_rows(frame),
+        child_ref=child_ref,
+        order=order,
+    )
     records["year"] = "" if year is None else str(year)
-    data.problems.add_summary(records, mended, return_name=RETURN_NAME, table=table,
-                              field="CHILD",
-                              problem="child ids written as numbers with '.0' (a spreadsheet "
-                                      "turned them into decimals); read without the '.0'",
-                              action=NOTED)
+    data.problems.add_summary(
+        records,
+        mended,
+        return_name=RETURN_NAME,
+        table=table,
+        field="CHILD",
+        problem="child ids written as numbers with '.0' (a spreadsheet "
+        "turned them into decimals); read without the '.0'",
+        action=NOTED,
+    )
     return [(table, records)]
 
 
@@ -280,12 +377,18 @@ def _read_xml(path: Path, order: int, year, data: ReturnData):
         context = ET.iterparse(path, events=("start", "end"))
         _, root = next(context)
         if root.tag.upper() != "EXPSSDA903":
-            hint = (" It looks like a CIN census file: list it under 'cin_census'."
-                    if root.tag == "Message" else "")
-            why = (f"{path}: the XML root element is <{root.tag}>, not <EXPSSDA903>, so it is "
-                   f"not an SSDA903 return.{hint}")
-            data.problems.add(return_name=RETURN_NAME, file=str(path), problem=why,
-                              action=FILE_SKIPPED)
+            hint = (
+                " It looks like a CIN census file: list it under 'cin_census'."
+                if root.tag == "Message"
+                else ""
+            )
+            why = (
+                f"{path}: the XML root element is <{root.tag}>, not <EXPSSDA903>, so it is "
+                f"not an SSDA903 return.{hint}"
+            )
+            data.problems.add(
+                return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED
+            )
             data.add_file(path, "", 0, year=year, note="skipped: not SSDA903 XML")
             return []
         n_child = 0
@@ -296,39 +399,62 @@ def _read_xml(path: Path, order: int, year, data: ReturnData):
             head = elem.find("HEADER")
             head = head if head is not None else elem
             child = _text(head, "CHILDID") or _text(head, "CHILD")
-            header_rows.append((f"child {n_child}", child, _text(head, "UPN"),
-                                _text(head, "SEX"), _text(head, "DOB")))
+            header_rows.append(
+                (
+                    f"child {n_child}",
+                    child,
+                    _text(head, "UPN"),
+                    _text(head, "SEX"),
+                    _text(head, "DOB"),
+                )
+            )
             counts["reviews"] += len(head.findall("AREVIEW"))
             counts["missing"] += len(head.findall("AMISSING"))
             counts["uasc"] += int(bool((_text(head, "DUC") or "").strip()))
             for i, ep in enumerate(elem.findall("EPISODE"), start=1):
-                episode_rows.append((f"child {n_child}, episode {i}", child,
-                                     _text(ep, "DECOM"), _text(ep, "DEC"), _text(ep, "LS"),
-                                     _text(ep, "RNE")))
+                episode_rows.append(
+                    (
+                        f"child {n_child}, episode {i}",
+                        child,
+                        _text(ep, "DECOM"),
+                        _text(ep, "DEC"),
+                        _text(ep, "LS"),
+                        _text(ep, "RNE"),
+                    )
+                )
             elem.clear()
             root.clear()
     except ET.ParseError as err:
-        why = (f"{path}: not well-formed XML ({err}). Re-export the SSDA903 XML from the "
-               "case management system, or open it in a browser to see the broken line.")
-        data.problems.add(return_name=RETURN_NAME, file=str(path), problem=why,
-                          action=FILE_SKIPPED)
+        why = (
+            f"{path}: not well-formed XML ({err}). Re-export the SSDA903 XML from the "
+            "case management system, or open it in a browser to see the broken line."
+        )
+        data.problems.add(return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED)
         data.add_file(path, "", 0, year=year, note="skipped: not well-formed XML")
         return []
-    headers = pd.DataFrame(header_rows, columns=["source_row", "CHILD", *HEADER_FIELDS],
-                           dtype="str")
-    episodes = pd.DataFrame(episode_rows, columns=["source_row", "CHILD", *EPISODE_FIELDS],
-                            dtype="str")
+    headers = pd.DataFrame(
+        header_rows, columns=["source_row", "CHILD", *HEADER_FIELDS], dtype="str"
+    )
+    episodes = pd.DataFrame(
+        episode_rows, columns=["source_row", "CHILD", *EPISODE_FIELDS], dtype="str"
+    )
     data.add_file(path, "header", len(headers), year=year)
     data.add_file(path, "episodes", len(episodes), year=year)
     for table, n in counts.items():
         if n:
-            data.add_file(path, table, n, not_needed=n, year=year,
-                          note="not needed for the contract tables")
+            data.add_file(
+                path, table, n, not_needed=n, year=year, note="not needed for the contract tables"
+            )
     out = []
     for frame, fields in ((headers, HEADER_FIELDS), (episodes, EPISODE_FIELDS)):
         child_ref, _ = clean_ids(frame["CHILD"])
-        rec = start_records(frame[list(fields)], source_file=path,
-                            source_row=frame["source_row"], child_ref=child_ref, order=order)
+        rec = start_records(
+            frame[list(fields)],
+            source_file=path,
+            source_row=frame["source_row"],
+            child_ref=child_ref,
+            order=order,
+        )
         rec["year"] = "" if year is None else str(year)
         out.append(rec)
     return [("header", out[0]), ("episodes", out[1])]
@@ -337,38 +463,101 @@ def _read_xml(path: Path, order: int, year, data: ReturnData):
 def _finish_episodes(parts: list[pd.DataFrame], data: ReturnData) -> pd.DataFrame:
     """Parse and check episode values; quarantine bad rows; de-duplicate across returns."""
     if not parts:
-        return empty_records(("episode_start", "episode_end", "legal_status",
-                              "reason_new_episode"))
+        return empty_records(("episode_start", "episode_end", "legal_status", "reason_new_episode"))
     rec = pd.concat(parts, ignore_index=True)
     log, t = data.problems, "episodes"
-    quarantine(rec, rec["child_ref"].isna(), "no CHILD id", log, return_name=RETURN_NAME,
-               table=t, field="CHILD")
+    quarantine(
+        rec,
+        rec["child_ref"].isna(),
+        "no CHILD id",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="CHILD",
+    )
     start = parse_dates(rec["DECOM"], DATE_FORMAT, DATE_ALTERNATIVES)
     end = parse_dates(rec["DEC"], DATE_FORMAT, DATE_ALTERNATIVES)
-    quarantine(rec, blank_to_na(rec["DECOM"]).isna(), "no DECOM (start of the episode)", log,
-               return_name=RETURN_NAME, table=t, field="DECOM")
-    quarantine(rec, start.bad, "impossible date: DECOM is not a real dd/mm/yyyy date", log,
-               return_name=RETURN_NAME, table=t, field="DECOM", value_column="DECOM")
-    quarantine(rec, end.bad, "impossible date: DEC is not a real dd/mm/yyyy date", log,
-               return_name=RETURN_NAME, table=t, field="DEC", value_column="DEC")
-    quarantine(rec, end.dates < start.dates, "DEC (end of the episode) is before DECOM", log,
-               return_name=RETURN_NAME, table=t, field="DEC", value_column="DEC")
+    quarantine(
+        rec,
+        blank_to_na(rec["DECOM"]).isna(),
+        "no DECOM (start of the episode)",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="DECOM",
+    )
+    quarantine(
+        rec,
+        start.bad,
+        "impossible date: DECOM is not a real dd/mm/yyyy date",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="DECOM",
+        value_column="DECOM",
+    )
+    quarantine(
+        rec,
+        end.bad,
+        "impossible date: DEC is not a real dd/mm/yyyy date",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="DEC",
+        value_column="DEC",
+    )
+    quarantine(
+        rec,
+        end.dates < start.dates,
+        "DEC (end of the episode) is before DECOM",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="DEC",
+        value_column="DEC",
+    )
     alt = start.alternative | end.alternative
-    log.add_summary(rec, alt, return_name=RETURN_NAME, table=t, field="DECOM, DEC",
-                    problem="dates not written as dd/mm/yyyy (a spreadsheet re-saved them); "
-                            "read as yyyy-mm-dd", action=NOTED)
+    log.add_summary(
+        rec,
+        alt,
+        return_name=RETURN_NAME,
+        table=t,
+        field="DECOM, DEC",
+        problem="dates not written as dd/mm/yyyy (a spreadsheet re-saved them); read as yyyy-mm-dd",
+        action=NOTED,
+    )
     rec["episode_start"] = start.dates
     rec["episode_end"] = end.dates
     rec["legal_status"] = clean_code(rec["LS"])
     rec["reason_new_episode"] = clean_code(rec["RNE"])
-    quarantine(rec, ~rec["legal_status"].isin(contract.LEGAL_STATUS_CODES),
-               "LS is not an SSDA903 legal status code (C1, C2, D1, E1, J1-J3, L1-L3, V2-V4)",
-               log, return_name=RETURN_NAME, table=t, field="LS", value_column="LS")
-    quarantine(rec, ~rec["reason_new_episode"].isin(contract.REASON_NEW_EPISODE_CODES),
-               "RNE is not an SSDA903 reason-for-new-episode code (S, L, P, T, U, B)",
-               log, return_name=RETURN_NAME, table=t, field="RNE", value_column="RNE")
-    keep_latest(rec, ["child_ref", "episode_start"], log, return_name=RETURN_NAME, table=t,
-                what="episode (same CHILD and DECOM)")
+    quarantine(
+        rec,
+        ~rec["legal_status"].isin(contract.LEGAL_STATUS_CODES),
+        "LS is not an SSDA903 legal status code (C1, C2, D1, E1, J1-J3, L1-L3, V2-V4)",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="LS",
+        value_column="LS",
+    )
+    quarantine(
+        rec,
+        ~rec["reason_new_episode"].isin(contract.REASON_NEW_EPISODE_CODES),
+        "RNE is not an SSDA903 reason-for-new-episode code (S, L, P, T, U, B)",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="RNE",
+        value_column="RNE",
+    )
+    keep_latest(
+        rec,
+        ["child_ref", "episode_start"],
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        what="episode (same CHILD and DECOM)",
+    )
     return rec
 
 
@@ -378,29 +567,60 @@ def _finish_headers(parts: list[pd.DataFrame], data: ReturnData) -> pd.DataFrame
         return empty_records(("upn", "dob", "sex"))
     rec = pd.concat(parts, ignore_index=True)
     log, t = data.problems, "header"
-    quarantine(rec, rec["child_ref"].isna(), "no CHILD id", log, return_name=RETURN_NAME,
-               table=t, field="CHILD")
+    quarantine(
+        rec,
+        rec["child_ref"].isna(),
+        "no CHILD id",
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="CHILD",
+    )
     upn, unknown = normalise_upn(rec["UPN"])
     rec["upn"] = upn
-    log.add_summary(rec, unknown, return_name=RETURN_NAME, table=t, field="UPN",
-                    problem="UPN recorded as unknown (UN1-UN10): these children cannot be "
-                            "linked to other returns", action=NOTED)
-    log.add_summary(rec, upn.notna() & ~upn_format_ok(upn), return_name=RETURN_NAME,
-                    table=t, field="UPN",
-                    problem="UPN not in the DfE 13-character format; still used for linking, "
-                            "but check it", action=KEPT)
+    log.add_summary(
+        rec,
+        unknown,
+        return_name=RETURN_NAME,
+        table=t,
+        field="UPN",
+        problem="UPN recorded as unknown (UN1-UN10): these children cannot be "
+        "linked to other returns",
+        action=NOTED,
+    )
+    log.add_summary(
+        rec,
+        upn.notna() & ~upn_format_ok(upn),
+        return_name=RETURN_NAME,
+        table=t,
+        field="UPN",
+        problem="UPN not in the DfE 13-character format; still used for linking, but check it",
+        action=KEPT,
+    )
     dob = parse_dates(rec["DOB"], DATE_FORMAT, DATE_ALTERNATIVES)
-    log.add_rows(rec, dob.bad, return_name=RETURN_NAME, table=t, field="DOB",
-                 problem="impossible date: DOB is not a real dd/mm/yyyy date",
-                 action=VALUE_EMPTIED, value_column="DOB")
+    log.add_rows(
+        rec,
+        dob.bad,
+        return_name=RETURN_NAME,
+        table=t,
+        field="DOB",
+        problem="impossible date: DOB is not a real dd/mm/yyyy date",
+        action=VALUE_EMPTIED,
+        value_column="DOB",
+    )
     rec["dob"] = dob.dates
     rec["sex"] = clean_code(rec["SEX"]).map(SEX_CODES)
-    keep_latest(rec, ["child_ref"], log, return_name=RETURN_NAME, table=t,
-                what="child (same CHILD id)")
+    keep_latest(
+        rec, ["child_ref"], log, return_name=RETURN_NAME, table=t, what="child (same CHILD id)"
+    )
     return rec
 
 
 __all__ = [
-    "NEEDED_COLUMNS", "SSDA903_COLUMN_ALIASES", "SSDA903_SCHEMAS", "identify_table",
-    "read_ssda903", "schema_for_year",
+    "NEEDED_COLUMNS",
+    "SSDA903_COLUMN_ALIASES",
+    "SSDA903_SCHEMAS",
+    "identify_table",
+    "read_ssda903",
+    "schema_for_year",
 ]

@@ -124,9 +124,14 @@ def is_in(values: pd.Series, candidates) -> pd.Series:
     hundreds of thousands of ids; this gives the same answer in a fraction of the time.
     Missing values are never 'in'.
     """
-    cand = pd.Series(candidates, dtype="str") if not isinstance(candidates, pd.Series) \
+    cand = (
+        pd.Series(candidates, dtype="str")
+        if not isinstance(candidates, pd.Series)
         else candidates.astype("str")
+    )
     arr = pa.array(values.astype("str"), from_pandas=True)
     value_set = pa.array(cand.dropna().drop_duplicates(), from_pandas=True)
     got = pc.is_in(arr, value_set=value_set, skip_nulls=True)
-    return pd.Series(got.to_numpy(zero_copy_only=False), index=values.index).fillna(False).astype(bool)
+    return (
+        pd.Series(got.to_numpy(zero_copy_only=False), index=values.index).fillna(False).astype(bool)
+    )

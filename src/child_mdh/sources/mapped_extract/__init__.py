@@ -16,8 +16,8 @@ From the command line: ``python -m child_mdh.sources.mapped_extract MAPPING --ou
 
 from child_mdh.sources.mapped_extract.check import check_mapping
 from child_mdh.sources.mapped_extract.columns import (
-    ColumnAmbiguous,
-    ColumnNotFound,
+    ColumnAmbiguousError,
+    ColumnNotFoundError,
     resolve_column,
 )
 from child_mdh.sources.mapped_extract.errors import MappingError, Problem
@@ -26,8 +26,8 @@ from child_mdh.sources.mapped_extract.transform import REPORT_NAME, apply_mappin
 
 __all__ = [
     "REPORT_NAME",
-    "ColumnAmbiguous",
-    "ColumnNotFound",
+    "ColumnAmbiguousError",
+    "ColumnNotFoundError",
     "FileRows",
     "MappingError",
     "MappingReport",

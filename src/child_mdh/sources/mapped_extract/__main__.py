@@ -22,10 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("mapping", help="the YAML mapping file")
     parser.add_argument("--out", help="folder to write <table>.parquet and mapping_report.json")
-    parser.add_argument("--extract-dir", help="folder holding the extract files (overrides "
-                        "the mapping's extract_dir)")
-    parser.add_argument("--check", action="store_true",
-                        help="only check the mapping against the contract and file headers")
+    parser.add_argument(
+        "--extract-dir",
+        help="folder holding the extract files (overrides the mapping's extract_dir)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only check the mapping against the contract and file headers",
+    )
     args = parser.parse_args(argv)
     extract_dir = Path(args.extract_dir) if args.extract_dir else None
     try:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from child_mdh.sources.mapped_extract.columns import (
-    ColumnAmbiguous,
-    ColumnNotFound,
+    ColumnAmbiguousError,
+    ColumnNotFoundError,
     resolve_column,
 )
 from child_mdh.sources.mapped_extract.errors import ProblemList
@@ -35,8 +35,11 @@ def source_column_lines(source: Source) -> dict[str, int]:
             named.setdefault(main_col, j.line)
     if source.dedupe:
         for col in source.dedupe.order_by:
-            if col not in source.columns and not any(col in e.constants for e in source.files) \
-                    and not any(col in j.columns for j in source.joins):
+            if (
+                col not in source.columns
+                and not any(col in e.constants for e in source.files)
+                and not any(col in j.columns for j in source.joins)
+            ):
                 named.setdefault(col, source.dedupe.line)
     return named
 
@@ -52,8 +55,9 @@ def join_column_lines(join: JoinSpec) -> dict[str, int]:
     return named
 
 
-def _resolve_files(paths: list[Path], named: dict[str, int], where: str,
-                   problems: ProblemList, resolved: dict) -> None:
+def _resolve_files(
+    paths: list[Path], named: dict[str, int], where: str, problems: ProblemList, resolved: dict
+) -> None:
     for path in paths:
         try:
             header = read_header(path)
@@ -65,7 +69,7 @@ def _resolve_files(paths: list[Path], named: dict[str, int], where: str,
         for requested, line in named.items():
             try:
                 found[requested] = resolve_column(requested, header)
-            except (ColumnNotFound, ColumnAmbiguous) as err:
+            except (ColumnNotFoundError, ColumnAmbiguousError) as err:
                 problems.add(line, f"{where}: {err.describe(path.name)}")
         resolved[path] = found
 
@@ -88,7 +92,8 @@ def check_mapping(mapping_path: str | Path, extract_dir: str | Path | None = Non
                 _resolve_files(paths, named, where, problems, source.resolved)
                 for join in source.joins:
                     jpaths = [p for e in join.files for p in e.paths]
-                    _resolve_files(jpaths, join_column_lines(join), f"{where} join", problems,
-                                   join.resolved)
+                    _resolve_files(
+                        jpaths, join_column_lines(join), f"{where} join", problems, join.resolved
+                    )
     problems.raise_if_any()
     return mapping

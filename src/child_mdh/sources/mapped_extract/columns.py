@@ -29,7 +29,7 @@ DATASET_TAGS = frozenset({"cin", "cla", "cpp", "npd"})
 
 
 @dataclass(frozen=True)
-class ColumnNotFound(Exception):
+class ColumnNotFoundError(Exception):
     """No column of the file matches ``requested``; ``similar`` lists near names."""
 
     requested: str
@@ -46,7 +46,7 @@ class ColumnNotFound(Exception):
 
 
 @dataclass(frozen=True)
-class ColumnAmbiguous(Exception):
+class ColumnAmbiguousError(Exception):
     """Several columns of the file match ``requested`` equally well."""
 
     requested: str
@@ -55,8 +55,10 @@ class ColumnAmbiguous(Exception):
     def describe(self, file_label: str) -> str:
         """A sentence naming the column, the file, the candidates and the fix."""
         both = " and ".join(repr(c) for c in self.matches)
-        return (f"column {self.requested!r} is ambiguous in {file_label}: it matches {both}; "
-                "write the full column name in the mapping to choose one")
+        return (
+            f"column {self.requested!r} is ambiguous in {file_label}: it matches {both}; "
+            "write the full column name in the mapping to choose one"
+        )
 
 
 def _is_affix(token: str) -> bool:
@@ -86,26 +88,26 @@ def resolve_column(requested: str, available: list[str]) -> str:
     """The column of ``available`` that ``requested`` names (see the module docstring).
 
     Returns the column's name exactly as the file spells it. Raises
-    :class:`ColumnNotFound` or :class:`ColumnAmbiguous`.
+    :class:`ColumnNotFoundError` or :class:`ColumnAmbiguousError`.
     """
     want = requested.strip()
     exact = [c for c in available if c.strip() == want]
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise ColumnAmbiguous(requested, tuple(exact))
+        raise ColumnAmbiguousError(requested, tuple(exact))
     folded = want.casefold()
     by_case = [c for c in available if c.strip().casefold() == folded]
     if len(by_case) == 1:
         return by_case[0]
     if len(by_case) > 1:
-        raise ColumnAmbiguous(requested, tuple(by_case))
+        raise ColumnAmbiguousError(requested, tuple(by_case))
     by_affix = [c for c in available if folded in bare_names(c)]
     if len(by_affix) == 1:
         return by_affix[0]
     if len(by_affix) > 1:
-        raise ColumnAmbiguous(requested, tuple(by_affix))
-    raise ColumnNotFound(requested, similar_columns(requested, available))
+        raise ColumnAmbiguousError(requested, tuple(by_affix))
+    raise ColumnNotFoundError(requested, similar_columns(requested, available))
 
 
 def similar_columns(requested: str, available: list[str], limit: int = 5) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
 from child_mdh.errors import UserError
 
 
@@ -34,8 +35,10 @@ class MappingError(UserError):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (p.mapping_file, p.line, p.message))
         n = len(self.problems)
-        head = (f"The mapping cannot be applied: {n} problem{'s' if n != 1 else ''} "
-                "(fix them and run again).")
+        head = (
+            f"The mapping cannot be applied: {n} problem{'s' if n != 1 else ''} "
+            "(fix them and run again)."
+        )
         super().__init__("\n".join([head, *(f"- {p}" for p in self.problems)]))
 
 

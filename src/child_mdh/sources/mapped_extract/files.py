@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
 from child_mdh.errors import UserError
 
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -32,7 +33,7 @@ class SourceFileError(UserError):
 def file_kind(path: Path) -> str | None:
     """``"csv"``, ``"parquet"``, or None for an unsupported file name."""
     name = path.name.lower()
-    if name.endswith(".csv") or name.endswith(".csv.gz"):
+    if name.endswith((".csv", ".csv.gz")):
         return "csv"
     if name.endswith(".parquet"):
         return "parquet"

@@ -45,8 +45,11 @@ class FileRows:
     def to_dict(self) -> dict:
         """The accounting as plain JSON-able values."""
         return {
-            "table": self.table, "source": self.source, "file": self.file,
-            "rows_read": self.rows_read, "rows_written": self.rows_written,
+            "table": self.table,
+            "source": self.source,
+            "file": self.file,
+            "rows_read": self.rows_read,
+            "rows_written": self.rows_written,
             "rows_dropped": dict(self.rows_dropped),
             "values_emptied": dict(self.values_emptied),
         }

@@ -14,7 +14,7 @@ from child_mdh.contract.tables import Column, Table
 from child_mdh.sources.mapped_extract.errors import ProblemList
 from child_mdh.sources.mapped_extract.model import ColumnSpec, FilterSpec
 from child_mdh.sources.mapped_extract.values import (
-    ValueProblem,
+    CellValueError,
     convert_scalar,
     normalise_code,
 )
@@ -34,8 +34,11 @@ def check_keys(d: LineDict, allowed, what: str, problems: ProblemList) -> None:
     """Record a problem for every key of ``d`` not in ``allowed`` (``what`` names the block)."""
     for key in d:
         if key not in allowed:
-            problems.add(d.line_of(key), f"unknown key {key!r} in {what}{suggest(key, allowed)}; "
-                         f"the keys allowed here are: {', '.join(allowed)}")
+            problems.add(
+                d.line_of(key),
+                f"unknown key {key!r} in {what}{suggest(key, allowed)}; "
+                f"the keys allowed here are: {', '.join(allowed)}",
+            )
 
 
 def as_list(value) -> tuple[list, list[int] | None]:
@@ -47,8 +50,9 @@ def as_list(value) -> tuple[list, list[int] | None]:
     return [value], None
 
 
-def parse_columns(table: Table, raw, line: int, where: str,
-                  problems: ProblemList) -> dict[str, ColumnSpec]:
+def parse_columns(
+    table: Table, raw, line: int, where: str, problems: ProblemList
+) -> dict[str, ColumnSpec]:
     """Parse a ``columns:`` block: contract column -> :class:`ColumnSpec` (problems recorded)."""
     if raw is None:
         return {}
@@ -59,9 +63,12 @@ def parse_columns(table: Table, raw, line: int, where: str,
     for target, spec_raw in raw.items():
         ln = raw.line_of(target)
         if target not in table.column_names:
-            problems.add(ln, f"{where}: {target!r} is not a column of {table.name}"
-                         f"{suggest(target, table.column_names)}; its columns are: "
-                         f"{', '.join(table.column_names)}")
+            problems.add(
+                ln,
+                f"{where}: {target!r} is not a column of {table.name}"
+                f"{suggest(target, table.column_names)}; its columns are: "
+                f"{', '.join(table.column_names)}",
+            )
             continue
         spec = parse_column_spec(table, table.column(target), spec_raw, ln, where, problems)
         if spec is not None:
@@ -69,8 +76,14 @@ def parse_columns(table: Table, raw, line: int, where: str,
     return specs
 
 
-def parse_column_spec(table: Table, column: Column, raw, line: int, where: str,
-                      problems: ProblemList) -> ColumnSpec | None:
+def parse_column_spec(  # noqa: C901  (one branch per spec form of docs/mapped-extracts.md)
+    table: Table,
+    column: Column,
+    raw,
+    line: int,
+    where: str,
+    problems: ProblemList,
+) -> ColumnSpec | None:
     """Parse how contract ``column`` is filled (see docs/mapped-extracts.md, "Columns")."""
     label = f"{where}: {column.name}"
     if isinstance(raw, str):
@@ -79,25 +92,32 @@ def parse_column_spec(table: Table, column: Column, raw, line: int, where: str,
             return None
         return _implicit_spec(column, ColumnSpec(column.name, line, "rename", source=raw.strip()))
     if not isinstance(raw, LineDict):
-        problems.add(line, f"{label}: give a source column name, or a block such as "
-                     "{value: ...}, {column: ..., codes: {...}}, {column: ..., date_format: ...}")
+        problems.add(
+            line,
+            f"{label}: give a source column name, or a block such as "
+            "{value: ...}, {column: ..., codes: {...}}, {column: ..., date_format: ...}",
+        )
         return None
     check_keys(raw, SPEC_KEYS, f"the column {column.name}", problems)
     if "value" in raw:
         extra = [k for k in raw if k != "value"]
         if extra:
-            problems.add(line, f"{label}: a constant {{value: ...}} takes no other keys "
-                         f"(found {', '.join(extra)})")
+            problems.add(
+                line,
+                f"{label}: a constant {{value: ...}} takes no other keys "
+                f"(found {', '.join(extra)})",
+            )
         try:
             value = convert_scalar(raw["value"], column, table.name)
-        except ValueProblem as err:
+        except CellValueError as err:
             problems.add(raw.line_of("value"), f"{label}: {err}")
             return None
         return ColumnSpec(column.name, line, "constant", constant=value)
     source = raw.get("column")
     if not source or not str(source).strip():
-        problems.add(line, f"{label}: add column: naming the source column (or value: for a "
-                     "constant)")
+        problems.add(
+            line, f"{label}: add column: naming the source column (or value: for a constant)"
+        )
         return None
     spec = ColumnSpec(column.name, line, "rename", source=str(source).strip())
     invalid = raw.get("invalid")
@@ -105,8 +125,11 @@ def parse_column_spec(table: Table, column: Column, raw, line: int, where: str,
         if invalid not in ("error", "empty"):
             problems.add(raw.line_of("invalid"), f"{label}: invalid must be error or empty")
         elif column.type not in ("date", "int", "float") or "codes" in raw:
-            problems.add(raw.line_of("invalid"), f"{label}: invalid: applies to dates and "
-                         "numbers read from text; for codes use default:")
+            problems.add(
+                raw.line_of("invalid"),
+                f"{label}: invalid: applies to dates and "
+                "numbers read from text; for codes use default:",
+            )
         else:
             spec.invalid_empty = invalid == "empty"
     has_codes = "codes" in raw
@@ -116,14 +139,20 @@ def parse_column_spec(table: Table, column: Column, raw, line: int, where: str,
         return None
     if "date_format" in raw:
         if column.type != "date":
-            problems.add(raw.line_of("date_format"), f"{label}: date_format applies only to "
-                         f"date columns; {column.name} is a {column.type}")
+            problems.add(
+                raw.line_of("date_format"),
+                f"{label}: date_format applies only to "
+                f"date columns; {column.name} is a {column.type}",
+            )
         elif has_codes or has_bool:
-            problems.add(raw.line_of("date_format"), f"{label}: date_format cannot be combined "
-                         "with codes")
+            problems.add(
+                raw.line_of("date_format"), f"{label}: date_format cannot be combined with codes"
+            )
         elif not raw["date_format"] or "%" not in str(raw["date_format"]):
-            problems.add(raw.line_of("date_format"), f"{label}: date_format must be a strftime "
-                         "pattern such as \"%d/%m/%Y\"")
+            problems.add(
+                raw.line_of("date_format"),
+                f'{label}: date_format must be a strftime pattern such as "%d/%m/%Y"',
+            )
         else:
             spec.kind = "date"
             spec.date_format = str(raw["date_format"])
@@ -133,21 +162,25 @@ def parse_column_spec(table: Table, column: Column, raw, line: int, where: str,
         _parse_codes(table, column, raw["codes"], spec, label, problems)
     elif has_bool:
         if column.type != "bool":
-            problems.add(line, f"{label}: true:/false: lists apply to true/false columns; "
-                         f"{column.name} is a {column.type} (use codes:)")
+            problems.add(
+                line,
+                f"{label}: true:/false: lists apply to true/false columns; "
+                f"{column.name} is a {column.type} (use codes:)",
+            )
             return None
         spec.kind = "bool"
         spec.codes_line = raw.line_of("true") if "true" in raw else raw.line_of("false")
         _parse_bool_lists(raw, spec, label, problems)
     if "default" in raw:
         if spec.kind not in ("recode", "bool"):
-            problems.add(raw.line_of("default"), f"{label}: default applies with codes: or "
-                         "true:/false: only")
+            problems.add(
+                raw.line_of("default"), f"{label}: default applies with codes: or true:/false: only"
+            )
         elif raw["default"] != "error":
             try:
                 spec.default = convert_scalar(raw["default"], column, table.name)
                 spec.has_default = True
-            except ValueProblem as err:
+            except CellValueError as err:
                 problems.add(raw.line_of("default"), f"{label}: default: {err}")
     return _implicit_spec(column, spec)
 
@@ -163,11 +196,15 @@ def _implicit_spec(column: Column, spec: ColumnSpec) -> ColumnSpec:
     return spec
 
 
-def _parse_codes(table: Table, column: Column, raw, spec: ColumnSpec, label: str,
-                 problems: ProblemList) -> None:
+def _parse_codes(
+    table: Table, column: Column, raw, spec: ColumnSpec, label: str, problems: ProblemList
+) -> None:
     if not isinstance(raw, LineDict) or not raw:
-        problems.add(spec.codes_line, f"{label}: codes: must map source codes to contract "
-                     "values, e.g. codes: {\"1\": F, \"2\": M}")
+        problems.add(
+            spec.codes_line,
+            f"{label}: codes: must map source codes to contract "
+            'values, e.g. codes: {"1": F, "2": M}',
+        )
         return
     written: dict[str, str] = {}
     for code, target in raw.items():
@@ -175,12 +212,15 @@ def _parse_codes(table: Table, column: Column, raw, spec: ColumnSpec, label: str
         ln = raw.line_of(code)
         try:
             value = convert_scalar(target, column, table.name)
-        except ValueProblem as err:
+        except CellValueError as err:
             problems.add(ln, f"{label}: code {code!r}: {err}")
             continue
         if key in spec.codes and spec.codes[key] != value:
-            problems.add(ln, f"{label}: code {code!r} is the same code as {written[key]!r} "
-                         "(codes ignore case, spaces and a trailing .0) but maps elsewhere")
+            problems.add(
+                ln,
+                f"{label}: code {code!r} is the same code as {written[key]!r} "
+                "(codes ignore case, spaces and a trailing .0) but maps elsewhere",
+            )
             continue
         spec.codes[key] = value
         written[key] = code
@@ -197,8 +237,10 @@ def _parse_bool_lists(raw: LineDict, spec: ColumnSpec, label: str, problems: Pro
                 continue
             key = normalise_code(item)
             if key in spec.codes and spec.codes[key] != value:
-                problems.add(raw.line_of(word), f"{label}: code {item!r} is listed under both "
-                             "true: and false:")
+                problems.add(
+                    raw.line_of(word),
+                    f"{label}: code {item!r} is listed under both true: and false:",
+                )
                 continue
             spec.codes[key] = value
 
@@ -210,8 +252,9 @@ def parse_filters(raw, line: int, where: str, problems: ProblemList) -> list[Fil
     for i, item in enumerate(items):
         ln = item_lines[i] if item_lines else line
         if not isinstance(item, LineDict) or not item.get("column"):
-            problems.add(ln, f"{where}: each filter is a block such as "
-                         "{column: EnrolStatus, in: [C, M]}")
+            problems.add(
+                ln, f"{where}: each filter is a block such as {{column: EnrolStatus, in: [C, M]}}"
+            )
             continue
         check_keys(item, ("column", *FILTER_OPS), "a filter", problems)
         ops = [k for k in item if k in FILTER_OPS]
@@ -228,12 +271,22 @@ def parse_filters(raw, line: int, where: str, problems: ProblemList) -> list[Fil
             written, _ = as_list(item[op])
             written = ["" if w is None else w for w in written]
             if op in ("equals", "not_equals") and isinstance(item[op], LineList):
-                problems.add(item.line_of(op), f"{where}: {op} takes one value; use "
-                             f"{'in' if op == 'equals' else 'not_in'} for a list")
+                problems.add(
+                    item.line_of(op),
+                    f"{where}: {op} takes one value; use "
+                    f"{'in' if op == 'equals' else 'not_in'} for a list",
+                )
                 continue
             if not written or not all(isinstance(w, str) for w in written):
                 problems.add(item.line_of(op), f"{where}: {op} needs a value or list of values")
                 continue
-        out.append(FilterSpec(ln, str(item["column"]).strip(), op,
-                              tuple(normalise_code(w) for w in written), tuple(written)))
+        out.append(
+            FilterSpec(
+                ln,
+                str(item["column"]).strip(),
+                op,
+                tuple(normalise_code(w) for w in written),
+                tuple(written),
+            )
+        )
     return out

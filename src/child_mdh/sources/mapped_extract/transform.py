@@ -33,6 +33,7 @@ from child_mdh.contract.tables import (
     conform,
     empty_frame,
 )
+from child_mdh.files import write_json, write_parquet
 from child_mdh.sources.mapped_extract.check import check_mapping
 from child_mdh.sources.mapped_extract.errors import ProblemList
 from child_mdh.sources.mapped_extract.files import read_columns
@@ -48,14 +49,13 @@ from child_mdh.sources.mapped_extract.values import (
     SeriesResult,
     as_text,
     check_codes,
-    distinct_text,
     constant_series,
+    distinct_text,
     parse_dates,
     parse_floats,
     parse_integers,
     recode,
 )
-from child_mdh.files import write_json, write_parquet
 
 REPORT_NAME = "mapping_report.json"
 _FILE = "__file"
@@ -63,7 +63,9 @@ _ROW = "__row"
 _ORDER = "__order__"
 
 
-def apply_mapping(mapping_path: Path, out_dir: Path, extract_dir: Path | None = None) -> MappingReport:
+def apply_mapping(
+    mapping_path: Path, out_dir: Path, extract_dir: Path | None = None
+) -> MappingReport:
     """Turn an extract into the contract tables as the mapping file says.
 
     Checks the whole mapping first (:func:`check_mapping`), then writes
@@ -79,8 +81,12 @@ def apply_mapping(mapping_path: Path, out_dir: Path, extract_dir: Path | None = 
     out_dir.mkdir(parents=True, exist_ok=True)
     problems = ProblemList(mapping.path)
     report = MappingReport(mapping.name, mapping.sha256, str(mapping.base_dir), str(out_dir))
-    metadata = {"source": "mapped_extract", "mapping_file": mapping.name,
-                "mapping_sha256": mapping.sha256, "contract_version": CONTRACT_VERSION}
+    metadata = {
+        "source": "mapped_extract",
+        "mapping_file": mapping.name,
+        "mapping_sha256": mapping.sha256,
+        "contract_version": CONTRACT_VERSION,
+    }
     staging = Path(tempfile.mkdtemp(prefix=".mapping-", dir=out_dir))
     try:
         for name, tm in mapping.tables.items():
@@ -115,8 +121,9 @@ def apply_mapping(mapping_path: Path, out_dir: Path, extract_dir: Path | None = 
     return report
 
 
-def build_source(mapping: Mapping, source: Source,
-                 problems: ProblemList) -> tuple[pd.DataFrame, list[FileRows]]:
+def build_source(
+    mapping: Mapping, source: Source, problems: ProblemList
+) -> tuple[pd.DataFrame, list[FileRows]]:
     """One source of a table: its files mapped, stacked and de-duplicated, with row counts."""
     table = TABLES[source.table]
     where = f"{table.name} (source {source.number})"
@@ -127,8 +134,9 @@ def build_source(mapping: Mapping, source: Source,
             label = _relative(path, mapping.base_dir)
             rows = FileRows(table.name, source.number, label)
             reports.append(rows)
-            frame = _map_file(table, source, entry.constants, path, label, joined, rows,
-                              where, problems)
+            frame = _map_file(
+                table, source, entry.constants, path, label, joined, rows, where, problems
+            )
             frame[_FILE] = len(reports) - 1
             frames.append(frame)
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -149,8 +157,17 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _map_file(table: Table, source: Source, constants: dict, path: Path, label: str,
-              joined: list, rows: FileRows, where: str, problems: ProblemList) -> pd.DataFrame:
+def _map_file(  # noqa: C901  (read, map, filter and account one file, in order)
+    table: Table,
+    source: Source,
+    constants: dict,
+    path: Path,
+    label: str,
+    joined: list,
+    rows: FileRows,
+    where: str,
+    problems: ProblemList,
+) -> pd.DataFrame:
     resolved = source.resolved[path]
     raw = read_columns(path, [resolved[name] for name in resolved])
     src = {name: raw[actual] for name, actual in resolved.items()}
@@ -159,8 +176,10 @@ def _map_file(table: Table, source: Source, constants: dict, path: Path, label: 
     keep = np.ones(n, dtype=bool)
     for f in source.filters:
         passed = _filter_mask(f, src[f.column])
-        rows.drop(f"filter at line {f.line}: kept only rows where {f.describe()}",
-                  int((keep & ~passed).sum()))
+        rows.drop(
+            f"filter at line {f.line}: kept only rows where {f.describe()}",
+            int((keep & ~passed).sum()),
+        )
         keep &= passed
     row_no = np.flatnonzero(keep)
     src = {k: v[keep].reset_index(drop=True) for k, v in src.items()}
@@ -178,16 +197,22 @@ def _map_file(table: Table, source: Source, constants: dict, path: Path, label: 
                 reported.update(join.columns)
                 keys = pd.DataFrame({k: src[k][unmatched] for k, _ in join.keys})
                 examples = keys.drop_duplicates().head(5).astype(str)
-                shown = "; ".join(", ".join(f"{c}={v!r}" for c, v in r.items())
-                                  for r in examples.to_dict("records"))
-                problems.add(join.line, f"{where} join: {_n_rows(int(unmatched.sum()))} of {label} "
-                             f"have no match in {join.label} (keys: {shown}; e.g. "
-                             f"{_rows_text(row_no[unmatched])}); add the keys to the joined "
-                             "file, or set unmatched: drop (rows counted in the report) or "
-                             "unmatched: keep (columns left empty)")
+                shown = "; ".join(
+                    ", ".join(f"{c}={v!r}" for c, v in r.items())
+                    for r in examples.to_dict("records")
+                )
+                problems.add(
+                    join.line,
+                    f"{where} join: {_n_rows(int(unmatched.sum()))} of {label} "
+                    f"have no match in {join.label} (keys: {shown}; e.g. "
+                    f"{_rows_text(row_no[unmatched])}); add the keys to the joined "
+                    "file, or set unmatched: drop (rows counted in the report) or "
+                    "unmatched: keep (columns left empty)",
+                )
             elif join.unmatched == "drop":
-                rows.drop(f"join at line {join.line}: no match in {join.label}",
-                          int(unmatched.sum()))
+                rows.drop(
+                    f"join at line {join.line}: no match in {join.label}", int(unmatched.sum())
+                )
                 keep_j = ~unmatched
                 row_no = row_no[keep_j]
                 src = {k: v[keep_j].reset_index(drop=True) for k, v in src.items()}
@@ -197,13 +222,27 @@ def _map_file(table: Table, source: Source, constants: dict, path: Path, label: 
                 m = len(row_no)
             else:
                 for col in join.columns:
-                    rows.empty(f"{col} (join at line {join.line}: no match in {join.label})",
-                               int(unmatched.sum()))
-        jsrc = {name: values.reindex(indexer).reset_index(drop=True)
-                for name, values in lookup["columns"].items()}
+                    rows.empty(
+                        f"{col} (join at line {join.line}: no match in {join.label})",
+                        int(unmatched.sum()),
+                    )
+        jsrc = {
+            name: values.reindex(indexer).reset_index(drop=True)
+            for name, values in lookup["columns"].items()
+        }
         for col, spec in join.columns.items():
-            out[col] = _fill(table, spec, jsrc, f"{join.label} (joined to {label})", m, row_no,
-                             rows, where, problems, reported)
+            out[col] = _fill(
+                table,
+                spec,
+                jsrc,
+                f"{join.label} (joined to {label})",
+                m,
+                row_no,
+                rows,
+                where,
+                problems,
+                reported,
+            )
         # later joins and columns see the same (possibly reduced) rows
     for col, spec in source.columns.items():
         out[col] = _fill(table, spec, src, label, m, row_no, rows, where, problems, reported)
@@ -217,11 +256,13 @@ def _map_file(table: Table, source: Source, constants: dict, path: Path, label: 
             continue
         empty = values.isna().to_numpy()
         if empty.any():
-            problems.add(line_of.get(col, source.line),
-                         f"{where}: {col} is empty in {_n_rows(int(empty.sum()))} of {label} "
-                         f"(e.g. {_rows_text(row_no[empty])}) but the contract does not allow "
-                         f"it; map empty cells (a \"\" entry under codes or true:/false:), or "
-                         f"drop the rows with a filter {{column: ..., not_empty: true}}")
+            problems.add(
+                line_of.get(col, source.line),
+                f"{where}: {col} is empty in {_n_rows(int(empty.sum()))} of {label} "
+                f"(e.g. {_rows_text(row_no[empty])}) but the contract does not allow "
+                f'it; map empty cells (a "" entry under codes or true:/false:), or '
+                f"drop the rows with a filter {{column: ..., not_empty: true}}",
+            )
     frame = pd.DataFrame(out, index=pd.RangeIndex(m))
     if source.dedupe is not None:
         for col in source.dedupe.order_by:
@@ -276,9 +317,12 @@ def _load_join(mapping: Mapping, join: JoinSpec, where: str, problems: ProblemLi
     dup = index.duplicated(keep=False)
     if dup.any():
         shown = ", ".join(repr(str(k)) for k in pd.unique(index[dup])[:5])
-        problems.add(join.line, f"{where} join: {join.label} holds {int(dup.sum()):,} rows whose "
-                     f"key ({', '.join(key_cols)}) is not unique, e.g. {shown}; a join needs "
-                     "one row per key: remove the duplicates from the joined file")
+        problems.add(
+            join.line,
+            f"{where} join: {join.label} holds {int(dup.sum()):,} rows whose "
+            f"key ({', '.join(key_cols)}) is not unique, e.g. {shown}; a join needs "
+            "one row per key: remove the duplicates from the joined file",
+        )
         return None
     return {"index": index, "columns": {c: data[c] for c in data.columns}}
 
@@ -299,8 +343,18 @@ def _join_indexer(join: JoinSpec, lookup: dict, src: dict) -> np.ndarray:
     return indexer
 
 
-def _fill(table: Table, spec: ColumnSpec, src: dict, label: str, m: int, row_no: np.ndarray,
-          rows: FileRows, where: str, problems: ProblemList, reported: set) -> pd.Series:
+def _fill(
+    table: Table,
+    spec: ColumnSpec,
+    src: dict,
+    label: str,
+    m: int,
+    row_no: np.ndarray,
+    rows: FileRows,
+    where: str,
+    problems: ProblemList,
+    reported: set,
+) -> pd.Series:
     """Fill one contract column from the source values, recording problems at its line.
 
     Columns with a problem are added to ``reported`` (their empty values are not
@@ -315,15 +369,19 @@ def _fill(table: Table, spec: ColumnSpec, src: dict, label: str, m: int, row_no:
     if result.problems:
         reported.add(spec.target)
     for msg in result.problems:
-        problems.add(spec.codes_line if spec.kind in ("recode", "bool") else spec.line,
-                     f"{where}: {spec.target}: {msg}")
-    rows.empty(f"{spec.target} (invalid values in {spec.source!r}, line {spec.line})",
-               result.emptied)
+        problems.add(
+            spec.codes_line if spec.kind in ("recode", "bool") else spec.line,
+            f"{where}: {spec.target}: {msg}",
+        )
+    rows.empty(
+        f"{spec.target} (invalid values in {spec.source!r}, line {spec.line})", result.emptied
+    )
     return result.values
 
 
-def evaluate(spec: ColumnSpec, column: Column, values: pd.Series, row_no: np.ndarray,
-             what: str) -> SeriesResult:
+def evaluate(
+    spec: ColumnSpec, column: Column, values: pd.Series, row_no: np.ndarray, what: str
+) -> SeriesResult:
     """The contract values of one column from its source values, as ``spec`` says.
 
     Dates: parsed with ``spec.date_format`` (ISO by default). Recodes and true/false
@@ -333,8 +391,16 @@ def evaluate(spec: ColumnSpec, column: Column, values: pd.Series, row_no: np.nda
     if spec.kind == "date":
         return parse_dates(values, spec.date_format, spec.invalid_empty, row_no, what)
     if spec.kind in ("recode", "bool"):
-        return recode(values, spec.codes, spec.default, spec.has_default, column,
-                      row_no, what, "codes" if spec.kind == "recode" else "true: or false:")
+        return recode(
+            values,
+            spec.codes,
+            spec.default,
+            spec.has_default,
+            column,
+            row_no,
+            what,
+            "codes" if spec.kind == "recode" else "true: or false:",
+        )
     if column.type == "int":
         res = parse_integers(values, spec.invalid_empty, row_no, what)
         res.problems += check_codes(res.values, column, row_no, what)
@@ -345,12 +411,20 @@ def evaluate(spec: ColumnSpec, column: Column, values: pd.Series, row_no: np.nda
     return SeriesResult(text, check_codes(text, column, row_no, what))
 
 
-def _deduplicate(table: Table, source: Source, data: pd.DataFrame, reports: list[FileRows],
-                 where: str, problems: ProblemList) -> pd.DataFrame:
+def _deduplicate(
+    table: Table,
+    source: Source,
+    data: pd.DataFrame,
+    reports: list[FileRows],
+    where: str,
+    problems: ProblemList,
+) -> pd.DataFrame:
     spec = source.dedupe
     on = [c for c in spec.on if c in data.columns]
-    reason = (f"deduplicate at line {spec.line}: another row has the same "
-              f"{', '.join(on)} (keep: {spec.keep})")
+    reason = (
+        f"deduplicate at line {spec.line}: another row has the same "
+        f"{', '.join(on)} (keep: {spec.keep})"
+    )
     if spec.keep == "consistent":
         contract_cols = [c for c in table.column_names if c in data.columns]
         repeated = data[data.duplicated(subset=on, keep=False)]
@@ -358,16 +432,23 @@ def _deduplicate(table: Table, source: Source, data: pd.DataFrame, reports: list
         conflict = distinct.duplicated(subset=on, keep=False)
         if conflict.any():
             bad = distinct[conflict]
-            differing = [c for c in contract_cols if c not in on
-                         and bad.groupby(on, dropna=False)[c].nunique(dropna=False).gt(1).any()]
+            differing = [
+                c
+                for c in contract_cols
+                if c not in on
+                and bad.groupby(on, dropna=False)[c].nunique(dropna=False).gt(1).any()
+            ]
             examples = "; ".join(
                 f"{reports[int(r[_FILE])].file} data row {int(r[_ROW]) + 1}"
                 for _, r in bad.head(4).iterrows()
             )
-            problems.add(spec.line, f"{where}: deduplicate with keep: consistent: "
-                         f"{int(bad[on].drop_duplicates().shape[0]):,} values of "
-                         f"({', '.join(on)}) have rows that differ in {', '.join(differing)} "
-                         f"(e.g. {examples}); use keep: first or last with order_by to choose")
+            problems.add(
+                spec.line,
+                f"{where}: deduplicate with keep: consistent: "
+                f"{int(bad[on].drop_duplicates().shape[0]):,} values of "
+                f"({', '.join(on)}) have rows that differ in {', '.join(differing)} "
+                f"(e.g. {examples}); use keep: first or last with order_by to choose",
+            )
         dup = data.duplicated(subset=on, keep="first")
     else:
         ordered = data

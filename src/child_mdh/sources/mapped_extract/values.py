@@ -103,7 +103,7 @@ def distinct_text(values: pd.Series, lower: bool = False) -> Distinct:
 # single values: constants, per-file values and recode targets
 
 
-class ValueProblem(ValueError):
+class CellValueError(ValueError):
     """A value written in the mapping does not fit its contract column."""
 
 
@@ -111,47 +111,51 @@ def convert_scalar(value: str | None, column: Column, table_name: str):
     """Convert ``value`` (text from the mapping, or None) to ``column``'s contract type.
 
     Returns a Python value (str, int, bool, float, pandas.Timestamp) or None for empty.
-    Checks the contract's code list and range. Raises :class:`ValueProblem` with a
+    Checks the contract's code list and range. Raises :class:`CellValueError` with a
     message naming the column and what is allowed.
     """
     where = f"{table_name}.{column.name}"
     if value is None:
         if not column.nullable:
-            raise ValueProblem(f"{where} may not be empty in the data contract")
+            raise CellValueError(f"{where} may not be empty in the data contract")
         return None
     text = str(value).strip()
     if column.type == "string":
         out = text
     elif column.type == "int":
         if not _INT_TEXT.match(text):
-            raise ValueProblem(f"{text!r} is not a whole number, as {where} needs")
+            raise CellValueError(f"{text!r} is not a whole number, as {where} needs")
         out = int(text)
     elif column.type == "float":
         try:
             out = float(text)
         except ValueError:
-            raise ValueProblem(f"{text!r} is not a number, as {where} needs") from None
+            raise CellValueError(f"{text!r} is not a number, as {where} needs") from None
     elif column.type == "bool":
         low = text.lower()
         if low not in TRUE_WORDS + FALSE_WORDS:
-            raise ValueProblem(f"{text!r} is not true or false, as {where} needs")
+            raise CellValueError(f"{text!r} is not true or false, as {where} needs")
         out = low in TRUE_WORDS
     else:  # date
         if not _ISO_DATE.match(text):
-            raise ValueProblem(f"{text!r} is not a date written YYYY-MM-DD, as {where} needs")
+            raise CellValueError(f"{text!r} is not a date written YYYY-MM-DD, as {where} needs")
         try:
             out = pd.Timestamp(text)
         except ValueError:
-            raise ValueProblem(f"{text!r} is not a valid date for {where}") from None
+            raise CellValueError(f"{text!r} is not a valid date for {where}") from None
     if column.codes is not None and out not in column.codes:
         allowed = ", ".join(str(c) for c in column.codes)
-        raise ValueProblem(f"{text!r} is not a contract code for {where}; use one of: {allowed}")
-    if column.minimum is not None and isinstance(out, (int, float)) and not isinstance(out, bool):
-        if out < column.minimum or out > column.maximum:
-            raise ValueProblem(
-                f"{out} is outside the contract range of {where} "
-                f"({column.minimum:g} to {column.maximum:g})"
-            )
+        raise CellValueError(f"{text!r} is not a contract code for {where}; use one of: {allowed}")
+    if (
+        column.minimum is not None
+        and isinstance(out, (int, float))
+        and not isinstance(out, bool)
+        and (out < column.minimum or out > column.maximum)
+    ):
+        raise CellValueError(
+            f"{out} is outside the contract range of {where} "
+            f"({column.minimum:g} to {column.maximum:g})"
+        )
     return out
 
 
@@ -162,8 +166,13 @@ def empty_series(column: Column, n: int, index=None) -> pd.Series:
 
 def assembly_dtype(column: Column) -> str:
     """The nullable dtype a contract column is assembled in (before :func:`conform`)."""
-    return {"string": "str", "int": "Int64", "bool": "boolean", "float": "Float64",
-            "date": "datetime64[ns]"}[column.type]
+    return {
+        "string": "str",
+        "int": "Int64",
+        "bool": "boolean",
+        "float": "Float64",
+        "date": "datetime64[ns]",
+    }[column.type]
 
 
 def constant_series(value, column: Column, n: int) -> pd.Series:
@@ -203,8 +212,16 @@ def _distinct_report(first_text: list[str], counts: list[int], limit: int = 8) -
     return shown
 
 
-def recode(values: pd.Series, codes: dict, default, has_default: bool, column: Column,
-           rows: np.ndarray, what: str, where_to_add: str = "codes") -> SeriesResult:
+def recode(
+    values: pd.Series,
+    codes: dict,
+    default,
+    has_default: bool,
+    column: Column,
+    rows: np.ndarray,
+    what: str,
+    where_to_add: str = "codes",
+) -> SeriesResult:
     """Recode source values with ``codes`` (normalised code -> contract value).
 
     Values are compared as normalised lower-case text. Missing cells stay missing unless
@@ -214,7 +231,7 @@ def recode(values: pd.Series, codes: dict, default, has_default: bool, column: C
     the mapping key a missing code belongs under.
     """
     d = distinct_text(values, lower=True)
-    missing_target = codes.get("", None)
+    missing_target = codes.get("")
     targets, unmapped = [], []
     for i, u in enumerate(d.uniques.tolist()):
         if u in codes:
@@ -236,14 +253,18 @@ def recode(values: pd.Series, codes: dict, default, has_default: bool, column: C
             f"add {'it' if one else 'them'} under {where_to_add}, or set default"
         )
     dtype = assembly_dtype(column)
-    lookup = pd.array(targets + [missing_target], dtype=dtype) if column.type != "date" \
+    lookup = (
+        pd.array(targets + [missing_target], dtype=dtype)
+        if column.type != "date"
         else pd.DatetimeIndex(targets + [missing_target]).astype("datetime64[ns]").array
+    )
     taken = lookup.take(np.where(d.codes < 0, len(targets), d.codes))
     return SeriesResult(pd.Series(taken, index=values.index), problems)
 
 
-def parse_dates(values: pd.Series, date_format: str | None, invalid_empty: bool,
-                rows: np.ndarray, what: str) -> SeriesResult:
+def parse_dates(
+    values: pd.Series, date_format: str | None, invalid_empty: bool, rows: np.ndarray, what: str
+) -> SeriesResult:
     """Source values as calendar dates (``datetime64[ns]``, time of day dropped).
 
     Date-typed sources (Parquet dates and timestamps) are taken as they are. Text is
@@ -253,7 +274,7 @@ def parse_dates(values: pd.Series, date_format: str | None, invalid_empty: bool,
     empty and counted. Each distinct text is parsed once.
     """
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        if getattr(values.dt, "tz", None) is not None:   # keep the local calendar date
+        if getattr(values.dt, "tz", None) is not None:  # keep the local calendar date
             values = values.dt.tz_localize(None)
         return SeriesResult(values.dt.normalize().astype("datetime64[ns]"), [])
     d = distinct_text(values)
@@ -272,8 +293,11 @@ def parse_dates(values: pd.Series, date_format: str | None, invalid_empty: bool,
         if invalid_empty:
             emptied = int(bad_rows_mask.sum())
         else:
-            hint = (f"set date_format to match them (now {date_format!r})" if date_format
-                    else "add date_format, e.g. date_format: \"%d/%m/%Y\"")
+            hint = (
+                f"set date_format to match them (now {date_format!r})"
+                if date_format
+                else 'add date_format, e.g. date_format: "%d/%m/%Y"'
+            )
             problems.append(
                 f"{what} has text that is not a date in the expected form ({fmt}): "
                 f"{_distinct_report([d.shown[i] for i in bad], [int(counts[i]) for i in bad])}, "
@@ -285,8 +309,9 @@ def parse_dates(values: pd.Series, date_format: str | None, invalid_empty: bool,
     return SeriesResult(pd.Series(taken, index=values.index), problems, emptied)
 
 
-def parse_integers(values: pd.Series, invalid_empty: bool, rows: np.ndarray,
-                   what: str) -> SeriesResult:
+def parse_integers(
+    values: pd.Series, invalid_empty: bool, rows: np.ndarray, what: str
+) -> SeriesResult:
     """Source values as whole numbers (``Int64``); non-numbers and fractions are problems.
 
     Each distinct text is converted once.
@@ -315,8 +340,9 @@ def parse_integers(values: pd.Series, invalid_empty: bool, rows: np.ndarray,
     return SeriesResult(pd.Series(taken, index=values.index), problems, emptied)
 
 
-def parse_floats(values: pd.Series, invalid_empty: bool, rows: np.ndarray,
-                 what: str) -> SeriesResult:
+def parse_floats(
+    values: pd.Series, invalid_empty: bool, rows: np.ndarray, what: str
+) -> SeriesResult:
     """Source values as numbers (``Float64``); text that is not a number is a problem."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return SeriesResult(values.astype("Float64"), [])
@@ -328,7 +354,9 @@ def parse_floats(values: pd.Series, invalid_empty: bool, rows: np.ndarray,
         if invalid_empty:
             emptied = int(bad_mask.sum())
         else:
-            problems.append(f"{what} has values that are not numbers, e.g. {_examples(rows[bad_mask])}")
+            problems.append(
+                f"{what} has values that are not numbers, e.g. {_examples(rows[bad_mask])}"
+            )
     return SeriesResult(num.astype("Float64"), problems, emptied)
 
 

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 import yaml
+
 from child_mdh.errors import UserError
 
 
@@ -130,7 +131,8 @@ def load_yaml_with_lines(path: str | Path) -> tuple[object, list[tuple[int, str,
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else 0
         raise YamlSyntaxError(
-            path.name, line,
+            path.name,
+            line,
             f"not valid YAML ({err.problem or err}); check the indentation (spaces, not "
             "tabs) and quote values holding ': ' or ' #'",
         ) from err

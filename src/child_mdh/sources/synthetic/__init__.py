@@ -8,4 +8,4 @@ published figures the generator is calibrated to. See ``docs/synthetic-data.md``
 
 from child_mdh.sources.synthetic.generator import GENERATOR, OPTIONS, TRUTH_FILES, generate
 
-__all__ = ["generate", "GENERATOR", "OPTIONS", "TRUTH_FILES"]
+__all__ = ["GENERATOR", "OPTIONS", "TRUTH_FILES", "generate"]

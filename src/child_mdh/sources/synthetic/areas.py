@@ -37,8 +37,10 @@ def load_la_counts(census_year: int) -> pd.DataFrame:
             f"census_year must be one of {sorted(contract.CENSUS_DAY)}, got {census_year!r}"
         )
     with _data_path(f"la_household_deprivation_{census_year}.csv").open("rb") as fh:
-        df = pd.read_csv(fh, dtype={"la_code": "str", "la_name": "str",
-                                    "region_code": "str", "region_name": "str"})
+        df = pd.read_csv(
+            fh,
+            dtype={"la_code": "str", "la_name": "str", "region_code": "str", "region_name": "str"},
+        )
     for col in COUNT_COLUMNS:
         df[col] = df[col].astype("int64")
     return df.sort_values("la_code").reset_index(drop=True)
@@ -91,8 +93,12 @@ def mean_children_by_count(params: dict) -> np.ndarray:
     hh = params["households"]
     type_given_count = np.asarray(hh["type_given_count"], dtype=float)
     sizes = np.arange(1, 6)
-    mean_by_type = np.array([np.dot(sizes, hh["children_given_type"][t])
-                             for t in ("couple", "lone_parent", "multigenerational")])
+    mean_by_type = np.array(
+        [
+            np.dot(sizes, hh["children_given_type"][t])
+            for t in ("couple", "lone_parent", "multigenerational")
+        ]
+    )
     return type_given_count @ mean_by_type
 
 
@@ -117,5 +123,6 @@ def solve_child_shift(params: dict) -> float:
     """
     la2011 = load_la_counts(2011)
     target = calibration.CHILDREN_GE1_DOMAIN_2011.value
-    return float(brentq(lambda d: children_share_ge1(la2011, d, params) - target, -6.0, 6.0,
-                        xtol=1e-12))
+    return float(
+        brentq(lambda d: children_share_ge1(la2011, d, params) - target, -6.0, 6.0, xtol=1e-12)
+    )

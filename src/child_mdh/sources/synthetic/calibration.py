@@ -69,20 +69,37 @@ PUBLISHED_STOCKS_31_MARCH = {2021: {"cin": Target(329.6, DFE_CIN_2024)}}
 #: 2011-2014: only 'roughly 16-18%' is published; 17.0 is the documented assumption, also
 #: used for earlier years. After 2025 the 2025 value is held.
 FSM_ASSUMED_YEARS = frozenset({2014})
-FSM_RATE_BY_YEAR = {2014: 17.0, 2015: 15.2, 2018: 13.6, 2020: 17.3, 2022: 22.5, 2024: 24.6, 2025: 25.7,
-                    **{y: t.value for y, t in PUBLISHED_FSM_JANUARY.items()}}
-FSM_TABLE_SOURCE = (DFE_SPC + ": national January rates 15.2% (2015), 13.6% (2018), 17.3% (2020), "
-                    "20.8% (2021), 22.5% (2022), 24.6% (2024), 25.7% (2025)")
-FSM_ASSUMPTION_SOURCE = ("assumption: 17.0% for 2014 and earlier, within the 'roughly 16-18%' "
-                         "published for 2011-2014 (" + DFE_SPC + ", pupil numbers only)")
+FSM_RATE_BY_YEAR = {
+    2014: 17.0,
+    2015: 15.2,
+    2018: 13.6,
+    2020: 17.3,
+    2022: 22.5,
+    2024: 24.6,
+    2025: 25.7,
+    **{y: t.value for y, t in PUBLISHED_FSM_JANUARY.items()},
+}
+FSM_TABLE_SOURCE = (
+    DFE_SPC + ": national January rates 15.2% (2015), 13.6% (2018), 17.3% (2020), "
+    "20.8% (2021), 22.5% (2022), 24.6% (2024), 25.7% (2025)"
+)
+FSM_ASSUMPTION_SOURCE = (
+    "assumption: 17.0% for 2014 and earlier, within the 'roughly 16-18%' "
+    "published for 2011-2014 (" + DFE_SPC + ", pupil numbers only)"
+)
 FSM_SOURCE = FSM_TABLE_SOURCE + "; " + FSM_ASSUMPTION_SOURCE
 FSM_LA_RANGE_2025 = (10.2, 47.0)  # Wokingham to Manchester, January 2025
 #: Share of entitled pupils not registered for free school meals (2012).
 FSM_UNDERCLAIM = Target(0.14, "DfE 2013, Iniesta-Martinez & Evans, pupils not claiming FSM (2012)")
 
 #: Children in need at 31 March per 10,000 children.
-CIN_STOCK_BY_YEAR = {2013: 331.0, 2020: 330.0, 2022: 343.7, 2024: 332.9,
-                     **{y: t["cin"].value for y, t in PUBLISHED_STOCKS_31_MARCH.items() if "cin" in t}}
+CIN_STOCK_BY_YEAR = {
+    2013: 331.0,
+    2020: 330.0,
+    2022: 343.7,
+    2024: 332.9,
+    **{y: t["cin"].value for y, t in PUBLISHED_STOCKS_31_MARCH.items() if "cin" in t},
+}
 #: Child protection plans at 31 March per 10,000 (about 43; 51,510 in 2020).
 CPP_STOCK_BY_YEAR = {2020: 43.0}
 #: Children looked after at 31 March per 10,000 (about 60 in 2012-2015, 70 in 2024).
@@ -144,8 +161,10 @@ def stock_targets(year: int) -> dict[str, float]:
 
 #: The 31 March stock tables, with the source of their table values.
 STOCK_TABLES = {
-    "cin": (CIN_STOCK_BY_YEAR, DFE_CIN + " (about 331 in 2013; 330 in 2020, 343.7 in 2022, "
-            "332.9 in 2024)"),
+    "cin": (
+        CIN_STOCK_BY_YEAR,
+        DFE_CIN + " (about 331 in 2013; 330 in 2020, 343.7 in 2022, 332.9 in 2024)",
+    ),
     "cpp": (CPP_STOCK_BY_YEAR, DFE_CIN + " (about 43 per 10,000; 51,510 children in 2020)"),
     "cla": (CLA_STOCK_BY_YEAR, DFE_CLA + " (about 60 per 10,000 in 2012-2015, 70 in 2024)"),
 }
@@ -166,8 +185,14 @@ class DatedTarget:
     source: str
 
 
-def _dated(table: dict[int, float], y: float, label: str, source: str,
-           assumed: frozenset = frozenset(), assumed_source: str = "") -> DatedTarget:
+def _dated(
+    table: dict[int, float],
+    y: float,
+    label: str,
+    source: str,
+    assumed: frozenset = frozenset(),
+    assumed_source: str = "",
+) -> DatedTarget:
     """Target, basis and wording for fractional year ``y`` in a year -> value table
     (``assumed``: table years whose value is an assumption, with ``assumed_source``)."""
     years = sorted(table)
@@ -179,15 +204,27 @@ def _dated(table: dict[int, float], y: float, label: str, source: str,
     if y < years[0] or y > years[-1]:
         end = years[0] if y < years[0] else years[-1]
         if end in assumed:
-            return DatedTarget(value, "assumed", f"no published value used for {label}; the value "
-                               f"assumed for {end} is used", assumed_source)
-        return DatedTarget(value, "held", f"no published value used for {label}; the published {end} "
-                           "value is held", source)
+            return DatedTarget(
+                value,
+                "assumed",
+                f"no published value used for {label}; the value assumed for {end} is used",
+                assumed_source,
+            )
+        return DatedTarget(
+            value,
+            "held",
+            f"no published value used for {label}; the published {end} value is held",
+            source,
+        )
     lo = max(t for t in years if t < y)
     hi = min(t for t in years if t > y)
-    return DatedTarget(value, "interpolated", f"no published value used for {label}; "
-                       f"interpolated linearly between {lo} ({table[lo]:g}) and {hi} ({table[hi]:g})",
-                       source)
+    return DatedTarget(
+        value,
+        "interpolated",
+        f"no published value used for {label}; "
+        f"interpolated linearly between {lo} ({table[lo]:g}) and {hi} ({table[hi]:g})",
+        source,
+    )
 
 
 def fsm_target_detail(date: dt.date) -> DatedTarget:
@@ -199,7 +236,9 @@ def fsm_target_detail(date: dt.date) -> DatedTarget:
     if date.month == 1 and date.year in PUBLISHED_FSM_JANUARY:
         t = PUBLISHED_FSM_JANUARY[date.year]
         return DatedTarget(t.value / 100.0, "published", f"published value for {label}", t.source)
-    d = _dated(FSM_RATE_BY_YEAR, y, label, FSM_TABLE_SOURCE, FSM_ASSUMED_YEARS, FSM_ASSUMPTION_SOURCE)
+    d = _dated(
+        FSM_RATE_BY_YEAR, y, label, FSM_TABLE_SOURCE, FSM_ASSUMED_YEARS, FSM_ASSUMPTION_SOURCE
+    )
     return DatedTarget(d.value / 100.0, d.basis, d.how, d.source)
 
 

@@ -86,8 +86,16 @@ def marked_starts(ref_child, ref_day, marked, delay, limit, rng):
     return idx[first], start[first], child[first]
 
 
-def build_records(refs, ch, sp: dict, census_day: int, census_year: int, history_start: int,
-                  extract: int, rng: np.random.Generator) -> Records:
+def build_records(
+    refs,
+    ch,
+    sp: dict,
+    census_day: int,
+    census_year: int,
+    history_start: int,
+    extract: int,
+    rng: np.random.Generator,
+) -> Records:
     """Plans, periods and episodes of care, CIN closures and needs; calibrated to the stocks."""
     bday18 = birthday(ch.dob, 18)
     limit = np.minimum(bday18, extract + 1)
@@ -100,23 +108,28 @@ def build_records(refs, ch, sp: dict, census_day: int, census_year: int, history
         return 10_000 * children_open_on(child[seen], start[seen], end[seen], march31) / n_children
 
     # protection plans
-    cpp_ref, cpp_start, cpp_child = marked_starts(refs.child, refs.day, refs.cpp,
-                                                  sp["cpp_delay_days"], limit, rng)
+    cpp_ref, cpp_start, cpp_child = marked_starts(
+        refs.child, refs.day, refs.cpp, sp["cpp_delay_days"], limit, rng
+    )
     z_cpp = rng.standard_normal(len(cpp_ref))
 
     def cpp_ends(mu):
-        end = np.minimum(cpp_start + lognormal_days(mu, sp["cpp_duration_sd_log"], z_cpp),
-                         bday18[cpp_child])
+        end = np.minimum(
+            cpp_start + lognormal_days(mu, sp["cpp_duration_sd_log"], z_cpp), bday18[cpp_child]
+        )
         return truncate_overlaps(cpp_child, cpp_start, end)
 
     mu_cpp = bisect_increasing(
         lambda mu: observed_stock(cpp_child, cpp_start, cpp_ends(mu)) - stocks["cpp"],
-        np.log(14), np.log(4000))
+        np.log(14),
+        np.log(4000),
+    )
     cpp_end = cpp_ends(mu_cpp)
 
     # periods of care: a mixture of short and long stays
-    cla_ref, cla_start, cla_child = marked_starts(refs.child, refs.day, refs.cla,
-                                                  sp["cla_delay_days"], limit, rng)
+    cla_ref, cla_start, cla_child = marked_starts(
+        refs.child, refs.day, refs.cla, sp["cla_delay_days"], limit, rng
+    )
     short = rng.random(len(cla_ref)) < sp["cla_short_share"]
     z_cla = rng.standard_normal(len(cla_ref))
     short_days = lognormal_days(np.log(sp["cla_short_median_days"]), sp["cla_short_sd_log"], z_cla)
@@ -128,7 +141,9 @@ def build_records(refs, ch, sp: dict, census_day: int, census_year: int, history
 
     mu_cla = bisect_increasing(
         lambda mu: observed_stock(cla_child, cla_start, cla_ends(mu)) - stocks["cla"],
-        np.log(30), np.log(20000))
+        np.log(30),
+        np.log(20000),
+    )
     cla_end = cla_ends(mu_cla)
 
     # CIN episodes cover the plan and the care they led to; NFA referrals close quickly
@@ -136,18 +151,26 @@ def build_records(refs, ch, sp: dict, census_day: int, census_year: int, history
     covered = refs.day.copy()
     np.maximum.at(covered, cpp_ref, cpp_end)
     np.maximum.at(covered, cla_ref, cla_end)
-    nfa_close = np.minimum(refs.day + rng.integers(sp["nfa_closure_days"][0],
-                                                   sp["nfa_closure_days"][1] + 1, len(refs.child)),
-                           extract)
+    nfa_close = np.minimum(
+        refs.day
+        + rng.integers(sp["nfa_closure_days"][0], sp["nfa_closure_days"][1] + 1, len(refs.child)),
+        extract,
+    )
     cin = np.flatnonzero(refs.cin)
 
     def cin_closures(mu):
         own = refs.day + lognormal_days(mu, sp["cin_duration_sd_log"], z_cin)
-        return np.where(refs.cin, np.minimum(np.maximum(own, covered), bday18[refs.child]), nfa_close)
+        return np.where(
+            refs.cin, np.minimum(np.maximum(own, covered), bday18[refs.child]), nfa_close
+        )
 
     mu_cin = bisect_increasing(
-        lambda mu: observed_stock(refs.child[cin], refs.day[cin], cin_closures(mu)[cin]) - stocks["cin"],
-        np.log(7), np.log(20000))
+        lambda mu: (
+            observed_stock(refs.child[cin], refs.day[cin], cin_closures(mu)[cin]) - stocks["cin"]
+        ),
+        np.log(7),
+        np.log(20000),
+    )
     closure = cin_closures(mu_cin)
 
     serious = np.zeros(len(refs.child), dtype=bool)
@@ -159,8 +182,13 @@ def build_records(refs, ch, sp: dict, census_day: int, census_year: int, history
     # what the tables hold
     seen = ch.observed
     keep = seen[refs.child] & ((refs.day >= history_start) | (refs.cin & (closure > history_start)))
-    referrals = {"child": refs.child[keep], "day": refs.day[keep], "need": need[keep],
-                 "closure": closure[keep], "nfa": ~refs.cin[keep]}
+    referrals = {
+        "child": refs.child[keep],
+        "day": refs.day[keep],
+        "need": need[keep],
+        "closure": closure[keep],
+        "nfa": ~refs.cin[keep],
+    }
     keep = seen[cpp_child] & (cpp_end > history_start)
     plans = {"child": cpp_child[keep], "start": cpp_start[keep], "end": cpp_end[keep]}
     period_kept = seen[cla_child] & (cla_end > history_start)
@@ -174,18 +202,22 @@ def build_records(refs, ch, sp: dict, census_day: int, census_year: int, history
     rr_year = rr[in_year[seen[refs.child]]]
     truth = {
         "durations": {
-            "cpp_log_median_days": mu_cpp, "cpp_sd_log": sp["cpp_duration_sd_log"],
-            "cla_long_log_median_days": mu_cla, "cla_long_sd_log": sp["cla_long_sd_log"],
+            "cpp_log_median_days": mu_cpp,
+            "cpp_sd_log": sp["cpp_duration_sd_log"],
+            "cla_long_log_median_days": mu_cla,
+            "cla_long_sd_log": sp["cla_long_sd_log"],
             "cla_short_share": sp["cla_short_share"],
             "cla_short_median_days": sp["cla_short_median_days"],
-            "cin_log_median_days": mu_cin, "cin_sd_log": sp["cin_duration_sd_log"],
+            "cin_log_median_days": mu_cin,
+            "cin_sd_log": sp["cin_duration_sd_log"],
             "note": "ends are capped at the 18th birthday; a child's plans (and periods of care) "
-                    "do not overlap: an earlier one ends the day before the next starts",
+            "do not overlap: an earlier one ends the day before the next starts",
         },
         "primary_need": need_truth,
         "realised": {
-            "referrals_per_10000_year_before_census":
-                10_000 * int(in_year.sum()) / max(person_years_year_before_census(ch.age_at_census), 1e-12),
+            "referrals_per_10000_year_before_census": 10_000
+            * int(in_year.sum())
+            / max(person_years_year_before_census(ch.age_at_census), 1e-12),
             "rereferral_share_year_before_census": float(rr_year.mean()) if len(rr_year) else None,
             "cin_per_10000_31_march": observed_stock(refs.child[cin], refs.day[cin], closure[cin]),
             "cpp_per_10000_31_march": observed_stock(cpp_child, cpp_start, cpp_end),
@@ -201,7 +233,9 @@ def primary_need(is_cin: np.ndarray, serious: np.ndarray, sp: dict, rng) -> tupl
     cin_table = sp["primary_need_cin"]
     n1_serious = sp["primary_need_n1_when_plan_or_care"]
     f_serious = float(serious[is_cin].mean()) if is_cin.any() else 0.0
-    n1_other = min(max((cin_table["N1"] - n1_serious * f_serious) / max(1 - f_serious, 1e-9), 0.0), 1.0)
+    n1_other = min(
+        max((cin_table["N1"] - n1_serious * f_serious) / max(1 - f_serious, 1e-9), 0.0), 1.0
+    )
     rest = {k: v for k, v in cin_table.items() if k != "N1"}
 
     def probs(n1):
@@ -262,8 +296,16 @@ def care_episodes(child, start, end, dob, sp: dict, rng: np.random.Generator) ->
             probs[g, ls_codes.index(code)] = p
     status = grouped_categorical(rng, np.select([age < 1, age <= 12], [0, 1], 2), probs)
     transition = np.arange(len(ls_codes))
-    for a, b in {"V2": "C1", "C1": "C2", "C2": "E1", "E1": "C2", "L1": "C1", "L2": "C1",
-                 "J1": "V2", "J2": "V2"}.items():
+    for a, b in {
+        "V2": "C1",
+        "C1": "C2",
+        "C2": "E1",
+        "E1": "C2",
+        "L1": "C1",
+        "L2": "C1",
+        "J1": "V2",
+        "J2": "V2",
+    }.items():
         transition[ls_codes.index(a)] = ls_codes.index(b)
     c2 = ls_codes.index("C2")
     for r in range(1, int(rank.max()) + 1 if len(rank) else 0):

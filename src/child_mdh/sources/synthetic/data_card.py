@@ -23,10 +23,15 @@ def census_year_targets(truth: dict) -> list[str]:
     year = int(truth["census_year"])
     fsm = calibration.fsm_target_detail(dt.date.fromisoformat(truth["fsm"]["reference_census"]))
     lines = [f"- FSM at the reference census: {fsm.value:.1%} ({fsm.how}; {fsm.source})."]
-    for name, label in (("cin", "Children in need"), ("cpp", "Child protection plans"),
-                        ("cla", "Children looked after")):
+    for name, label in (
+        ("cin", "Children in need"),
+        ("cpp", "Child protection plans"),
+        ("cla", "Children looked after"),
+    ):
         t = calibration.stock_target_detail(year, name)
-        lines.append(f"- {label} per 10,000 at 31 March {year}: {t.value:.1f} ({t.how}; {t.source}).")
+        lines.append(
+            f"- {label} per 10,000 at 31 March {year}: {t.value:.1f} ({t.how}; {t.source})."
+        )
     return lines
 
 
@@ -66,7 +71,7 @@ def render(truth: dict, rows: dict[str, int]) -> str:
         "not contract tables and a real extract has no equivalent.",
         "",
         "## The four checks",
-        "1. **Labelling**: this card, `truth.json` (`\"synthetic\": true`) and the metadata of "
+        '1. **Labelling**: this card, `truth.json` (`"synthetic": true`) and the metadata of '
         "every file say the data is synthetic.",
         "2. **Disclosure**: no real microdata was used. Inputs are published aggregates only: "
         "ONS census counts of households by deprivation dimensions per local authority and "
@@ -89,7 +94,11 @@ def render(truth: dict, rows: dict[str, int]) -> str:
         f"- Child-MDH prevalence (>= 2 of 4 domains + FSM): {truth['mdh']['prevalence_children']:.1%} "
         "of children.",
         f"- FSM recorded at the reference census ({fsm_ref}): "
-        + (f"{fsm_rate:.1%} of pupils (target {fsm_target:.1%})." if fsm_rate is not None else "n/a."),
+        + (
+            f"{fsm_rate:.1%} of pupils (target {fsm_target:.1%})."
+            if fsm_rate is not None
+            else "n/a."
+        ),
         f"- Referrals per 10,000 children in the year before census day: "
         f"{real['referrals_per_10000_year_before_census']:.0f} (target "
         f"{calibration.REFERRALS_PER_10000.value:.0f}); children in need, on a plan and looked "

@@ -54,7 +54,9 @@ def age_on(dob: np.ndarray, on: int | np.ndarray) -> np.ndarray:
 def birthday(dob: np.ndarray, years: int) -> np.ndarray:
     """Day number of the ``years``-th birthday (29 February -> 1 March in non-leap years)."""
     by, bm, bd = ymd(dob)
-    month_start = ((by + years - 1970) * 12 + (bm - 1)).astype("datetime64[M]").astype("datetime64[D]")
+    month_start = (
+        ((by + years - 1970) * 12 + (bm - 1)).astype("datetime64[M]").astype("datetime64[D]")
+    )
     return month_start.astype(np.int64) + (bd - 1)
 
 

@@ -27,14 +27,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-import matplotlib
-
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
+import matplotlib.pyplot as plt
+
 from child_mdh.contract import tables as contract
 from child_mdh.files import read_raw
 from child_mdh.sources.synthetic import areas as areas_mod
@@ -47,8 +47,16 @@ from child_mdh.sources.synthetic.measures import (
     rereferral,
 )
 
-COLUMNS = ["target", "source", "target_value", "achieved", "tolerance_low", "tolerance_high",
-           "within_tolerance", "note"]
+COLUMNS = [
+    "target",
+    "source",
+    "target_value",
+    "achieved",
+    "tolerance_low",
+    "tolerance_high",
+    "within_tolerance",
+    "note",
+]
 Z = 3.0
 #: Targets the data-generating process is known not to meet, with the reason (docs); none at
 #: present (the ever-referred risk before 18 is met since referrals were concentrated by
@@ -66,11 +74,19 @@ def _days(s: pd.Series) -> np.ndarray:
 
 
 def _row(target, source, target_value, achieved, low, high, note="") -> dict:
-    within = pd.NA if achieved is None or not np.isfinite(achieved) else bool(low <= achieved <= high)
-    return {"target": target, "source": source, "target_value": target_value,
-            "achieved": np.nan if achieved is None else float(achieved),
-            "tolerance_low": max(float(low), 0.0), "tolerance_high": float(high),
-            "within_tolerance": within, "note": note}
+    within = (
+        pd.NA if achieved is None or not np.isfinite(achieved) else bool(low <= achieved <= high)
+    )
+    return {
+        "target": target,
+        "source": source,
+        "target_value": target_value,
+        "achieved": np.nan if achieved is None else float(achieved),
+        "tolerance_low": max(float(low), 0.0),
+        "tolerance_high": float(high),
+        "within_tolerance": within,
+        "note": note,
+    }
 
 
 def _cluster_se(y: np.ndarray, cluster: np.ndarray) -> float:
@@ -80,7 +96,7 @@ def _cluster_se(y: np.ndarray, cluster: np.ndarray) -> float:
     p = y.mean()
     _, inv = np.unique(cluster, return_inverse=True)
     resid = np.bincount(inv, weights=y - p)
-    return float(np.sqrt((resid ** 2).sum()) / len(y))
+    return float(np.sqrt((resid**2).sum()) / len(y))
 
 
 def _read(data_dir: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -123,11 +139,23 @@ def fidelity_report(data_dir: Path, truth: dict) -> pd.DataFrame:
     rows += _household_rows(households, persons, flags, la, truth, year)
     rows += _fsm_rows(pupils)
     children = persons[persons["age"] <= 17]
-    rows += _social_care_rows(children, persons, link, flags, refs, plans, episodes, year,
-                              census_day, day_number(extract), truth)
+    rows += _social_care_rows(
+        children,
+        persons,
+        link,
+        flags,
+        refs,
+        plans,
+        episodes,
+        year,
+        census_day,
+        day_number(extract),
+        truth,
+    )
     child_la = children["household_id"].map(households.set_index("household_id")["la_code"])
-    rows += _la_range_rows(child_la.to_numpy(dtype=object), refs, episodes,
-                           day_number(dt.date(year, 3, 31)))
+    rows += _la_range_rows(
+        child_la.to_numpy(dtype=object), refs, episodes, day_number(dt.date(year, 3, 31))
+    )
     rows += _lifetime_rows(truth)
     report = pd.DataFrame(rows, columns=COLUMNS)
     report["within_tolerance"] = report["within_tolerance"].astype("boolean")
@@ -141,14 +169,25 @@ def _household_rows(households, persons, flags, la, truth, year) -> list[dict]:
     weights = la[list(areas_mod.COUNT_COLUMNS)].to_numpy(dtype=float).sum(axis=1)
     expected = areas_mod.shift_count_distribution(areas_mod.count_shares(la), delta)
     national = (weights[:, None] * expected).sum(axis=0) / weights.sum()
-    hh_count = flags.set_index("household_id").loc[households["household_id"], "n_domains"].to_numpy()
+    hh_count = (
+        flags.set_index("household_id").loc[households["household_id"], "n_domains"].to_numpy()
+    )
     n_hh = len(hh_count)
     for c in range(5):
         p = national[c]
         achieved = float((hh_count == c).mean())
         half = Z * np.sqrt(p * (1 - p) / n_hh) + 0.002
-        rows.append(_row(f"households_with_children_{c}_dimensions_share", source, p, achieved,
-                         p - half, p + half, "slack 0.002 (expected value of the model, exact)"))
+        rows.append(
+            _row(
+                f"households_with_children_{c}_dimensions_share",
+                source,
+                p,
+                achieved,
+                p - half,
+                p + half,
+                "slack 0.002 (expected value of the model, exact)",
+            )
+        )
 
     # children in households deprived in >= 1 dimension
     hh_of_child = persons.loc[persons["age"] <= 17, "household_id"].to_numpy()
@@ -164,8 +203,17 @@ def _household_rows(households, persons, flags, la, truth, year) -> list[dict]:
         target = areas_mod.children_share_ge1(la, delta, params)
         src = "2011 shift applied to " + areas_mod.SOURCE_TABLE[year] + " (assumption)"
         slack, note = 0.005, "expected value under the documented shift; slack 0.005"
-    rows.append(_row("children_in_households_ge1_dimension_share", src, target, float(ge1.mean()),
-                     target - Z * se - slack, target + Z * se + slack, note + "; SE clustered by household"))
+    rows.append(
+        _row(
+            "children_in_households_ge1_dimension_share",
+            src,
+            target,
+            float(ge1.mean()),
+            target - Z * se - slack,
+            target + Z * se + slack,
+            note + "; SE clustered by household",
+        )
+    )
 
     # LA structure: correlation of synthetic LA shares with the census LA shares
     la_codes = la["la_code"].to_numpy(dtype=object)
@@ -182,19 +230,36 @@ def _household_rows(households, persons, flags, la, truth, year) -> list[dict]:
         low = max(expected_r - 0.15, 0.0)
     else:
         achieved, expected_r, low = None, float("nan"), 0.0
-    rows.append(_row("la_share_households_ge1_dimension_correlation", source, 1.0, achieved, low, 1.0,
-                     f"Pearson r over LAs with >= 20 households; expected r at this size "
-                     f"{expected_r:.2f} (sampling noise attenuates it); slack 0.15"))
+    rows.append(
+        _row(
+            "la_share_households_ge1_dimension_correlation",
+            source,
+            1.0,
+            achieved,
+            low,
+            1.0,
+            f"Pearson r over LAs with >= 20 households; expected r at this size "
+            f"{expected_r:.2f} (sampling noise attenuates it); slack 0.15",
+        )
+    )
     share_syn = n_la / n_la.sum()
     share_census = weights / weights.sum()
     achieved = float(np.corrcoef(share_syn, share_census)[0, 1])
     n_total = n_la.sum()
     noise = np.mean(share_census * (1 - share_census) / n_total)
     expected_r = float(np.sqrt(np.var(share_census) / (np.var(share_census) + noise)))
-    rows.append(_row("la_share_of_households_correlation", areas_mod.SOURCE_TABLE[year] + " household counts",
-                     1.0, achieved, max(expected_r - 0.05, 0.0), 1.0,
-                     f"households allocated to LAs in proportion to all households; expected r "
-                     f"{expected_r:.3f}; slack 0.05"))
+    rows.append(
+        _row(
+            "la_share_of_households_correlation",
+            areas_mod.SOURCE_TABLE[year] + " household counts",
+            1.0,
+            achieved,
+            max(expected_r - 0.05, 0.0),
+            1.0,
+            f"households allocated to LAs in proportion to all households; expected r "
+            f"{expected_r:.3f}; slack 0.05",
+        )
+    )
     return rows
 
 
@@ -214,28 +279,56 @@ def _fsm_rows(pupils) -> list[dict]:
         n = e - s
         achieved = float(fsm[s:e].mean())
         half = Z * np.sqrt(p * (1 - p) / n) + 0.002
-        rows.append(_row(f"fsm_rate_{date.isoformat()}", t.source, p, achieved,
-                         p - half, p + half,
-                         f"target: {t.how}; tolerance +/-{half:.4f} = 3 binomial SE given the latent "
-                         "model (alpha solved on these pupils) + slack 0.002"))
+        rows.append(
+            _row(
+                f"fsm_rate_{date.isoformat()}",
+                t.source,
+                p,
+                achieved,
+                p - half,
+                p + half,
+                f"target: {t.how}; tolerance +/-{half:.4f} = 3 binomial SE given the latent "
+                "model (alpha solved on these pupils) + slack 0.002",
+            )
+        )
         if date.year == 2025 and date.month == 1:
             rates = pd.Series(fsm[s:e]).groupby(la_codes[s:e]).agg(["mean", "size"])
             big = rates[rates["size"] >= 500]
             measured = len(big) >= LA_MIN_COUNT
             lo_t, hi_t = calibration.FSM_LA_RANGE_2025
-            note = ("LAs with >= 500 pupils; extremes of one year's LAs, slack +/-50%"
-                    if measured else f"not measured: needs >= 500 pupils in >= {LA_MIN_COUNT} LAs")
-            rows.append(_row("fsm_la_minimum_2025", calibration.DFE_SPC + " (Wokingham)", lo_t / 100,
-                             float(big["mean"].min()) if measured else None,
-                             lo_t / 100 * 0.5, lo_t / 100 * 1.5, note))
-            rows.append(_row("fsm_la_maximum_2025", calibration.DFE_SPC + " (Manchester)", hi_t / 100,
-                             float(big["mean"].max()) if measured else None,
-                             hi_t / 100 * 0.5, hi_t / 100 * 1.5, note))
+            note = (
+                "LAs with >= 500 pupils; extremes of one year's LAs, slack +/-50%"
+                if measured
+                else f"not measured: needs >= 500 pupils in >= {LA_MIN_COUNT} LAs"
+            )
+            rows.append(
+                _row(
+                    "fsm_la_minimum_2025",
+                    calibration.DFE_SPC + " (Wokingham)",
+                    lo_t / 100,
+                    float(big["mean"].min()) if measured else None,
+                    lo_t / 100 * 0.5,
+                    lo_t / 100 * 1.5,
+                    note,
+                )
+            )
+            rows.append(
+                _row(
+                    "fsm_la_maximum_2025",
+                    calibration.DFE_SPC + " (Manchester)",
+                    hi_t / 100,
+                    float(big["mean"].max()) if measured else None,
+                    hi_t / 100 * 0.5,
+                    hi_t / 100 * 1.5,
+                    note,
+                )
+            )
     return rows
 
 
-def _social_care_rows(children, persons, link, flags, refs, plans, episodes, year, census_day,
-                      extract_day, truth) -> list[dict]:
+def _social_care_rows(
+    children, persons, link, flags, refs, plans, episodes, year, census_day, extract_day, truth
+) -> list[dict]:
     rows = []
     n_children = len(children)
     ages = children["age"].to_numpy()
@@ -256,18 +349,35 @@ def _social_care_rows(children, persons, link, flags, refs, plans, episodes, yea
     per_child = np.bincount(ref_child_code[in_year])
     se = 10_000 * np.sqrt((per_child.astype(float) ** 2).sum()) / person_years
     t = calibration.REFERRALS_PER_10000
-    rows.append(_row("referrals_per_10000_per_year", t.source, t.value, rate,
-                     t.value - Z * se - 0.05 * t.value, t.value + Z * se + 0.05 * t.value,
-                     "year before census day, all children 0-17 in the denominator; SE clustered by "
-                     "child; slack 5% (person-years from ages, not dates of birth)"))
+    rows.append(
+        _row(
+            "referrals_per_10000_per_year",
+            t.source,
+            t.value,
+            rate,
+            t.value - Z * se - 0.05 * t.value,
+            t.value + Z * se + 0.05 * t.value,
+            "year before census day, all children 0-17 in the denominator; SE clustered by "
+            "child; slack 5% (person-years from ages, not dates of birth)",
+        )
+    )
 
     rr = rereferral(ref_child_code, ref_day)
     share = float(rr[in_year].mean()) if count else None
     t = calibration.REREFERRAL_SHARE
     se = _cluster_se(rr[in_year].astype(float), ref_child_code[in_year]) if count else 0.0
-    rows.append(_row("rereferral_share", t.source, t.value, share, t.low - Z * se, t.high + Z * se,
-                     "referrals in the year before census day with a referral 1-365 days earlier; "
-                     "published range 22-26% plus 3 SE (clustered by child)"))
+    rows.append(
+        _row(
+            "rereferral_share",
+            t.source,
+            t.value,
+            share,
+            t.low - Z * se,
+            t.high + Z * se,
+            "referrals in the year before census day with a referral 1-365 days earlier; "
+            "published range 22-26% plus 3 SE (clustered by child)",
+        )
+    )
 
     # stocks at 31 March
     cin = ~nfa
@@ -281,11 +391,19 @@ def _social_care_rows(children, persons, link, flags, refs, plans, episodes, yea
         se = 10_000 * np.sqrt(max(k, 1)) / n_children
         t = calibration.stock_target_detail(year, name)
         half = Z * se + 0.02 * t.value
-        rows.append(_row(f"{name}_per_10000_at_31_march_{year}", t.source, t.value, value,
-                         t.value - half, t.value + half,
-                         f"target: {t.how}; distinct children open on 31 March / children aged "
-                         f"0-17 on census day; tolerance +/-{half:.1f} = 3 Poisson SE + slack 2% "
-                         "(durations are calibrated to this stock)"))
+        rows.append(
+            _row(
+                f"{name}_per_10000_at_31_march_{year}",
+                t.source,
+                t.value,
+                value,
+                t.value - half,
+                t.value + half,
+                f"target: {t.how}; distinct children open on 31 March / children aged "
+                f"0-17 on census day; tolerance +/-{half:.1f} = 3 Poisson SE + slack 2% "
+                "(durations are calibrated to this stock)",
+            )
+        )
 
     # primary need among CIN referrals (not NFA) in the year before census
     need = refs["primary_need_code"].to_numpy(dtype=object)
@@ -295,9 +413,18 @@ def _social_care_rows(children, persons, link, flags, refs, plans, episodes, yea
         se = np.sqrt(t.value * (1 - t.value) / max(sel.sum(), 1))
         low = (t.low if t.low is not None else t.value - 0.02) - Z * se
         high = (t.high if t.high is not None else t.value + 0.02) + Z * se
-        rows.append(_row(f"primary_need_{code}_share", t.source, t.value, share, low, high,
-                         "CIN referrals (not NFA) in the year before census day; published range, "
-                         "or +/- 0.02 where none, plus 3 binomial SE"))
+        rows.append(
+            _row(
+                f"primary_need_{code}_share",
+                t.source,
+                t.value,
+                share,
+                low,
+                high,
+                "CIN referrals (not NFA) in the year before census day; published range, "
+                "or +/- 0.02 where none, plus 3 binomial SE",
+            )
+        )
 
     rows += _gradient_rows(persons, link, flags, plans, census_day, extract_day)
     rows += _care_age_rows(persons, link, episodes, census_day, truth)
@@ -313,8 +440,11 @@ def _linked_children(persons, link, flags):
     """Linked children with their household's true flags (one row per linked child)."""
     kids = persons.loc[persons["age"] <= 17, ["person_id", "household_id", "age"]]
     kids = kids.merge(link, on="person_id", how="inner")
-    return kids.merge(flags[["household_id", "employment", "education", "health", "housing",
-                             "n_domains"]], on="household_id", how="left")
+    return kids.merge(
+        flags[["household_id", "employment", "education", "health", "housing", "n_domains"]],
+        on="household_id",
+        how="left",
+    )
 
 
 def _gradient_rows(persons, link, flags, plans, census_day, extract_day) -> list[dict]:
@@ -326,25 +456,48 @@ def _gradient_rows(persons, link, flags, plans, census_day, extract_day) -> list
     with_plan = set(plans["pupil_id"].to_numpy(dtype=object)[in_window])
     y = kids["pupil_id"].isin(with_plan).to_numpy()
     count = kids["n_domains"].to_numpy()
-    profile = (kids["employment"] & kids["health"] & ~kids["education"] & ~kids["housing"]).to_numpy()
+    profile = (
+        kids["employment"] & kids["health"] & ~kids["education"] & ~kids["housing"]
+    ).to_numpy()
     n0, a0 = (count == 0).sum(), y[count == 0].sum()
     groups = [(str(c), count == c) for c in range(1, 5)] + [("employment_health", profile)]
     for key, mask in groups:
         hr, lo_ci, hi_ci = calibration.WELSH_HAZARD_RATIOS[key]
         n1, a1 = mask.sum(), y[mask].sum()
-        label = (f"cpp_rate_ratio_{key}_dimensions_vs_none" if key != "employment_health"
-                 else "cpp_rate_ratio_employment_health_profile_vs_none")
+        label = (
+            f"cpp_rate_ratio_{key}_dimensions_vs_none"
+            if key != "employment_health"
+            else "cpp_rate_ratio_employment_health_profile_vs_none"
+        )
         if a1 == 0 or a0 == 0:
-            rows.append(_row(label, calibration.WALES_COHORT, hr, None, lo_ci, hi_ci,
-                             "not measured: no plan in a group at this size"))
+            rows.append(
+                _row(
+                    label,
+                    calibration.WALES_COHORT,
+                    hr,
+                    None,
+                    lo_ci,
+                    hi_ci,
+                    "not measured: no plan in a group at this size",
+                )
+            )
             continue
         ratio = (a1 / n1) / (a0 / n0)
         se_log = np.sqrt(1 / a1 - 1 / n1 + 1 / a0 - 1 / n0)
         half = np.log(hi_ci / lo_ci) / 2
         low, high = hr * np.exp(-(half + Z * se_log)), hr * np.exp(half + Z * se_log)
-        rows.append(_row(label, calibration.WALES_COHORT, hr, float(ratio), low, high,
-                         "crude ratio of any plan started in the follow-up window, linked children; "
-                         "slack = half the published 95% CI on the log scale, plus 3 SE"))
+        rows.append(
+            _row(
+                label,
+                calibration.WALES_COHORT,
+                hr,
+                float(ratio),
+                low,
+                high,
+                "crude ratio of any plan started in the follow-up window, linked children; "
+                "slack = half the published 95% CI on the log scale, plus 3 SE",
+            )
+        )
     return rows
 
 
@@ -356,7 +509,9 @@ def _care_age_rows(persons, link, episodes, census_day, truth) -> list[dict]:
     extract = day_number(dt.date.fromisoformat(truth["extract_date"]))
     s_day = _days(starts["episode_start"])
     keep = (s_day >= history) & (s_day <= extract)
-    entries = pd.DataFrame({"pupil_id": starts["pupil_id"].to_numpy(dtype=object)[keep], "day": s_day[keep]})
+    entries = pd.DataFrame(
+        {"pupil_id": starts["pupil_id"].to_numpy(dtype=object)[keep], "day": s_day[keep]}
+    )
     entries = entries.merge(kids, on="pupil_id", how="inner")
     # age at entry ~ age on census day + years since census day (whole years, clipped)
     years_since_census = (entries["day"].to_numpy() - census_day) / 365.25
@@ -375,15 +530,27 @@ def _care_age_rows(persons, link, episodes, census_day, truth) -> list[dict]:
                 exposure[b] += age_counts[a]
     middle = ev[5:11].sum() / max(exposure[5:11].sum(), 1)
     rows = []
-    for label, ages, text in (("care_entry_rate_ratio_under2_vs_5to10", slice(0, 2), "before age 2"),
-                              ("care_entry_rate_ratio_14to16_vs_5to10", slice(14, 17), "around 16")):
+    for label, ages, text in (
+        ("care_entry_rate_ratio_under2_vs_5to10", slice(0, 2), "before age 2"),
+        ("care_entry_rate_ratio_14to16_vs_5to10", slice(14, 17), "around 16"),
+    ):
         num = ev[ages].sum() / max(exposure[ages].sum(), 1)
         measured = ev[ages].sum() >= 5 and ev[5:11].sum() >= 5
         value = num / middle if measured and middle > 0 else None
-        rows.append(_row(label, calibration.JAY_2025 + f": many first entries {text}", np.nan, value,
-                         1.0, np.inf, "qualitative: the rate exceeds that of ages 5-10 (ratio > 1); "
-                         "entries with RNE S, linked children, ages approximated from age on census day"
-                         if measured else "not measured: fewer than 5 entries in an age group"))
+        rows.append(
+            _row(
+                label,
+                calibration.JAY_2025 + f": many first entries {text}",
+                np.nan,
+                value,
+                1.0,
+                np.inf,
+                "qualitative: the rate exceeds that of ages 5-10 (ratio > 1); "
+                "entries with RNE S, linked children, ages approximated from age on census day"
+                if measured
+                else "not measured: fewer than 5 entries in an age group",
+            )
+        )
     return rows
 
 
@@ -397,10 +564,22 @@ def _la_range_rows(children_la, refs, episodes, march31) -> list[dict]:
     kids = pd.Series(children_la).value_counts()
     cin = refs[~refs["referral_nfa"]]
     for name, df, start, end, (lo_t, hi_t), source in (
-        ("cin", cin, "referral_date", "cin_closure_date", calibration.CIN_LA_RANGE,
-         calibration.DFE_CIN + ", 2013-14 (Wokingham to Middlesbrough)"),
-        ("cla", episodes, "episode_start", "episode_end", calibration.CLA_LA_RANGE,
-         calibration.DFE_CLA + ", 2024"),
+        (
+            "cin",
+            cin,
+            "referral_date",
+            "cin_closure_date",
+            calibration.CIN_LA_RANGE,
+            calibration.DFE_CIN + ", 2013-14 (Wokingham to Middlesbrough)",
+        ),
+        (
+            "cla",
+            episodes,
+            "episode_start",
+            "episode_end",
+            calibration.CLA_LA_RANGE,
+            calibration.DFE_CLA + ", 2024",
+        ),
     ):
         open_ = (_days(df[start]) <= march31) & (_days(df[end]) > march31)
         counts = df.loc[open_, ["la_code", "pupil_id"]].drop_duplicates().groupby("la_code").size()
@@ -408,14 +587,28 @@ def _la_range_rows(children_la, refs, episodes, march31) -> list[dict]:
         big = kids[kids * national >= LA_MIN_EXPECTED]
         measured = len(big) >= LA_MIN_COUNT
         rates = 10_000 * counts.reindex(big.index, fill_value=0) / big
-        note = (f"{len(big)} LAs expecting >= {LA_MIN_EXPECTED} children at the national rate; "
-                "the extremes of one year's LAs: slack +/-50%" if measured else
-                f"not measured: needs >= {LA_MIN_COUNT} LAs expecting >= {LA_MIN_EXPECTED} "
-                f"children at the national rate (found {len(big)})")
-        for label, target, value in (("minimum", lo_t, rates.min() if measured else None),
-                                     ("maximum", hi_t, rates.max() if measured else None)):
-            rows.append(_row(f"{name}_per_10000_la_{label}", source, target, value,
-                             target * 0.5, target * 1.5, note))
+        note = (
+            f"{len(big)} LAs expecting >= {LA_MIN_EXPECTED} children at the national rate; "
+            "the extremes of one year's LAs: slack +/-50%"
+            if measured
+            else f"not measured: needs >= {LA_MIN_COUNT} LAs expecting >= {LA_MIN_EXPECTED} "
+            f"children at the national rate (found {len(big)})"
+        )
+        for label, target, value in (
+            ("minimum", lo_t, rates.min() if measured else None),
+            ("maximum", hi_t, rates.max() if measured else None),
+        ):
+            rows.append(
+                _row(
+                    f"{name}_per_10000_la_{label}",
+                    source,
+                    target,
+                    value,
+                    target * 0.5,
+                    target * 1.5,
+                    note,
+                )
+            )
     return rows
 
 
@@ -426,9 +619,11 @@ def _lifetime_rows(truth) -> list[dict]:
         label = f"lifetime_risk_{name}_before_18"
         low = t.low if t.low is not None else t.value * 0.9
         high = t.high if t.high is not None else t.value * 1.1
-        note = ("model-based from truth.json (a window of at most ten years cannot measure it): "
-                "the mean over children of 1 - exp(-cumulative hazard to 18); published range, or "
-                "+/-10% where none")
+        note = (
+            "model-based from truth.json (a window of at most ten years cannot measure it): "
+            "the mean over children of 1 - exp(-cumulative hazard to 18); published range, or "
+            "+/-10% where none"
+        )
         if label in KNOWN_LIMITATIONS:
             note = KNOWN_LIMITATIONS[label] + "; " + note
         rows.append(_row(label, t.source, t.value, float(model[name]), low, high, note))
@@ -443,11 +638,17 @@ def fidelity_figure(report: pd.DataFrame, path: Path) -> Path:
     are shown relative to their lower bound.
     """
     rep = report[report["achieved"].notna()].reset_index(drop=True)
-    ref = rep["target_value"].where(rep["target_value"].notna(), rep["tolerance_low"]).to_numpy(dtype=float)
+    ref = (
+        rep["target_value"]
+        .where(rep["target_value"].notna(), rep["tolerance_low"])
+        .to_numpy(dtype=float)
+    )
     ref = np.where(ref == 0, 1.0, ref)
     ach = rep["achieved"].to_numpy(dtype=float) / ref
     lo = rep["tolerance_low"].to_numpy(dtype=float) / ref
-    hi = np.minimum(rep["tolerance_high"].to_numpy(dtype=float) / ref, np.nanmax(np.r_[ach, 2.0]) * 1.2)
+    hi = np.minimum(
+        rep["tolerance_high"].to_numpy(dtype=float) / ref, np.nanmax(np.r_[ach, 2.0]) * 1.2
+    )
     y = np.arange(len(rep))[::-1]
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(rep) + 1.5))
     ok = rep["within_tolerance"].fillna(False).to_numpy(dtype=bool)
@@ -468,15 +669,16 @@ def fidelity_figure(report: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-__all__ = ["fidelity_report", "fidelity_figure", "KNOWN_LIMITATIONS", "COLUMNS"]
+__all__ = ["COLUMNS", "KNOWN_LIMITATIONS", "fidelity_figure", "fidelity_report"]
 
 
 #: Significant figures of the achieved values and tolerance bands as released.
 RELEASE_SIGNIFICANT_FIGURES = 3
 
 
-def rounded_for_release(report: pd.DataFrame,
-                        figures: int = RELEASE_SIGNIFICANT_FIGURES) -> pd.DataFrame:
+def rounded_for_release(
+    report: pd.DataFrame, figures: int = RELEASE_SIGNIFICANT_FIGURES
+) -> pd.DataFrame:
     """The fidelity report with achieved values and bands to ``figures`` significant
     figures: a full-precision share of synthetic people is an exact fraction p/q of two
     person counts, and enough to read both counts back; three figures say whether a
@@ -485,7 +687,10 @@ def rounded_for_release(report: pd.DataFrame,
     for col in ("target_value", "achieved", "tolerance_low", "tolerance_high"):
         v = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype="float64")
         with np.errstate(divide="ignore", invalid="ignore"):
-            digits = np.where((v == 0) | ~np.isfinite(v), 0,
-                              figures - 1 - np.floor(np.log10(np.abs(np.where(v == 0, 1, v)))))
+            digits = np.where(
+                (v == 0) | ~np.isfinite(v),
+                0,
+                figures - 1 - np.floor(np.log10(np.abs(np.where(v == 0, 1, v)))),
+            )
         out[col] = [np.round(x, int(d)) if np.isfinite(x) else x for x, d in zip(v, digits)]
     return out

@@ -16,8 +16,8 @@ from child_mdh.contract import tables as contract
 from child_mdh.files import write_json
 from child_mdh.sources.synthetic import areas as areas_mod
 from child_mdh.sources.synthetic import truth as truth_mod
-from child_mdh.sources.synthetic.dates import add_years, day_number
 from child_mdh.sources.synthetic.data_card import write_data_card
+from child_mdh.sources.synthetic.dates import add_years, day_number
 from child_mdh.sources.synthetic.households import draw_dwellings, draw_households, draw_lsoas
 from child_mdh.sources.synthetic.params import default_parameters
 from child_mdh.sources.synthetic.persons import CHILD_SLOTS, draw_all_persons, reference_flags
@@ -51,16 +51,22 @@ def _options(options: dict) -> dict:
     out = {**OPTIONS, **options}
     for key in ("follow_up_years", "history_years"):
         if not isinstance(out[key], (int, np.integer)) or not 1 <= out[key] <= 15:
-            raise ValueError(f"{key} must be a whole number of years from 1 to 15, got {out[key]!r}")
+            raise ValueError(
+                f"{key} must be a whole number of years from 1 to 15, got {out[key]!r}"
+            )
     if out["school_census"] not in ("annual", "termly"):
-        raise ValueError(f"school_census must be 'annual' or 'termly', got {out['school_census']!r}")
+        raise ValueError(
+            f"school_census must be 'annual' or 'termly', got {out['school_census']!r}"
+        )
     for key in ("private_school_share", "mismatch_rate"):
         if not 0 < out[key] < 0.5:
             raise ValueError(f"{key} must be between 0 and 0.5, got {out[key]!r}")
     return out
 
 
-def _draw_la_effects(la, delta: float, params: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _draw_la_effects(
+    la, delta: float, params: dict, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """LA-level effects, always drawn in this order and size (independent of N).
 
     The FSM effect has a random part and a part that rises with the LA's expected share of
@@ -117,12 +123,17 @@ def generate(n_children: int, seed: int, out_dir: Path, census_year: int = 2021,
     }
     files, rows, ids = write_contract_tables(world, out_dir, metadata)
     files += write_truth_tables(world, ids, out_dir, {**metadata, "truth": True})
-    truth = truth_mod.assemble(world, metadata=metadata, options=opts,
-                               outcome_realised=truth_mod.window_outcomes_of(world))
+    truth = truth_mod.assemble(
+        world, metadata=metadata, options=opts, outcome_realised=truth_mod.window_outcomes_of(world)
+    )
     files.append(write_json(truth, out_dir / "truth.json"))
     files.append(write_data_card(out_dir / "DATA_CARD.md", truth, rows))
-    return {"rows": rows, "out_dir": str(out_dir), "files": [str(f) for f in files],
-            "truth": str(out_dir / "truth.json")}
+    return {
+        "rows": rows,
+        "out_dir": str(out_dir),
+        "files": [str(f) for f in files],
+        "truth": str(out_dir / "truth.json"),
+    }
 
 
 def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
@@ -148,11 +159,14 @@ def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
     if opts["lsoa"]:
         draw_lsoas(hh, la, areas_mod.load_lsoa_counts(census_year), rngs["lsoa"])
     persons = draw_all_persons(hh, params, region_codes, census_day, rngs["persons"])
-    recomputed = reference_flags(persons, hh.occupancy_rating_rooms, hh.shared_dwelling,
-                                 hh.central_heating, len(hh))
+    recomputed = reference_flags(
+        persons, hh.occupancy_rating_rooms, hh.shared_dwelling, hh.central_heating, len(hh)
+    )
     if not np.array_equal(recomputed, hh.flags):  # pragma: no cover - guarded by tests
         bad = np.flatnonzero((recomputed != hh.flags).any(axis=1))[:5]
-        raise RuntimeError(f"internal: persons do not reproduce household flags, e.g. households {bad}")
+        raise RuntimeError(
+            f"internal: persons do not reproduce household flags, e.g. households {bad}"
+        )
 
     # --- children: school census, FSM, linkage ----------------------------------------------
     is_child = persons.slot >= CHILD_SLOTS[0]
@@ -162,13 +176,24 @@ def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
     child_la = hh.la_index[child_hh]
     child_domains = hh.flags[child_hh]
     school = build_school_records(
-        child_dob=child_dob, child_la=child_la, child_region=hh.region_index[child_hh],
-        child_domains=child_domains, child_type=hh.household_type[child_hh],
-        region_codes=region_codes, la_codes=la_codes, la_households=la_households,
-        la_region=la_region, reference=reference,
-        first=history_start_for_school(reference, opts["history_years"]), extract=extract,
-        frequency=opts["school_census"], params=params, rngs=rngs, la_effects=la_effects,
-        private_share=opts["private_school_share"], mismatch_rate=opts["mismatch_rate"],
+        child_dob=child_dob,
+        child_la=child_la,
+        child_region=hh.region_index[child_hh],
+        child_domains=child_domains,
+        child_type=hh.household_type[child_hh],
+        region_codes=region_codes,
+        la_codes=la_codes,
+        la_households=la_households,
+        la_region=la_region,
+        reference=reference,
+        first=history_start_for_school(reference, opts["history_years"]),
+        extract=extract,
+        frequency=opts["school_census"],
+        params=params,
+        rngs=rngs,
+        la_effects=la_effects,
+        private_share=opts["private_school_share"],
+        mismatch_rate=opts["mismatch_rate"],
     )
 
     # --- Child-MDH (default index) and the LA context ------------------------------------
@@ -180,19 +205,43 @@ def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
     la_context = np.where(kids_per_la > 0, la_prevalence - national_prevalence, 0.0)
 
     children = Children(
-        dob=child_dob, la=child_la, male=persons.male[child_person],
-        domains=child_domains, fsm=school.fsm_reference, context=la_context[child_la],
-        observed=school.has_record, age_at_census=persons.age[child_person],
+        dob=child_dob,
+        la=child_la,
+        male=persons.male[child_person],
+        domains=child_domains,
+        fsm=school.fsm_reference,
+        context=la_context[child_la],
+        observed=school.has_record,
+        age_at_census=persons.age[child_person],
     )
-    care = simulate_social_care(children, la_effects, params, census_day,
-                                day_number(history_start), day_number(extract), census_year, rngs)
+    care = simulate_social_care(
+        children,
+        la_effects,
+        params,
+        census_day,
+        day_number(history_start),
+        day_number(extract),
+        census_year,
+        rngs,
+    )
     return World(
-        census_year=census_year, reference=reference, history_start=history_start,
-        extract=extract, params=params, delta=delta, la=la, la_effects=la_effects, hh=hh,
-        persons=persons, child_person=child_person, school=school, mdh=mdh,
-        la_prevalence=la_prevalence, national_prevalence=national_prevalence, care=care,
+        census_year=census_year,
+        reference=reference,
+        history_start=history_start,
+        extract=extract,
+        params=params,
+        delta=delta,
+        la=la,
+        la_effects=la_effects,
+        hh=hh,
+        persons=persons,
+        child_person=child_person,
+        school=school,
+        mdh=mdh,
+        la_prevalence=la_prevalence,
+        national_prevalence=national_prevalence,
+        care=care,
     )
 
 
-
-__all__ = ["generate", "simulate", "GENERATOR", "OPTIONS", "TRUTH_FILES"]
+__all__ = ["GENERATOR", "OPTIONS", "TRUTH_FILES", "generate", "simulate"]

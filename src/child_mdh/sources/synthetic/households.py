@@ -55,10 +55,14 @@ class Households:
     def __len__(self) -> int:
         return len(self.la_index)
 
-    def rows(self, start: int, stop: int) -> "Households":
+    def rows(self, start: int, stop: int) -> Households:
         """The households start..stop-1 (views, not copies)."""
-        return Households(**{f: (None if getattr(self, f) is None else getattr(self, f)[start:stop])
-                             for f in self.__dataclass_fields__})
+        return Households(
+            **{
+                f: (None if getattr(self, f) is None else getattr(self, f)[start:stop])
+                for f in self.__dataclass_fields__
+            }
+        )
 
 
 def pattern_probabilities(params: dict, region_codes: list[str]) -> np.ndarray:
@@ -73,13 +77,14 @@ def pattern_probabilities(params: dict, region_codes: list[str]) -> np.ndarray:
         s = score + dp["region_housing"].get(code, 0.0) * PATTERNS[:, 3]
         w = np.exp(s)
         for c in range(5):
-            wc = np.where(PATTERN_COUNT == c, w, 0.0)
+            wc = np.where(c == PATTERN_COUNT, w, 0.0)
             out[r, c] = wc / wc.sum()
     return out
 
 
-def draw_households(n_children: int, la: pd.DataFrame, delta: float, params: dict,
-                    rng: np.random.Generator) -> Households:
+def draw_households(
+    n_children: int, la: pd.DataFrame, delta: float, params: dict, rng: np.random.Generator
+) -> Households:
     """Draw households until exactly ``n_children`` dependent children are placed.
 
     Households are drawn independently (LA, count, pattern, type, children); the first
@@ -112,13 +117,18 @@ def draw_households(n_children: int, la: pd.DataFrame, delta: float, params: dic
     n_kids[-1] -= int(total[h - 1] - n_children)
     flags = PATTERNS[pattern[:h]].astype(bool)
     return Households(
-        la_index=la_index[:h], region_index=region_index[:h], n_domains=n_domains[:h],
-        flags=flags, household_type=household_type[:h], n_children=n_kids,
+        la_index=la_index[:h],
+        region_index=region_index[:h],
+        n_domains=n_domains[:h],
+        flags=flags,
+        household_type=household_type[:h],
+        n_children=n_kids,
     )
 
 
-def draw_dwellings(hh: Households, params: dict, region_codes: list[str],
-                   rng: np.random.Generator) -> None:
+def draw_dwellings(
+    hh: Households, params: dict, region_codes: list[str], rng: np.random.Generator
+) -> None:
     """Occupancy rating, shared dwelling and central heating, consistent with the housing flag.
 
     Housing deprivation (ONS): occupancy rating for rooms of -1 or less, OR a shared
@@ -130,8 +140,9 @@ def draw_dwellings(hh: Households, params: dict, region_codes: list[str],
     dp = params["dwellings"]
     n = len(hh)
     housing = hh.flags[:, 3]
-    reason_probs = np.array([dp["housing_reason"].get(code, dp["housing_reason"]["default"])
-                             for code in region_codes])
+    reason_probs = np.array(
+        [dp["housing_reason"].get(code, dp["housing_reason"]["default"]) for code in region_codes]
+    )
     reason = grouped_categorical(rng, hh.region_index, reason_probs)
     extra = rng.random((n, 3)) < dp["extra_reason_probability"]
     overcrowded = housing & ((reason == 0) | extra[:, 0])
@@ -146,8 +157,9 @@ def draw_dwellings(hh: Households, params: dict, region_codes: list[str],
     hh.central_heating = ~no_heating
 
 
-def draw_lsoas(hh: Households, la: pd.DataFrame, lsoa: pd.DataFrame,
-               rng: np.random.Generator) -> None:
+def draw_lsoas(
+    hh: Households, la: pd.DataFrame, lsoa: pd.DataFrame, rng: np.random.Generator
+) -> None:
     """An LSOA of the household's LA, in proportion to LSOA households with the same count.
 
     Falls back to all the LA's households when no LSOA of the LA has a household with that
@@ -173,7 +185,7 @@ def draw_lsoas(hh: Households, la: pd.DataFrame, lsoa: pd.DataFrame,
             continue
         k = int(key_sorted[block[0]])
         la_i, c = divmod(k, 5)
-        rows = order[starts[la_i]:ends[la_i]]
+        rows = order[starts[la_i] : ends[la_i]]
         if len(rows) == 0:
             raise ValueError(f"no LSOA listed for LA {la_codes[la_i]}")
         w = counts[rows, c]

@@ -57,7 +57,6 @@ import numpy as np
 import pandas as pd
 
 from child_mdh import files as io
-
 from child_mdh.sources.la_returns.errors import LAReturnError
 from child_mdh.sources.la_returns.layout import (
     CHILD_LSOA_FILE,
@@ -78,15 +77,35 @@ DEFAULT_SALT = "child-mdh synthetic LA formats"
 #: Letters of the UPN check character (0 -> A ... 22 -> Z; no I, O or S), DfE
 #: 'Unique pupil numbers' guidance and the UK Government Data Standards Catalogue.
 UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
-SYNTHETIC_LABEL = ("SYNTHETIC DATA written by child-mdh from a synthetic dataset: no row "
-                   "describes a real child, household or school.")
+SYNTHETIC_LABEL = (
+    "SYNTHETIC DATA written by child-mdh from a synthetic dataset: no row "
+    "describes a real child, household or school."
+)
 
 SSDA903_HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
-SSDA903_EPISODE_COLUMNS = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER",
-                           "DEC", "REC", "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN")
+SSDA903_EPISODE_COLUMNS = (
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+)
 #: The contract's five ethnic groups as DfE ethnicity codes ('any other ... background').
-ETHNICITY_CODES = {"white": "WBRI", "mixed": "MOTH", "asian": "AOTH", "black": "BOTH",
-                   "other": "OOTH"}
+ETHNICITY_CODES = {
+    "white": "WBRI",
+    "mixed": "MOTH",
+    "asian": "AOTH",
+    "black": "BOTH",
+    "other": "OOTH",
+}
 _TERM_OF_MONTH = {1: "spring", 5: "summer", 10: "autumn"}
 _SC_DATE = "%Y-%b-%d 00:00:00"
 
@@ -140,7 +159,7 @@ def upn_is_valid(upns: pd.Series) -> pd.Series:
     out = pd.Series(False, index=s.index)
     if shape.any():
         nums = s[shape].str.slice(1).astype("int64").to_numpy()
-        out[shape] = (s[shape].str.slice(0, 1).to_numpy() == upn_check_letters(nums))
+        out[shape] = s[shape].str.slice(0, 1).to_numpy() == upn_check_letters(nums)
     return out
 
 
@@ -159,10 +178,16 @@ def upn_lookup(pupil_ids: pd.Series, salt: str | None = None) -> pd.DataFrame:
     ids = np.sort(pd.Series(pupil_ids).dropna().astype("str").unique().astype(object))
     digits = _unique_numbers(ids, salt, "upn", 10**12)
     child = _unique_numbers(ids, salt, "child", 9 * 10**8) + 10**8
-    upn = (pd.Series(upn_check_letters(digits), dtype="str")
-           + pd.Series(digits).astype("str").str.zfill(12).astype("str"))
-    return pd.DataFrame({"pupil_id": pd.Series(ids, dtype="str"), "upn": upn,
-                         "child_id": pd.Series(child).astype("str")})
+    upn = pd.Series(upn_check_letters(digits), dtype="str") + pd.Series(digits).astype(
+        "str"
+    ).str.zfill(12).astype("str")
+    return pd.DataFrame(
+        {
+            "pupil_id": pd.Series(ids, dtype="str"),
+            "upn": upn,
+            "child_id": pd.Series(child).astype("str"),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -201,13 +226,23 @@ def fsm_periods_from_censuses(history: pd.DataFrame) -> pd.DataFrame:
     new_run = elig & ~prev_elig
     run = np.cumsum(new_run)
     run_start = pd.Series(start.where(new_run)).groupby(run).transform("first")
-    open_rows = pd.DataFrame({"pupil_id": h["pupil_id"], "census_date": h["census_date"],
-                              "fsmstartdate": run_start,
-                              "fsmenddate": pd.Series(pd.NaT, index=h.index,
-                                                      dtype="datetime64[ns]")})[elig]
+    open_rows = pd.DataFrame(
+        {
+            "pupil_id": h["pupil_id"],
+            "census_date": h["census_date"],
+            "fsmstartdate": run_start,
+            "fsmenddate": pd.Series(pd.NaT, index=h.index, dtype="datetime64[ns]"),
+        }
+    )[elig]
     ended = ~elig & prev_elig
-    closed = pd.DataFrame({"pupil_id": h["pupil_id"], "census_date": h["census_date"],
-                           "fsmstartdate": run_start.shift(), "fsmenddate": prev_date + half})
+    closed = pd.DataFrame(
+        {
+            "pupil_id": h["pupil_id"],
+            "census_date": h["census_date"],
+            "fsmstartdate": run_start.shift(),
+            "fsmenddate": prev_date + half,
+        }
+    )
     out = pd.concat([open_rows, closed[ended]], ignore_index=True)
     return out.sort_values(["pupil_id", "census_date", "fsmstartdate"]).reset_index(drop=True)
 
@@ -217,21 +252,31 @@ def fsm_periods_from_censuses(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_synth(synth_dir: Path) -> dict[str, pd.DataFrame]:
-    names = ("areas", "households", "persons", "pupil_census", "cin_referrals",
-             "child_protection_plans", "looked_after_episodes", "truth_children",
-             "truth_households")
+    names = (
+        "areas",
+        "households",
+        "persons",
+        "pupil_census",
+        "cin_referrals",
+        "child_protection_plans",
+        "looked_after_episodes",
+        "truth_children",
+        "truth_households",
+    )
     missing = [n for n in names if not (synth_dir / f"{n}.parquet").is_file()]
     if missing:
         raise LAReturnError(
             f"{synth_dir}: not a synthetic dataset written by 'child-mdh synth' "
             f"({', '.join(f'{n}.parquet' for n in missing)} missing). Write one with "
             "child-mdh synth --children N --seed S --out DIR; write_la_formats needs its "
-            "truth_children.parquet for the children's dates of birth.")
+            "truth_children.parquet for the children's dates of birth."
+        )
     meta = io.read_parquet_metadata(synth_dir / "pupil_census.parquet")
     if meta.get("synthetic") is not True:
         raise LAReturnError(
             f"{synth_dir}/pupil_census.parquet is not marked synthetic: write_la_formats "
-            "only writes synthetic data into the local authority formats.")
+            "only writes synthetic data into the local authority formats."
+        )
     return {n: pd.read_parquet(synth_dir / f"{n}.parquet") for n in names}
 
 
@@ -260,25 +305,49 @@ def _tag(name: str, values: pd.Series) -> pd.Series:
 
 def _write_ssda903(eps: pd.DataFrame, kids: pd.DataFrame, folder: Path, year: int) -> list[Path]:
     """The SSDA903 header and episodes CSVs of the children looked after."""
-    eps = eps.merge(kids, on="pupil_id", how="left", validate="many_to_one").sort_values(
-        ["child_id", "episode_start"], kind="stable").reset_index(drop=True)
+    eps = (
+        eps.merge(kids, on="pupil_id", how="left", validate="many_to_one")
+        .sort_values(["child_id", "episode_start"], kind="stable")
+        .reset_index(drop=True)
+    )
     nxt_start = eps.groupby("child_id", sort=False)["episode_start"].shift(-1)
-    rec = np.where(eps["episode_end"].isna(), None,
-                   np.where(nxt_start == eps["episode_end"], "X1", "E8"))
-    episodes = pd.DataFrame({
-        "CHILD": eps["child_id"], "DECOM": _dmy(eps["episode_start"]),
-        "RNE": eps["reason_new_episode"], "LS": eps["legal_status"], "CIN": "N1",
-        "PLACE": "U1", "PLACE_PROVIDER": "PR1", "DEC": _dmy(eps["episode_end"]),
-        "REC": pd.Series(rec, dtype="str"), "REASON_PLACE_CHANGE": None, "HOME_POST": None,
-        "PL_POST": None, "URN": None})
+    rec = np.where(
+        eps["episode_end"].isna(), None, np.where(nxt_start == eps["episode_end"], "X1", "E8")
+    )
+    episodes = pd.DataFrame(
+        {
+            "CHILD": eps["child_id"],
+            "DECOM": _dmy(eps["episode_start"]),
+            "RNE": eps["reason_new_episode"],
+            "LS": eps["legal_status"],
+            "CIN": "N1",
+            "PLACE": "U1",
+            "PLACE_PROVIDER": "PR1",
+            "DEC": _dmy(eps["episode_end"]),
+            "REC": pd.Series(rec, dtype="str"),
+            "REASON_PLACE_CHANGE": None,
+            "HOME_POST": None,
+            "PL_POST": None,
+            "URN": None,
+        }
+    )
     head = kids[kids["pupil_id"].isin(eps["pupil_id"])].sort_values("child_id")
-    header = pd.DataFrame({
-        "CHILD": head["child_id"], "SEX": head["sex"].map({"M": "1", "F": "2"}),
-        "DOB": _dmy(head["date_of_birth"]), "ETHNIC": head["ethnicity"], "UPN": head["upn"],
-        "MOTHER": None, "MC_DOB": None})
+    header = pd.DataFrame(
+        {
+            "CHILD": head["child_id"],
+            "SEX": head["sex"].map({"M": "1", "F": "2"}),
+            "DOB": _dmy(head["date_of_birth"]),
+            "ETHNIC": head["ethnicity"],
+            "UPN": head["upn"],
+            "MOTHER": None,
+            "MC_DOB": None,
+        }
+    )
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"SSDA903_{year}_header_synthetic.csv",
-             folder / f"SSDA903_{year}_episodes_synthetic.csv"]
+    paths = [
+        folder / f"SSDA903_{year}_header_synthetic.csv",
+        folder / f"SSDA903_{year}_episodes_synthetic.csv",
+    ]
     header[list(SSDA903_HEADER_COLUMNS)].to_csv(paths[0], index=False)
     episodes[list(SSDA903_EPISODE_COLUMNS)].to_csv(paths[1], index=False)
     return paths
@@ -294,66 +363,99 @@ def _cin_xml(year: int, reference: pd.Timestamp, la_code: str, children: str) ->
         f"    <Source><SourceLevel>L</SourceLevel><LEA>{la_code[-3:]}</LEA>"
         "<SoftwareCode>child-mdh synthetic (SYNTHETIC DATA)</SoftwareCode>"
         f"<Release>synthetic</Release><SerialNo>001</SerialNo></Source>\n  </Header>\n"
-        f"  <Children>\n{children}  </Children>\n</Message>\n")
+        f"  <Children>\n{children}  </Children>\n</Message>\n"
+    )
 
 
-def _write_cin(refs: pd.DataFrame, plans: pd.DataFrame, kids: pd.DataFrame, folder: Path,
-               la_code: str, last_year: int) -> list[Path]:
+def _write_cin(
+    refs: pd.DataFrame,
+    plans: pd.DataFrame,
+    kids: pd.DataFrame,
+    folder: Path,
+    la_code: str,
+    last_year: int,
+) -> list[Path]:
     """One CIN census XML per collection year: each referral and plan open in the year."""
     folder.mkdir(parents=True, exist_ok=True)
     if refs.empty and plans.empty:
         return []
-    first = int(min(_collection_year(refs["referral_date"]).min() if len(refs) else last_year,
-                    _collection_year(plans["cpp_start_date"]).min() if len(plans) else last_year))
+    first = int(
+        min(
+            _collection_year(refs["referral_date"]).min() if len(refs) else last_year,
+            _collection_year(plans["cpp_start_date"]).min() if len(plans) else last_year,
+        )
+    )
     kids = kids.set_index("pupil_id")
     paths = []
     for year in range(first, last_year + 1):
         ref_day = pd.Timestamp(year, 3, 31)
         start_day = pd.Timestamp(year - 1, 4, 1)
-        r = refs[(refs["referral_date"] <= ref_day)
-                 & (refs["cin_closure_date"].isna() | (refs["cin_closure_date"] >= start_day))]
-        p = plans[(plans["cpp_start_date"] <= ref_day)
-                  & (plans["cpp_end_date"].isna() | (plans["cpp_end_date"] >= start_day))]
+        r = refs[
+            (refs["referral_date"] <= ref_day)
+            & (refs["cin_closure_date"].isna() | (refs["cin_closure_date"] >= start_day))
+        ]
+        p = plans[
+            (plans["cpp_start_date"] <= ref_day)
+            & (plans["cpp_end_date"].isna() | (plans["cpp_end_date"] >= start_day))
+        ]
         if r.empty and p.empty:
             continue
         r = r.sort_values(["pupil_id", "referral_date"]).reset_index(drop=True)
         p = p.sort_values("cpp_start_date").reset_index(drop=True)
         # each plan inside the child's latest referral (in this return) on or before it
         parent = pd.merge_asof(
-            p, r[["pupil_id", "referral_date"]].sort_values("referral_date"),
-            left_on="cpp_start_date", right_on="referral_date", by="pupil_id",
-            direction="backward")
+            p,
+            r[["pupil_id", "referral_date"]].sort_values("referral_date"),
+            left_on="cpp_start_date",
+            right_on="referral_date",
+            by="pupil_id",
+            direction="backward",
+        )
         end = parent["cpp_end_date"].where(parent["cpp_end_date"] <= ref_day)
-        parent["xml"] = ("<ChildProtectionPlans>"
-                         + _tag("CPPstartDate", _iso(parent["cpp_start_date"]))
-                         + _tag("CPPendDate", _iso(end))
-                         + "<InitialCategoryOfAbuse>NEG</InitialCategoryOfAbuse>"
-                         "</ChildProtectionPlans>")
+        parent["xml"] = (
+            "<ChildProtectionPlans>"
+            + _tag("CPPstartDate", _iso(parent["cpp_start_date"]))
+            + _tag("CPPendDate", _iso(end))
+            + "<InitialCategoryOfAbuse>NEG</InitialCategoryOfAbuse>"
+            "</ChildProtectionPlans>"
+        )
         in_ref = parent[parent["referral_date"].notna()]
         plan_xml = in_ref.groupby(["pupil_id", "referral_date"])["xml"].agg("".join)
         loose = parent[parent["referral_date"].isna()].groupby("pupil_id")["xml"].agg("".join)
         closure = r["cin_closure_date"].where(r["cin_closure_date"] <= ref_day)
         inner = plan_xml.reindex(pd.MultiIndex.from_frame(r[["pupil_id", "referral_date"]]))
-        r["xml"] = ("<CINdetails>" + _tag("CINreferralDate", _iso(r["referral_date"]))
-                    + "<ReferralSource>1A</ReferralSource>"
-                    + _tag("PrimaryNeedCode", r["primary_need_code"])
-                    + _tag("CINclosureDate", _iso(closure))
-                    + _tag("ReasonForClosure", pd.Series("RC8", index=r.index, dtype="str")
-                           .where(closure.notna()))
-                    + _tag("ReferralNFA", r["referral_nfa"].map({True: "1", False: "0"}))
-                    + pd.Series(inner.to_numpy(), dtype="str").fillna("") + "</CINdetails>")
+        r["xml"] = (
+            "<CINdetails>"
+            + _tag("CINreferralDate", _iso(r["referral_date"]))
+            + "<ReferralSource>1A</ReferralSource>"
+            + _tag("PrimaryNeedCode", r["primary_need_code"])
+            + _tag("CINclosureDate", _iso(closure))
+            + _tag(
+                "ReasonForClosure",
+                pd.Series("RC8", index=r.index, dtype="str").where(closure.notna()),
+            )
+            + _tag("ReferralNFA", r["referral_nfa"].map({True: "1", False: "0"}))
+            + pd.Series(inner.to_numpy(), dtype="str").fillna("")
+            + "</CINdetails>"
+        )
         per_child = r.groupby("pupil_id")["xml"].agg("".join)
         who = per_child.index.union(loose.index)
         body = (per_child.reindex(who).fillna("") + loose.reindex(who).fillna("")).astype("str")
         k = kids.reindex(who)
-        child = pd.DataFrame({"child_id": k["child_id"].to_numpy(), "body": body.to_numpy()},
-                             index=who).sort_values("child_id")
+        child = pd.DataFrame(
+            {"child_id": k["child_id"].to_numpy(), "body": body.to_numpy()}, index=who
+        ).sort_values("child_id")
         k = k.loc[child.index]
-        ids = ("<ChildIdentifiers>" + _tag("LAchildID", k["child_id"]) + _tag("UPN", k["upn"])
-               + _tag("PersonBirthDate", _iso(k["date_of_birth"]))
-               + _tag("GenderCurrent", k["sex"].map({"M": "1", "F": "2"}))
-               + "</ChildIdentifiers><ChildCharacteristics>"
-               + _tag("Ethnicity", k["ethnicity"]) + "</ChildCharacteristics>")
+        ids = (
+            "<ChildIdentifiers>"
+            + _tag("LAchildID", k["child_id"])
+            + _tag("UPN", k["upn"])
+            + _tag("PersonBirthDate", _iso(k["date_of_birth"]))
+            + _tag("GenderCurrent", k["sex"].map({"M": "1", "F": "2"}))
+            + "</ChildIdentifiers><ChildCharacteristics>"
+            + _tag("Ethnicity", k["ethnicity"])
+            + "</ChildCharacteristics>"
+        )
         text = ("    <Child>" + ids + child["body"] + "</Child>\n").str.cat()
         path = folder / f"CIN_census_{year}_synthetic.xml"
         path.write_text(_cin_xml(year, ref_day, la_code, text), encoding="utf-8")
@@ -361,38 +463,59 @@ def _write_cin(refs: pd.DataFrame, plans: pd.DataFrame, kids: pd.DataFrame, fold
     return paths
 
 
-def _write_school_census(pc: pd.DataFrame, history: pd.DataFrame, kids: pd.DataFrame,
-                         la_code: str, folder: Path) -> list[Path]:
+def _write_school_census(
+    pc: pd.DataFrame, history: pd.DataFrame, kids: pd.DataFrame, la_code: str, folder: Path
+) -> list[Path]:
     """Pupils-on-roll and FSM periods CSVs for each census of the authority's schools."""
     folder.mkdir(parents=True, exist_ok=True)
     periods = fsm_periods_from_censuses(history)
     schools = np.sort(pc["school_id"].astype("str").unique())
-    laestab = pd.Series([f"{la_code[-3:]}{2000 + i:04d}" for i in range(len(schools))],
-                        index=schools, dtype="str")
+    laestab = pd.Series(
+        [f"{la_code[-3:]}{2000 + i:04d}" for i in range(len(schools))], index=schools, dtype="str"
+    )
     paths = []
     for day, part in pc.groupby("census_date", sort=True):
         day = pd.Timestamp(day)
         term = _TERM_OF_MONTH.get(day.month)
         if term is None:
-            raise LAReturnError(f"synthetic school census on {day.date()} is not in January, "
-                                "May or October: no school census term matches it")
-        part = part.merge(kids, on="pupil_id", how="left", validate="one_to_one").sort_values(
-            "upn").reset_index(drop=True)
-        roll_id = pd.Series(f"{day:%Y%m%d}-" + pd.Series(np.arange(1, len(part) + 1))
-                            .astype("str").str.zfill(7), dtype="str")
-        pupils = pd.DataFrame({
-            "pupilonrolltableid": roll_id, "laestab": part["school_id"].map(laestab),
-            "upn": part["upn"], "dob": part["date_of_birth"].dt.strftime(_SC_DATE),
-            "sex": part["sex"], "enrolstatus": "C", "ncyearactual": None})
+            raise LAReturnError(
+                f"synthetic school census on {day.date()} is not in January, "
+                "May or October: no school census term matches it"
+            )
+        part = (
+            part.merge(kids, on="pupil_id", how="left", validate="one_to_one")
+            .sort_values("upn")
+            .reset_index(drop=True)
+        )
+        roll_id = pd.Series(
+            f"{day:%Y%m%d}-" + pd.Series(np.arange(1, len(part) + 1)).astype("str").str.zfill(7),
+            dtype="str",
+        )
+        pupils = pd.DataFrame(
+            {
+                "pupilonrolltableid": roll_id,
+                "laestab": part["school_id"].map(laestab),
+                "upn": part["upn"],
+                "dob": part["date_of_birth"].dt.strftime(_SC_DATE),
+                "sex": part["sex"],
+                "enrolstatus": "C",
+                "ncyearactual": None,
+            }
+        )
         if census_day(day.year, term) != day.date():
             pupils["census_date"] = f"{day:%Y-%m-%d}"
         per = periods[periods["census_date"] == day].merge(
             pd.DataFrame({"pupil_id": part["pupil_id"], "pupilonrolltableid": roll_id}),
-            on="pupil_id", how="inner")
-        fsm = pd.DataFrame({
-            "pupilonrolltableid": per["pupilonrolltableid"],
-            "fsmstartdate": per["fsmstartdate"].dt.strftime(_SC_DATE),
-            "fsmenddate": per["fsmenddate"].dt.strftime(_SC_DATE)})
+            on="pupil_id",
+            how="inner",
+        )
+        fsm = pd.DataFrame(
+            {
+                "pupilonrolltableid": per["pupilonrolltableid"],
+                "fsmstartdate": per["fsmstartdate"].dt.strftime(_SC_DATE),
+                "fsmenddate": per["fsmenddate"].dt.strftime(_SC_DATE),
+            }
+        )
         stem = f"{day.year}_{term}"
         paths.append(folder / f"{stem}_pupilonroll_synthetic.csv")
         pupils.to_csv(paths[-1], index=False)
@@ -401,8 +524,9 @@ def _write_school_census(pc: pd.DataFrame, history: pd.DataFrame, kids: pd.DataF
     return paths
 
 
-def _write_local(t: dict, la_code: str, lookup: pd.DataFrame, folder: Path,
-                 census_year: int) -> list[Path]:
+def _write_local(
+    t: dict, la_code: str, lookup: pd.DataFrame, folder: Path, census_year: int
+) -> list[Path]:
     """Household domain flags (route a), and child LSOAs with LSOA counts (route b).
 
     The flags are the synthetic households' true ONS dimensions (``truth_households``),
@@ -425,8 +549,9 @@ def _write_local(t: dict, la_code: str, lookup: pd.DataFrame, folder: Path,
     lsoa = flags.merge(hh[["household_id", "lsoa_code"]], on="household_id", how="left")
     lsoa = lsoa[lsoa["lsoa_code"].notna()]
     paths.append(folder / CHILD_LSOA_FILE)
-    pd.DataFrame({"upn": lsoa["upn"], "lsoa_code": lsoa["lsoa_code"]}).to_csv(paths[-1],
-                                                                              index=False)
+    pd.DataFrame({"upn": lsoa["upn"], "lsoa_code": lsoa["lsoa_code"]}).to_csv(
+        paths[-1], index=False
+    )
     try:
         counts = load_lsoa_counts(census_year)
     except FileNotFoundError:
@@ -436,8 +561,7 @@ def _write_local(t: dict, la_code: str, lookup: pd.DataFrame, folder: Path,
     return paths
 
 
-def write_la_formats(synth_dir: Path, la_code: str, out_dir: Path,
-                     salt: str | None = None) -> dict:
+def write_la_formats(synth_dir: Path, la_code: str, out_dir: Path, salt: str | None = None) -> dict:
     """Write one local authority's returns, in its own formats, from a synthetic dataset.
 
     ``synth_dir``: a folder written by ``child-mdh synth``; ``la_code``: the authority;
@@ -460,7 +584,8 @@ def write_la_formats(synth_dir: Path, la_code: str, out_dir: Path,
         sizes = t["truth_children"]["la_code"].value_counts().head(5)
         raise LAReturnError(
             f"{la_code!r} is not a local authority of {synth_dir}/areas.parquet. The largest "
-            "ones there: " + ", ".join(f"{c} ({n} children)" for c, n in sizes.items()))
+            "ones there: " + ", ".join(f"{c} ({n} children)" for c, n in sizes.items())
+        )
     meta = io.read_parquet_metadata(synth_dir / "pupil_census.parquet")
     census_year = int(meta.get("census_year", 2021))
     truth = {}
@@ -470,9 +595,11 @@ def write_la_formats(synth_dir: Path, la_code: str, out_dir: Path,
     tc = t["truth_children"]
     lookup = upn_lookup(tc["pupil_id"], salt)
     persons = t["persons"][["person_id", "sex", "ethnic_group"]]
-    kids = (tc[tc["pupil_id"].notna()][["pupil_id", "person_id", "date_of_birth"]]
-            .merge(persons, on="person_id", how="left")
-            .merge(lookup, on="pupil_id", how="left"))
+    kids = (
+        tc[tc["pupil_id"].notna()][["pupil_id", "person_id", "date_of_birth"]]
+        .merge(persons, on="person_id", how="left")
+        .merge(lookup, on="pupil_id", how="left")
+    )
     kids["ethnicity"] = kids["ethnic_group"].map(ETHNICITY_CODES).fillna("NOBT").astype("str")
     kids = kids.drop(columns=["person_id", "ethnic_group"])
 
@@ -480,17 +607,28 @@ def write_la_formats(synth_dir: Path, la_code: str, out_dir: Path,
         df = t[name]
         return df[df["la_code"] == la_code].reset_index(drop=True)
 
-    refs, plans, eps = (of_la(n) for n in ("cin_referrals", "child_protection_plans",
-                                           "looked_after_episodes"))
+    refs, plans, eps = (
+        of_la(n) for n in ("cin_referrals", "child_protection_plans", "looked_after_episodes")
+    )
     pc = of_la("pupil_census")
     involved = pd.concat([df["pupil_id"] for df in (refs, plans, eps, pc)]).unique()
     kids = kids[kids["pupil_id"].isin(involved)].reset_index(drop=True)
-    dates = [d for df, cols in ((refs, ("referral_date", "cin_closure_date")),
-                                (plans, ("cpp_start_date", "cpp_end_date")),
-                                (eps, ("episode_start", "episode_end")))
-             for c in cols for d in [df[c].max()] if len(df) and pd.notna(d)]
-    extract = pd.Timestamp(truth["extract_date"]) if truth.get("extract_date") else (
-        max(dates) if dates else pd.Timestamp(dt.date.today()))
+    dates = [
+        d
+        for df, cols in (
+            (refs, ("referral_date", "cin_closure_date")),
+            (plans, ("cpp_start_date", "cpp_end_date")),
+            (eps, ("episode_start", "episode_end")),
+        )
+        for c in cols
+        for d in [df[c].max()]
+        if len(df) and pd.notna(d)
+    ]
+    extract = (
+        pd.Timestamp(truth["extract_date"])
+        if truth.get("extract_date")
+        else (max(dates) if dates else pd.Timestamp(dt.date.today()))
+    )
     last_year = int(_collection_year(pd.Series([extract])).iloc[0])
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -499,9 +637,13 @@ def write_la_formats(synth_dir: Path, la_code: str, out_dir: Path,
     history = t["pupil_census"][t["pupil_census"]["pupil_id"].isin(pc["pupil_id"])]
     files += _write_school_census(pc, history, kids, la_code, out_dir / SCHOOL_DIR)
     files += _write_local(t, la_code, lookup, out_dir / LOCAL_DIR, census_year)
-    rows = {"looked_after_episodes": len(eps), "cin_referrals": len(refs),
-            "child_protection_plans": len(plans), "pupil_census": len(pc),
-            "school_censuses": int(pc["census_date"].nunique())}
+    rows = {
+        "looked_after_episodes": len(eps),
+        "cin_referrals": len(refs),
+        "child_protection_plans": len(plans),
+        "pupil_census": len(pc),
+        "school_censuses": int(pc["census_date"].nunique()),
+    }
     readme = out_dir / "README.md"
     readme.write_text(
         f"# {SYNTHETIC_LABEL}\n\nLocal authority {la_code}, written from {synth_dir} "
@@ -510,10 +652,17 @@ def write_la_formats(synth_dir: Path, la_code: str, out_dir: Path,
         "authority holds: SSDA903 CSVs, CIN census XML (one per collection year), school "
         "census pupils-on-roll and FSM periods CSVs, and local household domain flags. "
         "UPNs and child ids are synthetic. See docs/la-returns.md.\n\n"
-        + "\n".join(f"- {k}: {v:,}" for k, v in rows.items()) + "\n")
-    return {"la_code": la_code, "out_dir": str(out_dir),
-            "sources": {k: str(v) for k, v in la_format_sources(out_dir).items()},
-            "files": [str(f) for f in [readme, *files]], "rows": rows, "synthetic": True}
+        + "\n".join(f"- {k}: {v:,}" for k, v in rows.items())
+        + "\n"
+    )
+    return {
+        "la_code": la_code,
+        "out_dir": str(out_dir),
+        "sources": {k: str(v) for k, v in la_format_sources(out_dir).items()},
+        "files": [str(f) for f in [readme, *files]],
+        "rows": rows,
+        "synthetic": True,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -521,15 +670,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m child_mdh.sources.synthetic.la_formats",
         description="Write one local authority's returns, in its own formats, from a "
-                    "synthetic dataset (synthetic data, labelled as such).")
+        "synthetic dataset (synthetic data, labelled as such).",
+    )
     parser.add_argument("synth_dir", help="folder written by child-mdh synth")
     parser.add_argument("la_code", help="ONS code of the local authority, e.g. E10000016")
     parser.add_argument("out_dir", help="folder to write the returns to")
     parser.add_argument("--salt", default=None, help="key of the synthetic UPNs and child ids")
     args = parser.parse_args(argv)
     try:
-        got = write_la_formats(Path(args.synth_dir), args.la_code, Path(args.out_dir),
-                               args.salt)
+        got = write_la_formats(Path(args.synth_dir), args.la_code, Path(args.out_dir), args.salt)
     except LAReturnError as err:
         print(str(err), file=sys.stderr)
         return 2

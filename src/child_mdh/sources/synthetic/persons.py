@@ -34,8 +34,18 @@ from child_mdh.sources.synthetic.sampling import categorical, grouped_categorica
 P1, P2, G1, G2, S = 0, 1, 2, 3, 4
 CHILD_SLOTS = (5, 6, 7, 8, 9)
 N_SLOTS = 10
-SLOT_ROLES = ("parent1", "parent2", "grandparent", "grandparent", "adult_child",
-              "child", "child", "child", "child", "child")
+SLOT_ROLES = (
+    "parent1",
+    "parent2",
+    "grandparent",
+    "grandparent",
+    "adult_child",
+    "child",
+    "child",
+    "child",
+    "child",
+    "child",
+)
 
 ACT = {c: i for i, c in enumerate(contract.ECONOMIC_ACTIVITY_CODES)}
 QUAL = {c: i for i, c in enumerate(contract.QUALIFICATION_CODES)}
@@ -86,8 +96,9 @@ def _activity_variants(table: dict) -> np.ndarray:
     return np.vstack([no_emp / no_emp.sum(), emp_only / emp_only.sum(), base])
 
 
-def draw_children_dob(hh: Households, params: dict, census_day: int,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def draw_children_dob(
+    hh: Households, params: dict, census_day: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Dates of birth of the dependent children, (H, 5) day numbers (-1 where absent).
 
     Siblings are spaced by 300 days plus a gamma-distributed gap; the oldest child's date of
@@ -111,8 +122,9 @@ def draw_children_dob(hh: Households, params: dict, census_day: int,
     return np.where(present, dob, -1), span
 
 
-def draw_persons(hh: Households, params: dict, region_codes: list[str], census_day: int,
-                 rng: np.random.Generator) -> Persons:
+def draw_persons(
+    hh: Households, params: dict, region_codes: list[str], census_day: int, rng: np.random.Generator
+) -> Persons:
     """Every member of every household, consistent with the household's four flags."""
     pp = params["persons"]
     hp = params["households"]
@@ -179,8 +191,9 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
 
     # --- economic activity ----------------------------------------------------------------
     # designated member carrying employment deprivation: parent 2 sometimes, else parent 1
-    designated_emp = np.where(present[:, P2] & (rng.random(n) < pp["designated_employment_partner"]),
-                              P2, P1)
+    designated_emp = np.where(
+        present[:, P2] & (rng.random(n) < pp["designated_employment_partner"]), P2, P1
+    )
     rows = np.arange(n)
     student[rows[E], designated_emp[E]] = False
 
@@ -188,7 +201,9 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
     act = np.full((n, N_SLOTS), ACT["not_applicable"], dtype=np.int64)
     acts = pp["activity"]
     role_tables = {
-        P1: acts["parent1"], P2: acts["parent2"], S: acts["adult_child"],
+        P1: acts["parent1"],
+        P2: acts["parent2"],
+        S: acts["adult_child"],
     }
     for slot, table in role_tables.items():
         act[:, slot] = grouped_categorical(rng, variant, _activity_variants(table))
@@ -201,8 +216,9 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
     student_act = _probs(pp["student_activity"], ACT)
     act = np.where(student, categorical(rng, student_act, n * N_SLOTS).reshape(n, N_SLOTS), act)
     lts_designated = HE & (rng.random(n) < pp["lts_given_employment_and_health"])
-    designated_code = np.where(lts_designated, ACT["inactive_long_term_sick_or_disabled"],
-                               ACT["unemployed"])
+    designated_code = np.where(
+        lts_designated, ACT["inactive_long_term_sick_or_disabled"], ACT["unemployed"]
+    )
     act[rows[E], designated_emp[E]] = designated_code[E]
     act = np.where(adult & present, act, ACT["not_applicable"])
 
@@ -210,11 +226,14 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
     qp = pp["qualification"]
     multiply = hh.n_domains >= 2
     ed_any = categorical(rng, _probs(pp["qualification_education_deprived"], QUAL), n * N_SLOTS)
-    ed_young = categorical(rng, _probs(pp["qualification_education_deprived_16_17"], QUAL),
-                           n * N_SLOTS)
+    ed_young = categorical(
+        rng, _probs(pp["qualification_education_deprived_16_17"], QUAL), n * N_SLOTS
+    )
     ed_draw = np.where(age.ravel() <= 17, ed_young, ed_any).reshape(n, N_SLOTS)
     parent_variant = multiply.astype(np.int64)
-    parent_tables = np.vstack([_probs(qp["parent"], QUAL), _probs(qp["parent_multiply_deprived"], QUAL)])
+    parent_tables = np.vstack(
+        [_probs(qp["parent"], QUAL), _probs(qp["parent_multiply_deprived"], QUAL)]
+    )
     ok = np.zeros((n, N_SLOTS), dtype=np.int64)
     for slot in (P1, P2):
         ok[:, slot] = grouped_categorical(rng, parent_variant, parent_tables)
@@ -239,8 +258,9 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
     age_group = np.select([age < 16, age < 50, age < 65], [0, 1, 2], 3)
     gh_probs = np.vstack([np.asarray(gh_tables[g]) / np.sum(gh_tables[g]) for g in groups])
     gh = grouped_categorical(rng, age_group.ravel(), gh_probs).reshape(n, N_SLOTS) + 1
-    dis_probs = np.vstack([[dis_tables[g][0], dis_tables[g][1], 1 - sum(dis_tables[g])]
-                           for g in groups])
+    dis_probs = np.vstack(
+        [[dis_tables[g][0], dis_tables[g][1], 1 - sum(dis_tables[g])] for g in groups]
+    )
     dis = grouped_categorical(rng, age_group.ravel(), dis_probs).reshape(n, N_SLOTS)
     lts = (act == ACT["inactive_long_term_sick_or_disabled"]) & present
     lts_dis = categorical(rng, [0.6, 0.4, 0.0], n * N_SLOTS).reshape(n, N_SLOTS)
@@ -253,12 +273,14 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
     # health-deprived without a long-term sick member: a designated member carries it
     need_h = HE & ~lts.any(axis=1)
     w = pp["health_designated_weights"]
-    cand = np.column_stack([
-        np.full(n, w["parent1"]),
-        np.where(present[:, P2], w["parent2"], 0.0),
-        np.where(present[:, G1], w["grandparent"], 0.0),
-        np.full(n, w["child"]),
-    ])
+    cand = np.column_stack(
+        [
+            np.full(n, w["parent1"]),
+            np.where(present[:, P2], w["parent2"], 0.0),
+            np.where(present[:, G1], w["grandparent"], 0.0),
+            np.full(n, w["child"]),
+        ]
+    )
     cand_slot = np.array([P1, P2, G1, CHILD_SLOTS[0]])
     cum = np.cumsum(cand / cand.sum(axis=1, keepdims=True), axis=1)
     pick = (rng.random(n)[:, None] >= cum).sum(axis=1).clip(0, 3)
@@ -274,8 +296,12 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
 
     # --- ethnic group (one per household) -------------------------------------------------
     eg = pp["ethnic_group"]
-    eg_probs = np.vstack([_probs(eg.get(code, eg["default"]), {c: i for i, c in enumerate(ETHNIC)})
-                          for code in region_codes])
+    eg_probs = np.vstack(
+        [
+            _probs(eg.get(code, eg["default"]), {c: i for i, c in enumerate(ETHNIC)})
+            for code in region_codes
+        ]
+    )
     ethnic = grouped_categorical(rng, hh.region_index, eg_probs)
 
     # --- long format (compact dtypes) ------------------------------------------------------
@@ -300,33 +326,38 @@ def draw_persons(hh: Households, params: dict, region_codes: list[str], census_d
 BATCH_HOUSEHOLDS = 250_000
 
 
-def draw_all_persons(hh: Households, params: dict, region_codes: list[str], census_day: int,
-                     rng: np.random.Generator) -> Persons:
+def draw_all_persons(
+    hh: Households, params: dict, region_codes: list[str], census_day: int, rng: np.random.Generator
+) -> Persons:
     """:func:`draw_persons` over batches of households, concatenated in household order."""
     parts = []
     for start in range(0, len(hh), BATCH_HOUSEHOLDS):
-        part = draw_persons(hh.rows(start, start + BATCH_HOUSEHOLDS), params, region_codes,
-                            census_day, rng)
+        part = draw_persons(
+            hh.rows(start, start + BATCH_HOUSEHOLDS), params, region_codes, census_day, rng
+        )
         part.household += start
         parts.append(part)
-    return Persons(**{f: np.concatenate([getattr(p, f) for p in parts])
-                      for f in Persons.__dataclass_fields__})
+    return Persons(
+        **{f: np.concatenate([getattr(p, f) for p in parts]) for f in Persons.__dataclass_fields__}
+    )
 
 
-def reference_flags(p: Persons, occupancy: np.ndarray, shared: np.ndarray,
-                    heating: np.ndarray, n_households: int) -> np.ndarray:
+def reference_flags(
+    p: Persons, occupancy: np.ndarray, shared: np.ndarray, heating: np.ndarray, n_households: int
+) -> np.ndarray:
     """The four flags recomputed from the generated members (ONS rules), (H, 4) bool.
 
     Used by the generator as an internal consistency check before anything is written.
     """
     not_student = ~p.full_time_student
     emp_person = not_student & np.isin(
-        p.economic_activity,
-        [ACT["unemployed"], ACT["inactive_long_term_sick_or_disabled"]])
+        p.economic_activity, [ACT["unemployed"], ACT["inactive_long_term_sick_or_disabled"]]
+    )
     l2_person = np.isin(p.highest_qualification, LEVEL2_PLUS_IDX)
     st_person = p.full_time_student & (p.age >= 16) & (p.age <= 18)
     h_person = (p.general_health >= 4) | np.isin(
-        p.disability, [DIS["limited_a_lot"], DIS["limited_a_little"]])
+        p.disability, [DIS["limited_a_lot"], DIS["limited_a_little"]]
+    )
 
     def any_by_household(mask):
         return np.bincount(p.household[mask], minlength=n_households) > 0

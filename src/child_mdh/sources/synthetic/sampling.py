@@ -44,7 +44,9 @@ def categorical(rng: np.random.Generator, probs, size: int) -> np.ndarray:
     return np.searchsorted(cum, rng.random(size), side="right").astype(np.int64)
 
 
-def grouped_categorical(rng: np.random.Generator, group: np.ndarray, probs: np.ndarray) -> np.ndarray:
+def grouped_categorical(
+    rng: np.random.Generator, group: np.ndarray, probs: np.ndarray
+) -> np.ndarray:
     """For each row, draw a category from the probability row of its group.
 
     ``probs`` has one row per group (rows normalised here; a row of zeros is an error when

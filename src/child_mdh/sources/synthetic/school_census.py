@@ -25,6 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+
 from child_mdh.sources.synthetic import calibration
 from child_mdh.sources.synthetic.dates import add_years, age_on, day_number, nth_weekday
 from child_mdh.sources.synthetic.sampling import expit, solve_increasing
@@ -32,8 +33,9 @@ from child_mdh.sources.synthetic.sampling import expit, solve_increasing
 THURSDAY = 3
 
 
-def census_dates(reference: dt.date, first: dt.date, last: dt.date,
-                 frequency: str = "annual") -> list[dt.date]:
+def census_dates(
+    reference: dt.date, first: dt.date, last: dt.date, frequency: str = "annual"
+) -> list[dt.date]:
     """School census days in (first, last]: spring only, or autumn, spring and summer."""
     if frequency not in ("annual", "termly"):
         raise ValueError(f"school census frequency must be 'annual' or 'termly', got {frequency!r}")
@@ -81,8 +83,9 @@ def _solve_intercept(lin: np.ndarray, weight: np.ndarray, target: float) -> floa
     """alpha such that mean(weight * expit(alpha + lin)) == target (logit(target) if no rows)."""
     if len(lin) == 0:
         return float(np.log(target / (1 - target)))
-    return solve_increasing(lambda a: float(np.mean(weight * expit(a + lin))) - target,
-                            -30.0, 30.0, xtol=1e-10)
+    return solve_increasing(
+        lambda a: float(np.mean(weight * expit(a + lin))) - target, -30.0, 30.0, xtol=1e-10
+    )
 
 
 def build_school_records(
@@ -115,13 +118,21 @@ def build_school_records(
     # independent schools: logit P = a + region + deprivation terms, a solved for the share
     pv = sp["private"]
     region_term = np.array([pv["region"].get(code, 0.0) for code in region_codes])[child_region]
-    lin_private = region_term + pv["any_domain"] * (n_domains >= 1) + pv["two_plus_domains"] * (n_domains >= 2)
+    lin_private = (
+        region_term
+        + pv["any_domain"] * (n_domains >= 1)
+        + pv["two_plus_domains"] * (n_domains >= 2)
+    )
     a_private = _solve_intercept(lin_private, np.ones(n), private_share)
     private = rng.random(n) < expit(a_private + lin_private)
 
     # schools per LA (real-scale counts), and each child's primary and secondary school
-    n_primary = np.maximum(1, np.round(la_households * sp["primary_schools_per_household"])).astype(np.int64)
-    n_secondary = np.maximum(1, np.round(la_households * sp["secondary_schools_per_household"])).astype(np.int64)
+    n_primary = np.maximum(1, np.round(la_households * sp["primary_schools_per_household"])).astype(
+        np.int64
+    )
+    n_secondary = np.maximum(
+        1, np.round(la_households * sp["secondary_schools_per_household"])
+    ).astype(np.int64)
     ids = []
     primary_offset = np.zeros(len(la_codes), dtype=np.int64)
     secondary_offset = np.zeros(len(la_codes), dtype=np.int64)
@@ -156,19 +167,26 @@ def build_school_records(
 
     primary_la = school_la(cb["primary"])
     secondary_la = school_la(cb["secondary"])
-    primary_school = (primary_offset[primary_la]
-                      + np.floor(rng.random(n) * n_primary[primary_la]).astype(np.int64))
-    secondary_school = (secondary_offset[secondary_la]
-                        + np.floor(rng.random(n) * n_secondary[secondary_la]).astype(np.int64))
+    primary_school = primary_offset[primary_la] + np.floor(
+        rng.random(n) * n_primary[primary_la]
+    ).astype(np.int64)
+    secondary_school = secondary_offset[secondary_la] + np.floor(
+        rng.random(n) * n_secondary[secondary_la]
+    ).astype(np.int64)
 
     # FSM latent model
     frng = rngs["fsm"]
     coef = fp["coefficients"]
     lone = child_type == 1
-    lin_fsm = (coef["employment"] * child_domains[:, 0] + coef["education"] * child_domains[:, 1]
-               + coef["health"] * child_domains[:, 2] + coef["housing"] * child_domains[:, 3]
-               + coef["lone_parent"] * lone + la_effects["fsm"][child_la]
-               + frng.normal(0.0, fp["child_sd"], n))
+    lin_fsm = (
+        coef["employment"] * child_domains[:, 0]
+        + coef["education"] * child_domains[:, 1]
+        + coef["health"] * child_domains[:, 2]
+        + coef["housing"] * child_domains[:, 3]
+        + coef["lone_parent"] * lone
+        + la_effects["fsm"][child_la]
+        + frng.normal(0.0, fp["child_sd"], n)
+    )
     claims = frng.random(n) < fp["claim_probability"]
 
     dates = census_dates(reference, first, extract, frequency)
@@ -195,12 +213,14 @@ def build_school_records(
         rows_child.append(who.astype(np.int32))
         rows_day.append(np.full(len(who), day_number(d), dtype=np.int32))
         rows_la.append(np.where(secondary, secondary_la[who], primary_la[who]).astype(np.int16))
-        rows_school.append(np.where(secondary, secondary_school[who], primary_school[who]).astype(np.int32))
+        rows_school.append(
+            np.where(secondary, secondary_school[who], primary_school[who]).astype(np.int32)
+        )
         rows_fsm.append(fsm)
         key = d.isoformat()
         alphas[key], targets[key] = alpha, target
         achieved[key] = float(fsm.mean()) if len(fsm) else None
-        n_pupils[key] = int(len(who))
+        n_pupils[key] = len(who)
 
     child = np.concatenate(rows_child) if rows_child else np.zeros(0, dtype=np.int64)
     has_record = np.bincount(child, minlength=n) > 0
@@ -212,9 +232,17 @@ def build_school_records(
     pupil_number[pupils] = lrng.permutation(len(pupils))
 
     mp = sp["mismatch"]
-    lin_mis = (la_effects["mismatch"][child_la] + mp["two_plus_domains"] * (n_domains >= 2)
-               + mp["lone_parent"] * (child_type == 1) + mp["multigenerational"] * (child_type == 2))
-    b_mis = _solve_intercept(lin_mis[pupils], np.ones(len(pupils)), mismatch_rate) if len(pupils) else 0.0
+    lin_mis = (
+        la_effects["mismatch"][child_la]
+        + mp["two_plus_domains"] * (n_domains >= 2)
+        + mp["lone_parent"] * (child_type == 1)
+        + mp["multigenerational"] * (child_type == 2)
+    )
+    b_mis = (
+        _solve_intercept(lin_mis[pupils], np.ones(len(pupils)), mismatch_rate)
+        if len(pupils)
+        else 0.0
+    )
     mismatch = lrng.random(n) < expit(b_mis + lin_mis)
     linked = has_record & ~mismatch
 
@@ -241,8 +269,9 @@ def build_school_records(
             "target_rate": mismatch_rate,
             "children_with_pupil_record": int(has_record.sum()),
             "children_linked": int(linked.sum()),
-            "mismatch_rate_among_pupils": (float(1 - linked[has_record].mean())
-                                           if has_record.any() else None),
+            "mismatch_rate_among_pupils": (
+                float(1 - linked[has_record].mean()) if has_record.any() else None
+            ),
             "children_without_pupil_record": int((~has_record).sum()),
         },
         "schools": {"primary": int(n_primary.sum()), "secondary": int(n_secondary.sum())},

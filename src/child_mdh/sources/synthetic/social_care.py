@@ -51,8 +51,16 @@ from child_mdh.sources.synthetic.sampling import solve_increasing
 
 YEAR = 365.25
 TERMS = (
-    "employment", "education", "health", "housing", "any_domain", "fsm", "employment:health",
-    "sex_male", "la_mdh_prevalence_centred", "mdh:la_mdh_prevalence_centred",
+    "employment",
+    "education",
+    "health",
+    "housing",
+    "any_domain",
+    "fsm",
+    "employment:health",
+    "sex_male",
+    "la_mdh_prevalence_centred",
+    "mdh:la_mdh_prevalence_centred",
 )
 OUTCOMES = ("referral", "cin", "cpp", "cla")
 RECOVERY_SPECIFICATION = (
@@ -155,8 +163,14 @@ def _mark_grid(coefs: dict[str, float]) -> float:
     """Largest exp(gamma'x) over all binary covariate patterns (mark terms are binary)."""
     best = 0.0
     for bits in range(64):
-        x = {"employment": bits & 1, "education": (bits >> 1) & 1, "health": (bits >> 2) & 1,
-             "housing": (bits >> 3) & 1, "fsm": (bits >> 4) & 1, "sex_male": (bits >> 5) & 1}
+        x = {
+            "employment": bits & 1,
+            "education": (bits >> 1) & 1,
+            "health": (bits >> 2) & 1,
+            "housing": (bits >> 3) & 1,
+            "fsm": (bits >> 4) & 1,
+            "sex_male": (bits >> 5) & 1,
+        }
         x["employment:health"] = x["employment"] * x["health"]
         x["any_domain"] = int(bits & 15 > 0)
         value = sum(coefs.get(t, 0.0) * v for t, v in x.items())
@@ -173,7 +187,10 @@ def mark_probability_maxima(sp: dict, p0: dict[str, float], v_cla_max: float) ->
     return {
         "cin": p0["cin"] * _mark_grid(sp["log_mark_cin"]),
         "cpp": p0["cpp"] * _mark_grid(sp["log_mark_cpp"]),
-        "cla": p0["cla"] * cla_shape.max() * _mark_grid(sp["log_mark_cla"]) * float(np.exp(v_cla_max)),
+        "cla": p0["cla"]
+        * cla_shape.max()
+        * _mark_grid(sp["log_mark_cla"])
+        * float(np.exp(v_cla_max)),
     }
 
 
@@ -202,8 +219,9 @@ class Referrals:
     late: np.ndarray  # a late offspring (more than 12 months after its primary)
 
 
-def _offspring(child, day, cin, mean: float, delay: tuple[int, int], q: float, end,
-               rng: np.random.Generator):
+def _offspring(
+    child, day, cin, mean: float, delay: tuple[int, int], q: float, end, rng: np.random.Generator
+):
     """Poisson(mean) re-referrals of each primary, ``delay`` days after it (inclusive).
 
     An offspring is a CIN episode only when its primary was (probability q); offspring after
@@ -218,10 +236,20 @@ def _offspring(child, day, cin, mean: float, delay: tuple[int, int], q: float, e
     return off_child[keep], off_day[keep], off_cin[keep]
 
 
-def simulate_referrals(ch: Children, eta: np.ndarray, scale: float, baseline: Baseline,
-                       p_cin: np.ndarray, p_cpp: np.ndarray, cla_prob, m: tuple[float, float],
-                       q: float, end: np.ndarray, delays: tuple[tuple[int, int], tuple[int, int]],
-                       rng: np.random.Generator) -> Referrals:
+def simulate_referrals(
+    ch: Children,
+    eta: np.ndarray,
+    scale: float,
+    baseline: Baseline,
+    p_cin: np.ndarray,
+    p_cpp: np.ndarray,
+    cla_prob,
+    m: tuple[float, float],
+    q: float,
+    end: np.ndarray,
+    delays: tuple[tuple[int, int], tuple[int, int]],
+    rng: np.random.Generator,
+) -> Referrals:
     """Primary referrals from birth to ``end`` (exclusive), their marks and re-referrals.
 
     ``m`` = (early, late) mean offspring per primary and ``delays`` their delay ranges in
@@ -251,8 +279,9 @@ def simulate_referrals(ch: Children, eta: np.ndarray, scale: float, baseline: Ba
         cpp=np.r_[cpp, zeros],
         cla=np.r_[cla, zeros],
         age=np.r_[age, (off_day - ch.dob[off_child]) / YEAR],
-        late=np.r_[np.zeros(len(child) + len(early[0]), dtype=bool),
-                   np.ones(len(late[0]), dtype=bool)],
+        late=np.r_[
+            np.zeros(len(child) + len(early[0]), dtype=bool), np.ones(len(late[0]), dtype=bool)
+        ],
     )
 
 
@@ -305,18 +334,34 @@ class Process:
             "referral": lifetime_risk(self.eta, self.scale, cum18, 1.0),
             "cin": lifetime_risk(self.eta, self.scale, cum18, pc),
             "cpp": lifetime_risk(self.eta, self.scale, cum18, pc * self.p_cpp()),
-            "cla": lifetime_risk(self.eta, self.scale, self.cla_baseline.cum[-1],
-                                 pc * self.p0["cla"] * np.exp(self.g_cla)),
+            "cla": lifetime_risk(
+                self.eta,
+                self.scale,
+                self.cla_baseline.cum[-1],
+                pc * self.p0["cla"] * np.exp(self.g_cla),
+            ),
         }
 
     def simulate(self, ch: Children, end: np.ndarray, rng: np.random.Generator) -> Referrals:
-        return simulate_referrals(ch, self.eta, self.scale, self.baseline, self.p_cin(),
-                                  self.p_cpp(), self.p_cla, (self.m_early, self.m_late), self.q,
-                                  end, self.delays, rng)
+        return simulate_referrals(
+            ch,
+            self.eta,
+            self.scale,
+            self.baseline,
+            self.p_cin(),
+            self.p_cpp(),
+            self.p_cla,
+            (self.m_early, self.m_late),
+            self.q,
+            end,
+            self.delays,
+            rng,
+        )
 
 
-def expected_offspring_in_window(day: np.ndarray, child_end: np.ndarray, delay: tuple[int, int],
-                                 start: int, stop: int) -> float:
+def expected_offspring_in_window(
+    day: np.ndarray, child_end: np.ndarray, delay: tuple[int, int], start: int, stop: int
+) -> float:
     """Expected offspring per unit mean falling in [start, stop) and before their child's end.
 
     For a primary on day d with delays uniform on the integers delay[0]..delay[1], this is
@@ -327,8 +372,14 @@ def expected_offspring_in_window(day: np.ndarray, child_end: np.ndarray, delay: 
     return float(np.clip(hi - lo + 1, 0, None).sum() / (delay[1] - delay[0] + 1))
 
 
-def solve_offspring_means(n_target: float, n_primary: float, per_mean: tuple[float, float],
-                          share_target: float, share_terms: tuple, cap: float = 5.0) -> tuple[float, float]:
+def solve_offspring_means(
+    n_target: float,
+    n_primary: float,
+    per_mean: tuple[float, float],
+    share_target: float,
+    share_terms: tuple,
+    cap: float = 5.0,
+) -> tuple[float, float]:
     """Early and late mean offspring per primary meeting a referral count and a re-referral share.
 
     Count: n_primary + m_e a_e + m_l a_l = n_target (a = expected offspring per unit mean in
@@ -365,21 +416,37 @@ def solve_marks(eta, scale, baseline: Baseline, cla_shape, g_cin, g_cpp, g_cla) 
     targets = calibration.CUMULATIVE_INCIDENCE
     cum18 = baseline.cum[-1]
     cla_cum18 = Baseline(baseline.shape * cla_shape).cum[-1]
-    p0 = {"cin": solve_increasing(
-        lambda p: lifetime_risk(eta, scale, cum18, p * np.exp(g_cin)) - targets["cin"].value,
-        1e-6, 1.0 / np.exp(g_cin).max())}
+    p0 = {
+        "cin": solve_increasing(
+            lambda p: lifetime_risk(eta, scale, cum18, p * np.exp(g_cin)) - targets["cin"].value,
+            1e-6,
+            1.0 / np.exp(g_cin).max(),
+        )
+    }
     pc = p0["cin"] * np.exp(g_cin)
     p0["cpp"] = solve_increasing(
         lambda p: lifetime_risk(eta, scale, cum18, pc * p * np.exp(g_cpp)) - targets["cpp"].value,
-        1e-6, 1.0 / np.exp(g_cpp).max())
+        1e-6,
+        1.0 / np.exp(g_cpp).max(),
+    )
     p0["cla"] = solve_increasing(
-        lambda p: lifetime_risk(eta, scale, cla_cum18, pc * p * np.exp(g_cla)) - targets["cla"].value,
-        1e-6, 1.0 / (np.exp(g_cla).max() * cla_shape.max()))
+        lambda p: (
+            lifetime_risk(eta, scale, cla_cum18, pc * p * np.exp(g_cla)) - targets["cla"].value
+        ),
+        1e-6,
+        1.0 / (np.exp(g_cla).max() * cla_shape.max()),
+    )
     return p0
 
 
-def calibrate_process(ch: Children, la_effects: dict, sp: dict, census_day: int,
-                      end: np.ndarray, rng: np.random.Generator) -> Process:
+def calibrate_process(
+    ch: Children,
+    la_effects: dict,
+    sp: dict,
+    census_day: int,
+    end: np.ndarray,
+    rng: np.random.Generator,
+) -> Process:
     """Linear predictors, then the primary scale, mark probabilities and re-referral means.
 
     - scale (primary referrals): the model-based risk of at least one referral before 18
@@ -403,11 +470,15 @@ def calibrate_process(ch: Children, la_effects: dict, sp: dict, census_day: int,
     cla_shape = np.asarray(sp["cla_age_shape"], dtype=float)
     delays = (tuple(sp["offspring_delay_days"]), tuple(sp["late_offspring_delay_days"]))
     if delays[0][1] > 365 or delays[1][0] <= 365 or delays[0][0] < 1:
-        raise ValueError("early offspring delays must lie in 1-365 days and late ones after 365 days")
+        raise ValueError(
+            "early offspring delays must lie in 1-365 days and late ones after 365 days"
+        )
 
     target_lifetime = calibration.CUMULATIVE_INCIDENCE["referral"].value
     cum18 = baseline.cum[-1]
-    scale = solve_increasing(lambda v: lifetime_risk(eta, v, cum18, 1.0) - target_lifetime, 1e-9, 1.0)
+    scale = solve_increasing(
+        lambda v: lifetime_risk(eta, v, cum18, 1.0) - target_lifetime, 1e-9, 1.0
+    )
     p0 = solve_marks(eta, scale, baseline, cla_shape, g_cin, g_cpp, g_cla)
 
     person_years = max(person_years_year_before_census(ch.age_at_census), 1e-12)
@@ -418,9 +489,21 @@ def calibrate_process(ch: Children, la_effects: dict, sp: dict, census_day: int,
     # (less noise; the ages of the children are centred on those of the year itself)
     share_window = (census_day - 730, census_day + 365)
 
-    process = Process(eta=eta, g_cin=g_cin, g_cpp=g_cpp, g_cla=g_cla, baseline=baseline,
-                      cla_shape=cla_shape, scale=scale, m_early=0.1, m_late=0.5, delays=delays,
-                      q=sp["offspring_cin_probability"], p0=p0, iterations=[])
+    process = Process(
+        eta=eta,
+        g_cin=g_cin,
+        g_cpp=g_cpp,
+        g_cla=g_cla,
+        baseline=baseline,
+        cla_shape=cla_shape,
+        scale=scale,
+        m_early=0.1,
+        m_late=0.5,
+        delays=delays,
+        q=sp["offspring_cin_probability"],
+        p0=p0,
+        iterations=[],
+    )
     state = rng.bit_generator.state
     for step in range(5):
         rng.bit_generator.state = state
@@ -429,24 +512,39 @@ def calibrate_process(ch: Children, la_effects: dict, sp: dict, census_day: int,
         rr = rereferral(refs.child[seen], refs.day[seen])
         in_year = (refs.day[seen] >= year[0]) & (refs.day[seen] < year[1])
         kinds = (refs.primary[seen], ~refs.primary[seen] & ~refs.late[seen], refs.late[seen])
-        process.iterations.append({
-            "m_early": process.m_early, "m_late": process.m_late,
-            "referrals_per_10000_year_before_census": 10_000 * int(in_year.sum()) / person_years,
-            "rereferral_share_year_before_census": float(rr[in_year].mean()) if in_year.any() else None,
-        })
+        process.iterations.append(
+            {
+                "m_early": process.m_early,
+                "m_late": process.m_late,
+                "referrals_per_10000_year_before_census": 10_000
+                * int(in_year.sum())
+                / person_years,
+                "rereferral_share_year_before_census": float(rr[in_year].mean())
+                if in_year.any()
+                else None,
+            }
+        )
         if step == 4:
             break
         prim = refs.primary & ch.observed[refs.child]
         p_day, p_end = refs.day[prim], end[refs.child[prim]]
         per_mean = tuple(expected_offspring_in_window(p_day, p_end, d, *year) for d in delays)
-        per_mean_share = tuple(expected_offspring_in_window(p_day, p_end, d, *share_window)
-                               for d in delays)
+        per_mean_share = tuple(
+            expected_offspring_in_window(p_day, p_end, d, *share_window) for d in delays
+        )
         in_share = (refs.day[seen] >= share_window[0]) & (refs.day[seen] < share_window[1])
         rates = [float(rr[in_share & k].mean()) if (in_share & k).any() else 1.0 for k in kinds]
         process.m_early, process.m_late = solve_offspring_means(
-            n_target, int((in_year & kinds[0]).sum()), per_mean, share_target,
-            ((int((in_share & kinds[0]).sum()), rates[0]), (per_mean_share[0], rates[1]),
-             (per_mean_share[1], rates[2])))
+            n_target,
+            int((in_year & kinds[0]).sum()),
+            per_mean,
+            share_target,
+            (
+                (int((in_share & kinds[0]).sum()), rates[0]),
+                (per_mean_share[0], rates[1]),
+                (per_mean_share[1], rates[2]),
+            ),
+        )
     rng.bit_generator.state = state
     return process
 
@@ -471,9 +569,16 @@ class SocialCare:
     truth: dict
 
 
-def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_day: int,
-                         history_start: int, extract: int, census_year: int,
-                         rngs: dict) -> SocialCare:
+def simulate_social_care(
+    ch: Children,
+    la_effects: dict,
+    params: dict,
+    census_day: int,
+    history_start: int,
+    extract: int,
+    census_year: int,
+    rngs: dict,
+) -> SocialCare:
     """Calibrate the process, simulate every child's referrals from birth, build records."""
     sp = params["social_care"]
     end = np.minimum(birthday(ch.dob, 18), extract + 1)
@@ -481,8 +586,9 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
     process = calibrate_process(ch, la_effects, sp, census_day, end, rng)
     maxima = check_mark_probabilities(sp, process.p0, float(np.max(la_effects["cla"])))
     refs, n_duplicates = deduplicate(process.simulate(ch, end, rng))
-    records = build_records(refs, ch, sp, census_day, census_year, history_start, extract,
-                            rngs["care_episodes"])
+    records = build_records(
+        refs, ch, sp, census_day, census_year, history_start, extract, rngs["care_episodes"]
+    )
 
     lifetime = process.lifetime()
     lhr = log_hazard_ratios(sp)
@@ -493,12 +599,16 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
             "referral_age_shape": [float(v) for v in process.baseline.shape],
             "referral_scale_per_child_year": process.scale,
             "referral_scale_calibrated_to": "lifetime_risk_referral_before_18",
-            "lambda0_per_child_year_by_age": [float(v) for v in process.scale * process.baseline.shape],
+            "lambda0_per_child_year_by_age": [
+                float(v) for v in process.scale * process.baseline.shape
+            ],
             "age_definition": "age in years = (date - date of birth) / 365.25, single-year bands 0-17",
             "cla_age_shape": [float(v) for v in process.cla_shape],
         },
         "marks": {
-            "p_cin": process.p0["cin"], "p_cpp": process.p0["cpp"], "p_cla": process.p0["cla"],
+            "p_cin": process.p0["cin"],
+            "p_cpp": process.p0["cpp"],
+            "p_cla": process.p0["cla"],
             "log_mark_cin": full_terms(sp["log_mark_cin"]),
             "log_mark_cpp": full_terms(sp["log_mark_cpp"]),
             "log_mark_cla": full_terms(sp["log_mark_cla"]),
@@ -514,19 +624,31 @@ def simulate_social_care(ch: Children, la_effects: dict, params: dict, census_da
             "calibration_iterations": process.iterations,
         },
         "recovery_specification": RECOVERY_SPECIFICATION,
-        "la_effects": {"referral_u_sd": sp["la_referral_sd"], "care_mark_v_sd": sp["la_cla_sd"],
-                       "clipped_at_sd": sp["la_effect_clip_sd"]},
+        "la_effects": {
+            "referral_u_sd": sp["la_referral_sd"],
+            "care_mark_v_sd": sp["la_cla_sd"],
+            "clipped_at_sd": sp["la_effect_clip_sd"],
+        },
         **records.truth,
         "targets": {
             "stocks_per_10000_31_march": calibration.stock_targets(census_year),
             "referrals_per_10000": calibration.REFERRALS_PER_10000.value,
             "rereferral_share": sp["rereferral_target_share"],
-            "cumulative_incidence": {k: t.value for k, t in calibration.CUMULATIVE_INCIDENCE.items()},
+            "cumulative_incidence": {
+                k: t.value for k, t in calibration.CUMULATIVE_INCIDENCE.items()
+            },
         },
     }
     truth["realised"]["lifetime_risk_before_18_model_based"] = lifetime
     truth["realised"]["duplicate_same_day_referrals_merged"] = n_duplicates
-    truth["outcomes"] = {o: {"log_hazard_ratio": lhr[o], "lifetime_risk_before_18_model_based": lifetime[o]}
-                         for o in OUTCOMES}
-    return SocialCare(referrals=records.referrals, plans=records.plans, episodes=records.episodes,
-                      eta=process.eta, truth=truth)
+    truth["outcomes"] = {
+        o: {"log_hazard_ratio": lhr[o], "lifetime_risk_before_18_model_based": lifetime[o]}
+        for o in OUTCOMES
+    }
+    return SocialCare(
+        referrals=records.referrals,
+        plans=records.plans,
+        episodes=records.episodes,
+        eta=process.eta,
+        truth=truth,
+    )
