@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+from snakemake.io import report as shown_in_report
 from snakemake.utils import validate
 
 from child_mdh.contract.tables import TABLES
@@ -15,6 +16,8 @@ SECURE = RESULTS / "secure"
 RELEASE = RESULTS / "release"
 LOGS = RESULTS / "logs"
 MANIFEST_PARTS = SECURE / "manifest_parts"
+#: each release-writing rule's protected files, laid out as in the release folder
+STAGED = SECURE / "staged"
 SOURCE = config["input"]["source"]
 LA_IMPORT = config["la_import"]
 #: the contract tables this run's inputs hold: all eight, or the five an LA holds
@@ -84,6 +87,42 @@ def release_parts():
     if SOURCE == "synthetic":
         parts.append(MANIFEST_PARTS / "synthetic_fidelity.json")
     return [str(p) for p in parts]
+
+
+def staged_releases():
+    """The staged folders (and files) that release_manifest assembles into the release."""
+    staged = [
+        STAGED / "index",
+        STAGED / "models",
+        STAGED / "profile_tables",
+        STAGED / "profile_index",
+        STAGED / "provenance" / "provenance.json",
+    ]
+    staged += gather.profiles(str(STAGED / "profile_pages" / "{scatteritem}"))
+    if SOURCE == "synthetic":
+        staged += [
+            STAGED / "synthetic_fidelity" / "synthetic_fidelity.csv",
+            STAGED / "synthetic_fidelity" / "synthetic_fidelity.png",
+        ]
+    return [str(p) for p in staged]
+
+
+def synthetic_fidelity_report():
+    """The fidelity table and figure in snakemake --report (synthetic runs only)."""
+    if SOURCE != "synthetic":
+        return []
+    return [
+        shown_in_report(
+            RELEASE / "synthetic_fidelity.csv",
+            caption="../report/fidelity.rst",
+            category="Synthetic data",
+        ),
+        shown_in_report(
+            RELEASE / "synthetic_fidelity.png",
+            caption="../report/fidelity.rst",
+            category="Synthetic data",
+        ),
+    ]
 
 
 def all_targets():

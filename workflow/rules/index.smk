@@ -1,5 +1,5 @@
 # Stage 4: the Child-MDH index (Alkire-Foster measures), its decompositions, robustness
-# and uncertainty, written to results/release/index/ through disclosure control.
+# and uncertainty, protected and staged for results/release/index/.
 
 
 rule index_outputs:
@@ -9,21 +9,7 @@ rule index_outputs:
     output:
         child_index=SECURE / "child_index.parquet",
         manifest=MANIFEST_PARTS / "index.json",
-        area=report(
-            RELEASE / "index" / "index_by_area.csv",
-            caption="../report/index.rst",
-            category="Child-MDH index",
-        ),
-        contributions=report(
-            RELEASE / "index" / "contributions_england.png",
-            caption="../report/index.rst",
-            category="Child-MDH index",
-        ),
-        robustness=report(
-            RELEASE / "index" / "robustness_over_k.png",
-            caption="../report/index.rst",
-            category="Child-MDH index",
-        ),
+        staged=directory(STAGED / "index"),
     log:
         LOGS / "index_outputs.log",
     conda:
@@ -31,6 +17,5 @@ rule index_outputs:
     params:
         index=config["index"],
         disclosure=config["disclosure"],
-        release_dir=RELEASE,
     script:
         "../scripts/index_outputs.py"

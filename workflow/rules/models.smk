@@ -1,5 +1,5 @@
-# Stage 5: models linking Child-MDH with social care contact, written to
-# results/release/models/ through disclosure control.
+# Stage 5: models linking Child-MDH with social care contact, protected and staged for
+# results/release/models/.
 
 
 rule model_outputs:
@@ -8,9 +8,7 @@ rule model_outputs:
         child_index=rules.index_outputs.output.child_index,
     output:
         manifest=MANIFEST_PARTS / "models.json",
-        summary=report(
-            RELEASE / "models" / "summary.md", caption="../report/models.rst", category="Models"
-        ),
+        staged=directory(STAGED / "models"),
     log:
         LOGS / "model_outputs.log",
     conda:
@@ -21,6 +19,5 @@ rule model_outputs:
         outcomes=config["outcomes"],
         index=config["index"],
         disclosure=config["disclosure"],
-        release_dir=RELEASE,
     script:
         "../scripts/model_outputs.py"

@@ -1,8 +1,6 @@
 # Stage 6: local-area profiles. The statistics of every area are computed and protected
 # once; the pages are written by a scatter-gather over chunks of local authorities; the
-# index page links them. Everything goes to results/release/profiles/.
-
-PROFILES = RELEASE / "profiles"
+# index page links them. Each rule stages its files for results/release/profiles/.
 
 
 rule profile_tables:
@@ -11,7 +9,7 @@ rule profile_tables:
         areas=SECURE / "contract" / "areas.parquet",
     output:
         manifest=MANIFEST_PARTS / "profile_tables.json",
-        statistics=PROFILES / "tables" / "area_statistics.csv",
+        staged=directory(STAGED / "profile_tables"),
     log:
         LOGS / "profile_tables.log",
     conda:
@@ -20,18 +18,17 @@ rule profile_tables:
         profiles=config["profiles"],
         index=config["index"],
         disclosure=config["disclosure"],
-        release_dir=RELEASE,
-        out_dir=PROFILES,
     script:
         "../scripts/profile_tables.py"
 
 
 rule profile_pages:
     input:
-        statistics=rules.profile_tables.output.statistics,
-        provenance=RELEASE / "provenance.json",
+        tables=rules.profile_tables.output.staged,
+        provenance=STAGED / "provenance" / "provenance.json",
     output:
         manifest=MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json",
+        staged=directory(STAGED / "profile_pages" / "{scatteritem}"),
     log:
         LOGS / "profile_pages" / "{scatteritem}.log",
     conda:
@@ -39,8 +36,6 @@ rule profile_pages:
     params:
         profiles=config["profiles"],
         disclosure=config["disclosure"],
-        release_dir=RELEASE,
-        out_dir=PROFILES,
         is_synthetic=is_synthetic(),
         extra_caveats=profile_caveats(),
     script:
@@ -49,16 +44,12 @@ rule profile_pages:
 
 rule profile_index:
     input:
-        statistics=rules.profile_tables.output.statistics,
-        provenance=RELEASE / "provenance.json",
+        tables=rules.profile_tables.output.staged,
+        provenance=STAGED / "provenance" / "provenance.json",
         pages=gather.profiles(MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json"),
     output:
         manifest=MANIFEST_PARTS / "profile_index.json",
-        index=report(
-            PROFILES / "index.html",
-            caption="../report/profiles.rst",
-            category="Local-area profiles",
-        ),
+        staged=directory(STAGED / "profile_index"),
     log:
         LOGS / "profile_index.log",
     conda:
@@ -66,8 +57,6 @@ rule profile_index:
     params:
         profiles=config["profiles"],
         disclosure=config["disclosure"],
-        release_dir=RELEASE,
-        out_dir=PROFILES,
         is_synthetic=is_synthetic(),
         extra_caveats=profile_caveats(),
     script:

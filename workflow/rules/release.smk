@@ -1,6 +1,8 @@
-# Last stage: provenance, the output checker's manifest, and an audit of the release folder.
-# release_manifest also writes the checker's summary page, the checksums/ folder SACRO
-# Viewer reads, and, in the secure area only, why each released cell was emptied.
+# Last stage: provenance, then the release folder itself. release_manifest is the one
+# writer of results/release/: it builds the folder anew from every stage's staged files
+# (so nothing from an earlier run stays behind), merges the output checker's manifest,
+# audits the folder, and writes the checker's summary page, the checksums/ folder SACRO
+# Viewer reads and, in the secure area only, why each released cell was emptied.
 
 
 rule provenance:
@@ -8,7 +10,7 @@ rule provenance:
         raw=input_table_files(),
         validated=rules.validate_inputs.output.tables,
     output:
-        record=RELEASE / "provenance.json",
+        record=STAGED / "provenance" / "provenance.json",
         manifest=MANIFEST_PARTS / "provenance.json",
     log:
         LOGS / "provenance.log",
@@ -23,15 +25,43 @@ rule provenance:
 rule release_manifest:
     input:
         parts=release_parts(),
+        staged=staged_releases(),
     output:
         manifest=RELEASE / "outputs.json",
         audit=RELEASE / "audit.json",
         summary=RELEASE / "checker_summary.html",
-        # the checksums/ folder (one file per listed file, rewritten on every run) is
-        # declared by the checksum of outputs.json: a directory() output would get a
-        # Snakemake timestamp file, which is not a release file
+        # every other file of the folder is a staged file of an earlier rule; the
+        # checksums/ folder is declared by the checksum of outputs.json (a directory()
+        # output would get a Snakemake timestamp file, which is not a release file)
         checksums=RELEASE / "checksums" / "outputs.json.txt",
         reasons=SECURE / "disclosure_reasons.json",
+        # the files snakemake --report shows
+        index_area=report(
+            RELEASE / "index" / "index_by_area.csv",
+            caption="../report/index.rst",
+            category="Child-MDH index",
+        ),
+        index_contributions=report(
+            RELEASE / "index" / "contributions_england.png",
+            caption="../report/index.rst",
+            category="Child-MDH index",
+        ),
+        index_robustness=report(
+            RELEASE / "index" / "robustness_over_k.png",
+            caption="../report/index.rst",
+            category="Child-MDH index",
+        ),
+        models_summary=report(
+            RELEASE / "models" / "summary.md",
+            caption="../report/models.rst",
+            category="Models",
+        ),
+        profiles_index=report(
+            RELEASE / "profiles" / "index.html",
+            caption="../report/profiles.rst",
+            category="Local-area profiles",
+        ),
+        fidelity=synthetic_fidelity_report(),
     log:
         LOGS / "release_manifest.log",
     conda:

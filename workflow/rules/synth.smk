@@ -24,16 +24,8 @@ rule synthetic_fidelity:
         tables=rules.synth.output.tables,
         truth=rules.synth.output.truth,
     output:
-        table=report(
-            RELEASE / "synthetic_fidelity.csv",
-            caption="../report/fidelity.rst",
-            category="Synthetic data",
-        ),
-        figure=report(
-            RELEASE / "synthetic_fidelity.png",
-            caption="../report/fidelity.rst",
-            category="Synthetic data",
-        ),
+        table=STAGED / "synthetic_fidelity" / "synthetic_fidelity.csv",
+        figure=STAGED / "synthetic_fidelity" / "synthetic_fidelity.png",
         manifest=MANIFEST_PARTS / "synthetic_fidelity.json",
     log:
         LOGS / "synthetic_fidelity.log",

@@ -28,7 +28,7 @@ def run(smk) -> None:
             smk.output.child_index,
             {"person_level": True},
         )
-        release = Path(smk.params.release_dir)
+        release = Path(smk.output.staged)  # laid out as results/release/
         manifest = Manifest(release, "index", SDCConfig.from_mapping(smk.params.disclosure))
         written = index_outputs(children, settings, release, manifest)
         written["linkage"] = write_linkage_report(

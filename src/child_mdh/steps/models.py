@@ -25,7 +25,7 @@ def run(smk) -> None:
             "index": dict(params.index),
             "outcomes": dict(getattr(params, "outcomes", None) or {}),
         }
-        release = Path(params.release_dir)
+        release = Path(smk.output.staged)  # laid out as results/release/
         manifest = Manifest(release, "models", SDCConfig.from_mapping(params.disclosure))
         written = model_outputs(
             children, settings, release, manifest, child_index=child_index, log=log

@@ -24,11 +24,21 @@ from child_mdh.release.sdc import Manifest, SDCConfig
 from child_mdh.steps._runner import step_logging
 from child_mdh.validation.folder import read_validated_table
 
+#: where the profiles are in the release folder (and in each staged folder)
+PROFILES_DIR = "profiles"
+TABLES_DIR = "tables"
+
 
 def _manifest(smk, step: str):
-    return Manifest(
-        Path(smk.params.release_dir), step, SDCConfig.from_mapping(smk.params.disclosure)
-    )
+    """The step's manifest over its staged folder (laid out as ``results/release/``),
+    which exists even when the step has nothing to stage (a chunk with no authority)."""
+    Path(smk.output.staged).mkdir(parents=True, exist_ok=True)
+    return Manifest(Path(smk.output.staged), step, SDCConfig.from_mapping(smk.params.disclosure))
+
+
+def _staged_tables(smk) -> dict:
+    """The protected profile tables staged by ``profile_tables``."""
+    return read_profile_tables(Path(smk.input.tables) / PROFILES_DIR / TABLES_DIR)
 
 
 def _page_options(smk) -> dict:
@@ -58,7 +68,7 @@ def profile_tables(smk) -> None:
         manifest = _manifest(smk, "profile_tables")
         released = write_profile_tables(
             statistics,
-            Path(smk.params.out_dir),
+            Path(smk.output.staged) / PROFILES_DIR,
             manifest,
             local_indicators=settings["local_indicators"],
             areas=areas,
@@ -72,8 +82,8 @@ def profile_pages(smk) -> None:
     """Rule ``profile_pages``: the pages of one chunk of local authorities."""
     with step_logging(smk, "profile_pages") as log:
         item, total = (int(x) for x in str(smk.wildcards.scatteritem).split("-of-"))
-        out_dir = Path(smk.params.out_dir)
-        tables = read_profile_tables(out_dir / "tables")
+        out_dir = Path(smk.output.staged) / PROFILES_DIR
+        tables = _staged_tables(smk)
         codes = la_chunks(profile_la_codes(tables), total)[item - 1]
         manifest = _manifest(smk, f"profile_pages_{item}")
         build_profiles(
@@ -81,7 +91,7 @@ def profile_pages(smk) -> None:
             codes,
             out_dir,
             manifest,
-            tables_dir=out_dir / "tables",
+            tables_dir=out_dir / TABLES_DIR,
             local_indicators=smk.params.profiles["local_indicators"],
             **_page_options(smk),
         )
@@ -92,15 +102,15 @@ def profile_pages(smk) -> None:
 def profile_index(smk) -> None:
     """Rule ``profile_index``: England's page and the index of every profile."""
     with step_logging(smk, "profile_index") as log:
-        out_dir = Path(smk.params.out_dir)
+        out_dir = Path(smk.output.staged) / PROFILES_DIR
         manifest = _manifest(smk, "profile_index")
         # England's figures are always written as PNG too (four figures, about a second)
         options = {**_page_options(smk), "png": True}
         page = build_index_page(
-            read_profile_tables(out_dir / "tables"),
+            _staged_tables(smk),
             out_dir,
             manifest,
-            tables_dir=out_dir / "tables",
+            tables_dir=out_dir / TABLES_DIR,
             **options,
         )
         manifest.write_part(smk.output.manifest)

@@ -8,7 +8,7 @@ from pathlib import Path
 from child_mdh.release.fidelity import write_synthetic_fidelity
 from child_mdh.release.provenance import provenance_record
 from child_mdh.release.sdc import Manifest, SDCConfig, write_release_text
-from child_mdh.release.sdc.publish import publish_release
+from child_mdh.release.sdc.publish import assemble_release, publish_release
 from child_mdh.steps._runner import step_logging
 
 
@@ -35,10 +35,14 @@ def provenance(smk) -> None:
 
 
 def release_manifest(smk) -> None:
-    """Rule ``release_manifest``: merge the steps' manifests into outputs.json, audit the
-    folder, and write the checker's summary page, SACRO Viewer's checksums and, in the
-    secure area, why each cell was emptied (:func:`child_mdh.release.sdc.publish.publish_release`)."""
+    """Rule ``release_manifest``: build the release folder anew from the staged files
+    (:func:`child_mdh.release.sdc.publish.assemble_release`), merge the steps' manifests
+    into outputs.json, audit the folder, and write the checker's summary page, SACRO
+    Viewer's checksums and, in the secure area, why each cell was emptied
+    (:func:`child_mdh.release.sdc.publish.publish_release`)."""
     with step_logging(smk, "release_manifest") as log:
+        files = assemble_release(list(smk.input.staged), Path(smk.params.release_dir))
+        log.info("release folder built from %d staged files", files)
         problems = publish_release(
             list(smk.input.parts),
             Path(smk.params.release_dir),

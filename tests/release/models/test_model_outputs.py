@@ -142,16 +142,15 @@ def test_run_reads_the_rule_inputs_and_writes_the_manifest_part(tmp_path):
             },
             index={"weights": WEIGHTS, "k": 0.4},
             disclosure={"mitigation": "suppress"},
-            release_dir=str(tmp_path / "release"),
         ),
-        output=SimpleNamespace(manifest=str(tmp_path / "parts" / "models.json")),
+        output=SimpleNamespace(
+            manifest=str(tmp_path / "parts" / "models.json"), staged=str(tmp_path / "staged")
+        ),
         log=[str(tmp_path / "logs" / "model_outputs.log")],
     )
-    stale = tmp_path / "release" / "models" / "comparator.csv"  # from an earlier run
-    stale.parent.mkdir(parents=True)
-    stale.write_text("section,value\n")
     step.run(smk)
-    assert not stale.exists()  # comparator is off in this configuration
+    assert (tmp_path / "staged" / "models" / "binary_models.csv").is_file()
+    assert not (tmp_path / "staged" / "models" / "comparator.csv").exists()  # off here
     part = json.loads((tmp_path / "parts" / "models.json").read_text())
     assert part["step"] == "models"
     assert "models/binary_models.csv" in part["results"]

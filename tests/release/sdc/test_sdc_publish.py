@@ -112,3 +112,27 @@ def test_audit_checks_the_checksums_folder(published):
         ("unlisted", "checksums/hidden.csv"),
         ("checksum", "notes.html"),
     }
+
+
+def test_the_release_is_built_anew_from_the_staged_folders(tmp_path):
+    from child_mdh.release.sdc.publish import ReleaseAssemblyError, assemble_release
+
+    index, pages, single = tmp_path / "s" / "index", tmp_path / "s" / "pages", tmp_path / "p"
+    (index / "index").mkdir(parents=True)
+    (index / "index" / "by_area.csv").write_text("a,n\n")
+    (index / ".snakemake_timestamp").write_text("")
+    (pages / "profiles" / "areas").mkdir(parents=True)
+    (pages / "profiles" / "areas" / "E1.html").write_text("<p>")
+    single.mkdir()
+    (single / "provenance.json").write_text("{}")
+    release = tmp_path / "release"
+    (release / "models").mkdir(parents=True)
+    (release / "models" / "comparator.csv").write_text("from an earlier run\n")
+    n = assemble_release([index, pages, single / "provenance.json"], release)
+    files = sorted(p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file())
+    assert n == 3
+    assert files == ["index/by_area.csv", "profiles/areas/E1.html", "provenance.json"]
+    (pages / "index").mkdir()
+    (pages / "index" / "by_area.csv").write_text("a,n\n")
+    with pytest.raises(ReleaseAssemblyError, match="index/by_area.csv: staged by both"):
+        assemble_release([index, pages], release)

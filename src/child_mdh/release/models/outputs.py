@@ -24,8 +24,9 @@ they hold); every statistic is declared as derived from the counts behind it, so
 suppressed with them. Figures and the summary are drawn from the tables as written, so
 they show only what passed the checks, and are recorded as backed by those tables.
 No individual child's prediction or score is computed for release or written. The
-step owns ``release/models/``: its files from an earlier run are removed before the new
-ones are written, so nothing stale stays behind unlisted.
+workflow writes these files to the rule's staged folder, which Snakemake empties before
+the rule runs; the release folder is built anew from the staged folders
+(:func:`child_mdh.release.sdc.publish.assemble_release`), so nothing stale stays behind.
 """
 
 from __future__ import annotations
@@ -165,23 +166,6 @@ def _method(key: str, settings: mt.ModelSettings, adjust) -> str:
     return f"{what}. {common}."
 
 
-#: kinds of file this step writes; earlier ones are removed before a run
-OUTPUT_SUFFIXES = (".csv", ".xlsx", ".png", ".md")
-
-
-def _clear_previous(folder: Path, log=None) -> None:
-    """Remove this step's files from an earlier run (``folder`` is the step's own
-    ``release/models``), so that an output no longer produced (a table switched off in
-    the configuration, say) is not left behind unlisted in the release folder."""
-    if not folder.is_dir():
-        return
-    for f in folder.iterdir():
-        if f.is_file() and f.suffix.lower() in OUTPUT_SUFFIXES:
-            f.unlink()
-            if log is not None:
-                log.info("removed %s from an earlier run", f.name)
-
-
 def _released(path: Path) -> pd.DataFrame:
     """A table as written (what figures and the summary may show)."""
     return pd.read_csv(path, keep_default_na=True)
@@ -222,7 +206,6 @@ def model_outputs(
         if not result.skipped.empty:
             log.warning("models not estimated:\n%s", result.skipped.to_string(index=False))
     out = Path(release_dir) / "models"
-    _clear_previous(out, log)
     adjust = {o: result.adjusted_for(o) for o in result.data}
     adjust_all = list(dict.fromkeys(a for terms in adjust.values() for a in terms))
     specs = table_specs(result.residual_df)

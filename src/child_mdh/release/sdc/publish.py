@@ -1,5 +1,9 @@
-"""The release step: everything written once all outputs are in the release folder.
+"""The release step: the one writer of the release folder.
 
+Every stage writes its protected files to a staged folder of its own in the secure area
+(``results/secure/staged/<stage>/``, a Snakemake ``directory()`` output laid out as the
+release is). :func:`assemble_release` builds the release folder anew from those staged
+folders, so a file an earlier run wrote and this run did not cannot stay behind; then
 :func:`publish_release` runs, in order:
 
 1. :func:`~child_mdh.release.sdc.release.finalise_release`: merge the steps' partial manifests
@@ -21,11 +25,52 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from child_mdh.errors import ChildMdhError
 from child_mdh.release.sdc.checker_summary import write_checker_summary
 from child_mdh.release.sdc.checksums import CHECKSUMS_DIR, write_checksums
 from child_mdh.release.sdc.manifest import load_parts
 from child_mdh.release.sdc.release import finalise_release
 from child_mdh.release.sdc.withheld import check_secure_path, write_disclosure_reasons
+
+#: the marker Snakemake writes into a directory() output: not part of any release
+SNAKEMAKE_MARKER = ".snakemake_timestamp"
+
+
+class ReleaseAssemblyError(ChildMdhError, ValueError):
+    """Two stages staged the same release file."""
+
+
+def assemble_release(staged: Iterable[str | Path], release_dir: str | Path) -> int:
+    """Build ``release_dir`` anew from the stages' staged folders; return the file count.
+
+    Each staged folder holds release files at their paths in the release (``index/...``,
+    ``profiles/areas/...``); a staged file (not a folder) goes to the top of the release. The release folder is emptied first and filled with exactly
+    these files, so its content is the declared outputs of this run and nothing else.
+    Two stages staging the same path is an error (one of them would overwrite the other).
+    """
+    release_dir = Path(release_dir)
+    files: dict[Path, Path] = {}
+    for entry in map(Path, staged):
+        # a staged folder, or one staged file at the top of the release
+        root = entry if entry.is_dir() else entry.parent
+        paths = sorted(p for p in root.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
+        for path in paths:
+            name = path.relative_to(root)
+            if name.name == SNAKEMAKE_MARKER:
+                continue
+            if name in files:
+                raise ReleaseAssemblyError(
+                    f"{name.as_posix()}: staged by both {files[name]} and {root}; "
+                    "each release file must come from one stage"
+                )
+            files[name] = root
+    if release_dir.exists():
+        shutil.rmtree(release_dir)
+    for name, root in files.items():
+        target = release_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, target)
+    return len(files)
 
 
 def publish_release(
