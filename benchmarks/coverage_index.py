@@ -50,7 +50,7 @@ from scipy import stats
 
 from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS
 from child_mdh.aggregates.index.inference import af_inference
-from child_mdh.aggregates.index.tables import ENGLAND_CODE
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.derive.children import derive_children
 from child_mdh.sources.synthetic import generate
 from child_mdh.sources.synthetic.areas import load_la_counts

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from child_mdh.aggregates.index.alkire_foster import DEFAULT_WEIGHTS, alkire_foster
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.derive.children import derive_children
-from child_mdh.derive.domains import DOMAINS
 from child_mdh.derive.la_cohort import derive_children_la
 from child_mdh.derive.outcomes import OUTCOME_COLUMNS
 from child_mdh.sources.la_returns import import_la, pseudonymise

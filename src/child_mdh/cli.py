@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from child_mdh import __version__
+from child_mdh.contract.children import children_markdown
 from child_mdh.contract.tables import contract_markdown
 from child_mdh.errors import USER_ERROR_EXIT, UserError
 from child_mdh.release.compare import compare_releases
@@ -93,6 +94,8 @@ def _cmd_compare_releases(args: argparse.Namespace) -> int:
 
 def _cmd_contract_docs(args: argparse.Namespace) -> int:
     print(contract_markdown())
+    print()
+    print(children_markdown())
     return 0
 
 

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from child_mdh.contract import tables as contract
+from child_mdh.contract.children import children_markdown
 
 from paths import REPO
 
@@ -73,6 +74,7 @@ def test_unknown_table_error_lists_tables():
 
 def test_docs_data_contract_is_generated_from_code():
     doc = (ROOT / "docs" / "data-contract.md").read_text()
+    assert children_markdown() in doc, "docs/data-contract.md lacks the children table"
     assert contract.contract_markdown() in doc, (
         "docs/data-contract.md is out of date: regenerate it with "
         "`child-mdh contract-docs > docs/data-contract.md`"

@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 
 from child_mdh.aggregates.index.alkire_foster import alkire_foster
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.derive.fsm import fsm_measures
-from child_mdh.derive.population import ENGLAND_CODE, PopulationInputError, build_children
+from child_mdh.derive.population import PopulationInputError, build_children
 
 REF = "2021-03-21"
 

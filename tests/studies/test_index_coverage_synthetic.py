@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from child_mdh.aggregates.index.tables import ENGLAND_CODE
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 
 from paths import REPO
 

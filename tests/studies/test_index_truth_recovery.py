@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from child_mdh.aggregates.index.inference import af_inference
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.derive.children import derive_children
-from child_mdh.derive.domains import DOMAINS
 from child_mdh.sources.synthetic import generate
 from child_mdh.validation.folder import validate_folder
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from child_mdh.contract.children import conform_children
 from child_mdh.contract.tables import CENSUS_DAY
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.derive.domains import (
     DEFAULT_LEVEL2_CODES,
-    DOMAINS,
     household_deprivation,
     missing_domains_summary,
 )
@@ -113,6 +114,7 @@ def derive_children(
     areas = t["areas"][["la_code", "la_name", "region_code", "region_name"]]
     children = children.merge(areas, on="la_code", how="left", validate="many_to_one")
     children.attrs = {}
+    children = conform_children(children, "census")
     report = {
         "census_year": census_year,
         "reference_date": reference.date().isoformat(),

@@ -41,9 +41,8 @@ import pyarrow.compute as pc
 
 from child_mdh.contract import tables as contract
 from child_mdh.contract.columns import require_columns
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.errors import UserError
-
-DOMAINS: tuple[str, ...] = ("employment", "education", "health", "housing")
 
 #: Qualification codes counted as 'at least level 2' by default. ONS places
 #: apprenticeships at level 2 or above in its derived qualification variable; 'other'

@@ -27,8 +27,6 @@ import pandas as pd
 
 from child_mdh.errors import UserError
 
-FSM_MEASURES: tuple[str, ...] = ("fsm_at_reference", "ever_fsm_6", "fsm_share")
-
 
 class FsmInputError(UserError):
     """The pupil census cannot be used as given; the message says why and how to fix it."""

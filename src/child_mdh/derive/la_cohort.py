@@ -61,19 +61,20 @@ from pathlib import Path
 import pandas as pd
 
 from child_mdh.contract import tables as contract
+from child_mdh.contract.children import conform_children
 from child_mdh.contract.columns import require_columns
+from child_mdh.contract.vocabulary import DOMAINS, FSM_MEASURES
 from child_mdh.derive.fsm import fsm_measures
 from child_mdh.derive.outcomes import as_reference_date, build_outcomes
 from child_mdh.derive.social_care import latest_social_care_date
 from child_mdh.sources.la_returns.errors import LAReturnError
 from child_mdh.sources.la_returns.importer import CHARACTERISTICS, CHARACTERISTICS_COLUMNS
-from child_mdh.sources.la_returns.local_domains import AREA_LEVEL_CAVEAT, DOMAINS
+from child_mdh.sources.la_returns.local_domains import AREA_LEVEL_CAVEAT
 from child_mdh.validation.folder import read_validated_table
 
 OUTCOME_SCOPES = ("residents", "all_pupils")
 #: Household id prefix of pupils without a household in the local domain file.
 UNLISTED_HOUSEHOLD = "not-listed-"
-FSM_MEASURES = ("fsm_at_reference", "ever_fsm_6")
 SOCIAL_CARE_TABLES = ("cin_referrals", "child_protection_plans", "looked_after_episodes")
 #: Columns of the children table, in the contract route's order (outcomes inserted by
 #: :func:`child_mdh.derive.outcomes.build_outcomes`, area names appended).
@@ -355,6 +356,7 @@ def derive_children_la(
     out = out.merge(areas, on="la_code", how="left", validate="many_to_one")
     if extra:
         out = out[[c for c in out.columns if c not in extra] + extra]
+    out = conform_children(out, "local-authority")
 
     report = {
         "route": "la_returns",

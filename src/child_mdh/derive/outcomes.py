@@ -59,10 +59,10 @@ import pandas as pd
 
 from child_mdh.contract.columns import require_columns
 from child_mdh.contract.tables import CENSUS_DAY
+from child_mdh.contract.vocabulary import OUTCOME_FLAGS
 from child_mdh.errors import UserError
 
 POLICIES = ("adjust", "exclude_in_care")
-OUTCOME_FLAGS = ("any_referral", "any_cin", "any_cpp", "entered_care")
 PRIOR_FLAGS = ("prior_referral", "prior_cpp", "prior_in_care", "in_care_at_reference")
 OUTCOME_COLUMNS = (
     "linked",

@@ -31,11 +31,10 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.contract.columns import require_columns
-from child_mdh.derive.domains import DOMAINS
+from child_mdh.contract.vocabulary import DOMAINS, ENGLAND_CODE, FSM_MEASURES
 from child_mdh.errors import UserError
 
 UNLINKED_RULES = ("exclude", "fsm_missing")
-ENGLAND_CODE = "E92000001"
 
 
 class PopulationInputError(UserError):
@@ -127,7 +126,7 @@ def build_children(
     _require(link, "census_npd_link", ("person_id", "pupil_id"))
     _require(fsm, "fsm", ("pupil_id", fsm_measure))
     _require(household_domains, "household_domains", ("household_id", *DOMAINS, "n_domains"))
-    if fsm_measure not in ("fsm_at_reference", "ever_fsm_6"):
+    if fsm_measure not in FSM_MEASURES:
         raise PopulationInputError(
             f"fsm_measure={fsm_measure!r}: choose fsm_at_reference or ever_fsm_6 (a yes/no "
             "measure; fsm_share is carried alongside)."

@@ -25,6 +25,7 @@ import pandas as pd
 
 from child_mdh.aggregates.formulas import Formula
 from child_mdh.aggregates.index import tables as it
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.sdc import (
     ColumnMargin,
     RowMargin,
@@ -166,7 +167,7 @@ def _specs(weights, confidence):
             formulas=DECOMPOSITION_FORMULAS,
             derived={"M0": ("index_n", "mdh_n")},
             not_counts=("england_M0",),
-            margins=(RowMargin("area_code", total=it.ENGLAND_CODE, columns=("index_n", "mdh_n")),),
+            margins=(RowMargin("area_code", total=ENGLAND_CODE, columns=("index_n", "mdh_n")),),
             population="index decomposition",
             dimensions=AREA_DIMENSIONS,
         ),
@@ -204,7 +205,7 @@ def _specs(weights, confidence):
             ),
             formulas={"share_linked": Formula("linked_n / children_n", it.STAT_DIGITS)},
             margins=(
-                RowMargin("la_code", total=it.ENGLAND_CODE),
+                RowMargin("la_code", total=ENGLAND_CODE),
                 ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
                 ColumnMargin(("linked_with_fsm_n", "linked_without_fsm_n"), "linked_n"),
             ),
@@ -227,7 +228,7 @@ def _contribution_figure(area: pd.DataFrame, indicators):
 
 
 def _robustness_figure(robust: pd.DataFrame, area: pd.DataFrame, k: float):
-    eng = robust[robust["area_code"] == it.ENGLAND_CODE][["k", "H", "M0"]]
+    eng = robust[robust["area_code"] == ENGLAND_CODE][["k", "H", "M0"]]
     main = area[area["area_level"] == "england"][["H", "M0"]].assign(k=k)
     eng = pd.concat([eng, main], ignore_index=True).sort_values("k")
     fig, ax = plt.subplots(figsize=(6, 3.2))

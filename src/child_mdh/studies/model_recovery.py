@@ -41,11 +41,10 @@ from child_mdh.aggregates.models.design import terms_variables
 from child_mdh.aggregates.models.glm import fit_binomial
 from child_mdh.aggregates.models.prepare import attach_index, prepare_model_data
 from child_mdh.contract.tables import CENSUS_DAY
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.derive.children import derive_children
 from child_mdh.sources.synthetic import generate
 from child_mdh.validation.folder import validate_folder
-
-DOMAINS = ("employment", "education", "health", "housing")
 
 DEFAULT_BETA = {
     "employment": 0.55,

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from child_mdh.aggregates.index import tables as it
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release import index as ri
 
 W = {"employment": 0.2, "education": 0.2, "health": 0.2, "housing": 0.2, "fsm": 0.2}
@@ -40,7 +41,7 @@ def test_area_table_matches_hand_computation():
     t = it.area_index_table(_children(), W, 0.4).set_index("area_code")
     # England: q = 5 of n = 10 -> H = 0.5; censored scores 0.6+0.4+0.8+0.4+1.0 = 3.2
     # A = 3.2 / 5 = 0.64; M0 = 3.2 / 10 = 0.32.
-    eng = t.loc[it.ENGLAND_CODE]
+    eng = t.loc[ENGLAND_CODE]
     assert (eng["index_n"], eng["mdh_n"]) == (10, 5)
     assert eng["H"] == pytest.approx(0.5) and eng["A"] == pytest.approx(0.64)
     assert eng["M0"] == pytest.approx(0.32)
@@ -48,7 +49,7 @@ def test_area_table_matches_hand_computation():
     assert t.loc["L1", ["H", "A", "M0"]].tolist() == pytest.approx([0.5, 0.5, 0.25])
     # R1 = L1 + L2: q = 3 of 7, censored sum 1.8 -> M0 = 1.8/7
     assert t.loc["R1", "M0"] == pytest.approx(1.8 / 7)
-    assert t.loc["L1", "parent_code"] == "R1" and t.loc["R1", "parent_code"] == it.ENGLAND_CODE
+    assert t.loc["L1", "parent_code"] == "R1" and t.loc["R1", "parent_code"] == ENGLAND_CODE
     # counts add up the hierarchy
     assert t.loc[["L1", "L2"], "index_n"].sum() == t.loc["R1", "index_n"]
     assert t.loc[["R1", "R2"], "mdh_n"].sum() == eng["mdh_n"]
@@ -108,7 +109,7 @@ def test_indicator_view_england_contributions():
 
 def test_robustness_union_and_intersection():
     r = _computed(it.robustness_table(_children(), W, [0.2, 1.0]), ri.robustness_formulas(W))
-    eng = r[r["area_code"] == it.ENGLAND_CODE].set_index("k")
+    eng = r[r["area_code"] == ENGLAND_CODE].set_index("k")
     # union (k = 0.2): anyone deprived in one indicator: 7 of 10
     assert eng.loc[0.2, "mdh_n"] == 7 and eng.loc[0.2, "H"] == pytest.approx(0.7)
     # intersection (k = 1): deprived in all five: child 9 only
@@ -176,10 +177,10 @@ def test_single_la_input_does_not_call_its_total_england():
     one = _children()
     one = one[one["la_code"] == "L1"]
     t = it.area_index_table(one, W, 0.4).set_index("area_code")
-    assert t.loc[it.ENGLAND_CODE, "area_name"] == it.SINGLE_LA_TOTAL_NAME
+    assert t.loc[ENGLAND_CODE, "area_name"] == it.SINGLE_LA_TOTAL_NAME
     assert (
         it.area_index_table(_children(), W, 0.4)
         .set_index("area_code")
-        .loc[it.ENGLAND_CODE, "area_name"]
+        .loc[ENGLAND_CODE, "area_name"]
         == "England"
     )

@@ -33,13 +33,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from child_mdh.contract.vocabulary import INDICATORS
 from child_mdh.errors import UserError
 
 #: Scores within this distance below k still count as reaching k (floating point only:
 #: genuine differences between scores are multiples of the weights, far larger).
 TOLERANCE = 1e-9
 
-DEFAULT_INDICATORS: tuple[str, ...] = ("employment", "education", "health", "housing", "fsm")
+DEFAULT_INDICATORS: tuple[str, ...] = INDICATORS
 #: Child-MDH default: equal weights over the four census domains and FSM, k = 2/5.
 DEFAULT_WEIGHTS: dict[str, float] = dict.fromkeys(DEFAULT_INDICATORS, 0.2)
 DEFAULT_K = 0.4

@@ -32,9 +32,8 @@ from child_mdh.aggregates.index.alkire_foster import (
     scores,
 )
 from child_mdh.aggregates.index.inference import af_inference
+from child_mdh.contract.vocabulary import ENGLAND_CODE, ENGLAND_NAME
 
-ENGLAND_CODE = "E92000001"
-ENGLAND_NAME = "England"
 #: Name of the top row when the input holds one local authority (the LA route): it is
 #: then that authority's children, not England's.
 SINGLE_LA_TOTAL_NAME = "All children in the input (one local authority, not England)"

@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.aggregates.models.specs import add_area_prevalence
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.errors import UserError
 
-CENSUS_DOMAINS = ("employment", "education", "health", "housing")
+CENSUS_DOMAINS = DOMAINS
 PREVALENCE = "la_mdh_prevalence_centred"
 COUNT = "deprivation_count"
 

@@ -37,8 +37,9 @@ from child_mdh.aggregates.models.glm import (
     fit_binomial,
     fit_poisson,
 )
+from child_mdh.contract.vocabulary import DOMAINS
 
-DEFAULT_DOMAINS = ("employment", "education", "health", "housing")
+DEFAULT_DOMAINS = DOMAINS
 BINARY_OUTCOMES = ("any_referral", "any_cin", "any_cpp", "entered_care")
 
 

@@ -72,6 +72,7 @@ from child_mdh.aggregates.models.specs import (
     inverse_intervention_specification,
 )
 from child_mdh.aggregates.models.tidy import average_marginal_effects, predicted_rates, tidy
+from child_mdh.contract.vocabulary import INDICATORS
 
 PRIOR_CONTACT = ("prior_referral", "prior_cpp", "prior_in_care")
 AREA = "la_code"
@@ -116,7 +117,7 @@ class ModelSettings:
     comparator: bool = True
     comparator_splits: int = 5
     confidence: float = 0.95
-    indicators: tuple[str, ...] = ("employment", "education", "health", "housing", "fsm")
+    indicators: tuple[str, ...] = INDICATORS
     prior_contact: str = "adjust"
     min_count: int = 10
     min_residual_df: int = 10

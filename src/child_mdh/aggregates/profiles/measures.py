@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: ONS code of England, the total row of every profile table.
-ENGLAND_CODE = "E92000001"
-ENGLAND_NAME = "England"
 
 #: Confidence levels and their column suffixes (95% and 99.8%, as Fingertips).
 LEVELS = (("95", 0.95), ("99_8", 0.998))

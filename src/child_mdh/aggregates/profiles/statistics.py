@@ -38,8 +38,6 @@ from child_mdh.aggregates.formulas import Formula, apply_formulas, names
 from child_mdh.aggregates.index.alkire_foster import TOLERANCE, normalise_weights
 from child_mdh.aggregates.index.inference import af_inference
 from child_mdh.aggregates.profiles.measures import (
-    ENGLAND_CODE,
-    ENGLAND_NAME,
     EXPOSURE_COLUMN,
     GROUP_DENOMINATOR,
     GROUPS,
@@ -54,6 +52,7 @@ from child_mdh.aggregates.profiles.measures import (
     rate_column,
 )
 from child_mdh.contract.columns import require_columns
+from child_mdh.contract.vocabulary import ENGLAND_CODE, ENGLAND_NAME
 from child_mdh.errors import UserError
 
 AREA_COLUMNS = ("la_code", "la_name", "region_code", "region_name")

@@ -29,12 +29,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from child_mdh.aggregates.profiles.measures import ENGLAND_CODE, KEY_COLUMNS
+from child_mdh.aggregates.profiles.measures import KEY_COLUMNS
 from child_mdh.aggregates.profiles.statistics import (
     DEFAULT_FUNNEL_RATE,
     add_labels,
     funnel_tables,
 )
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.profiles import chartdata, html
 from child_mdh.release.profiles.figures import png_bytes, png_funnel, png_panels
 from child_mdh.release.profiles.indicators import LONG_SPEC, long_indicators

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pandas as pd
 
 from child_mdh.aggregates.profiles.measures import (
-    ENGLAND_CODE,
     GROUP_DENOMINATOR,
     GROUP_LABELS,
     GROUPS,
@@ -20,6 +19,7 @@ from child_mdh.aggregates.profiles.measures import (
     rate_column,
 )
 from child_mdh.aggregates.profiles.statistics import DECIMALS, table_indicators
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.profiles.figures import Bar, FunnelData, Panel
 from child_mdh.release.profiles.format import (
     GROUP_COLOURS,

@@ -17,8 +17,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from child_mdh.aggregates.profiles.measures import ENGLAND_CODE
 from child_mdh.aggregates.profiles.statistics import DECIMALS
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.profiles import chartdata
 from child_mdh.release.profiles.figures import svg_funnel, svg_panels
 from child_mdh.release.profiles.format import (

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.aggregates.profiles.measures import (
-    ENGLAND_CODE,
     GROUP_DENOMINATOR,
     GROUP_LABELS,
     GROUPS,
@@ -25,6 +24,7 @@ from child_mdh.aggregates.profiles.measures import (
     rate_column,
 )
 from child_mdh.aggregates.profiles.statistics import DECIMALS, table_indicators
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.sdc import TableSpec
 
 LONG_COLUMNS = (

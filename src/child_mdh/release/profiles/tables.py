@@ -16,7 +16,6 @@ from collections.abc import Mapping
 import pandas as pd
 
 from child_mdh.aggregates.profiles.measures import (
-    ENGLAND_CODE,
     GROUPS,
     KEY_COLUMNS,
     LEVELS,
@@ -37,6 +36,7 @@ from child_mdh.aggregates.profiles.statistics import (
     profile_statistics,
     table_indicators,
 )
+from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.sdc import ColumnMargin, RowMargin, SDCConfig, TableSpec, protect_table
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from child_mdh import files as io
 from child_mdh.contract import tables as contract
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.sources.la_returns.cin_census import read_cin_census
 from child_mdh.sources.la_returns.errors import (
     FILE_SKIPPED,
@@ -47,7 +48,6 @@ from child_mdh.sources.la_returns.errors import (
 from child_mdh.sources.la_returns.linkage import assign_pupil_ids, check_salt, pseudonymise
 from child_mdh.sources.la_returns.local_domains import (
     AREA_LEVEL_CAVEAT,
-    DOMAINS,
     area_level_domains,
     count_deprived,
     read_child_lsoa,

@@ -32,12 +32,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.sources.la_returns.errors import KEPT, LAReturnError, ProblemLog
 from child_mdh.sources.la_returns.files import read_text_table, spreadsheet_rows
 from child_mdh.sources.la_returns.records import ReturnData, quarantine, start_records
 from child_mdh.sources.la_returns.values import clean_ids, normalise_upn, parse_flags
 
-DOMAINS = ("employment", "education", "health", "housing")
 HOUSEHOLD_DOMAIN_COLUMNS = ("upn", "household_ref", *DOMAINS)
 LSOA_COUNT_COLUMNS = tuple(f"households_{k}_dimensions" for k in range(5))
 

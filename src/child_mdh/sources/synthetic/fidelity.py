@@ -36,6 +36,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from child_mdh.contract import tables as contract
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.files import read_raw
 from child_mdh.sources.synthetic import areas as areas_mod
 from child_mdh.sources.synthetic import calibration
@@ -441,7 +442,7 @@ def _linked_children(persons, link, flags):
     kids = persons.loc[persons["age"] <= 17, ["person_id", "household_id", "age"]]
     kids = kids.merge(link, on="person_id", how="inner")
     return kids.merge(
-        flags[["household_id", "employment", "education", "health", "housing", "n_domains"]],
+        flags[["household_id", *DOMAINS, "n_domains"]],
         on="household_id",
         how="left",
     )

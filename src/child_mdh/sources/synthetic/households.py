@@ -24,12 +24,13 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.sources.synthetic.areas import (
     COUNT_COLUMNS,
     count_shares,
     shift_count_distribution,
 )
-from child_mdh.sources.synthetic.params import DOMAINS, HOUSEHOLD_TYPES
+from child_mdh.sources.synthetic.params import HOUSEHOLD_TYPES
 from child_mdh.sources.synthetic.sampling import categorical, grouped_categorical
 
 #: The 16 deprivation patterns as rows of 0/1 (employment, education, health, housing).

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from child_mdh import files as io
+from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.sources.la_returns.errors import LAReturnError
 from child_mdh.sources.la_returns.layout import (
     CHILD_LSOA_FILE,
@@ -67,7 +68,6 @@ from child_mdh.sources.la_returns.layout import (
     SSDA903_DIR,
     la_format_sources,
 )
-from child_mdh.sources.la_returns.local_domains import DOMAINS
 from child_mdh.sources.la_returns.school_census import census_day
 from child_mdh.sources.synthetic.areas import load_lsoa_counts
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 
-DOMAINS = ("employment", "education", "health", "housing")
 HOUSEHOLD_TYPES = ("couple", "lone_parent", "multigenerational")
 REGION_CODES = {
     "E12000001": "North East",
