@@ -6,6 +6,7 @@
 rule profile_tables:
     input:
         children=rules.derive_children.output.children,
+        child_index=rules.index_outputs.output.child_index,
         areas=SECURE / "contract" / "areas.parquet",
     output:
         manifest=MANIFEST_PARTS / "profile_tables.json",

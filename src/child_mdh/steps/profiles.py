@@ -56,6 +56,10 @@ def profile_tables(smk) -> None:
     """Rule ``profile_tables``: every area's statistics, protected and written once."""
     with step_logging(smk, "profile_tables") as log:
         children = pd.read_parquet(smk.input.children)
+        identified = pd.read_parquet(smk.input.child_index, columns=["person_id", "mdh"])
+        mdh = children[["person_id"]].merge(
+            identified, on="person_id", how="left", validate="one_to_one"
+        )["mdh"]
         areas = read_validated_table(Path(smk.input.areas).parent, "areas")
         settings = smk.params.profiles
         statistics = profile_statistics(
@@ -64,6 +68,7 @@ def profile_tables(smk) -> None:
             smk.params.index["weights"],
             float(smk.params.index["k"]),
             funnel_rate=(settings["funnel_outcome"], settings["funnel_group"]),
+            mdh_flags=mdh,
         )
         manifest = _manifest(smk, "profile_tables")
         released = write_profile_tables(

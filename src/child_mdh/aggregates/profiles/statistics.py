@@ -35,7 +35,7 @@ from scipy import stats as sps
 
 from child_mdh.aggregates import stats
 from child_mdh.aggregates.formulas import Formula, apply_formulas, names
-from child_mdh.aggregates.index.alkire_foster import TOLERANCE, normalise_weights
+from child_mdh.aggregates.index.alkire_foster import TOLERANCE, identify, normalise_weights, scores
 from child_mdh.aggregates.index.inference import af_inference
 from child_mdh.aggregates.profiles.measures import (
     EXPOSURE_COLUMN,
@@ -277,6 +277,30 @@ def _funnel_limits(baseline: float, denominators: np.ndarray, statistic: str) ->
     )
 
 
+def _mdh_flags(children, indicators, weights, k, given, known) -> np.ndarray:
+    """Each child's MDH identification as 0/1: the index's own (``given``, the ``mdh``
+    column of ``child_index.parquet`` aligned with ``children``), or identified here by
+    the index's rule (:func:`~child_mdh.aggregates.index.alkire_foster.identify`)."""
+    if given is None:
+        flags = identify(scores(children[indicators], weights), k)
+    else:
+        flags = pd.Series(given)
+        if len(flags) != len(children):
+            raise ProfileInputError(
+                f"children: {len(children)} rows but {len(flags)} MDH flags from the index; "
+                "rerun the index step on this children table."
+            )
+    values = flags.astype("boolean").to_numpy(dtype="float64", na_value=np.nan)
+    unknown = known & np.isnan(values)
+    if unknown.any():
+        raise ProfileInputError(
+            f"children: {int(unknown.sum())} children with every indicator known have no MDH "
+            f"identification from the index (rows {np.flatnonzero(unknown)[:5].tolist()}); "
+            "rerun the index step on this children table."
+        )
+    return np.nan_to_num(values)
+
+
 def profile_statistics(  # noqa: C901  (one vectorised pass, its steps listed in the docstring)
     children: pd.DataFrame,
     areas: pd.DataFrame,
@@ -284,6 +308,7 @@ def profile_statistics(  # noqa: C901  (one vectorised pass, its steps listed in
     k: float,
     *,
     funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE,
+    mdh_flags: pd.Series | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every local authority's and England's profile statistics, unprotected (secure).
 
@@ -291,7 +316,10 @@ def profile_statistics(  # noqa: C901  (one vectorised pass, its steps listed in
     named by ``weights``, ``any_referral``, ``any_cin``, ``any_cpp``, ``entered_care``,
     ``n_referrals``, ``exposure_years``), the contract ``areas`` table, the index
     ``weights`` and cut-off ``k``, and the contact rate (outcome key, group) placed on
-    the second funnel plot.
+    the second funnel plot. ``mdh_flags``: the index's identification of each child (the
+    ``mdh`` column of ``child_index.parquet``, aligned with ``children``), so that the
+    profiles and the index count the same children as MDH; without it the children are
+    identified here by the index's own rule.
 
     A child is in the profile when every weighted indicator and every outcome is known
     (missing is never read as 'not deprived' or 'no contact'); the others are counted in
@@ -355,8 +383,7 @@ def profile_statistics(  # noqa: C901  (one vectorised pass, its steps listed in
         per_la = np.bincount(c, weights=wts, minlength=n_areas)[:n_areas]
         return np.append(per_la, per_la.sum())  # England last, moved first below
 
-    score = np.nan_to_num(g) @ w.to_numpy()
-    mdh = (score >= float(k) - TOLERANCE).astype("float64")
+    mdh = _mdh_flags(children, indicators, dict(w), k, mdh_flags, known)
     non = 1.0 - mdh
     counts: dict[str, np.ndarray] = {}
     counts["children_n"] = by_area()
