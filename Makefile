@@ -11,14 +11,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 CONFIG ?= config/config.yaml
+SIMULATION_CONFIG ?= config/simulation.yaml
+SIMULATION_TARGETS ?= all
 
-.PHONY: run test test-fast test-slow report lint format lock clean-results help
+.PHONY: run test test-fast test-slow simulate bench report lint format lock clean-results help
 
 help:
 	@echo "make run    - run the whole workflow on the built-in synthetic data (results/)"
 	@echo "make test   - run the tests: the fast tier, then the slow tier"
 	@echo "make test-fast / make test-slow - one tier only"
 	@echo "make format - format Python (ruff format) and the workflow (snakefmt)"
+	@echo "make simulate - the simulation studies as jobs (workflow/simulation, results/simulation/)"
+	@echo "make bench  - the workflow at 100k and 1M children: time and memory per rule"
 	@echo "make report - write results/report.html (snakemake --report) after a run"
 	@echo "make lint   - ruff, the formatters' checks and snakemake --lint"
 	@echo "make lock   - re-pin requirements.lock from a fresh install"
@@ -32,6 +36,14 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+
+simulate: $(STAMP)
+	$(BIN)/snakemake -s workflow/simulation/Snakefile --cores $(CORES) --configfile $(SIMULATION_CONFIG) $(SIMULATION_TARGETS)
+
+# the whole workflow at 100,000 and 1,000,000 children (BENCH_ARGS=--with-8m adds 8 million):
+# per-rule time and memory to benchmarks/results.json, compared with the previous figures
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_workflow.py $(BENCH_ARGS)
 
 report: $(STAMP)
 	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --report results/report.html

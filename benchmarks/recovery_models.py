@@ -21,74 +21,18 @@ replication to ``--out``.
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from child_mdh.studies.model_recovery import (
-    POPULATION_PREVALENCE,
-    recover_generator_truth,
-    synthetic_model_frame,
+    PREVALENCES,
+    recovery_markdown,
+    replicate,
+    summarise_replications,
 )
-
-PREVALENCES = {"analysis": "la_mdh_prevalence_centred", "population": POPULATION_PREVALENCE}
-
-
-def replicate(seed: int, children: int, workdir: Path) -> pd.DataFrame:
-    """One synthetic England: the comparisons with the truth for both prevalences."""
-    folder = workdir / f"seed_{seed}"
-    shutil.rmtree(folder, ignore_errors=True)
-    frame, truth = synthetic_model_frame(children, seed, folder)
-    out = []
-    for label, column in PREVALENCES.items():
-        r = recover_generator_truth(frame, truth, prevalence=column)
-        r["term"] = r["term"].str.replace(POPULATION_PREVALENCE, "la_mdh_prevalence_centred")
-        r.insert(0, "prevalence", label)
-        r.insert(0, "seed", seed)
-        r["analysis_children"] = len(frame)
-        out.append(r)
-    shutil.rmtree(folder, ignore_errors=True)
-    return pd.concat(out, ignore_index=True)
-
-
-def summarise(reps: pd.DataFrame) -> pd.DataFrame:
-    """Per prevalence, outcome and term: replications, truth, mean bias, Monte Carlo SE
-    of the bias, empirical SD, mean SE, their ratio, coverage and mean z."""
-    g = reps.groupby(["prevalence", "outcome", "term"], sort=False)
-    out = pd.DataFrame(
-        {
-            "replications": g.size(),
-            "truth": g["truth"].first(),
-            "mean_bias": g["bias"].mean(),
-            "bias_mcse": g["bias"].std(ddof=1) / np.sqrt(g.size()),
-            "sd_estimate": g["estimate"].std(ddof=1),
-            "mean_std_error": g["std_error"].mean(),
-            "coverage": g["covered"].mean(),
-            "mean_z": g["z"].mean(),
-        }
-    )
-    out["sd_over_se"] = out["sd_estimate"] / out["mean_std_error"]
-    return out.reset_index()
-
-
-def markdown(summary: pd.DataFrame, prevalence: str = "analysis") -> str:
-    s = summary[summary["prevalence"] == prevalence]
-    lines = [
-        "| outcome | term | truth | mean bias (MC SE) | SD of estimates | mean SE | "
-        "coverage of 95% CI |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in s.itertuples():
-        lines.append(
-            f"| {r.outcome} | `{r.term}` | {r.truth:.2f} | {r.mean_bias:+.3f} "
-            f"({r.bias_mcse:.3f}) | {r.sd_estimate:.3f} | {r.mean_std_error:.3f} | "
-            f"{r.coverage:.2f} |"
-        )
-    return "\n".join(lines)
 
 
 def main(argv=None) -> None:
@@ -112,7 +56,7 @@ def main(argv=None) -> None:
             )
             print(f"seed {seed}: {time.perf_counter() - t:.1f} s", flush=True)
     all_reps = pd.concat(reps, ignore_index=True)
-    summary = summarise(all_reps)
+    summary = summarise_replications(all_reps)
     print(
         f"\n{a.seeds} seeds of {a.children:,} children "
         f"(analysis cohort {all_reps['analysis_children'].mean():,.0f} on average) in "
@@ -120,7 +64,7 @@ def main(argv=None) -> None:
     )
     for prevalence in PREVALENCES:
         print(f"## prevalence: {prevalence}\n")
-        print(markdown(summary, prevalence), "\n")
+        print(recovery_markdown(summary, prevalence), "\n")
     inter = summary[summary["term"].str.contains(":la_mdh")]
     print(
         inter[

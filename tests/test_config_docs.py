@@ -9,6 +9,8 @@ from paths import REPO
 
 ROOT = REPO
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SIMULATION_SCHEMA = ROOT / "workflow" / "schemas" / "simulation.schema.yaml"
+SCHEMAS = [SCHEMA, SIMULATION_SCHEMA]
 
 
 def _keys(schema: dict, prefix: str = ""):
@@ -19,8 +21,9 @@ def _keys(schema: dict, prefix: str = ""):
             yield from _keys(sub, key + ".")
 
 
-def test_every_schema_key_has_a_description():
-    schema = yaml.safe_load(SCHEMA.read_text())
+@pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: p.name)
+def test_every_schema_key_has_a_description(path):
+    schema = yaml.safe_load(path.read_text())
 
     def walk(s, prefix=""):
         for name, sub in s.get("properties", {}).items():
@@ -32,9 +35,10 @@ def test_every_schema_key_has_a_description():
     walk(schema)
 
 
-def test_config_readme_documents_every_key():
+@pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: p.name)
+def test_config_readme_documents_every_key(path):
     readme = (ROOT / "config" / "README.md").read_text()
-    schema = yaml.safe_load(SCHEMA.read_text())
+    schema = yaml.safe_load(path.read_text())
     missing = [k for k in _keys(schema) if f"`{k}`" not in readme]
     assert not missing, f"config/README.md does not document: {missing}"
 
@@ -56,3 +60,9 @@ def test_shipped_configs_are_valid(path):
 def test_schema_rejects_unknown_key():
     with pytest.raises(WorkflowError):
         validate({"synthetic": {"childern": 5}}, str(SCHEMA), set_default=True)
+
+
+def test_the_simulation_config_passes_its_schema():
+    config = yaml.safe_load((ROOT / "config" / "simulation.yaml").read_text())
+    validate(config, str(SIMULATION_SCHEMA), set_default=True)
+    assert config["index_coverage"]["draws"] >= 200

@@ -1,45 +1,28 @@
 """Coverage of the index's 95% intervals on repeated draws of the synthetic England.
 
-A small version of ``benchmarks/coverage_index.py``: the truth is one draw of 200,000
+A small version of the simulation workflow's index coverage study
+(:mod:`child_mdh.studies.synthetic_coverage`): the truth is one draw of 200,000
 children, and 40 independent draws of 5,000 children each go through generate ->
 validate -> derive_children -> af_inference (England, clustered by household as the
 pipeline does at every level, and by local authority for comparison). The full study and
 its reading are in docs/index-methods.md, "Coverage on the synthetic data".
 """
 
-import importlib.util
-import sys
-
 import numpy as np
 import pytest
 from scipy import stats
 
 from child_mdh.contract.vocabulary import ENGLAND_CODE
+from child_mdh.studies import synthetic_coverage as cov
 
-from paths import REPO
-
-BENCH = REPO / "benchmarks"
 N_DRAWS = 40
 N_CHILDREN = 5_000
 TRUTH_N = 200_000
 DESIGNS = ("linearization/la", "linearization/household")
 
 
-def _load_study():
-    # benchmarks/ is not a package: import the module by path, under a name that spawned
-    # worker processes can import too (they inherit sys.path)
-    if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("coverage_index", BENCH / "coverage_index.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["coverage_index"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def study():
-    cov = _load_study()
     truth_runs = cov.run_draws(TRUTH_N, [cov.TRUTH_SEED_BASE + 1], workers=1, progress=False)
     truth = cov.truth_from_draws(truth_runs)
     draws = cov.run_draws(N_CHILDREN, range(1, N_DRAWS + 1), workers=2, progress=False)

@@ -15,6 +15,8 @@ RESULTS = Path(config["results_dir"])
 SECURE = RESULTS / "secure"
 RELEASE = RESULTS / "release"
 LOGS = RESULTS / "logs"
+#: wall time and peak memory of every job (Snakemake's benchmark: directive; make bench)
+BENCHMARKS = RESULTS / "benchmarks"
 MANIFEST_PARTS = SECURE / "manifest_parts"
 #: each release-writing rule's protected files, laid out as in the release folder
 STAGED = SECURE / "staged"

@@ -12,8 +12,13 @@ rule derive_children:
         report=SECURE / "derive_report.json",
     log:
         LOGS / "derive_children.log",
+    benchmark:
+        BENCHMARKS / "derive_children.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         population=config["population"],
         domains=config["domains"],

@@ -12,8 +12,13 @@ rule index_outputs:
         staged=directory(STAGED / "index"),
     log:
         LOGS / "index_outputs.log",
+    benchmark:
+        BENCHMARKS / "index_outputs.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         index=config["index"],
         disclosure=config["disclosure"],

@@ -11,8 +11,13 @@ rule validate_inputs:
         report=SECURE / "contract" / "validation_report.json",
     log:
         LOGS / "validate_inputs.log",
+    benchmark:
+        BENCHMARKS / "validate_inputs.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         folder=lambda wildcards, input: os.path.dirname(input[0]) if input else input_folder(),
         quarantine=SECURE / "quarantine",
@@ -36,8 +41,13 @@ rule la_formats:
         directory(LA_IMPORT["formats_dir"] or "synthetic_data/la_formats/unset"),
     log:
         LOGS / "la_formats.log",
+    benchmark:
+        BENCHMARKS / "la_formats.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         la_code=LA_IMPORT["la_code"],
     script:
@@ -53,8 +63,13 @@ rule import_la:
         report=f"{LA_IMPORT['out_dir']}/import_report.json",
     log:
         LOGS / "import_la.log",
+    benchmark:
+        BENCHMARKS / "import_la.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         la_import=LA_IMPORT,
     script:

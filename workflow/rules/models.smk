@@ -11,9 +11,14 @@ rule model_outputs:
         staged=directory(STAGED / "models"),
     log:
         LOGS / "model_outputs.log",
+    benchmark:
+        BENCHMARKS / "model_outputs.tsv"
     conda:
         "../envs/child-mdh.yaml"
     threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 6000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         models=config["models"],
         outcomes=config["outcomes"],

@@ -13,8 +13,13 @@ rule profile_tables:
         staged=directory(STAGED / "profile_tables"),
     log:
         LOGS / "profile_tables.log",
+    benchmark:
+        BENCHMARKS / "profile_tables.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         profiles=config["profiles"],
         index=config["index"],
@@ -32,8 +37,13 @@ rule profile_pages:
         staged=directory(STAGED / "profile_pages" / "{scatteritem}"),
     log:
         LOGS / "profile_pages" / "{scatteritem}.log",
+    benchmark:
+        BENCHMARKS / "profile_pages" / "{scatteritem}.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         profiles=config["profiles"],
         disclosure=config["disclosure"],
@@ -53,8 +63,13 @@ rule profile_index:
         staged=directory(STAGED / "profile_index"),
     log:
         LOGS / "profile_index.log",
+    benchmark:
+        BENCHMARKS / "profile_index.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         profiles=config["profiles"],
         disclosure=config["disclosure"],

@@ -14,8 +14,13 @@ rule provenance:
         manifest=MANIFEST_PARTS / "provenance.json",
     log:
         LOGS / "provenance.log",
+    benchmark:
+        BENCHMARKS / "provenance.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         config=config,
     script:
@@ -64,8 +69,13 @@ rule release_manifest:
         fidelity=synthetic_fidelity_report(),
     log:
         LOGS / "release_manifest.log",
+    benchmark:
+        BENCHMARKS / "release_manifest.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         release_dir=RELEASE,
         disclosure=config["disclosure"],

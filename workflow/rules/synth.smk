@@ -8,8 +8,13 @@ rule synth:
         card=f"{config['synthetic']['out_dir']}/DATA_CARD.md",
     log:
         LOGS / "synth.log",
+    benchmark:
+        BENCHMARKS / "synth.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         children=config["synthetic"]["children"],
         seed=config["synthetic"]["seed"],
@@ -29,8 +34,13 @@ rule synthetic_fidelity:
         manifest=MANIFEST_PARTS / "synthetic_fidelity.json",
     log:
         LOGS / "synthetic_fidelity.log",
+    benchmark:
+        BENCHMARKS / "synthetic_fidelity.tsv"
     conda:
         "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
     params:
         disclosure=config["disclosure"],
     script:

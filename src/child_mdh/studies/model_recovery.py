@@ -28,6 +28,7 @@ coverage.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -477,3 +478,67 @@ def synthetic_model_frame(
     frame = data.frame
     frame[POPULATION_PREVALENCE] = frame["la_code"].map(population_prevalence(truth)).astype(float)
     return frame, truth
+
+
+# ---------------------------------------------------------------------------------
+# the recovery study over many seeds (benchmarks/recovery_models.py, the simulation workflow)
+
+PREVALENCES = {"analysis": "la_mdh_prevalence_centred", "population": POPULATION_PREVALENCE}
+
+
+def replicate(seed: int, children: int, workdir: Path) -> pd.DataFrame:
+    # one replication of the recovery study
+    """One synthetic England: the comparisons with the truth for both prevalences."""
+    folder = workdir / f"seed_{seed}"
+    shutil.rmtree(folder, ignore_errors=True)
+    frame, truth = synthetic_model_frame(children, seed, folder)
+    out = []
+    for label, column in PREVALENCES.items():
+        r = recover_generator_truth(frame, truth, prevalence=column)
+        r["term"] = r["term"].str.replace(POPULATION_PREVALENCE, "la_mdh_prevalence_centred")
+        r.insert(0, "prevalence", label)
+        r.insert(0, "seed", seed)
+        r["analysis_children"] = len(frame)
+        out.append(r)
+    shutil.rmtree(folder, ignore_errors=True)
+    return pd.concat(out, ignore_index=True)
+
+
+def summarise_replications(reps: pd.DataFrame) -> pd.DataFrame:
+    """Per prevalence, outcome and term: replications, truth, mean bias, Monte Carlo SE
+    of the bias, empirical SD, mean SE, their ratio, coverage with its Monte Carlo error
+    (sqrt(c(1 - c)/R)) and mean z."""
+    g = reps.groupby(["prevalence", "outcome", "term"], sort=False)
+    out = pd.DataFrame(
+        {
+            "replications": g.size(),
+            "truth": g["truth"].first(),
+            "mean_bias": g["bias"].mean(),
+            "bias_mcse": g["bias"].std(ddof=1) / np.sqrt(g.size()),
+            "sd_estimate": g["estimate"].std(ddof=1),
+            "mean_std_error": g["std_error"].mean(),
+            "coverage": g["covered"].mean(),
+            "mean_z": g["z"].mean(),
+        }
+    )
+    out["sd_over_se"] = out["sd_estimate"] / out["mean_std_error"]
+    # the Monte Carlo error of the coverage: binomial over the replications
+    out["coverage_mcse"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / out["replications"])
+    return out.reset_index()
+
+
+def recovery_markdown(summary: pd.DataFrame, prevalence: str = "analysis") -> str:
+    """The summary of one prevalence as a Markdown table (docs/models.md)."""
+    s = summary[summary["prevalence"] == prevalence]
+    lines = [
+        "| outcome | term | truth | mean bias (MC SE) | SD of estimates | mean SE | "
+        "coverage of 95% CI (MC SE) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in s.itertuples():
+        lines.append(
+            f"| {r.outcome} | `{r.term}` | {r.truth:.2f} | {r.mean_bias:+.3f} "
+            f"({r.bias_mcse:.3f}) | {r.sd_estimate:.3f} | {r.mean_std_error:.3f} | "
+            f"{r.coverage:.3f} ({r.coverage_mcse:.3f}) |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,88 @@
+"""Steps of the simulation workflow (``workflow/simulation/Snakefile``): a batch of
+seeds per job, then the summary."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from child_mdh.steps._runner import step_logging
+from child_mdh.studies.model_recovery import (
+    PREVALENCES,
+    recovery_markdown,
+    replicate,
+    summarise_replications,
+)
+from child_mdh.studies.synthetic_coverage import (
+    draw_estimates,
+    report_text,
+    summarise,
+    truth_from_draws,
+)
+
+
+def index_coverage_draws(smk) -> None:
+    """Rules ``index_coverage_truth`` and ``index_coverage_draws``: the estimates of
+    ``params.seeds`` draws from ``params.first_seed`` on (the first ``boot_draws`` seeds
+    of the study also get the bootstrap)."""
+    p = smk.params
+    with step_logging(smk, "index_coverage_draws") as log:
+        seeds = range(int(p.first_seed), int(p.first_seed) + int(p.seeds))
+        frames = [
+            draw_estimates(
+                int(p.n_children), s, bootstrap=s <= int(p.boot_draws), n_boot=int(p.n_boot)
+            )
+            for s in seeds
+        ]
+        pd.concat(frames, ignore_index=True).to_csv(smk.output[0], index=False)
+        log.info("draws %d-%d of %d children", seeds[0], seeds[-1], int(p.n_children))
+
+
+def index_coverage_summary(smk) -> None:
+    """Rule ``index_coverage_summary``: the truth from the truth draws, then coverage
+    (with its Monte Carlo error), bias and SE calibration per design, area and measure."""
+    with step_logging(smk, "index_coverage_summary") as log:
+        truth_runs = pd.concat([pd.read_csv(f) for f in smk.input.truth], ignore_index=True)
+        draws = pd.concat([pd.read_csv(f) for f in smk.input.draws], ignore_index=True)
+        truth = truth_from_draws(truth_runs)
+        summary = summarise(draws, truth)
+        truth.to_csv(smk.output.truth, index=False)
+        summary.to_csv(smk.output.summary, index=False)
+        settings = json.dumps(dict(smk.params.settings), indent=1)
+        Path(smk.output.report).write_text(
+            f"```json\n{settings}\n```\n\n{report_text(summary, truth)}\n"
+        )
+        log.info("%d draws summarised", draws["seed"].nunique())
+
+
+def model_recovery_replications(smk) -> None:
+    """Rule ``model_recovery_replications``: ``params.seeds`` synthetic Englands from
+    ``params.first_seed`` on, each through the pipeline and the generator's model
+    (:func:`child_mdh.studies.model_recovery.replicate`), one BLAS thread per job."""
+    p = smk.params
+    with step_logging(smk, "model_recovery_replications") as log, threadpool_limits(1):
+        seeds = range(int(p.first_seed), int(p.first_seed) + int(p.seeds))
+        with tempfile.TemporaryDirectory(prefix="model_recovery_") as work:
+            reps = [replicate(s, int(p.children), Path(work)) for s in seeds]
+        pd.concat(reps, ignore_index=True).to_csv(smk.output[0], index=False)
+        log.info("replications %d-%d of %d children", seeds[0], seeds[-1], int(p.children))
+
+
+def model_recovery_summary(smk) -> None:
+    """Rule ``model_recovery_summary``: bias, empirical against mean SE and coverage with
+    its Monte Carlo error, per prevalence, outcome and term."""
+    with step_logging(smk, "model_recovery_summary") as log:
+        reps = pd.concat([pd.read_csv(f) for f in smk.input], ignore_index=True)
+        summary = summarise_replications(reps)
+        summary.to_csv(smk.output.summary, index=False)
+        settings = json.dumps(dict(smk.params.settings), indent=1)
+        tables = "\n\n".join(
+            f"## prevalence: {label}\n\n{recovery_markdown(summary, label)}"
+            for label in PREVALENCES
+        )
+        Path(smk.output.report).write_text(f"```json\n{settings}\n```\n\n{tables}\n")
+        log.info("%d replications summarised", reps["seed"].nunique())
