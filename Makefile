@@ -38,7 +38,7 @@ run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
 
 simulate: $(STAMP)
-	$(BIN)/snakemake -s workflow/simulation/Snakefile --cores $(CORES) --configfile $(SIMULATION_CONFIG) $(SIMULATION_TARGETS)
+	$(BIN)/snakemake -s workflow/simulation/Snakefile --cores $(CORES) $(SIMULATION_TARGETS) --configfile $(SIMULATION_CONFIG)
 
 # the whole workflow at 100,000 and 1,000,000 children (BENCH_ARGS=--with-8m adds 8 million):
 # per-rule time and memory to benchmarks/results.json, compared with the previous figures

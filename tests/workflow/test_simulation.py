@@ -72,3 +72,24 @@ def test_workflows_plan_against_the_slurm_profile(tmp_path, snakefile):
     plan = proc.stdout + proc.stderr
     assert "slurm_partition=your_partition" in plan
     assert "mem_mb=" in plan and "runtime=" in plan
+
+
+@pytest.mark.slow
+def test_the_local_authority_study_holds_their_effects_and_reports_every_authority(tmp_path):
+    config = _tiny_config(tmp_path, draws=3, truth_draws=2, truth_n=8000)
+    proc = _snakemake(
+        "-s",
+        str(SIMULATION),
+        "--cores",
+        "2",
+        "--configfile",
+        str(config),
+        "index_coverage_la",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "out" / "index_coverage_la"
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["design"]) == {"linearization/household"}
+    assert summary["area"].nunique() > 100  # England and (nearly) every authority
+    assert "local authorities" in (out / "summary.md").read_text()

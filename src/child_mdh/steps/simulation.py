@@ -19,6 +19,7 @@ from child_mdh.studies.model_recovery import (
 )
 from child_mdh.studies.synthetic_coverage import (
     draw_estimates,
+    la_report_text,
     report_text,
     summarise,
     truth_from_draws,
@@ -34,7 +35,12 @@ def index_coverage_draws(smk) -> None:
         seeds = range(int(p.first_seed), int(p.first_seed) + int(p.seeds))
         frames = [
             draw_estimates(
-                int(p.n_children), s, bootstrap=s <= int(p.boot_draws), n_boot=int(p.n_boot)
+                int(p.n_children),
+                s,
+                bootstrap=s <= int(p.boot_draws),
+                n_boot=int(p.n_boot),
+                by=p.by,
+                la_effects_seed=p.la_effects_seed,
             )
             for s in seeds
         ]
@@ -52,9 +58,12 @@ def index_coverage_summary(smk) -> None:
         summary = summarise(draws, truth)
         truth.to_csv(smk.output.truth, index=False)
         summary.to_csv(smk.output.summary, index=False)
-        settings = json.dumps(dict(smk.params.settings), indent=1)
+        settings = dict(smk.params.settings)
+        text = (
+            la_report_text(summary) if settings["by"] == "la_code" else report_text(summary, truth)
+        )
         Path(smk.output.report).write_text(
-            f"```json\n{settings}\n```\n\n{report_text(summary, truth)}\n"
+            f"```json\n{json.dumps(settings, indent=1)}\n```\n\n{text}\n"
         )
         log.info("%d draws summarised", draws["seed"].nunique())
 

@@ -66,6 +66,8 @@ LINEAR_DESIGNS = (("linearization", "la_code"), ("linearization", "household_id"
 BOOT_DESIGNS = (("bootstrap", "la_code"), ("bootstrap", "household_id"))
 
 
+#: the design of the local-authority study: linearisation clustered by household
+LA_DESIGNS = (("linearization", "household_id"),)
 CLUSTER_LABELS = {"la_code": "la", "household_id": "household"}
 
 
@@ -85,7 +87,9 @@ TRUTH_SEED_BASE = 1_000_000
 SHOWN_REGIONS = ("E12000007", "E12000001")  # London (33 LAs), North East (12 LAs)
 
 
-def children_for_draw(n_children: int, seed: int, work_dir: Path | None = None) -> pd.DataFrame:
+def children_for_draw(
+    n_children: int, seed: int, work_dir: Path | None = None, la_effects_seed: int | None = None
+) -> pd.DataFrame:
     """The index input of one synthetic England: the pipeline's path, default options.
 
     Method: :func:`child_mdh.sources.synthetic.generate` (``n_children`` aged 0-17, ``seed``, Census
@@ -93,11 +97,13 @@ def children_for_draw(n_children: int, seed: int, work_dir: Path | None = None) 
     must be clean) -> :func:`child_mdh.derive.children.derive_children` with its defaults
     (ages 5-15, unlinked children excluded, ``fsm_at_reference``). Returns the five
     default indicators with ``la_code``, ``region_code`` and ``household_id``; the files
-    are written to a temporary folder that is removed afterwards.
+    are written to a temporary folder that is removed afterwards. ``la_effects_seed``
+    holds the local authorities' effects fixed across seeds (the local-authority study).
     """
     root = Path(tempfile.mkdtemp(prefix=f"coverage_{seed}_", dir=work_dir))
+    options = {} if la_effects_seed is None else {"la_effects_seed": int(la_effects_seed)}
     try:
-        generate(int(n_children), int(seed), root / "synth", census_year=CENSUS_YEAR)
+        generate(int(n_children), int(seed), root / "synth", census_year=CENSUS_YEAR, **options)
         validate_folder(
             root / "synth",
             root / "contract",
@@ -117,32 +123,37 @@ def design_label(method: str, cluster: str) -> str:
 
 
 def estimate_designs(
-    children: pd.DataFrame, designs=LINEAR_DESIGNS, n_boot: int = 499, seed=None
+    children: pd.DataFrame,
+    designs=LINEAR_DESIGNS,
+    n_boot: int = 499,
+    seed=None,
+    by: str = "region_code",
 ) -> pd.DataFrame:
-    """Estimates and 95% intervals for England and every region, one block per design.
+    """Estimates and 95% intervals for England and every region (``by="la_code"``: every
+    local authority), one block per design.
 
-    Method: :func:`child_mdh.aggregates.index.inference.af_inference` with ``by="region_code"`` (England is
-    its 'All' row), the design's method and ``cluster`` column, default weights and k.
+    Method: :func:`child_mdh.aggregates.index.inference.af_inference` with ``by`` (England
+    is its 'All' row), the design's method and ``cluster`` column, default weights and k.
     ``designs`` holds (method, cluster column) pairs. Returns long rows: ``design``,
-    ``area`` (E92000001 or a region code), ``measure``, ``estimate``, ``se``, ``lower``,
-    ``upper``, ``n``, ``n_clusters``.
+    ``area`` (E92000001, a region or local authority code), ``measure``, ``estimate``,
+    ``se``, ``lower``, ``upper``, ``n``, ``n_clusters``.
     """
     parts = []
     for method, cluster in designs:
-        X = children[list(DEFAULT_WEIGHTS) + ["region_code", cluster]]
+        X = children[list(dict.fromkeys([*DEFAULT_WEIGHTS, by, cluster]))]
         inf = af_inference(
             X,
             DEFAULT_WEIGHTS,
             DEFAULT_K,
             cluster=cluster,
-            by="region_code",
+            by=by,
             confidence=CONFIDENCE,
             method=method,
             n_boot=n_boot,
             seed=seed,
             measures=MEASURES,
         )
-        area = inf["region_code"].astype("object").where(inf["group"] != "All", ENGLAND_CODE)
+        area = inf[by].astype("object").where(inf["group"] != "All", ENGLAND_CODE)
         parts.append(
             pd.DataFrame(
                 {
@@ -162,14 +173,25 @@ def estimate_designs(
 
 
 def draw_estimates(
-    n_children: int, seed: int, bootstrap: bool = False, n_boot: int = 499
+    n_children: int,
+    seed: int,
+    bootstrap: bool = False,
+    n_boot: int = 499,
+    *,
+    by: str = "region_code",
+    la_effects_seed: int | None = None,
 ) -> pd.DataFrame:
     """One draw's estimates and intervals: :func:`estimate_designs` on
-    :func:`children_for_draw` (linearisation; the bootstrap designs too when asked), long
-    rows with a ``seed`` column."""
-    children = children_for_draw(n_children, seed)
-    designs = LINEAR_DESIGNS + (BOOT_DESIGNS if bootstrap else ())
-    frame = estimate_designs(children, designs, n_boot=n_boot, seed=seed)
+    :func:`children_for_draw`, long rows with a ``seed`` column. By region: linearisation
+    clustered by local authority and by household (and the bootstrap designs when asked);
+    by local authority (``by="la_code"``): clustered by household only, since a local
+    authority is one cluster of itself."""
+    children = children_for_draw(n_children, seed, la_effects_seed=la_effects_seed)
+    if by == "la_code":
+        designs = LA_DESIGNS
+    else:
+        designs = LINEAR_DESIGNS + (BOOT_DESIGNS if bootstrap else ())
+    frame = estimate_designs(children, designs, n_boot=n_boot, seed=seed, by=by)
     frame.insert(0, "seed", seed)
     return frame
 
@@ -221,7 +243,8 @@ def truth_from_draws(truth_draws: pd.DataFrame) -> pd.DataFrame:
     ``truth_draw_sd`` the SD between them, and ``truth_la_se`` the mean LA-clustered SE
     of one truth draw (for comparison with ``truth_draw_sd``).
     """
-    est = truth_draws[truth_draws["design"] == design_label(*LINEAR_DESIGNS[0])]
+    # every design of a draw has the same estimate: take the first design's rows
+    est = truth_draws[truth_draws["design"] == truth_draws["design"].iloc[0]]
     g = est.groupby(["area", "measure"], sort=True)
     out = pd.DataFrame(
         {
@@ -233,6 +256,8 @@ def truth_from_draws(truth_draws: pd.DataFrame) -> pd.DataFrame:
     )
     hh = truth_draws[truth_draws["design"] == design_label(*LINEAR_DESIGNS[1])]
     out["truth_household_se"] = hh.groupby(["area", "measure"], sort=True)["se"].mean()
+    if est["design"].iloc[0] != design_label(*LINEAR_DESIGNS[0]):
+        out["truth_la_se"] = np.nan  # no local-authority clustering in this study
     out["truth_se"] = out["truth_draw_sd"] / np.sqrt(out["truth_draws"])
     out["truth_index_n"] = g["n"].mean()
     return out.reset_index()
@@ -381,3 +406,33 @@ def report_text(summary: pd.DataFrame, truth: pd.DataFrame) -> str:
         ]
     out += ["", "England and regions, H and M0", region_table(summary)]
     return "\n".join(out)
+
+
+def la_report_text(summary: pd.DataFrame, measures=("H", "A", "M0")) -> str:
+    """The local-authority study in words and one table: over the local authorities,
+    the coverage of their 95% intervals (mean, spread against the binomial spread a
+    correct interval would give, the share below 0.90) by measure and by size third."""
+    la = summary[summary["area"] != ENGLAND_CODE].copy()
+    R = int(la["R"].max())
+    mc = float(np.sqrt(CONFIDENCE * (1 - CONFIDENCE) / R))
+    la["size_third"] = pd.qcut(la["index_n"], 3, labels=["smallest", "middle", "largest"])
+    lines = [
+        f"{la['area'].nunique()} local authorities, {R} draws each; a correct 95% interval "
+        f"covers in 0.950 of draws, with Monte Carlo SD {mc:.3f} per authority.",
+        "",
+        "| measure | authorities' children (mean) | mean coverage | SD across authorities "
+        "| authorities below 0.90 | mean SE / SD of estimates | coverage: smallest, "
+        "middle, largest third |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in measures:
+        t = la[la["measure"] == m]
+        thirds = t.groupby("size_third", observed=True)["coverage"].mean()
+        lines.append(
+            f"| {m} | {t['index_n'].mean():.0f} | {t['coverage'].mean():.3f} | "
+            f"{t['coverage'].std(ddof=1):.3f} | {(t['coverage'] < 0.90).mean():.2f} | "
+            f"{t['se_ratio'].median():.2f} | "
+            + ", ".join(f"{thirds.get(k, np.nan):.3f}" for k in ("smallest", "middle", "largest"))
+            + " |"
+        )
+    return "\n".join(lines)

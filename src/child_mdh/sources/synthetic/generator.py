@@ -37,6 +37,7 @@ OPTIONS = {
     "lsoa": True,
     "private_school_share": 0.065,
     "mismatch_rate": 0.04,
+    "la_effects_seed": None,
 }
 TRUTH_FILES = ("truth.json", "truth_households.parquet", "truth_children.parquet")
 
@@ -61,6 +62,9 @@ def _options(options: dict) -> dict:
     for key in ("private_school_share", "mismatch_rate"):
         if not 0 < out[key] < 0.5:
             raise ValueError(f"{key} must be between 0 and 0.5, got {out[key]!r}")
+    seed = out["la_effects_seed"]
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"la_effects_seed must be a whole number or None, got {seed!r}")
     return out
 
 
@@ -103,7 +107,10 @@ def generate(n_children: int, seed: int, out_dir: Path, census_year: int = 2021,
     censuses go back at least 6 years, for EVERFSM_6); ``school_census`` 'annual' (spring,
     January) or 'termly' (autumn, spring, summer); ``lsoa`` (True) to assign LSOA codes;
     ``private_school_share`` (0.065); ``mismatch_rate`` (0.04) of state pupils not linked
-    to their census record.
+    to their census record; ``la_effects_seed`` (None): draw the local authorities'
+    effects (FSM, linkage, social care) from this seed instead of ``seed``, so that
+    Englands of different seeds share them (a study of local-authority estimates holds
+    them fixed).
 
     Returns ``{"rows": {table: n_rows}, "out_dir": ..., "files": [...], "truth": ...}``.
     """
@@ -151,7 +158,12 @@ def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
     la_region = np.searchsorted(region_codes, la["region_code"].to_numpy(dtype=object))
     la_households = la[list(areas_mod.COUNT_COLUMNS)].to_numpy(dtype=float).sum(axis=1)
     delta = areas_mod.solve_child_shift(params)
-    la_effects = _draw_la_effects(la, delta, params, rngs["la_effects"])
+    la_rng = (
+        rngs["la_effects"]
+        if opts["la_effects_seed"] is None
+        else spawn_streams(int(opts["la_effects_seed"]))["la_effects"]
+    )
+    la_effects = _draw_la_effects(la, delta, params, la_rng)
 
     # --- households and persons ---------------------------------------------------------
     hh = draw_households(int(n_children), la, delta, params, rngs["households"])
