@@ -1,14 +1,28 @@
 """Reading raw cells into contract types: accepted spellings, refusals, and the rule that
 tells a systematic column problem from a few bad rows."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from child_mdh.cells import match_codes, parse_bool, parse_column, parse_date, parse_int
+from child_mdh.cells import (
+    CellPolicy,
+    match_codes,
+    parse_bool,
+    parse_column,
+    parse_date,
+    parse_int,
+)
 from child_mdh.contract.tables import Column
+from child_mdh.files import read_csv_text, read_raw
+from child_mdh.sources.la_returns import files as la_files
+from child_mdh.sources.la_returns import values as la_values
+from child_mdh.sources.mapped_extract import files as mapped_files
+from child_mdh.sources.mapped_extract.values import CellValueError, convert_scalar
+from child_mdh.sources.mapped_extract.values import parse_dates as mapped_parse_dates
 from child_mdh.validation.rows import systematic
 
 
@@ -164,3 +178,81 @@ def test_integer_code_lists():
 )
 def test_systematic_rule(n_bad, n, expected):
     assert systematic(n_bad, n) is expected
+
+
+# ---------------------------------------------------------------------------------------
+# one parser, the policy passed in: every route reads the same spellings the same way
+
+
+def _routes_bool(cells_text):
+    """(contract, LA returns, mapped extract) readings of each spelling: True/False/None."""
+    s = text(cells_text)
+    contract = parse_bool(s)
+    flags, bad = la_values.parse_flags(s)
+    out = []
+    for i, cell in enumerate(cells_text):
+        try:
+            mapped = convert_scalar(cell, Column("flag", "bool"), "t")
+        except CellValueError:
+            mapped = None
+        got_contract = None if contract.unreadable[i] else bool(contract.values.iloc[i])
+        got_la = None if bad.iloc[i] else bool(flags.iloc[i])
+        out.append((got_contract, got_la, mapped))
+    return out
+
+
+def test_every_route_reads_true_false_spellings_alike():
+    spellings = ["True", "false", "1", "0.0", "Y", "n", "YES", "no", "T", "F", "maybe"]
+    got = _routes_bool(spellings)
+    for cell, (contract, la, mapped) in zip(spellings, got):
+        assert contract == la == mapped, cell
+    # T and F are not among the documented spellings: unreadable on every route
+    assert got[spellings.index("T")] == (None, None, None)
+    assert got[spellings.index("Y")] == (True, True, True)
+
+
+def test_every_route_bounds_dates_alike():
+    iso = text(["1899-12-31", "1900-01-01", "2150-06-01"])
+    contract = parse_date(iso)
+    la = la_values.parse_dates(iso, "%Y-%m-%d")
+    assert contract.unreadable.tolist() == la.bad.tolist() == [True, False, False]
+    # the mapped route refuses the same dates (as a problem naming the values)
+    res = mapped_parse_dates(iso, None, False, np.arange(3), "ReferralDate")
+    assert res.problems and "1899-12-31" in res.problems[0] and "2150" not in res.problems[0]
+    with pytest.raises(CellValueError, match="from 1900 on"):
+        convert_scalar("1899-12-31", Column("d", "date"), "t")
+
+
+def test_policy_formats_are_tried_in_order_and_later_ones_marked():
+    policy = CellPolicy(date_formats=("%d/%m/%Y", "%Y-%m-%d", "%Y-%b-%d %H:%M:%S"))
+    p = parse_date(text(["15/02/2016", "2016-02-15", "2016-Feb-15 13:30:00", "x"]), policy)
+    assert (p.values.iloc[:3] == pd.Timestamp("2016-02-15")).all()
+    assert p.alternative.tolist() == [False, True, True, False]
+    assert p.unreadable.tolist() == [False, False, False, True]
+
+
+def test_policy_day_order_marks_values_only_the_other_order_can_read():
+    cells_text = text(["03/21/2021", "21/03/2021", "01/02/2021"])
+    day_first = parse_date(cells_text)
+    month_first = parse_date(cells_text, CellPolicy(date_formats=("%m/%d/%Y",), day_first=False))
+    assert day_first.month_first.tolist() == [True, False, False]
+    assert month_first.month_first.tolist() == [False, True, False]
+    assert month_first.values.iloc[0] == pd.Timestamp("2021-03-21")
+    assert month_first.values.iloc[2] == pd.Timestamp("2021-01-02")
+
+
+def test_policy_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CellPolicy().day_first = False  # type: ignore[misc]
+
+
+def test_every_route_reads_a_file_through_one_reader(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\xef\xbb\xbf id , flag\n007,1\n,\n")
+    frame, fmt = read_csv_text(path)
+    assert fmt.had_bom and fmt.encoding == "utf-8" and fmt.delimiter == ","
+    assert list(frame.columns) == ["id", "flag"] and frame["id"].iloc[0] == "007"
+    assert read_raw(path).equals(frame)
+    assert la_files.read_text_table(path).frame.equals(frame)
+    assert la_files.read_text_table(path).had_bom
+    assert mapped_files.read_columns(path, ["id", "flag"]).equals(frame)

@@ -1,28 +1,30 @@
-"""Reading raw cells into contract types, forgiving where the meaning is certain.
+"""The one parser of cells for every input route: text, identifiers, numbers, booleans,
+dates and codes, with the route's rules passed in as a :class:`CellPolicy`.
 
 Input cells arrive as text (CSV) or as Parquet values. Each parser returns the values
 in a working dtype that can hold missing values, plus a mask of cells that held
 something which could not be read. Nothing here drops rows: the caller decides.
 
-Accepted spellings (documented in ``docs/validation.md``):
+The rules every route shares (documented in ``docs/validation.md``):
 
 - every cell: surrounding spaces are ignored; an empty cell is a missing value;
 - identifiers (``*_id`` and ``*_code`` columns): text; a spreadsheet's ``123.0`` is
-  read as ``123`` (:func:`child_mdh.files.clean_identifier`);
+  read as ``123`` (:func:`clean_identifier`);
 - whole numbers: ``3``, ``3.0``, ``-1``; ``3.5`` is refused;
-- true/false: ``True/False``, ``true/false``, ``TRUE/FALSE``, ``1/0``, ``1.0/0.0``,
-  ``Y/N``, ``y/n``, ``yes/no`` (any case);
-- dates: ``YYYY-MM-DD`` (ISO 8601, optionally followed by a midnight time such as
-  `` 00:00:00``) or ``DD/MM/YYYY`` (day first, as written in the UK; one-digit day or
-  month allowed). Two-digit years, other separators and non-midnight times are refused;
-  dates before 1900 are refused as mistyped years. A column whose slash dates can only
-  be month/day/year (e.g. ``03/21/2021``) is refused as a whole, because the other
-  slash dates in it cannot then be told apart.
+- true/false (:data:`TRUE_WORDS`, :data:`FALSE_WORDS`): ``True/False``, ``true/false``,
+  ``TRUE/FALSE``, ``1/0``, ``1.0/0.0``, ``Y/N``, ``y/n``, ``yes/no`` (any case);
+- dates: the policy's formats, tried in order (the contract route: ``YYYY-MM-DD`` or
+  ``DD/MM/YYYY``, day first as written in the UK; one-digit day or month allowed). A
+  midnight time after a date (`` 00:00:00``) is dropped; other times are refused unless
+  a format reads them. Dates before 1900 are refused as mistyped years (``0021``). A
+  column whose slash dates can only be month/day/year (e.g. ``03/21/2021``) under a
+  day-first policy is marked, because its other slash dates cannot then be told apart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,13 +33,51 @@ import pyarrow.compute as pc
 from pandas.api import types as ptypes
 
 from child_mdh.contract.tables import Column
-from child_mdh.files import clean_identifier
 
+#: Spellings of true and false (compared in lower case) on every route.
 TRUE_WORDS = ("true", "1", "1.0", "y", "yes")
 FALSE_WORDS = ("false", "0", "0.0", "n", "no")
-#: Dates outside these bounds are refused as mistyped (e.g. a two-digit year read as 0021).
+#: Dates outside these bounds are refused as mistyped (e.g. a two-digit year read as 0021);
+#: the upper bound is the last day pandas can hold.
 EARLIEST_DATE = pd.Timestamp("1900-01-01")
 LATEST_DATE = pd.Timestamp("2262-04-11")
+#: Cell text that stands for "no value" when a missing value went through ``str()``.
+NULL_WORDS = ("", "nan", "None", "<NA>", "NaT")
+_MIDNIGHT = re.compile(r"[ T]00:00(?::00(?:\.0+)?)?$")
+_SLASH_PARTS = r"^(\d{1,2})/(\d{1,2})/\d{4}"
+
+
+@dataclass(frozen=True)
+class CellPolicy:
+    """What a route accepts in its cells.
+
+    ``date_formats`` are ``strptime`` patterns tried in order (a value read by any but the
+    first is marked ``alternative``); ``day_first`` says which order slash dates are meant
+    in, so that values which can only be the other order are marked; dates outside
+    ``earliest``-``latest`` are unreadable.
+    """
+
+    true_words: tuple[str, ...] = TRUE_WORDS
+    false_words: tuple[str, ...] = FALSE_WORDS
+    date_formats: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y")
+    day_first: bool = True
+    earliest: pd.Timestamp = field(default=EARLIEST_DATE)
+    latest: pd.Timestamp = field(default=LATEST_DATE)
+
+    def with_dates(self, *formats: str) -> CellPolicy:
+        """This policy reading dates in ``formats`` (in that order)."""
+        return CellPolicy(
+            self.true_words,
+            self.false_words,
+            tuple(formats),
+            self.day_first,
+            self.earliest,
+            self.latest,
+        )
+
+
+#: The contract route's policy (input folders), and the default of every parser.
+CONTRACT_POLICY = CellPolicy()
 
 FORMAT_HINTS = {
     "string": "text",
@@ -60,6 +100,8 @@ class Parsed:
     values: pd.Series
     unreadable: np.ndarray
     month_first: np.ndarray | None = None
+    #: dates read with a format other than the policy's first (only set for dates)
+    alternative: np.ndarray | None = None
 
 
 def is_identifier(name: str) -> bool:
@@ -67,14 +109,33 @@ def is_identifier(name: str) -> bool:
     return name.endswith(("_id", "_code"))
 
 
-def as_text(raw: pd.Series) -> pd.Series:
-    """Cells as stripped text (pandas ``str`` dtype); empty cells become missing."""
+def as_text(raw: pd.Series, null_words: tuple[str, ...] = ("",)) -> pd.Series:
+    """Cells as stripped text (pandas ``str`` dtype); empty cells become missing.
+
+    ``null_words`` (e.g. :data:`NULL_WORDS`) are further spellings read as missing.
+    """
     s = raw if raw.dtype == "str" else raw.astype("str")
     s = s.str.strip()
-    return s.mask(s == "")
+    return s.mask(s.isin(null_words))
 
 
-def parse_column(raw: pd.Series, column: Column) -> Parsed:
+def clean_identifier(values: pd.Series) -> pd.Series:
+    """Identifiers as strings: strip spaces, and undo a spreadsheet's ``123.0`` -> ``123``.
+
+    Only a trailing ``.0`` on an all-digit value is removed, so ``A12.0B`` is untouched.
+    Empty strings become missing.
+    """
+    s = values.astype("str").str.strip()
+    s = s.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    return s.mask(s.isin(NULL_WORDS))
+
+
+def clean_code(values: pd.Series) -> pd.Series:
+    """Codes as upper-case text without surrounding spaces; empty -> missing."""
+    return as_text(values, NULL_WORDS).str.upper()
+
+
+def parse_column(raw: pd.Series, column: Column, policy: CellPolicy = CONTRACT_POLICY) -> Parsed:
     """Read one raw column into the working dtype of contract ``column``.
 
     Working dtypes: ``str`` (strings), ``Int64`` (int), ``Float64`` (float), ``boolean``
@@ -88,8 +149,8 @@ def parse_column(raw: pd.Series, column: Column) -> Parsed:
     if column.type == "float":
         return parse_float(raw)
     if column.type == "bool":
-        return parse_bool(raw)
-    return parse_date(raw)
+        return parse_bool(raw, policy)
+    return parse_date(raw, policy)
 
 
 def _numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -128,8 +189,8 @@ def parse_float(raw: pd.Series) -> Parsed:
     return Parsed(values, given & ~ok)
 
 
-def parse_bool(raw: pd.Series) -> Parsed:
-    """True/false from booleans, 1/0, or the words in ``TRUE_WORDS`` / ``FALSE_WORDS``."""
+def parse_bool(raw: pd.Series, policy: CellPolicy = CONTRACT_POLICY) -> Parsed:
+    """True/false from booleans, 1/0, or the policy's words (any case)."""
     if ptypes.is_bool_dtype(raw.dtype):
         values = raw.astype("boolean")
         return Parsed(values, np.zeros(len(raw), dtype=bool))
@@ -138,52 +199,65 @@ def parse_bool(raw: pd.Series) -> Parsed:
         given = ~np.isnan(nums)
         true, false = nums == 1, nums == 0
     else:
-        low = as_text(raw).str.lower()
+        low = as_text(raw, NULL_WORDS).str.lower()
         given = low.notna().to_numpy()
-        true = low.isin(TRUE_WORDS).to_numpy()
-        false = low.isin(FALSE_WORDS).to_numpy()
+        true = low.isin([w.lower() for w in policy.true_words]).to_numpy()
+        false = low.isin([w.lower() for w in policy.false_words]).to_numpy()
     ok = true | false
     values = pd.Series(pd.array(true, dtype="boolean"), index=raw.index).mask(~ok)
     return Parsed(values, given & ~ok)
 
 
-def parse_date(raw: pd.Series) -> Parsed:
-    """Calendar dates from date/datetime cells, ``YYYY-MM-DD`` or ``DD/MM/YYYY`` text.
+def parse_date(raw: pd.Series, policy: CellPolicy = CONTRACT_POLICY) -> Parsed:
+    """Calendar dates from date/datetime cells, or text in one of the policy's formats.
 
-    Slash dates whose second part exceeds 12 while the first does not are marked in
-    ``month_first``: they can only be month/day/year, so the column's order is ambiguous.
+    The time of day of date-typed cells is dropped. Text is tried with each format in
+    turn, then, for what is left, again without a midnight time. ``month_first`` marks
+    slash dates that can only be in the order the policy does not expect (a second part
+    above 12 under ``day_first``); ``alternative`` marks values read by a later format.
     """
     n = len(raw)
     if ptypes.is_datetime64_any_dtype(raw.dtype):
         values = raw
-        if getattr(values.dt, "tz", None) is not None:
+        if getattr(values.dt, "tz", None) is not None:  # keep the local calendar date
             values = values.dt.tz_localize(None)
         values = values.dt.normalize()
         given = values.notna().to_numpy()
-        in_bounds = ((values >= EARLIEST_DATE) & (values <= LATEST_DATE)).to_numpy()
+        in_bounds = ((values >= policy.earliest) & (values <= policy.latest)).to_numpy()
         values = values.where(in_bounds).astype("datetime64[ns]")
-        return Parsed(values, given & ~in_bounds, np.zeros(n, dtype=bool))
-    text = as_text(raw)
-    if bool((text.str.len() > 10).any()):
-        text = text.str.replace(
-            r"^(\d{4}-\d{1,2}-\d{1,2})[ T]00:00(:00(\.0+)?)?$", r"\1", regex=True
-        )
+        return Parsed(values, given & ~in_bounds, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
+    text = as_text(raw, NULL_WORDS)
     given = text.notna().to_numpy()
-    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    # seconds hold any year a format can read (0021 included), so bounds are checked after
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[s]")
+    alternative = np.zeros(n, dtype=bool)
+    tries = [text]
+    if bool((text.str.len() > 10).any()):
+        tries.append(text.str.replace(_MIDNIGHT, "", regex=True))
+    for attempt in tries:
+        for i, fmt in enumerate(policy.date_formats):
+            todo = given & parsed.isna().to_numpy()
+            if not todo.any():
+                break
+            got = pd.to_datetime(attempt[todo], format=fmt, errors="coerce")
+            hit = got.notna().to_numpy()
+            if hit.any():
+                idx = np.flatnonzero(todo)[hit]
+                parsed.iloc[idx] = got[hit].to_numpy().astype("datetime64[s]")
+                alternative[idx] = i > 0
     month_first = np.zeros(n, dtype=bool)
-    rest = given & parsed.isna().to_numpy()
-    if rest.any():
-        sub = text[rest]
-        parsed.loc[rest] = pd.to_datetime(sub, format="%d/%m/%Y", errors="coerce")
-        parts = sub.str.extract(r"^(\d{1,2})/(\d{1,2})/\d{4}$")
+    if given.any():
+        parts = text.str.extract(_SLASH_PARTS)
         first = pd.to_numeric(parts[0], errors="coerce")
         second = pd.to_numeric(parts[1], errors="coerce")
-        month_first[rest] = ((second > 12) & (first <= 12)).to_numpy(dtype=bool, na_value=False)
-    in_bounds = ((parsed >= EARLIEST_DATE) & (parsed <= LATEST_DATE)).to_numpy(
+        other = (second > 12) & (first <= 12) if policy.day_first else (first > 12) & (second <= 12)
+        month_first = other.to_numpy(dtype=bool, na_value=False)
+    parsed = parsed.dt.normalize()
+    in_bounds = ((parsed >= policy.earliest) & (parsed <= policy.latest)).to_numpy(
         dtype=bool, na_value=False
     )
     values = parsed.where(in_bounds).astype("datetime64[ns]")
-    return Parsed(values, given & ~in_bounds, month_first)
+    return Parsed(values, given & ~in_bounds, month_first, alternative & in_bounds)
 
 
 def match_codes(values: pd.Series, codes: tuple) -> tuple[pd.Series, np.ndarray, np.ndarray]:

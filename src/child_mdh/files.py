@@ -1,36 +1,200 @@
-"""Reading and writing tables at the edges of the pipeline.
+"""Reading and writing tables at the edges of the pipeline: the one file reader of every route.
 
-Input folders hold one file per contract table, ``<table>.parquet`` or ``<table>.csv``.
-Real-world files are messy, so reading is forgiving where it can be without guessing:
+Every input route (an input folder of contract tables, a mapped extract, a local
+authority's returns) reads its text files through :func:`read_csv_text`, so the rules are
+the same everywhere:
 
-- a UTF-8 byte-order mark (Excel's "CSV UTF-8") is removed;
+- the text's form is found once per file (:func:`text_format`): a UTF-8 byte-order mark
+  (Excel's "CSV UTF-8") is removed and noted; the delimiter is the comma;
 - a blank file (zero bytes, or only a header) reads as a table with no rows;
-- CSV cells are read as text, so identifiers keep leading zeros; identifiers that a
-  spreadsheet turned into floats (``123.0``) are mended by :func:`clean_identifier`.
+- cells are read as text, so identifiers keep leading zeros (identifiers a spreadsheet
+  turned into floats, ``123.0``, are mended by :func:`child_mdh.cells.clean_identifier`);
+- column names are stripped of surrounding white space and any byte-order mark; a route
+  that matches names loosely folds them further with :func:`normalise_header`.
 
-Type coercion and checks against the contract live in :mod:`child_mdh.validation.folder`; this
-module only finds, reads and writes files. Parquet files written by the project carry
-key-value metadata (for example ``synthetic: true``) so a file says what it is.
+Type coercion and checks live in :mod:`child_mdh.cells` and the routes; this module only
+finds, reads and writes files. Parquet files written by the project carry key-value
+metadata (for example ``synthetic: true``) so a file says what it is.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
+import io
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from child_mdh.errors import UserError
 
 INPUT_SUFFIXES = (".parquet", ".csv")
+#: Endings of the text files read as tables (any case); ``.gz`` files are decompressed.
+TEXT_SUFFIXES = (".csv", ".csv.gz")
+_BOM = b"\xef\xbb\xbf"
 
 
 class InputFileError(UserError):
     """An input file cannot be found or read; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    """How a text file is written: its encoding, delimiter, and whether it began with a BOM."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    had_bom: bool = False
+
+    def describe(self) -> str:
+        """The form in words, for reports (``UTF-8 with byte-order mark, comma-separated``)."""
+        names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+        enc = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}.get(self.encoding, self.encoding)
+        bom = " with byte-order mark" if self.had_bom else ""
+        return f"{enc}{bom}, {names.get(self.delimiter, repr(self.delimiter))}-separated"
+
+
+def is_text_table(path: Path) -> bool:
+    """Whether the file name ends in one of :data:`TEXT_SUFFIXES` (any case)."""
+    return path.name.lower().endswith(TEXT_SUFFIXES)
+
+
+def _open_binary(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def text_format(path: str | Path) -> TextFormat:
+    """The encoding, delimiter and byte-order mark of a text file (read from its bytes).
+
+    Raises :class:`InputFileError` when the text is not UTF-8.
+    """
+    path = Path(path)
+    try:
+        with _open_binary(path) as fh:
+            data = fh.read()
+    except (OSError, EOFError) as err:
+        raise InputFileError(f"{path}: cannot be read ({err}).") from err
+    had_bom = data.startswith(_BOM)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputFileError(
+            f"{path}: not UTF-8 text ({err}). Open it in a text editor (Notepad) and "
+            "save it with the encoding 'UTF-8', then run again."
+        ) from err
+    return TextFormat("utf-8", ",", had_bom)
+
+
+def normalise_header(name: str, case: str | None = None) -> str:
+    """A column name stripped of a byte-order mark and surrounding spaces.
+
+    With ``case`` (``"upper"`` or ``"lower"``) inner spaces and hyphens also become
+    underscores and the name is folded to that case, for routes that match names loosely.
+    """
+    s = str(name).replace("\ufeff", "").strip()
+    if case is None:
+        return s
+    s = re.sub(r"[\s\-]+", "_", s)
+    return s.upper() if case == "upper" else s.lower()
+
+
+def read_header(path: str | Path, fmt: TextFormat | None = None) -> list[str]:
+    """Column names of a CSV or Parquet file (stripped of spaces and byte-order mark)."""
+    path = Path(path)
+    if path.name.lower().endswith(".parquet"):
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowInvalid, OSError) as err:
+            raise InputFileError(f"{path}: not a readable Parquet file ({err})") from err
+    fmt = fmt or text_format(path)
+    with _open_binary(path) as fh:
+        line = io.TextIOWrapper(fh, encoding=_codec(fmt), newline="").readline()
+    first = next(csv.reader(io.StringIO(line), delimiter=fmt.delimiter), None)
+    if not first:
+        raise InputFileError(f"{path} is empty: it has no header line")
+    return [normalise_header(c) for c in first]
+
+
+def _codec(fmt: TextFormat) -> str:
+    return "utf-8-sig" if fmt.encoding == "utf-8" else fmt.encoding
+
+
+def read_csv_text(
+    path: str | Path, columns: list[str] | None = None, fmt: TextFormat | None = None
+) -> tuple[pd.DataFrame, TextFormat]:
+    """Read a text table with every cell as text (``str``; an empty cell is missing).
+
+    Returns the frame and the file's :class:`TextFormat`. A blank file reads as a frame
+    with no rows (no columns when it has no bytes). With ``columns`` (names as
+    :func:`read_header` gives them) only those are read, through Arrow's CSV reader, so a
+    wide file of tens of millions of rows costs the memory of the columns used. Raises
+    :class:`InputFileError` with what to fix when the file cannot be read.
+    """
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return pd.DataFrame(), TextFormat()
+    fmt = fmt or text_format(path)
+    if columns is not None:
+        return _read_columns(path, columns, fmt), fmt
+    try:
+        df = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding=_codec(fmt),
+            sep=fmt.delimiter,
+            compression="infer",
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), fmt
+    except (pd.errors.ParserError, OSError, EOFError, UnicodeDecodeError) as err:
+        raise InputFileError(
+            f"{path}: not a readable CSV file ({err}). Open it in Excel or a text editor, "
+            "check that every row has the same number of delimiters as the header, and save "
+            "it again as 'CSV UTF-8'."
+        ) from err
+    df.columns = [normalise_header(c) for c in df.columns]
+    return df, fmt
+
+
+def _read_columns(path: Path, columns: list[str], fmt: TextFormat) -> pd.DataFrame:
+    wanted = list(dict.fromkeys(columns)) or read_header(path, fmt)[:1]
+    header = read_header(path, fmt)
+    convert = pacsv.ConvertOptions(
+        include_columns=wanted,
+        column_types={c: pa.string() for c in wanted},
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=True,
+    )
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if fmt.encoding == "utf-8" else fmt.encoding,
+                column_names=header,
+                skip_rows=1,
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True),
+            convert_options=convert,
+        )
+    except (pa.ArrowInvalid, OSError) as err:
+        raise InputFileError(
+            f"{path}: cannot be read as CSV ({err}); check it is delimited text with the same "
+            "number of fields on every line"
+        ) from err
+    df = table.to_pandas()
+    df.columns = wanted
+    return df.reset_index(drop=True)
 
 
 def find_table_file(directory: str | Path, name: str) -> Path | None:
@@ -52,10 +216,7 @@ def find_table_file(directory: str | Path, name: str) -> Path | None:
 
 
 def read_raw(path: str | Path) -> pd.DataFrame:
-    """Read a Parquet or CSV file as it stands (CSV cells as text), forgiving BOM and blanks.
-
-    Column names are stripped of surrounding white space and any byte-order mark.
-    """
+    """Read a Parquet or CSV file as it stands (CSV cells as text, :func:`read_csv_text`)."""
     path = Path(path)
     if path.suffix == ".parquet":
         try:
@@ -65,35 +226,11 @@ def read_raw(path: str | Path) -> pd.DataFrame:
                 f"{path}: not a readable Parquet file ({err}). Re-export the table, or "
                 "save it as CSV with the same name and a .csv ending."
             ) from err
-    elif path.suffix == ".csv":
-        if path.stat().st_size == 0:
-            return pd.DataFrame()
-        try:
-            df = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-            )
-        except UnicodeDecodeError as err:
-            raise InputFileError(
-                f"{path}: not UTF-8 text ({err}). Open it in a text editor (Notepad) and "
-                "save it with the encoding 'UTF-8', then run again."
-            ) from err
-        except pd.errors.EmptyDataError:
-            return pd.DataFrame()
-    else:
-        raise InputFileError(f"{path}: unsupported file type; use .parquet or .csv")
-    df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
-    return df
-
-
-def clean_identifier(values: pd.Series) -> pd.Series:
-    """Identifiers as strings: strip spaces, and undo a spreadsheet's ``123.0`` -> ``123``.
-
-    Only a trailing ``.0`` on an all-digit value is removed, so ``A12.0B`` is untouched.
-    Empty strings become missing.
-    """
-    s = values.astype("str").str.strip()
-    s = s.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return s.mask(s.isin(["", "nan", "None", "<NA>"]))
+        df.columns = [normalise_header(c) for c in df.columns]
+        return df
+    if path.suffix == ".csv":
+        return read_csv_text(path)[0]
+    raise InputFileError(f"{path}: unsupported file type; use .parquet or .csv")
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path, metadata: dict | None = None) -> Path:

@@ -32,9 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from child_mdh.cells import clean_identifier
 from child_mdh.contract.columns import require_columns
 from child_mdh.errors import UserError
-from child_mdh.files import InputFileError, clean_identifier, read_raw
+from child_mdh.files import InputFileError, read_raw
 from child_mdh.release.sdc.text_safety import IdentifierError, check_free_text
 
 LOCAL_COLUMNS = ("la_code", "indicator", "value", "unit", "period", "source", "statement")

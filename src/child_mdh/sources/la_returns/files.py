@@ -6,14 +6,14 @@ itself: the collection year (a four-digit year such as ``SSDA903_2025_header.csv
 whether it is last year's return (``_last``, ``_prev``, ``previous``) and the school
 census term (``2024_autumn_pupilonroll.csv``).
 
-CSV cells are read as text so identifiers keep their leading zeros; a UTF-8 byte-order
-mark is removed and reported; a blank file (no bytes, or only a header row) is reported
-and read as a table with no rows.
+CSV files are read by the reader every route shares (:func:`child_mdh.files.read_csv_text`):
+cells as text so identifiers keep their leading zeros; a UTF-8 byte-order mark is
+removed and reported; a blank file (no bytes, or only a header row) is reported and read
+as a table with no rows.
 """
 
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,6 @@ _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _PREVIOUS_IN_NAME = re.compile(
     r"(?i)(?:^|[_\-\s.])(last|prev|previous|prior|last_year|lastyear)(?:[_\-\s.]|$)"
 )
-_BOM = b"\xef\xbb\xbf"
 
 
 def list_source_files(spec, source_name: str) -> list[Path]:
@@ -81,10 +80,8 @@ def is_previous_year_name(path: Path) -> bool:
 
 def normalise_header(name: str, case: str = "upper") -> str:
     """A column name stripped of a byte-order mark and spaces, with inner spaces or
-    hyphens as underscores, in upper or lower case."""
-    s = str(name).replace("\ufeff", "").strip()
-    s = re.sub(r"[\s\-]+", "_", s)
-    return s.upper() if case == "upper" else s.lower()
+    hyphens as underscores, in upper or lower case (:func:`child_mdh.files.normalise_header`)."""
+    return io.normalise_header(name, case)
 
 
 @dataclass
@@ -98,69 +95,26 @@ class TextTable:
     blank: str = ""
     #: a plain-English reason the file could not be read, or None
     error: str | None = None
-
-
-def _starts_with_bom(path: Path) -> bool:
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            return fh.read(3) == _BOM
-    except OSError:
-        return False
+    #: how the text was written (encoding, delimiter), as the shared reader found it
+    text_format: io.TextFormat | None = None
 
 
 def read_text_table(path: Path) -> TextTable:
     """Read a CSV (``.csv`` or ``.csv.gz``) with every cell as text; never raises for bad files.
 
-    A file that cannot be read comes back with ``error`` set to a plain-English message
-    (for example: not UTF-8 -> "open it in Notepad and save it with the encoding UTF-8").
+    Reading is the shared reader's (:func:`child_mdh.files.read_csv_text`); a file that
+    cannot be read comes back with ``error`` set to its plain-English message (for
+    example: not UTF-8 -> "open it in Notepad and save it with the encoding UTF-8").
     """
     path = Path(path)
-    if path.stat().st_size == 0:
-        return TextTable(path, pd.DataFrame(), blank="empty file")
-    had_bom = _starts_with_bom(path)
     try:
-        if path.suffix.lower() == ".csv":
-            df = io.read_raw(path)
-        else:
-            df = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                encoding="utf-8-sig",
-                compression="infer",
-            )
-            df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
+        df, fmt = io.read_csv_text(path)
     except io.InputFileError as err:
-        return TextTable(path, None, had_bom, error=str(err))
-    except UnicodeDecodeError as err:
-        return TextTable(
-            path,
-            None,
-            had_bom,
-            error=(
-                f"{path}: not UTF-8 text ({err}). Open it in a text editor (Notepad) and save it "
-                "with the encoding 'UTF-8', then run again."
-            ),
-        )
-    except pd.errors.EmptyDataError:
-        return TextTable(path, pd.DataFrame(), had_bom, blank="empty file")
-    except (pd.errors.ParserError, OSError, EOFError) as err:
-        return TextTable(
-            path,
-            None,
-            had_bom,
-            error=(
-                f"{path}: not a readable CSV file ({err}). Open it in Excel or a text editor, "
-                "check that every row has the same number of commas as the header, and save it "
-                "again as 'CSV UTF-8'."
-            ),
-        )
+        return TextTable(path, None, error=str(err))
     if df.shape[1] == 0:
-        return TextTable(path, df, had_bom, blank="empty file")
+        return TextTable(path, df, fmt.had_bom, blank="empty file", text_format=fmt)
     blank = "header only" if len(df) == 0 else ""
-    return TextTable(path, df, had_bom, blank=blank)
+    return TextTable(path, df, fmt.had_bom, blank=blank, text_format=fmt)
 
 
 def spreadsheet_rows(frame: pd.DataFrame) -> pd.Series:

@@ -1,8 +1,10 @@
 """Reading the values of the returns: dates, identifiers, UPNs, codes and yes/no flags.
 
-Each function is vectorised over a pandas Series of text and returns the parsed values
-with masks saying which ones could not be read, so the caller decides what to do
-(quarantine the row, set the value empty) and reports it.
+The cells are parsed by the one parser of every route (:mod:`child_mdh.cells`) with the
+returns' policy: each return's own date format first, then the alternatives a re-saved
+file may hold. Each function is vectorised over a pandas Series of text and returns the
+parsed values with masks saying which ones could not be read, so the caller decides what
+to do (quarantine the row, set the value empty) and reports it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from child_mdh import files as io
+from child_mdh import cells
 
 #: A UPN as the DfE issues it: a check letter, then 11 digits (LA number, school number,
 #: year of allocation, serial), then a digit, or a letter for a temporary UPN.
@@ -21,9 +23,8 @@ from child_mdh import files as io
 DFE_UPN_PATTERN = r"^[A-Z]\d{11}[0-9A-Z]$"
 #: SSDA903 and CIN census codes recorded where a child's UPN is not known (UN1 ... UN10).
 UPN_UNKNOWN_PATTERN = r"^UN\d{1,2}$"
-#: Dates outside these years are treated as impossible.
-EARLIEST_YEAR = 1900
-LATEST_YEAR = 2100
+#: The returns' cell policy; each return passes its own date formats.
+RETURNS_POLICY = cells.CellPolicy()
 
 
 @dataclass
@@ -39,39 +40,27 @@ class ParsedDates:
 
 def blank_to_na(values: pd.Series) -> pd.Series:
     """Text stripped of surrounding spaces, with empty strings as missing."""
-    s = values.astype("str").str.strip()
-    return s.mask(s.isin(["", "nan", "None", "<NA>", "NaT"]))
+    return cells.as_text(values, cells.NULL_WORDS)
 
 
 def parse_dates(values: pd.Series, fmt: str, alternatives: tuple[str, ...] = ()) -> ParsedDates:
     """Read text dates written in format ``fmt`` (``strptime`` codes), trying ``alternatives``.
 
     A value is *bad* when it is not empty and no format reads it as a real calendar date
-    between 1900 and 2100: ``31/02/2020`` and ``02/01/20251`` are bad. Times of day are
-    dropped (dates are calendar dates in the data contract).
+    from 1900 on: ``31/02/2020`` and ``02/01/20251`` are bad. Times of day are dropped
+    (dates are calendar dates in the data contract).
     """
-    text = blank_to_na(values)
-    dates = pd.to_datetime(text, format=fmt, errors="coerce")
-    alternative = pd.Series(False, index=text.index)
-    for alt in alternatives:
-        todo = text.notna() & dates.isna()
-        if not todo.any():
-            break
-        parsed = pd.to_datetime(text[todo], format=alt, errors="coerce")
-        got = parsed.notna()
-        dates.loc[parsed.index[got]] = parsed[got]
-        alternative.loc[parsed.index[got]] = True
-    years = dates.dt.year
-    out_of_range = dates.notna() & ((years < EARLIEST_YEAR) | (years > LATEST_YEAR))
-    dates = dates.mask(out_of_range).dt.normalize()
-    bad = text.notna() & dates.isna()
-    return ParsedDates(dates=dates, bad=bad, alternative=alternative & ~bad)
+    got = cells.parse_date(values, RETURNS_POLICY.with_dates(fmt, *alternatives))
+    bad = pd.Series(got.unreadable, index=values.index)
+    alternative = pd.Series(got.alternative, index=values.index)
+    return ParsedDates(dates=got.values, bad=bad, alternative=alternative)
 
 
 def clean_ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Identifiers as text (``io.clean_identifier``), and a mask of those mended from ``123.0``."""
+    """Identifiers as text (:func:`child_mdh.cells.clean_identifier`), and a mask of those
+    mended from ``123.0``."""
     raw = blank_to_na(values)
-    ids = io.clean_identifier(values)
+    ids = cells.clean_identifier(values)
     mended = raw.notna() & ids.notna() & (raw != ids)
     return ids, mended
 
@@ -94,11 +83,7 @@ def upn_format_ok(upns: pd.Series) -> pd.Series:
 
 def clean_code(values: pd.Series) -> pd.Series:
     """Codes in upper case without spaces; empty -> missing."""
-    return blank_to_na(values).str.upper()
-
-
-_TRUE = ("1", "TRUE", "T", "YES", "Y")
-_FALSE = ("0", "FALSE", "F", "NO", "N")
+    return cells.clean_code(values)
 
 
 def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -107,14 +92,8 @@ def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns the flags (missing where empty or unreadable) and a mask of unreadable values.
     ``1.0``/``0.0`` (numbers a spreadsheet rewrote) are read as 1/0.
     """
-    s = blank_to_na(values).str.upper().str.replace(r"^([01])\.0+$", r"\1", regex=True)
-    is_true = s.isin(_TRUE)
-    is_false = s.isin(_FALSE)
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[is_true] = True
-    out[is_false] = False
-    bad = s.notna() & ~is_true & ~is_false
-    return out, bad
+    got = cells.parse_bool(values, RETURNS_POLICY)
+    return got.values, pd.Series(got.unreadable, index=values.index)
 
 
 def is_in(values: pd.Series, candidates) -> pd.Series:

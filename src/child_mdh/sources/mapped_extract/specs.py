@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 
+from child_mdh import cells
 from child_mdh.contract.tables import Column, Table
 from child_mdh.sources.mapped_extract.errors import ProblemList
 from child_mdh.sources.mapped_extract.model import ColumnSpec, FilterSpec
@@ -186,12 +187,15 @@ def parse_column_spec(  # noqa: C901  (one branch per spec form of docs/mapped-e
 
 
 def _implicit_spec(column: Column, spec: ColumnSpec) -> ColumnSpec:
-    """A plain rename into a date or true/false column reads ISO dates or true/false."""
+    """A plain rename into a date or true/false column reads ISO dates, or the true/false
+    spellings every route accepts (:data:`child_mdh.cells.TRUE_WORDS`)."""
     if spec.kind == "rename" and column.type == "date":
         spec.kind = "date"
     elif spec.kind == "rename" and column.type == "bool":
         spec.kind = "bool"
-        spec.codes = {"true": True, "false": False}
+        spec.codes = {normalise_code(w): True for w in cells.TRUE_WORDS} | {
+            normalise_code(w): False for w in cells.FALSE_WORDS
+        }
         spec.codes_line = spec.line
     return spec
 

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from child_mdh import cells
 from child_mdh.contract.tables import Column
 
 _WHOLE_DECIMAL = r"^(-?\d+)\.0+$"
 _INT_TEXT = re.compile(r"^[+-]?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-#: A midnight time after a date (``2021-01-21 00:00:00``), as some exports append.
-_MIDNIGHT = r"[ T]00:00(?::00(?:\.0+)?)?$"
-TRUE_WORDS = ("true",)
-FALSE_WORDS = ("false",)
+#: The extract route's cell policy: the shared spellings and date bounds; a column's
+#: ``date_format`` (ISO ``YYYY-MM-DD`` without one) is passed in per column.
+EXTRACT_POLICY = cells.CellPolicy(date_formats=("%Y-%m-%d",))
 
 
 def normalise_code(value: str) -> str:
@@ -132,17 +132,19 @@ def convert_scalar(value: str | None, column: Column, table_name: str):
         except ValueError:
             raise CellValueError(f"{text!r} is not a number, as {where} needs") from None
     elif column.type == "bool":
-        low = text.lower()
-        if low not in TRUE_WORDS + FALSE_WORDS:
+        got = cells.parse_bool(pd.Series([text], dtype="str"), EXTRACT_POLICY)
+        if got.unreadable.any():
             raise CellValueError(f"{text!r} is not true or false, as {where} needs")
-        out = low in TRUE_WORDS
+        out = bool(got.values.iloc[0])
     else:  # date
         if not _ISO_DATE.match(text):
             raise CellValueError(f"{text!r} is not a date written YYYY-MM-DD, as {where} needs")
-        try:
-            out = pd.Timestamp(text)
-        except ValueError:
-            raise CellValueError(f"{text!r} is not a valid date for {where}") from None
+        got = cells.parse_date(pd.Series([text], dtype="str"), EXTRACT_POLICY)
+        if got.unreadable.any():
+            raise CellValueError(
+                f"{text!r} is not a valid date for {where} (a real date from 1900 on)"
+            )
+        out = pd.Timestamp(got.values.iloc[0])
     if column.codes is not None and out not in column.codes:
         allowed = ", ".join(str(c) for c in column.codes)
         raise CellValueError(f"{text!r} is not a contract code for {where}; use one of: {allowed}")
@@ -268,8 +270,9 @@ def parse_dates(
     """Source values as calendar dates (``datetime64[ns]``, time of day dropped).
 
     Date-typed sources (Parquet dates and timestamps) are taken as they are. Text is
-    parsed with ``date_format`` (a ``strftime`` pattern); without one, ``YYYY-MM-DD``
-    (with an optional midnight time, as some exports append) is expected. Text that does
+    parsed by :func:`child_mdh.cells.parse_date` with ``date_format`` (a ``strftime``
+    pattern); without one, ``YYYY-MM-DD`` is expected; a midnight time, as some exports
+    append, is dropped; dates before 1900 are not dates (mistyped years). Text that does
     not parse is a problem naming the values and rows, or with ``invalid_empty`` is set
     empty and counted. Each distinct text is parsed once.
     """
@@ -279,12 +282,8 @@ def parse_dates(
         return SeriesResult(values.dt.normalize().astype("datetime64[ns]"), [])
     d = distinct_text(values)
     uniq = d.uniques
-    if date_format is None:
-        uniq = uniq.str.replace(_MIDNIGHT, "", regex=True)
-        fmt = "%Y-%m-%d"
-    else:
-        fmt = date_format
-    parsed = pd.to_datetime(uniq, format=fmt, errors="coerce").dt.normalize()
+    fmt = date_format or "%Y-%m-%d"
+    parsed = cells.parse_date(uniq, EXTRACT_POLICY.with_dates(fmt)).values
     bad = np.flatnonzero(parsed.isna().to_numpy())
     problems, emptied = [], 0
     if len(bad):
