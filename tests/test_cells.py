@@ -17,7 +17,7 @@ from child_mdh.cells import (
     parse_int,
 )
 from child_mdh.contract.tables import Column
-from child_mdh.files import read_csv_text, read_raw
+from child_mdh.files import find_table_file, read_csv_text, read_raw
 from child_mdh.sources.la_returns import files as la_files
 from child_mdh.sources.la_returns import values as la_values
 from child_mdh.sources.mapped_extract import files as mapped_files
@@ -256,3 +256,12 @@ def test_every_route_reads_a_file_through_one_reader(tmp_path):
     assert la_files.read_text_table(path).frame.equals(frame)
     assert la_files.read_text_table(path).had_bom
     assert mapped_files.read_columns(path, ["id", "flag"]).equals(frame)
+
+
+def test_contract_tables_may_end_in_upper_case(tmp_path):
+    (tmp_path / "areas.CSV").write_text("la_code\nE1\n")
+    found = find_table_file(tmp_path, "areas")
+    assert found is not None and found.name == "areas.CSV"
+    assert read_raw(found)["la_code"].tolist() == ["E1"]
+    (tmp_path / "Areas.csv").write_text("la_code\nE1\n")  # another name: not the table
+    assert find_table_file(tmp_path, "areas").name == "areas.CSV"

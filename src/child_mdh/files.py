@@ -38,7 +38,8 @@ from child_mdh.errors import UserError
 
 INPUT_SUFFIXES = (".parquet", ".csv")
 #: Endings of the text files read as tables (any case); ``.gz`` files are decompressed.
-TEXT_SUFFIXES = (".csv", ".csv.gz")
+#: ``.txt`` and ``.tsv`` are what "Save as text" and database exports write.
+TEXT_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -200,13 +201,20 @@ def _read_columns(path: Path, columns: list[str], fmt: TextFormat) -> pd.DataFra
 def find_table_file(directory: str | Path, name: str) -> Path | None:
     """Return the file holding table ``name`` in ``directory`` (Parquet or CSV), or None.
 
-    Raises InputFileError when both a Parquet and a CSV file exist, since it would be a
-    guess which one is meant.
+    The ending may be in any case (``persons.CSV``, as some exports write it). Raises
+    InputFileError when two files hold the table (a Parquet and a CSV file, or two
+    spellings), since it would be a guess which one is meant.
     """
     directory = Path(directory)
-    found = [
-        directory / f"{name}{s}" for s in INPUT_SUFFIXES if (directory / f"{name}{s}").exists()
-    ]
+    found = (
+        sorted(
+            p
+            for p in directory.iterdir()
+            if p.is_file() and p.stem == name and p.suffix.lower() in INPUT_SUFFIXES
+        )
+        if directory.is_dir()
+        else []
+    )
     if len(found) > 1:
         raise InputFileError(
             f"{directory}: table {name} is there twice ({', '.join(p.name for p in found)}). "
@@ -218,7 +226,7 @@ def find_table_file(directory: str | Path, name: str) -> Path | None:
 def read_raw(path: str | Path) -> pd.DataFrame:
     """Read a Parquet or CSV file as it stands (CSV cells as text, :func:`read_csv_text`)."""
     path = Path(path)
-    if path.suffix == ".parquet":
+    if path.suffix.lower() == ".parquet":
         try:
             df = pq.read_table(path).to_pandas()
         except (pa.ArrowInvalid, OSError) as err:
@@ -228,7 +236,7 @@ def read_raw(path: str | Path) -> pd.DataFrame:
             ) from err
         df.columns = [normalise_header(c) for c in df.columns]
         return df
-    if path.suffix == ".csv":
+    if path.suffix.lower() == ".csv":
         return read_csv_text(path)[0]
     raise InputFileError(f"{path}: unsupported file type; use .parquet or .csv")
 

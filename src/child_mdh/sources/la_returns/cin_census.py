@@ -92,7 +92,7 @@ def read_cin_census(paths) -> ReturnData:
     docstring). Bad files are logged as skipped; nothing raises.
     """
     data = ReturnData(RETURN_NAME)
-    files = list_source_files(paths, "cin_census")
+    files = list_source_files(paths, "cin_census", data.problems, RETURN_NAME)
     parsed = []
     for pos, path in enumerate(files):
         why = require_suffix(path, (".xml",))

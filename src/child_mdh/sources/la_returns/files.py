@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from child_mdh import files as io
-from child_mdh.sources.la_returns.errors import LAReturnError
+from child_mdh.sources.la_returns.errors import NOTED, LAReturnError, ProblemLog
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _PREVIOUS_IN_NAME = re.compile(
@@ -29,12 +29,30 @@ _PREVIOUS_IN_NAME = re.compile(
 )
 
 
-def list_source_files(spec, source_name: str) -> list[Path]:
+#: Files that sit beside data but are not data (any ending): skipped in folders.
+NOT_DATA_STEMS = ("LICENSE", "LICENCE", "README", "NOTICE")
+
+
+def _is_data_file(path: Path) -> bool:
+    return (
+        path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix.lower() != ".md"
+        and path.stem.upper() not in NOT_DATA_STEMS
+    )
+
+
+def list_source_files(
+    spec, source_name: str, problems: ProblemLog | None = None, return_name: str = ""
+) -> list[Path]:
     """The files named by one entry of ``sources``: a file, a folder, or a list of them.
 
-    A folder contributes its files (not sub-folders), sorted by name, skipping hidden
-    files and the text files that usually sit beside data (README, LICENSE, *.md).
-    Raises :class:`LAReturnError` naming the entry when a path does not exist.
+    A folder contributes its files and those of its sub-folders, at any depth (a folder of
+    year or term sub-folders is the usual layout), sorted by path, skipping hidden files
+    and folders and the text files that usually sit beside data (README, LICENSE,
+    NOTICE, *.md). With ``problems``, each sub-folder read is noted with its files, so
+    the report shows where every file came from. Raises :class:`LAReturnError` naming the
+    entry when a path does not exist.
     """
     if spec is None:
         return []
@@ -47,19 +65,30 @@ def list_source_files(spec, source_name: str) -> list[Path]:
                 f"sources[{source_name!r}]: {p} does not exist. Check the path in the import "
                 "configuration (a file, a folder, or a list of them)."
             )
-        if p.is_dir():
-            out.extend(
-                sorted(
-                    f
-                    for f in p.iterdir()
-                    if f.is_file()
-                    and not f.name.startswith(".")
-                    and f.suffix.lower() not in (".md", ".txt")
-                    and f.stem.upper() not in ("LICENSE", "LICENCE", "README", "NOTICE")
-                )
-            )
-        else:
+        if not p.is_dir():
             out.append(p)
+            continue
+        found = sorted(
+            f
+            for f in p.rglob("*")
+            if _is_data_file(f)
+            and not any(part.startswith(".") for part in f.relative_to(p).parts[:-1])
+        )
+        out.extend(found)
+        if problems is None:
+            continue
+        by_folder: dict[Path, int] = {}
+        for f in found:
+            if f.parent != p:
+                by_folder[f.parent] = by_folder.get(f.parent, 0) + 1
+        for folder, n in by_folder.items():
+            problems.add(
+                return_name=return_name or source_name,
+                file=str(folder),
+                problem=f"sub-folder {folder.relative_to(p)} of {p} read: {n} file(s)",
+                action=NOTED,
+                rows_affected=0,
+            )
     return out
 
 
@@ -122,8 +151,13 @@ def spreadsheet_rows(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(range(2, len(frame) + 2), index=frame.index).astype("str")
 
 
+#: The endings (any case) of the text tables the returns are read from.
+TEXT_TABLE_SUFFIXES = io.TEXT_SUFFIXES
+
+
 def require_suffix(path: Path, allowed: tuple[str, ...]) -> str | None:
-    """None when the file's type is one of ``allowed``; otherwise a plain-English reason."""
+    """None when the file's type is one of ``allowed`` (any case); otherwise a plain-English
+    reason."""
     name = path.name.lower()
     if any(name.endswith(s) for s in allowed):
         return None

@@ -42,6 +42,7 @@ import pandas as pd
 
 from child_mdh.sources.la_returns.errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
 from child_mdh.sources.la_returns.files import (
+    TEXT_TABLE_SUFFIXES,
     list_source_files,
     read_text_table,
     require_suffix,
@@ -115,8 +116,11 @@ def census_day(year: int, term: str) -> dt.date:
 
 def census_from_name(path: Path) -> tuple[int, str] | None:
     """(year, term) from a file name starting ``<year>_<term>``, else from the name of the
-    folder holding it (``2024_autumn/pupilonroll.csv``), or None."""
-    for name in (Path(path).name, Path(path).parent.name):
+    folder holding it (``2024_autumn/pupilonroll.csv``), else from a year folder holding a
+    term folder (``2024/autumn/pupilonroll.csv``), or None."""
+    path = Path(path)
+    names = (path.name, path.parent.name, f"{path.parent.parent.name}_{path.parent.name}")
+    for name in names:
         m = _NAME_PATTERN.match(name)
         if m:
             return int(m.group("year")), TERMS[m.group("term").lower()]
@@ -178,8 +182,8 @@ def read_school_census(
     census_dates = dict(census_dates or {})
     data = ReturnData(RETURN_NAME)
     pupils, periods = {}, {}
-    for pos, path in enumerate(list_source_files(paths, "school_census")):
-        why = require_suffix(path, (".csv", ".csv.gz"))
+    for pos, path in enumerate(list_source_files(paths, "school_census", data.problems)):
+        why = require_suffix(path, TEXT_TABLE_SUFFIXES)
         if why:
             data.problems.add(
                 return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED

@@ -31,6 +31,7 @@ import pandas as pd
 from child_mdh.contract import tables as contract
 from child_mdh.sources.la_returns.errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
 from child_mdh.sources.la_returns.files import (
+    TEXT_TABLE_SUFFIXES,
     is_previous_year_name,
     list_source_files,
     normalise_header,
@@ -206,8 +207,8 @@ def read_ssda903(paths, *, previous_paths=None, collection_year: int | None = No
     problem logged; nothing raises for a bad file (it is logged as skipped).
     """
     data = ReturnData(RETURN_NAME)
-    current = list_source_files(paths, "ssda903")
-    previous = list_source_files(previous_paths, "ssda903_previous")
+    current = list_source_files(paths, "ssda903", data.problems, RETURN_NAME)
+    previous = list_source_files(previous_paths, "ssda903_previous", data.problems, RETURN_NAME)
     files = [(p, False) for p in current] + [(p, True) for p in previous]
     # return order: collection year, then current after previous, then file position
     keyed = []
@@ -222,7 +223,7 @@ def read_ssda903(paths, *, previous_paths=None, collection_year: int | None = No
     episodes, headers = [], []
     for k, path, year, _prev in keyed:
         order = ranks[k]
-        why = require_suffix(path, (".csv", ".csv.gz", ".xml"))
+        why = require_suffix(path, (*TEXT_TABLE_SUFFIXES, ".xml"))
         if why:
             data.problems.add(
                 return_name=RETURN_NAME, file=str(path), problem=why, action=FILE_SKIPPED
