@@ -265,3 +265,15 @@ def test_contract_tables_may_end_in_upper_case(tmp_path):
     assert read_raw(found)["la_code"].tolist() == ["E1"]
     (tmp_path / "Areas.csv").write_text("la_code\nE1\n")  # another name: not the table
     assert find_table_file(tmp_path, "areas").name == "areas.CSV"
+
+
+def test_contract_csv_in_windows_1252_with_semicolons_reads_the_same(tmp_path):
+    path = tmp_path / "areas.csv"
+    path.write_bytes("la_code;la_name\nE1;Caf\u00e9\u00a0Town\n".encode("cp1252"))
+    frame, fmt = read_csv_text(path)
+    assert (fmt.encoding, fmt.delimiter) == ("cp1252", ";")
+    assert frame["la_name"].tolist() == ["Caf\u00e9\u00a0Town"]
+    assert read_raw(path).equals(frame)
+    assert mapped_files.read_columns(path, ["la_name"])["la_name"].tolist() == [
+        "Caf\u00e9\u00a0Town"
+    ]

@@ -4,8 +4,10 @@ Every input route (an input folder of contract tables, a mapped extract, a local
 authority's returns) reads its text files through :func:`read_csv_text`, so the rules are
 the same everywhere:
 
-- the text's form is found once per file (:func:`text_format`): a UTF-8 byte-order mark
-  (Excel's "CSV UTF-8") is removed and noted; the delimiter is the comma;
+- the text's form is found once per file (:func:`text_format`): UTF-8 (a byte-order
+  mark, as Excel's "CSV UTF-8" writes, is removed and noted), UTF-16 with its mark
+  (Excel's "Unicode Text") or Windows-1252 (Excel's plain "CSV" on English Windows); the
+  delimiter is the comma, semicolon, tab or pipe that splits the header line;
 - a blank file (zero bytes, or only a header) reads as a table with no rows;
 - cells are read as text, so identifiers keep leading zeros (identifiers a spreadsheet
   turned into floats, ``123.0``, are mended by :func:`child_mdh.cells.clean_identifier`);
@@ -19,6 +21,7 @@ metadata (for example ``synthetic: true``) so a file says what it is.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gzip
@@ -58,7 +61,9 @@ class TextFormat:
     def describe(self) -> str:
         """The form in words, for reports (``UTF-8 with byte-order mark, comma-separated``)."""
         names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-        enc = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}.get(self.encoding, self.encoding)
+        enc = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "utf-16": "UTF-16"}.get(
+            self.encoding, self.encoding
+        )
         bom = " with byte-order mark" if self.had_bom else ""
         return f"{enc}{bom}, {names.get(self.delimiter, repr(self.delimiter))}-separated"
 
@@ -73,25 +78,76 @@ def _open_binary(path: Path):
 
 
 def text_format(path: str | Path) -> TextFormat:
-    """The encoding, delimiter and byte-order mark of a text file (read from its bytes).
+    """The encoding, delimiter and byte-order mark of a text file, found from its bytes.
 
-    Raises :class:`InputFileError` when the text is not UTF-8.
+    Encoding: a byte-order mark says UTF-8 or UTF-16 (Excel's "Unicode Text"); otherwise
+    the whole file is checked as UTF-8 and, failing that, as Windows-1252 (what Excel and
+    Notepad write on an English Windows: one no-break space or pound sign is enough to
+    make a file not UTF-8). Delimiter: the one of comma, semicolon, tab or pipe that
+    splits the header line into most fields (the comma when none does). Raises
+    :class:`InputFileError` when the text is neither.
     """
     path = Path(path)
     try:
         with _open_binary(path) as fh:
-            data = fh.read()
+            head = fh.read(4)
+            encoding, had_bom = _encoding(path, fh, head)
     except (OSError, EOFError) as err:
         raise InputFileError(f"{path}: cannot be read ({err}).") from err
-    had_bom = data.startswith(_BOM)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputFileError(
-            f"{path}: not UTF-8 text ({err}). Open it in a text editor (Notepad) and "
-            "save it with the encoding 'UTF-8', then run again."
-        ) from err
-    return TextFormat("utf-8", ",", had_bom)
+    fmt = TextFormat(encoding, ",", had_bom)
+    with _open_binary(path) as fh:
+        line = io.TextIOWrapper(fh, encoding=_codec(fmt), newline="").readline()
+    return TextFormat(encoding, _delimiter(line, path), had_bom)
+
+
+def _encoding(path: Path, fh, head: bytes) -> tuple[str, bool]:
+    """(encoding, had a byte-order mark) of the open binary file ``fh`` after ``head``."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", True
+    had_bom = head.startswith(_BOM)
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    cp1252 = codecs.getincrementaldecoder("cp1252")()
+    chunk, offset, is_utf8, first_bad = head, 0, True, None
+    while True:
+        if is_utf8:
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError as err:
+                is_utf8, first_bad = False, offset + err.start
+        if not is_utf8:
+            try:
+                cp1252.decode(chunk)
+            except UnicodeDecodeError as err:
+                raise InputFileError(
+                    f"{path}: neither UTF-8 nor Windows-1252 text (byte {first_bad} is not "
+                    f"UTF-8, byte {offset + err.start} not Windows-1252). Open it in a text "
+                    "editor (Notepad) and save it with the encoding 'UTF-8', then run again."
+                ) from err
+        offset += len(chunk)
+        chunk = fh.read(1 << 24)
+        if not chunk:
+            break
+    if is_utf8:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    return ("utf-8" if is_utf8 else "cp1252"), had_bom
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(line: str, path: Path) -> str:
+    """The delimiter splitting the header ``line`` into most fields (comma by default)."""
+    if path.name.lower().endswith(".tsv"):
+        return "\t"
+    counts = {}
+    for d in _DELIMITERS:
+        fields = next(csv.reader(io.StringIO(line), delimiter=d), [])
+        counts[d] = len(fields) - 1
+    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] > 0 else ","
 
 
 def normalise_header(name: str, case: str | None = None) -> str:

@@ -242,8 +242,9 @@ def test_repeated_episode_in_one_file_keeps_the_last(tmp_path):
 
 
 def test_unreadable_and_wrong_files_are_skipped_with_plain_english(tmp_path):
+    # bytes that are neither UTF-8 nor Windows-1252 (which is read, see test_la_real_world)
     (tmp_path / "header.csv").write_bytes(
-        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n1,1,01/01/2010,W\xe9,,,\n".encode("latin-1")
+        b"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n1,1,01/01/2010,W\x81\x8d,,,\n"
     )
     write(tmp_path / "cin.xml", "<Message><Header/><Children/></Message>")
     (tmp_path / "returns.xlsx").write_bytes(b"PK\x03\x04")

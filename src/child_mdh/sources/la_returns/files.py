@@ -140,10 +140,33 @@ def read_text_table(path: Path) -> TextTable:
         df, fmt = io.read_csv_text(path)
     except io.InputFileError as err:
         return TextTable(path, None, error=str(err))
+    utf8_bom = fmt.had_bom and fmt.encoding == "utf-8"
     if df.shape[1] == 0:
-        return TextTable(path, df, fmt.had_bom, blank="empty file", text_format=fmt)
+        return TextTable(path, df, utf8_bom, blank="empty file", text_format=fmt)
     blank = "header only" if len(df) == 0 else ""
-    return TextTable(path, df, fmt.had_bom, blank=blank, text_format=fmt)
+    return TextTable(path, df, utf8_bom, blank=blank, text_format=fmt)
+
+
+def format_note(tt: TextTable) -> str | None:
+    """A note for the report when a text table is not comma-separated UTF-8, else None."""
+    fmt = tt.text_format
+    if fmt is None or (fmt.encoding == "utf-8" and fmt.delimiter == ","):
+        return None
+    return f"read as {fmt.describe()} text (found from the file's bytes and header line)"
+
+
+def add_format_note(tt: TextTable, problems: ProblemLog, return_name: str, table: str) -> None:
+    """Note in ``problems`` how a text table was written when it is not comma-separated UTF-8."""
+    note = format_note(tt)
+    if note:
+        problems.add(
+            return_name=return_name,
+            file=str(tt.path),
+            table=table,
+            problem=note,
+            action=NOTED,
+            rows_affected=0,
+        )
 
 
 def spreadsheet_rows(frame: pd.DataFrame) -> pd.Series:

@@ -34,7 +34,11 @@ import pandas as pd
 
 from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.sources.la_returns.errors import KEPT, LAReturnError, ProblemLog
-from child_mdh.sources.la_returns.files import read_text_table, spreadsheet_rows
+from child_mdh.sources.la_returns.files import (
+    add_format_note,
+    read_text_table,
+    spreadsheet_rows,
+)
 from child_mdh.sources.la_returns.records import ReturnData, quarantine, start_records
 from child_mdh.sources.la_returns.values import clean_ids, normalise_upn, parse_flags
 
@@ -77,6 +81,7 @@ def read_household_domains(path) -> ReturnData:
             f"{', '.join(HOUSEHOLD_DOMAIN_COLUMNS)}, one row per child; see docs/la-returns.md."
         )
     data.add_file(path, "household_domains", len(frame))
+    add_format_note(tt, data.problems, RETURN_NAME, "household_domains")
     upn, _ = normalise_upn(frame["upn"])
     household, _ = clean_ids(frame["household_ref"])
     rec = start_records(

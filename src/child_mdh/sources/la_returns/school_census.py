@@ -43,6 +43,7 @@ import pandas as pd
 from child_mdh.sources.la_returns.errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
 from child_mdh.sources.la_returns.files import (
     TEXT_TABLE_SUFFIXES,
+    add_format_note,
     list_source_files,
     read_text_table,
     require_suffix,
@@ -218,6 +219,7 @@ def read_school_census(
                 note="not a pupils-on-roll or FSM periods table: not needed",
             )
             continue
+        add_format_note(tt, data.problems, RETURN_NAME, table)
         if tt.had_bom:
             data.problems.add(
                 return_name=RETURN_NAME,

@@ -32,6 +32,7 @@ from child_mdh.contract import tables as contract
 from child_mdh.sources.la_returns.errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
 from child_mdh.sources.la_returns.files import (
     TEXT_TABLE_SUFFIXES,
+    add_format_note,
     is_previous_year_name,
     list_source_files,
     normalise_header,
@@ -284,6 +285,7 @@ def _read_csv(path: Path, order: int, year, data: ReturnData):
             note="skipped: table not recognised",
         )
         return []
+    add_format_note(tt, data.problems, RETURN_NAME, table)
     if tt.had_bom:
         data.problems.add(
             return_name=RETURN_NAME,
