@@ -24,7 +24,7 @@ The rules every route shares (documented in ``docs/validation.md``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -63,17 +63,13 @@ class CellPolicy:
     day_first: bool = True
     earliest: pd.Timestamp = field(default=EARLIEST_DATE)
     latest: pd.Timestamp = field(default=LATEST_DATE)
+    #: read a whole number of 5 digits (``44652``) as a spreadsheet's serial date (days
+    #: since 30 December 1899, as Excel counts), marked ``alternative``
+    serial_dates: bool = False
 
     def with_dates(self, *formats: str) -> CellPolicy:
         """This policy reading dates in ``formats`` (in that order)."""
-        return CellPolicy(
-            self.true_words,
-            self.false_words,
-            tuple(formats),
-            self.day_first,
-            self.earliest,
-            self.latest,
-        )
+        return replace(self, date_formats=tuple(formats))
 
 
 #: The contract route's policy (input folders), and the default of every parser.
@@ -245,6 +241,15 @@ def parse_date(raw: pd.Series, policy: CellPolicy = CONTRACT_POLICY) -> Parsed:
                 idx = np.flatnonzero(todo)[hit]
                 parsed.iloc[idx] = got[hit].to_numpy().astype("datetime64[s]")
                 alternative[idx] = i > 0
+    if policy.serial_dates:
+        todo = given & parsed.isna().to_numpy()
+        serial = pd.to_numeric(text[todo].where(text[todo].str.fullmatch(r"\d{5}")), "coerce")
+        hit = serial.notna().to_numpy()
+        if hit.any():
+            idx = np.flatnonzero(todo)[hit]
+            days = serial[hit].to_numpy(dtype="int64").astype("timedelta64[D]")
+            parsed.iloc[idx] = (np.datetime64("1899-12-30") + days).astype("datetime64[s]")
+            alternative[idx] = True
     month_first = np.zeros(n, dtype=bool)
     if given.any():
         parts = text.str.extract(_SLASH_PARTS)

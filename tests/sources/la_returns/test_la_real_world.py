@@ -5,10 +5,15 @@ small file written here; every row read is accounted for."""
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from child_mdh.sources.la_returns import LAReturnError
+from child_mdh.sources.la_returns.files import collection_year_of, year_from_name
+from child_mdh.sources.la_returns.import_config import check_import_config
+from child_mdh.sources.la_returns.school_census import given_census_day
 from child_mdh.sources.la_returns.ssda903 import read_ssda903
 
-from la_builders import write
+from la_builders import LA, write
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
 EPISODES = (
@@ -82,3 +87,57 @@ def test_text_that_is_neither_utf8_nor_windows_1252_is_a_clear_skip(tmp_path):
     assert len(skipped) == 1
     assert "neither UTF-8 nor Windows-1252" in skipped["problem"].iloc[0]
     assert "save it with the encoding 'UTF-8'" in skipped["problem"].iloc[0]
+
+
+def test_excel_date_time_cells_and_serial_dates_are_read_as_dates(tmp_path):
+    rows = [
+        _episode(1, "01/04/2022 00:00", "03/05/2022 14:30"),  # Excel's dd/mm/yyyy hh:mm
+        _episode(2, "44652"),  # a date cell saved as its serial number: 1 April 2022
+        _episode(3, "01/04/2022 25:00"),  # not a time: still an impossible date
+    ]
+    write(tmp_path / "episodes.csv", EPISODES + "\n" + "\n".join(rows) + "\n")
+    ep = read_ssda903(tmp_path).tables["episodes"].set_index("child_ref")
+    assert ep.loc["1", "episode_start"] == pd.Timestamp("2022-04-01")
+    assert ep.loc["1", "episode_end"] == pd.Timestamp("2022-05-03")
+    assert ep.loc["2", "episode_start"] == pd.Timestamp("2022-04-01")
+    assert ep["status"].tolist() == ["used", "used", "quarantined"]
+
+
+def test_dfe_style_names_give_the_year_the_collection_ends(tmp_path):
+    assert year_from_name(Path("SSDA903_2023-24_episodes.csv")) == 2024
+    assert year_from_name(Path("ssda903_2023_24_header.csv")) == 2024
+    assert year_from_name(Path("903_2023-2024/episodes.csv")) == 2024
+    assert year_from_name(Path("SSDA903_2025_header.csv")) == 2025
+    write(tmp_path / "SSDA903_2023-24_episodes.csv", f"{EPISODES}\n{_episode(1, '01/04/2023')}\n")
+    data = read_ssda903(tmp_path)
+    assert _files(data)["year"].tolist() == ["2024"]
+
+
+@pytest.mark.parametrize("given", [2024, "2024", "2023-24", " 2024 "])
+def test_collection_year_may_be_quoted_or_a_span(given):
+    assert collection_year_of(given) == 2024
+    check_import_config(
+        {"la_code": LA, "out_dir": "x", "sources": {"a": 1}, "collection_year": given}
+    )
+
+
+@pytest.mark.parametrize("given", ["24", "last year", 2024.5, True])
+def test_a_collection_year_that_is_not_one_stops_with_the_fix(given):
+    with pytest.raises(LAReturnError, match=r"collection_year: 2024 for the 2023-24 return"):
+        check_import_config(
+            {"la_code": LA, "out_dir": "x", "sources": {"a": 1}, "collection_year": given}
+        )
+
+
+def test_census_dates_are_read_day_first_and_refused_when_not_dates():
+    assert given_census_day("03/10/2024") == pd.Timestamp("2024-10-03")
+    assert given_census_day("2024-10-03") == pd.Timestamp("2024-10-03")
+    with pytest.raises(LAReturnError, match=r"census_dates\['pupils.csv'\].*dd/mm/yyyy"):
+        check_import_config(
+            {
+                "la_code": LA,
+                "out_dir": "x",
+                "sources": {"a": 1},
+                "census_dates": {"pupils.csv": "October 2024"},
+            }
+        )

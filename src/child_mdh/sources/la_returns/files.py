@@ -24,6 +24,7 @@ from child_mdh import files as io
 from child_mdh.sources.la_returns.errors import NOTED, LAReturnError, ProblemLog
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_YEAR_SPAN = re.compile(r"(?<!\d)(20\d{2})[-_/ ]?((?:20)?\d{2})(?!\d)")
 _PREVIOUS_IN_NAME = re.compile(
     r"(?i)(?:^|[_\-\s.])(last|prev|previous|prior|last_year|lastyear)(?:[_\-\s.]|$)"
 )
@@ -92,14 +93,51 @@ def list_source_files(
     return out
 
 
+def year_in_text(text: str) -> int | None:
+    """The collection year a name or value gives, or None.
+
+    A DfE-style span of years names the year the collection ends: ``2023-24``,
+    ``2023_24``, ``2023-2024`` and ``202324`` are 2024 (the 2023-24 return is the 2024
+    collection). Otherwise the last four-digit year 2000-2099 is taken.
+    """
+    spans = [
+        int(a) + 1
+        for a, b in _YEAR_SPAN.findall(str(text))
+        if int(b[-2:]) == (int(a) + 1) % 100 and (len(b) == 2 or int(b) == int(a) + 1)
+    ]
+    if spans:
+        return spans[-1]
+    found = _YEAR_IN_NAME.findall(str(text))
+    return int(found[-1]) if found else None
+
+
 def year_from_name(path: Path) -> int | None:
-    """The last four-digit year 2000-2099 in the file name, else in the name of the folder
-    holding it (``ssda903/2024/header.csv``), or None."""
+    """The collection year in the file name (:func:`year_in_text`), else in the name of
+    the folder holding it (``ssda903/2024/header.csv``), or None."""
     for name in (path.name, path.parent.name):
-        found = _YEAR_IN_NAME.findall(name)
-        if found:
-            return int(found[-1])
+        year = year_in_text(name)
+        if year is not None:
+            return year
     return None
+
+
+def collection_year_of(value, where: str = "collection_year") -> int | None:
+    """A configured collection year as a number: ``2024``, ``"2024"`` (quoted in YAML) or
+    ``"2023-24"`` (the DfE's span, the year it ends). Raises :class:`LAReturnError` with
+    the fix for anything else."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 2000 <= value <= 2099:
+        return value
+    text = str(value).strip()
+    year = year_in_text(text) if isinstance(value, str) else None
+    if year is None or not re.fullmatch(r"20\d{2}([-_/ ]?(20)?\d{2})?", text):
+        raise LAReturnError(
+            f"{where}: {value!r} is not a collection year. Write the year the collection "
+            'ends, e.g. collection_year: 2024 for the 2023-24 return ("2024" and '
+            '"2023-24" are read too).'
+        )
+    return year
 
 
 def is_previous_year_name(path: Path) -> bool:

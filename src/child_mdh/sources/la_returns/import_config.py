@@ -18,8 +18,10 @@ from pathlib import Path
 import yaml
 
 from child_mdh.sources.la_returns.errors import LAReturnError
+from child_mdh.sources.la_returns.files import collection_year_of
 from child_mdh.sources.la_returns.importer import SOURCE_KEYS, ImportReport, import_la
 from child_mdh.sources.la_returns.layout import la_format_sources
+from child_mdh.sources.la_returns.school_census import given_census_day
 
 DEFAULT_SALT_ENV = "CHILD_MDH_SALT"
 #: Keys of the import configuration, with what each means (the schema of the workflow's
@@ -87,6 +89,9 @@ def check_import_config(config: dict, where: str = "la_import") -> None:
         raise LAReturnError(f"{where}: domains must be one of {', '.join(DOMAIN_OPTIONS)}.")
     if config.get("outcomes_scope", "residents") not in ("residents", "all_pupils"):
         raise LAReturnError(f"{where}: outcomes_scope must be residents or all_pupils.")
+    collection_year_of(config.get("collection_year"), f"{where}: collection_year")
+    for name, day in (config.get("census_dates") or {}).items():
+        given_census_day(day, f"{where}: census_dates[{name!r}]")
 
 
 def salt_from_environment(config: dict, environ=None) -> str:
@@ -129,7 +134,7 @@ def import_la_from_config(config: dict, environ=None) -> ImportReport:
         la_name=config.get("la_name"),
         region_code=config.get("region_code"),
         region_name=config.get("region_name"),
-        collection_year=config.get("collection_year"),
+        collection_year=collection_year_of(config.get("collection_year")),
         census_dates=census_dates or None,
         school_id_column=config.get("school_id_column"),
         on_bad_file=config.get("on_bad_file") or "stop",

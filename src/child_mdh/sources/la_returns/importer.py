@@ -45,6 +45,7 @@ from child_mdh.sources.la_returns.errors import (
     LAReturnError,
     ProblemLog,
 )
+from child_mdh.sources.la_returns.files import collection_year_of
 from child_mdh.sources.la_returns.linkage import assign_pupil_ids, check_salt, pseudonymise
 from child_mdh.sources.la_returns.local_domains import (
     AREA_LEVEL_CAVEAT,
@@ -286,6 +287,7 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
     :class:`ImportReport`.
     """
     _check_arguments(sources, la_code, salt, on_bad_file)
+    collection_year = collection_year_of(collection_year)
     la_code = la_code.strip()
     out_dir = Path(out_dir)
     returns: list[ReturnData] = []

@@ -40,7 +40,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from child_mdh.sources.la_returns.errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
+from child_mdh.sources.la_returns.errors import (
+    FILE_SKIPPED,
+    KEPT,
+    NOTED,
+    VALUE_EMPTIED,
+    LAReturnError,
+)
 from child_mdh.sources.la_returns.files import (
     TEXT_TABLE_SUFFIXES,
     add_format_note,
@@ -69,7 +75,14 @@ from child_mdh.sources.la_returns.values import (
 
 RETURN_NAME = "school_census"
 DATE_FORMAT = "%Y-%b-%d %H:%M:%S"
-DATE_ALTERNATIVES = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%Y-%b-%d")
+DATE_ALTERNATIVES = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%b-%d",
+)
 
 #: Columns that identify each table (lower case), whatever the year's other columns.
 PUPILS_COLUMNS = ("pupilonrolltableid", "upn")
@@ -141,11 +154,28 @@ def fsm_eligible_on(pupil_keys: pd.Series, periods: pd.DataFrame, day) -> pd.Ser
     return is_in(pupil_keys, periods.loc[covers, "key"])
 
 
+def given_census_day(value, where: str = "census_dates") -> pd.Timestamp:
+    """A census day given in ``census_dates``: a date, ``yyyy-mm-dd`` or ``dd/mm/yyyy``
+    (day first, as written in the UK: ``03/10/2024`` is 3 October). Raises
+    :class:`LAReturnError` naming the entry and the fix for anything else."""
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return pd.Timestamp(value).normalize()
+    got = parse_dates(pd.Series([str(value)], dtype="str"), "%Y-%m-%d", ("%d/%m/%Y",))
+    if got.dates.isna().iloc[0]:
+        raise LAReturnError(
+            f"{where}: {value!r} is not a census day. Write it as yyyy-mm-dd (2024-10-03) "
+            "or dd/mm/yyyy (03/10/2024, day first)."
+        )
+    return pd.Timestamp(got.dates.iloc[0])
+
+
 def _census_of_file(path: Path, frame: pd.DataFrame, census_dates: dict):
     """The census day of a file and how it was found, or (None, reason)."""
     for key in (path.name, path.stem):
         if key in census_dates:
-            return pd.Timestamp(census_dates[key]).normalize(), "given in census_dates"
+            return given_census_day(census_dates[key], f"census_dates[{key!r}]"), (
+                "given in census_dates"
+            )
     lower = {c.lower(): c for c in frame.columns}
     if "census_date" in lower:
         vals = (

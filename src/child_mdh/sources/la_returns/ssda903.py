@@ -144,7 +144,14 @@ NEEDED_COLUMNS = {
 
 DATE_FORMAT = "%d/%m/%Y"
 #: Other date layouts accepted (and reported) when a file was re-saved by a spreadsheet.
-DATE_ALTERNATIVES = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y")
+#: ``dd/mm/yyyy hh:mm`` is how Excel shows (and saves) a date cell with a time format.
+DATE_ALTERNATIVES = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y",
+)
 
 #: SSDA903 SEX codes: 1 male, 2 female.
 SEX_CODES = {"1": "M", "2": "F", "M": "M", "F": "F"}
@@ -526,7 +533,8 @@ def _finish_episodes(parts: list[pd.DataFrame], data: ReturnData) -> pd.DataFram
         return_name=RETURN_NAME,
         table=t,
         field="DECOM, DEC",
-        problem="dates not written as dd/mm/yyyy (a spreadsheet re-saved them); read as yyyy-mm-dd",
+        problem="dates not written as dd/mm/yyyy (a spreadsheet re-saved them); read as "
+        "yyyy-mm-dd, dd/mm/yyyy hh:mm (time dropped) or a spreadsheet serial number",
         action=NOTED,
     )
     rec["episode_start"] = start.dates

@@ -24,7 +24,8 @@ DFE_UPN_PATTERN = r"^[A-Z]\d{11}[0-9A-Z]$"
 #: SSDA903 and CIN census codes recorded where a child's UPN is not known (UN1 ... UN10).
 UPN_UNKNOWN_PATTERN = r"^UN\d{1,2}$"
 #: The returns' cell policy; each return passes its own date formats.
-RETURNS_POLICY = cells.CellPolicy()
+#: Spreadsheet serial dates (``44652``, a date cell Excel saved as a number) are read.
+RETURNS_POLICY = cells.CellPolicy(serial_dates=True)
 
 
 @dataclass
@@ -47,8 +48,9 @@ def parse_dates(values: pd.Series, fmt: str, alternatives: tuple[str, ...] = ())
     """Read text dates written in format ``fmt`` (``strptime`` codes), trying ``alternatives``.
 
     A value is *bad* when it is not empty and no format reads it as a real calendar date
-    from 1900 on: ``31/02/2020`` and ``02/01/20251`` are bad. Times of day are dropped
-    (dates are calendar dates in the data contract).
+    from 1900 on: ``31/02/2020`` and ``02/01/20251`` are bad. A spreadsheet's serial date
+    (``44652``) is read as the date it counts and marked ``alternative``. Times of day
+    are dropped (dates are calendar dates in the data contract).
     """
     got = cells.parse_date(values, RETURNS_POLICY.with_dates(fmt, *alternatives))
     bad = pd.Series(got.unreadable, index=values.index)
