@@ -7,13 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from child_mdh.sources.la_returns import LAReturnError
+from child_mdh.sources.la_returns import LAReturnError, import_la
 from child_mdh.sources.la_returns.files import collection_year_of, year_from_name
 from child_mdh.sources.la_returns.import_config import check_import_config
 from child_mdh.sources.la_returns.school_census import given_census_day
 from child_mdh.sources.la_returns.ssda903 import read_ssda903
 
-from la_builders import LA, write
+from la_builders import LA, SALT, write
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
 EPISODES = (
@@ -141,3 +141,38 @@ def test_census_dates_are_read_day_first_and_refused_when_not_dates():
                 "census_dates": {"pupils.csv": "October 2024"},
             }
         )
+
+
+def test_new_or_other_year_tables_are_reported_and_skipped_not_fatal(tmp_path):
+    write(tmp_path / "SSDA903_2023_episodes.csv", f"{EPISODES}\n{_episode(1, '01/04/2022')}\n")
+    # the social worker table exists from 2024 on; here in a file of 2023
+    write(
+        tmp_path / "SSDA903_2023_social_worker.csv",
+        "CHILD,DOB,SW_ID,SW_DECOM,SW_DEC,SW_REASON\n1,01/01/2010,SW1,01/04/2022,,\n",
+    )
+    # a table the import does not know at all (a deprivation-of-liberty table, 2026-27)
+    write(
+        tmp_path / "SSDA903_2027_dol.csv",
+        "CHILD,DOB,DOL_START,DOL_END\n1,01/01/2010,01/04/2026,\n2,01/01/2011,,\n",
+    )
+    data = read_ssda903(tmp_path)
+    probs = _problems(data)
+    assert (probs["action"] != "file skipped").all()
+    files = _files(data).set_index("table")
+    assert files.loc["social_worker", "rows_not_needed"] == 1
+    assert files.loc["other", "rows_not_needed"] == 2
+    said = " ".join(probs["problem"])
+    assert "social_worker table, which the SSDA903 return has from 2024 on" in said
+    assert "does not know (a new table?)" in said
+    assert data.tables["episodes"]["status"].tolist() == ["used"]
+
+
+def test_import_carries_on_past_a_new_table(tmp_path):
+    src = tmp_path / "ssda903"
+    write(src / "header.csv", f"{HEADER}\n1,1,01/01/2010,WBRI,A123456789012,,\n")
+    write(src / "episodes.csv", f"{EPISODES}\n{_episode(1, '01/04/2023')}\n")
+    write(src / "dol.csv", "CHILD,DOB,DOL_START\n1,01/01/2010,01/04/2026\n")
+    report = import_la({"ssda903": src}, LA, tmp_path / "out", SALT)
+    assert report.tables["looked_after_episodes"] == 1
+    acc = report.accounting.set_index("table")
+    assert acc.loc["other", "rows_not_needed"] == 1

@@ -266,6 +266,8 @@ def _read_csv(path: Path, order: int, year, data: ReturnData):
         data.add_file(path, "", 0, year=year, note="blank file")
         return []
     table, missing, _extra = identify_table(tt.frame.columns, year)
+    if table is None and _keyed_by_child(tt.frame.columns):
+        return _other_table(tt, path, year, data)
     if table is None:
         _, schema = schema_for_year(year)
         expected = "; ".join(
@@ -369,6 +371,51 @@ def _read_csv(path: Path, order: int, year, data: ReturnData):
         action=NOTED,
     )
     return [(table, records)]
+
+
+def _keyed_by_child(columns) -> bool:
+    """Whether a header has the CHILD column every SSDA903 table has (so it is a table of
+    the return the import does not know, or does not know for this year)."""
+    return "CHILD" in {
+        SSDA903_COLUMN_ALIASES.get(normalise_header(c), normalise_header(c)) for c in columns
+    }
+
+
+def _other_table(tt, path: Path, year, data: ReturnData):
+    """Report and skip an SSDA903 table the contract does not need and the import does not
+    know (a table added to the return, or one from another year's schema): its rows are
+    counted as not needed, and the import carries on."""
+    cols = {
+        SSDA903_COLUMN_ALIASES.get(normalise_header(c), normalise_header(c))
+        for c in tt.frame.columns
+    }
+    known = sorted(
+        (y, name)
+        for y, schema in SSDA903_SCHEMAS.items()
+        for name, spec in schema.items()
+        if set(spec) <= cols
+    )
+    n = len(tt.frame)
+    if known:
+        since, name = known[0]
+        what = (
+            f"the {name} table, which the SSDA903 return has from {since} on "
+            f"(this file is for {year})"
+        )
+    else:
+        name = "other"
+        what = "an SSDA903 table (it has CHILD) that the import does not know (a new table?)"
+    data.problems.add(
+        return_name=RETURN_NAME,
+        file=str(path),
+        table=name,
+        problem=f"{what}; not needed for the contract tables, so its {n} rows are counted as "
+        "not needed and the import carries on",
+        action=NOTED,
+        rows_affected=n,
+    )
+    data.add_file(path, name, n, not_needed=n, year=year, note="table not needed: skipped")
+    return []
 
 
 def _text(elem, tag: str):
