@@ -176,3 +176,29 @@ def test_import_carries_on_past_a_new_table(tmp_path):
     assert report.tables["looked_after_episodes"] == 1
     acc = report.accounting.set_index("table")
     assert acc.loc["other", "rows_not_needed"] == 1
+
+
+def test_a_stacked_multi_year_file_takes_each_episode_from_its_latest_year(tmp_path):
+    # newest year first, as a stacked export often is: the last row of each episode is its
+    # oldest (still open) version, which must not win
+    rows = [
+        "2024," + _episode(1, "01/04/2022", "01/06/2023"),
+        "2024," + _episode(2, "01/05/2023"),
+        "2023-24," + _episode(3, "01/05/2023", "02/05/2023"),
+        "2023," + _episode(1, "01/04/2022"),
+        "2023," + _episode(3, "01/05/2023"),
+        "last," + _episode(4, "01/05/2021"),
+    ]
+    write(tmp_path / "episodes.csv", "YEAR," + EPISODES + "\n" + "\n".join(rows) + "\n")
+    data = read_ssda903(tmp_path, collection_year=2022)
+    ep = data.tables["episodes"]
+    used = ep[ep["status"] == "used"].set_index("child_ref")
+    assert sorted(used.index) == ["1", "2", "3", "4"]
+    assert used.loc["1", "episode_end"] == pd.Timestamp("2023-06-01")  # closed in 2024
+    assert used.loc["3", "episode_end"] == pd.Timestamp("2023-05-02")
+    assert used["episode_end"].isna().sum() == 2  # children 2 and 4 only
+    assert (ep["status"] == "duplicate").sum() == 2  # every row accounted for
+    assert used.loc["4", "year"] == "2022"  # unreadable YEAR: the file's year, reported
+    probs = _problems(data)
+    assert probs["problem"].str.contains("several collection years \\(2023, 2024").any()
+    assert probs["problem"].str.startswith("YEAR is not a collection year").sum() == 1

@@ -40,6 +40,7 @@ from child_mdh.sources.la_returns.files import (
     require_suffix,
     spreadsheet_rows,
     year_from_name,
+    year_in_text,
 )
 from child_mdh.sources.la_returns.records import (
     ReturnData,
@@ -205,6 +206,12 @@ def _rename_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out.loc[:, ~out.columns.duplicated()]
 
 
+def return_order(year: int | None, previous: bool, position: int) -> int:
+    """The rank of a return (or of a row of a stacked file): collection year, then this
+    year's return after last year's, then the position of the file in the listing."""
+    return ((year or 0) * 2 + (0 if previous else 1)) * 100_000 + position
+
+
 def read_ssda903(paths, *, previous_paths=None, collection_year: int | None = None) -> ReturnData:
     """Read SSDA903 files (CSV tables and/or XML) into episode and child records.
 
@@ -225,12 +232,11 @@ def read_ssda903(paths, *, previous_paths=None, collection_year: int | None = No
         year = year_from_name(path) or collection_year
         if prev and year_from_name(path) is None and year is not None:
             year = year - 1
-        keyed.append(((year or 0, 0 if prev else 1, pos), path, year, prev))
-    ranks = {k: i for i, k in enumerate(sorted(k for k, *_ in keyed))}
+        keyed.append((path, year, prev, pos))
 
     episodes, headers = [], []
-    for k, path, year, _prev in keyed:
-        order = ranks[k]
+    for path, year, prev, pos in keyed:
+        order = return_order(year, prev, pos)
         why = require_suffix(path, (*TEXT_TABLE_SUFFIXES, ".xml"))
         if why:
             data.problems.add(
@@ -238,16 +244,24 @@ def read_ssda903(paths, *, previous_paths=None, collection_year: int | None = No
             )
             data.add_file(path, "", 0, year=year, note="skipped: " + why)
             continue
-        reader = _read_xml if path.name.lower().endswith(".xml") else _read_csv
-        for table, records in reader(path, order, year, data):
+        if path.name.lower().endswith(".xml"):
+            got = _read_xml(path, order, year, data)
+        else:
+            got = _read_csv(path, order, year, data, prev=prev, pos=pos)
+        for table, records in got:
             (episodes if table == "episodes" else headers).append(records)
     data.tables["episodes"] = _finish_episodes(episodes, data)
     data.children = _finish_headers(headers, data)
     return data
 
 
-def _read_csv(path: Path, order: int, year, data: ReturnData):
-    """Read one CSV file: [(table, raw records)] for a needed table, else []."""
+def _read_csv(path: Path, order: int, year, data: ReturnData, *, prev=False, pos=0):
+    """Read one CSV file: [(table, raw records)] for a needed table, else [].
+
+    A file holding several collection years (a ``YEAR`` column, as when an analyst
+    stacks the returns of several years) ranks each row by its own year, so that an
+    episode in several years is taken from the latest one.
+    """
     tt = read_text_table(path)
     if tt.error:
         data.problems.add(
@@ -360,6 +374,8 @@ def _read_csv(path: Path, order: int, year, data: ReturnData):
         order=order,
     )
     records["year"] = "" if year is None else str(year)
+    if "YEAR" in frame.columns:
+        _rank_stacked_rows(frame["YEAR"], records, path, table, year, data, prev=prev, pos=pos)
     data.problems.add_summary(
         records,
         mended,
@@ -371,6 +387,43 @@ def _read_csv(path: Path, order: int, year, data: ReturnData):
         action=NOTED,
     )
     return [(table, records)]
+
+
+def _rank_stacked_rows(
+    given: pd.Series, records: pd.DataFrame, path: Path, table: str, year, data, *, prev, pos
+) -> None:
+    """Set the year and rank of each row of a stacked file from its YEAR cell (in place).
+
+    A YEAR that is not a year (``2024``, ``2023-24``) keeps the file's year and is
+    reported with the rows."""
+    text = blank_to_na(given)
+    years = text.map(lambda v: year_in_text(v) if isinstance(v, str) else None)
+    ok = years.notna()
+    row_years = years.where(ok, year)
+    records["year"] = row_years.map(lambda y: "" if pd.isna(y) else str(int(y))).to_numpy()
+    records["order"] = [return_order(None if pd.isna(y) else int(y), prev, pos) for y in row_years]
+    found = sorted({int(y) for y in years[ok]})
+    data.problems.add(
+        return_name=RETURN_NAME,
+        file=str(path),
+        table=table,
+        field="YEAR",
+        problem=f"a file of several collection years ({', '.join(map(str, found))}, from its "
+        "YEAR column): each row is ranked by its own year, so an episode or child in "
+        "several years is taken from the latest",
+        action=NOTED,
+        rows_affected=0,
+    )
+    data.problems.add_rows(
+        records,
+        pd.Series(text.notna() & ~ok, index=records.index),
+        return_name=RETURN_NAME,
+        table=table,
+        field="YEAR",
+        problem="YEAR is not a collection year (2024 or 2023-24): the row keeps the file's "
+        "year; correct the cell",
+        action=KEPT,
+    )
 
 
 def _keyed_by_child(columns) -> bool:
