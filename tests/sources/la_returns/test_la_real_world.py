@@ -202,3 +202,40 @@ def test_a_stacked_multi_year_file_takes_each_episode_from_its_latest_year(tmp_p
     probs = _problems(data)
     assert probs["problem"].str.contains("several collection years \\(2023, 2024").any()
     assert probs["problem"].str.startswith("YEAR is not a collection year").sum() == 1
+
+
+def test_episodes_whose_child_has_no_header_row_are_named_and_not_linked(tmp_path):
+    src = tmp_path / "ssda903"
+    write(
+        src / "header.csv",
+        f"{HEADER}\n0123,1,01/01/2010,WBRI,A123456789012,,\n0456,2,01/01/2011,WBRI,B123456789012,,\n",
+    )
+    # Excel dropped the zeros of CHILD in the episodes file (0123 -> 123); child 999 has
+    # no header row at all; child 0456 is fine
+    rows = [
+        _episode("123", "01/04/2023"),
+        _episode("999", "01/04/2023"),
+        _episode("0456", "01/04/2023"),
+    ]
+    write(src / "episodes.csv", EPISODES + "\n" + "\n".join(rows) + "\n")
+    report = import_la({"ssda903": src}, LA, tmp_path / "out", SALT)
+    probs = report.problems[report.problems["field"] == "CHILD"]
+    by_child = probs.set_index("child")["problem"]
+    assert "leading zeros" in by_child["123"] and "CHILD as text" in by_child["123"]
+    assert "no header row in the return" in by_child["999"]
+    assert "0456" not in by_child.index
+    assert set(probs["file"]) == {str(src / "episodes.csv")}
+    assert report.linkage["looked_after_without_header_n"] == 2
+    assert report.linkage["with_upn_n"] == 2  # the two header children, not the episodes
+    assert "2 looked-after children have episodes but no SSDA903 header row" in (
+        report.summary_text()
+    )
+    # every episode is still accounted for (used)
+    assert report.tables["looked_after_episodes"] == 3
+
+
+def test_episodes_with_no_header_file_name_the_missing_file(tmp_path):
+    write(tmp_path / "episodes.csv", f"{EPISODES}\n{_episode(1, '01/04/2023')}\n")
+    data = read_ssda903(tmp_path)
+    probs = _problems(data)
+    assert probs["problem"].str.contains("no SSDA903 header table was read").sum() == 1

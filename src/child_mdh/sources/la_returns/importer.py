@@ -64,7 +64,7 @@ from child_mdh.sources.la_returns.records import (
     quarantine,
 )
 from child_mdh.sources.la_returns.school_census import read_school_census
-from child_mdh.sources.la_returns.ssda903 import read_ssda903
+from child_mdh.sources.la_returns.ssda903 import read_ssda903, without_header
 from child_mdh.sources.la_returns.values import is_in
 
 #: The entries ``sources`` may have, and what each holds.
@@ -175,6 +175,12 @@ class ImportReport:
                 f"without a UPN (not linkable across returns) {lk.get('without_upn_n', 0):,}; "
                 f"in more than one return {lk.get('in_several_returns_n', 0):,}."
             )
+            if lk.get("looked_after_without_header_n"):
+                lines.append(
+                    f"  {lk['looked_after_without_header_n']:,} looked-after children have "
+                    "episodes but no SSDA903 header row: not linked (see import_problems.csv "
+                    "for each child, the likely cause and the fix)."
+                )
             for t, n in lk.get("not_in_pupil_census_n", {}).items():
                 if n:
                     lines.append(
@@ -377,6 +383,10 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
 
     accounting = _accounting(returns + extra_returns)
     linkage = _linkage_summary(ids, tables)
+    if "ssda903" in by_name:
+        ssda = by_name["ssda903"]
+        no_header = ssda.tables["episodes"].loc[without_header(ssda), "child_ref"]
+        linkage["looked_after_without_header_n"] = int(no_header.nunique())
     for name, df in extra_outputs.items():
         linkage[f"{name}_children_n"] = len(df)
         linkage[f"{name}_in_returns_n"] = (

@@ -43,6 +43,7 @@ from child_mdh.sources.la_returns.files import (
     year_in_text,
 )
 from child_mdh.sources.la_returns.records import (
+    USED,
     ReturnData,
     empty_records,
     keep_latest,
@@ -252,7 +253,65 @@ def read_ssda903(paths, *, previous_paths=None, collection_year: int | None = No
             (episodes if table == "episodes" else headers).append(records)
     data.tables["episodes"] = _finish_episodes(episodes, data)
     data.children = _finish_headers(headers, data)
+    _report_children_without_header(data)
     return data
+
+
+def without_header(data: ReturnData) -> pd.Series:
+    """Mask of the used episodes whose CHILD has no header row in any file read: those
+    children have no UPN here and cannot be linked to other returns."""
+    ep = data.tables["episodes"]
+    known = data.children["child_ref"].dropna() if data.children is not None else []
+    return (ep["status"] == USED) & ep["child_ref"].notna() & ~ep["child_ref"].isin(known)
+
+
+def _report_children_without_header(data: ReturnData) -> None:
+    """Name, by file and child, the episodes whose child has no header row, with the
+    likely cause and the fix; the episodes are used, but the child is not linked."""
+    mask = without_header(data)
+    if not mask.any():
+        return
+    ep = data.tables["episodes"]
+    known = data.children["child_ref"].dropna().drop_duplicates()
+    no_zeros = dict(zip(known.str.lstrip("0"), known))
+    stripped = (
+        ep["child_ref"]
+        .where(mask)
+        .map(lambda c: no_zeros.get(c.lstrip("0")) if isinstance(c, str) else None)
+    )
+    zeros = mask & stripped.notna()
+    causes = [
+        (
+            mask & (len(known) == 0),
+            "the child has no header row because no SSDA903 header table was read (the "
+            "header file is missing, or could not be read: see the files not used). The "
+            "episode is used, but the child has no UPN and is not linked to other returns. "
+            "Fix: add the header file of the return",
+        ),
+        (
+            zeros,
+            "the child has no header row with this CHILD, but one whose CHILD differs only in "
+            "leading zeros: a spreadsheet dropped the zeros in one of the files (ids stored as "
+            "numbers). The episode is used, but the child is not linked. Fix: re-export both "
+            "files with CHILD as text, so the ids agree",
+        ),
+        (
+            mask & (len(known) > 0) & ~zeros,
+            "the child has no header row in the return: the episode is used, but the child "
+            "has no UPN and is not linked to other returns. Fix: add the child's header row "
+            "(every child with an episode needs one) or correct CHILD",
+        ),
+    ]
+    for which, problem in causes:
+        data.problems.add_rows(
+            ep,
+            which,
+            return_name=RETURN_NAME,
+            table="episodes",
+            field="CHILD",
+            problem=problem,
+            action=KEPT,
+        )
 
 
 def _read_csv(path: Path, order: int, year, data: ReturnData, *, prev=False, pos=0):
@@ -734,4 +793,5 @@ __all__ = [
     "identify_table",
     "read_ssda903",
     "schema_for_year",
+    "without_header",
 ]
