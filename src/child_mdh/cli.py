@@ -29,7 +29,7 @@ from child_mdh.release.sdc.audit_cli import run_audit
 from child_mdh.sources.la_returns.import_config import import_la_from_config, load_import_config
 from child_mdh.sources.mapped_extract.__main__ import main as map_extract_main
 from child_mdh.sources.synthetic import generate
-from child_mdh.validation.folder import validate_folder
+from child_mdh.validation.folder import MAX_LOSS_SHARE, validate_folder
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -53,6 +53,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         quarantine_dir=Path(args.quarantine) if args.quarantine else out / "quarantine",
         policy=args.policy,
         reference_date=args.reference_date,
+        max_loss_share=args.max_loss_share,
     )
     print(report.summary_text())
     return 0
@@ -128,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference-date",
         default=None,
         help="dates after this (YYYY-MM-DD) count as in the future (default: today)",
+    )
+    p.add_argument(
+        "--max-loss-share",
+        type=float,
+        default=MAX_LOSS_SHARE,
+        help="a table losing more than this share of its rows to row checks stops the run "
+        f"(default {MAX_LOSS_SHARE:g})",
     )
     p.set_defaults(func=_cmd_validate)
 

@@ -286,3 +286,46 @@ def test_csv_header_with_a_column_twice_is_structural(tmp_path):
     assert (
         issue.column == "la_name" and "2 times" in issue.message and "'la_name.1'" in issue.message
     )
+
+
+def _many_referrals(pupils: list[str]) -> pd.DataFrame:
+    n = len(pupils)
+    return pd.DataFrame(
+        {
+            "pupil_id": pupils,
+            "la_code": ["E08000035"] * n,
+            "referral_date": pd.to_datetime(["2021-05-01"] * n),
+            "primary_need_code": ["N1"] * n,
+            "cin_closure_date": pd.to_datetime([None] * n),
+            "referral_nfa": [False] * n,
+        }
+    )
+
+
+def test_a_table_losing_most_rows_to_a_cascade_stops_the_run(tmp_path):
+    # every referral orphaned (the pupil ids lost a prefix, as a spreadsheet does to zeros):
+    # each row fails only the reference check, which alone never stops the run
+    tables = valid_tables()
+    tables["cin_referrals"] = _many_referrals([f"2{i}" for i in range(12)] + ["U2", "U5"])
+    folder = write_folder(tmp_path / "in", tables)
+    with pytest.raises(ValidationError) as err:
+        run(folder)
+    [issue] = issues_of(err, "systematic_loss")
+    assert issue.table == "cin_referrals" and issue.file == "cin_referrals.csv"
+    assert "12 of 14 rows (86%)" in issue.message
+    assert "reference to a row that does not exist: 12" in issue.message
+    assert "max_loss_share" in issue.message  # the fix names the setting
+    assert issue.examples and issue.examples[0][0] == 1  # example rows with their reason
+    assert not (tmp_path / "validated").exists()  # nothing written
+
+
+def test_the_allowed_loss_is_configurable_and_a_few_bad_rows_are_not_systematic(tmp_path):
+    tables = valid_tables()
+    tables["cin_referrals"] = _many_referrals([f"2{i}" for i in range(12)] + ["U2", "U5"])
+    folder = write_folder(tmp_path / "in", tables)
+    report = run(folder, max_loss_share=0.9)
+    assert report.tables["cin_referrals"].rows_quarantined == 12
+    # below 10 lost rows the rule never applies, whatever the share
+    tables["cin_referrals"] = _many_referrals(["X1", "X2", "U2"])
+    folder = write_folder(tmp_path / "in2", tables)
+    assert run(folder).tables["cin_referrals"].rows_quarantined == 2

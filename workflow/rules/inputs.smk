@@ -25,6 +25,7 @@ rule validate_inputs:
         tables=CONTRACT_TABLES,
         unmatched_pupils=unmatched_pupils(),
         reference_date=config["validation"]["reference_date"],
+        max_loss_share=config["validation"]["max_loss_share"],
     script:
         "../scripts/validate_inputs.py"
 

@@ -37,6 +37,7 @@ def validate_inputs(smk) -> None:
             reference_date=smk.params.reference_date,
             tables=list(smk.params.tables),
             unmatched_pupils=smk.params.unmatched_pupils,
+            max_loss_share=smk.params.max_loss_share,
         )
         log.info("%s", report.summary_text())
 

@@ -29,13 +29,15 @@ import datetime as dt
 import difflib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from child_mdh.contract import tables as contract
+from child_mdh.contract.loss import MAX_LOSS_SHARE, check_share, is_systematic_loss
 from child_mdh.files import InputFileError, find_table_file, read_parquet_metadata, read_raw
 from child_mdh.validation.headers import resolve_columns
-from child_mdh.validation.issues import Issue, ValidationError, plural
+from child_mdh.validation.issues import Issue, ValidationError, examples, plural
 from child_mdh.validation.references import UNMATCHED_PUPIL_POLICIES, check_references
 from child_mdh.validation.report import (
     TableAccounting,
@@ -89,6 +91,7 @@ def validate_folder(
     reference_date: str | dt.date | None = None,
     tables: list[str] | None = None,
     unmatched_pupils: str = "quarantine",
+    max_loss_share: float = MAX_LOSS_SHARE,
 ) -> ValidationReport:
     """Validate the contract tables in ``in_dir``; write the usable and quarantined rows.
 
@@ -99,6 +102,11 @@ def validate_folder(
     today). Rows breaking a rule are quarantined (``policy="quarantine"``) or stop the
     run (``policy="stop"``); structural problems always stop it. ``tables`` limits the
     run to some tables (references to tables left out are not checked).
+
+    ``max_loss_share``: the systematic-loss rule (:func:`systematic_loss_issue`): a table
+    that loses more than this share of its rows (and at least ``MIN_LOST_ROWS``) to
+    row checks and their cascades stops the run, because so many point at the whole
+    table (or a broken link between tables), not at single rows. Default 5%.
 
     ``unmatched_pupils``: ``"quarantine"`` (default) treats a social care row
     (``cin_referrals``, ``child_protection_plans``, ``looked_after_episodes``) whose
@@ -116,6 +124,7 @@ def validate_folder(
     in_dir, out_dir, quarantine_dir = Path(in_dir), Path(out_dir), Path(quarantine_dir)
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+    max_loss_share = check_share(max_loss_share)
     if unmatched_pupils not in UNMATCHED_PUPIL_POLICIES:
         raise ValueError(
             f"unmatched_pupils must be one of "
@@ -153,15 +162,7 @@ def validate_folder(
                 issues.extend(check_column(data, column))
         issues.extend(check_dates(data, ref))
 
-    for name in names:
-        data = datasets.get(name)
-        if data is None:
-            continue
-        issues.extend(check_references(data, datasets, unmatched_pupils))
-        issues.extend(check_keys(data))
-        if name in ROWS_REQUIRED and not data.structural and not data.usable().any():
-            issues.append(_no_rows_issue(data))
-            data.structural = True
+    issues.extend(_check_across_tables(names, datasets, unmatched_pupils, max_loss_share))
 
     order = {name: k for k, name in enumerate(contract.TABLE_ORDER)}
     issues.sort(key=lambda i: order.get(i.table, -1))
@@ -192,6 +193,64 @@ def validate_folder(
     write_tables(list(datasets.values()), out_dir, quarantine_dir, ref)
     report.write()
     return report
+
+
+def _check_across_tables(
+    names: list[str], datasets: dict[str, TableData], unmatched_pupils: str, max_loss_share: float
+) -> list[Issue]:
+    """References, keys, and what each table has left: no rows, or a systematic loss."""
+    issues: list[Issue] = []
+    for name in names:
+        data = datasets.get(name)
+        if data is None:
+            continue
+        issues.extend(check_references(data, datasets, unmatched_pupils))
+        issues.extend(check_keys(data))
+        if name in ROWS_REQUIRED and not data.structural and not data.usable().any():
+            issues.append(_no_rows_issue(data))
+            data.structural = True
+        if not data.structural and data.flags is not None:
+            loss = systematic_loss_issue(data, max_loss_share)
+            if loss is not None:
+                issues.append(loss)
+                data.structural = True
+    return issues
+
+
+def systematic_loss_issue(data: TableData, max_share: float = MAX_LOSS_SHARE) -> Issue | None:
+    """A structural issue when ``data`` lost more than ``max_share`` of its rows (and at
+    least ``MIN_LOST_ROWS``) to row checks and their cascades, else None
+    (:mod:`child_mdh.contract.loss`, the rule of every route).
+
+    Blank rows are not counted (they carry nothing). The issue names the checks that took
+    the rows, with counts and example rows, and the fix.
+    """
+    counted = ~data.blank if data.blank is not None else np.ones(data.n_rows, dtype=bool)
+    lost = data.flags.any & counted
+    n_lost, n = int(lost.sum()), int(counted.sum())
+    if not is_systematic_loss(n_lost, n, max_share):
+        return None
+    by_check = sorted(data.flags.counts().items(), key=lambda kv: -kv[1])
+    causes = "; ".join(f"{label}: {count:,}" for label, count in by_check[:4])
+    reasons = data.flags.reasons()
+    return Issue(
+        data.name,
+        data.file,
+        None,
+        "systematic_loss",
+        "structural",
+        n_lost,
+        f"{n_lost:,} of {n:,} rows ({n_lost / n:.0%}) would be quarantined by the row checks "
+        f"and their cascades (rows per check: {causes}); a loss above "
+        f"{max_share:.0%} points at the whole table (a wrong column, date format or coding, "
+        "or ids that no longer match the table they refer to, e.g. leading zeros a "
+        "spreadsheet dropped), not at single rows, so the run stops rather than analyse "
+        "what is left",
+        "correct the cause shown by the example rows (in this table, or in the table its "
+        "rows refer to) and run again; if the loss is expected, raise the allowed share "
+        f"(validation: max_loss_share in the configuration, --max-loss-share; now {max_share:g})",
+        examples(lost, pd.Series(reasons.to_numpy(), index=reasons.index)),
+    )
 
 
 def read_validated_table(out_dir: Path, name: str) -> pd.DataFrame:

@@ -48,6 +48,7 @@ CHECK_LABELS: dict[str, str] = {
     "future_date": "date in the future",
     "link_not_one_to_one": "link not one-to-one",
     "no_rows": "no usable rows",
+    "systematic_loss": "table lost most of its rows to row checks",
     "blank_row": "blank row",
     "unmatched_pupil": "pupil not in pupil_census (kept)",
 }

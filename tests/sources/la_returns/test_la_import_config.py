@@ -72,9 +72,10 @@ la_import:
       default: stop
       description: A file that cannot be used at all - stop the import (nothing written) or skip the file.
     collection_year:
-      type: [integer, "null"]
+      type: [integer, string, "null"]
+      pattern: "^ *20[0-9]{2}([-_/ ]?(20)?[0-9]{2})? *$"
       default: null
-      description: SSDA903 collection year for files whose name has no year.
+      description: SSDA903 collection year for files whose name has no year - the year the collection ends (2024, "2024" or "2023-24").
     school_id_column:
       type: [string, "null"]
       default: null
@@ -83,9 +84,9 @@ la_import:
       type: object
       additionalProperties:
         type: string
-        pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+        pattern: "^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})$"
       default: {}
-      description: School census file name -> census day (quoted YYYY-MM-DD), for files whose name does not say which census they are.
+      description: School census file name -> census day (quoted YYYY-MM-DD, or DD/MM/YYYY day first), for files whose name does not say which census they are.
     sources:
       type: object
       additionalProperties: false
@@ -117,6 +118,12 @@ la_import:
       enum: [residents, all_pupils]
       default: residents
       description: Outcomes for the children listed in the local domain file only (the authority's residents; others missing), or for every pupil from the authority's returns.
+    max_loss_share:
+      type: number
+      minimum: 0
+      maximum: 1
+      default: 0.05
+      description: Systematic-loss rule - a table losing more than this share of its rows (and at least 10) to row checks, or SSDA903 episodes losing their link to a header row, stops the import.
 """)
 
 

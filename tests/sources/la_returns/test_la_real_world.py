@@ -239,3 +239,44 @@ def test_episodes_with_no_header_file_name_the_missing_file(tmp_path):
     data = read_ssda903(tmp_path)
     probs = _problems(data)
     assert probs["problem"].str.contains("no SSDA903 header table was read").sum() == 1
+
+
+def test_a_table_losing_most_rows_stops_the_import_with_the_cause(tmp_path):
+    src = tmp_path / "ssda903"
+    write(src / "header.csv", f"{HEADER}\n1,1,01/01/2010,WBRI,A123456789012,,\n")
+    # US month/day dates in a day-first return: 12 of 14 episodes are impossible dates
+    rows = [_episode(1, f"04/{13 + i}/2023") for i in range(12)]
+    rows += [_episode(1, "01/04/2022", "02/04/2022"), _episode(1, "01/05/2022")]
+    write(src / "episodes.csv", EPISODES + "\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    with pytest.raises(LAReturnError) as err:
+        import_la({"ssda903": src}, LA, out, SALT)
+    msg = str(err.value)
+    assert "ssda903 episodes: 12 of 14 rows (86%) quarantined, above the allowed 5%" in msg
+    assert "DECOM is not a real dd/mm/yyyy date (12 rows)" in msg
+    assert not (out / "looked_after_episodes.parquet").exists()
+    assert (out / "import_problems.csv").exists()  # the rows, for the fix
+    # an expected loss can be allowed
+    report = import_la({"ssda903": src}, LA, out, SALT, max_loss_share=0.9)
+    assert report.tables["looked_after_episodes"] == 2
+
+
+def test_episodes_losing_their_link_to_the_header_stop_the_import(tmp_path):
+    src = tmp_path / "ssda903"
+    write(
+        src / "header.csv",
+        HEADER
+        + "\n"
+        + "\n".join(f"0{i},1,01/01/2010,WBRI,A1234567890{i:02d},," for i in range(10, 22))
+        + "\n",
+    )
+    # a spreadsheet dropped the leading zero of every CHILD in the episodes file
+    rows = [_episode(i, "01/04/2023") for i in range(10, 22)]
+    write(src / "episodes.csv", EPISODES + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(LAReturnError, match=r"12 of 12 rows \(100%\) belong to children with no"):
+        import_la({"ssda903": src}, LA, tmp_path / "out", SALT)
+
+
+def test_max_loss_share_must_be_a_share(tmp_path):
+    with pytest.raises(LAReturnError, match="max_loss_share must be a share from 0 to 1"):
+        import_la({"ssda903": tmp_path}, LA, tmp_path / "out", SALT, max_loss_share=5)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from child_mdh.contract.loss import MAX_LOSS_SHARE, check_share
 from child_mdh.sources.la_returns.errors import LAReturnError
 from child_mdh.sources.la_returns.files import collection_year_of
 from child_mdh.sources.la_returns.importer import SOURCE_KEYS, ImportReport, import_la
@@ -43,6 +44,8 @@ IMPORT_KEYS = {
     "sources is not given",
     "domains": "which local domain file the cohort uses: household_flags or area_level",
     "outcomes_scope": "residents (default) or all_pupils",
+    "max_loss_share": "a table losing more than this share of its rows to row checks stops "
+    "the import (default 0.05)",
 }
 DOMAIN_OPTIONS = {"household_flags": "household", "area_level": "area"}
 
@@ -90,6 +93,10 @@ def check_import_config(config: dict, where: str = "la_import") -> None:
     if config.get("outcomes_scope", "residents") not in ("residents", "all_pupils"):
         raise LAReturnError(f"{where}: outcomes_scope must be residents or all_pupils.")
     collection_year_of(config.get("collection_year"), f"{where}: collection_year")
+    try:
+        check_share(config.get("max_loss_share", MAX_LOSS_SHARE), f"{where}: max_loss_share")
+    except ValueError as err:
+        raise LAReturnError(str(err)) from None
     for name, day in (config.get("census_dates") or {}).items():
         given_census_day(day, f"{where}: census_dates[{name!r}]")
 
@@ -139,4 +146,5 @@ def import_la_from_config(config: dict, environ=None) -> ImportReport:
         school_id_column=config.get("school_id_column"),
         on_bad_file=config.get("on_bad_file") or "stop",
         synthetic=bool(config.get("synthetic", False)),
+        max_loss_share=config.get("max_loss_share", MAX_LOSS_SHARE),
     )

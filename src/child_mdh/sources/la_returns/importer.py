@@ -36,12 +36,14 @@ import pandas as pd
 
 from child_mdh import files as io
 from child_mdh.contract import tables as contract
+from child_mdh.contract.loss import MAX_LOSS_SHARE, check_share, is_systematic_loss
 from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.sources.la_returns.cin_census import read_cin_census
 from child_mdh.sources.la_returns.errors import (
     FILE_SKIPPED,
     KEPT,
     NOTED,
+    QUARANTINED,
     LAReturnError,
     ProblemLog,
 )
@@ -270,6 +272,7 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
     school_id_column: str | None = None,
     on_bad_file: str = "stop",
     synthetic: bool = False,
+    max_loss_share: float = MAX_LOSS_SHARE,
 ) -> ImportReport:
     """Import a local authority's returns into contract tables in ``out_dir``.
 
@@ -282,6 +285,10 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
     ``school_id_column``: the school census column holding the school identifier.
     ``on_bad_file``: ``stop`` (default) writes the import report and raises
     :class:`LAReturnError` when a file could not be used at all; ``skip`` carries on.
+    ``max_loss_share``: the systematic-loss rule (:func:`systematic_losses`): when a table
+    loses more than this share of its rows to the row checks (or SSDA903 episodes lose
+    their link to a header row), with at least ``MIN_LOST_ROWS`` rows, nothing is
+    written and :class:`LAReturnError` names the table, the main causes and the fix.
     ``synthetic``: the returns are synthetic (written by
     :func:`child_mdh.sources.synthetic.la_formats.write_la_formats`); every table written says so in
     its metadata (``synthetic: true``) and the report carries the label.
@@ -293,6 +300,10 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
     :class:`ImportReport`.
     """
     _check_arguments(sources, la_code, salt, on_bad_file)
+    try:
+        max_loss_share = check_share(max_loss_share)
+    except ValueError as err:
+        raise LAReturnError(str(err)) from None
     collection_year = collection_year_of(collection_year)
     la_code = la_code.strip()
     out_dir = Path(out_dir)
@@ -387,6 +398,7 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
         ssda = by_name["ssda903"]
         no_header = ssda.tables["episodes"].loc[without_header(ssda), "child_ref"]
         linkage["looked_after_without_header_n"] = int(no_header.nunique())
+        linkage["looked_after_without_header_rows_n"] = len(no_header)
     for name, df in extra_outputs.items():
         linkage[f"{name}_children_n"] = len(df)
         linkage[f"{name}_in_returns_n"] = (
@@ -409,7 +421,8 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
         caveats=caveats,
     )
     bad_files = report.skipped_files
-    stop = on_bad_file == "stop" and len(bad_files) > 0
+    losses = systematic_losses(accounting, report.problems, linkage, max_loss_share)
+    stop = (on_bad_file == "stop" and len(bad_files) > 0) or bool(losses)
     if not stop:
         meta = {
             "source": "local authority returns",
@@ -446,6 +459,17 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
         for name in (*CONTRACT_OUTPUTS, CHARACTERISTICS, "child_domains", "child_area_domains"):
             (out_dir / f"{name}.parquet").unlink(missing_ok=True)
     _write_report(report, out_dir)
+    if losses:
+        raise LAReturnError(
+            "the import stopped, so no tables were written (and the tables of any earlier "
+            f"import in {out_dir} were removed): "
+            + "\n".join(f"  - {loss}" for loss in losses)
+            + f"\nSo many lost rows point at a whole file or column (a wrong date format, "
+            "ids a spreadsheet changed, a missing file), not at single rows. Fix the cause "
+            "shown, using the rows listed in import_problems.csv, and run again; if the loss "
+            f"is expected, raise max_loss_share (now {max_loss_share:g}). The import report "
+            f"is in {out_dir / 'import_report.json'}."
+        )
     if stop:
         listed = "\n".join(
             f"  - {f}: {p.removeprefix(f + ': ')}"
@@ -458,6 +482,47 @@ def import_la(  # noqa: C901  (the import's stages in order, each row-accounted)
             f"report is in {out_dir / 'import_report.json'}."
         )
     return report
+
+
+def systematic_losses(
+    accounting: pd.DataFrame, problems: pd.DataFrame, linkage: dict, max_share: float
+) -> list[str]:
+    """The tables (and links) that lost more than ``max_share`` of their rows, in words.
+
+    A table loses the rows the row checks quarantine, summed over its files (rows not
+    needed are not counted); the SSDA903 episodes also lose the rows whose child has no
+    header row (they cannot be linked). The rule is :func:`child_mdh.contract.loss.is_systematic_loss`.
+    """
+    out = []
+    considered = accounting.assign(rows=accounting["rows_read"] - accounting["rows_not_needed"])
+    sums = considered.groupby(["return_name", "table"], sort=False)[
+        ["rows", "rows_quarantined"]
+    ].sum()
+    for (name, table), row in sums.iterrows():
+        n, lost = int(row["rows"]), int(row["rows_quarantined"])
+        if not is_systematic_loss(lost, n, max_share):
+            continue
+        mine = problems[
+            (problems["return_name"] == name)
+            & (problems["table"] == table)
+            & (problems["action"] == QUARANTINED)
+        ]
+        causes = mine.groupby("problem")["rows_affected"].sum().sort_values(ascending=False)
+        shown = "; ".join(f"{p} ({int(k):,} rows)" for p, k in causes.head(3).items())
+        out.append(
+            f"{name} {table}: {lost:,} of {n:,} rows ({lost / n:.0%}) quarantined, above "
+            f"the allowed {max_share:.0%}. Main causes: {shown or 'see import_problems.csv'}"
+        )
+    unlinked = int(linkage.get("looked_after_without_header_rows_n", 0))
+    episodes = int(sums["rows"].get(("ssda903", "episodes"), 0))
+    if is_systematic_loss(unlinked, episodes, max_share):
+        out.append(
+            f"ssda903 episodes: {unlinked:,} of {episodes:,} rows ({unlinked / episodes:.0%}) "
+            "belong to children with no header row, so they cannot be linked to other "
+            "returns (see the CHILD problems in import_problems.csv: a missing header file, "
+            "or leading zeros a spreadsheet dropped from CHILD in one file)"
+        )
+    return out
 
 
 def _link(returns: list[ReturnData], salt: str, log: ProblemLog) -> pd.DataFrame:
