@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -252,6 +253,75 @@ def _read_columns(path: Path, columns: list[str], fmt: TextFormat) -> pd.DataFra
     df = table.to_pandas()
     df.columns = wanted
     return df.reset_index(drop=True)
+
+
+#: Endings of the spreadsheet workbooks read (one table per sheet); ``.xls`` (the old
+#: binary format) is not among them.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def is_workbook(path: Path) -> bool:
+    """Whether the file name ends in one of :data:`WORKBOOK_SUFFIXES` (any case)."""
+    return path.name.lower().endswith(WORKBOOK_SUFFIXES)
+
+
+def read_workbook(path: str | Path) -> list[tuple[str, pd.DataFrame]]:
+    """Every sheet of an Excel workbook as (sheet name, table of text cells).
+
+    The header is the first of the top 20 rows that fills most cells (title rows above
+    it, which fill fewer, are skipped); fully empty rows are dropped. Cells become the text a CSV export would hold: dates
+    ``YYYY-MM-DD`` (with `` HH:MM:SS`` when the cell has a time of day), whole numbers
+    without ``.0``, booleans ``true``/``false``, formulas their last computed value, and
+    empty cells missing. Raises :class:`InputFileError` when the file is not a workbook.
+    """
+    path = Path(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises many types for a damaged or foreign file
+        raise InputFileError(
+            f"{path}: not a readable Excel workbook ({type(err).__name__}: {err}). Open it in "
+            "Excel and save it again as .xlsx, or save each sheet as 'CSV UTF-8'."
+        ) from err
+    out = []
+    try:
+        for sheet in book.worksheets:
+            rows = [
+                [_cell_text(v) for v in row]
+                for row in sheet.iter_rows(values_only=True)
+                if any(v is not None and str(v).strip() != "" for v in row)
+            ]
+            if not rows:
+                out.append((sheet.title, pd.DataFrame()))
+                continue
+            width = max(len(r) for r in rows)
+            rows = [r + [None] * (width - len(r)) for r in rows]
+            filled = [sum(v is not None for v in r) for r in rows[:20]]
+            top = filled.index(max(filled))  # title rows above the header fill fewer cells
+            header = [
+                normalise_header(h) if h is not None else f"column_{i + 1}"
+                for i, h in enumerate(rows[top])
+            ]
+            frame = pd.DataFrame(rows[top + 1 :], columns=header, dtype="str")
+            out.append((sheet.title, frame))
+    finally:
+        book.close()
+    return out
+
+
+def _cell_text(value) -> str | None:
+    """A workbook cell as the text a CSV export of it holds (None when empty)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d" if value.time() == dt.time() else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
 
 
 def find_table_file(directory: str | Path, name: str) -> Path | None:

@@ -2,15 +2,17 @@
 delimiters, spreadsheet dates, DfE file names, stacked years, new tables. Each case is a
 small file written here; every row read is accounted for."""
 
+import datetime as dt
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from child_mdh.sources.la_returns import LAReturnError, import_la
 from child_mdh.sources.la_returns.files import collection_year_of, year_from_name
 from child_mdh.sources.la_returns.import_config import check_import_config
-from child_mdh.sources.la_returns.school_census import given_census_day
+from child_mdh.sources.la_returns.school_census import given_census_day, read_school_census
 from child_mdh.sources.la_returns.ssda903 import read_ssda903
 
 from la_builders import LA, SALT, write
@@ -280,3 +282,87 @@ def test_episodes_losing_their_link_to_the_header_stop_the_import(tmp_path):
 def test_max_loss_share_must_be_a_share(tmp_path):
     with pytest.raises(LAReturnError, match="max_loss_share must be a share from 0 to 1"):
         import_la({"ssda903": tmp_path}, LA, tmp_path / "out", SALT, max_loss_share=5)
+
+
+def _workbook(path, sheets: dict):
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_an_excel_workbook_is_read_one_table_per_sheet(tmp_path):
+    src = tmp_path / "ssda903"
+    src.mkdir()
+    _workbook(
+        src / "SSDA903_2023-24.xlsx",
+        {
+            "Header": [HEADER.split(","), [1, 1, dt.datetime(2010, 1, 1), "WBRI", "A123456789012"]],
+            "Episodes": [
+                ["SSDA903 episodes, exported 2024-05-01"],  # a title row above the header
+                EPISODES.split(","),
+                [
+                    1,
+                    dt.datetime(2023, 4, 1),
+                    "S",
+                    "C2",
+                    "N1",
+                    "U1",
+                    "PR1",
+                    dt.datetime(2023, 6, 1, 14, 30),
+                ],
+                [1, dt.datetime(2023, 7, 1), "P", "C2", "N1", "U1", "PR1"],
+                [],
+            ],
+            "Notes": [["anything the analyst wrote"], ["more"]],
+        },
+    )
+    data = read_ssda903(src)
+    files = _files(data).set_index("table")
+    assert files.loc["episodes", "file"].endswith("SSDA903_2023-24.xlsx[Episodes]")
+    assert files.loc["episodes", "rows_read"] == 2 and files.loc["episodes", "year"] == "2024"
+    ep = data.tables["episodes"]
+    assert ep["status"].tolist() == ["used", "used"]
+    assert ep["episode_start"].tolist() == [pd.Timestamp("2023-04-01"), pd.Timestamp("2023-07-01")]
+    assert ep["episode_end"].iloc[0] == pd.Timestamp("2023-06-01")
+    assert data.children["upn"].tolist() == ["A123456789012"]
+    assert data.children["dob"].iloc[0] == pd.Timestamp("2010-01-01")
+    # the notes sheet is not a table of the return: reported, its rows not needed, not fatal
+    probs = _problems(data)
+    notes = probs[probs["file"].str.endswith("[Notes]")]
+    assert len(notes) == 1 and notes["action"].iloc[0] == "noted"
+    assert "sheet 'Notes' is not a table of the SSDA903 return" in notes["problem"].iloc[0]
+    assert files.loc[""].pipe(lambda f: int(f["rows_not_needed"])) == 1
+
+
+def test_an_old_xls_or_broken_workbook_is_refused_with_the_fix(tmp_path):
+    (tmp_path / "returns.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
+    probs = _problems(read_ssda903(tmp_path))
+    by_file = dict(zip(probs["file"].map(lambda f: Path(f).name), probs["problem"]))
+    assert "old .xls format. Save it as .xlsx" in by_file["returns.xls"]
+    assert "not a readable Excel workbook" in by_file["broken.xlsx"]
+
+
+def test_a_school_census_workbook_is_read(tmp_path):
+    _workbook(
+        tmp_path / "2024_autumn_census.xlsx",
+        {
+            "pupils": [
+                ["pupilonrolltableid", "upn", "dob", "sex", "enrolstatus", "NativeId"],
+                ["p1", "A123456789012", dt.datetime(2015, 3, 1), "M", "C", "SCH1"],
+            ],
+            "fsm": [
+                ["pupilonrolltableid", "fsmstartdate", "fsmenddate"],
+                ["p1", dt.datetime(2024, 9, 1), None],
+            ],
+        },
+    )
+    data = read_school_census(tmp_path)
+    pupils = data.tables["pupils"]
+    assert pupils["status"].tolist() == ["used"]
+    assert bool(pupils["fsm_eligible"].iloc[0]) is True

@@ -164,6 +164,8 @@ class TextTable:
     error: str | None = None
     #: how the text was written (encoding, delimiter), as the shared reader found it
     text_format: io.TextFormat | None = None
+    #: the sheet's name when the table is a sheet of a workbook
+    sheet: str | None = None
 
 
 def read_text_table(path: Path) -> TextTable:
@@ -183,6 +185,24 @@ def read_text_table(path: Path) -> TextTable:
         return TextTable(path, df, utf8_bom, blank="empty file", text_format=fmt)
     blank = "header only" if len(df) == 0 else ""
     return TextTable(path, df, utf8_bom, blank=blank, text_format=fmt)
+
+
+def read_tables(path: Path) -> list[TextTable]:
+    """The tables of one file: a text table, or every sheet of an Excel workbook (each
+    named ``<file>[<sheet>]`` in reports). Never raises for bad files."""
+    path = Path(path)
+    if not io.is_workbook(path):
+        return [read_text_table(path)]
+    try:
+        sheets = io.read_workbook(path)
+    except io.InputFileError as err:
+        return [TextTable(path, None, error=str(err))]
+    out = []
+    for name, frame in sheets:
+        label = Path(f"{path}[{name}]")
+        blank = "empty file" if frame.shape[1] == 0 else "header only" if frame.empty else ""
+        out.append(TextTable(label, frame, blank=blank, sheet=name))
+    return out
 
 
 def format_note(tt: TextTable) -> str | None:
@@ -212,8 +232,9 @@ def spreadsheet_rows(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(range(2, len(frame) + 2), index=frame.index).astype("str")
 
 
-#: The endings (any case) of the text tables the returns are read from.
-TEXT_TABLE_SUFFIXES = io.TEXT_SUFFIXES
+#: The endings (any case) of the tables the returns are read from: text tables and Excel
+#: workbooks (every sheet a table).
+TEXT_TABLE_SUFFIXES = io.TEXT_SUFFIXES + io.WORKBOOK_SUFFIXES
 
 
 def require_suffix(path: Path, allowed: tuple[str, ...]) -> str | None:
@@ -224,7 +245,8 @@ def require_suffix(path: Path, allowed: tuple[str, ...]) -> str | None:
         return None
     if name.endswith((".xlsx", ".xls", ".xlsm")):
         return (
-            f"{path}: an Excel workbook. Save each sheet as 'CSV UTF-8 (comma delimited)' "
-            "from Excel's 'Save As' and import the CSV files."
+            f"{path}: an Excel workbook in the old .xls format. Save it as .xlsx (Excel "
+            "Workbook) from Excel's 'Save As', or save each sheet as 'CSV UTF-8 (comma "
+            "delimited)', and import that."
         )
     return f"{path}: not a {' or '.join(allowed)} file, so it was not read."

@@ -51,7 +51,7 @@ from child_mdh.sources.la_returns.files import (
     TEXT_TABLE_SUFFIXES,
     add_format_note,
     list_source_files,
-    read_text_table,
+    read_tables,
     require_suffix,
     spreadsheet_rows,
 )
@@ -221,91 +221,92 @@ def read_school_census(
             )
             data.add_file(path, "", 0, note="skipped: " + why)
             continue
-        tt = read_text_table(path)
-        if tt.error or tt.blank == "empty file":
-            msg = tt.error or "blank file (no bytes): nothing to read"
+        for tt in read_tables(path):
+            label = tt.path  # the file, or the sheet of a workbook
+            if tt.error or tt.blank == "empty file":
+                msg = tt.error or "blank file (no bytes): nothing to read"
+                data.problems.add(
+                    return_name=RETURN_NAME,
+                    file=str(label),
+                    problem=msg,
+                    action=FILE_SKIPPED if tt.error else NOTED,
+                    rows_affected=0,
+                )
+                data.add_file(label, "", 0, note=msg)
+                continue
+            frame = tt.frame
+            frame.columns = [str(c).strip().lower() for c in frame.columns]
+            cols = set(frame.columns)
+            if set(FSM_COLUMNS) <= cols:
+                table = "fsm_periods"
+            elif set(PUPILS_COLUMNS) <= cols:
+                table = "pupils"
+            else:
+                data.add_file(
+                    label,
+                    "other",
+                    len(frame),
+                    not_needed=len(frame),
+                    note="not a pupils-on-roll or FSM periods table: not needed",
+                )
+                continue
+            add_format_note(tt, data.problems, RETURN_NAME, table)
+            if tt.had_bom:
+                data.problems.add(
+                    return_name=RETURN_NAME,
+                    file=str(label),
+                    table=table,
+                    problem="file starts with a UTF-8 byte-order mark; removed",
+                    action=NOTED,
+                    rows_affected=0,
+                )
+            day, how = _census_of_file(path, frame, census_dates)
+            if day is None:
+                data.problems.add(
+                    return_name=RETURN_NAME,
+                    file=str(label),
+                    table=table,
+                    problem=how,
+                    action=FILE_SKIPPED,
+                    rows_affected=len(frame),
+                )
+                data.add_file(
+                    label, table, len(frame), not_needed=len(frame), note="skipped: census unknown"
+                )
+                continue
             data.problems.add(
                 return_name=RETURN_NAME,
-                file=str(path),
-                problem=msg,
-                action=FILE_SKIPPED if tt.error else NOTED,
-                rows_affected=0,
-            )
-            data.add_file(path, "", 0, note=msg)
-            continue
-        frame = tt.frame
-        frame.columns = [str(c).strip().lower() for c in frame.columns]
-        cols = set(frame.columns)
-        if set(FSM_COLUMNS) <= cols:
-            table = "fsm_periods"
-        elif set(PUPILS_COLUMNS) <= cols:
-            table = "pupils"
-        else:
-            data.add_file(
-                path,
-                "other",
-                len(frame),
-                not_needed=len(frame),
-                note="not a pupils-on-roll or FSM periods table: not needed",
-            )
-            continue
-        add_format_note(tt, data.problems, RETURN_NAME, table)
-        if tt.had_bom:
-            data.problems.add(
-                return_name=RETURN_NAME,
-                file=str(path),
+                file=str(label),
                 table=table,
-                problem="file starts with a UTF-8 byte-order mark; removed",
+                problem=f"census day {day.date()} ({how})",
                 action=NOTED,
                 rows_affected=0,
             )
-        day, how = _census_of_file(path, frame, census_dates)
-        if day is None:
-            data.problems.add(
+            data.add_file(label, table, len(frame), year=day.year, note=f"census day {day.date()}")
+            key, mended = clean_ids(frame["pupilonrolltableid"])
+            if table == "pupils":
+                rec = _pupil_records(frame, label, key, pos, day, school_id_column, data)
+                pupils.setdefault(day, []).append(rec)
+            else:
+                rec = start_records(
+                    pd.DataFrame(
+                        {"fsmstartdate": frame["fsmstartdate"], "fsmenddate": frame["fsmenddate"]}
+                    ),
+                    source_file=label,
+                    source_row=spreadsheet_rows(frame),
+                    child_ref=key,
+                    order=pos,
+                )
+                periods.setdefault(day, []).append(rec)
+            data.problems.add_summary(
+                rec,
+                mended,
                 return_name=RETURN_NAME,
-                file=str(path),
                 table=table,
-                problem=how,
-                action=FILE_SKIPPED,
-                rows_affected=len(frame),
+                field="pupilonrolltableid",
+                problem="ids written as numbers with '.0'; read without it",
+                action=NOTED,
             )
-            data.add_file(
-                path, table, len(frame), not_needed=len(frame), note="skipped: census unknown"
-            )
-            continue
-        data.problems.add(
-            return_name=RETURN_NAME,
-            file=str(path),
-            table=table,
-            problem=f"census day {day.date()} ({how})",
-            action=NOTED,
-            rows_affected=0,
-        )
-        data.add_file(path, table, len(frame), year=day.year, note=f"census day {day.date()}")
-        key, mended = clean_ids(frame["pupilonrolltableid"])
-        if table == "pupils":
-            rec = _pupil_records(frame, path, key, pos, day, school_id_column, data)
-            pupils.setdefault(day, []).append(rec)
-        else:
-            rec = start_records(
-                pd.DataFrame(
-                    {"fsmstartdate": frame["fsmstartdate"], "fsmenddate": frame["fsmenddate"]}
-                ),
-                source_file=path,
-                source_row=spreadsheet_rows(frame),
-                child_ref=key,
-                order=pos,
-            )
-            periods.setdefault(day, []).append(rec)
-        data.problems.add_summary(
-            rec,
-            mended,
-            return_name=RETURN_NAME,
-            table=table,
-            field="pupilonrolltableid",
-            problem="ids written as numbers with '.0'; read without it",
-            action=NOTED,
-        )
     pupil_parts, period_parts = [], []
     for day in sorted(set(pupils) | set(periods)):
         p, f = _finish_census(day, pupils.get(day, []), periods.get(day, []), data)

@@ -36,7 +36,7 @@ from child_mdh.sources.la_returns.files import (
     is_previous_year_name,
     list_source_files,
     normalise_header,
-    read_text_table,
+    read_tables,
     require_suffix,
     spreadsheet_rows,
     year_from_name,
@@ -315,13 +315,21 @@ def _report_children_without_header(data: ReturnData) -> None:
 
 
 def _read_csv(path: Path, order: int, year, data: ReturnData, *, prev=False, pos=0):
-    """Read one CSV file: [(table, raw records)] for a needed table, else [].
+    """Read one text table or workbook (every sheet a table): [(table, raw records)]."""
+    out = []
+    for tt in read_tables(path):
+        out.extend(_read_text_table(tt, order, year, data, prev=prev, pos=pos))
+    return out
+
+
+def _read_text_table(tt, order: int, year, data: ReturnData, *, prev=False, pos=0):
+    """Read one table: [(table, raw records)] for a needed table, else [].
 
     A file holding several collection years (a ``YEAR`` column, as when an analyst
     stacks the returns of several years) ranks each row by its own year, so that an
     episode in several years is taken from the latest one.
     """
-    tt = read_text_table(path)
+    path = tt.path
     if tt.error:
         data.problems.add(
             return_name=RETURN_NAME, file=str(path), problem=tt.error, action=FILE_SKIPPED
@@ -351,11 +359,17 @@ def _read_csv(path: Path, order: int, year, data: ReturnData, *, prev=False, pos
             f"SSDA903 table, so the file was not read. Expected, for example, {expected}. "
             "Check that the first row of the file is the header row."
         )
+        if tt.sheet is not None:  # a workbook's other sheets (notes, pivots) are no error
+            why = (
+                f"sheet {tt.sheet!r} is not a table of the SSDA903 return (its header row: "
+                f"{', '.join(map(str, tt.frame.columns))}), so it was not read; if it should "
+                f"be, its header row needs the columns of a table, e.g. {expected}"
+            )
         data.problems.add(
             return_name=RETURN_NAME,
             file=str(path),
             problem=why,
-            action=FILE_SKIPPED,
+            action=NOTED if tt.sheet is not None else FILE_SKIPPED,
             rows_affected=len(tt.frame),
         )
         data.add_file(
