@@ -277,3 +277,14 @@ def test_contract_csv_in_windows_1252_with_semicolons_reads_the_same(tmp_path):
     assert mapped_files.read_columns(path, ["la_name"])["la_name"].tolist() == [
         "Caf\u00e9\u00a0Town"
     ]
+
+
+def test_float_ids_too_large_to_be_exact_are_unreadable_not_merged():
+    # 2^53 + 1 cannot be held by a float: two households would become one
+    ids = pd.Series([float(2**53), float(2**53 + 2), 123.0, np.nan])
+    p = parse_column(ids, Column("household_id", "string"))
+    assert p.unreadable.tolist() == [True, True, False, False]
+    assert p.values.iloc[2] == "123" and p.values.iloc[:2].isna().all()
+    # the same ids as integers are exact and kept
+    q = parse_column(pd.Series([2**53, 2**53 + 1], dtype="int64"), Column("household_id", "string"))
+    assert not q.unreadable.any() and q.values.tolist() == [str(2**53), str(2**53 + 1)]

@@ -76,7 +76,8 @@ class CellPolicy:
 CONTRACT_POLICY = CellPolicy()
 
 FORMAT_HINTS = {
-    "string": "text",
+    "string": "text (an identifier stored as a floating-point number of 2^53 or more "
+    "cannot be held exactly: store ids as text)",
     "int": "a whole number such as 3 (3.0 is accepted, 3.5 is not)",
     "float": "a number such as 2.5",
     "bool": "True or False (also accepted: true, false, 1, 0, Y, N, yes, no)",
@@ -126,6 +127,16 @@ def clean_identifier(values: pd.Series) -> pd.Series:
     return s.mask(s.isin(NULL_WORDS))
 
 
+def inexact_float_ids(raw: pd.Series) -> np.ndarray:
+    """Mask of identifiers held as floating-point numbers too large to be exact (2^53 or
+    more): two ids there can round to one number, silently merging two households."""
+    if not ptypes.is_float_dtype(raw.dtype):
+        return np.zeros(len(raw), dtype=bool)
+    nums = raw.to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.abs(nums) >= 2**53
+
+
 def clean_code(values: pd.Series) -> pd.Series:
     """Codes as upper-case text without surrounding spaces; empty -> missing."""
     return as_text(values, NULL_WORDS).str.upper()
@@ -138,8 +149,10 @@ def parse_column(raw: pd.Series, column: Column, policy: CellPolicy = CONTRACT_P
     (bool), ``datetime64[ns]`` (date). Codes are not checked here (see :func:`match_codes`).
     """
     if column.type == "string":
-        values = clean_identifier(raw) if is_identifier(column.name) else as_text(raw)
-        return Parsed(values, np.zeros(len(raw), dtype=bool))
+        if not is_identifier(column.name):
+            return Parsed(as_text(raw), np.zeros(len(raw), dtype=bool))
+        inexact = inexact_float_ids(raw)
+        return Parsed(clean_identifier(raw).mask(inexact), inexact)
     if column.type == "int":
         return parse_int(raw)
     if column.type == "float":

@@ -28,6 +28,7 @@ import gzip
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,18 +204,29 @@ def read_csv_text(
     if columns is not None:
         return _read_columns(path, columns, fmt), fmt
     try:
-        df = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding=_codec(fmt),
-            sep=fmt.delimiter,
-            compression="infer",
-        )
+        # a row with more cells than the header must not shift the columns (pandas would
+        # take the first as an index): index_col=False, and its warning is an error
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding=_codec(fmt),
+                sep=fmt.delimiter,
+                compression="infer",
+                index_col=False,
+            )
     except pd.errors.EmptyDataError:
         return pd.DataFrame(), fmt
-    except (pd.errors.ParserError, OSError, EOFError, UnicodeDecodeError) as err:
+    except (
+        pd.errors.ParserError,
+        pd.errors.ParserWarning,
+        OSError,
+        EOFError,
+        UnicodeDecodeError,
+    ) as err:
         raise InputFileError(
             f"{path}: not a readable CSV file ({err}). Open it in Excel or a text editor, "
             "check that every row has the same number of delimiters as the header, and save "

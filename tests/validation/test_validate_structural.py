@@ -329,3 +329,46 @@ def test_the_allowed_loss_is_configurable_and_a_few_bad_rows_are_not_systematic(
     tables["cin_referrals"] = _many_referrals(["X1", "X2", "U2"])
     folder = write_folder(tmp_path / "in2", tables)
     assert run(folder).tables["cin_referrals"].rows_quarantined == 2
+
+
+def test_headers_that_fold_to_one_contract_column_stop_the_run(tmp_path):
+    tables = valid_tables()
+    persons = tables["persons"].copy()
+    persons["AGE"] = persons["age"] + 1  # a second age column, differently spelled
+    tables["persons"] = persons
+    folder = write_folder(tmp_path / "in", tables)
+    with pytest.raises(ValidationError) as err:
+        run(folder)
+    [issue] = issues_of(err, "duplicate_column")
+    assert issue.table == "persons" and issue.column == "age"
+    assert "'age'" in issue.message and "'AGE'" in issue.message
+    assert "silently left out" in issue.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'person_id,household_id\n"P1,H1\nP2,H2\n',  # a stray quote runs to the end
+        "person_id,household_id\nP1,H1,extra\nP2,H2\n",  # an unquoted comma
+    ],
+)
+def test_a_stray_quote_or_comma_is_a_structural_issue_not_a_traceback(tmp_path, text):
+    folder = write_folder(tmp_path / "in", valid_tables())
+    (folder / "persons.csv").write_text(text)
+    with pytest.raises(ValidationError) as err:
+        run(folder)
+    [issue] = issues_of(err, "unreadable_file")
+    assert issue.table == "persons" and "delimiters as the header" in issue.message
+
+
+def test_float_ids_too_large_to_be_exact_stop_the_run(tmp_path):
+    tables = valid_tables()
+    big = {h: float(2**53 + 2 * k) for k, h in enumerate(tables["households"]["household_id"])}
+    tables["households"]["household_id"] = tables["households"]["household_id"].map(big)
+    tables["persons"]["household_id"] = tables["persons"]["household_id"].map(big)
+    folder = write_folder(tmp_path / "in", tables, fmt="parquet")
+    with pytest.raises(ValidationError) as err:
+        run(folder)
+    found = [i for i in err.value.issues if i.column == "household_id" and i.check == "type"]
+    assert found and all(i.severity == "structural" for i in found)
+    assert "cannot be held exactly" in found[0].message

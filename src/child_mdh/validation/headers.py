@@ -61,7 +61,7 @@ def resolve_columns(raw: pd.DataFrame, table: Table, file: str) -> tuple[pd.Data
             )
             continue
         repeats = [h for h in header if re.fullmatch(rf"{re.escape(col.name)}\.\d+", h)]
-        if exact and repeats and file.endswith(".csv"):
+        if exact and repeats and file.lower().endswith(".csv"):
             issues.append(
                 Issue(
                     table.name,
@@ -76,9 +76,26 @@ def resolve_columns(raw: pd.DataFrame, table: Table, file: str) -> tuple[pd.Data
                 )
             )
             continue
+        variants = [h for h in header if normalise_name(h) == col.name and h not in contract_names]
+        if exact and variants:
+            issues.append(
+                Issue(
+                    table.name,
+                    file,
+                    col.name,
+                    "duplicate_column",
+                    "structural",
+                    n_rows,
+                    f"the headers {_listed([col.name, *variants])} all mean the contract column "
+                    f"'{col.name}' (names are matched ignoring case and spaces), so one of "
+                    "them would be silently left out",
+                    f"keep one of them, named exactly '{col.name}', and delete or rename the "
+                    "others",
+                )
+            )
+            continue
         if exact:
             continue
-        variants = [h for h in header if normalise_name(h) == col.name and h not in contract_names]
         if len(variants) == 1:
             renames[variants[0]] = col.name
             issues.append(
