@@ -6,6 +6,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from child_mdh.cells import (
@@ -17,7 +19,7 @@ from child_mdh.cells import (
     parse_int,
 )
 from child_mdh.contract.tables import Column
-from child_mdh.files import find_table_file, read_csv_text, read_raw
+from child_mdh.files import InputFileError, find_table_file, read_csv_text, read_raw
 from child_mdh.sources.la_returns import files as la_files
 from child_mdh.sources.la_returns import values as la_values
 from child_mdh.sources.mapped_extract import files as mapped_files
@@ -288,3 +290,20 @@ def test_float_ids_too_large_to_be_exact_are_unreadable_not_merged():
     # the same ids as integers are exact and kept
     q = parse_column(pd.Series([2**53, 2**53 + 1], dtype="int64"), Column("household_id", "string"))
     assert not q.unreadable.any() and q.values.tolist() == [str(2**53), str(2**53 + 1)]
+
+
+def test_a_spark_style_parquet_folder_is_one_table(tmp_path):
+    folder = tmp_path / "areas.parquet"
+    folder.mkdir()
+    pq.write_table(pa.table({"la_code": ["E1"]}), folder / "part-00000-abc.snappy.parquet")
+    pq.write_table(pa.table({"la_code": ["E2"]}), folder / "part-00001-abc.snappy.parquet")
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".part-00000-abc.snappy.parquet.crc").write_bytes(b"crc")
+    found = find_table_file(tmp_path, "areas")
+    assert found == folder
+    assert sorted(read_raw(found)["la_code"]) == ["E1", "E2"]
+    empty = tmp_path / "persons.parquet"
+    empty.mkdir()
+    (empty / "_SUCCESS").write_text("")
+    with pytest.raises(InputFileError, match="no Parquet part files"):
+        read_raw(empty)

@@ -339,7 +339,8 @@ def _cell_text(value) -> str | None:
 def find_table_file(directory: str | Path, name: str) -> Path | None:
     """Return the file holding table ``name`` in ``directory`` (Parquet or CSV), or None.
 
-    The ending may be in any case (``persons.CSV``, as some exports write it). Raises
+    The ending may be in any case (``persons.CSV``, as some exports write it). A folder
+    ``<name>.parquet`` of part files, as Spark writes a table, is the table. Raises
     InputFileError when two files hold the table (a Parquet and a CSV file, or two
     spellings), since it would be a guess which one is meant.
     """
@@ -348,7 +349,11 @@ def find_table_file(directory: str | Path, name: str) -> Path | None:
         sorted(
             p
             for p in directory.iterdir()
-            if p.is_file() and p.stem == name and p.suffix.lower() in INPUT_SUFFIXES
+            if p.stem == name
+            and (
+                (p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+                or (p.is_dir() and p.suffix.lower() == ".parquet")
+            )
         )
         if directory.is_dir()
         else []
@@ -365,6 +370,11 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     """Read a Parquet or CSV file as it stands (CSV cells as text, :func:`read_csv_text`)."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
+        if path.is_dir() and not _part_files(path):
+            raise InputFileError(
+                f"{path}: a folder with no Parquet part files in it. Write the table again, "
+                "or save it as one file with the same name."
+            )
         try:
             df = pq.read_table(path).to_pandas()
         except (pa.ArrowInvalid, OSError) as err:
@@ -392,8 +402,25 @@ def write_parquet(df: pd.DataFrame, path: str | Path, metadata: dict | None = No
     return path
 
 
+def _part_files(folder: Path) -> list[Path]:
+    """The Parquet part files of a folder written by Spark (or pyarrow), at any depth
+    (partition folders), leaving out marker files (``_SUCCESS``, ``.crc``)."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith(("_", ".")) and p.suffix != ".crc"
+    )
+
+
 def read_parquet_metadata(path: str | Path) -> dict:
-    """The ``child_mdh.*`` metadata a project-written Parquet file carries."""
+    """The ``child_mdh.*`` metadata a project-written Parquet file carries (for a folder of
+    part files, its first part's)."""
+    path = Path(path)
+    if path.is_dir():
+        parts = _part_files(path)
+        if not parts:
+            return {}
+        path = parts[0]
     meta = pq.read_schema(path).metadata or {}
     out = {}
     for k, v in meta.items():

@@ -192,3 +192,17 @@ def test_builder_tables_are_in_contract_form(name):
     assert list(df.columns) == contract.table(name).column_names
     assert df.dtypes.astype(str).to_dict() == contract.table(name).dtypes()
     assert len(df) > 0
+
+
+def test_a_table_written_by_spark_as_a_folder_of_parts_is_validated(tmp_path):
+    folder = write_folder(tmp_path / "in", valid_tables(), fmt="parquet")
+    persons = pd.read_parquet(folder / "persons.parquet")
+    (folder / "persons.parquet").unlink()
+    parts = folder / "persons.parquet"
+    parts.mkdir()
+    persons.iloc[:4].to_parquet(parts / "part-00000.snappy.parquet", index=False)
+    persons.iloc[4:].to_parquet(parts / "part-00001.snappy.parquet", index=False)
+    (parts / "_SUCCESS").write_text("")
+    report = run(folder)
+    assert report.tables["persons"].rows_read == len(persons)
+    assert report.tables["persons"].rows_quarantined == 0
