@@ -372,3 +372,16 @@ def test_float_ids_too_large_to_be_exact_stop_the_run(tmp_path):
     found = [i for i in err.value.issues if i.column == "household_id" and i.check == "type"]
     assert found and all(i.severity == "structural" for i in found)
     assert "cannot be held exactly" in found[0].message
+
+
+def test_la_code_is_checked_against_the_ons_code_pattern(tmp_path):
+    tables = valid_tables()
+    areas = tables["areas"].copy()
+    areas.loc[len(areas)] = ["../../etc/passwd", "Nowhere", "E12000003", "Yorkshire"]
+    tables["areas"] = areas
+    folder = write_folder(tmp_path / "in", tables)
+    report = run(folder)
+    [issue] = [i for i in report.issues if i.table == "areas" and i.column == "la_code"]
+    assert issue.check == "code" and issue.rows == 1
+    assert "ONS code, e.g. E08000004" in issue.message and "passwd" in issue.message
+    assert report.tables["areas"].rows_quarantined == 1

@@ -108,6 +108,10 @@ REASON_NEW_EPISODE_LABELS = {
     "B": "Change of placement (same carers) and legal status at the same time",
 }
 
+#: An ONS (GSS) area code: a country letter and eight digits (E08000004). Other tables'
+#: la_code must be an areas.la_code, so checking the areas table checks them all.
+ONS_CODE_PATTERN = r"[EWSN]\d{8}"
+
 #: Logical types used by the contract, and the pandas dtype each is held in.
 LOGICAL_TYPES = ("string", "int", "bool", "date", "float")
 
@@ -125,6 +129,8 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     references: tuple[str, str] | None = None
+    #: a regular expression every value must match in full (codes with a fixed shape)
+    pattern: str | None = None
 
     def __post_init__(self) -> None:
         if self.type not in LOGICAL_TYPES:
@@ -189,7 +195,12 @@ TABLES: dict[str, Table] = {
             name="areas",
             description="One row per local authority (upper tier: the councils that run children's services).",
             columns=(
-                Column("la_code", "string", "ONS code, e.g. E08000004"),
+                Column(
+                    "la_code",
+                    "string",
+                    "ONS code, e.g. E08000004",
+                    pattern=ONS_CODE_PATTERN,
+                ),
                 Column("la_name", "string", "Local authority name"),
                 Column("region_code", "string", "ONS region code"),
                 Column("region_name", "string", "Region name"),

@@ -232,6 +232,22 @@ def check_column(data: TableData, column: Column) -> list[Issue]:
             f"recode the values to the contract codes: {codes}",
             "not in the code list:",
         )
+    if column.pattern is not None:
+        text = values.astype("str")
+        off = (values.notna() & ~text.str.fullmatch(column.pattern)).to_numpy(
+            dtype=bool, na_value=False
+        )
+        _report(
+            data,
+            issues,
+            column,
+            "code",
+            off,
+            int(values.notna().sum()),
+            f"with a value not shaped like a {column.description or column.name}",
+            f"write each value as {column.description or column.name}",
+            f"not shaped like {column.description or column.name}:",
+        )
     if column.minimum is not None or column.maximum is not None:
         lo = -np.inf if column.minimum is None else column.minimum
         hi = np.inf if column.maximum is None else column.maximum
