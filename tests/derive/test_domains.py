@@ -516,3 +516,30 @@ def test_vectorised_result_equals_a_literal_per_household_reference():
         r = ref[d].astype(object).where(ref[d].notna(), "NA")
         assert (g == r).all(), d
     assert got.loc["h7", "n_domains"] is pd.NA
+
+
+def test_a_household_whose_member_was_quarantined_is_not_recomputed_from_the_rest():
+    # what validation writes: each household's count of quarantined members
+    households = [
+        household("clean", persons_quarantined=1),  # the rest not deprived: unknown
+        household("settled", persons_quarantined=1),  # a deprived member settles it
+        household("whole", persons_quarantined=0),
+    ]
+    persons = [
+        person("clean"),
+        person(
+            "settled",
+            economic_activity="unemployed",
+            general_health=5,
+            highest_qualification="none",
+        ),
+        person("whole"),
+    ]
+    out = derive(persons, households)
+    assert out.loc["clean", "employment"] is pd.NA and out.loc["clean", "health"] is pd.NA
+    assert out.loc["clean", "education"] is False  # a member with level 3 protects it
+    assert out.loc["settled", "employment"] is True and out.loc["settled", "health"] is True
+    assert out.loc["settled", "education"] is pd.NA  # the missing member might protect it
+    assert out.loc["whole", "employment"] is False and out.loc["whole", "education"] is False
+    assert out.loc["clean", "housing"] is False  # from the household record, unaffected
+    assert pd.isna(out.loc["clean", "n_domains"])

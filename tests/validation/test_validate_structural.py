@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from test_validate_data import run, text_tables, valid_tables, write_folder
 
-from child_mdh.validation.folder import ValidationError
+from child_mdh.validation.folder import ValidationError, read_validated_table
 
 
 def issues_of(err, check):
@@ -385,3 +385,21 @@ def test_la_code_is_checked_against_the_ons_code_pattern(tmp_path):
     assert issue.check == "code" and issue.rows == 1
     assert "ONS code, e.g. E08000004" in issue.message and "passwd" in issue.message
     assert report.tables["areas"].rows_quarantined == 1
+
+
+def test_households_count_their_quarantined_persons(tmp_path):
+    tables = valid_tables()
+    persons = tables["persons"].copy()
+    persons.loc[persons["person_id"] == "P1", "age"] = 150  # out of range: quarantined
+    tables["persons"] = persons
+    h1 = persons.loc[persons["person_id"] == "P1", "household_id"].iloc[0]
+    folder = write_folder(tmp_path / "in", tables)
+    run(folder)
+    hh = read_validated_table(tmp_path / "validated", "households").set_index("household_id")
+    assert hh["persons_quarantined"].to_dict() == {
+        h: int(h == h1) for h in tables["households"]["household_id"]
+    }
+    # nothing quarantined: no extra column
+    clean = write_folder(tmp_path / "in2", valid_tables())
+    run(clean)
+    assert "persons_quarantined" not in read_validated_table(tmp_path / "validated", "households")

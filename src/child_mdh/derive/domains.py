@@ -43,6 +43,7 @@ from child_mdh.contract import tables as contract
 from child_mdh.contract.columns import require_columns
 from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.errors import UserError
+from child_mdh.validation.folder import QUARANTINED_PERSONS
 
 #: Qualification codes counted as 'at least level 2' by default. ONS places
 #: apprenticeships at level 2 or above in its derived qualification variable; 'other'
@@ -251,7 +252,11 @@ def household_deprivation(
 
     Missing inputs are kept missing (Kleene logic, see the module docstring): a domain is
     ``pd.NA`` when no member is known to meet the rule but some needed value is missing,
-    and ``n_domains`` is ``pd.NA`` when any domain is. A household with no person rows
+    and ``n_domains`` is ``pd.NA`` when any domain is. A household some of whose members
+    validation quarantined (a ``persons_quarantined`` count above 0) has those members'
+    inputs unknown: its person-based dimensions are what the other members settle (a
+    deprived member makes the household deprived) and unknown otherwise, never
+    recomputed as if the household were complete. A household with no person rows
     (ONS: 'does not apply', no usual residents) has employment, education and health
     missing and housing from its own record.
 
@@ -358,6 +363,15 @@ def household_deprivation(
     protected = _household_any(idx, person_protect, n_hh, n_persons)
     education = ~protected
     health = _household_any(idx, person_health, n_hh, n_persons)
+
+    # a member quarantined by validation is a member whose every input is unknown: the
+    # dimensions stay what the other members settle, and are unknown otherwise
+    if QUARANTINED_PERSONS in households:
+        gone = pd.to_numeric(households[QUARANTINED_PERSONS], errors="coerce").fillna(0) > 0
+        unknown = pd.arrays.BooleanArray(np.zeros(n_hh, dtype=bool), gone.to_numpy())
+        employment = employment | unknown
+        education = ~(protected | unknown)
+        health = health | unknown
 
     # housing, from the household record
     occ = _as_float(households, "households", "occupancy_rating_rooms", "household_id")

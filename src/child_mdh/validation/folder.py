@@ -190,6 +190,7 @@ def validate_folder(
         {n: accounting(d) for n, d in datasets.items()},
         issues,
     )
+    mark_households_of_quarantined_persons(datasets)
     write_tables(list(datasets.values()), out_dir, quarantine_dir, ref)
     report.write()
     return report
@@ -215,6 +216,36 @@ def _check_across_tables(
                 issues.append(loss)
                 data.structural = True
     return issues
+
+
+#: Extra column of the validated households: how many of its persons were quarantined.
+QUARANTINED_PERSONS = "persons_quarantined"
+
+
+def mark_households_of_quarantined_persons(datasets: dict[str, TableData]) -> None:
+    """Count, on each household, its persons that were quarantined (in place).
+
+    A household's deprivation depends on every member, so when one is quarantined the
+    household's person-based dimensions are unknown unless another member settles them
+    (:func:`child_mdh.derive.domains.household_deprivation`): they must never be
+    recomputed from the others as if the household were complete. The count is written
+    as the extra column :data:`QUARANTINED_PERSONS` of the validated households (only
+    when some person was quarantined).
+    """
+    persons, households = datasets.get("persons"), datasets.get("households")
+    if persons is None or households is None or persons.flags is None:
+        return
+    blank = persons.blank if persons.blank is not None else np.zeros(persons.n_rows, bool)
+    lost = persons.flags.any & ~blank
+    if not lost.any() or "household_id" not in persons.values:
+        return
+    per_household = persons.values["household_id"][lost].value_counts()
+    ids = households.values.get("household_id")
+    if ids is None:
+        return
+    households.values[QUARANTINED_PERSONS] = (
+        ids.map(per_household).fillna(0).astype("int64").to_numpy()
+    )
 
 
 def systematic_loss_issue(data: TableData, max_share: float = MAX_LOSS_SHARE) -> Issue | None:
