@@ -34,8 +34,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
 	touch $(STAMP)
 
+# a run that was killed is resumed: stale lock removed, incomplete files made again
+# (child-mdh run in child_mdh/cli.py; a second make run in the same folder is refused)
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+	$(BIN)/child-mdh run -- --cores $(CORES) --configfile $(CONFIG)
 
 simulate: $(STAMP)
 	$(BIN)/snakemake -s workflow/simulation/Snakefile --cores $(CORES) $(SIMULATION_TARGETS) --configfile $(SIMULATION_CONFIG)

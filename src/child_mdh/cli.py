@@ -11,12 +11,14 @@ drift apart.
     child-mdh audit DIR [--threshold N] [--report FILE]
     child-mdh import-la --config FILE
     child-mdh compare-releases FIRST SECOND
+    child-mdh run [SNAKEMAKE ARGUMENTS]   (what make run does: resumes a killed run)
     child-mdh --version
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,6 +32,67 @@ from child_mdh.sources.la_returns.import_config import import_la_from_config, lo
 from child_mdh.sources.mapped_extract.__main__ import main as map_extract_main
 from child_mdh.sources.synthetic import generate
 from child_mdh.validation.folder import MAX_LOSS_SHARE, validate_folder
+
+try:  # POSIX; on Windows the run is not locked (make is rarely used there)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+
+# ---------------------------------------------------------------------------------------
+# child-mdh run (make run): resuming after a killed run
+#
+# Running the whole workflow so that a killed run can simply be started again.
+#
+# A run that is killed (Ctrl-C twice, a closed terminal, an out-of-memory kill) leaves
+# Snakemake's lock in ``.snakemake/locks`` and files it was writing marked incomplete;
+# the next ``snakemake`` then refuses to start until someone runs ``--unlock`` and
+# ``--rerun-incomplete`` by hand. :func:`run_workflow` (``make run``, ``child-mdh run``)
+# does both, safely: it first takes an operating-system lock on
+# ``.snakemake/child-mdh-run.lock``, which the kernel releases when the process ends, so
+# it can never go stale. Holding it proves that no other ``make run`` is running in the
+# folder, so any Snakemake lock left is stale and is removed (``--unlock``), and files a
+# killed run left incomplete are made again (``--rerun-incomplete``). A second
+# ``make run`` started while one is running stops with a message instead.
+#
+# (A ``snakemake`` started by hand is not covered by the operating-system lock: do not
+# start one in the same folder while ``make run`` runs.)
+
+RUN_LOCK = Path(".snakemake") / "child-mdh-run.lock"
+
+
+def snakemake_command() -> str:
+    """The ``snakemake`` of this environment (beside the running Python)."""
+    beside = Path(sys.executable).parent / "snakemake"
+    return str(beside) if beside.exists() else "snakemake"
+
+
+def run_workflow(args: list[str], workdir: Path = Path(), runner=subprocess.run) -> int:
+    """Run ``snakemake args`` in ``workdir``, resuming after a killed run; its exit status.
+
+    Raises :class:`UserError` when another run holds the folder.
+    """
+    workdir = Path(workdir)
+    lock = workdir / RUN_LOCK
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UserError(
+                    f"another 'make run' is running in {workdir.resolve()}: wait for it to "
+                    "finish (or stop it) and run again."
+                ) from None
+        command = [snakemake_command(), *args]
+        if any((workdir / ".snakemake" / "locks").glob("*")):
+            print(
+                "A run was stopped before it finished: removing its stale lock "
+                "(snakemake --unlock) and making its incomplete files again.",
+                file=sys.stderr,
+            )
+            runner([*command, "--unlock"], cwd=workdir, check=False)
+        return runner([*command, "--rerun-incomplete"], cwd=workdir, check=False).returncode
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -194,6 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("first", help="a release folder")
     p.add_argument("second", help="another release folder")
     p.set_defaults(func=_cmd_compare_releases)
+
+    p = sub.add_parser(
+        "run",
+        help="run the workflow (snakemake with these arguments), resuming after a killed run",
+    )
+    p.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="arguments for snakemake")
+    p.set_defaults(func=lambda args: run_workflow([a for a in args.snakemake_args if a != "--"]))
 
     p = sub.add_parser("contract-docs", help="print the data contract as Markdown")
     p.set_defaults(func=_cmd_contract_docs)
