@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from child_mdh.sources.la_returns import LAReturnError, import_la
+from child_mdh.sources.la_returns.cin_census import read_cin_census
 from child_mdh.sources.la_returns.files import collection_year_of, year_from_name
 from child_mdh.sources.la_returns.import_config import check_import_config
 from child_mdh.sources.la_returns.school_census import given_census_day, read_school_census
 from child_mdh.sources.la_returns.ssda903 import read_ssda903
 
-from la_builders import LA, SALT, write
+from la_builders import LA, SALT, cin_child, cin_referral, cin_xml, write
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
 EPISODES = (
@@ -366,3 +367,40 @@ def test_a_school_census_workbook_is_read(tmp_path):
     pupils = data.tables["pupils"]
     assert pupils["status"].tolist() == ["used"]
     assert bool(pupils["fsm_eligible"].iloc[0]) is True
+
+
+def test_implausible_episodes_are_reported_with_counts_and_kept(tmp_path):
+    write(tmp_path / "header.csv", f"{HEADER}\n1,1,01/01/2010,WBRI,A123456789012,,\n")
+    rows = [
+        _episode(1, "01/04/2015", "01/06/2015"),
+        _episode(1, "01/05/2015", "01/07/2015"),  # overlaps the one before
+        _episode(1, "01/08/2016"),  # never closed ...
+        _episode(1, "01/09/2017"),  # ... and another starts
+        _episode(1, "01/01/2009", "02/01/2009"),  # before the child was born
+    ]
+    write(tmp_path / "episodes.csv", EPISODES + "\n" + "\n".join(rows) + "\n")
+    data = read_ssda903(tmp_path)
+    assert (data.tables["episodes"]["status"] == "used").all()
+    kept = _problems(data).query("action == 'kept'")
+    said = kept.groupby("problem")["rows_affected"].sum()
+    assert said[said.index.str.contains("overlapping episodes")].sum() == 1
+    assert said[said.index.str.contains("never closed")].sum() == 1
+    assert said[said.index.str.contains("before the child's date of birth")].sum() == 1
+    assert set(kept["child"]) == {"1"}
+
+
+def test_implausible_cin_dates_are_reported(tmp_path):
+    child = cin_child(
+        "c1",
+        "A123456789012",
+        cin_referral("1990-05-01") + cin_referral("2014-10-01"),  # decades / months early
+        dob="2015-03-27",
+    )
+    write(tmp_path / "cin.xml", cin_xml(child, year="2023", reference_date="2024-03-30"))
+    data = read_cin_census(tmp_path)
+    kept = _problems(data).query("action == 'kept'")
+    early = kept[kept["problem"].str.contains("more than a year before the child's birth")]
+    assert len(early) == 1 and early["child"].iloc[0] == "c1"
+    header = kept[kept["table"] == "Header"]["problem"]
+    assert header.str.contains("is not 31 March").sum() == 1
+    assert header.str.contains("Year 2023 disagrees with ReferenceDate 2024-03-30").sum() == 1

@@ -41,6 +41,7 @@ import pandas as pd
 from child_mdh.contract import tables as contract
 from child_mdh.sources.la_returns.errors import FILE_SKIPPED, KEPT, NOTED, VALUE_EMPTIED
 from child_mdh.sources.la_returns.files import list_source_files, require_suffix
+from child_mdh.sources.la_returns.plausibility import check_reference_date, check_referrals
 from child_mdh.sources.la_returns.records import (
     ReturnData,
     empty_records,
@@ -150,6 +151,7 @@ def read_cin_census(paths) -> ReturnData:
     )
     data.tables["referrals"] = _finish_referrals(stack("referrals", REFERRAL_ELEMENTS), data)
     data.tables["plans"] = _finish_plans(stack("plans", ("parent_referral", *PLAN_ELEMENTS)), data)
+    check_referrals(data.tables["referrals"], data.children, data.problems, RETURN_NAME)
     return data
 
 
@@ -199,7 +201,10 @@ def _parse_file(path: Path, data: ReturnData) -> dict | None:
 
     ref = parse_dates(pd.Series([header["ReferenceDate"]], dtype="str"), DATE_FORMAT)
     reference_date = ref.dates.iloc[0] if not pd.isna(ref.dates.iloc[0]) else None
-    year = int(header["Year"]) if (header["Year"] or "").isdigit() else None
+    year = int(header["Year"]) if (header["Year"] or "").strip().isdigit() else None
+    check_reference_date(reference_date, year, path, log, RETURN_NAME)
+    if year is None and reference_date is not None:
+        year = int(reference_date.year)  # the collection year the content says
     if reference_date is None:
         log.add(
             return_name=RETURN_NAME,

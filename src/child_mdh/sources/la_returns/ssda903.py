@@ -42,6 +42,7 @@ from child_mdh.sources.la_returns.files import (
     year_from_name,
     year_in_text,
 )
+from child_mdh.sources.la_returns.plausibility import check_episodes
 from child_mdh.sources.la_returns.records import (
     USED,
     ReturnData,
@@ -254,6 +255,7 @@ def read_ssda903(paths, *, previous_paths=None, collection_year: int | None = No
     data.tables["episodes"] = _finish_episodes(episodes, data)
     data.children = _finish_headers(headers, data)
     _report_children_without_header(data)
+    check_episodes(data.tables["episodes"], data.children, data.problems, RETURN_NAME)
     return data
 
 
