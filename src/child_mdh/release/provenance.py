@@ -16,6 +16,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 import child_mdh
 
 #: Packages whose versions are recorded (the direct dependencies in pyproject.toml).
@@ -83,10 +85,31 @@ def code_version(repo_dir: str | Path | None = None) -> dict:
     return info
 
 
-def provenance_record(config: dict, input_files: list[str | Path]) -> dict:
-    """The provenance record of a run (see the module docstring)."""
+#: The social care tables: when one has no rows, every outcome built on it is zero.
+SOCIAL_CARE_TABLES = ("cin_referrals", "child_protection_plans", "looked_after_episodes")
+
+
+def empty_table_warnings(validated_files: list[str | Path]) -> list[str]:
+    """Warnings for validated social care tables that hold no rows (a header-only file, or
+    every row quarantined): the release must say so, or zeros would read as findings."""
+    out = []
+    for path in sorted(Path(p) for p in validated_files):
+        if path.stem in SOCIAL_CARE_TABLES and pq.read_metadata(path).num_rows == 0:
+            out.append(
+                f"The {path.stem} table is EMPTY (no usable rows): every statistic and "
+                "outcome built on it is zero because the input held none, not because "
+                "no child had one. Check the input before releasing."
+            )
+    return out
+
+
+def provenance_record(
+    config: dict, input_files: list[str | Path], warnings: list[str] | None = None
+) -> dict:
+    """The provenance record of a run (see the module docstring); ``warnings`` (for
+    example :func:`empty_table_warnings`) are recorded under ``warnings`` when any."""
     files = sorted(Path(p) for p in input_files)
-    return {
+    record = {
         "record": "child-mdh run provenance",
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "code": code_version(),
@@ -98,3 +121,6 @@ def provenance_record(config: dict, input_files: list[str | Path]) -> dict:
             {"file": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)} for p in files
         ],
     }
+    if warnings:
+        record["warnings"] = list(warnings)
+    return record

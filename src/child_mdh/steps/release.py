@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from child_mdh.release.fidelity import write_synthetic_fidelity
-from child_mdh.release.provenance import provenance_record
+from child_mdh.release.provenance import empty_table_warnings, provenance_record
 from child_mdh.release.sdc import Manifest, SDCConfig, write_release_text
 from child_mdh.release.sdc.publish import assemble_release, publish_release
 from child_mdh.steps._runner import step_logging
@@ -16,7 +16,10 @@ def provenance(smk) -> None:
     """Rule ``provenance``: record configuration, input hashes, versions and code version."""
     with step_logging(smk, "provenance") as log:
         files = list(smk.input.raw)
-        record = provenance_record(dict(smk.params.config), files)
+        warnings = empty_table_warnings(list(smk.input.validated))
+        for warning in warnings:
+            log.warning("%s", warning)
+        record = provenance_record(dict(smk.params.config), files, warnings)
         release = Path(smk.output.record).parent
         manifest = Manifest(
             release, "provenance", SDCConfig.from_mapping(smk.params.config["disclosure"])

@@ -5,9 +5,12 @@ import json
 import matplotlib
 
 matplotlib.use("Agg")
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from child_mdh.release.profiles.selfcontained import external_references
+from child_mdh.release.provenance import empty_table_warnings, provenance_record
 from child_mdh.release.sdc import (
     Manifest,
     audit_release,
@@ -136,3 +139,25 @@ def test_the_release_is_built_anew_from_the_staged_folders(tmp_path):
     (pages / "index" / "by_area.csv").write_text("a,n\n")
     with pytest.raises(ReleaseAssemblyError, match="index/by_area.csv: staged by both"):
         assemble_release([index, pages], release)
+
+
+def test_an_empty_social_care_table_is_said_first_on_the_checker_summary(tmp_path):
+    secure = tmp_path / "secure" / "contract"
+    secure.mkdir(parents=True)
+    pq.write_table(
+        pa.table({"pupil_id": pa.array([], pa.string())}), secure / "cin_referrals.parquet"
+    )
+    pq.write_table(pa.table({"pupil_id": ["U1"]}), secure / "looked_after_episodes.parquet")
+    pq.write_table(
+        pa.table({"pupil_id": pa.array([], pa.string())}), secure / "pupil_census.parquet"
+    )
+    warnings = empty_table_warnings(sorted(secure.glob("*.parquet")))
+    assert len(warnings) == 1 and "cin_referrals table is EMPTY" in warnings[0]
+    record = provenance_record({}, [], warnings)
+    assert record["warnings"] == warnings
+    assert "warnings" not in provenance_record({}, [], [])  # a clean run's record unchanged
+    release, parts = _parts(tmp_path)
+    (release / "provenance.json").write_text(json.dumps(record))
+    publish_release(parts, release, tmp_path / "secure" / "reasons.json", raise_on_problems=False)
+    page = (release / "checker_summary.html").read_text()
+    assert page.index("cin_referrals table is EMPTY") < page.index("Audit of the release folder")

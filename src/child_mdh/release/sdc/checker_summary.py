@@ -24,6 +24,9 @@ from child_mdh.release.sdc.manifest import AUDIT_NAME, CHECKER_SUMMARY_NAME, MAN
 from child_mdh.release.sdc.rules import STATUSES
 from child_mdh.release.sdc.withheld import withheld_count
 
+#: The run's provenance record in the release folder (its ``warnings`` are shown first).
+PROVENANCE_NAME = "provenance.json"
+
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
@@ -76,8 +79,12 @@ def _output_rows(results: dict) -> list[dict]:
     return sorted(rows, key=lambda r: (order.get(r["status"], -1), r["uid"]))
 
 
-def render_checker_summary(manifest: dict, audit: dict | None) -> str:
-    """The page's HTML from the merged manifest and the audit report (None: not found)."""
+def render_checker_summary(
+    manifest: dict, audit: dict | None, warnings: list[str] | None = None
+) -> str:
+    """The page's HTML from the merged manifest and the audit report (None: not found);
+    ``warnings`` (from the run's provenance record, e.g. an empty social care table) are
+    shown first, in a box."""
     results = manifest.get("results") or {}
     rows = _output_rows(results)
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
@@ -92,6 +99,7 @@ def render_checker_summary(manifest: dict, audit: dict | None) -> str:
             n_files=sum(len(r["files"]) for r in rows),
             review=[r for r in rows if r["status"] != "pass"],
             disclosure=manifest.get("disclosure") or {},
+            warnings=list(warnings or []),
         )
     )
 
@@ -111,5 +119,9 @@ def write_checker_summary(
     audit_file = Path(audit_path) if audit_path else release_dir / AUDIT_NAME
     audit = json.loads(audit_file.read_text()) if audit_file.is_file() else None
     out = Path(out_path) if out_path else release_dir / CHECKER_SUMMARY_NAME
-    out.write_text(render_checker_summary(manifest, audit), encoding="utf-8")
+    provenance = release_dir / PROVENANCE_NAME
+    warnings = (
+        json.loads(provenance.read_text()).get("warnings", []) if provenance.is_file() else []
+    )
+    out.write_text(render_checker_summary(manifest, audit, warnings), encoding="utf-8")
     return out
