@@ -11,6 +11,7 @@ import pytest
 from child_mdh.contract.tables import TABLES
 from child_mdh.sources.mapped_extract import MappingError, apply_mapping
 from child_mdh.sources.mapped_extract import transform as transform_module
+from child_mdh.sources.mapped_extract.files import file_kind, read_columns, read_header
 
 
 def _read(out, table):
@@ -802,3 +803,11 @@ def test_join_on_two_keys(extract, tmp_path):
     )
     apply_mapping(m, tmp_path / "out")
     assert _read(tmp_path / "out", "households")["lsoa_code"].tolist() == ["E01000021", "E01000011"]
+
+
+def test_txt_and_upper_case_exports_in_windows_1252_with_semicolons_are_read(tmp_path):
+    path = tmp_path / "EXPORT.TXT"
+    path.write_bytes("pupil;la\nU1;\u00a31 caf\u00e9\u00a0\n".encode("cp1252"))
+    assert file_kind(path) == "csv"
+    assert read_header(path) == ["pupil", "la"]
+    assert read_columns(path, ["la"])["la"].tolist() == ["\u00a31 caf\u00e9\u00a0"]

@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 from child_mdh import files
 from child_mdh.errors import UserError
 
-SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+#: Text tables (``.csv``, ``.csv.gz``, ``.txt``, ``.tsv``, any case) and Parquet.
+SUPPORTED_SUFFIXES = (*files.TEXT_SUFFIXES, ".parquet")
 _GLOB_CHARS = set("*?[")
 
 
@@ -31,7 +32,7 @@ class SourceFileError(UserError):
 def file_kind(path: Path) -> str | None:
     """``"csv"``, ``"parquet"``, or None for an unsupported file name."""
     name = path.name.lower()
-    if name.endswith((".csv", ".csv.gz")):
+    if files.is_text_table(path):
         return "csv"
     if name.endswith(".parquet"):
         return "parquet"
