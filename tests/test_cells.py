@@ -307,3 +307,15 @@ def test_a_spark_style_parquet_folder_is_one_table(tmp_path):
     (empty / "_SUCCESS").write_text("")
     with pytest.raises(InputFileError, match="no Parquet part files"):
         read_raw(empty)
+
+
+def test_iso_dates_mixed_with_slash_dates_of_unknown_order_are_marked():
+    mixed = parse_date(text(["2021-03-21", "03/04/2021", "05/05/2021", "2021-01-02"]))
+    # 03/04 could be 3 April or 4 March; 05/05 is the same either way
+    assert mixed.order_unproven.tolist() == [False, True, False, False]
+    # one slash date that can only be day first shows the order for the whole column
+    shown = parse_date(text(["2021-03-21", "03/04/2021", "21/03/2021"]))
+    assert not shown.order_unproven.any()
+    # a column of slash dates alone is read day first, as documented
+    alone = parse_date(text(["03/04/2021", "01/02/2021"]))
+    assert not alone.order_unproven.any()

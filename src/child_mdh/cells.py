@@ -99,6 +99,9 @@ class Parsed:
     month_first: np.ndarray | None = None
     #: dates read with a format other than the policy's first (only set for dates)
     alternative: np.ndarray | None = None
+    #: slash dates whose day/month order nothing in the column shows, in a column that
+    #: also holds ISO dates (two sources: the order would be a guess; only for dates)
+    order_unproven: np.ndarray | None = None
 
 
 def is_identifier(name: str) -> bool:
@@ -264,18 +267,38 @@ def parse_date(raw: pd.Series, policy: CellPolicy = CONTRACT_POLICY) -> Parsed:
             parsed.iloc[idx] = (np.datetime64("1899-12-30") + days).astype("datetime64[s]")
             alternative[idx] = True
     month_first = np.zeros(n, dtype=bool)
+    unproven = np.zeros(n, dtype=bool)
     if given.any():
         parts = text.str.extract(_SLASH_PARTS)
         first = pd.to_numeric(parts[0], errors="coerce")
         second = pd.to_numeric(parts[1], errors="coerce")
         other = (second > 12) & (first <= 12) if policy.day_first else (first > 12) & (second <= 12)
         month_first = other.to_numpy(dtype=bool, na_value=False)
+        unproven = _order_unproven(text, first, second, policy)
     parsed = parsed.dt.normalize()
     in_bounds = ((parsed >= policy.earliest) & (parsed <= policy.latest)).to_numpy(
         dtype=bool, na_value=False
     )
     values = parsed.where(in_bounds).astype("datetime64[ns]")
-    return Parsed(values, given & ~in_bounds, month_first, alternative & in_bounds)
+    return Parsed(values, given & ~in_bounds, month_first, alternative & in_bounds, unproven)
+
+
+def _order_unproven(
+    text: pd.Series, first: pd.Series, second: pd.Series, policy: CellPolicy
+) -> np.ndarray:
+    """Slash dates whose order nothing shows, in a column that also holds ISO dates.
+
+    A column of one source shows its order by its own slash dates, or is read in the
+    policy's order as documented. A column mixing ISO dates with slash dates none of
+    which can only be read one way (``03/04/2021`` could be 3 April or 4 March) comes
+    from two sources, one of which may write month first: reading it would be a guess.
+    """
+    slash = first.notna() & second.notna()
+    if not slash.any() or not text.str.match(r"^\d{4}-").any():
+        return np.zeros(len(text), dtype=bool)
+    if ((first > 12) | (second > 12)).any():  # some slash date shows the order
+        return np.zeros(len(text), dtype=bool)
+    return (slash & (first != second)).to_numpy(dtype=bool, na_value=False)
 
 
 def match_codes(values: pd.Series, codes: tuple) -> tuple[pd.Series, np.ndarray, np.ndarray]:

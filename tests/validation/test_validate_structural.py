@@ -403,3 +403,16 @@ def test_households_count_their_quarantined_persons(tmp_path):
     clean = write_folder(tmp_path / "in2", valid_tables())
     run(clean)
     assert "persons_quarantined" not in read_validated_table(tmp_path / "validated", "households")
+
+
+def test_iso_dates_mixed_with_ambiguous_slash_dates_stop_the_run(tmp_path):
+    tables = text_tables()
+    refs = tables["cin_referrals"].copy()
+    refs.loc[0, "referral_date"] = "05/01/2021"  # 5 January or 1 May? the others are ISO
+    tables["cin_referrals"] = refs
+    folder = write_folder(tmp_path / "in", tables)
+    with pytest.raises(ValidationError) as err:
+        run(folder)
+    [issue] = issues_of(err, "ambiguous_date")
+    assert issue.column == "referral_date" and "mixes ISO dates" in issue.message
+    assert issue.examples == [(1, "'05/01/2021'")]

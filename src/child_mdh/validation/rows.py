@@ -196,6 +196,23 @@ def check_column(data: TableData, column: Column) -> list[Issue]:
             )
         )
         data.structural = True
+    if parsed.order_unproven is not None and parsed.order_unproven.any():
+        issues.append(
+            data.issue(
+                column.name,
+                "ambiguous_date",
+                "structural",
+                parsed.order_unproven,
+                "the column mixes ISO dates (YYYY-MM-DD) with "
+                f"{plural(int(parsed.order_unproven.sum()), 'slash date')} none of which "
+                "shows the day/month order (03/04/2021 could be 3 April or 4 March): two "
+                "sources, one of which may write the month first, so reading them would "
+                "be a guess",
+                "re-save the column with every date written YYYY-MM-DD (in Excel: Format "
+                "Cells > Custom > yyyy-mm-dd), or with every date DD/MM/YYYY",
+            )
+        )
+        data.structural = True
     _report(
         data,
         issues,
