@@ -404,3 +404,13 @@ def test_implausible_cin_dates_are_reported(tmp_path):
     header = kept[kept["table"] == "Header"]["problem"]
     assert header.str.contains("is not 31 March").sum() == 1
     assert header.str.contains("Year 2023 disagrees with ReferenceDate 2024-03-30").sum() == 1
+
+
+def test_two_digit_years_are_named_as_such_and_stop_when_systematic(tmp_path):
+    rows = [_episode(1, f"{i + 1:02d}/04/23") for i in range(12)] + [_episode(1, "01/04/2022")]
+    write(tmp_path / "ssda903" / "episodes.csv", EPISODES + "\n" + "\n".join(rows) + "\n")
+    data = read_ssda903(tmp_path / "ssda903")
+    reasons = data.tables["episodes"]["reason"]
+    assert reasons.str.startswith("DECOM has a two-digit year").sum() == 12
+    with pytest.raises(LAReturnError, match="two-digit year .* \\(12 rows\\)"):
+        import_la({"ssda903": tmp_path / "ssda903"}, LA, tmp_path / "out", SALT)

@@ -57,6 +57,7 @@ from child_mdh.sources.la_returns.values import (
     clean_ids,
     normalise_upn,
     parse_dates,
+    two_digit_reason,
     upn_format_ok,
 )
 
@@ -673,7 +674,17 @@ def _finish_episodes(parts: list[pd.DataFrame], data: ReturnData) -> pd.DataFram
     )
     quarantine(
         rec,
-        start.bad,
+        start.two_digit_year,
+        two_digit_reason("DECOM"),
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="DECOM",
+        value_column="DECOM",
+    )
+    quarantine(
+        rec,
+        start.bad & ~start.two_digit_year,
         "impossible date: DECOM is not a real dd/mm/yyyy date",
         log,
         return_name=RETURN_NAME,
@@ -683,7 +694,17 @@ def _finish_episodes(parts: list[pd.DataFrame], data: ReturnData) -> pd.DataFram
     )
     quarantine(
         rec,
-        end.bad,
+        end.two_digit_year,
+        two_digit_reason("DEC"),
+        log,
+        return_name=RETURN_NAME,
+        table=t,
+        field="DEC",
+        value_column="DEC",
+    )
+    quarantine(
+        rec,
+        end.bad & ~end.two_digit_year,
         "impossible date: DEC is not a real dd/mm/yyyy date",
         log,
         return_name=RETURN_NAME,

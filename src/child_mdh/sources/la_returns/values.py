@@ -37,6 +37,8 @@ class ParsedDates:
     bad: pd.Series
     #: read with one of the alternative formats, not the return's own format
     alternative: pd.Series
+    #: bad because the year has two digits (``01/04/23``): the century would be a guess
+    two_digit_year: pd.Series | None = None
 
 
 def blank_to_na(values: pd.Series) -> pd.Series:
@@ -55,7 +57,17 @@ def parse_dates(values: pd.Series, fmt: str, alternatives: tuple[str, ...] = ())
     got = cells.parse_date(values, RETURNS_POLICY.with_dates(fmt, *alternatives))
     bad = pd.Series(got.unreadable, index=values.index)
     alternative = pd.Series(got.alternative, index=values.index)
-    return ParsedDates(dates=got.values, bad=bad, alternative=alternative)
+    short = blank_to_na(values).str.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}")
+    two_digit = bad & short.fillna(False).astype(bool)
+    return ParsedDates(dates=got.values, bad=bad, alternative=alternative, two_digit_year=two_digit)
+
+
+def two_digit_reason(field: str) -> str:
+    """The reason given for a date whose year has two digits."""
+    return (
+        f"{field} has a two-digit year (dd/mm/yy): the century would be a guess; write the "
+        "year in full (dd/mm/yyyy; in Excel: Format Cells > Custom > dd/mm/yyyy)"
+    )
 
 
 def clean_ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
