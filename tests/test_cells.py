@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -319,3 +320,26 @@ def test_iso_dates_mixed_with_slash_dates_of_unknown_order_are_marked():
     # a column of slash dates alone is read day first, as documented
     alone = parse_date(text(["03/04/2021", "01/02/2021"]))
     assert not alone.order_unproven.any()
+
+
+def test_a_contract_table_may_be_a_workbook(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "notes"
+    book.active.append(["read me"])
+    sheet = book.create_sheet("areas")
+    sheet.append(["la_code", "la_name", "opened"])
+    sheet.append(["E08000035", "Leeds", dt.datetime(2021, 3, 21)])
+    book.save(tmp_path / "areas.xlsx")
+    found = find_table_file(tmp_path, "areas")
+    assert found.name == "areas.xlsx"
+    frame = read_raw(found)
+    assert frame.to_dict("records") == [
+        {"la_code": "E08000035", "la_name": "Leeds", "opened": "2021-03-21"}
+    ]
+    two = openpyxl.Workbook()
+    two.active.append(["a"])
+    two.active.append(["1"])
+    two.create_sheet("other").append(["b"])
+    two.save(tmp_path / "persons.xlsx")
+    with pytest.raises(InputFileError, match="none is named persons"):
+        read_raw(tmp_path / "persons.xlsx")

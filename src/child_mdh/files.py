@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from child_mdh.errors import UserError
 
-INPUT_SUFFIXES = (".parquet", ".csv")
+INPUT_SUFFIXES = (".parquet", ".csv", ".xlsx")
 #: Endings of the text files read as tables (any case); ``.gz`` files are decompressed.
 #: ``.txt`` and ``.tsv`` are what "Save as text" and database exports write.
 TEXT_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv")
@@ -386,7 +386,23 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         return df
     if path.suffix.lower() == ".csv":
         return read_csv_text(path)[0]
-    raise InputFileError(f"{path}: unsupported file type; use .parquet or .csv")
+    if is_workbook(path):
+        return _table_sheet(path)
+    raise InputFileError(f"{path}: unsupported file type; use .parquet, .csv or .xlsx")
+
+
+def _table_sheet(path: Path) -> pd.DataFrame:
+    """The sheet of workbook ``<table>.xlsx`` holding the table: its only sheet with
+    anything in it, or the sheet named as the table."""
+    sheets = [(name, frame) for name, frame in read_workbook(path) if frame.shape[1] > 0]
+    named = [frame for name, frame in sheets if name.strip().lower() == path.stem.lower()]
+    if len(sheets) <= 1 or named:
+        return (named or [frame for _, frame in sheets] or [pd.DataFrame()])[0]
+    raise InputFileError(
+        f"{path}: the workbook has {len(sheets)} sheets with data "
+        f"({', '.join(name for name, _ in sheets)}) and none is named {path.stem}: name the "
+        f"sheet holding the table {path.stem}, or save it alone."
+    )
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path, metadata: dict | None = None) -> Path:

@@ -427,7 +427,7 @@ def _missing_table_issue(in_dir: Path, table: contract.Table) -> Issue:
         for p in present
         if difflib.get_close_matches(table.name, [stems[p].lower()], n=1, cutoff=0.75)
     ]
-    if close and Path(close[0]).suffix.lower() in (".csv", ".parquet"):
+    if close and Path(close[0]).suffix.lower() in (".csv", ".parquet", ".xlsx"):
         fix = (
             f"did you mean {close[0]}? Rename it to {table.name}"
             f"{Path(close[0]).suffix.lower()}; file names are lower case."
