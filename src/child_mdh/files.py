@@ -387,21 +387,27 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
         return read_csv_text(path)[0]
     if is_workbook(path):
-        return _table_sheet(path)
+        return read_workbook_table(path, path.stem)
     raise InputFileError(f"{path}: unsupported file type; use .parquet, .csv or .xlsx")
 
 
-def _table_sheet(path: Path) -> pd.DataFrame:
-    """The sheet of workbook ``<table>.xlsx`` holding the table: its only sheet with
-    anything in it, or the sheet named as the table."""
-    sheets = [(name, frame) for name, frame in read_workbook(path) if frame.shape[1] > 0]
-    named = [frame for name, frame in sheets if name.strip().lower() == path.stem.lower()]
+def read_workbook_table(path: str | Path, name: str | None = None) -> pd.DataFrame:
+    """The one table of a workbook: its only sheet with anything in it, or the sheet
+    called ``name`` (any case). Raises :class:`InputFileError` naming the sheets when
+    that leaves a choice."""
+    path = Path(path)
+    sheets = [(title, frame) for title, frame in read_workbook(path) if frame.shape[1] > 0]
+    named = [f for title, f in sheets if name and title.strip().lower() == name.lower()]
     if len(sheets) <= 1 or named:
         return (named or [frame for _, frame in sheets] or [pd.DataFrame()])[0]
+    which = (
+        f"none is named {name}: name the sheet holding the table {name}"
+        if name
+        else ("keep the table's sheet alone in the workbook")
+    )
     raise InputFileError(
         f"{path}: the workbook has {len(sheets)} sheets with data "
-        f"({', '.join(name for name, _ in sheets)}) and none is named {path.stem}: name the "
-        f"sheet holding the table {path.stem}, or save it alone."
+        f"({', '.join(title for title, _ in sheets)}) and {which}, or save it alone as CSV."
     )
 
 

@@ -1,8 +1,10 @@
 """Applying a mapping: renames, recodes, dates, booleans, constants, stacks, joins, filters,
 de-duplication, and the row report (every row read is written or dropped for a reason)."""
 
+import datetime as dt
 import gzip
 
+import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -811,3 +813,17 @@ def test_txt_and_upper_case_exports_in_windows_1252_with_semicolons_are_read(tmp
     assert file_kind(path) == "csv"
     assert read_header(path) == ["pupil", "la"]
     assert read_columns(path, ["la"])["la"].tolist() == ["\u00a31 caf\u00e9\u00a0"]
+
+
+def test_a_workbook_with_one_sheet_of_data_is_read_like_a_csv(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["Extract of 2024"])  # a title row
+    book.active.append(["pupil", "census_day", "urn"])
+    book.active.append(["U1", dt.datetime(2021, 1, 21), 100123])
+    book.create_sheet("empty")
+    book.save(tmp_path / "npd.xlsx")
+    path = tmp_path / "npd.xlsx"
+    assert file_kind(path) == "xlsx"
+    assert read_header(path) == ["pupil", "census_day", "urn"]
+    got = read_columns(path, ["census_day", "urn"])
+    assert got.to_dict("records") == [{"census_day": "2021-01-21", "urn": "100123"}]

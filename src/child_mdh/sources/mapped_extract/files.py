@@ -21,7 +21,7 @@ from child_mdh import files
 from child_mdh.errors import UserError
 
 #: Text tables (``.csv``, ``.csv.gz``, ``.txt``, ``.tsv``, any case) and Parquet.
-SUPPORTED_SUFFIXES = (*files.TEXT_SUFFIXES, ".parquet")
+SUPPORTED_SUFFIXES = (*files.TEXT_SUFFIXES, ".parquet", *files.WORKBOOK_SUFFIXES)
 _GLOB_CHARS = set("*?[")
 
 
@@ -30,10 +30,12 @@ class SourceFileError(UserError):
 
 
 def file_kind(path: Path) -> str | None:
-    """``"csv"``, ``"parquet"``, or None for an unsupported file name."""
+    """``"csv"``, ``"parquet"``, ``"xlsx"``, or None for an unsupported file name."""
     name = path.name.lower()
     if files.is_text_table(path):
         return "csv"
+    if files.is_workbook(path):
+        return "xlsx"
     if name.endswith(".parquet"):
         return "parquet"
     return None
@@ -53,8 +55,10 @@ def expand_pattern(pattern: str, base_dir: Path) -> list[Path]:
 
 
 def read_header(path: Path) -> list[str]:
-    """Column names of a CSV or Parquet file (:func:`child_mdh.files.read_header`)."""
+    """Column names of a CSV, Parquet or workbook file (:func:`child_mdh.files.read_header`)."""
     try:
+        if files.is_workbook(path):
+            return list(files.read_workbook_table(path).columns)
         return files.read_header(path)
     except files.InputFileError as err:
         raise SourceFileError(_short(err, path)) from err
@@ -70,6 +74,12 @@ def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
     wanted = list(dict.fromkeys(columns))
     if not wanted:
         wanted = read_header(path)[:1]
+    if file_kind(path) == "xlsx":
+        try:
+            frame = files.read_workbook_table(path)
+        except files.InputFileError as err:
+            raise SourceFileError(_short(err, path)) from err
+        return frame[wanted].reset_index(drop=True)
     if file_kind(path) == "parquet":
         try:
             table = pq.read_table(path, columns=wanted)

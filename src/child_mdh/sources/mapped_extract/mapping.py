@@ -256,7 +256,7 @@ def _parse_files(
         if not is_glob and file_kind(Path(entry.pattern)) is None:
             problems.add(
                 entry.line,
-                f"{where}: {entry.pattern!r} is not a .csv, .csv.gz, .txt, .tsv or "
+                f"{where}: {entry.pattern!r} is not a .csv, .csv.gz, .txt, .tsv, .xlsx or "
                 ".parquet file; export the table in one of these forms",
             )
             entries.append(entry)
