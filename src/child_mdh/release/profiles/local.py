@@ -95,19 +95,14 @@ def read_local_indicators(source, areas: pd.DataFrame | None = None) -> pd.DataF
             )
         try:
             df = read_raw(path)
-        except pd.errors.ParserError as err:
+        except InputFileError as err:
+            # the shared reader refuses a row with more fields than the header (a text
+            # with an unquoted comma) rather than shifting the columns
             raise LocalIndicatorError(
-                f"{path}: not a well-formed CSV ({err}). A text holding a comma must be in "
-                "double quotes; save the file from Excel as 'CSV UTF-8'."
+                f"{path}: not a well-formed CSV ({str(err).split(': ', 1)[-1]}) A text "
+                "holding a comma must be in double quotes; save the file from Excel as "
+                "'CSV UTF-8'."
             ) from err
-        if not isinstance(df.index, pd.RangeIndex):
-            # pandas takes the first column as the index when rows have one field more
-            # than the header: a text with an unquoted comma
-            raise LocalIndicatorError(
-                f"{path}: not a well-formed CSV: some lines have more fields than the "
-                "header. A text holding a comma must be in double quotes; save the file "
-                "from Excel as 'CSV UTF-8'."
-            )
     else:
         df = pd.DataFrame(source).copy()
     require_columns(
