@@ -82,9 +82,9 @@ def test_the_local_authority_study_holds_their_effects_and_reports_every_authori
         str(SIMULATION),
         "--cores",
         "2",
+        "index_coverage_la",  # targets before --configfile, which takes several files
         "--configfile",
         str(config),
-        "index_coverage_la",
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
