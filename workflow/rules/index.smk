@@ -22,5 +22,6 @@ rule index_outputs:
     params:
         index=config["index"],
         disclosure=config["disclosure"],
+        about=release_about(),
     script:
         "../scripts/index_outputs.py"

@@ -24,6 +24,7 @@ rule profile_tables:
         profiles=config["profiles"],
         index=config["index"],
         disclosure=config["disclosure"],
+        about=release_about(),
     script:
         "../scripts/profile_tables.py"
 
@@ -32,6 +33,7 @@ rule profile_pages:
     input:
         tables=rules.profile_tables.output.staged,
         provenance=STAGED / "provenance" / "provenance.json",
+        tables_manifest=rules.profile_tables.output.manifest,
     output:
         manifest=MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json",
         staged=directory(STAGED / "profile_pages" / "{scatteritem}"),
@@ -49,6 +51,7 @@ rule profile_pages:
         disclosure=config["disclosure"],
         is_synthetic=is_synthetic(),
         extra_caveats=profile_caveats(),
+        about=release_about(),
     script:
         "../scripts/profile_pages.py"
 
@@ -57,6 +60,7 @@ rule profile_index:
     input:
         tables=rules.profile_tables.output.staged,
         provenance=STAGED / "provenance" / "provenance.json",
+        tables_manifest=rules.profile_tables.output.manifest,
         pages=gather.profiles(MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json"),
     output:
         manifest=MANIFEST_PARTS / "profile_index.json",
@@ -75,5 +79,6 @@ rule profile_index:
         disclosure=config["disclosure"],
         is_synthetic=is_synthetic(),
         extra_caveats=profile_caveats(),
+        about=release_about(),
     script:
         "../scripts/profile_index.py"

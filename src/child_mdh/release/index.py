@@ -33,6 +33,8 @@ from child_mdh.release.sdc import (
     write_release_figure,
     write_release_table,
 )
+from child_mdh.release.sdc.withheld import emptied_cells
+from child_mdh.release.workbook import withheld_through
 
 
 # ---------------------------------------------------------------- formulas of the tables
@@ -242,6 +244,11 @@ def _robustness_figure(robust: pd.DataFrame, area: pd.DataFrame, k: float):
     return fig
 
 
+def _england_has_no_parent(table: pd.DataFrame) -> dict:
+    """England's parent area code: not applicable ([z] in the workbook)."""
+    return {"parent_code": table["area_level"] == "england"}
+
+
 def _published(path: Path, keys) -> pd.DataFrame:
     """A release table as written (the protected numbers the views are made of)."""
     return pd.read_csv(path, dtype=dict.fromkeys(keys, "str"))
@@ -259,6 +266,7 @@ def write_linkage_report(
         _specs(weights, confidence)["linkage"],
         manifest,
         xlsx=True,
+        title="Children linked to a pupil record, by local authority",
         method="children of the analysis ages in census households, linked to a pupil record "
         "or not, with FSM known or not, and with household domains missing, by LA; "
         "share linked from the published counts",
@@ -281,12 +289,14 @@ def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, man
         "the measure -/+ z deft sqrt(p(1-p)/n) with the published design factor"
     )
     written = {}
+    entries = {}
 
     def write(key, df, name, what, spec=None, **kwargs):
         entry = write_release_table(
             df, out / name, spec or specs[key], manifest, method=f"{what}. {method}", **kwargs
         )
         written[key] = entry["uid"]
+        entries[key] = entry
 
     write(
         "area",
@@ -295,21 +305,32 @@ def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, man
         "counts, H, A, M0, headcounts and contributions with intervals for England, "
         "regions and local authorities: the protected base of the index tables",
         xlsx=True,
+        title="The Child-MDH index by area: England, regions and local authorities",
+        not_applicable=_england_has_no_parent,
     )
     area = _published(out / "index_by_area.csv", ("area_level", "area_code", "parent_code"))
     groups = it.group_index_table(children, w, k, conf)
     for by, name in (("sex", "index_by_sex.csv"), ("age_band", "index_by_age_band.csv")):
         part = groups[groups["group_type"].isin(["all", by])].reset_index(drop=True)
         write(by, part, name, f"the index by {by.replace('_', ' ')}, with the England total")
+
+    def by_indicator(table):
+        return it.indicator_view(table, indicators)
+
     write(
         "indicator",
-        it.indicator_view(area, indicators),
+        by_indicator(area),
         "indicators_by_area.csv",
         "the per-indicator columns of index_by_area.csv arranged one row per indicator "
         "(the same published numbers)",
         xlsx=True,
         mitigate=False,
         additive=True,
+        title="The Child-MDH index by area and indicator",
+        withheld=withheld_through(
+            by_indicator, area, emptied_cells(entries["area"]["files"][0]["sdc"])
+        ),
+        not_applicable=_england_has_no_parent,
     )
     write(
         "decomposition",

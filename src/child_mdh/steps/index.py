@@ -29,7 +29,12 @@ def run(smk) -> None:
             {"person_level": True},
         )
         release = Path(smk.output.staged)  # laid out as results/release/
-        manifest = Manifest(release, "index", SDCConfig.from_mapping(smk.params.disclosure))
+        manifest = Manifest(
+            release,
+            "index",
+            SDCConfig.from_mapping(smk.params.disclosure),
+            about=dict(smk.params.about),
+        )
         written = index_outputs(children, settings, release, manifest)
         written["linkage"] = write_linkage_report(
             pd.read_csv(smk.input.linkage, dtype={"la_code": "str"}),

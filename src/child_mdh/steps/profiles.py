@@ -18,6 +18,7 @@ from child_mdh.release.profiles.build import (
     la_chunks,
     profile_la_codes,
     read_profile_tables,
+    withheld_from_manifest,
     write_profile_tables,
 )
 from child_mdh.release.sdc import Manifest, SDCConfig
@@ -33,12 +34,21 @@ def _manifest(smk, step: str):
     """The step's manifest over its staged folder (laid out as ``results/release/``),
     which exists even when the step has nothing to stage (a chunk with no authority)."""
     Path(smk.output.staged).mkdir(parents=True, exist_ok=True)
-    return Manifest(Path(smk.output.staged), step, SDCConfig.from_mapping(smk.params.disclosure))
+    return Manifest(
+        Path(smk.output.staged),
+        step,
+        SDCConfig.from_mapping(smk.params.disclosure),
+        about=dict(smk.params.about),
+    )
 
 
 def _staged_tables(smk) -> dict:
-    """The protected profile tables staged by ``profile_tables``."""
-    return read_profile_tables(Path(smk.input.tables) / PROFILES_DIR / TABLES_DIR)
+    """The protected profile tables staged by ``profile_tables``, with the cells
+    disclosure control withheld (from that step's manifest part)."""
+    staged = Path(smk.input.tables)
+    part = Manifest.read(smk.input.tables_manifest, staged)
+    tables_dir = staged / PROFILES_DIR / TABLES_DIR
+    return read_profile_tables(tables_dir, withheld_from_manifest(part, tables_dir))
 
 
 def _page_options(smk) -> dict:

@@ -38,6 +38,8 @@ def built_release(tmp_path_factory):
         build_profiles,
         la_chunks,
         profile_la_codes,
+        read_profile_tables,
+        withheld_from_manifest,
         write_profile_tables,
     )
     from child_mdh.release.sdc import Manifest, SDCConfig, finalise_release
@@ -65,12 +67,19 @@ def built_release(tmp_path_factory):
         is_synthetic=True,
     )
     codes = profile_la_codes(out / "tables")
+    # as the workflow's steps: the tables read back with the cells the tables step withheld
+    withheld = withheld_from_manifest(
+        Manifest.read(parts / "profile_tables.json", release), out / "tables"
+    )
     for i, chunk in enumerate(la_chunks(codes, 2)):
         mc = Manifest(release, f"profiles_{i}", config)
-        build_profiles(out / "tables", chunk, out, mc, png=(i == 0), **common)
+        tables = read_profile_tables(out / "tables", withheld)
+        build_profiles(tables, chunk, out, mc, tables_dir=out / "tables", png=(i == 0), **common)
         paths.append(mc.write_part(parts / f"profiles_{i}.json"))
     mi = Manifest(release, "profiles_index", config)
-    build_index_page(out / "tables", out, mi, **common)
+    build_index_page(
+        read_profile_tables(out / "tables", withheld), out, mi, tables_dir=out / "tables", **common
+    )
     paths.append(mi.write_part(parts / "profiles_index.json"))
     problems = finalise_release(paths, release, raise_on_problems=False)
     return {"release": release, "out": out, "problems": problems, "codes": codes}

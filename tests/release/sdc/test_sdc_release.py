@@ -22,6 +22,7 @@ from child_mdh.release.sdc import (
     write_release_table,
     write_release_text,
 )
+from child_mdh.release.workbook import read_workbook_table
 
 from sdc_tables import LA_SPEC, la_table
 
@@ -111,7 +112,7 @@ def test_xlsx_copy_and_withheld_columns(release):
     )
     entry = write_release_table(la_table(), release / "t.csv", spec, m, xlsx=True)
     assert [f["name"] for f in entry["files"]] == ["t.csv", "t.xlsx"]
-    sheet = pd.read_excel(release / "t.xlsx")
+    sheet = read_workbook_table(release / "t.xlsx")
     assert "children_n" not in sheet.columns
     assert sheet["cin_n"].isna().tolist() == [False, True, False, True, False]
     assert entry["structure"]["derived"] == {"rate_per_10000": ["cin_n"]}

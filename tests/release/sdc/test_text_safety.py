@@ -16,6 +16,7 @@ from child_mdh.release.sdc.text_safety import (
     is_formula,
     neutralise_formulas,
 )
+from child_mdh.release.workbook import TABLE_HEADER_ROW, TABLE_SHEET, column_label
 
 from sdc_tables import LA_SPEC, la_table
 
@@ -113,15 +114,16 @@ def test_release_table_text_is_written_inert_in_csv_and_xlsx(tmp_path):
     assert [c for c in cells if is_formula(c)] == []
 
     book = openpyxl.load_workbook(path.with_suffix(".xlsx"))
-    sheet = book.active
-    header = [c.value for c in sheet[1]]
-    notes = [row[header.index("note")] for row in sheet.iter_rows(min_row=2)]
+    sheet = book[TABLE_SHEET]
+    header = [column_label(c) for c in csv.columns]
+    assert [c.value for c in sheet[TABLE_HEADER_ROW]] == header
+    notes = [row[header.index("Note")] for row in sheet.iter_rows(min_row=TABLE_HEADER_ROW + 1)]
     assert notes[0].value == "'" + HYPERLINK and notes[0].data_type == "s"
     assert notes[1].value == "'  +1+1" and notes[1].data_type == "s"
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
-    # counts are still numbers, suppressed cells still empty
-    cin = [row[header.index("cin_n")].value for row in sheet.iter_rows(min_row=2)]
-    assert cin[0] == 25 and cin[1] is None
+    # counts are still numbers, suppressed cells marked [c]
+    cin = [row[1].value for row in sheet.iter_rows(min_row=TABLE_HEADER_ROW + 1)]
+    assert cin[0] == 25 and cin[1] == "[c]"
 
     m.write_part(tmp_path / "part.json")
     merge_manifests([tmp_path / "part.json"], release / "outputs.json")

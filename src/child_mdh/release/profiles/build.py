@@ -60,6 +60,20 @@ from child_mdh.release.sdc import (
     write_release_table,
     write_release_text,
 )
+from child_mdh.release.sdc.withheld import emptied_cells
+from child_mdh.release.workbook import withheld_through
+
+#: ``DataFrame.attrs`` key of a released table's withheld cells ([row, column] pairs):
+#: how its workbook, and the views drawn from it, tell [c] from [x]
+WITHHELD_ATTR = "withheld"
+#: columns with nothing to give on England's own rows ([z] in the workbooks)
+_ENGLAND_NOT_APPLICABLE = (
+    "region_code",
+    "region_name",
+    "england_count_n",
+    "england_denominator_n",
+    "england_value",
+)
 
 TABLES_DIR = "tables"
 AREAS_DIR = "areas"
@@ -158,11 +172,14 @@ def write_profile_tables(
             method=METHODS[name],
             xlsx=xlsx,
             after_protect=relabel,
+            title=TITLES[name],
+            not_applicable=england_not_applicable,
         )
         uids[name] = entry["uid"]
         released[name] = protect_table(ready[name], specs[name], config, table=entry["uid"]).table
         if relabel is not None:
             released[name] = relabel(released[name])
+        released[name].attrs[WITHHELD_ATTR] = emptied_cells(entry["files"][0]["sdc"])
     # funnel limits around England's published value, over the published denominators
     ready.update(rounded_statistics(funnel_tables(released["area_statistics"], funnel_rate)))
     for name in ("funnel_limits_prevalence", "funnel_limits_rate"):
@@ -188,6 +205,9 @@ def write_profile_tables(
         mitigate=False,
         xlsx=xlsx,
         backed_by=[uids["area_statistics"], uids["children_left_out"]],
+        title="Child-MDH local profiles: every area's indicators, one row each",
+        withheld=long_withheld(released),
+        not_applicable=england_not_applicable,
     )
     released["indicators"] = long
     if local_indicators is not None:
@@ -206,11 +226,54 @@ def write_profile_tables(
     return released
 
 
-def read_profile_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
+TITLES = {
+    "area_statistics": "Child-MDH local profiles: every area's statistics",
+    "children_left_out": "Children left out of the local profiles, by local authority",
+}
+
+
+def england_not_applicable(table: pd.DataFrame) -> dict:
+    """England's own rows: its region, its comparison with England and its funnel
+    position have nothing to give ([z] in the workbooks)."""
+    own = table["la_code"].astype("str") == ENGLAND_CODE
+    return {
+        c: own
+        for c in table.columns
+        if c in _ENGLAND_NOT_APPLICABLE or "vs_england" in c or str(c).endswith("funnel")
+    }
+
+
+def long_withheld(tables: Mapping[str, pd.DataFrame], la_codes=None) -> pd.DataFrame:
+    """Which cells of :func:`long_indicators` show a cell withheld in the tables it is
+    drawn from (their ``attrs['withheld']``): a boolean frame like its result."""
+    sources = {k: tables[k] for k in ("area_statistics", "children_left_out") if k in tables}
+    return withheld_through(
+        lambda t: long_indicators(t, la_codes),
+        sources,
+        {k: t.attrs.get(WITHHELD_ATTR) for k, t in sources.items()},
+    )
+
+
+def withheld_from_manifest(manifest: Manifest, tables_dir: str | Path) -> dict[str, list]:
+    """The withheld cells of the protected profile tables, from the (secure) manifest
+    part of the step that wrote them: name -> [row, column] pairs."""
+    out = {}
+    for name in ("area_statistics", "children_left_out"):
+        uid = _uid(manifest, Path(tables_dir) / TABLE_FILES[name])
+        entry = manifest.results.get(uid)
+        if entry is not None:
+            out[name] = emptied_cells(entry["files"][0]["sdc"])
+    return out
+
+
+def read_profile_tables(
+    tables_dir: str | Path, withheld: Mapping[str, list] | None = None
+) -> dict[str, pd.DataFrame]:
     """Read the released profile tables back from ``tables_dir`` (the CSV files).
 
     Codes, names and labels are read as text and empty cells as missing, so the pages
-    drawn from them show exactly what was released.
+    drawn from them show exactly what was released. ``withheld`` (name -> cells, see
+    :func:`withheld_from_manifest`) says which empty cells disclosure control emptied.
     """
     folder = Path(tables_dir)
     out = {}
@@ -223,6 +286,8 @@ def read_profile_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
         header = pd.read_csv(path, nrows=0).columns
         text = [c for c in header if c in TEXT_COLUMNS or "vs_england" in c or c.endswith("funnel")]
         out[name] = pd.read_csv(path, dtype=dict.fromkeys(text, "str"))
+        if withheld and name in withheld:
+            out[name].attrs[WITHHELD_ATTR] = list(withheld[name])
     return out
 
 
@@ -309,8 +374,14 @@ def _write_area(
     if long is None:
         long = long_indicators(tables)
         tables["indicators"] = long
-    rows = long[long["la_code"] == code].reset_index(drop=True)
+    here = (long["la_code"] == code).to_numpy()
+    rows = long[here].reset_index(drop=True)
     csv = areas_dir / f"{code}_indicators.csv"
+    withheld = None
+    if xlsx:
+        if "_long_withheld" not in tables:
+            tables["_long_withheld"] = long_withheld(tables)
+        withheld = tables["_long_withheld"][here].reset_index(drop=True)
     write_release_table(
         rows,
         csv,
@@ -320,6 +391,9 @@ def _write_area(
         xlsx=xlsx,
         method=f"{name}: profile indicators beside England's",
         backed_by=backing,
+        title=f"Child-MDH local profile: {name}",
+        withheld=withheld,
+        not_applicable=england_not_applicable,
     )
     downloads.append(("This profile's figures (CSV)", csv.name))
     if xlsx:

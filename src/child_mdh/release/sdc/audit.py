@@ -6,6 +6,8 @@ It reads the folder and ``outputs.json`` only, and reports a problem when:
 - a file in the folder is not listed in ``outputs.json`` (``unlisted``), a listed file is
   missing (``missing_file``) or has changed since it was checked (``changed_file``), or an
   output with status 'fail' is present (``failed_output``);
+- a release workbook's table differs from the CSV of the same name
+  (``workbook_differs``; the workbook's shorthand [c], [x], [z] reads as an empty cell);
 - a CSV or XLSX table has a count column (name ending ``_n``) holding text
   (``text_in_count``), a value from 1 to threshold-1 (``small_count``), or a zero when
   zeros are disclosive and the zero is not flagged structural (``zero_count``);
@@ -48,6 +50,7 @@ from child_mdh.release.sdc.relations import undeclared_sums
 from child_mdh.release.sdc.rules import published_threshold
 from child_mdh.release.sdc.spec import COUNT_SUFFIX, PERSON_LEVEL_IDENTIFIERS, TableSpec
 from child_mdh.release.sdc.withheld import ACRO_SDC_KEYS, WITHHELD_REASONS
+from child_mdh.release.workbook import TABLE_SHEET, is_release_workbook, read_workbook_table
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 #: check_table failures the audit reports, and the problem kind each becomes
@@ -82,9 +85,51 @@ class Problem:
 
 
 def _read_tables(path: Path) -> dict[str, pd.DataFrame]:
+    """The tables of a release file: a CSV's one table; a release workbook's table
+    sheet under the CSV's column names, shorthand as empty cells
+    (:func:`~child_mdh.release.workbook.read_workbook_table`); every sheet of any other
+    workbook."""
     if path.suffix.lower() == ".csv":
         return {"": pd.read_csv(path, keep_default_na=True)}
+    if is_release_workbook(path):
+        return {TABLE_SHEET: read_workbook_table(path)}
     return pd.read_excel(path, sheet_name=None, engine="openpyxl")
+
+
+def _workbook_problems(path: Path, name: str, table: pd.DataFrame) -> list[Problem]:
+    """A release workbook whose table differs from the CSV beside it (same name)."""
+    csv = path.with_suffix(".csv")
+    if not csv.is_file():
+        return []
+    try:
+        frame = pd.read_csv(csv)
+    except Exception:  # reported when the CSV itself is read
+        return []
+    if list(frame.columns) != list(table.columns) or len(frame) != len(table):
+        return [
+            Problem(
+                "workbook_differs",
+                name,
+                f"the table differs in shape or columns from {csv.name}",
+            )
+        ]
+    for col in frame.columns:
+        a, b = frame[col], table[col]
+        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+            same = np.allclose(
+                a.to_numpy(dtype="float64"),
+                b.to_numpy(dtype="float64"),
+                rtol=0,
+                atol=0,
+                equal_nan=True,
+            )
+        else:
+            same = a.isna().tolist() == b.isna().tolist() and (
+                a.dropna().astype(str).tolist() == b.dropna().astype(str).tolist()
+            )
+        if not same:
+            return [Problem("workbook_differs", name, f"column {col} differs from {csv.name}")]
+    return []
 
 
 def _scan_counts(
@@ -306,6 +351,8 @@ def audit_release(  # noqa: C901  (the audit's checks in turn, each reported)
                 problems.append(Problem("unreadable", name, f"cannot read table: {err}"))
                 continue
             structure = (listed[name][1].get("structure") or {}) if name in listed else {}
+            if TABLE_SHEET in sheets and path.suffix.lower() == ".xlsx":
+                problems += _workbook_problems(path, name, sheets[TABLE_SHEET])
             for sheet, df in sheets.items():
                 label = f"{name}:{sheet}" if sheet else name
                 table_config = config

@@ -32,6 +32,7 @@ from child_mdh.files import write_json
 from child_mdh.release.sdc.config import SDCConfig, resolve_config
 from child_mdh.release.sdc.rules import STATUSES, CheckResult
 from child_mdh.release.sdc.withheld import released_sdc, withheld_count
+from child_mdh.release.workbook import About
 
 MANIFEST_FORMAT = "child-mdh outputs v2 (after ACRO results.json)"
 #: The ACRO release whose results.json layout outputs.json follows (tag v0.4.12:
@@ -81,13 +82,16 @@ class Manifest:
 
     ``release_dir`` is the release folder (file names are recorded relative to it),
     ``step`` the name of the workflow step, ``config`` the disclosure settings used
-    (recorded so the merged manifest can confirm every step used the same).
+    (recorded so the merged manifest can confirm every step used the same), ``about``
+    what the workbooks' cover sheets say of the release (source, period, synthetic or
+    not; a :class:`~child_mdh.release.workbook.About` or a mapping of its fields).
     """
 
-    def __init__(self, release_dir: str | Path, step: str = "", config=None):
+    def __init__(self, release_dir: str | Path, step: str = "", config=None, about=None):
         self.release_dir = Path(release_dir)
         self.step = step
         self.config: SDCConfig = resolve_config(config)
+        self.about: About = about if isinstance(about, About) else About.from_mapping(about)
         self.results: dict[str, dict] = {}
 
     # -- names -------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from child_mdh.release.sdc.rules import CheckResult, overall_status
 from child_mdh.release.sdc.spec import TableSpec
 from child_mdh.release.sdc.suppression import protect_table
 from child_mdh.release.sdc.text_safety import neutralise_formulas
+from child_mdh.release.sdc.withheld import emptied_cells
+from child_mdh.release.workbook import write_workbook
 
 FIGURE_SUFFIXES = {
     ".png": "figure",
@@ -72,6 +74,22 @@ def _describe_rows(df: pd.DataFrame, spec: TableSpec, results: list[CheckResult]
     )
 
 
+def _title_from(path: Path) -> str:
+    words = path.stem.replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def _disclosure_note(config, rounded: bool) -> str:
+    parts = [
+        f"Disclosure control: counts below {config.threshold:g} are withheld ([c]), with "
+        "further cells withheld where a total would give a withheld count back"
+    ]
+    if rounded:
+        parts.append(f"counts are rounded to the nearest {config.rounding_base:g}")
+    parts.append("statistics are computed from the published counts")
+    return "; ".join(parts) + "."
+
+
 def _config_for(manifest: Manifest, config) -> object:
     """The manifest's settings; a different ``config`` would be recorded wrongly."""
     if config is None:
@@ -110,6 +128,10 @@ def write_release_table(
     backed_by: Iterable[str] = (),
     additive: bool | None = None,
     after_protect=None,
+    title: str = "",
+    notes: Iterable[str] = (),
+    withheld=None,
+    not_applicable=None,
 ) -> dict:
     """Protect, check and write a release table; record it in ``manifest``.
 
@@ -132,6 +154,15 @@ def write_release_table(
     ``after_protect``, a function of the protected table, adds what follows from the
     protected numbers but is no formula (labels such as 'higher than England'); its
     result is what is checked and written.
+
+    The XLSX copy is a workbook laid out after the GSS guidance
+    (:func:`~child_mdh.release.workbook.write_workbook`): ``title`` heads it (default:
+    from the file name), ``method`` and ``notes`` are its notes, the manifest's
+    ``about`` fills its cover. Its empty cells show ``[c]`` where disclosure control
+    emptied them (the cells this call withholds, or ``withheld`` for a view of a table
+    protected elsewhere), ``[z]`` where ``not_applicable`` (a function of the released
+    table returning a boolean frame or a mapping column -> boolean Series) says there
+    is nothing to give, and ``[x]`` otherwise.
     """
     if output_type not in ("table", "regression"):
         raise ValueError(
@@ -174,9 +205,23 @@ def write_release_table(
     neutralise_formulas(released).to_csv(path, index=False)
     files = [path]
     if xlsx:
-        xlsx_path = path.with_suffix(".xlsx")
-        neutralise_formulas(released).to_excel(xlsx_path, index=False, engine="openpyxl")
-        files.append(xlsx_path)
+        files.append(
+            write_workbook(
+                neutralise_formulas(released),
+                path.with_suffix(".xlsx"),
+                title=title or _title_from(path),
+                description=method,
+                about=manifest.about,
+                notes=[
+                    f"Method: {method}" if method else "",
+                    _disclosure_note(config, rounded),
+                    *notes,
+                ],
+                withheld=emptied_cells(sdc) if mitigate else withheld,
+                not_applicable=not_applicable(released) if not_applicable else None,
+                csv_name=path.name,
+            )
+        )
     structure = spec.structure(checked)
     structure.update(
         {
