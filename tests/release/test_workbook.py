@@ -21,6 +21,8 @@ from child_mdh.release.workbook import (
     About,
     column_label,
     read_workbook_table,
+    shorthand,
+    spread_withheld,
     write_workbook,
 )
 
@@ -156,3 +158,19 @@ def test_not_synthetic_and_unknown_headings(tmp_path):
         "Odd name",
     ]
     assert read_workbook_table(path, keep_shorthand=True)["widget_n"].tolist() == [12, "[x]"]
+
+
+def test_a_statistic_of_a_withheld_count_is_withheld_too():
+    table = pd.DataFrame(
+        {
+            "a_n": [None, 20.0, None],
+            "share": [None, 0.5, None],
+            "share_of_share": [None, 0.25, None],
+        }
+    )
+    derived = {"share": ("a_n",), "share_of_share": ("share",)}
+    # row 0's count was withheld; row 2's was empty in the data
+    mask = spread_withheld(table, [(0, "a_n")], derived)
+    assert mask.to_numpy().tolist() == [[True, True, True], [False] * 3, [False] * 3]
+    marks = shorthand(table, mask)
+    assert marks.iloc[0].tolist() == ["[c]"] * 3 and marks.iloc[2].tolist() == ["[x]"] * 3

@@ -554,3 +554,30 @@ def withheld_through(view, sources, cells) -> pd.DataFrame:
             for col in shown.columns
         }
     )
+
+
+def spread_withheld(table: pd.DataFrame, withheld, derived: Mapping) -> pd.DataFrame:
+    """Withheld cells and every empty statistic computed from one of them.
+
+    ``derived`` maps a statistic column to the columns it is computed from (a
+    :class:`~child_mdh.release.sdc.spec.TableSpec`'s ``derived``): an empty cell of a
+    statistic whose row has a withheld cell among them is withheld too (``[c]``), as is a
+    statistic of such a statistic. Returns a boolean frame shaped like ``table``.
+    """
+    table = table.reset_index(drop=True)
+    mask = pd.DataFrame(_mask(table, withheld), columns=table.columns)
+    empty = table.isna()
+    changed = True
+    while changed:
+        changed = False
+        for stat, backing in derived.items():
+            if stat not in mask.columns:
+                continue
+            cols = [b for b in backing if b in mask.columns]
+            if not cols:
+                continue
+            hit = mask[cols].any(axis=1) & empty[stat] & ~mask[stat]
+            if hit.any():
+                mask.loc[hit, stat] = True
+                changed = True
+    return mask

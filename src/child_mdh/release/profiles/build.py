@@ -63,9 +63,10 @@ from child_mdh.release.sdc import (
 from child_mdh.release.sdc.withheld import emptied_cells
 from child_mdh.release.workbook import withheld_through
 
-#: ``DataFrame.attrs`` key of a released table's withheld cells ([row, column] pairs):
-#: how its workbook, and the views drawn from it, tell [c] from [x]
-WITHHELD_ATTR = "withheld"
+#: key of the profile tables' dict holding the protected tables' withheld cells (name ->
+#: [row, column] pairs): how the views drawn from them tell [c] from [x] in a workbook.
+#: Not in ``DataFrame.attrs``, which pandas deep-copies on every operation.
+WITHHELD_KEY = "_withheld"
 #: columns with nothing to give on England's own rows ([z] in the workbooks)
 _ENGLAND_NOT_APPLICABLE = (
     "region_code",
@@ -158,7 +159,8 @@ def write_profile_tables(
     folder = _tables_dir(Path(out_dir), None)
     ready = rounded_statistics(statistics)
     specs = table_specs(ready)
-    released: dict[str, pd.DataFrame] = {}
+    released: dict = {}
+    withheld: dict[str, list] = {}
     uids = {}
     funnel_rate = ready["area_statistics"].attrs.get("funnel_rate", DEFAULT_FUNNEL_RATE)
     for name in ("area_statistics", "children_left_out"):
@@ -179,7 +181,7 @@ def write_profile_tables(
         released[name] = protect_table(ready[name], specs[name], config, table=entry["uid"]).table
         if relabel is not None:
             released[name] = relabel(released[name])
-        released[name].attrs[WITHHELD_ATTR] = emptied_cells(entry["files"][0]["sdc"])
+        withheld[name] = emptied_cells(entry["files"][0]["sdc"])
     # funnel limits around England's published value, over the published denominators
     ready.update(rounded_statistics(funnel_tables(released["area_statistics"], funnel_rate)))
     for name in ("funnel_limits_prevalence", "funnel_limits_rate"):
@@ -206,7 +208,7 @@ def write_profile_tables(
         xlsx=xlsx,
         backed_by=[uids["area_statistics"], uids["children_left_out"]],
         title="Child-MDH local profiles: every area's indicators, one row each",
-        withheld=long_withheld(released),
+        withheld=long_withheld({**released, WITHHELD_KEY: withheld}),
         not_applicable=england_not_applicable,
     )
     released["indicators"] = long
@@ -223,6 +225,7 @@ def write_profile_tables(
             xlsx=xlsx,
         )
         released["local_indicators"] = local
+    released[WITHHELD_KEY] = withheld
     return released
 
 
@@ -243,15 +246,12 @@ def england_not_applicable(table: pd.DataFrame) -> dict:
     }
 
 
-def long_withheld(tables: Mapping[str, pd.DataFrame], la_codes=None) -> pd.DataFrame:
+def long_withheld(tables: Mapping, la_codes=None) -> pd.DataFrame:
     """Which cells of :func:`long_indicators` show a cell withheld in the tables it is
-    drawn from (their ``attrs['withheld']``): a boolean frame like its result."""
+    drawn from (``tables[WITHHELD_KEY]``): a boolean frame like its result."""
     sources = {k: tables[k] for k in ("area_statistics", "children_left_out") if k in tables}
-    return withheld_through(
-        lambda t: long_indicators(t, la_codes),
-        sources,
-        {k: t.attrs.get(WITHHELD_ATTR) for k, t in sources.items()},
-    )
+    cells = tables.get(WITHHELD_KEY) or {}
+    return withheld_through(lambda t: long_indicators(t, la_codes), sources, cells)
 
 
 def withheld_from_manifest(manifest: Manifest, tables_dir: str | Path) -> dict[str, list]:
@@ -266,14 +266,13 @@ def withheld_from_manifest(manifest: Manifest, tables_dir: str | Path) -> dict[s
     return out
 
 
-def read_profile_tables(
-    tables_dir: str | Path, withheld: Mapping[str, list] | None = None
-) -> dict[str, pd.DataFrame]:
+def read_profile_tables(tables_dir: str | Path, withheld: Mapping[str, list] | None = None) -> dict:
     """Read the released profile tables back from ``tables_dir`` (the CSV files).
 
     Codes, names and labels are read as text and empty cells as missing, so the pages
     drawn from them show exactly what was released. ``withheld`` (name -> cells, see
-    :func:`withheld_from_manifest`) says which empty cells disclosure control emptied.
+    :func:`withheld_from_manifest`), kept under ``WITHHELD_KEY``, says which empty cells
+    disclosure control emptied.
     """
     folder = Path(tables_dir)
     out = {}
@@ -286,8 +285,7 @@ def read_profile_tables(
         header = pd.read_csv(path, nrows=0).columns
         text = [c for c in header if c in TEXT_COLUMNS or "vs_england" in c or c.endswith("funnel")]
         out[name] = pd.read_csv(path, dtype=dict.fromkeys(text, "str"))
-        if withheld and name in withheld:
-            out[name].attrs[WITHHELD_ATTR] = list(withheld[name])
+    out[WITHHELD_KEY] = {k: list(v) for k, v in (withheld or {}).items()}
     return out
 
 

@@ -26,7 +26,7 @@ from child_mdh.release.sdc.spec import TableSpec
 from child_mdh.release.sdc.suppression import protect_table
 from child_mdh.release.sdc.text_safety import neutralise_formulas
 from child_mdh.release.sdc.withheld import emptied_cells
-from child_mdh.release.workbook import write_workbook
+from child_mdh.release.workbook import spread_withheld, write_workbook
 
 FIGURE_SUFFIXES = {
     ".png": "figure",
@@ -217,7 +217,9 @@ def write_release_table(
                     _disclosure_note(config, rounded),
                     *notes,
                 ],
-                withheld=emptied_cells(sdc) if mitigate else withheld,
+                withheld=spread_withheld(
+                    released, emptied_cells(sdc) if mitigate else withheld, spec.derived
+                ),
                 not_applicable=not_applicable(released) if not_applicable else None,
                 csv_name=path.name,
             )
