@@ -5,6 +5,7 @@
 #               (the workflow end to end, larger simulations)
 # Everything is installed from pinned versions (pyproject.toml + requirements.lock).
 
+SHELL  := /bin/bash
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -13,6 +14,18 @@ CORES  ?= 2
 CONFIG ?= config/config.yaml
 SIMULATION_CONFIG ?= config/simulation.yaml
 SIMULATION_TARGETS ?= all
+# Results of another config go to their own folder, results-<config name>/, so a run never
+# overwrites another config's results; RESULTS=folder chooses, RESULTS= (empty) keeps the
+# config's own results_dir.
+ifeq ($(CONFIG),config/config.yaml)
+RESULTS ?=
+else
+RESULTS ?= results-$(basename $(notdir $(CONFIG)))
+endif
+# the Snakefile reads config/config.yaml itself: name only another config file; Snakemake
+# prints one line of progress per step (the steps one line of what they did)
+SMK_ARGS = $(if $(filter-out config/config.yaml,$(CONFIG)),--configfile $(CONFIG)) \
+	$(if $(RESULTS),--config results_dir=$(RESULTS)) --quiet rules host reason
 
 .PHONY: run test test-fast test-slow simulate bench report lint format lock clean-results help
 
@@ -34,10 +47,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
 	touch $(STAMP)
 
+# Snakemake's scheduling chatter is left out of the terminal (it stays in
+# .snakemake/log/); errors, the steps' lines, progress and the closing summary remain
+SMK_CHATTER = ^(Select jobs to execute|Execute [0-9]+ jobs|Finished jobid|Assuming unrestricted|Using shell|Rules claiming|Conda environments|Provided cores|Building DAG|\[[A-Z][a-z]{2} [A-Z][a-z]{2} .*[0-9]{4}\]$$)
+
 # a run that was killed is resumed: stale lock removed, incomplete files made again
 # (child-mdh run in child_mdh/cli.py; a second make run in the same folder is refused)
 run: $(STAMP)
-	$(BIN)/child-mdh run -- --cores $(CORES) --configfile $(CONFIG)
+	@set -o pipefail; $(BIN)/child-mdh run -- --cores $(CORES) $(SMK_ARGS) 2>&1 \
+		| grep --line-buffered -v -E '$(SMK_CHATTER)'
 
 simulate: $(STAMP)
 	$(BIN)/snakemake -s workflow/simulation/Snakefile --cores $(CORES) $(SIMULATION_TARGETS) --configfile $(SIMULATION_CONFIG)
@@ -48,7 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_workflow.py $(BENCH_ARGS)
 
 report: $(STAMP)
-	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --report results/report.html
+	$(BIN)/snakemake --cores 1 $(SMK_ARGS) --report $(or $(RESULTS),results)/report.html
 
 # pytest exits 5 when a tier has no test left after PYTEST_ARGS' selection: not a failure
 test: test-fast test-slow

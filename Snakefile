@@ -29,6 +29,14 @@ include: "workflow/rules/profiles.smk"
 include: "workflow/rules/release.smk"
 
 
+onsuccess:
+    print(closing_summary())
+
+
+onerror:
+    print(f"child-mdh: a step failed; its log file is named above (under {LOGS}/).")
+
+
 rule all:
     default_target: True
     input:

@@ -1,5 +1,6 @@
 # Configuration, paths and targets shared by every rules file. No analysis logic here:
 # rules call the child_mdh package (src/child_mdh/steps/).
+import json
 import os
 from pathlib import Path
 
@@ -146,6 +147,29 @@ def synthetic_fidelity_report():
             category="Synthetic data",
         ),
     ]
+
+
+def closing_summary():
+    """What the run made and what to open, printed when it ends well."""
+    lines = ["", f"child-mdh: done. Results in {RESULTS}/"]
+    audit = RELEASE / "audit.json"
+    if audit.is_file():
+        result = json.loads(audit.read_text())
+        problems = len(result.get("problems") or [])
+        lines.append(
+            "  release audit: "
+            + ("passed, no problem" if result.get("passed") else f"{problems} problem(s)")
+            + f" ({audit})"
+        )
+    lines.append("  open:")
+    for path, what in (
+        (RELEASE / "profiles" / "index.html", "the local-area profiles"),
+        (RELEASE / "checker_summary.html", "the output checker's summary"),
+        (RESULTS / "report.html", "the Snakemake report, after make report"),
+    ):
+        lines.append(f"    {path}  ({what})")
+    lines.append(f"  each step's details: {LOGS}/<step>.log")
+    return "\n".join(lines)
 
 
 def all_targets():

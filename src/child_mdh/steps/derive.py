@@ -12,7 +12,7 @@ from pathlib import Path
 
 from child_mdh.derive.children import derive_children, derive_children_from_la_import
 from child_mdh.files import write_json, write_parquet
-from child_mdh.steps._runner import step_logging
+from child_mdh.steps._runner import SUMMARY, step_logging
 
 
 def run(smk) -> None:
@@ -40,8 +40,10 @@ def run(smk) -> None:
         write_parquet(household_domains, smk.output.household_domains, {"person_level": False})
         linkage.to_csv(smk.output.linkage, index=False)
         write_json(report, smk.output.report)
+        log.info("derivation report:\n%s", json.dumps(report, indent=2, default=str))
         log.info(
-            "children table: %d children; report:\n%s",
-            len(children),
-            json.dumps(report, indent=2, default=str),
+            "children table: %s children (report: %s)",
+            f"{len(children):,}",
+            smk.output.report,
+            extra=SUMMARY,
         )

@@ -15,7 +15,7 @@ from child_mdh.aggregates.index.tables import child_index
 from child_mdh.files import write_parquet
 from child_mdh.release.index import index_outputs, write_linkage_report
 from child_mdh.release.sdc import Manifest, SDCConfig
-from child_mdh.steps._runner import step_logging
+from child_mdh.steps._runner import SUMMARY, step_logging
 
 
 def run(smk) -> None:
@@ -45,3 +45,4 @@ def run(smk) -> None:
         )
         manifest.write_part(smk.output.manifest)
         log.info("index tables written: %s", ", ".join(written.values()))
+        log.info("%d index tables and figures -> %s/index/", len(written), release, extra=SUMMARY)

@@ -7,7 +7,7 @@ from pathlib import Path
 from child_mdh.sources.la_returns.import_config import import_la_from_config
 from child_mdh.sources.synthetic import generate
 from child_mdh.sources.synthetic.la_formats import write_la_formats
-from child_mdh.steps._runner import step_logging
+from child_mdh.steps._runner import SUMMARY, step_logging
 from child_mdh.validation.folder import validate_folder
 
 
@@ -23,6 +23,15 @@ def synth(smk) -> None:
         )
         for table, rows in summary["rows"].items():
             log.info("%s: %s rows", table, f"{rows:,}")
+        rows = summary["rows"]
+        log.info(
+            "synthetic England: %s persons in %s households, %s areas -> %s",
+            f"{rows.get('persons', 0):,}",
+            f"{rows.get('households', 0):,}",
+            f"{rows.get('areas', 0):,}",
+            Path(smk.output.truth).parent,
+            extra=SUMMARY,
+        )
 
 
 def validate_inputs(smk) -> None:
@@ -40,6 +49,7 @@ def validate_inputs(smk) -> None:
             max_loss_share=smk.params.max_loss_share,
         )
         log.info("%s", report.summary_text())
+        log.info("%s", report.one_line(), extra=SUMMARY)
 
 
 def la_formats(smk) -> None:
@@ -48,7 +58,7 @@ def la_formats(smk) -> None:
         written = write_la_formats(
             Path(smk.input.tables[0]).parent, smk.params.la_code, Path(smk.output[0])
         )
-        log.info("wrote %s returns: %s", smk.params.la_code, written["rows"])
+        log.info("wrote %s returns: %s", smk.params.la_code, written["rows"], extra=SUMMARY)
 
 
 def import_la(smk) -> None:
@@ -56,3 +66,4 @@ def import_la(smk) -> None:
     with step_logging(smk, "import_la") as log:
         report = import_la_from_config(dict(smk.params.la_import))
         log.info("%s", report.summary_text())
+        log.info("LA returns imported (details in the log file)", extra=SUMMARY)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from child_mdh.release.models.outputs import model_outputs
 from child_mdh.release.sdc import Manifest, SDCConfig
-from child_mdh.steps._runner import step_logging
+from child_mdh.steps._runner import SUMMARY, step_logging
 
 
 def run(smk) -> None:
@@ -32,3 +32,4 @@ def run(smk) -> None:
         )
         manifest.write_part(smk.output.manifest)
         log.info("model outputs written: %s", ", ".join(written.values()))
+        log.info("%d model outputs -> %s/models/", len(written), release, extra=SUMMARY)

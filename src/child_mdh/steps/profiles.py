@@ -22,7 +22,7 @@ from child_mdh.release.profiles.build import (
     write_profile_tables,
 )
 from child_mdh.release.sdc import Manifest, SDCConfig
-from child_mdh.steps._runner import step_logging
+from child_mdh.steps._runner import SUMMARY, step_logging
 from child_mdh.validation.folder import read_validated_table
 
 #: where the profiles are in the release folder (and in each staged folder)
@@ -90,7 +90,12 @@ def profile_tables(smk) -> None:
             xlsx=bool(settings["xlsx"]),
         )
         manifest.write_part(smk.output.manifest)
-        log.info("profile tables written for %d areas", len(released["area_statistics"]))
+        log.info(
+            "profile tables for %d areas -> %s/tables/",
+            len(released["area_statistics"]),
+            smk.params.out_dir,
+            extra=SUMMARY,
+        )
 
 
 def profile_pages(smk) -> None:
@@ -111,7 +116,7 @@ def profile_pages(smk) -> None:
             **_page_options(smk),
         )
         manifest.write_part(smk.output.manifest)
-        log.info("chunk %d of %d: %d local authority pages", item, total, len(codes))
+        log.info("chunk %d of %d: %d local authority pages", item, total, len(codes), extra=SUMMARY)
 
 
 def profile_index(smk) -> None:
@@ -129,4 +134,4 @@ def profile_index(smk) -> None:
             **options,
         )
         manifest.write_part(smk.output.manifest)
-        log.info("wrote %s", page)
+        log.info("England's page and the index -> %s", page, extra=SUMMARY)

@@ -9,7 +9,7 @@ from child_mdh.release.fidelity import write_synthetic_fidelity
 from child_mdh.release.provenance import empty_table_warnings, provenance_record
 from child_mdh.release.sdc import Manifest, SDCConfig, write_release_text
 from child_mdh.release.sdc.publish import assemble_release, publish_release
-from child_mdh.steps._runner import step_logging
+from child_mdh.steps._runner import SUMMARY, step_logging
 
 
 def provenance(smk) -> None:
@@ -34,7 +34,7 @@ def provenance(smk) -> None:
             comment="no data values: configuration, file hashes and software versions only",
         )
         manifest.write_part(smk.output.manifest)
-        log.info("recorded %d input files", len(files))
+        log.info("recorded %d input files", len(files), extra=SUMMARY)
 
 
 def release_manifest(smk) -> None:
@@ -52,7 +52,12 @@ def release_manifest(smk) -> None:
             smk.output.reasons,
             smk.output.audit,
         )
-        log.info("release folder audited: %d problems", len(problems))
+        log.info(
+            "release audited: %s -> %s",
+            "passed, no problem" if not problems else f"{len(problems)} problem(s)",
+            smk.output.audit,
+            extra=SUMMARY,
+        )
 
 
 def synthetic_fidelity(smk) -> None:
@@ -78,4 +83,5 @@ def synthetic_fidelity(smk) -> None:
             int(within.eq(True).sum()),
             len(failed),
             int(within.isna().sum()),
+            extra=SUMMARY,
         )

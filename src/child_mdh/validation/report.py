@@ -85,8 +85,15 @@ class ValidationReport:
     def rows_quarantined(self) -> int:
         return sum(t.rows_quarantined for t in self.tables.values())
 
+    def one_line(self) -> str:
+        """The summary in one line: tables, rows used, rows quarantined and where."""
+        used = sum(t.rows_used for t in self.tables.values())
+        q = self.rows_quarantined
+        where = f" (rows and reasons in {self.quarantine_dir})" if q else ""
+        return f"{len(self.tables)} tables validated: {used:,} rows used, {q:,} quarantined{where}"
+
     def summary_text(self) -> str:
-        """A plain-English summary for the terminal and the log."""
+        """A plain-English summary for the log (:meth:`one_line` for the terminal)."""
         lines = [
             f"Validated {len(self.tables)} tables from {self.in_dir} against data contract "
             f"v{CONTRACT_VERSION} (policy: {self.policy}; dates after "

@@ -1,0 +1,41 @@
+"""A workflow step's logging: every record to the rule's log file, one line of what the
+step did (and any warning or error) to the terminal."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from child_mdh.errors import UserError
+from child_mdh.steps._runner import SUMMARY, step_logging
+
+
+def _smk(tmp_path):
+    return SimpleNamespace(log=[str(tmp_path / "logs" / "step.log")])
+
+
+def test_terminal_gets_the_summary_line_and_warnings_the_file_everything(tmp_path, capsys):
+    with step_logging(_smk(tmp_path), "derive_children") as log:
+        log.info("report:\n%s", "{\n  92 lines of JSON\n}")
+        log.warning("3 rows quarantined")
+        log.info("children table: 20,000 children", extra=SUMMARY)
+    terminal = capsys.readouterr().err.splitlines()
+    assert terminal == [
+        "  derive_children: 3 rows quarantined",
+        "  derive_children: children table: 20,000 children",
+    ]
+    written = (tmp_path / "logs" / "step.log").read_text()
+    assert "92 lines of JSON" in written and "children table: 20,000 children" in written
+
+
+def test_without_a_log_file_the_details_go_to_the_terminal(capsys):
+    with step_logging(SimpleNamespace(log=[]), "synth") as log:
+        log.info("persons: 40,000 rows")
+    assert "persons: 40,000 rows" in capsys.readouterr().err
+
+
+def test_a_user_error_is_one_message_and_exit_status_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop, step_logging(_smk(tmp_path), "validate_inputs"):
+        raise UserError("areas.csv: column la_code is missing; add it")
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "areas.csv: column la_code is missing" in err and "Traceback" not in err
