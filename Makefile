@@ -97,4 +97,4 @@ lock:
 	mv requirements.lock.new requirements.lock
 
 clean-results:
-	rm -rf results .snakemake
+	rm -rf results results-*/ .snakemake
