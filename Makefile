@@ -54,6 +54,7 @@ SMK_CHATTER = ^(Select jobs to execute|Execute [0-9]+ jobs|Finished jobid|Assumi
 # a run that was killed is resumed: stale lock removed, incomplete files made again
 # (child-mdh run in child_mdh/cli.py; a second make run in the same folder is refused)
 run: $(STAMP)
+	@$(BIN)/child-mdh check-config --quiet $(CONFIG)
 	@set -o pipefail; $(BIN)/child-mdh run -- --cores $(CORES) $(SMK_ARGS) 2>&1 \
 		| grep --line-buffered -v -E '$(SMK_CHATTER)'
 

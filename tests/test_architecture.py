@@ -3,7 +3,8 @@ hidden (function-level) import between the package's own modules.
 
 Stages, in the order data flow through them (``docs/architecture.md``):
 
-0. ``contract``, ``errors``, ``files``, ``cells``: the shared vocabulary and utilities;
+0. ``contract``, ``errors``, ``files``, ``cells``, ``workflow_config``: the shared
+   vocabulary and utilities;
 1. ``sources``: synthetic data, mapped extracts, local authority returns;
 2. ``validation``: the contract checks of an input folder;
 3. ``derive``: domains, FSM, outcomes, both cohorts -> the children table;
@@ -30,6 +31,7 @@ LAYERS = {
     "errors": 0,
     "files": 0,
     "cells": 0,
+    "workflow_config": 0,
     "sources": 1,
     "validation": 2,
     "derive": 3,

@@ -32,6 +32,7 @@ from child_mdh.sources.la_returns.import_config import import_la_from_config, lo
 from child_mdh.sources.mapped_extract.__main__ import main as map_extract_main
 from child_mdh.sources.synthetic import generate
 from child_mdh.validation.folder import MAX_LOSS_SHARE, validate_folder
+from child_mdh.workflow_config import check_config_file
 
 try:  # POSIX; on Windows the run is not locked (make is rarely used there)
     import fcntl
@@ -156,6 +157,13 @@ def _cmd_compare_releases(args: argparse.Namespace) -> int:
     return 0 if result.identical else 1
 
 
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    check_config_file(Path(args.config))
+    if not args.quiet:
+        print(f"{args.config}: a valid child-mdh configuration")
+    return 0
+
+
 def _cmd_contract_docs(args: argparse.Namespace) -> int:
     print(contract_markdown())
     print()
@@ -264,6 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="arguments for snakemake")
     p.set_defaults(func=lambda args: run_workflow([a for a in args.snakemake_args if a != "--"]))
+
+    p = sub.add_parser(
+        "check-config",
+        help="check a workflow configuration file (YAML syntax, keys, values) as the "
+        "workflow reads it (over config/config.yaml); exit 0 valid, 2 not",
+    )
+    p.add_argument("config", help="the YAML configuration file")
+    p.add_argument("--quiet", action="store_true", help="print nothing when it is valid")
+    p.set_defaults(func=_cmd_check_config)
 
     p = sub.add_parser("contract-docs", help="print the data contract as Markdown")
     p.set_defaults(func=_cmd_contract_docs)

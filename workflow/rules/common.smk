@@ -2,6 +2,7 @@
 # rules call the child_mdh package (src/child_mdh/steps/).
 import json
 import os
+import sys
 from pathlib import Path
 
 from snakemake.io import report as shown_in_report
@@ -9,7 +10,18 @@ from snakemake.utils import validate
 
 from child_mdh.contract.tables import TABLES
 from child_mdh.validation.folder import LA_ROUTE_TABLES
+from child_mdh.workflow_config import ConfigError, check_config
 
+# a mistake in the configuration: one line naming the key (and the nearest valid one)
+# instead of the schema; `child-mdh check-config FILE` says the same before a run
+try:
+    check_config(
+        config,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        source=", ".join(map(str, workflow.overwrite_configfiles or ["config/config.yaml"])),
+    )
+except ConfigError as err:
+    sys.exit(f"child-mdh: {err}")
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 RESULTS = Path(config["results_dir"])
