@@ -230,3 +230,35 @@ def test_pages_show_counts_rounded_even_when_tables_are_not():
     )
     text = profile_html.render("profile.html", context)
     assert ">1,505<" in text and "1,503" not in text  # 1503 rounds to 1505
+
+
+def _text(page: Path) -> str:
+    return re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))
+
+
+def test_captions_name_the_area_once_and_england_is_not_compared_with_itself(built_release):
+    for code in built_release["codes"]:
+        page = (built_release["out"] / "areas" / f"{code}.html").read_text(encoding="utf-8")
+        assert not re.search(r"\b([A-Z][\w ,'-]+): \1:", page), code
+        assert "Black ticks show England" in page
+    england = _text(built_release["out"] / "areas" / "E92000001.html")
+    for said in ("black ticks", "Black ticks", "Compared with England", "compares with England"):
+        assert said not in england
+
+
+def test_every_state_is_explained(built_release):
+    page = _text(built_release["out"] / "areas" / f"{SMALL_LA}.html")
+    for state in ("Suppressed values", "Not available", "Not compared", "[c]", "[x]", "[z]"):
+        assert state in page
+
+
+def test_the_cut_off_in_words():
+    equal = {"config": {"index": {"weights": dict.fromkeys("abcde", 0.2), "k": 0.4}}}
+    assert profile_html.cut_off_text(equal).startswith(
+        "deprived in at least 2 of the 5 indicators (a, b, c, d, e)"
+    )
+    four = {"config": {"index": {"weights": dict.fromkeys("abcd", 0.25), "k": 1 / 3}}}
+    assert "at least 2 of the 4 indicators" in profile_html.cut_off_text(four)
+    unequal = {"config": {"index": {"weights": {"a": 0.5, "b": 0.25, "c": 0.25}, "k": 0.5}}}
+    assert "weights add up to at least 0.5" in profile_html.cut_off_text(unequal)
+    assert profile_html.cut_off_text({}) == ""

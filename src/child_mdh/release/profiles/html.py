@@ -10,6 +10,7 @@ secure environment. Every number comes from the protected tables; text from a co
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -17,6 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from child_mdh.aggregates.profiles.measures import INDICATOR_LABELS
 from child_mdh.aggregates.profiles.statistics import DECIMALS
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.profiles import chartdata
@@ -105,6 +107,28 @@ UNIT_DECIMALS = {"%": DECIMALS["pct"], "proportion": DECIMALS["af"], "ratio": DE
 
 def _decimals(unit: str) -> int:
     return UNIT_DECIMALS.get(unit, DECIMALS["rate"])
+
+
+def cut_off_text(provenance: Mapping | None) -> str:
+    """The index's cut-off in words, from the run's configuration (``provenance.json``):
+    'deprived in at least 2 of the 5 indicators (...)' when the weights are equal, else
+    the weighted share; '' when the configuration is not known."""
+    index = ((provenance or {}).get("config") or {}).get("index") or {}
+    weights, k = index.get("weights") or {}, index.get("k")
+    if not weights or k is None:
+        return ""
+    names = ", ".join(INDICATOR_LABELS.get(w, w).lower() for w in weights)
+    values = [float(v) for v in weights.values()]
+    if max(values) - min(values) < 1e-9 and values[0] > 0:
+        need = math.ceil(float(k) / values[0] - 1e-9)
+        return (
+            f"deprived in at least {need} of the {len(values)} indicators ({names}), "
+            f"each weighted equally (cut-off k = {float(k):g})"
+        )
+    return (
+        f"deprived in indicators whose weights add up to at least {float(k):g} "
+        f"(indicators {names}; weights {', '.join(f'{v:g}' for v in values)})"
+    )
 
 
 def display_rows(long: pd.DataFrame, la_code: str, base: int, threshold: int) -> list[dict]:
@@ -233,8 +257,9 @@ def area_page_context(
         here = f.points[f.points["highlight"]]
         position = ""
         if not is_england:
+            # the point's hover text already starts with the area's name
             position = (
-                (f"{name}: " + here["hover"].iloc[0])
+                here["hover"].iloc[0]
                 if len(here)
                 else (f"{name} is not on this plot: its value is suppressed.")
             )
@@ -291,6 +316,7 @@ def area_page_context(
         "region": "" if is_missing(row.get("region_name")) else str(row["region_name"]),
         "is_england": is_england,
         "is_synthetic": bool(is_synthetic),
+        "cut_off": cut_off_text(provenance),
         "threshold": threshold,
         "base": base,
         "suppressed_text": suppressed_text(threshold),
@@ -310,7 +336,9 @@ def area_page_context(
                 threshold=threshold,
                 title=f"Deprivation indicators, {name}",
                 description=(
-                    "Bars: this area's percentage; black ticks: England. Hover for values."
+                    "Bars: this area's percentage"
+                    + ("" if is_england else "; black ticks: England")
+                    + ". Hover for values."
                 ),
             )
         ),
@@ -321,9 +349,9 @@ def area_page_context(
                 threshold=threshold,
                 title=f"Contacts with children's social care, {name}",
                 description=(
-                    "Rates per 10,000 for MDH, other and "
-                    "all children with 95% intervals; black "
-                    "ticks: England. Hover for values."
+                    "Rates per 10,000 for MDH, other and all children with 95% intervals"
+                    + ("" if is_england else "; black ticks: England")
+                    + ". Hover for values."
                 ),
             )
         ),
