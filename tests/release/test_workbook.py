@@ -75,8 +75,10 @@ def test_sheets_cover_and_notes(written):
     notes = _cells(book[NOTES_SHEET])
     assert "[note 1]" in notes and any(n.startswith("Method: children in need") for n in notes)
     assert any("below 10 are withheld" in n for n in notes)
-    for sheet in book.worksheets:  # no merged cells anywhere (GSS guidance)
+    for sheet in book.worksheets:  # no merged cells, no blank rows (GSS guidance)
         assert not sheet.merged_cells.ranges
+        rows = list(sheet.iter_rows(values_only=True))
+        assert all(any(v is not None for v in row) for row in rows), sheet.title
 
 
 def test_table_sheet_headings_formats_and_frozen_header(written):

@@ -49,9 +49,9 @@ NOT_APPLICABLE = "[z]"
 SHORTHAND = {
     WITHHELD: "confidential: withheld by disclosure control so that no small number of "
     "children can be identified or worked out from the other cells",
-    NOT_AVAILABLE: "not available: no value could be computed (for example a statistic "
-    "whose count is withheld in the table it is drawn from, or a value missing from the "
-    "data)",
+    NOT_AVAILABLE: "not available: no value could be computed (for example a rate for a "
+    "group with no children, a comparison with England whose statistic is not published, "
+    "or a value missing from the data)",
     NOT_APPLICABLE: "not applicable: there is no value to give (for example England "
     "compared with itself, or the region of England)",
 }
@@ -426,10 +426,10 @@ def write_workbook(
     )
     note_rows.append([f"[note {len(note_rows) + 1}]", shorthand_note])
     note_rows = [[f"[note {i}]", text] for i, (_, text) in enumerate(note_rows, start=1)]
-    for r, (number, text) in enumerate([["Note number", "Note text"], *note_rows], start=4):
-        notes_sheet.cell(row=r, column=1, value=number).font = Font(bold=r == 4)
+    for r, (number, text) in enumerate([["Note number", "Note text"], *note_rows], start=3):
+        notes_sheet.cell(row=r, column=1, value=number).font = Font(bold=r == 3)
         cell = notes_sheet.cell(row=r, column=2, value=text)
-        cell.font = Font(bold=r == 4)
+        cell.font = Font(bold=r == 3)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     notes_sheet.column_dimensions["A"].width = 14
     notes_sheet.column_dimensions["B"].width = 110
