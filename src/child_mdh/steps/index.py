@@ -45,4 +45,6 @@ def run(smk) -> None:
         )
         manifest.write_part(smk.output.manifest)
         log.info("index tables written: %s", ", ".join(written.values()))
-        log.info("%d index tables and figures -> %s/index/", len(written), release, extra=SUMMARY)
+        log.info(
+            "%d index tables and figures staged for release/index/", len(written), extra=SUMMARY
+        )

@@ -32,4 +32,4 @@ def run(smk) -> None:
         )
         manifest.write_part(smk.output.manifest)
         log.info("model outputs written: %s", ", ".join(written.values()))
-        log.info("%d model outputs -> %s/models/", len(written), release, extra=SUMMARY)
+        log.info("%d model outputs staged for release/models/", len(written), extra=SUMMARY)

@@ -91,9 +91,8 @@ def profile_tables(smk) -> None:
         )
         manifest.write_part(smk.output.manifest)
         log.info(
-            "profile tables for %d areas -> %s/tables/",
+            "profile tables for %d areas staged for release/profiles/tables/",
             len(released["area_statistics"]),
-            smk.params.out_dir,
             extra=SUMMARY,
         )
 
@@ -126,7 +125,7 @@ def profile_index(smk) -> None:
         manifest = _manifest(smk, "profile_index")
         # England's figures are always written as PNG too (four figures, about a second)
         options = {**_page_options(smk), "png": True}
-        page = build_index_page(
+        build_index_page(
             _staged_tables(smk),
             out_dir,
             manifest,
@@ -134,4 +133,4 @@ def profile_index(smk) -> None:
             **options,
         )
         manifest.write_part(smk.output.manifest)
-        log.info("England's page and the index -> %s", page, extra=SUMMARY)
+        log.info("England's page and the index staged for release/profiles/", extra=SUMMARY)
