@@ -281,7 +281,8 @@ def read_workbook(path: str | Path) -> list[tuple[str, pd.DataFrame]]:
     """Every sheet of an Excel workbook as (sheet name, table of text cells).
 
     The header is the first of the top 20 rows that fills most cells (title rows above
-    it, which fill fewer, are skipped); fully empty rows are dropped. Cells become the text a CSV export would hold: dates
+    it, which fill fewer, are skipped and counted in ``frame.attrs["title_rows"]``); fully
+    empty rows are dropped. Cells become the text a CSV export would hold: dates
     ``YYYY-MM-DD`` (with `` HH:MM:SS`` when the cell has a time of day), whole numbers
     without ``.0``, booleans ``true``/``false``, formulas their last computed value, and
     empty cells missing. Raises :class:`InputFileError` when the file is not a workbook.
@@ -314,6 +315,7 @@ def read_workbook(path: str | Path) -> list[tuple[str, pd.DataFrame]]:
                 for i, h in enumerate(rows[top])
             ]
             frame = pd.DataFrame(rows[top + 1 :], columns=header, dtype="str")
+            frame.attrs["title_rows"] = top  # non-empty rows above the header, not data
             out.append((sheet.title, frame))
     finally:
         book.close()

@@ -338,6 +338,9 @@ def test_an_excel_workbook_is_read_one_table_per_sheet(tmp_path):
     assert len(notes) == 1 and notes["action"].iloc[0] == "noted"
     assert "sheet 'Notes' is not a table of the SSDA903 return" in notes["problem"].iloc[0]
     assert files.loc[""].pipe(lambda f: int(f["rows_not_needed"])) == 1
+    title = probs[probs["file"].str.endswith("[Episodes]")]
+    assert title["problem"].str.contains("1 title row").any()
+    assert title.loc[title["problem"].str.contains("title row"), "rows_affected"].tolist() == [1]
 
 
 def test_an_old_xls_or_broken_workbook_is_refused_with_the_fix(tmp_path):

@@ -166,6 +166,8 @@ class TextTable:
     text_format: io.TextFormat | None = None
     #: the sheet's name when the table is a sheet of a workbook
     sheet: str | None = None
+    #: rows above a sheet's header (a title, an export note): read, not data
+    title_rows: int = 0
 
 
 def read_text_table(path: Path) -> TextTable:
@@ -201,16 +203,22 @@ def read_tables(path: Path) -> list[TextTable]:
     for name, frame in sheets:
         label = Path(f"{path}[{name}]")
         blank = "empty file" if frame.shape[1] == 0 else "header only" if frame.empty else ""
-        out.append(TextTable(label, frame, blank=blank, sheet=name))
+        title_rows = int(frame.attrs.get("title_rows", 0))
+        frame.attrs = {}
+        out.append(TextTable(label, frame, blank=blank, sheet=name, title_rows=title_rows))
     return out
 
 
 def format_note(tt: TextTable) -> str | None:
-    """A note for the report when a text table is not comma-separated UTF-8, else None."""
+    """A note for the report when a text table is not comma-separated UTF-8, or a sheet
+    has title rows above its header (counted as not needed), else None."""
+    notes = []
     fmt = tt.text_format
-    if fmt is None or (fmt.encoding == "utf-8" and fmt.delimiter == ","):
-        return None
-    return f"read as {fmt.describe()} text (found from the file's bytes and header line)"
+    if fmt is not None and not (fmt.encoding == "utf-8" and fmt.delimiter == ","):
+        notes.append(f"read as {fmt.describe()} text (found from the file's bytes and header line)")
+    if tt.title_rows:
+        notes.append(f"{tt.title_rows} title row(s) above the header: read, not needed (not data)")
+    return "; ".join(notes) or None
 
 
 def add_format_note(tt: TextTable, problems: ProblemLog, return_name: str, table: str) -> None:
@@ -223,7 +231,7 @@ def add_format_note(tt: TextTable, problems: ProblemLog, return_name: str, table
             table=table,
             problem=note,
             action=NOTED,
-            rows_affected=0,
+            rows_affected=tt.title_rows,
         )
 
 
