@@ -185,8 +185,9 @@ def summary_lines(result: dict) -> list[str]:
             f["seconds"] for r, f in rules.items() if r not in ("synth", "synthetic_fidelity")
         )
         peak = max(f["peak_mb"] for f in rules.values())
+        wall = f"{size['wall_s']:7.1f} s" if size.get("wall_s") else "not timed (job by job)"
         lines.append(
-            f"{size['children']:>10,} children: wall {size['wall_s']:7.1f} s, after synthesis "
+            f"{size['children']:>10,} children: wall {wall}, after synthesis "
             f"{after_synth:7.1f} s (summed job time), largest job {peak / 1024:5.2f} GiB"
         )
         for rule, f in sorted(rules.items(), key=lambda kv: -kv[1]["seconds"]):
@@ -207,7 +208,12 @@ def compare(previous: dict, current: dict) -> list[str]:
         old = before.get(size["children"])
         if old is None:
             continue
-        lines.append(f"  {size['children']:,} children: wall x{size['wall_s'] / old['wall_s']:.2f}")
+        wall = (
+            f" wall x{size['wall_s'] / old['wall_s']:.2f}"
+            if size.get("wall_s") and old.get("wall_s")
+            else ""
+        )
+        lines.append(f"  {size['children']:,} children:{wall}")
         for rule, f in size["rules"].items():
             o = old["rules"].get(rule)
             if o and o["seconds"] > 0 and o["peak_mb"] > 0:
@@ -219,9 +225,13 @@ def compare(previous: dict, current: dict) -> list[str]:
 
 
 def plot(result: dict, path: Path) -> None:
+    # the time of a size run job by job (no wall time recorded) is the sum of its jobs
+    def seconds(size: dict) -> float:
+        return size.get("wall_s") or sum(f["seconds"] for f in size["rules"].values())
+
     sizes = [s["children"] for s in result["sizes"]]
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
-    a.plot(sizes, [s["wall_s"] for s in result["sizes"]], marker="o")
+    a.plot(sizes, [seconds(s) for s in result["sizes"]], marker="o")
     a.set_xscale("log")
     a.set_yscale("log")
     a.set_xlabel("children")
