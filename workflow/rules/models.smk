@@ -24,5 +24,6 @@ rule model_outputs:
         outcomes=config["outcomes"],
         index=config["index"],
         disclosure=config["disclosure"],
+        about=release_about(),
     script:
         "../scripts/model_outputs.py"

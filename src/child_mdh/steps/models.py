@@ -26,7 +26,12 @@ def run(smk) -> None:
             "outcomes": dict(getattr(params, "outcomes", None) or {}),
         }
         release = Path(smk.output.staged)  # laid out as results/release/
-        manifest = Manifest(release, "models", SDCConfig.from_mapping(params.disclosure))
+        manifest = Manifest(
+            release,
+            "models",
+            SDCConfig.from_mapping(params.disclosure),
+            about=dict(getattr(params, "about", None) or {}),
+        )
         written = model_outputs(
             children, settings, release, manifest, child_index=child_index, log=log
         )

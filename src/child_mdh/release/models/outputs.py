@@ -263,6 +263,7 @@ def model_outputs(
         skipped=result.skipped[["model", "outcome", "reason"]],
         confidence=settings.confidence,
         cluster=settings.cluster,
+        synthetic=manifest.about.synthetic,
     )
     tables = [written[k] for k in FILES if k in written]
     written["summary"] = write_release_text(

@@ -55,6 +55,7 @@ from child_mdh.release.profiles.tables import (
 from child_mdh.release.sdc import (
     Manifest,
     TableSpec,
+    mark_synthetic,
     protect_table,
     write_release_figure,
     write_release_table,
@@ -427,6 +428,8 @@ def _write_area(
             if key not in made:
                 continue
             path = areas_dir / f"{code}_{key}.png"
+            if is_synthetic:
+                mark_synthetic(made[key])
             write_release_figure(
                 png_bytes(made[key]),
                 path,

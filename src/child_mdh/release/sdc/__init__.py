@@ -30,6 +30,7 @@ from child_mdh.release.sdc.publish import publish_release
 from child_mdh.release.sdc.release import (
     DisclosureError,
     finalise_release,
+    mark_synthetic,
     write_release_figure,
     write_release_table,
     write_release_text,
@@ -78,6 +79,7 @@ __all__ = [
     "dominance_table",
     "finalise_release",
     "find_identifiers",
+    "mark_synthetic",
     "merge_manifests",
     "neutralise_formulas",
     "overall_status",

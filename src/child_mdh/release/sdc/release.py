@@ -252,6 +252,25 @@ def write_release_table(
     )
 
 
+#: the mark every figure drawn from synthetic data carries (bottom right)
+SYNTHETIC_FIGURE_MARK = "SYNTHETIC DATA: describes no real child, household or area"
+
+
+def mark_synthetic(fig) -> None:
+    """Write :data:`SYNTHETIC_FIGURE_MARK` in the bottom right corner of a matplotlib
+    figure (kept inside the saved image, tight bounding box included)."""
+    fig.text(
+        0.995,
+        0.005,
+        SYNTHETIC_FIGURE_MARK,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="#a00000",
+        gid="synthetic-mark",
+    )
+
+
 def write_release_figure(
     fig_or_path,
     path: str | Path,
@@ -271,7 +290,8 @@ def write_release_figure(
     """Write a figure (PNG, SVG, PDF) or HTML page drawn from checked tables.
 
     ``fig_or_path`` is a matplotlib figure (saved at ``dpi``), a path to a file already
-    made (copied), or bytes. ``backed_by`` lists the uids of the checked release tables
+    made (copied), or bytes; a figure object is marked as synthetic
+    (:func:`mark_synthetic`) when the manifest says the release is. ``backed_by`` lists the uids of the checked release tables
     the figure shows; ``data``, when given, is the table of plotted values and is
     checked with ``spec`` like a release table (a failure raises
     :class:`DisclosureError`, nothing written). Status: 'pass' when the plotted data
@@ -312,6 +332,8 @@ def write_release_figure(
         comment = "; ".join(r.message for r in results if r.status == "review")
     _check_path(path, manifest, uid)
     if hasattr(fig_or_path, "savefig"):
+        if manifest.about.synthetic:
+            mark_synthetic(fig_or_path)
         fig_or_path.savefig(path, dpi=dpi, bbox_inches="tight")
     elif isinstance(fig_or_path, bytes):
         path.write_bytes(fig_or_path)
