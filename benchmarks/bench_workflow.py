@@ -45,17 +45,17 @@ import yaml
 from child_mdh.contract.vocabulary import INDICATORS
 
 REPO = Path(__file__).resolve().parents[1]
-#: the columns the derive stage reads from each contract table, and the index stage's
-DERIVE_READS = {
-    "persons": None,
-    "households": None,
-    "pupil_census": None,
-    "census_npd_link": None,
-    "cin_referrals": None,
-    "child_protection_plans": None,
-    "looked_after_episodes": None,
-    "areas": None,
-}
+#: the contract tables the derive stage reads (every column), and the index stage's columns
+DERIVE_READS = (
+    "persons",
+    "households",
+    "pupil_census",
+    "census_npd_link",
+    "cin_referrals",
+    "child_protection_plans",
+    "looked_after_episodes",
+    "areas",
+)
 INDEX_READS = ["person_id", "household_id", "la_code", "age", "sex", *INDICATORS]
 #: the targets of the scale issue, at 8 million children on 2 cores and 24 GiB
 TARGETS = {"pipeline_after_synth_s": 20 * 60, "peak_mb": 12 * 1024, "synth_s": 5 * 60}

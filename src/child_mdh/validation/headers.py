@@ -20,6 +20,10 @@ from child_mdh.validation.issues import Issue, plural
 MAX_HEADER_LISTED = 15
 
 
+#: the fix for a column given more than once
+KEEP_ONE = "keep one column of that name and delete or rename the others"
+
+
 def normalise_name(name: str) -> str:
     """A header name folded for matching: lower case, spaces/hyphens/dots as underscores."""
     return re.sub(r"[\s\-.]+", "_", str(name).strip().lower()).strip("_")
@@ -46,38 +50,26 @@ def resolve_columns(raw: pd.DataFrame, table: Table, file: str) -> tuple[pd.Data
     n_rows = len(raw)
     for col in table.columns:
         exact = [h for h in header if h == col.name]
-        if len(exact) > 1:
-            issues.append(
-                Issue(
-                    table.name,
-                    file,
-                    col.name,
-                    "duplicate_column",
-                    "structural",
-                    n_rows,
-                    f"the header has the column '{col.name}' {len(exact)} times",
-                    "keep one column of that name and delete or rename the others",
-                )
-            )
-            continue
         repeats = [h for h in header if re.fullmatch(rf"{re.escape(col.name)}\.\d+", h)]
-        if exact and repeats and file.lower().endswith(".csv"):
-            issues.append(
-                Issue(
-                    table.name,
-                    file,
-                    col.name,
-                    "duplicate_column",
-                    "structural",
-                    n_rows,
-                    f"the header has the column '{col.name}' {len(repeats) + 1} times (the "
-                    f"repeats were read as {_listed(repeats)})",
-                    "keep one column of that name and delete or rename the others",
-                )
-            )
-            continue
         variants = [h for h in header if normalise_name(h) == col.name and h not in contract_names]
-        if exact and variants:
+        duplicate = None
+        if len(exact) > 1:
+            duplicate = (f"the header has the column '{col.name}' {len(exact)} times", KEEP_ONE)
+        elif exact and repeats and file.lower().endswith(".csv"):
+            duplicate = (
+                f"the header has the column '{col.name}' {len(repeats) + 1} times (the "
+                f"repeats were read as {_listed(repeats)})",
+                KEEP_ONE,
+            )
+        elif exact and variants:
+            duplicate = (
+                f"the headers {_listed([col.name, *variants])} all mean the contract column "
+                f"'{col.name}' (names are matched ignoring case and spaces), so one of "
+                "them would be silently left out",
+                f"keep one of them, named exactly '{col.name}', and delete or rename the others",
+            )
+        if duplicate is not None:
+            message, fix = duplicate
             issues.append(
                 Issue(
                     table.name,
@@ -86,11 +78,8 @@ def resolve_columns(raw: pd.DataFrame, table: Table, file: str) -> tuple[pd.Data
                     "duplicate_column",
                     "structural",
                     n_rows,
-                    f"the headers {_listed([col.name, *variants])} all mean the contract column "
-                    f"'{col.name}' (names are matched ignoring case and spaces), so one of "
-                    "them would be silently left out",
-                    f"keep one of them, named exactly '{col.name}', and delete or rename the "
-                    "others",
+                    message,
+                    fix,
                 )
             )
             continue

@@ -672,46 +672,25 @@ def _finish_episodes(parts: list[pd.DataFrame], data: ReturnData) -> pd.DataFram
         table=t,
         field="DECOM",
     )
-    quarantine(
-        rec,
-        start.two_digit_year,
-        two_digit_reason("DECOM"),
-        log,
-        return_name=RETURN_NAME,
-        table=t,
-        field="DECOM",
-        value_column="DECOM",
-    )
-    quarantine(
-        rec,
-        start.bad & ~start.two_digit_year,
-        "impossible date: DECOM is not a real dd/mm/yyyy date",
-        log,
-        return_name=RETURN_NAME,
-        table=t,
-        field="DECOM",
-        value_column="DECOM",
-    )
-    quarantine(
-        rec,
-        end.two_digit_year,
-        two_digit_reason("DEC"),
-        log,
-        return_name=RETURN_NAME,
-        table=t,
-        field="DEC",
-        value_column="DEC",
-    )
-    quarantine(
-        rec,
-        end.bad & ~end.two_digit_year,
-        "impossible date: DEC is not a real dd/mm/yyyy date",
-        log,
-        return_name=RETURN_NAME,
-        table=t,
-        field="DEC",
-        value_column="DEC",
-    )
+    for field, parsed in (("DECOM", start), ("DEC", end)):
+        # a two-digit year has its own reason and fix; any other unreadable date is impossible
+        for mask, reason in (
+            (parsed.two_digit_year, two_digit_reason(field)),
+            (
+                parsed.bad & ~parsed.two_digit_year,
+                f"impossible date: {field} is not a real dd/mm/yyyy date",
+            ),
+        ):
+            quarantine(
+                rec,
+                mask,
+                reason,
+                log,
+                return_name=RETURN_NAME,
+                table=t,
+                field=field,
+                value_column=field,
+            )
     quarantine(
         rec,
         end.dates < start.dates,
