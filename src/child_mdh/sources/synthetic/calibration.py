@@ -12,10 +12,12 @@ that value is an explicit target with its publication and table (``PUBLISHED_FSM
 fidelity report use: never an interpolation (before, they used 19.9% and 336.85, the
 interpolations between 2020 and 2022). :func:`fsm_target_detail` and
 :func:`stock_target_detail` say, for any date, whether its target is published, interpolated,
-held from the nearest published year or assumed. No 2011 value (FSM in January 2011, the
-stocks at 31 March 2011, referrals in 2010-11) is in the project's reference list
-(shared/reference/calibration.md), so the 2011 preset's targets are held or assumed, and
-say so.
+held from the nearest published year or assumed. Census 2011 (the Growing Up in England
+preset, ``config/examples/guie_2011.yaml``) has its own published targets: FSM in January
+2011 by phase (``PUBLISHED_FSM_JANUARY_BY_PHASE``: state-funded primary and secondary
+separately, each calibrated and reported on its own), the three stocks at 31 March 2011
+and the referrals of 2010-11 (``PUBLISHED_REFERRALS_YEAR``). Each source string says
+what could be checked against the publication and what could not.
 """
 
 from __future__ import annotations
@@ -60,10 +62,68 @@ DFE_CIN_2024 = (
     "estimates revised after Census 2021; the 2021 release gave 321.2 on the earlier ones)"
 )
 
+DFE_SFR12_2011 = (
+    "DfE SFR 12/2011 'Schools, Pupils and their Characteristics, January 2011' (22 June "
+    "2011), pupils known to be eligible for and claiming free school meals"
+)
+UNCHECKED_FSM_2011 = (
+    "; value not verified against the release text (its summary says only that the share "
+    "eligible increased from January 2010; the January 2010 release gave 18.5% primary and "
+    "15.4% secondary, so the 18.0% primary figure is doubtful)"
+)
+DFE_SFR26_2011 = "DfE SFR 26/2011 'Characteristics of children in need in England, 2010-11' (final)"
+DFE_SFR21_2011 = (
+    "DfE SFR 21/2011 'Children looked after in England (including adoption and care "
+    "leavers) year ending 31 March 2011' (28 September 2011)"
+)
+
 #: Published values at the dates the presets use, as explicit targets (% of pupils eligible
 #: and claiming in the January census; per 10,000 children aged 0-17 at 31 March).
 PUBLISHED_FSM_JANUARY = {2021: Target(20.8, DFE_SPC_2021)}
-PUBLISHED_STOCKS_31_MARCH = {2021: {"cin": Target(329.6, DFE_CIN_2024)}}
+#: January censuses whose published values are by phase (state-funded primary: reception
+#: to year 6; state-funded secondary: years 7-11), % of pupils. Such a census is calibrated
+#: and reported phase by phase, with no national figure of its own.
+PUBLISHED_FSM_JANUARY_BY_PHASE = {
+    2011: {
+        "primary": Target(
+            18.0, DFE_SFR12_2011 + ", state-funded primary schools: 18.0%" + UNCHECKED_FSM_2011
+        ),
+        "secondary": Target(
+            15.4,
+            DFE_SFR12_2011 + ", state-funded secondary schools: 15.4%" + UNCHECKED_FSM_2011,
+        ),
+    }
+}
+PUBLISHED_STOCKS_31_MARCH = {
+    2011: {
+        "cin": Target(
+            346.2,
+            DFE_SFR26_2011 + ": 382,400 children in need at 31 March 2011, 346.2 per 10,000 "
+            "(the count is confirmed by the time series of SFR 41/2015, 'Characteristics of "
+            "children in need: 2014 to 2015'; the rate was not verified)",
+        ),
+        "cpp": Target(
+            37.8,
+            DFE_SFR26_2011 + ": 42,700 children the subject of a child protection plan at 31 "
+            "March 2011, 37.8 per 10,000 (not verified; NSPCC evidence to the Education "
+            "Committee, September 2011, cites 42,300 from the earlier figures)",
+        ),
+        "cla": Target(
+            59.0,
+            DFE_SFR21_2011 + ": 65,520 children looked after at 31 March 2011, 59 per 10,000 "
+            "(the release and its date are confirmed; the figures were not verified, though "
+            "67,050 at 31 March 2012, 'up 2% on the previous year', agrees)",
+        ),
+    },
+    2021: {"cin": Target(329.6, DFE_CIN_2024)},
+}
+#: Referrals per 10,000 children in the year ending 31 March of a census year, where
+#: published for a preset (the fidelity report measures the 365 days before census day).
+PUBLISHED_REFERRALS_YEAR = {
+    2011: Target(
+        557.1, DFE_SFR26_2011 + ": 615,000 referrals in 2010-11, 557.1 per 10,000 (not verified)"
+    )
+}
 
 #: Pupils eligible for and claiming free school meals, January census, % of pupils.
 #: 2011-2014: only 'roughly 16-18%' is published; 17.0 is the documented assumption, also
@@ -101,9 +161,17 @@ CIN_STOCK_BY_YEAR = {
     **{y: t["cin"].value for y, t in PUBLISHED_STOCKS_31_MARCH.items() if "cin" in t},
 }
 #: Child protection plans at 31 March per 10,000 (about 43; 51,510 in 2020).
-CPP_STOCK_BY_YEAR = {2020: 43.0}
+CPP_STOCK_BY_YEAR = {
+    2020: 43.0,
+    **{y: t["cpp"].value for y, t in PUBLISHED_STOCKS_31_MARCH.items() if "cpp" in t},
+}
 #: Children looked after at 31 March per 10,000 (about 60 in 2012-2015, 70 in 2024).
-CLA_STOCK_BY_YEAR = {2012: 60.0, 2015: 60.0, 2024: 70.0}
+CLA_STOCK_BY_YEAR = {
+    2012: 60.0,
+    2015: 60.0,
+    2024: 70.0,
+    **{y: t["cla"].value for y, t in PUBLISHED_STOCKS_31_MARCH.items() if "cla" in t},
+}
 #: Referrals per 10,000 children per year (621,880 in 2023-24).
 REFERRALS_PER_10000 = Target(520.0, DFE_CIN + ": about 600,000-660,000 referrals a year")
 #: Share of referrals within 12 months of a previous referral.
@@ -132,6 +200,27 @@ WELSH_HAZARD_RATIOS = {
 }
 #: Independent school pupils, share of all pupils (England, about 6-7%).
 PRIVATE_SCHOOL_SHARE = Target(0.065, "Independent Schools Council / DfE: about 6-7% of pupils")
+
+
+def referrals_target(census_year: int) -> Target:
+    """Referrals per 10,000 children a year for a census year: the published figure of the
+    year ending 31 March of that year where there is one, otherwise the general guide
+    ``REFERRALS_PER_10000``."""
+    return PUBLISHED_REFERRALS_YEAR.get(int(census_year), REFERRALS_PER_10000)
+
+
+def fsm_phase_targets(date: dt.date) -> dict[str, DatedTarget] | None:
+    """Published FSM targets (0-1) by phase ('primary', 'secondary') for a January census
+    whose figures are published by phase, else None."""
+    if date.month != 1 or date.year not in PUBLISHED_FSM_JANUARY_BY_PHASE:
+        return None
+    label = f"the {date.strftime('%B %Y')} census"
+    return {
+        phase: DatedTarget(
+            t.value / 100.0, "published", f"published {phase} value for {label}", t.source
+        )
+        for phase, t in PUBLISHED_FSM_JANUARY_BY_PHASE[date.year].items()
+    }
 
 
 def interpolate_by_year(table: dict[int, float], year: float) -> float:

@@ -21,8 +21,16 @@ def census_year_targets(truth: dict) -> list[str]:
     whether it is published for that date, interpolated, held or assumed, and its source
     (:func:`child_mdh.sources.synthetic.calibration.fsm_target_detail`, ``stock_target_detail``)."""
     year = int(truth["census_year"])
-    fsm = calibration.fsm_target_detail(dt.date.fromisoformat(truth["fsm"]["reference_census"]))
-    lines = [f"- FSM at the reference census: {fsm.value:.1%} ({fsm.how}; {fsm.source})."]
+    ref_census = dt.date.fromisoformat(truth["fsm"]["reference_census"])
+    phases = calibration.fsm_phase_targets(ref_census)
+    if phases is None:
+        fsm = calibration.fsm_target_detail(ref_census)
+        lines = [f"- FSM at the reference census: {fsm.value:.1%} ({fsm.how}; {fsm.source})."]
+    else:
+        lines = [
+            f"- FSM at the reference census, {name} pupils: {t.value:.1%} ({t.how}; {t.source})."
+            for name, t in phases.items()
+        ]
     for name, label in (
         ("cin", "Children in need"),
         ("cpp", "Child protection plans"),
@@ -31,6 +39,12 @@ def census_year_targets(truth: dict) -> list[str]:
         t = calibration.stock_target_detail(year, name)
         lines.append(
             f"- {label} per 10,000 at 31 March {year}: {t.value:.1f} ({t.how}; {t.source})."
+        )
+    if year in calibration.PUBLISHED_REFERRALS_YEAR:
+        t = calibration.PUBLISHED_REFERRALS_YEAR[year]
+        lines.append(
+            f"- Referrals per 10,000 in the year ending 31 March {year}: {t.value:.1f} "
+            f"(published value; {t.source})."
         )
     return lines
 
@@ -101,7 +115,7 @@ def render(truth: dict, rows: dict[str, int]) -> str:
         ),
         f"- Referrals per 10,000 children in the year before census day: "
         f"{real['referrals_per_10000_year_before_census']:.0f} (target "
-        f"{calibration.REFERRALS_PER_10000.value:.0f}); children in need, on a plan and looked "
+        f"{sc['targets']['referrals_per_10000']:.0f}); children in need, on a plan and looked "
         f"after at 31 March: {real['cin_per_10000_31_march']:.1f}, {real['cpp_per_10000_31_march']:.1f} "
         f"and {real['cla_per_10000_31_march']:.1f} per 10,000 (targets {stocks['cin']:.1f}, "
         f"{stocks['cpp']:.1f} and {stocks['cla']:.1f}).",

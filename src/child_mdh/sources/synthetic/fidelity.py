@@ -12,7 +12,9 @@ with the standard error computed from the achieved counts (binomial, Poisson, or
 by household or child where rows are not independent) and the slack stated in the note.
 Targets that change by year (FSM at each census, the 31 March stocks) are the published
 value where the date has one (for the 2021 preset: FSM in January 2021 and children in
-need at 31 March 2021, with the publication and table as the row's source), never an
+need at 31 March 2021, with the publication and table as the row's source; for the 2011
+preset: FSM in January 2011 for primary and secondary pupils in two rows, children in need,
+on a plan and looked after at 31 March 2011 and referrals in 2010-11), never an
 interpolation; otherwise the note says that the target is interpolated between published
 years, held, or assumed (:func:`child_mdh.sources.synthetic.calibration.fsm_target_detail`,
 ``stock_target_detail``). Slack: small (0.002-0.005, or 2%) where the generator calibrates to the quantity itself, the
@@ -128,7 +130,9 @@ def fidelity_report(data_dir: Path, truth: dict) -> pd.DataFrame:
     extract = dt.date.fromisoformat(truth["extract_date"])
     households = _read(data_dir, "households", ["household_id", "la_code"])
     persons = _read(data_dir, "persons", ["person_id", "household_id", "age"])
-    pupils = _read(data_dir, "pupil_census", ["census_date", "la_code", "fsm_eligible"])
+    pupils = _read(
+        data_dir, "pupil_census", ["census_date", "la_code", "school_id", "fsm_eligible"]
+    )
     link = _read(data_dir, "census_npd_link")
     refs = _read(data_dir, "cin_referrals")
     plans = _read(data_dir, "child_protection_plans")
@@ -273,8 +277,33 @@ def _fsm_rows(pupils) -> list[dict]:
     unique, starts = np.unique(days, return_index=True)
     ends = np.r_[starts[1:], len(days)]
     la_codes = pupils["la_code"].to_numpy(dtype=object)[order]
+    # phase from the synthetic school identifier: <LA code>P<n> primary, <LA code>S<n>
+    # secondary
+    secondary = (pupils["school_id"].astype(str).str[9] == "S").to_numpy()[order]
     for d, s, e in zip(unique, starts, ends):
         date = pd.Timestamp(d).date()
+        phases = calibration.fsm_phase_targets(date)
+        if phases is not None:
+            for name, members in (("primary", ~secondary[s:e]), ("secondary", secondary[s:e])):
+                t = phases[name]
+                p = t.value
+                n = int(members.sum())
+                achieved = float(fsm[s:e][members].mean()) if n else None
+                half = Z * np.sqrt(p * (1 - p) / max(n, 1)) + 0.002
+                rows.append(
+                    _row(
+                        f"fsm_rate_{name}_{date.isoformat()}",
+                        t.source,
+                        p,
+                        achieved,
+                        p - half,
+                        p + half,
+                        f"target: {t.how}; {name} pupils (state-funded {name} schools); "
+                        f"tolerance +/-{half:.4f} = 3 binomial SE given the latent model "
+                        "(alpha solved on these pupils) + slack 0.002",
+                    )
+                )
+            continue
         t = calibration.fsm_target_detail(date)
         p = t.value
         n = e - s
@@ -349,7 +378,7 @@ def _social_care_rows(
     rate = 10_000 * count / person_years
     per_child = np.bincount(ref_child_code[in_year])
     se = 10_000 * np.sqrt((per_child.astype(float) ** 2).sum()) / person_years
-    t = calibration.REFERRALS_PER_10000
+    t = calibration.referrals_target(year)
     rows.append(
         _row(
             "referrals_per_10000_per_year",
@@ -359,7 +388,8 @@ def _social_care_rows(
             t.value - Z * se - 0.05 * t.value,
             t.value + Z * se + 0.05 * t.value,
             "year before census day, all children 0-17 in the denominator; SE clustered by "
-            "child; slack 5% (person-years from ages, not dates of birth)",
+            "child; slack 5% (person-years from ages, not dates of birth; the published "
+            "figure counts the year ending 31 March)",
         )
     )
 

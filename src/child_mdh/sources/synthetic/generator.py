@@ -8,6 +8,7 @@ published national figures (see ``docs/synthetic-data.md``).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,11 @@ OPTIONS = {
     "private_school_share": 0.065,
     "mismatch_rate": 0.04,
     "la_effects_seed": None,
+    "school_census_from": None,
+    "social_care_from": None,
+    "extract_date": None,
 }
+DATE_OPTIONS = ("school_census_from", "social_care_from", "extract_date")
 TRUTH_FILES = ("truth.json", "truth_households.parquet", "truth_children.parquet")
 
 
@@ -65,7 +70,42 @@ def _options(options: dict) -> dict:
     seed = out["la_effects_seed"]
     if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ValueError(f"la_effects_seed must be a whole number or None, got {seed!r}")
+    for key in DATE_OPTIONS:
+        value = out[key]
+        if value is None or isinstance(value, dt.date):
+            continue
+        try:
+            out[key] = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"{key} must be a date (YYYY-MM-DD) or None, got {value!r}") from None
     return out
+
+
+def _windows(reference: dt.date, opts: dict) -> tuple[dt.date, dt.date, dt.date]:
+    """(school census window start, social care history start, extract date) of a
+    reference date under the options; raises ValueError when they are out of order."""
+    extract = opts["extract_date"] or add_years(reference, opts["follow_up_years"])
+    history_start = opts["social_care_from"] or add_years(reference, -opts["history_years"])
+    school_first = history_start_for_school(
+        reference, opts["history_years"], opts["school_census_from"]
+    )
+    if not reference < extract <= add_years(reference, 15):
+        raise ValueError(
+            f"extract_date {extract} must be after the reference date {reference} and at "
+            "most 15 years after it"
+        )
+    if not add_years(reference, -18) <= history_start < reference:
+        raise ValueError(
+            f"social_care_from {history_start} must be before the reference date {reference} "
+            "and at most 18 years before it"
+        )
+    if not add_years(reference, -18) <= school_first < add_years(reference, -1):
+        raise ValueError(
+            f"school_census_from {school_first} must be at least a year before the reference "
+            f"date {reference} (a school census on or before it is needed) and at most 18 "
+            "years before it"
+        )
+    return school_first, history_start, extract
 
 
 def _draw_la_effects(
@@ -110,7 +150,15 @@ def generate(n_children: int, seed: int, out_dir: Path, census_year: int = 2021,
     to their census record; ``la_effects_seed`` (None): draw the local authorities'
     effects (FSM, linkage, social care) from this seed instead of ``seed``, so that
     Englands of different seeds share them (a study of local-authority estimates holds
-    them fixed).
+    them fixed); ``school_census_from`` (None): the school censuses are those after this
+    date (YYYY-MM-DD) instead of the six (or ``history_years``) years before the reference
+    date; ``social_care_from`` (None): the social care records start on this date instead
+    of ``history_years`` before the reference date (the CIN census began in 2008/09:
+    referrals from it, or still open as a child in need on it, plans and periods of care
+    open on or after it); ``extract_date`` (None): the records end on this date instead of
+    ``follow_up_years`` after the reference date. The Growing Up in England preset
+    (census 2011) uses school censuses from 2001/02, social care from 1 April 2008 and an
+    extract date of 31 March 2015.
 
     Returns ``{"rows": {table: n_rows}, "out_dir": ..., "files": [...], "truth": ...}``.
     """
@@ -150,8 +198,7 @@ def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
 
     la = areas_mod.load_la_counts(census_year)
     reference = contract.CENSUS_DAY[census_year]
-    extract = add_years(reference, opts["follow_up_years"])
-    history_start = add_years(reference, -opts["history_years"])
+    school_first, history_start, extract = _windows(reference, opts)
     census_day = day_number(reference)
     la_codes = la["la_code"].to_numpy(dtype=object)
     region_codes = sorted(la["region_code"].unique())
@@ -198,7 +245,7 @@ def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
         la_households=la_households,
         la_region=la_region,
         reference=reference,
-        first=history_start_for_school(reference, opts["history_years"]),
+        first=school_first,
         extract=extract,
         frequency=opts["school_census"],
         params=params,

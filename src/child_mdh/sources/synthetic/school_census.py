@@ -14,6 +14,10 @@
   pupils equals the national rate published for that January (DfE 'Schools, pupils and
   their characteristics'; January 2021: 20.8%), interpolated between published years where
   a date has no published value (:func:`child_mdh.sources.synthetic.calibration.fsm_target_detail`).
+  Where a January's figures are published by phase (January 2011: state-funded primary
+  18.0%, secondary 15.4%), alpha_t is solved for primary pupils (aged 4-10 on the 31
+  August that starts the year) and secondary pupils (11-15) separately
+  (:func:`child_mdh.sources.synthetic.calibration.fsm_phase_targets`).
 - Linkage: every state pupil has one pupil record; a few percent are not linked to their
   census record (higher for households deprived in two or more dimensions, lone-parent and
   multigenerational households, and varying by LA). There are no false links.
@@ -192,7 +196,7 @@ def build_school_records(
     dates = census_dates(reference, first, extract, frequency)
     ref_date = reference_census(dates, reference)
     rows_child, rows_day, rows_la, rows_school, rows_fsm = [], [], [], [], []
-    alphas, targets, achieved, n_pupils = {}, {}, {}, {}
+    alphas, targets, achieved, n_pupils, phase_truth = {}, {}, {}, {}, {}
     fsm_reference = np.zeros(n, dtype=bool)
     calib_cap = 400_000
     for d in dates:
@@ -200,15 +204,41 @@ def build_school_records(
         age_aug = age_on(child_dob, day_number(ay - dt.timedelta(days=1)))
         on_roll = (age_aug >= 4) & (age_aug <= 15) & ~private
         who = np.flatnonzero(on_roll)
-        target = calibration.fsm_target(d)
-        sample = who[:calib_cap]
-        alpha = _solve_intercept(lin_fsm[sample], claims[sample].astype(float), target)
+        key = d.isoformat()
+        phases = calibration.fsm_phase_targets(d)
+        if phases is None:
+            target = calibration.fsm_target(d)
+            sample = who[:calib_cap]
+            alpha = _solve_intercept(lin_fsm[sample], claims[sample].astype(float), target)
+        else:
+            # one intercept per phase; the census's target is their pupil-weighted mean
+            secondary_all = age_aug >= 11
+            alpha = np.zeros(n)
+            phase_alpha, weighted = {}, 0.0
+            for name, mask in (("primary", ~secondary_all), ("secondary", secondary_all)):
+                members = who[mask[who]]
+                sample = members[:calib_cap]
+                a = _solve_intercept(
+                    lin_fsm[sample], claims[sample].astype(float), phases[name].value
+                )
+                alpha[mask] = a
+                phase_alpha[name] = a
+                weighted += phases[name].value * len(members)
+            target = weighted / max(len(who), 1)
+            phase_truth[key] = {
+                "alpha": phase_alpha,
+                "target_rate": {k: t.value for k, t in phases.items()},
+                "primary": "aged 4-10 on the 31 August that starts the academic year",
+                "secondary": "aged 11-15 on that day",
+            }
         if d == ref_date:
             u_all = frng.random(n)
             fsm_reference = claims & (u_all < expit(alpha + lin_fsm))
             fsm = fsm_reference[who]
         else:
-            fsm = claims[who] & (frng.random(len(who)) < expit(alpha + lin_fsm[who]))
+            fsm = claims[who] & (
+                frng.random(len(who)) < expit(np.broadcast_to(alpha, (n,))[who] + lin_fsm[who])
+            )
         secondary = age_aug[who] >= 11
         rows_child.append(who.astype(np.int32))
         rows_day.append(np.full(len(who), day_number(d), dtype=np.int32))
@@ -217,9 +247,14 @@ def build_school_records(
             np.where(secondary, secondary_school[who], primary_school[who]).astype(np.int32)
         )
         rows_fsm.append(fsm)
-        key = d.isoformat()
-        alphas[key], targets[key] = alpha, target
+        alphas[key] = float(alpha) if np.ndim(alpha) == 0 else phase_truth[key]["alpha"]
+        targets[key] = target
         achieved[key] = float(fsm.mean()) if len(fsm) else None
+        if key in phase_truth:
+            phase_truth[key]["achieved_rate"] = {
+                "primary": float(fsm[~secondary].mean()) if (~secondary).any() else None,
+                "secondary": float(fsm[secondary].mean()) if secondary.any() else None,
+            }
         n_pupils[key] = len(who)
 
     child = np.concatenate(rows_child) if rows_child else np.zeros(0, dtype=np.int64)
@@ -261,6 +296,7 @@ def build_school_records(
             "target_rate_by_census": targets,
             "achieved_rate_by_census": achieved,
             "pupils_by_census": n_pupils,
+            "by_phase": phase_truth,
             "reference_census_rate_all_children_latent": float(fsm_reference.mean()),
         },
         "linkage": {
@@ -292,7 +328,12 @@ def build_school_records(
     )
 
 
-def history_start_for_school(reference: dt.date, history_years: int) -> dt.date:
-    """Start of the school-census window: six years before the reference date (EVERFSM_6),
-    or further back when the social care history is longer."""
+def history_start_for_school(
+    reference: dt.date, history_years: int, school_census_from: dt.date | None = None
+) -> dt.date:
+    """Start of the school-census window: ``school_census_from`` when given (the censuses
+    are those after it), else six years before the reference date (EVERFSM_6), or further
+    back when the social care history is longer."""
+    if school_census_from is not None:
+        return school_census_from
     return add_years(reference, -max(6, history_years))

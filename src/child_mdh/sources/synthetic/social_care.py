@@ -446,6 +446,7 @@ def calibrate_process(
     census_day: int,
     end: np.ndarray,
     rng: np.random.Generator,
+    referrals_per_10000: float | None = None,
 ) -> Process:
     """Linear predictors, then the primary scale, mark probabilities and re-referral means.
 
@@ -453,7 +454,9 @@ def calibrate_process(
       equals Jay et al. 2025 (35.4%); the first referral of a child is always a primary;
     - marks: :func:`solve_marks` at that scale;
     - m_early, m_late (offspring per primary 7-365 days and 1-4 years later): observed
-      referrals in the 365 days before census day equal 520 per 10,000 person-years
+      referrals in the 365 days before census day equal ``referrals_per_10000`` (by
+      default 520; the census year's published figure where there is one) per 10,000
+      person-years
       (person-years from ages on census day, as the fidelity report counts them), and the
       share of referrals within 12 months of a previous one (measured as the fidelity report
       measures it, on the simulated referrals of observed children, pooled over that year
@@ -482,7 +485,12 @@ def calibrate_process(
     p0 = solve_marks(eta, scale, baseline, cla_shape, g_cin, g_cpp, g_cla)
 
     person_years = max(person_years_year_before_census(ch.age_at_census), 1e-12)
-    n_target = calibration.REFERRALS_PER_10000.value / 10_000 * person_years
+    rate = (
+        calibration.REFERRALS_PER_10000.value
+        if referrals_per_10000 is None
+        else float(referrals_per_10000)
+    )
+    n_target = rate / 10_000 * person_years
     share_target = sp["rereferral_target_share"]
     year = (census_day - 365, census_day)
     # the shares that decide the split are pooled over the three years around that year
@@ -583,7 +591,10 @@ def simulate_social_care(
     sp = params["social_care"]
     end = np.minimum(birthday(ch.dob, 18), extract + 1)
     rng = rngs["social_care"]
-    process = calibrate_process(ch, la_effects, sp, census_day, end, rng)
+    referral_target = calibration.referrals_target(census_year).value
+    process = calibrate_process(
+        ch, la_effects, sp, census_day, end, rng, referrals_per_10000=referral_target
+    )
     maxima = check_mark_probabilities(sp, process.p0, float(np.max(la_effects["cla"])))
     refs, n_duplicates = deduplicate(process.simulate(ch, end, rng))
     records = build_records(
@@ -632,7 +643,7 @@ def simulate_social_care(
         **records.truth,
         "targets": {
             "stocks_per_10000_31_march": calibration.stock_targets(census_year),
-            "referrals_per_10000": calibration.REFERRALS_PER_10000.value,
+            "referrals_per_10000": referral_target,
             "rereferral_share": sp["rereferral_target_share"],
             "cumulative_incidence": {
                 k: t.value for k, t in calibration.CUMULATIVE_INCIDENCE.items()
