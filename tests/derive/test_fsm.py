@@ -75,6 +75,31 @@ def test_ever_fsm_6_window_boundaries():
     assert m.loc["edge", "fsm_share"] == pytest.approx(0.5)
 
 
+def test_ever_fsm_all_sees_the_whole_history_up_to_the_reference_date():
+    # GUiE: school censuses from January 2002, census day 27 March 2011. Eligible only in
+    # 2003: outside EVERFSM_6's (2005-03-27, 2011-03-27] but inside the whole history;
+    # eligible only after the reference date: not counted; no census before it: missing.
+    ref = "2011-03-27"
+    m = measures(
+        [
+            ("early", "2002-01-17", False),
+            ("early", "2003-01-16", True),
+            ("early", "2011-01-20", False),
+            ("later", "2010-01-21", False),
+            ("later", "2012-01-19", True),
+            ("after", "2012-01-19", True),
+        ],
+        ref=ref,
+    )
+    assert m.loc["early", "ever_fsm_6"] == False  # noqa: E712
+    assert m.loc["early", "ever_fsm_all"] == True  # noqa: E712
+    assert m.loc["early", "n_censuses_all"] == 3
+    assert m.loc["later", "ever_fsm_all"] == False  # noqa: E712
+    assert m.loc["later", "n_censuses_all"] == 1
+    assert pd.isna(m.loc["after", "ever_fsm_all"])
+    assert m.loc["after", "n_censuses_all"] == 0
+
+
 def test_share_over_several_censuses():
     # 6 censuses in the window, eligible at 2 of them -> 2/6; one older census ignored
     rows = [

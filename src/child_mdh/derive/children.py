@@ -61,9 +61,12 @@ def derive_children(
     follow_up_years: float = 5,
     prior_contact: str = "adjust",
     extract_date=None,
+    end_age: int | None = None,
 ):
     """Build the children table from validated tables; returns (children, household
-    domains, linkage report, run report)."""
+    domains, linkage report, run report). ``end_age``: the follow-up also ends at the
+    child's ``end_age``-th birthday (18: children's social care ends at 18), see
+    :func:`child_mdh.derive.outcomes.build_outcomes`."""
     t = {
         name: read_validated_table(contract_dir, name)
         for name in (
@@ -109,6 +112,7 @@ def derive_children(
         follow_up_years=follow_up_years,
         prior_contact=prior_contact,
         extract_date=extract,
+        end_age=end_age,
     )
     outcome_report = children.attrs.get("report", {})
     areas = t["areas"][["la_code", "la_name", "region_code", "region_name"]]
@@ -151,6 +155,7 @@ def derive_children_from_la_import(
         follow_up_years=outcomes["follow_up_years"],
         prior_contact=outcomes["prior_contact"],
         extract_date=outcomes["extract_date"],
+        end_age=outcomes.get("end_age"),
         outcomes_scope=la["outcomes_scope"],
         **local_domain_paths(import_dir, la["domains"]),
     )

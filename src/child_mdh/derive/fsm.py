@@ -12,6 +12,9 @@ windows stated exactly:
 - ``ever_fsm_6``: eligible at any census dated in ``(reference - 6 years, reference]``
   (the EVERFSM_6 window: six years up to and including the reference date); missing
   when there is no census in the window;
+- ``ever_fsm_all``: eligible at any census dated on or before the reference date, however
+  long ago (the whole school history the data hold: in Growing Up in England, the school
+  censuses from 2001/02); missing when there is none; ``n_censuses_all`` counts them;
 - ``n_censuses_6``: number of censuses in that window; ``fsm_share``: the share of them
   at which the pupil was eligible (missing when there are none).
 
@@ -61,8 +64,10 @@ def fsm_measures(pupil_census: pd.DataFrame, reference_date) -> pd.DataFrame:
     ``pupil_id``, ``fsm_at_reference`` (boolean, NA when no census in the last year),
     ``latest_census_date`` (date of that census, NaT when none), ``ever_fsm_6``
     (boolean, NA when no census in the six-year window), ``n_censuses_6`` (int),
-    ``n_eligible_6`` (int), ``fsm_share`` (float, NaN when ``n_censuses_6`` is 0) and
-    ``n_unknown_6`` (censuses in the window with an empty eligibility flag). The
+    ``n_eligible_6`` (int), ``fsm_share`` (float, NaN when ``n_censuses_6`` is 0),
+    ``n_unknown_6`` (censuses in the window with an empty eligibility flag),
+    ``ever_fsm_all`` (boolean, NA when no census on or before the reference date) and
+    ``n_censuses_all`` (int). The
     reference date is recorded in ``result.attrs["reference_date"]``.
     """
     ref = _to_timestamp(reference_date, "reference_date")
@@ -128,6 +133,9 @@ def fsm_measures(pupil_census: pd.DataFrame, reference_date) -> pd.DataFrame:
     n6 = np.bincount(codes[in6_known], minlength=n_pupils)
     e6 = np.bincount(codes[in6_known & eligible], minlength=n_pupils)
     u6 = np.bincount(codes[in6 & ~known], minlength=n_pupils)
+    upto = (d <= ref64) & known
+    n_all = np.bincount(codes[upto], minlength=n_pupils)
+    e_all = np.bincount(codes[upto & eligible], minlength=n_pupils)
 
     # latest known census in (ref - 1 year, ref]: the last such row of each pupil in
     # (pupil, date) order
@@ -156,6 +164,8 @@ def fsm_measures(pupil_census: pd.DataFrame, reference_date) -> pd.DataFrame:
             "n_eligible_6": e6.astype("int64"),
             "fsm_share": share,
             "n_unknown_6": u6.astype("int64"),
+            "ever_fsm_all": pd.arrays.BooleanArray(e_all > 0, n_all == 0),
+            "n_censuses_all": n_all.astype("int64"),
         }
     )
     out.attrs["reference_date"] = ref.date().isoformat()

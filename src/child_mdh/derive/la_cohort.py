@@ -32,8 +32,8 @@ children excluded by default):
    shares (``area_share_deprived_ge1`` ... ``_ge4``, ``area_mean_dimensions``,
    ``area_matched``) are added, with :data:`AREA_LEVEL_CAVEAT`; the household-level index
    cannot be computed from them.
-4. *FSM history.* ``fsm_at_reference`` is read from the same census. ``ever_fsm_6`` and
-   ``fsm_share`` only see the censuses of the authority's schools, so a pupil who moved
+4. *FSM history.* ``fsm_at_reference`` is read from the same census. ``ever_fsm_6``,
+   ``ever_fsm_all`` and ``fsm_share`` only see the censuses of the authority's schools, so a pupil who moved
    between areas' schools may have fewer censuses than in the National Pupil Database.
 5. *Outcomes.* An authority's returns only hold the children it is responsible for.
    With ``outcomes_scope="residents"`` (default) outcomes are counted only for the
@@ -232,6 +232,7 @@ def derive_children_la(
     prior_contact: str = "adjust",
     extract_date=None,
     outcomes_scope: str = "residents",
+    end_age: int | None = None,
 ):
     """The children table of a local authority from its imported, validated returns.
 
@@ -241,7 +242,8 @@ def derive_children_la(
     domain file. ``characteristics_path``: the import's ``pupil_characteristics.parquet``
     (default: beside the domain file). ``reference_date`` (required: an authority has no
     census day), ``min_age``, ``max_age``, ``fsm_measure``, ``follow_up_years``,
-    ``prior_contact`` and ``extract_date`` mean what they mean in the contract route;
+    ``prior_contact``, ``extract_date`` and ``end_age`` mean what they mean in the contract
+    route;
     ``outcomes_scope``: ``residents`` or ``all_pupils`` (module docstring, point 5).
 
     Method: cohort and differences from the census cohort in the module docstring; FSM
@@ -348,6 +350,7 @@ def derive_children_la(
         follow_up_years=follow_up_years,
         prior_contact=prior_contact,
         extract_date=extract,
+        end_age=end_age,
     )
     outcome_report = out.attrs.get("report", {})
     out.attrs = {}

@@ -96,7 +96,8 @@ def build_children(
         ``"exclude"`` or ``"fsm_missing"`` (module docstring).
     fsm_measure
         Column of ``fsm`` used as the child's FSM indicator: ``fsm_at_reference``
-        (default) or ``ever_fsm_6`` (boolean); ``fsm_share`` is carried as well.
+        (default), ``ever_fsm_6`` or ``ever_fsm_all`` (boolean); ``fsm_share`` is carried
+        as well.
 
     Returns
     -------
@@ -128,8 +129,8 @@ def build_children(
     _require(household_domains, "household_domains", ("household_id", *DOMAINS, "n_domains"))
     if fsm_measure not in FSM_MEASURES:
         raise PopulationInputError(
-            f"fsm_measure={fsm_measure!r}: choose fsm_at_reference or ever_fsm_6 (a yes/no "
-            "measure; fsm_share is carried alongside)."
+            f"fsm_measure={fsm_measure!r}: choose fsm_at_reference, ever_fsm_6 or "
+            "ever_fsm_all (a yes/no measure; fsm_share is carried alongside)."
         )
     ref = pd.Timestamp(reference_date).normalize()
     fsm_ref = fsm.attrs.get("reference_date")

@@ -35,6 +35,7 @@ def run(smk) -> None:
                 follow_up_years=p.outcomes["follow_up_years"],
                 prior_contact=p.outcomes["prior_contact"],
                 extract_date=p.outcomes["extract_date"],
+                end_age=p.outcomes.get("end_age"),
             )
         write_parquet(children, smk.output.children, {"person_level": True})
         write_parquet(household_domains, smk.output.household_domains, {"person_level": False})
