@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -81,6 +82,52 @@ def test_bad_arguments_are_refused_with_a_clear_message(tmp_path):
         generate(10, 1, tmp_path, school_census="weekly")
     with pytest.raises(ValueError, match="seed"):
         generate(10, -1, tmp_path)
+
+
+def test_record_windows_of_the_growing_up_in_england_shape(tmp_path):
+    # school censuses 2001/02-2014/15, CIN census records from 2008/09, extract 31 March 2015
+    out = tmp_path / "guie"
+    generate(
+        2_000,
+        3,
+        out,
+        census_year=2011,
+        school_census_from="2001-03-27",
+        social_care_from="2008-04-01",
+        extract_date="2015-03-31",
+    )
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["history_start"] == "2008-04-01" and truth["extract_date"] == "2015-03-31"
+    pc = pd.read_parquet(out / "pupil_census.parquet")
+    years = sorted(pc["census_date"].dt.year.unique())
+    assert years == list(range(2002, 2016))  # January 2002 (2001/02) to January 2015 (2014/15)
+    refs = pd.read_parquet(out / "cin_referrals.parquet")
+    start = pd.Timestamp("2008-04-01")
+    # a referral before 2008/09 appears only as a child in need episode still open on its
+    # first day, as in the first CIN census
+    early = refs[refs["referral_date"] < start]
+    assert (~early["referral_nfa"]).all()
+    assert (early["cin_closure_date"].isna() | (early["cin_closure_date"] > start)).all()
+    plans = pd.read_parquet(out / "child_protection_plans.parquet")
+    assert (plans["cpp_end_date"].isna() | (plans["cpp_end_date"] > start)).all()
+    last = pd.Timestamp("2015-03-31")
+    for table, col in (
+        ("cin_referrals", "referral_date"),
+        ("child_protection_plans", "cpp_start_date"),
+        ("looked_after_episodes", "episode_start"),
+    ):
+        assert pd.read_parquet(out / f"{table}.parquet")[col].max() <= last
+
+
+def test_bad_record_windows_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="extract_date"):
+        generate(10, 1, tmp_path, census_year=2011, extract_date="2010-01-01")
+    with pytest.raises(ValueError, match="social_care_from"):
+        generate(10, 1, tmp_path, census_year=2011, social_care_from="2011-04-01")
+    with pytest.raises(ValueError, match="school_census_from"):
+        generate(10, 1, tmp_path, census_year=2011, school_census_from="2010-09-01")
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        generate(10, 1, tmp_path, census_year=2011, extract_date="March 2015")
 
 
 def _strict_json(text: str) -> dict:

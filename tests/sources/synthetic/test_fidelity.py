@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 
 import numpy as np
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from child_mdh.files import write_parquet
-from child_mdh.sources.synthetic import calibration
+from child_mdh.sources.synthetic import calibration, generate
 from child_mdh.sources.synthetic.fidelity import (
     COLUMNS,
     KNOWN_LIMITATIONS,
@@ -126,15 +127,55 @@ def test_the_2021_preset_targets_are_the_published_values_not_interpolations():
     assert calibration.fsm_target_detail(dt.date(2019, 1, 17)).basis == "interpolated"
 
 
-def test_the_2011_preset_targets_say_they_are_not_published_for_2011():
-    # no 2011 figure is in the reference list: FSM is the documented 17.0% assumption and the
-    # 31 March stocks are held from the nearest published year
-    fsm = calibration.fsm_target_detail(dt.date(2011, 1, 20))
-    assert fsm.basis == "assumed" and fsm.value == pytest.approx(0.17)
-    assert fsm.source.startswith("assumption")
-    for name, held in (("cin", 331.0), ("cpp", 43.0), ("cla", 60.0)):
+def test_the_2011_targets_are_the_published_2011_figures():
+    # FSM in January 2011 by phase (SFR 12/2011), the 31 March 2011 stocks (SFR 26/2011,
+    # SFR 21/2011) and referrals in 2010-11 (SFR 26/2011): published, never held
+    phases = calibration.fsm_phase_targets(dt.date(2011, 1, 20))
+    assert phases["primary"].value == pytest.approx(0.180)
+    assert phases["secondary"].value == pytest.approx(0.154)
+    for t in phases.values():
+        assert t.basis == "published" and "SFR 12/2011" in t.source
+    assert calibration.fsm_phase_targets(dt.date(2012, 1, 19)) is None
+    assert calibration.fsm_phase_targets(dt.date(2011, 5, 19)) is None  # summer: not January
+    for name, value, sfr in (
+        ("cin", 346.2, "SFR 26/2011"),
+        ("cpp", 37.8, "SFR 26/2011"),
+        ("cla", 59.0, "SFR 21/2011"),
+    ):
         t = calibration.stock_target_detail(2011, name)
-        assert t.basis == "held" and t.value == held and "held" in t.how
+        assert t.basis == "published" and t.value == value and sfr in t.source
+    ref = calibration.referrals_target(2011)
+    assert ref.value == 557.1 and "SFR 26/2011" in ref.source
+    assert calibration.referrals_target(2021) is calibration.REFERRALS_PER_10000
+    # every source says what was and was not checked against the publication
+    for t in (*phases.values(), ref, *calibration.PUBLISHED_STOCKS_31_MARCH[2011].values()):
+        assert "verified" in t.source or "confirmed" in t.source
+
+
+def test_the_2011_preset_calibrates_fsm_by_phase_and_reports_both(tmp_path):
+    out = tmp_path / "guie"
+    generate(
+        6_000,
+        11,
+        out,
+        census_year=2011,
+        school_census_from="2001-03-27",
+        social_care_from="2008-04-01",
+        extract_date="2015-03-31",
+    )
+    truth = json.loads((out / "truth.json").read_text())
+    phase = truth["fsm"]["by_phase"]["2011-01-20"]
+    assert phase["target_rate"] == {"primary": 0.18, "secondary": 0.154}
+    rep = fidelity_report(out, truth).set_index("target")
+    for name, value in (("primary", 0.18), ("secondary", 0.154)):
+        row = rep.loc[f"fsm_rate_{name}_2011-01-20"]
+        assert row["target_value"] == pytest.approx(value) and "SFR 12/2011" in row["source"]
+        assert row["achieved"] == pytest.approx(phase["achieved_rate"][name])
+    assert "fsm_rate_2011-01-20" not in rep.index
+    assert rep.loc["referrals_per_10000_per_year", "target_value"] == 557.1
+    assert rep.loc["cla_per_10000_at_31_march_2011", "target_value"] == 59.0
+    measured = rep[rep["within_tolerance"].notna()]
+    assert measured["within_tolerance"].all(), measured[~measured["within_tolerance"]]
 
 
 def test_generator_and_report_use_the_published_2021_values(report, truth):
