@@ -1,8 +1,9 @@
 """The documented example mapping applied to the tiny fake GUiE-style extract.
 
-tests/data/extract/guie/ holds 5 households, 13 persons, 3 termly school census files,
-a census-NPD linkage file, a CIN table spanning two return years, an SSDA903 episodes
-file and an LA lookup. Every expected value below is read off those files by hand.
+tests/data/extract/guie/ holds, in the shape of Growing Up in England (Census 2011), 5
+households, 13 persons, the spring school censuses of 2001/02 to 2014/15 (pupils in three
+of them; the others hold only their header), a census-NPD linkage file, a CIN table
+spanning two return years, an SSDA903 episodes file and an LA lookup. Every expected value below is read off those files by hand.
 """
 
 import pandas as pd
@@ -83,7 +84,7 @@ def test_households(mapped):
         "H04": False,
         "H05": False,
     }
-    # central heating type 0 = none (H02, H05)
+    # central heating 1 = does not have it (H02, H05)
     assert hh["central_heating"].to_dict() == {
         "H01": True,
         "H02": False,
@@ -91,7 +92,7 @@ def test_households(mapped):
         "H04": True,
         "H05": False,
     }
-    assert (hh["census_year"] == 2021).all()
+    assert (hh["census_year"] == 2011).all()
     assert hh.loc["H04", "la_code"] == "E09000007"
     assert pd.isna(hh.loc["H05", "lsoa_code"])
 
@@ -131,15 +132,15 @@ def test_persons(mapped):
     assert p["sex"].value_counts().to_dict() == {"F": 7, "M": 6}
 
 
-def test_pupil_census_stacks_three_terms(mapped):
+def test_pupil_census_stacks_the_spring_censuses_2002_to_2015(mapped):
     _, report, tables = mapped
     pc = tables["pupil_census"]
     per_day = pc.groupby("census_date").size().to_dict()
-    # autumn 7 rows; spring 8 less 1 subsidiary registration; summer 6 less 1 duplicate
-    assert per_day == {T("2020-10-01"): 7, T("2021-01-21"): 7, T("2021-05-20"): 5}
-    row = pc[(pc["pupil_id"] == "PMR0009") & (pc["census_date"] == T("2021-01-21"))]
+    # 2010: 7 rows; 2011: 8 less 1 subsidiary registration; 2012: 6 less 1 duplicate
+    assert per_day == {T("2010-01-21"): 7, T("2011-01-20"): 7, T("2012-01-19"): 5}
+    row = pc[(pc["pupil_id"] == "PMR0009") & (pc["census_date"] == T("2011-01-20"))]
     assert row["school_id"].tolist() == ["100003"]  # the main registration
-    row = pc[(pc["pupil_id"] == "PMR0011") & (pc["census_date"] == T("2021-05-20"))]
+    row = pc[(pc["pupil_id"] == "PMR0011") & (pc["census_date"] == T("2012-01-19"))]
     assert row["school_id"].tolist() == ["100004"]  # keep: first
     fsm = pc[pc["pupil_id"] == "PMR0003"]["fsm_eligible"].tolist()
     assert fsm == [True, True, True]  # 1, TRUE, 1
@@ -148,10 +149,17 @@ def test_pupil_census_stacks_three_terms(mapped):
         r.file: (r.rows_read, r.rows_written, sum(r.rows_dropped.values()))
         for r in report.for_table("pupil_census")
     }
+    with_pupils = {
+        "npd/spring_census_2010.csv": (7, 7, 0),
+        "npd/spring_census_2011.csv": (8, 7, 1),
+        "npd/spring_census_2012.csv": (6, 5, 1),
+    }
+    # one file for each school census year GUiE holds, 2001/02 to 2014/15
     assert files == {
-        "npd/autumn_census_2020.csv": (7, 7, 0),
-        "npd/spring_census_2021.csv": (8, 7, 1),
-        "npd/summer_census_2021.csv": (6, 5, 1),
+        f"npd/spring_census_{year}.csv": with_pupils.get(
+            f"npd/spring_census_{year}.csv", (0, 0, 0)
+        )
+        for year in range(2002, 2016)
     }
 
 
@@ -159,9 +167,9 @@ def test_social_care_tables(mapped):
     _, _, t = mapped
     assert t["census_npd_link"]["person_id"].tolist() == ["P03", "P04", "P06", "P09", "P11", "P13"]
     cin = t["cin_referrals"].set_index("pupil_id")
-    # PMR0003's referral appears in 2019/20 (open) and 2020/21 (closed 3 March 2021)
-    assert cin.loc["PMR0003", "cin_closure_date"] == T("2021-03-03")
-    assert cin.loc["PMR0003", "referral_date"] == T("2019-11-15")
+    # PMR0003's referral appears in 2009/10 (open) and 2010/11 (closed 3 March 2011)
+    assert cin.loc["PMR0003", "cin_closure_date"] == T("2011-03-03")
+    assert cin.loc["PMR0003", "referral_date"] == T("2009-11-15")
     assert bool(cin.loc["PMR0006", "referral_nfa"]) is True
     assert pd.isna(cin.loc["PMR0013", "cin_closure_date"])
     assert cin["primary_need_code"].to_dict() == {
@@ -172,17 +180,17 @@ def test_social_care_tables(mapped):
     }
     cpp = t["child_protection_plans"].set_index("pupil_id")
     assert cpp.loc["PMR0003", ["cpp_start_date", "cpp_end_date"]].tolist() == [
-        T("2019-12-20"),
-        T("2021-02-01"),
+        T("2009-12-20"),
+        T("2011-02-01"),
     ]
     assert pd.isna(cpp.loc["PMR0099", "cpp_end_date"])
     cla = t["looked_after_episodes"]
     assert list(
         zip(cla["pupil_id"], cla["episode_start"], cla["legal_status"], cla["reason_new_episode"])
     ) == [
-        ("PMR0003", T("2021-02-01"), "V2", "S"),
-        ("PMR0003", T("2021-04-14"), "C2", "L"),
-        ("PMR0099", T("2021-06-20"), "C1", "S"),
+        ("PMR0003", T("2011-02-01"), "V2", "S"),
+        ("PMR0003", T("2011-04-14"), "C2", "L"),
+        ("PMR0099", T("2011-06-20"), "C1", "S"),
     ]
     assert cla["la_code"].tolist() == ["E08000003", "E08000003", "E09000007"]
 
@@ -214,7 +222,7 @@ def test_command_line_reports_problems_with_status_2(tmp_path, capsys):
     assert cli_main([str(bad), "--extract-dir", str(EXTRACT), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert (
-        "column 'resident_agee' not found in census2021_persons.csv; columns like it: 'resident_age'"
+        "column 'resident_agee' not found in census2011_persons.csv; columns like it: 'resident_age'"
         in err
     )
 
@@ -243,9 +251,9 @@ def test_messages_quoted_in_the_docs_are_what_the_example_produces(mapped, tmp_p
     _, report, _ = mapped
     summary = report.summary_text().splitlines()
     for line in (
-        "npd/spring_census_2021.csv: 8 read, 7 written",
-        "1 dropped: filter at line 149: kept only rows where EnrolStatus is one of [C, M]",
-        "1 dropped: deduplicate at line 162: another row has the same pupil_id, census_date (keep: first)",
+        "npd/spring_census_2011.csv: 8 read, 7 written",
+        "1 dropped: filter at line 168: kept only rows where EnrolStatus is one of [C, M]",
+        "1 dropped: deduplicate at line 181: another row has the same pupil_id, census_date (keep: first)",
     ):
         assert line in [s.strip() for s in summary]
         assert line in docs
@@ -256,7 +264,7 @@ def test_messages_quoted_in_the_docs_are_what_the_example_produces(mapped, tmp_p
 
     data = tmp_path / "guie"
     shutil.copytree(EXTRACT, data)
-    persons = data / "census" / "census2021_persons.csv"
+    persons = data / "census" / "census2011_persons.csv"
     persons.write_text(
         persons.read_text()
         .replace("P05,H02,29,1,8,", "P05,H02,29,1,11,")
