@@ -43,9 +43,10 @@ def test_config_readme_documents_every_key(path):
     assert not missing, f"config/README.md does not document: {missing}"
 
 
-# workflow configurations: config/config.yaml, config/examples/config_*.yaml, .test/config/
+# workflow configurations: config/config.yaml, config/examples/config_*.yaml, the GUiE
+# preset, .test/config/
 CONFIGS = (
-    [ROOT / "config" / "config.yaml"]
+    [ROOT / "config" / "config.yaml", ROOT / "config" / "examples" / "guie_2011.yaml"]
     + sorted(ROOT.glob("config/examples/config_*.yaml"))
     + sorted(ROOT.glob(".test/**/config*.yaml"))
 )

@@ -156,9 +156,7 @@ def test_pupil_census_stacks_the_spring_censuses_2002_to_2015(mapped):
     }
     # one file for each school census year GUiE holds, 2001/02 to 2014/15
     assert files == {
-        f"npd/spring_census_{year}.csv": with_pupils.get(
-            f"npd/spring_census_{year}.csv", (0, 0, 0)
-        )
+        f"npd/spring_census_{year}.csv": with_pupils.get(f"npd/spring_census_{year}.csv", (0, 0, 0))
         for year in range(2002, 2016)
     }
 
