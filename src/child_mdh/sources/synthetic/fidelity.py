@@ -279,11 +279,19 @@ def _fsm_rows(pupils) -> list[dict]:
     la_codes = pupils["la_code"].to_numpy(dtype=object)[order]
     # phase from the synthetic school identifier: <LA code>P<n> primary, <LA code>S<n>
     # secondary
-    secondary = (pupils["school_id"].astype(str).str[9] == "S").to_numpy()[order]
+    secondary = (
+        (pupils["school_id"].astype(str).str[9] == "S").to_numpy()[order]
+        if "school_id" in pupils
+        else None
+    )
     for d, s, e in zip(unique, starts, ends):
         date = pd.Timestamp(d).date()
         phases = calibration.fsm_phase_targets(date)
         if phases is not None:
+            if secondary is None:
+                raise ValueError(
+                    f"the {date} census has targets by phase: the pupils need their school_id"
+                )
             for name, members in (("primary", ~secondary[s:e]), ("secondary", secondary[s:e])):
                 t = phases[name]
                 p = t.value
