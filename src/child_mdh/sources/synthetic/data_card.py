@@ -109,7 +109,12 @@ def render(truth: dict, rows: dict[str, int]) -> str:
         "of children.",
         f"- FSM recorded at the reference census ({fsm_ref}): "
         + (
-            f"{fsm_rate:.1%} of pupils (target {fsm_target:.1%})."
+            f"{fsm_rate:.1%} of pupils (target {fsm_target:.1%}"
+            + (
+                ", the pupil-weighted mean of the primary and secondary targets)."
+                if fsm_ref in truth["fsm"].get("by_phase", {})
+                else ")."
+            )
             if fsm_rate is not None
             else "n/a."
         ),
