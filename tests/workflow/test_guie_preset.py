@@ -20,8 +20,8 @@ PRESET = REPO / "config" / "examples" / "guie_2011.yaml"
 CHILDREN = 20_000
 #: target -> published value, for the rows the preset must show
 TARGETS_2011 = {
-    "fsm_rate_primary_2011-01-20": (0.180, "SFR 12/2011"),
-    "fsm_rate_secondary_2011-01-20": (0.154, "SFR 12/2011"),
+    "fsm_rate_primary_2011-01-20": (0.192, "SFR 12/2011"),
+    "fsm_rate_secondary_2011-01-20": (0.159, "SFR 12/2011"),
     "referrals_per_10000_per_year": (557.1, "SFR 26/2011"),
     "cin_per_10000_at_31_march_2011": (346.2, "SFR 26/2011"),
     "cpp_per_10000_at_31_march_2011": (37.8, "SFR 26/2011"),

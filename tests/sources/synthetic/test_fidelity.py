@@ -131,8 +131,8 @@ def test_the_2011_targets_are_the_published_2011_figures():
     # FSM in January 2011 by phase (SFR 12/2011), the 31 March 2011 stocks (SFR 26/2011,
     # SFR 21/2011) and referrals in 2010-11 (SFR 26/2011): published, never held
     phases = calibration.fsm_phase_targets(dt.date(2011, 1, 20))
-    assert phases["primary"].value == pytest.approx(0.180)
-    assert phases["secondary"].value == pytest.approx(0.154)
+    assert phases["primary"].value == pytest.approx(0.192)
+    assert phases["secondary"].value == pytest.approx(0.159)
     for t in phases.values():
         assert t.basis == "published" and "SFR 12/2011" in t.source
     assert calibration.fsm_phase_targets(dt.date(2012, 1, 19)) is None
@@ -165,9 +165,9 @@ def test_the_2011_preset_calibrates_fsm_by_phase_and_reports_both(tmp_path):
     )
     truth = json.loads((out / "truth.json").read_text())
     phase = truth["fsm"]["by_phase"]["2011-01-20"]
-    assert phase["target_rate"] == {"primary": 0.18, "secondary": 0.154}
+    assert phase["target_rate"] == {"primary": 0.192, "secondary": 0.159}
     rep = fidelity_report(out, truth).set_index("target")
-    for name, value in (("primary", 0.18), ("secondary", 0.154)):
+    for name, value in (("primary", 0.192), ("secondary", 0.159)):
         row = rep.loc[f"fsm_rate_{name}_2011-01-20"]
         assert row["target_value"] == pytest.approx(value) and "SFR 12/2011" in row["source"]
         assert row["achieved"] == pytest.approx(phase["achieved_rate"][name])

