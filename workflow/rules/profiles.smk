@@ -33,6 +33,7 @@ rule profile_pages:
     input:
         tables=rules.profile_tables.output.staged,
         provenance=STAGED / "provenance" / "provenance.json",
+        derive_report=rules.derive_children.output.report,
         tables_manifest=rules.profile_tables.output.manifest,
     output:
         manifest=MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json",
@@ -60,6 +61,7 @@ rule profile_index:
     input:
         tables=rules.profile_tables.output.staged,
         provenance=STAGED / "provenance" / "provenance.json",
+        derive_report=rules.derive_children.output.report,
         tables_manifest=rules.profile_tables.output.manifest,
         pages=gather.profiles(MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json"),
     output:

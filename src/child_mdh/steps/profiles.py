@@ -51,9 +51,24 @@ def _staged_tables(smk) -> dict:
     return read_profile_tables(tables_dir, withheld_from_manifest(part, tables_dir))
 
 
+#: keys of the derivation report that say when the figures are from (dates, no data)
+PERIOD_KEYS = ("reference_date", "extract_date", "census_year")
+
+
+def _period(smk) -> dict:
+    """The reference date, extract date and census year the derivation used (from its
+    report), for the pages' 'What these figures cover'; empty without the report."""
+    path = getattr(smk.input, "derive_report", None)
+    if not path or not Path(path).is_file():
+        return {}
+    report = json.loads(Path(path).read_text())
+    return {k: report[k] for k in PERIOD_KEYS if report.get(k) not in (None, "")}
+
+
 def _page_options(smk) -> dict:
     settings = smk.params.profiles
     return dict(
+        period=_period(smk),
         provenance=json.loads(Path(smk.input.provenance).read_text()),
         caveats=list(settings["caveats"]) + list(smk.params.extra_caveats),
         is_synthetic=bool(smk.params.is_synthetic),

@@ -10,6 +10,17 @@ from profile_inputs import (
     profile_children,
 )
 
+#: the part of the run's configuration the pages read (through provenance.json)
+PAGE_CONFIG = {
+    "input": {"source": "synthetic"},
+    "synthetic": {"census_year": 2021},
+    "population": {"min_age": 5, "max_age": 15, "reference_date": None},
+    "outcomes": {"follow_up_years": 5, "extract_date": None},
+    "index": {"weights": WEIGHTS, "k": K},
+}
+#: the dates the derivation used (from its report)
+PAGE_PERIOD = {"reference_date": "2021-03-21", "extract_date": "2026-03-21", "census_year": 2021}
+
 
 @pytest.fixture
 def sdc_config():
@@ -62,7 +73,9 @@ def built_release(tmp_path_factory):
             "data_source": "Synthetic test children",
             "created_utc": "2026-01-01T00:00:00+00:00",
             "code": {"package_version": "0.1.0", "git_commit": "0123456789abcdef"},
+            "config": PAGE_CONFIG,
         },
+        period=PAGE_PERIOD,
         caveats=["Census domains come from small-area counts, not household records."],
         is_synthetic=True,
     )

@@ -102,14 +102,25 @@ def test_figures_have_hover_text_and_words_for_comparisons(built_release):
 
 
 def test_small_la_page_shows_suppressed_values(built_release):
+    few = page(built_release, FEW_MDH_LA)
+    assert few.count("suppressed (fewer than 10)") >= 10
+    assert re.search(r'class="big"><span class="suppressed">suppressed \(fewer than 10\)', few)
+    assert 'id="nothing"' not in few
+
+
+def test_an_area_with_nothing_published_gets_one_line(built_release):
+    """Tiny Borough (7 children): every figure is suppressed, so its page says so in one
+    line and links back to the index, instead of screens of 'suppressed'."""
     text = page(built_release, SMALL_LA)
     assert "Tiny Borough" in text
-    assert text.count("suppressed (fewer than 10)") >= 10
-    assert re.search(r'class="big"><span class="suppressed">suppressed \(fewer than 10\)', text)
-    # no number is given for its children anywhere in the key figures
-    assert not re.search(r'class="big">\s*7\s*<', text)
-    few = page(built_release, FEW_MDH_LA)
-    assert "suppressed (fewer than 10)" in few
+    assert 'id="nothing"' in text and "Nothing can be published for Tiny Borough" in text
+    assert 'href="../index.html"' in text
+    assert "<table" not in text and "<svg" not in text
+    assert text.split("<body>", 1)[1].count("suppressed") == 1
+    assert not re.search(r">\s*7\s*<", text)
+    assert "Synthetic data: every figure on this page describes" in text
+    # its tables are still written (all empty), and the index still links to it
+    assert (built_release["out"] / "areas" / f"{SMALL_LA}_indicators.csv").is_file()
 
 
 def test_local_information_shown_labelled_and_reviewed(built_release):
@@ -240,16 +251,106 @@ def test_captions_name_the_area_once_and_england_is_not_compared_with_itself(bui
     for code in built_release["codes"]:
         page = (built_release["out"] / "areas" / f"{code}.html").read_text(encoding="utf-8")
         assert not re.search(r"\b([A-Z][\w ,'-]+): \1:", page), code
-        assert "Black ticks show England" in page
+        assert "Black ticks show England" in page or 'id="nothing"' in page
     england = _text(built_release["out"] / "areas" / "E92000001.html")
     for said in ("black ticks", "Black ticks", "Compared with England", "compares with England"):
         assert said not in england
 
 
 def test_every_state_is_explained(built_release):
-    page = _text(built_release["out"] / "areas" / f"{SMALL_LA}.html")
-    for state in ("Suppressed values", "Not available", "Not compared", "[c]", "[x]", "[z]"):
-        assert state in page
+    for code in (FEW_MDH_LA, "E92000001"):
+        text = _text(built_release["out"] / "areas" / f"{code}.html")
+        assert "What the words in place of a number mean" in text
+        for state in (
+            "suppressed (fewer than 10)",
+            "not available",
+            "not applicable",
+            "Not compared",
+            "[c]",
+            "[x]",
+            "[z]",
+        ):
+            assert state in text, (code, state)
+    index = _text(built_release["out"] / "index.html")
+    assert "not applicable" in index and "not available" in index
+
+
+def test_pages_state_what_the_figures_cover(built_release):
+    for code in ("E06000001", "E92000001"):
+        text = " ".join(_text(built_release["out"] / "areas" / f"{code}.html").split())
+        assert "What these figures cover" in text
+        assert "children aged 5 to 15 at the reference date" in text
+        assert "Reference date 21 March 2021" in text
+        assert "5 years after the reference date (to 21 March 2026)" in text
+        assert "Census 2021" in text
+        assert "Social care data extracted 21 March 2026" in text
+        assert (
+            "A child is counted as living in a multidimensionally disadvantaged household "
+            "(MDH) when deprived in at least 2 of the 5 indicators below"
+        ) in text
+        for words in (
+            "not a full-time student is unemployed or long-term sick or disabled",
+            "no member has at least level 2 qualifications",
+            "bad or very bad general health",
+            "overcrowded, in a shared dwelling or has no central heating",
+            "eligible for free school meals in the school census",
+            "census household deprivation dimensions",
+        ):
+            assert words in text, (code, words)
+    index = " ".join(_text(built_release["out"] / "index.html").split())
+    assert "at least 2 of the 5 indicators" in index and "21 March 2021" in index
+
+
+def test_period_and_definition_come_from_the_configuration():
+    config = {
+        "input": {"source": "synthetic"},
+        "synthetic": {"census_year": 2011},
+        "population": {"min_age": 4, "max_age": 16, "reference_date": None},
+        "outcomes": {"follow_up_years": 3, "extract_date": "2013-06-30"},
+        "index": {
+            "weights": dict.fromkeys(("employment", "education", "health", "housing"), 0.25),
+            "k": 0.75,
+        },
+    }
+    items = dict(profile_html.period_items({"config": config}))
+    assert items["Ages"].startswith("children aged 4 to 16")
+    assert items["Reference date"] == "census day of the 2011 census"
+    assert items["Follow-up for social care contacts"] == "3 years after the reference date"
+    assert items["Census"].startswith("Census 2011")
+    assert items["Social care data extracted"].startswith("30 June 2013")
+    # the derivation's dates win over the configuration's
+    dated = dict(profile_html.period_items({"config": config}, {"reference_date": "2011-03-27"}))
+    assert dated["Reference date"] == "27 March 2011"
+    assert "(to 27 March 2014)" in dated["Follow-up for social care contacts"]
+    definition = profile_html.index_definition({"config": config})
+    assert "deprived in at least 3 of the 4 indicators" in definition["sentence"]
+    assert [i["label"] for i in definition["indicators"]] == [
+        "Employment",
+        "Education",
+        "Health and disability",
+        "Housing",
+    ]
+    unequal = {
+        "index": {"weights": {"employment": 0.3, "fsm": 0.5, "health": 0.2, "housing": 0}, "k": 0.5}
+    }
+    definition = profile_html.index_definition({"config": unequal})
+    assert "weights add up to at least 0.5" in definition["sentence"]
+    assert len(definition["indicators"]) == 3  # a zero weight is not an indicator
+    ever = {**unequal, "population": {"fsm_measure": "ever_fsm_6"}}
+    assert "EVERFSM_6" in profile_html.index_definition({"config": ever})["indicators"][1]["text"]
+    assert profile_html.period_items({}) == [] and profile_html.index_definition({}) == {}
+
+
+def test_each_interval_is_named_and_the_comparison_says_which(built_release):
+    text = " ".join(page(built_release, "E06000001").split())
+    # the prevalence: Wilson, and the badge says it is compared on that interval
+    assert re.search(r"of children \(95% CI [\d.]+ to [\d.]+, Wilson interval\)", text)
+    assert "(compared on the Wilson interval)" in text
+    # M0 and H: the household-clustered interval, named in the index table's headers
+    assert "(compared on the household-clustered interval)" in text
+    assert "95% confidence interval (household-clustered)" in text
+    assert "H is the Child-MDH prevalence above, as a proportion" in text
+    assert "(Byar or exact Poisson interval)" in text
 
 
 def test_the_cut_off_in_words():

@@ -359,6 +359,7 @@ def _write_area(
     is_synthetic,
     png: bool,
     xlsx: bool,
+    period: Mapping | None = None,
 ) -> Path:
     base, threshold = _settings(manifest)
     areas_dir = out_dir / AREAS_DIR
@@ -461,6 +462,7 @@ def _write_area(
         caveats=caveats,
         is_synthetic=is_synthetic,
         downloads=downloads,
+        period=period,
     )
     page = areas_dir / f"{code}.html"
     text = html.render("profile.html", context)
@@ -494,6 +496,7 @@ def build_profiles(
     local_indicators=None,
     png: bool = True,
     xlsx: bool = True,
+    period: Mapping | None = None,
 ) -> dict[str, Path]:
     """Write the profile of each local authority in ``la_codes``; return code -> page.
 
@@ -503,7 +506,10 @@ def build_profiles(
     contained), ``areas/<code>_indicators.csv`` (+ ``.xlsx``) and, with ``png``, four PNG
     figures. ``provenance`` (data source, run date, code version; see
     :func:`child_mdh.release.profiles.html.provenance_summary`), ``caveats`` and
-    ``is_synthetic`` are printed on every page. England's page is written by
+    ``is_synthetic`` are printed on every page, and so is what the figures cover: the
+    ages, follow-up and index definition from ``provenance['config']`` and the dates of
+    ``period`` (``reference_date``, ``extract_date``, ``census_year``; see
+    :func:`child_mdh.release.profiles.html.period_items`). England's page is written by
     :func:`build_index_page`.
     """
     loaded, folder = _load(tables)
@@ -535,6 +541,7 @@ def build_profiles(
             is_synthetic=is_synthetic,
             png=png,
             xlsx=xlsx,
+            period=period,
         )
         for code in la_codes
     }
@@ -551,6 +558,7 @@ def build_index_page(
     is_synthetic: bool = False,
     png: bool = True,
     xlsx: bool = True,
+    period: Mapping | None = None,
 ) -> Path:
     """Write England's profile page and ``index.html`` (every local authority, linked).
 
@@ -572,6 +580,7 @@ def build_index_page(
         is_synthetic=is_synthetic,
         png=png,
         xlsx=xlsx,
+        period=period,
     )
     base, threshold = _settings(manifest)
     codes = loaded["area_statistics"]["la_code"].astype("str")
@@ -599,6 +608,7 @@ def build_index_page(
         caveats=caveats,
         is_synthetic=is_synthetic,
         downloads=downloads,
+        period=period,
     )
     page = out_dir / "index.html"
     _write_page(
@@ -623,6 +633,7 @@ def build_all(
     is_synthetic: bool = False,
     png: bool = True,
     xlsx: bool = True,
+    period: Mapping | None = None,
 ) -> Path:
     """Tables, every local authority's page and the index in one process (small runs).
 
@@ -633,7 +644,12 @@ def build_all(
         statistics, out_dir, manifest, local_indicators=local_indicators, areas=areas, xlsx=xlsx
     )
     kwargs = dict(
-        provenance=provenance, caveats=caveats, is_synthetic=is_synthetic, png=png, xlsx=xlsx
+        provenance=provenance,
+        caveats=caveats,
+        is_synthetic=is_synthetic,
+        png=png,
+        xlsx=xlsx,
+        period=period,
     )
     build_profiles(released, profile_la_codes(released), out_dir, manifest, **kwargs)
     return build_index_page(released, out_dir, manifest, **kwargs)

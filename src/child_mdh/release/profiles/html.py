@@ -34,6 +34,7 @@ from child_mdh.release.profiles.format import (
 )
 from child_mdh.release.profiles.indicators import long_indicators
 from child_mdh.release.profiles.local import LOCAL_LABEL, local_rows
+from child_mdh.release.profiles.spine import legend_html, spine_context
 
 #: Caveats every page carries (the caller adds data-specific ones).
 STANDARD_CAVEATS = (
@@ -131,6 +132,174 @@ def cut_off_text(provenance: Mapping | None) -> str:
     )
 
 
+#: What each index indicator means, in words (ONS household deprivation dimensions,
+#: Census 2021 TS011 / Census 2011 QS119EW; free school meals from the school census).
+INDICATOR_DEFINITIONS = {
+    "employment": "the household is deprived in employment (ONS census household "
+    "deprivation): any member who is not a full-time student is unemployed or long-term "
+    "sick or disabled",
+    "education": "the household is deprived in education (ONS census household "
+    "deprivation): no member has at least level 2 qualifications (five GCSEs at grades "
+    "9 to 4, or equivalent) and no one aged 16 to 18 is a full-time student",
+    "health": "the household is deprived in health and disability (ONS census household "
+    "deprivation): any member has bad or very bad general health or a long-term "
+    "condition that limits day-to-day activities",
+    "housing": "the household is deprived in housing (ONS census household deprivation): "
+    "its accommodation is overcrowded, in a shared dwelling or has no central heating",
+    "fsm": "the child was recorded as eligible for free school meals in the school census "
+    "(the latest school census before the reference date, within a year of it)",
+}
+_FSM_EVER6 = (
+    "the child was recorded as eligible for free school meals at any school census in "
+    "the six years up to the reference date (as the National Pupil Database's EVERFSM_6)"
+)
+
+
+def _config(provenance: Mapping | None) -> Mapping:
+    config = (provenance or {}).get("config") if isinstance(provenance, Mapping) else None
+    return config if isinstance(config, Mapping) else {}
+
+
+def _date_text(value) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        day = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{day.day} {day:%B %Y}"
+
+
+def _number_text(value) -> str:
+    v = float(value)
+    return f"{v:g}"
+
+
+def period_items(
+    provenance: Mapping | None, period: Mapping | None = None
+) -> list[tuple[str, str]]:
+    """What the figures cover, as (label, text) pairs: the ages, the reference date,
+    the follow-up window, the census and the extract date, where known.
+
+    ``period`` (from the derivation's report: ``reference_date``, ``extract_date``,
+    ``census_year``) gives the dates the run used; the run's configuration
+    (``provenance['config']``: ``population``, ``outcomes``, ``synthetic``) gives the
+    ages and the follow-up, and the dates when ``period`` does not.
+    """
+    config = _config(provenance)
+    period = dict(period or {})
+    population = config.get("population") or {}
+    outcomes = config.get("outcomes") or {}
+    synthetic = config.get("synthetic") or {}
+    source = (config.get("input") or {}).get("source")
+    census_year = period.get("census_year")
+    if census_year in (None, "") and source in (None, "synthetic"):
+        census_year = synthetic.get("census_year")
+    reference = period.get("reference_date") or population.get("reference_date")
+    extract = period.get("extract_date") or outcomes.get("extract_date")
+    years = period.get("follow_up_years", outcomes.get("follow_up_years"))
+    low = period.get("min_age", population.get("min_age"))
+    high = period.get("max_age", population.get("max_age"))
+    items = []
+    if low is not None and high is not None:
+        items.append(
+            (
+                "Ages",
+                f"children aged {int(low)} to {int(high)} at the reference date (school age)",
+            )
+        )
+    if reference:
+        items.append(("Reference date", _date_text(reference)))
+    elif census_year not in (None, ""):
+        items.append(("Reference date", f"census day of the {int(census_year)} census"))
+    if years not in (None, ""):
+        window = f"{_number_text(years)} years after the reference date"
+        if reference:
+            end = pd.Timestamp(reference) + pd.DateOffset(years=int(float(years)))
+            if float(years) == int(float(years)):
+                window += f" (to {_date_text(end)})"
+        items.append(("Follow-up for social care contacts", window))
+    if census_year not in (None, ""):
+        items.append(
+            (
+                "Census",
+                f"Census {int(census_year)} (household deprivation and household "
+                "membership as recorded then)",
+            )
+        )
+    if extract:
+        items.append(
+            (
+                "Social care data extracted",
+                f"{_date_text(extract)} (contacts after it are not seen, so a "
+                "follow-up ending later is shortened)",
+            )
+        )
+    return items
+
+
+def index_definition(provenance: Mapping | None) -> dict:
+    """The index's definition in words and each indicator's, from the run's
+    configuration (``index.weights``, ``index.k``): {'sentence': ..., 'indicators':
+    [(label, weight text, definition)]}; empty when the configuration is not known."""
+    config = _config(provenance)
+    index = config.get("index") or {}
+    weights = {str(k): float(v) for k, v in (index.get("weights") or {}).items()}
+    weights = {k: v for k, v in weights.items() if v > 0}
+    k = index.get("k")
+    if not weights or k is None:
+        return {}
+    k = float(k)
+    values = list(weights.values())
+    n = len(values)
+    if max(values) - min(values) < 1e-9:
+        need = math.ceil(k / values[0] - 1e-9)
+        rule = f"deprived in at least {need} of the {n} indicators below"
+        weight_text = "equal weights"
+    else:
+        rule = (
+            f"deprived in indicators whose weights add up to at least {k:g} "
+            f"(the {n} weights below add up to {sum(values):g})"
+        )
+        weight_text = "weights differ"
+    sentence = (
+        "A child is counted as living in a multidimensionally disadvantaged household "
+        f"(MDH) when {rule} (cut-off k = {k:g}; {weight_text})."
+    )
+    fsm = (config.get("population") or {}).get("fsm_measure")
+    rows = []
+    for name, w in weights.items():
+        text = INDICATOR_DEFINITIONS.get(name, "")
+        if name == "fsm" and fsm == "ever_fsm_6":
+            text = _FSM_EVER6
+        rows.append({"label": INDICATOR_LABELS.get(name, name), "weight": f"{w:g}", "text": text})
+    return {"sentence": sentence, "indicators": rows}
+
+
+def nothing_published(rows: list[dict]) -> bool:
+    """True when an area's page would show no released number at all: every count and
+    statistic is suppressed or not available."""
+    for r in rows:
+        if not r["count_suppressed"]:
+            return False
+        if not r["is_count"] and not r["suppressed"] and r["value"] not in ("", "not available"):
+            return False
+    return True
+
+
+def interval_method(indicator: str, unit: str) -> str:
+    """The interval a statistic is shown with, and compared with England by, in words."""
+    if unit == "proportion":
+        return "household-clustered interval"
+    if unit == "%":
+        return "Wilson interval"
+    if unit == "ratio":
+        return "exact or log-normal interval"
+    if indicator.endswith("_rate"):
+        return "Byar or exact Poisson interval"
+    return ""
+
+
 def display_rows(long: pd.DataFrame, la_code: str, base: int, threshold: int) -> list[dict]:
     """The long indicator rows of one area, formatted for the page's tables.
 
@@ -190,6 +359,7 @@ def display_rows(long: pd.DataFrame, la_code: str, base: int, threshold: int) ->
                     if is_count
                     else fmt_number(r["england_value"], decimals, suffix)
                 ),
+                "method": interval_method(str(r["indicator"]), unit),
                 "cmp95": comparison(r["vs_england_95"]),
                 "cmp998": comparison(r["vs_england_99_8"]),
                 "compared": not is_missing(r["vs_england_95"]),
@@ -226,11 +396,14 @@ def area_page_context(
     caveats: Sequence[str] = (),
     is_synthetic: bool = False,
     downloads: Sequence[tuple[str, str]] = (),
+    period: Mapping | None = None,
 ) -> dict:
     """Everything the profile template shows for one area (a local authority or England).
 
     ``links``: relative links to the index page and England's page; ``downloads``:
-    (label, relative link) pairs of this area's tables and figures.
+    (label, relative link) pairs of this area's tables and figures; ``period``: the
+    dates the run used (see :func:`period_items`). ``empty`` is True when nothing about
+    the area can be published (the template then writes a one-line page).
     """
     wide = tables["area_statistics"]
     row = chartdata.area_row(wide, la_code)
@@ -311,6 +484,11 @@ def area_page_context(
     _mark_first_of_label(contact_rows)
     return {
         "title": f"{name}: Child-MDH local profile",
+        "empty": not is_england and nothing_published(shown),
+        "period": period_items(provenance, period),
+        "definition": index_definition(provenance),
+        "spine": spine_context(long, la_code, name),
+        "spine_legend": _svg(legend_html()),
         "name": name,
         "code": la_code,
         "region": "" if is_missing(row.get("region_name")) else str(row["region_name"]),
@@ -373,6 +551,7 @@ def index_page_context(
     caveats: Sequence[str] = (),
     is_synthetic: bool = False,
     downloads: Sequence[tuple[str, str]] = (),
+    period: Mapping | None = None,
 ) -> dict:
     """Everything the index template shows: England's headline, every local authority's
     prevalence and comparison (grouped by region) with links, and the prevalence funnel."""
@@ -422,6 +601,8 @@ def index_page_context(
         )
     return {
         "title": "Child-MDH local profiles: index",
+        "period": period_items(provenance, period),
+        "definition": index_definition(provenance),
         "is_synthetic": bool(is_synthetic),
         "threshold": threshold,
         "base": base,
