@@ -222,6 +222,10 @@ def legend_html() -> str:
             ),
             "this area: higher than, similar to, lower than England (95%)",
         ),
+        (
+            _swatch(_marker("square", 8, 8, MARKERS["not compared"][0]), 16),
+            "this area, not compared with England",
+        ),
     ]
     return (
         '<ul class="spine-key" aria-label="Key to the spine chart">'
