@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 #: pixels a page may be wider than the window (rounding of fractional widths)
 TOLERANCE = 2
 #: the tallest screenshot taken (CSS pixels)
-MAX_HEIGHT = 16000
+MAX_HEIGHT = 24000
 
 PROBE = (
     """(function () {
