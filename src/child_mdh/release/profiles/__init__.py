@@ -5,6 +5,8 @@
 - :mod:`~child_mdh.release.profiles.indicators`: the long 'one row per indicator' table;
 - :mod:`~child_mdh.release.profiles.chartdata`, :mod:`~child_mdh.release.profiles.figures`: chart data
   from the protected tables; inline SVG (hover text) and PNG files;
+- :mod:`~child_mdh.release.profiles.spine`: the spine chart, each indicator against the
+  released local authority values (inline SVG);
 - :mod:`~child_mdh.release.profiles.format`: numbers, suppressed cells and comparisons in words;
 - :mod:`~child_mdh.release.profiles.local`: a council's own indicators;
 - :mod:`~child_mdh.release.profiles.html`: the self-contained HTML pages (Jinja2 templates);
