@@ -363,3 +363,24 @@ def test_the_cut_off_in_words():
     unequal = {"config": {"index": {"weights": {"a": 0.5, "b": 0.25, "c": 0.25}, "k": 0.5}}}
     assert "weights add up to at least 0.5" in profile_html.cut_off_text(unequal)
     assert profile_html.cut_off_text({}) == ""
+
+
+def test_the_steps_read_the_dates_from_the_derivation_report(tmp_path):
+    from types import SimpleNamespace
+
+    from child_mdh.steps.profiles import _period
+
+    report = tmp_path / "derive_report.json"
+    report.write_text(
+        json.dumps(
+            {
+                "census_year": 2021,
+                "reference_date": "2021-03-21",
+                "extract_date": None,
+                "children_n": 12251,
+            }
+        )
+    )
+    smk = SimpleNamespace(input=SimpleNamespace(derive_report=str(report)))
+    assert _period(smk) == {"census_year": 2021, "reference_date": "2021-03-21"}
+    assert _period(SimpleNamespace(input=SimpleNamespace())) == {}
