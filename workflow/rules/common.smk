@@ -116,6 +116,7 @@ def release_parts():
         MANIFEST_PARTS / "provenance.json",
         MANIFEST_PARTS / "index.json",
         MANIFEST_PARTS / "models.json",
+        MANIFEST_PARTS / "inequality.json",
         MANIFEST_PARTS / "profile_tables.json",
         MANIFEST_PARTS / "profile_index.json",
     ]
@@ -130,6 +131,7 @@ def staged_releases():
     staged = [
         STAGED / "index",
         STAGED / "models",
+        STAGED / "inequality",
         STAGED / "profile_tables",
         STAGED / "profile_index",
         STAGED / "provenance" / "provenance.json",

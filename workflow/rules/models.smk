@@ -27,3 +27,34 @@ rule model_outputs:
         about=release_about(),
     script:
         "../scripts/model_outputs.py"
+
+
+# Deprivation profiles, attributable fractions and inequality gradients, protected and
+# staged for results/release/inequality/.
+
+
+rule inequality_outputs:
+    input:
+        children=rules.derive_children.output.children,
+        child_index=rules.index_outputs.output.child_index,
+        areas=SECURE / "contract" / "areas.parquet",
+    output:
+        manifest=MANIFEST_PARTS / "inequality.json",
+        staged=directory(STAGED / "inequality"),
+    log:
+        LOGS / "inequality_outputs.log",
+    benchmark:
+        BENCHMARKS / "inequality_outputs.tsv"
+    conda:
+        "../envs/child-mdh.yaml"
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+    params:
+        models=config["models"],
+        outcomes=config["outcomes"],
+        index=config["index"],
+        disclosure=config["disclosure"],
+        about=release_about(),
+    script:
+        "../scripts/inequality_outputs.py"

@@ -117,13 +117,13 @@ def test_model_based_paf_and_interval_match_statsmodels_on_rows():
 
 
 def test_ridits_and_sii_rii_by_hand():
-    # three groups of 100, 200, 100 children: ridits 0.125, 0.5, 0.875
-    n = np.array([100, 200, 100])
-    x = np.array([10, 30, 25])
+    # three groups of 1000, 2000, 1000 children: ridits 0.125, 0.5, 0.875
+    n = np.array([1000, 2000, 1000])
+    x = np.array([100, 300, 250])
     np.testing.assert_allclose(ridits(n), [0.125, 0.5, 0.875])
-    # weighted least squares by hand: mean ridit 0.5, weighted mean rate 65/400 = 0.1625
-    # Sxy = 100(-0.375)(0.1-0.1625) + 0 + 100(0.375)(0.25-0.1625) = 5.625
-    # Sxx = 2 x 100 x 0.375^2 = 28.125 -> slope 0.2; intercept 0.1625 - 0.2 x 0.5 = 0.0625
+    # weighted least squares by hand: mean ridit 0.5, weighted mean rate 650/4000 = 0.1625
+    # Sxy = 1000(-0.375)(0.1-0.1625) + 0 + 1000(0.375)(0.25-0.1625) = 56.25
+    # Sxx = 2 x 1000 x 0.375^2 = 281.25 -> slope 0.2; intercept 0.1625 - 0.2 x 0.5 = 0.0625
     got = slope_index(x, n, repetitions=20_000)
     assert got.sii == pytest.approx(0.2)
     assert got.rii == pytest.approx((0.0625 + 0.2) / 0.0625)
@@ -132,6 +132,14 @@ def test_ridits_and_sii_rii_by_hand():
     # independent: numpy's weighted polyfit (weights are sqrt(n) on the residuals)
     slope, intercept = np.polyfit(ridits(n), x / n, 1, w=np.sqrt(n))
     assert got.sii == pytest.approx(slope) and got.rii == pytest.approx(1 + slope / intercept)
+
+
+def test_rii_is_missing_when_the_fitted_rate_at_ridit_zero_is_not_positive():
+    # a large least deprived group with a low rate, a small group with a high one:
+    # the line falls below zero at ridit 0
+    got = slope_index([5, 40], [9000, 1000], repetitions=2000)
+    assert got.sii > 0
+    assert np.isnan(got.rii) and np.isnan(got.rii_low) and np.isnan(got.rii_high)
 
 
 def test_sii_interval_matches_the_normal_theory_interval():

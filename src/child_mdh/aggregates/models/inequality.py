@@ -300,6 +300,10 @@ def slope_index(
     ``repetitions`` times from a normal distribution with its value as mean and the
     standard error (upper - lower) / (2 x 1.96) of its 95% Wilson interval, the
     regression refitted on each draw, percentiles of the draws (PHE ``phe_sii``).
+    The RII is missing when the fitted rate at ridit 0 is not positive (a steep gradient
+    over a large least deprived group extrapolates below zero), and its interval when
+    more than the interval's tail of the draws do so (a draw with a fitted rate at
+    ridit 0 of zero or less counts as an infinite RII).
     """
     x = np.asarray(events, dtype=float)
     n = np.asarray(children, dtype=float)
@@ -315,12 +319,17 @@ def slope_index(
     rng = np.random.default_rng(seed)
     draws = p + rng.standard_normal((repetitions, len(n))) * se
     i0, s1 = _wls(a, n, draws)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rii_draws = (i0 + s1) / i0
     q = [(1 - conf_level) / 2 * 100, (1 + conf_level) / 2 * 100]
     sl, sh = np.percentile(s1, q)
-    rl, rh = np.nanpercentile(rii_draws, q)
-    return InequalityIndex(b1, float(sl), float(sh), (b0 + b1) / b0, float(rl), float(rh))
+    # the RII is undefined when the fitted rate at ridit 0 is not positive; its interval
+    # when more draws than the interval's tail give such a rate
+    rii = (b0 + b1) / b0 if b0 > 0 else np.nan
+    rl = rh = np.nan
+    if np.mean(i0 <= 0) <= (1 - conf_level) / 2:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rii_draws = np.where(i0 > 0, (i0 + s1) / i0, np.inf)
+        rl, rh = np.percentile(rii_draws, q)
+    return InequalityIndex(b1, float(sl), float(sh), rii, float(rl), float(rh))
 
 
 __all__ = [

@@ -756,18 +756,20 @@ def one_area_settings(children: pd.DataFrame, s: ModelSettings, notes: list[str]
     return s
 
 
-def build_model_tables(
-    children: pd.DataFrame, settings: ModelSettings, child_index: pd.DataFrame | None = None
-) -> ModelTables:
-    """Fit every model the settings ask for and return the release-ready tables.
+def analysis_data(
+    children: pd.DataFrame,
+    settings: ModelSettings,
+    child_index: pd.DataFrame | None = None,
+    outcomes=None,
+) -> tuple[dict[str, ModelData], ModelSettings, list[str]]:
+    """The analysis frame of each outcome (sparse levels pooled on its own events), the
+    settings as used (:func:`one_area_settings`) and the notes on pooling.
 
-    ``children`` is the children table; ``child_index`` the index step's person-level
-    identification (its ``mdh`` is added by person_id), or None when ``children``
-    already has ``mdh``. Nothing is written.
+    ``outcomes`` defaults to the settings' outcomes, with ``any_referral`` added when the
+    hazard or count models are asked for (their frame). ``child_index`` as in
+    :func:`build_model_tables`.
     """
     s = settings
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
     if child_index is not None:
         children = attach_index(children, child_index)
     prior = (
@@ -780,8 +782,9 @@ def build_model_tables(
     data: dict[str, ModelData] = {}
     # the outcome each analysis frame is pooled on: binary outcomes their own; the hazard
     # of the first referral and the referral counts any_referral
-    wanted = list(s.outcomes) + (["any_referral"] if (s.hazard or s.counts) else [])
-    for outcome in dict.fromkeys(wanted):
+    if outcomes is None:
+        outcomes = list(s.outcomes) + (["any_referral"] if (s.hazard or s.counts) else [])
+    for outcome in dict.fromkeys(outcomes):
         d = prepare_model_data(
             children,
             indicators=s.indicators,
@@ -794,6 +797,21 @@ def build_model_tables(
         data[outcome] = d
         words = outcome.replace("_", " ")
         notes += [f"models of {words}: {n}" for n in d.notes]
+    return data, s, notes
+
+
+def build_model_tables(
+    children: pd.DataFrame, settings: ModelSettings, child_index: pd.DataFrame | None = None
+) -> ModelTables:
+    """Fit every model the settings ask for and return the release-ready tables.
+
+    ``children`` is the children table; ``child_index`` the index step's person-level
+    identification (its ``mdh`` is added by person_id), or None when ``children``
+    already has ``mdh``. Nothing is written.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    data, s, notes = analysis_data(children, settings, child_index)
     timings["prepare"] = time.perf_counter() - t0
     tables: dict[str, pd.DataFrame] = {}
     fits: dict[str, list[Fitted]] = {}
@@ -855,6 +873,7 @@ __all__ = [
     "Fitted",
     "ModelSettings",
     "ModelTables",
+    "analysis_data",
     "build_model_tables",
     "comparator_table",
     "count_table",

@@ -1,0 +1,347 @@
+"""The release of deprivation profiles, attributable fractions and inequality gradients.
+
+Reads the children table, the person-level Child-MDH identification and the areas from
+``results/secure/``, builds the tables
+(:mod:`child_mdh.aggregates.models.inequality_tables`) and writes to
+``results/release/inequality/`` only through :mod:`child_mdh.release.sdc`:
+
+==============================  =========================================================
+``deprivation_profiles.csv``    England and each region: every combination of the
+                                indicators, the subtotals by number of deprived
+                                indicators and the total; children, share, each
+                                outcome's rate (Wilson 95%) and adjusted odds ratio
+                                against no deprivation, ranked
+``attributable_fractions.csv``  model-based population attributable fractions of each
+                                outcome (MDH, deprivation count, each indicator, all)
+``inequality_gradients.csv``    rates by number of deprived indicators (England) with
+                                95% and 99.8% Wilson intervals: the subtotal rows of
+                                the profiles table as published
+``inequality_indices.csv``      slope and relative indices of inequality over the
+                                gradient, from its published counts
+==============================  =========================================================
+
+The profiles table declares its margins (profiles add up to their subtotal by number of
+deprived indicators, subtotals to the area's total; regions to England), so secondary
+suppression and rounding protect it as one table; its rates are formulas of the
+protected counts, its ratios are emptied with a count behind them, and the shares and
+ranks are computed from the protected table. The gradient is a view of the protected
+profile rows (no new counts), and the SII and RII are computed from its published
+counts, so they pin nothing the table does not. Local authorities are not released:
+32 profiles per authority leave most cells below the threshold, and the authority
+margins would then cost most of the region cells as secondary suppressions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from child_mdh.aggregates.formulas import Formula, apply_formulas
+from child_mdh.aggregates.models import tables as mt
+from child_mdh.aggregates.models.inequality import N_DEPRIVED, PROFILE, slope_index
+from child_mdh.aggregates.models.inequality_tables import (
+    ALL_CHILDREN,
+    attributable_fraction_table,
+    profile_table,
+)
+from child_mdh.contract.vocabulary import ENGLAND_CODE
+from child_mdh.release.sdc import RowMargin, TableSpec, write_release_table
+
+FOLDER = "inequality"
+PER = 10_000
+RATE_DECIMALS = 1
+LEVELS = (("95", 0.95), ("99_8", 0.998))
+
+
+def _rate_formulas(outcomes, levels=LEVELS[:1]) -> dict[str, Formula]:
+    f: dict[str, Formula] = {}
+    for o in outcomes:
+        x = f"{o}_n"
+        f[f"{o}_rate"] = Formula(f"{PER} * {x} / children_n", RATE_DECIMALS)
+        for suffix, level in levels:
+            f[f"{o}_rate_lower_{suffix}"] = Formula(
+                f"{PER} * wilson_lower({x}, children_n, {level!r})", RATE_DECIMALS
+            )
+            f[f"{o}_rate_upper_{suffix}"] = Formula(
+                f"{PER} * wilson_upper({x}, children_n, {level!r})", RATE_DECIMALS
+            )
+    return f
+
+
+def profile_spec(outcomes, residual_df: int | None) -> TableSpec:
+    """The disclosure declaration of ``deprivation_profiles``."""
+    derived: dict[str, tuple[str, ...]] = {"share_pct": ("children_n",)}
+    for o in outcomes:
+        for c in ("ratio", "ratio_low", "ratio_high"):
+            derived[f"{o}_{c}"] = ("children_n", f"{o}_n")
+    return TableSpec(
+        key_columns=("area_code", PROFILE),
+        count_columns=("children_n", *[f"{o}_n" for o in outcomes]),
+        derived=derived,
+        formulas=_rate_formulas(outcomes),
+        margins=(
+            RowMargin(PROFILE, parent="profile_parent", within=("area_code",)),
+            RowMargin("area_code", parent="area_parent", within=(PROFILE,)),
+        ),
+        not_counts=(N_DEPRIVED, *[f"{o}_rank" for o in outcomes]),
+        residual_df=residual_df,
+    )
+
+
+def gradient_spec(outcomes) -> TableSpec:
+    """The disclosure declaration of ``inequality_gradients`` (a view of the profiles)."""
+    return TableSpec(
+        key_columns=(N_DEPRIVED,),
+        count_columns=("children_n", *[f"{o}_n" for o in outcomes]),
+        formulas=_rate_formulas(outcomes, LEVELS),
+        margins=(RowMargin(N_DEPRIVED, total="all"),),
+    )
+
+
+INDEX_SPEC = TableSpec(
+    key_columns=("outcome", "statistic"),
+    derived=dict.fromkeys(("value", "lower_95", "upper_95"), ("children_n", "events_n")),
+)
+
+
+def paf_spec(residual_df: int | None) -> TableSpec:
+    """The disclosure declaration of ``attributable_fractions``."""
+    return TableSpec(
+        key_columns=("outcome", "exposure"),
+        derived=dict.fromkeys(
+            ("paf_pct", "paf_low_pct", "paf_high_pct"), ("children_n", "events_n")
+        ),
+        not_counts=("conf_level",),
+        residual_df=residual_df,
+    )
+
+
+def _with_rates(profiles: pd.DataFrame, outcomes) -> pd.DataFrame:
+    """The profiles table with its share and rate columns in place (the rates are
+    computed again from the protected counts when the table is protected)."""
+    t = apply_formulas(profiles.assign(share_pct=np.nan), _rate_formulas(outcomes))
+    counts = ["children_n", *[f"{o}_n" for o in outcomes]]
+    stats = [
+        f"{o}_{c}"
+        for o in outcomes
+        for c in ("rate", "rate_lower_95", "rate_upper_95", "ratio", "ratio_low", "ratio_high")
+    ]
+    keys = [c for c in t.columns if c not in counts + stats + ["share_pct"]]
+    return t[[*keys, *counts, "share_pct", *stats]]
+
+
+def shares_and_ranks(table: pd.DataFrame, outcomes) -> pd.DataFrame:
+    """Each row's share of its area's children (percent) and, per area and outcome, the
+    rank of each profile's published ratio (1 the highest), from the protected table."""
+    out = table.copy()
+    total = out.loc[out[PROFILE] == ALL_CHILDREN].set_index("area_code")["children_n"]
+    denom = out["area_code"].map(total).astype(float)
+    children = out["children_n"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["share_pct"] = (100 * children / denom).round(1)
+    for o in outcomes:
+        ratio = out[f"{o}_ratio"].astype(float).where(out["row_type"] == "profile")
+        rank = ratio.groupby(out["area_code"]).rank(ascending=False, method="min")
+        out.insert(out.columns.get_loc(f"{o}_ratio_high") + 1, f"{o}_rank", rank.astype("Int64"))
+    return out
+
+
+def gradient_view(profiles: pd.DataFrame, outcomes) -> pd.DataFrame:
+    """England's rows by number of deprived indicators (no deprivation, the subtotals,
+    every indicator unless the subtotals are top-coded, all children) of the released
+    profiles table, with 95% and 99.8% Wilson intervals of each outcome's rate computed
+    from those published counts. ``deprived_indicators`` is ``0``, ``1``, ... (``3+``
+    for a top-coded group) or ``all``."""
+    eng = profiles.loc[profiles["area_code"] == ENGLAND_CODE]
+    kind = eng["row_type"]
+    d = int(eng.loc[kind == "profile", N_DEPRIVED].max())
+    subs = eng.loc[kind == "subtotal"]
+    top_coded = subs[PROFILE].str.contains("or more").any()
+    ends = [0] if top_coded else [0, d]
+    pick = kind.isin(["subtotal", "total"]) | ((kind == "profile") & eng[N_DEPRIVED].isin(ends))
+    g = eng.loc[pick, [PROFILE, "row_type", N_DEPRIVED, "children_n"]]
+    g = g.join(eng.loc[pick, [f"{o}_n" for o in outcomes]])
+    g = g.sort_values(N_DEPRIVED, na_position="last")
+    g[N_DEPRIVED] = [
+        "all" if t == "total" else f"{int(k)}{'+' if 'or more' in p else ''}"
+        for p, t, k in zip(g[PROFILE], g["row_type"], g[N_DEPRIVED])
+    ]
+    g = g.drop(columns=["row_type", PROFILE]).reset_index(drop=True)
+    for c in g.columns[1:]:
+        g[c] = g[c].astype("Int64")
+    return apply_formulas(g, _rate_formulas(outcomes, LEVELS))
+
+
+def _finite(value: float, digits: int) -> float:
+    return round(float(value), digits) if np.isfinite(value) else np.nan
+
+
+def inequality_indices(gradient: pd.DataFrame, outcomes, *, seed: int = 2021) -> pd.DataFrame:
+    """SII (per 10,000 children) and RII of each outcome over the groups of ``gradient``
+    (0 to all indicators deprived), from its published counts; an outcome with a group
+    withheld is left out."""
+    rows = []
+    groups = gradient.loc[gradient[N_DEPRIVED] != "all"]
+    total = gradient.loc[gradient[N_DEPRIVED] == "all"].iloc[0]
+    for o in outcomes:
+        x, n = groups[f"{o}_n"], groups["children_n"]
+        if x.isna().any() or n.isna().any() or (n <= 0).any():
+            continue
+        r = slope_index(x.to_numpy(float), n.to_numpy(float), seed=seed)
+        common = {"outcome": o, "children_n": total["children_n"], "events_n": total[f"{o}_n"]}
+        rows.append(
+            {
+                **common,
+                "statistic": f"sii_per_{PER}",
+                "value": _finite(PER * r.sii, 1),
+                "lower_95": _finite(PER * r.sii_low, 1),
+                "upper_95": _finite(PER * r.sii_high, 1),
+            }
+        )
+        rows.append(
+            {
+                **common,
+                "statistic": "rii",
+                "value": _finite(r.rii, 3),
+                "lower_95": _finite(r.rii_low, 3),
+                "upper_95": _finite(r.rii_high, 3),
+            }
+        )
+    cols = ["outcome", "statistic", "value", "lower_95", "upper_95", "children_n", "events_n"]
+    out = pd.DataFrame(rows, columns=cols)
+    for c in ("children_n", "events_n"):
+        out[c] = out[c].astype("Int64")
+    return out
+
+
+METHODS = {
+    "profiles": (
+        "every combination of the index's indicators (deprivation profile), with subtotals "
+        "by number of deprived indicators and the area's total, for England and each "
+        "region; rates per 10,000 children with 95% Wilson intervals; ratio columns are "
+        "odds ratios against the profile with no deprivation from a logit model of the "
+        "outcome on the profile and the models' covariates, fitted on covariate-pattern "
+        "cells, errors clustered by local authority (CR1), 95% normal intervals; profiles "
+        "below the threshold's children, events or non-events share one pooled level "
+        "and have no ratio; a region's ratios are released only when its residual "
+        "degrees of freedom reach the minimum; rank 1 is the highest published ratio of "
+        "the area; share_pct is the share of the area's children. Associations, not "
+        "effects. Local authorities are not released (most cells would be withheld)"
+    ),
+    "fractions": (
+        "model-based population attributable fractions (Greenland & Drescher 1993): "
+        "100 x (1 - expected events with every child at the reference level, other "
+        "covariates as observed / expected events as observed), from logit models on "
+        "covariate-pattern cells (no local-authority effects), 95% delta-method interval "
+        "on log(1 - PAF) with the cluster-robust (CR1, by local authority) covariance. "
+        "The share of contacts associated with the exposure under the model, not the "
+        "share the exposure caused or that removing it would prevent"
+    ),
+    "gradients": (
+        "rates per 10,000 children by number of deprived indicators (England), with 95% "
+        "and 99.8% Wilson score intervals (Fingertips method); the rows of "
+        "deprivation_profiles.csv as published"
+    ),
+    "indices": (
+        "slope index of inequality (SII, per 10,000 children) and relative index of "
+        "inequality (RII) over the groups 0 to all indicators deprived, ordered from least "
+        "to most deprived: ridit scores at each group's cumulative population midpoint, "
+        "least squares of the rate on the ridit weighted by the groups' children, SII the "
+        "slope, RII the fitted rate at ridit 1 over that at ridit 0 (Low & Low 2004; PHE "
+        "PHEindicatormethods phe_sii); 95% intervals by simulation (100,000 draws of each "
+        "group's rate from a normal distribution with the standard error of its 95% "
+        "Wilson interval); computed from the published counts of inequality_gradients.csv"
+    ),
+}
+
+
+def inequality_outputs(
+    children: pd.DataFrame,
+    settings,
+    release_dir: Path,
+    manifest,
+    child_index: pd.DataFrame | None = None,
+    areas: pd.DataFrame | None = None,
+    log=None,
+) -> dict[str, str]:
+    """Build and write the four tables to ``release_dir/inequality`` through disclosure
+    control; return the manifest uids. ``settings`` as for
+    :func:`child_mdh.release.models.outputs.model_outputs`."""
+    config = manifest.config
+    if not isinstance(settings, mt.ModelSettings):
+        settings = mt.model_settings(
+            settings.get("models"),
+            settings.get("index"),
+            settings.get("outcomes"),
+            threshold=config.threshold,
+            min_residual_df=config.min_residual_df,
+        )
+    data, s, notes = mt.analysis_data(children, settings, child_index, outcomes=settings.outcomes)
+    out = Path(release_dir) / FOLDER
+    written: dict[str, str] = {}
+
+    profiles, more, df_profiles = profile_table(data, s, areas)
+    notes += more
+    outcomes = list(profiles.attrs["outcomes"])
+    profiles = _with_rates(profiles, outcomes)
+    entry = write_release_table(
+        profiles,
+        out / "deprivation_profiles.csv",
+        profile_spec(outcomes, df_profiles),
+        manifest,
+        method=METHODS["profiles"],
+        after_protect=lambda t: shares_and_ranks(t, outcomes),
+    )
+    written["profiles"] = entry["uid"]
+    released = pd.read_csv(out / "deprivation_profiles.csv", dtype={"area_parent": "string"})
+
+    fractions, more, df_fractions = attributable_fraction_table(data, s)
+    notes += more
+    if not fractions.empty:
+        written["fractions"] = write_release_table(
+            fractions,
+            out / "attributable_fractions.csv",
+            paf_spec(df_fractions),
+            manifest,
+            output_type="regression",
+            method=METHODS["fractions"],
+        )["uid"]
+
+    gradient = gradient_view(released, outcomes)
+    written["gradients"] = write_release_table(
+        gradient,
+        out / "inequality_gradients.csv",
+        gradient_spec(outcomes),
+        manifest,
+        method=METHODS["gradients"],
+        mitigate=False,
+        additive=True,
+    )["uid"]
+    indices = inequality_indices(gradient, outcomes, seed=s.seed)
+    if not indices.empty:
+        written["indices"] = write_release_table(
+            indices,
+            out / "inequality_indices.csv",
+            INDEX_SPEC,
+            manifest,
+            method=METHODS["indices"],
+            mitigate=False,
+        )["uid"]
+    if log is not None:
+        for note in notes:
+            log.info("note: %s", note)
+    return written
+
+
+__all__ = [
+    "FOLDER",
+    "gradient_spec",
+    "gradient_view",
+    "inequality_indices",
+    "inequality_outputs",
+    "paf_spec",
+    "profile_spec",
+    "shares_and_ranks",
+]
