@@ -1,0 +1,131 @@
+"""Deprivation profiles, attributable fractions and inequality gradients: written through
+disclosure control, audited, and the gradient and its indices drawn from the published
+profile counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from child_mdh.aggregates.index.tables import child_index
+from child_mdh.aggregates.models import tables as mt
+from child_mdh.aggregates.models.inequality import PROFILE, profile_levels, slope_index
+from child_mdh.contract.vocabulary import ENGLAND_CODE, INDICATORS
+from child_mdh.derive.outcomes import build_outcomes
+from child_mdh.release.models import inequality as rel
+from child_mdh.release.sdc import Manifest, SDCConfig, audit_release, merge_manifests
+from child_mdh.studies.model_recovery import simulate_cohort
+
+WEIGHTS = dict.fromkeys(INDICATORS, 0.2)
+OUTCOMES = ("any_referral", "any_cin")
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    sim = simulate_cohort(12_000, n_las=30, seed=5)
+    kids = build_outcomes(
+        sim.children,
+        sim.cin_referrals,
+        sim.child_protection_plans,
+        sim.looked_after_episodes,
+        sim.reference_date,
+        sim.follow_up_years,
+    )
+    kids["age"] = kids["age"].clip(5, 15)
+    kids = kids.drop(columns="mdh")
+    idx = child_index(kids, WEIGHTS, 0.4)
+    las = sorted(kids["la_code"].unique())
+    areas = pd.DataFrame(
+        {
+            "la_code": las,
+            "la_name": las,
+            "region_code": ["E12000001" if i % 2 else "E12000002" for i in range(len(las))],
+            "region_name": ["North" if i % 2 else "South" for i in range(len(las))],
+        }
+    )
+    release = tmp_path_factory.mktemp("release")
+    manifest = Manifest(release, "inequality", SDCConfig(mitigation="both"))
+    settings = mt.ModelSettings(outcomes=OUTCOMES)
+    written = rel.inequality_outputs(
+        kids, settings, release, manifest, child_index=idx, areas=areas
+    )
+    merge_manifests([manifest], release / "outputs.json")
+    tables = {
+        k: pd.read_csv(release / v, dtype={"deprived_indicators": "string"})
+        for k, v in written.items()
+    }
+    return release, manifest, written, tables
+
+
+def test_every_table_is_written_passes_and_the_release_audit_is_clean(released):
+    release, manifest, written, _ = released
+    assert set(written) == {"profiles", "fractions", "gradients", "indices"}
+    files = {p.relative_to(release).as_posix() for p in (release / rel.FOLDER).iterdir()}
+    assert files == set(written.values())
+    assert all(e["status"] == "pass" for e in manifest.results.values())
+    assert audit_release(release) == []
+
+
+def test_profiles_list_every_combination_for_england_and_each_region(released):
+    t = released[3]["profiles"]
+    assert list(t["area_code"].unique()) == [ENGLAND_CODE, "E12000001", "E12000002"]
+    for _, area in t.groupby("area_code"):
+        profiles = area.loc[area["row_type"] == "profile", PROFILE].tolist()
+        assert profiles == profile_levels(INDICATORS)
+        assert (area["row_type"] == "total").sum() == 1
+
+
+def test_published_counts_pass_the_threshold_and_add_up(released):
+    t = released[3]["profiles"]
+    counts = t[["children_n", *[f"{o}_n" for o in OUTCOMES]]]
+    published = counts.stack().dropna()
+    assert (published >= 10).all() and (published % 5 == 0).all()
+    # every published subtotal is the sum of its parts where they are all published
+    for (area, parent), parts in t.groupby(["area_code", "profile_parent"]):
+        total = t.loc[(t["area_code"] == area) & (t[PROFILE] == parent), "children_n"]
+        if parts["children_n"].notna().all() and total.notna().all():
+            assert parts["children_n"].sum() == total.iloc[0]
+    # a ratio is published only beside its counts; the reference profile's is 1
+    for o in OUTCOMES:
+        shown = t[f"{o}_ratio"].notna()
+        assert t.loc[shown, ["children_n", f"{o}_n"]].notna().all().all()
+        ref = t.loc[(t[PROFILE] == "none") & shown, f"{o}_ratio"]
+        assert (ref == 1).all()
+
+
+def test_ranks_follow_the_published_ratios(released):
+    t = released[3]["profiles"]
+    eng = t.loc[(t["area_code"] == ENGLAND_CODE) & t["any_referral_ratio"].notna()]
+    ordered = eng.sort_values("any_referral_rank")["any_referral_ratio"].to_numpy()
+    assert (np.diff(ordered) <= 0).all()
+    assert eng["any_referral_rank"].min() == 1
+
+
+def test_gradient_is_the_published_profile_rows_and_indices_follow_from_it(released):
+    tables = released[3]
+    t, g = tables["profiles"], tables["gradients"]
+    eng = t.loc[t["area_code"] == ENGLAND_CODE]
+    total = eng.loc[eng["row_type"] == "total"].iloc[0]
+    last = g.loc[g["deprived_indicators"] == "all"].iloc[0]
+    assert last["children_n"] == total["children_n"]
+    none = eng.loc[eng[PROFILE] == "none"].iloc[0]
+    assert g.loc[g["deprived_indicators"] == "0", "children_n"].iloc[0] == none["children_n"]
+    groups = g.loc[g["deprived_indicators"] != "all"]
+    for o in OUTCOMES:
+        if groups[f"{o}_n"].isna().any():
+            continue
+        r = slope_index(groups[f"{o}_n"], groups["children_n"])
+        idx = tables["indices"].set_index(["outcome", "statistic"])
+        assert idx.loc[(o, "sii_per_10000"), "value"] == pytest.approx(1e4 * r.sii, abs=0.05)
+        assert idx.loc[(o, "rii"), "value"] == pytest.approx(r.rii, abs=5e-4)
+    # the 99.8% interval contains the 95% one
+    assert (g["any_cin_rate_lower_99_8"] <= g["any_cin_rate_lower_95"]).all()
+
+
+def test_attributable_fractions_are_labelled_and_within_their_intervals(released):
+    f = released[3]["fractions"]
+    assert set(f["exposure"]) >= {"mdh", "all indicators", *INDICATORS}
+    assert ((f["paf_low_pct"] <= f["paf_pct"]) & (f["paf_pct"] <= f["paf_high_pct"])).all()
+    # the simulation's indicators all raise the hazard: positive fractions
+    assert (f.loc[f["exposure"] == "all indicators", "paf_pct"] > 0).all()
