@@ -60,7 +60,7 @@ def released(tmp_path_factory):
 
 def test_every_table_is_written_passes_and_the_release_audit_is_clean(released):
     release, manifest, written, _ = released
-    assert set(written) == {"profiles", "fractions", "gradients", "indices"}
+    assert set(written) == {"profiles", "profiles_by_region", "fractions", "gradients", "indices"}
     files = {p.relative_to(release).as_posix() for p in (release / rel.FOLDER).iterdir()}
     assert files == set(written.values())
     assert all(e["status"] == "pass" for e in manifest.results.values())
@@ -68,7 +68,8 @@ def test_every_table_is_written_passes_and_the_release_audit_is_clean(released):
 
 
 def test_profiles_list_every_combination_for_england_and_each_region(released):
-    t = released[3]["profiles"]
+    assert set(released[3]["profiles"]["area_code"]) == {ENGLAND_CODE}
+    t = released[3]["profiles_by_region"]
     assert list(t["area_code"].unique()) == [ENGLAND_CODE, "E12000001", "E12000002"]
     for _, area in t.groupby("area_code"):
         profiles = area.loc[area["row_type"] == "profile", PROFILE].tolist()
@@ -76,8 +77,9 @@ def test_profiles_list_every_combination_for_england_and_each_region(released):
         assert (area["row_type"] == "total").sum() == 1
 
 
-def test_published_counts_pass_the_threshold_and_add_up(released):
-    t = released[3]["profiles"]
+@pytest.mark.parametrize("table", ["profiles", "profiles_by_region"])
+def test_published_counts_pass_the_threshold_and_add_up(released, table):
+    t = released[3][table]
     counts = t[["children_n", *[f"{o}_n" for o in OUTCOMES]]]
     published = counts.stack().dropna()
     assert (published >= 10).all() and (published % 5 == 0).all()

@@ -173,6 +173,7 @@ def profile_table(
         scopes = scopes[:1]
     notes: list[str] = []
     dfs: list[int] = []
+    area_df: dict[str, int] = {}
     blocks = []
     top = gradient_top(
         profile_counts(base, outcomes, indicators), outcomes, len(indicators), s.min_count
@@ -212,6 +213,7 @@ def profile_table(
                 )
                 continue
             dfs.append(int(fit.residual_df))
+            area_df[code] = min(area_df.get(code, int(fit.residual_df)), int(fit.residual_df))
             r = profile_ratios(fit, s.confidence).set_index(PROFILE)
             for src, dst in (
                 ("ratio", "ratio"),
@@ -241,6 +243,7 @@ def profile_table(
     out = out[order]
     out.attrs["outcomes"] = tuple(outcomes)
     out.attrs["top"] = top
+    out.attrs["residual_df"] = area_df  # the smallest of each area's profile models
     return out, notes, (min(dfs) if dfs else None)
 
 

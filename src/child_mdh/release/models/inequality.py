@@ -70,8 +70,10 @@ def _rate_formulas(outcomes, levels=LEVELS[:1]) -> dict[str, Formula]:
     return f
 
 
-def profile_spec(outcomes, residual_df: int | None) -> TableSpec:
-    """The disclosure declaration of ``deprivation_profiles``."""
+def profile_spec(outcomes, residual_df: int | None, *, regions: bool = False) -> TableSpec:
+    """The disclosure declaration of ``deprivation_profiles`` (England) or, with
+    ``regions``, of ``deprivation_profiles_by_region`` (England and the regions, which
+    add up to it)."""
     derived: dict[str, tuple[str, ...]] = {"share_pct": ("children_n",)}
     for o in outcomes:
         for c in ("ratio", "ratio_low", "ratio_high"):
@@ -83,7 +85,7 @@ def profile_spec(outcomes, residual_df: int | None) -> TableSpec:
         formulas=_rate_formulas(outcomes),
         margins=(
             RowMargin(PROFILE, parent="profile_parent", within=("area_code",)),
-            RowMargin("area_code", parent="area_parent", within=(PROFILE,)),
+            *([RowMargin("area_code", parent="area_parent", within=(PROFILE,))] if regions else []),
         ),
         not_counts=(N_DEPRIVED, *[f"{o}_rank" for o in outcomes]),
         residual_df=residual_df,
@@ -230,6 +232,11 @@ METHODS = {
         "the area; share_pct is the share of the area's children. Associations, not "
         "effects. Local authorities are not released (most cells would be withheld)"
     ),
+    "regions": (
+        "England and each region, the regions adding up to England: England's counts "
+        "here are the sums of the regions' rounded counts (England's own rounding is in "
+        "deprivation_profiles.csv); each region's ratios from a model of that region alone"
+    ),
     "fractions": (
         "model-based population attributable fractions (Greenland & Drescher 1993): "
         "100 x (1 - expected events with every child at the reference level, other "
@@ -282,20 +289,32 @@ def inequality_outputs(
     out = Path(release_dir) / FOLDER
     written: dict[str, str] = {}
 
-    profiles, more, df_profiles = profile_table(data, s, areas)
+    profiles, more, _ = profile_table(data, s, areas)
     notes += more
     outcomes = list(profiles.attrs["outcomes"])
+    area_df = profiles.attrs["residual_df"]
     profiles = _with_rates(profiles, outcomes)
-    entry = write_release_table(
-        profiles,
+    # England alone: its counts rounded directly (as the sums of rounded region cells they
+    # would drift by up to 2 per region); the regions with England as their total
+    england = profiles.loc[profiles["area_code"] == ENGLAND_CODE].reset_index(drop=True)
+    written["profiles"] = write_release_table(
+        england,
         out / "deprivation_profiles.csv",
-        profile_spec(outcomes, df_profiles),
+        profile_spec(outcomes, area_df.get(ENGLAND_CODE)),
         manifest,
         method=METHODS["profiles"],
         after_protect=lambda t: shares_and_ranks(t, outcomes),
-    )
-    written["profiles"] = entry["uid"]
+    )["uid"]
     released = pd.read_csv(out / "deprivation_profiles.csv", dtype={"area_parent": "string"})
+    if profiles["area_code"].nunique() > 1:
+        written["profiles_by_region"] = write_release_table(
+            profiles,
+            out / "deprivation_profiles_by_region.csv",
+            profile_spec(outcomes, min(area_df.values(), default=None), regions=True),
+            manifest,
+            method=METHODS["profiles"] + "; " + METHODS["regions"],
+            after_protect=lambda t: shares_and_ranks(t, outcomes),
+        )["uid"]
 
     fractions, more, df_fractions = attributable_fraction_table(data, s)
     notes += more
