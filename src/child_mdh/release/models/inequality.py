@@ -6,11 +6,13 @@ Reads the children table, the person-level Child-MDH identification and the area
 ``results/release/inequality/`` only through :mod:`child_mdh.release.sdc`:
 
 ==============================  =========================================================
-``deprivation_profiles.csv``    England and each region: every combination of the
-                                indicators, the subtotals by number of deprived
-                                indicators and the total; children, share, each
-                                outcome's rate (Wilson 95%) and adjusted odds ratio
-                                against no deprivation, ranked
+``deprivation_profiles.csv``    England: every combination of the indicators, the
+                                subtotals by number of deprived indicators and the
+                                total; children, share, each outcome's rate (Wilson
+                                95%) and adjusted odds ratio against no deprivation,
+                                ranked
+``deprivation_profiles_by_``    the same for each region, with England as the
+``region.csv``                  declared total of the regions
 ``attributable_fractions.csv``  model-based population attributable fractions of each
                                 outcome (MDH, deprivation count, each indicator, all)
 ``inequality_gradients.csv``    rates by number of deprived indicators (England) with
@@ -20,8 +22,9 @@ Reads the children table, the person-level Child-MDH identification and the area
                                 gradient, from its published counts
 ==============================  =========================================================
 
-The profiles table declares its margins (profiles add up to their subtotal by number of
-deprived indicators, subtotals to the area's total; regions to England), so secondary
+The profile tables declare their margins (profiles add up to their subtotal by number of
+deprived indicators, subtotals to the area's total; in the regional table regions to
+England), so secondary
 suppression and rounding protect it as one table; its rates are formulas of the
 protected counts, its ratios are emptied with a count behind them, and the shares and
 ranks are computed from the protected table. The gradient is a view of the protected
