@@ -85,14 +85,23 @@ def _adjusted_frame(seed=3, n=6000):
     return pd.DataFrame({"x": x, "age": age, "sex": sex, "y": y})
 
 
-def test_model_based_paf_and_interval_match_statsmodels_on_rows():
+@pytest.mark.parametrize("clustered", [False, True], ids=["model-based", "cluster-robust"])
+def test_model_based_paf_and_interval_match_statsmodels_on_rows(clustered):
     frame = _adjusted_frame()
-    cells = binary_cells(frame, "y", ["x", "age", "sex"])
-    fit = fit_binomial(cells, ["x", "age", "sex"], cluster=None, outcome="y")
+    frame["la_code"] = np.random.default_rng(4).integers(0, 25, len(frame)).astype(str)
+    cluster = "la_code" if clustered else None
+    keys = ["x", "age", "sex", *([cluster] if clustered else [])]
+    cells = binary_cells(frame, "y", keys)
+    fit = fit_binomial(cells, ["x", "age", "sex"], cluster=cluster, outcome="y")
     got = attributable_fraction(fit, {"x": False})
 
     rows = frame.assign(x=frame["x"].astype(int), yi=frame["y"].astype(int))
-    res = smf.glm("yi ~ x + C(age) + C(sex)", rows, family=sm.families.Binomial()).fit()
+    model = smf.glm("yi ~ x + C(age) + C(sex)", rows, family=sm.families.Binomial())
+    res = (
+        model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["la_code"])[0]})
+        if clustered
+        else model.fit()
+    )
     cf = rows.assign(x=0)
 
     def paf(beta):
