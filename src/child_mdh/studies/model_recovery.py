@@ -9,7 +9,7 @@ lambda0(age(t)) * exp(eta_i),
             + beta_male male_i + u_LA,     u_LA ~ N(0, la_sd^2),
 
 (the term names are the generator's: ``employment``, ``employment:health``, ``sex_male``;
-:func:`design_truth` maps them to design columns)
+:func:`~child_mdh.sources.synthetic.truth_terms.design_truth` maps them to design columns)
 
 with lambda0 piecewise constant by year of age (zero from age 18) and age exact at the
 reference date (so that the grouped proportional-hazards model with age-at-reference
@@ -45,6 +45,11 @@ from child_mdh.contract.tables import CENSUS_DAY
 from child_mdh.contract.vocabulary import DOMAINS
 from child_mdh.derive.children import derive_children
 from child_mdh.sources.synthetic import generate
+from child_mdh.sources.synthetic.truth_terms import (
+    TRUTH_OUTCOMES,
+    design_column,
+    design_truth,
+)
 from child_mdh.validation.folder import validate_folder
 
 DEFAULT_BETA = {
@@ -85,46 +90,6 @@ DEFAULT_BASELINE = np.array(
         0.024,
     ]
 )
-
-
-#: the generator's outcome names (truth.json) -> the outcome columns of build_outcomes
-TRUTH_OUTCOMES = {
-    "referral": "any_referral",
-    "cin": "any_cin",
-    "cpp": "any_cpp",
-    "cla": "entered_care",
-}
-
-
-def design_column(
-    term: str, *, numeric=("la_mdh_prevalence_centred",), renames: dict | None = None
-) -> str:
-    """The design column of a generator term: ``employment`` -> ``employment[T.True]``,
-    ``employment:health`` -> ``employment[T.True]:health[T.True]``, ``sex_male`` ->
-    ``sex[T.M]``, numeric terms unchanged (``mdh:la_mdh_prevalence_centred`` ->
-    ``mdh[T.True]:la_mdh_prevalence_centred``). ``renames`` maps a generator variable to
-    the column name used in the model."""
-    renames = dict(renames or {})
-    parts = []
-    for v in term.split(":"):
-        v = renames.get(v, v)
-        if v == "sex_male":
-            parts.append("sex[T.M]")
-        elif v in numeric:
-            parts.append(v)
-        else:
-            parts.append(f"{v}[T.True]")
-    return ":".join(parts)
-
-
-def design_truth(truth_terms: dict, *, drop_zero: bool = True, **kwargs) -> dict:
-    """A generator truth ``{term: log hazard ratio}`` keyed by design columns (see
-    :func:`design_column`), leaving out zero terms unless ``drop_zero`` is False."""
-    return {
-        design_column(t, **kwargs): float(v)
-        for t, v in truth_terms.items()
-        if not (drop_zero and v == 0)
-    }
 
 
 def _term(name: str) -> str:
