@@ -66,6 +66,14 @@ def is_synthetic():
     return SOURCE == "synthetic" or (SOURCE == "la_returns" and LA_IMPORT["synthetic"])
 
 
+def synthetic_truth():
+    """The generator's truth.json, which the models summary compares the estimates with:
+    synthetic runs only (no input otherwise)."""
+    if SOURCE == "synthetic":
+        return f"{config['synthetic']['out_dir']}/truth.json"
+    return []
+
+
 def release_about():
     """What every release workbook's cover says: source, period, synthetic or not."""
     population = config["population"]

@@ -6,6 +6,8 @@ rule model_outputs:
     input:
         children=rules.derive_children.output.children,
         child_index=rules.index_outputs.output.child_index,
+        # synthetic runs: the summary compares the estimates with the generator's truth
+        truth=synthetic_truth(),
     output:
         manifest=MANIFEST_PARTS / "models.json",
         staged=directory(STAGED / "models"),

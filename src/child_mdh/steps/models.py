@@ -3,6 +3,7 @@ control by :func:`child_mdh.release.models.outputs.model_outputs`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -32,8 +33,11 @@ def run(smk) -> None:
             SDCConfig.from_mapping(params.disclosure),
             about=dict(getattr(params, "about", None) or {}),
         )
+        # synthetic runs only: the generator's truth, which the summary compares with
+        truth_file = getattr(smk.input, "truth", None)
+        truth = json.loads(Path(truth_file).read_text()) if truth_file else None
         written = model_outputs(
-            children, settings, release, manifest, child_index=child_index, log=log
+            children, settings, release, manifest, child_index=child_index, log=log, truth=truth
         )
         manifest.write_part(smk.output.manifest)
         log.info("model outputs written: %s", ", ".join(written.values()))

@@ -49,6 +49,7 @@ from child_mdh.release.sdc import (
     write_release_table,
     write_release_text,
 )
+from child_mdh.sources.synthetic.truth_terms import outcome_truth
 
 FILES = {
     "binary": (
@@ -178,13 +179,16 @@ def model_outputs(
     manifest,
     child_index: pd.DataFrame | None = None,
     log=None,
+    truth: Mapping | None = None,
 ) -> dict:
     """Fit the models and write every model table, figure and the summary to
     ``release_dir/models`` through disclosure control; return the manifest uids.
 
     ``settings`` is a :class:`~child_mdh.aggregates.models.tables.ModelSettings` or a mapping with
     the workflow's ``models``, ``index`` and (optionally) ``outcomes`` blocks; the
-    disclosure threshold and minimum residual df are the manifest's.
+    disclosure threshold and minimum residual df are the manifest's. ``truth``: the
+    synthetic generator's ``truth.json`` (synthetic data only), which the summary compares
+    the released estimates with.
     """
     config = manifest.config
     if not isinstance(settings, mt.ModelSettings):
@@ -264,6 +268,7 @@ def model_outputs(
         confidence=settings.confidence,
         cluster=settings.cluster,
         synthetic=manifest.about.synthetic,
+        truth=outcome_truth(truth) if truth else None,
     )
     tables = [written[k] for k in FILES if k in written]
     written["summary"] = write_release_text(
@@ -272,6 +277,7 @@ def model_outputs(
         manifest,
         output_type="text",
         backed_by=tables,
-        method="plain-English summary; every number is read from the released model tables",
+        method="plain-English summary; every number is read from the released model tables"
+        + ("; true values are the synthetic generator's parameters (truth.json)" if truth else ""),
     )["uid"]
     return written

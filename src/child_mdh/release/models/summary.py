@@ -6,6 +6,10 @@ value is reported as such. The page says what each model adjusts for, how the
 uncertainty is computed, and how (not) to read the results: associations, not causal
 effects; hazard ratios that are follow-up-weighted averages when proportional hazards
 fail (methods.md section 6); and no score for any individual child (methods.md section 5).
+
+When the data are synthetic, the generator's true effects are known (``truth.json``) and
+the summary sets each released estimate beside its true value, for the terms on the same
+scale (:func:`truth_section`). True values are parameters of the generator, not data.
 """
 
 from __future__ import annotations
@@ -146,6 +150,154 @@ def _binary_section(
     return lines
 
 
+#: the link whose coefficients are log hazard ratios, the scale of the generator's truth
+TRUTH_LINK = "cloglog"
+#: the order in which specifications are searched for a term of the truth
+TRUTH_SPECIFICATIONS = ("domains", "inverse_intervention", "mdh", "count")
+
+
+def truth_rows(binary: pd.DataFrame, outcome: str, truth: Mapping[str, float]) -> pd.DataFrame:
+    """The released estimates of ``outcome`` that have a true value in ``truth`` (design
+    column -> true log hazard ratio): complementary log-log models only (log hazard
+    ratios, the truth's scale), those with local-authority dummies when fitted (the
+    generator's local-authority effects are then held fixed, as in its model), each term
+    once, from the first specification of :data:`TRUTH_SPECIFICATIONS` that holds it.
+
+    Columns: specification, model, term, estimate, conf_low, conf_high, truth, covered
+    (None when the estimate is not released)."""
+    columns = [
+        "specification",
+        "model",
+        "term",
+        "estimate",
+        "conf_low",
+        "conf_high",
+        "truth",
+        "covered",
+    ]
+    if binary is None or binary.empty or not truth:
+        return pd.DataFrame(columns=columns)
+    rows = binary[
+        (binary["outcome"].astype(str) == outcome)
+        & (binary["link"].astype(str) == TRUTH_LINK)
+        & binary["term"].isin(list(truth))
+    ]
+    with_dummies = rows[rows["fixed_effects"].astype(str) == "LA dummies"]
+    rows = with_dummies if not with_dummies.empty else rows[rows["fixed_effects"] == "none"]
+    order = {s: i for i, s in enumerate(TRUTH_SPECIFICATIONS)}
+    rows = rows.assign(_order=rows["specification"].map(order).fillna(len(order)))
+    rows = rows.sort_values("_order", kind="stable").drop_duplicates("term")
+    held = set(rows["term"])
+    rows = rows.set_index("term").reindex([t for t in truth if t in held])
+    out = rows.reset_index()[["specification", "model", "term", "estimate"]].copy()
+    out["conf_low"] = rows["conf_low"].to_numpy(dtype=float)
+    out["conf_high"] = rows["conf_high"].to_numpy(dtype=float)
+    out["estimate"] = out["estimate"].astype(float)
+    out["truth"] = [float(truth[t]) for t in out["term"]]
+    known = out[["conf_low", "conf_high"]].notna().all(axis=1)
+    inside = (out["conf_low"] <= out["truth"]) & (out["truth"] <= out["conf_high"])
+    out["covered"] = [bool(c) if k else None for c, k in zip(inside, known, strict=True)]
+    return out[columns]
+
+
+def _log(x) -> str:
+    return "-" if pd.isna(x) else f"{float(x):.2f}"
+
+
+def truth_section(
+    binary: pd.DataFrame,
+    truth: Mapping[str, Mapping[str, float]],
+    *,
+    outcomes,
+    adjust,
+    confidence: float = 0.95,
+) -> list[str]:
+    """The Markdown section comparing released estimates with the synthetic truth
+    (``truth``: outcome -> design column -> true log hazard ratio, from
+    :func:`child_mdh.sources.synthetic.truth_terms.outcome_truth`): one table per outcome
+    (:func:`truth_rows`) and the generator's terms no released model holds."""
+    pct = round(confidence * 100)
+    out = [
+        "## Compared with the synthetic truth",
+        "",
+        "The data are synthetic, so the true effects are known: the generator's log hazard "
+        "ratios (truth.json in the synthetic data folder; they are parameters of the "
+        "generator, not data). Each table sets a released estimate beside its true value "
+        "where both are on the same scale: complementary log-log models (log hazard "
+        "ratios), with local-authority fixed effects when fitted, for the terms the "
+        "generator's model also holds. Estimates and intervals are on the log scale, as "
+        "released in binary_models.csv.",
+        "",
+        f"- A {pct}% interval misses its true value about "
+        f"{round(100 - pct)} times in 100 by chance alone.",
+        "- The released models are not the generator's model: they leave out the terms "
+        "listed under each table, and they use recorded free school meals rather than "
+        "the generator's, so an estimate can also differ from its true value by design "
+        "(an indicator then carries part of a term left out).",
+        "- The recovery study, which fits the generator's own model over many synthetic "
+        "Englands, is in docs/models.md.",
+        "",
+    ]
+    shown = False
+    for outcome in outcomes:
+        terms = truth.get(outcome)
+        if not terms:
+            continue
+        rows = truth_rows(binary, outcome, terms)
+        if rows.empty:
+            continue
+        shown = True
+        covered = rows["covered"].dropna()
+        out += [
+            f"### {OUTCOME_LABELS.get(outcome, outcome)}",
+            "",
+            f"| term | model | estimate | {pct}% CI | true value | CI covers the true value |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in rows.itertuples():
+            ci = (
+                SUPPRESSED
+                if pd.isna(r.conf_low) or pd.isna(r.conf_high)
+                else f"{_log(r.conf_low)} to {_log(r.conf_high)}"
+            )
+            estimate = SUPPRESSED if pd.isna(r.estimate) else _log(r.estimate)
+            verdict = "-" if r.covered is None else ("yes" if r.covered else "no")
+            out.append(
+                f"| `{r.term}` | {r.model} | {estimate} | {ci} | {r.truth:.2f} | {verdict} |"
+            )
+        out.append("")
+        out.append(f"- {int(covered.sum())} of {len(covered)} intervals cover the true value.")
+        held = set(
+            binary.loc[
+                (binary["outcome"].astype(str) == outcome)
+                & (binary["link"].astype(str) == TRUTH_LINK),
+                "term",
+            ]
+        )
+        missing = [f"`{t}` ({v:.2f})" for t, v in terms.items() if v != 0 and t not in held]
+        if missing:
+            out.append(
+                "- Terms of the generator's model that no released model holds: "
+                + ", ".join(missing)
+                + "."
+            )
+        extra = [a for a in adjust.get(outcome, ()) if a not in ("age", "sex")]
+        if extra:
+            out.append(
+                "- The released models also adjust for "
+                + _adjusted_for(extra)
+                + ", which the generator's model does not hold."
+            )
+        out.append("")
+    if not shown:
+        out += [
+            "No released estimate is on the truth's scale (complementary log-log models "
+            "were not fitted or not released).",
+            "",
+        ]
+    return out
+
+
 CLUSTER_WORDS = {
     "la_code": ("local authority", "authorities"),
     "household_id": ("household", "households"),
@@ -165,6 +317,7 @@ def model_summary(  # noqa: C901  (one paragraph per model kind, in page order)
     confidence: float = 0.95,
     cluster: str = "la_code",
     synthetic: bool = False,
+    truth: Mapping[str, Mapping[str, float]] | None = None,
 ) -> str:
     """The Markdown summary of the released model tables (``tables`` as read back from
     the release folder: binary, hazard, counts, predicted_rates, comparator).
@@ -172,7 +325,9 @@ def model_summary(  # noqa: C901  (one paragraph per model kind, in page order)
     ``adjust``: the covariates the models adjust for, one list for all outcomes or a
     mapping outcome -> list (they differ when sparse levels were pooled per outcome);
     ``cluster`` the column the standard errors are clustered by; ``synthetic``: the
-    tables come from synthetic data, and the page says so first."""
+    tables come from synthetic data, and the page says so first; ``truth`` (synthetic
+    data only): outcome -> design column -> true log hazard ratio, which adds the
+    comparison of the estimates with it (:func:`truth_section`)."""
     unit, units = CLUSTER_WORDS.get(
         cluster, (cluster.replace("_", " "), cluster.replace("_", " ") + " groups")
     )
@@ -317,6 +472,9 @@ def model_summary(  # noqa: C901  (one paragraph per model kind, in page order)
             "social care risk have performed poorly and are ethically contested."
         )
         out.append("")
+
+    if truth:
+        out += truth_section(binary, truth, outcomes=outcomes, adjust=adjust, confidence=confidence)
 
     extra = list(notes)
     if skipped is not None and not skipped.empty:
