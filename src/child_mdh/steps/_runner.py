@@ -1,12 +1,17 @@
 """Logging for a workflow step: everything to the rule's log file; to the terminal only
-warnings, errors and the step's one line of what it did (``log.info(..., extra=SUMMARY)``);
-a user error ends the step with its message and exit status 2, no traceback."""
+warnings, errors, the step's one line of what it did (``log.info(..., extra=SUMMARY)``)
+and, in steps that take minutes, a few lines of progress (``extra=PROGRESS``, or
+:func:`step_progress` for a loop); a user error ends the step with its message and exit
+status 2, no traceback."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from child_mdh.errors import USER_ERROR_EXIT, UserError
@@ -15,6 +20,8 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CONSOLE_FORMAT = "  %(step)s: %(message)s"
 #: ``extra=`` of the log record that is the step's line on the terminal
 SUMMARY = {"summary": True}
+#: ``extra=`` of a progress line on the terminal (a long step says where it is)
+PROGRESS = {"summary": True, "progress": True}
 
 
 class _ConsoleFilter(logging.Filter):
@@ -61,3 +68,24 @@ def step_logging(smk, name: str):
     except Exception as err:
         log.error("%s failed:\n%s", name, err)
         raise
+
+
+def step_progress(
+    log: logging.Logger, what: str, total: int, *, lines: int = 4
+) -> Callable[[int], None]:
+    """``progress(done)`` for a loop over ``total`` items: a terminal line
+    ``<what> <done>/<total> (<seconds>s)`` when ``done`` passes each ``1/lines`` of
+    ``total`` (``lines - 1`` lines at most: the step's summary line says when all are
+    done), so a long loop says where it is without a line per item."""
+    start = time.perf_counter()
+    marks = sorted({math.ceil(total * k / lines) for k in range(1, lines)} - {0, total})
+
+    def progress(done: int) -> None:
+        if marks and done >= marks[0]:
+            while marks and done >= marks[0]:
+                marks.pop(0)
+            log.info(
+                "%s %d/%d (%.0fs)", what, done, total, time.perf_counter() - start, extra=PROGRESS
+            )
+
+    return progress

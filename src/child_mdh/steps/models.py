@@ -10,7 +10,7 @@ import pandas as pd
 
 from child_mdh.release.models.outputs import model_outputs
 from child_mdh.release.sdc import Manifest, SDCConfig
-from child_mdh.steps._runner import SUMMARY, step_logging
+from child_mdh.steps._runner import PROGRESS, SUMMARY, step_logging
 
 
 def run(smk) -> None:
@@ -37,7 +37,14 @@ def run(smk) -> None:
         truth_file = getattr(smk.input, "truth", None)
         truth = json.loads(Path(truth_file).read_text()) if truth_file else None
         written = model_outputs(
-            children, settings, release, manifest, child_index=child_index, log=log, truth=truth
+            children,
+            settings,
+            release,
+            manifest,
+            child_index=child_index,
+            log=log,
+            truth=truth,
+            progress=lambda message: log.info("%s", message, extra=PROGRESS),
         )
         manifest.write_part(smk.output.manifest)
         log.info("model outputs written: %s", ", ".join(written.values()))

@@ -22,7 +22,7 @@ from child_mdh.release.profiles.build import (
     write_profile_tables,
 )
 from child_mdh.release.sdc import Manifest, SDCConfig
-from child_mdh.steps._runner import SUMMARY, step_logging
+from child_mdh.steps._runner import SUMMARY, step_logging, step_progress
 from child_mdh.validation.folder import read_validated_table
 
 #: where the profiles are in the release folder (and in each staged folder)
@@ -127,6 +127,7 @@ def profile_pages(smk) -> None:
             manifest,
             tables_dir=out_dir / TABLES_DIR,
             local_indicators=smk.params.profiles["local_indicators"],
+            progress=step_progress(log, f"chunk {item} of {total}: pages", len(codes)),
             **_page_options(smk),
         )
         manifest.write_part(smk.output.manifest)

@@ -9,7 +9,7 @@ from child_mdh.release.fidelity import write_synthetic_fidelity
 from child_mdh.release.provenance import empty_table_warnings, provenance_record
 from child_mdh.release.sdc import Manifest, SDCConfig, write_release_text
 from child_mdh.release.sdc.publish import assemble_release, publish_release
-from child_mdh.steps._runner import SUMMARY, step_logging
+from child_mdh.steps._runner import PROGRESS, SUMMARY, step_logging
 
 
 def provenance(smk) -> None:
@@ -51,6 +51,7 @@ def release_manifest(smk) -> None:
             Path(smk.params.release_dir),
             smk.output.reasons,
             smk.output.audit,
+            progress=lambda message: log.info("%s", message, extra=PROGRESS),
         )
         log.info(
             "release audited: %s -> %s",

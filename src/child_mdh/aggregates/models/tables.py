@@ -35,7 +35,7 @@ residual degrees of freedom fall below the minimum are left out and noted.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -283,16 +283,22 @@ def _binary_specs(
 
 
 def fit_binary_models(
-    data: Mapping[str, ModelData], s: ModelSettings
+    data: Mapping[str, ModelData],
+    s: ModelSettings,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[list[Fitted], list[dict]]:
     """Fit every binary-outcome model (see the module docstring) of each outcome on its
     own analysis frame (``data[outcome]``, pooled on that outcome's events); collapse
     once per outcome and set of cell keys. Returns the fits and the models not
-    estimated."""
+    estimated. ``progress(message)`` is told when the models of each outcome start."""
     cache: dict = {}
     fitted, skipped = [], []
     specs = [(o, x) for o in s.outcomes for x in _binary_specs(data[o], s, o)]
+    started: list[str] = []
     for outcome, (label, kind, spec) in specs:
+        if progress is not None and outcome not in started:
+            started.append(outcome)
+            progress(f"binary models: outcome {len(started)}/{len(s.outcomes)} {outcome}")
         key = (spec.outcome, tuple(spec.keys))
         try:
             if key not in cache:
@@ -801,13 +807,18 @@ def analysis_data(
 
 
 def build_model_tables(
-    children: pd.DataFrame, settings: ModelSettings, child_index: pd.DataFrame | None = None
+    children: pd.DataFrame,
+    settings: ModelSettings,
+    child_index: pd.DataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ModelTables:
     """Fit every model the settings ask for and return the release-ready tables.
 
     ``children`` is the children table; ``child_index`` the index step's person-level
     identification (its ``mdh`` is added by person_id), or None when ``children``
-    already has ``mdh``. Nothing is written.
+    already has ``mdh``. Nothing is written. ``progress(message)``, when given, is told
+    where the fitting is: each outcome's binary models, then the other models (a
+    handful of messages in all).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -824,8 +835,12 @@ def build_model_tables(
         fits[name] = _keep_releasable(fitted, s.min_residual_df, notes)
         timings[name] = time.perf_counter() - t
 
-    run("binary", fit_binary_models, data, s)
+    run("binary", fit_binary_models, data, s, progress)
     tables["binary"] = tidy_table(fits["binary"], s.confidence)
+    if progress is not None:
+        others = [("hazard", s.hazard), ("counts", s.counts), ("predicted rates", True)]
+        others.append(("comparator", s.comparator))
+        progress("other models: " + ", ".join(w for w, on in others if on))
     if s.hazard:
         run("hazard", fit_hazard_models, data["any_referral"], s)
         tables["hazard"] = hazard_table(fits["hazard"], s.confidence)

@@ -180,6 +180,7 @@ def model_outputs(
     child_index: pd.DataFrame | None = None,
     log=None,
     truth: Mapping | None = None,
+    progress=None,
 ) -> dict:
     """Fit the models and write every model table, figure and the summary to
     ``release_dir/models`` through disclosure control; return the manifest uids.
@@ -188,7 +189,9 @@ def model_outputs(
     the workflow's ``models``, ``index`` and (optionally) ``outcomes`` blocks; the
     disclosure threshold and minimum residual df are the manifest's. ``truth``: the
     synthetic generator's ``truth.json`` (synthetic data only), which the summary compares
-    the released estimates with.
+    the released estimates with. ``progress(message)``, when given, is told where the
+    step is (:func:`~child_mdh.aggregates.models.tables.build_model_tables`, then the
+    writing of the tables).
     """
     config = manifest.config
     if not isinstance(settings, mt.ModelSettings):
@@ -199,7 +202,7 @@ def model_outputs(
             threshold=config.threshold,
             min_residual_df=config.min_residual_df,
         )
-    result = mt.build_model_tables(children, settings, child_index=child_index)
+    result = mt.build_model_tables(children, settings, child_index=child_index, progress=progress)
     settings = result.settings  # as used (one local authority changes the clustering)
     if log is not None:
         log.info(
@@ -213,6 +216,8 @@ def model_outputs(
     adjust = {o: result.adjusted_for(o) for o in result.data}
     adjust_all = list(dict.fromkeys(a for terms in adjust.values() for a in terms))
     specs = table_specs(result.residual_df)
+    if progress is not None:
+        progress("tables through disclosure control, figures and the summary")
     written: dict[str, str] = {}
     released: dict[str, pd.DataFrame] = {}
     for key, (name, output_type, _) in FILES.items():

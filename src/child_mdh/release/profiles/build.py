@@ -23,7 +23,7 @@ Layout of the release's profile folder (``out_dir``)::
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -497,6 +497,7 @@ def build_profiles(
     png: bool = True,
     xlsx: bool = True,
     period: Mapping | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Path]:
     """Write the profile of each local authority in ``la_codes``; return code -> page.
 
@@ -510,7 +511,8 @@ def build_profiles(
     ages, follow-up and index definition from ``provenance['config']`` and the dates of
     ``period`` (``reference_date``, ``extract_date``, ``census_year``; see
     :func:`child_mdh.release.profiles.html.period_items`). England's page is written by
-    :func:`build_index_page`.
+    :func:`build_index_page`. ``progress(n)`` is called after each page with the number
+    of pages written so far.
     """
     loaded, folder = _load(tables)
     out_dir = Path(out_dir)
@@ -528,8 +530,9 @@ def build_profiles(
             "area_statistics (no children in the profile, or wrong codes)"
         )
     local = _local_from(loaded, local_indicators)
-    return {
-        code: _write_area(
+    pages = {}
+    for done, code in enumerate(la_codes, start=1):
+        pages[code] = _write_area(
             loaded,
             code,
             out_dir,
@@ -543,8 +546,9 @@ def build_profiles(
             xlsx=xlsx,
             period=period,
         )
-        for code in la_codes
-    }
+        if progress is not None:
+            progress(done)
+    return pages
 
 
 def build_index_page(

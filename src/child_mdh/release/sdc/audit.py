@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -270,6 +271,7 @@ def audit_release(  # noqa: C901  (the audit's checks in turn, each reported)
     ignore: tuple[str, ...] = (AUDIT_NAME,),
     intervals: dict | None = None,
     min_range: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Problem]:
     """Walk every file under ``release_dir`` and return the problems found (see module doc).
 
@@ -278,7 +280,8 @@ def audit_release(  # noqa: C901  (the audit's checks in turn, each reported)
     (relative to the folder) that are not outputs, such as the audit report itself.
     With ``intervals`` (a dict, filled with the figures) the release-wide interval audit
     runs too (:func:`interval_audit`; ``min_range`` as
-    there) and each count it narrows down is a problem.
+    there) and each count it narrows down is a problem. ``progress(message)``, when
+    given, is told when the files have been checked and the interval audit starts.
     """
     release_dir = Path(release_dir)
     problems: list[Problem] = []
@@ -370,6 +373,8 @@ def audit_release(  # noqa: C901  (the audit's checks in turn, each reported)
                 )
                 if structure:
                     problems += _structure_problems(df, label, structure, table_config)
+    if progress is not None:
+        progress(f"audit: {len(present)} files checked")
     for name in sorted(set(listed) - set(present)):
         problems.append(
             Problem(
@@ -395,6 +400,8 @@ def audit_release(  # noqa: C901  (the audit's checks in turn, each reported)
                     )
                 )
     if intervals is not None and manifest:
+        if progress is not None:
+            progress("audit: the intervals of the tables released together")
         report = interval_audit(release_dir, manifest, min_range=min_range)
         intervals.update(report.to_dict())
         problems += [
@@ -419,6 +426,7 @@ def write_audit(
     out_path: str | Path | None = None,
     threshold: int | None = None,
     raise_on_problems: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Problem]:
     """Run :func:`audit_release` and write ``audit.json`` (problems and status counts).
 
@@ -431,7 +439,9 @@ def write_audit(
     with contextlib.suppress(ValueError):  # the report is written outside the folder
         ignore = (out_path.resolve().relative_to(release_dir.resolve()).as_posix(),)
     intervals: dict = {}
-    problems = audit_release(release_dir, threshold, ignore=ignore, intervals=intervals)
+    problems = audit_release(
+        release_dir, threshold, ignore=ignore, intervals=intervals, progress=progress
+    )
     statuses: dict[str, int] = {}
     manifest_path = release_dir / MANIFEST_NAME
     if manifest_path.exists():

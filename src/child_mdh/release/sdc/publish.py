@@ -22,7 +22,7 @@ folders, so a file an earlier run wrote and this run did not cannot stay behind;
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from child_mdh.errors import ChildMdhError
@@ -79,13 +79,15 @@ def publish_release(
     reasons_path: str | Path,
     audit_path: str | Path | None = None,
     raise_on_problems: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> list:
     """Merge, audit and document the release folder; return the audit's problems.
 
     ``reasons_path`` must lie outside ``release_dir``. Every file is written even when
     the audit finds problems (the summary page then lists them); afterwards a
     ``ValueError`` is raised when there are problems and ``raise_on_problems`` is true,
-    so the workflow stops.
+    so the workflow stops. ``progress(message)``, when given, is told where it is (a
+    handful of messages).
     """
     parts = list(parts)
     release_dir = Path(release_dir)
@@ -93,7 +95,13 @@ def publish_release(
     check_secure_path(reasons_path, release_dir)  # before anything is written
     # checksums of an earlier run would be audited against this run's files
     shutil.rmtree(release_dir / CHECKSUMS_DIR, ignore_errors=True)
-    problems = finalise_release(parts, release_dir, audit_path, raise_on_problems=False)
+    if progress is not None:
+        progress(f"merging {len(parts)} manifests and auditing the release folder")
+    problems = finalise_release(
+        parts, release_dir, audit_path, raise_on_problems=False, progress=progress
+    )
+    if progress is not None:
+        progress("the checker's summary and the checksums")
     write_disclosure_reasons(loaded, reasons_path, release_dir)
     summary = write_checker_summary(release_dir, audit_path)
     write_checksums(release_dir)

@@ -11,7 +11,7 @@ which tables back them. Every written file is entered in the step's
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -409,6 +409,7 @@ def finalise_release(
     release_dir: str | Path,
     audit_path: str | Path | None = None,
     raise_on_problems: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> list:
     """Merge the steps' partial manifests into ``outputs.json`` and audit the folder.
 
@@ -416,9 +417,12 @@ def finalise_release(
     and the audit report (default ``<release_dir>/audit.json``,
     :func:`~child_mdh.release.sdc.audit.write_audit`); returns the audit's problems, raising
     ``ValueError`` after writing the report when there are any and
-    ``raise_on_problems`` is true (so the workflow stops).
+    ``raise_on_problems`` is true (so the workflow stops). ``progress(message)`` is told
+    where the audit is (:func:`~child_mdh.release.sdc.audit.audit_release`).
     """
 
     release_dir = Path(release_dir)
     merge_manifests(list(parts), release_dir / MANIFEST_NAME)
-    return write_audit(release_dir, audit_path, raise_on_problems=raise_on_problems)
+    return write_audit(
+        release_dir, audit_path, raise_on_problems=raise_on_problems, progress=progress
+    )
