@@ -1,6 +1,7 @@
 """The whole workflow, end to end, on the tiny configuration in .test/config/."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +154,14 @@ def test_snakemake_report_builds(tiny_run):
     proc = _snakemake(tiny_run, "--report", str(report))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert report.stat().st_size > 10_000
+    # the report reaches every local-area profile page: each authority's page, England's
+    # and the index, under one category
+    text = report.read_text()
+    shown = set(re.findall(r'"filename": "profiles/areas/([A-Z][0-9]{8})\.html"', text))
+    released = {
+        p.stem for p in (tiny_run / "results" / "release" / "profiles" / "areas").glob("*.html")
+    }
+    assert released and shown == released
+    assert '"page": "local authority"' in text and '"page": "England"' in text
+    assert '"page": "index of every profile"' in text
+    assert "Local authority pages" in text

@@ -37,7 +37,15 @@ rule profile_pages:
         tables_manifest=rules.profile_tables.output.manifest,
     output:
         manifest=MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json",
-        staged=directory(STAGED / "profile_pages" / "{scatteritem}"),
+        # every local authority's page in snakemake --report (make report)
+        staged=report(
+            directory(STAGED / "profile_pages" / "{scatteritem}"),
+            patterns=["profiles/areas/{name}.html"],
+            caption="../report/profile_pages.rst",
+            category="Local-area profiles",
+            subcategory="Local authority pages",
+            labels={"area": "{name}", "page": "local authority"},
+        ),
     log:
         LOGS / "profile_pages" / "{scatteritem}.log",
     benchmark:
@@ -66,7 +74,15 @@ rule profile_index:
         pages=gather.profiles(MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json"),
     output:
         manifest=MANIFEST_PARTS / "profile_index.json",
-        staged=directory(STAGED / "profile_index"),
+        # England's page in snakemake --report (the index is marked by release_manifest)
+        staged=report(
+            directory(STAGED / "profile_index"),
+            patterns=["profiles/areas/{name}.html"],
+            caption="../report/profile_pages.rst",
+            category="Local-area profiles",
+            subcategory="England",
+            labels={"area": "{name}", "page": "England"},
+        ),
     log:
         LOGS / "profile_index.log",
     benchmark:

@@ -65,6 +65,8 @@ rule release_manifest:
             RELEASE / "profiles" / "index.html",
             caption="../report/profiles.rst",
             category="Local-area profiles",
+            subcategory="Index",
+            labels={"area": "index", "page": "index of every profile"},
         ),
         fidelity=synthetic_fidelity_report(),
     log:
