@@ -38,6 +38,7 @@ OPTIONS = {
     "lsoa": True,
     "private_school_share": 0.065,
     "mismatch_rate": 0.04,
+    "mismatch_per_domain": 0.0,
     "la_effects_seed": None,
     "school_census_from": None,
     "social_care_from": None,
@@ -67,6 +68,9 @@ def _options(options: dict) -> dict:
     for key in ("private_school_share", "mismatch_rate"):
         if not 0 < out[key] < 0.5:
             raise ValueError(f"{key} must be between 0 and 0.5, got {out[key]!r}")
+    slope = out["mismatch_per_domain"]
+    if isinstance(slope, bool) or not isinstance(slope, (int, float)) or not -3 <= slope <= 3:
+        raise ValueError(f"mismatch_per_domain must be a number from -3 to 3, got {slope!r}")
     seed = out["la_effects_seed"]
     if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ValueError(f"la_effects_seed must be a whole number or None, got {seed!r}")
@@ -147,7 +151,11 @@ def generate(n_children: int, seed: int, out_dir: Path, census_year: int = 2021,
     censuses go back at least 6 years, for EVERFSM_6); ``school_census`` 'annual' (spring,
     January) or 'termly' (autumn, spring, summer); ``lsoa`` (True) to assign LSOA codes;
     ``private_school_share`` (0.065); ``mismatch_rate`` (0.04) of state pupils not linked
-    to their census record; ``la_effects_seed`` (None): draw the local authorities'
+    to their census record; ``mismatch_per_domain`` (0.0): log-odds of a state pupil not
+    being linked added per census domain the household is deprived in (besides the fixed
+    terms of ``params["school"]["mismatch"]``; the intercept is solved again so that
+    ``mismatch_rate`` holds), to study non-linkage that depends on deprivation;
+    ``la_effects_seed`` (None): draw the local authorities'
     effects (FSM, linkage, social care) from this seed instead of ``seed``, so that
     Englands of different seeds share them (a study of local-authority estimates holds
     them fixed); ``school_census_from`` (None): the school censuses are those after this
@@ -253,6 +261,7 @@ def simulate(n_children: int, seed: int, census_year: int, opts: dict) -> World:
         la_effects=la_effects,
         private_share=opts["private_school_share"],
         mismatch_rate=opts["mismatch_rate"],
+        mismatch_per_domain=float(opts["mismatch_per_domain"]),
     )
 
     # --- Child-MDH (default index) and the LA context ------------------------------------

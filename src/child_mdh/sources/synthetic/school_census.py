@@ -111,6 +111,7 @@ def build_school_records(
     la_effects: dict,
     private_share: float,
     mismatch_rate: float,
+    mismatch_per_domain: float = 0.0,
 ) -> SchoolRecords:
     """Pupil rows for every state-educated child at every census in (first, extract]."""
     sp = params["school"]
@@ -273,6 +274,8 @@ def build_school_records(
         + mp["lone_parent"] * (child_type == 1)
         + mp["multigenerational"] * (child_type == 2)
     )
+    if mismatch_per_domain:  # an option: adding 0.0 would change nothing but is skipped
+        lin_mis = lin_mis + mismatch_per_domain * n_domains
     b_mis = (
         _solve_intercept(lin_mis[pupils], np.ones(len(pupils)), mismatch_rate)
         if len(pupils)
@@ -300,7 +303,9 @@ def build_school_records(
             "reference_census_rate_all_children_latent": float(fsm_reference.mean()),
         },
         "linkage": {
-            "model": "logit P(not linked | state pupil) = b + LA effect + terms",
+            "model": "logit P(not linked | state pupil) = b + LA effect + terms "
+            "+ per_domain * n_domains",
+            "per_domain": mismatch_per_domain,
             "intercept_calibrated": b_mis,
             "target_rate": mismatch_rate,
             "children_with_pupil_record": int(has_record.sum()),

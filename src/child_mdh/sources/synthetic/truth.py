@@ -212,9 +212,42 @@ def assemble(world, *, metadata: dict, options: dict, outcome_realised: dict) ->
         "las": las,
         "fsm": fsm_truth,
         "school": {k: v for k, v in school.truth.items() if k not in ("fsm", "linkage")},
-        "linkage": school.truth["linkage"],
+        "linkage": {**school.truth["linkage"], "index": linkage_index_truth(world)},
         "social_care": care_truth,
         "outcomes": outcomes,
+    }
+
+
+#: the default index's population: children aged 5-15 on census day (config population)
+INDEX_AGES = (5, 15)
+
+
+def _af(flags: np.ndarray) -> dict:
+    """H, A and M0 of the default index (five indicators, equal weights, k = 0.4)."""
+    score = flags.sum(axis=1) / flags.shape[1]
+    mdh = score >= 0.4 - 1e-9
+    n = len(score)
+    h = float(mdh.mean()) if n else None
+    m0 = float((score * mdh).mean()) if n else None
+    return {"children": n, "H": h, "A": (m0 / h) if h else None, "M0": m0}
+
+
+def linkage_index_truth(world, ages: tuple[int, int] = INDEX_AGES) -> dict:
+    """The default index of every census child aged 5-15 (FSM at the reference census,
+    recorded or latent, for every child) beside that of the linked children alone: the
+    target of the inverse probability of linkage weighting and the bias of ignoring it."""
+    age = world.persons.age[world.child_person]
+    scope = (age >= ages[0]) & (age <= ages[1])
+    flags = np.column_stack([world.hh.flags[world.child_hh], world.school.fsm_reference]).astype(
+        float
+    )
+    linked = world.school.linked
+    return {
+        "definition": f"children aged {ages[0]}-{ages[1]} on census day; equal weights 1/5 "
+        "over the four census domains and FSM at the reference census; k = 0.4",
+        "all_children": _af(flags[scope]),
+        "linked_children": _af(flags[scope & linked]),
+        "linked_share": float(linked[scope].mean()) if scope.any() else None,
     }
 
 
