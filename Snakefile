@@ -1,7 +1,7 @@
 # child-mdh: Child-MDH index, social care links and local-area profiles.
 # Run with `make run` (or `snakemake --cores 2 --configfile config/config.yaml`).
 # Stages, one rules file each, data flowing one way:
-#   synth -> inputs (validate) -> derive -> index / models / profiles -> release
+#   synth -> inputs (validate) -> derive -> index / models / profiles / linkage -> release
 import os
 
 from snakemake.utils import min_version
@@ -25,6 +25,7 @@ include: "workflow/rules/inputs.smk"
 include: "workflow/rules/derive.smk"
 include: "workflow/rules/index.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/linkage.smk"
 include: "workflow/rules/profiles.smk"
 include: "workflow/rules/release.smk"
 

@@ -118,6 +118,11 @@ def unmatched_pupils():
     return chosen
 
 
+def runs_linkage():
+    """Whether the run has census children to weight for linkage (not the LA route)."""
+    return config["linkage"]["enabled"] and SOURCE != "la_returns"
+
+
 def release_parts():
     """The partial manifests that the release stage merges into outputs.json."""
     parts = [
@@ -129,6 +134,8 @@ def release_parts():
         MANIFEST_PARTS / "profile_index.json",
     ]
     parts += gather.profiles(str(MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json"))
+    if runs_linkage():
+        parts.append(MANIFEST_PARTS / "linkage.json")
     if SOURCE == "synthetic":
         parts.append(MANIFEST_PARTS / "synthetic_fidelity.json")
     return [str(p) for p in parts]
@@ -145,6 +152,8 @@ def staged_releases():
         STAGED / "provenance" / "provenance.json",
     ]
     staged += gather.profiles(str(STAGED / "profile_pages" / "{scatteritem}"))
+    if runs_linkage():
+        staged.append(STAGED / "linkage")
     if SOURCE == "synthetic":
         staged += [
             STAGED / "synthetic_fidelity" / "synthetic_fidelity.csv",

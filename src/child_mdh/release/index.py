@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from child_mdh.aggregates.formulas import Formula
+from child_mdh.aggregates.formulas import Formula, apply_formulas
 from child_mdh.aggregates.index import tables as it
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.sdc import (
@@ -205,7 +205,15 @@ def _specs(weights, confidence):
                 "linked_without_fsm_n",
                 "domains_missing_n",
             ),
-            formulas={"share_linked": Formula("linked_n / children_n", it.STAT_DIGITS)},
+            formulas={
+                "share_linked": Formula("linked_n / children_n", it.STAT_DIGITS),
+                "share_linked_lower": Formula(
+                    f"wilson_lower(linked_n, children_n, {confidence!r})", it.STAT_DIGITS
+                ),
+                "share_linked_upper": Formula(
+                    f"wilson_upper(linked_n, children_n, {confidence!r})", it.STAT_DIGITS
+                ),
+            },
             margins=(
                 RowMargin("la_code", total=ENGLAND_CODE),
                 ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
@@ -260,16 +268,18 @@ def write_linkage_report(
     """Children in scope, linked and unlinked to a pupil record, by LA and for England,
     through disclosure control; returns the manifest uid."""
     # children kept in the index are index_by_area.csv's index population: not again here
+    spec = _specs(weights, confidence)["linkage"]
     entry = write_release_table(
-        linkage.drop(columns="kept_n", errors="ignore"),
+        apply_formulas(linkage.drop(columns="kept_n", errors="ignore"), spec.formulas),
         Path(release_dir) / "index" / "linkage_by_la.csv",
-        _specs(weights, confidence)["linkage"],
+        spec,
         manifest,
         xlsx=True,
         title="Children linked to a pupil record, by local authority",
         method="children of the analysis ages in census households, linked to a pupil record "
         "or not, with FSM known or not, and with household domains missing, by LA; "
-        "share linked from the published counts",
+        f"share linked and its {int(confidence * 100)}% Wilson interval from the published "
+        "counts",
     )
     return entry["uid"]
 

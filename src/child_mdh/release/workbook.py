@@ -104,6 +104,19 @@ KNOWN_LABELS = {
     "count_n": "Count",
     "denominator_n": "Denominator",
     "left_out_n": "Children left out",
+    "linked_rate": "Share linked to a pupil record",
+    "unknown_n": "Children with an indicator unknown",
+    "unknown_sure_mdh_n": "Children with an indicator unknown, multidimensionally deprived "
+    "whatever it is",
+    "unknown_possible_mdh_n": "Children with an indicator unknown, multidimensionally "
+    "deprived only if it is deprived",
+    "unknown_not_mdh_n": "Children with an indicator unknown, not multidimensionally "
+    "deprived whatever it is",
+    "H_observed": "Incidence H of the children with every indicator known",
+    "H_lower": "Lower bound of H for all children (unknown indicators not deprived)",
+    "H_upper": "Upper bound of H for all children (unknown indicators deprived)",
+    "H_no_information_lower": "Lower bound of H, no child with an unknown indicator deprived",
+    "H_no_information_upper": "Upper bound of H, every child with an unknown indicator deprived",
 }
 #: words of column names spelled out when no rule below knows the name
 WORDS = {

@@ -1,0 +1,239 @@
+"""The release of the linkage-bias analysis: who links, weighted estimates, bounds on H.
+
+Writes to ``results/release/linkage/`` (each table protected and checked by
+:mod:`child_mdh.release.sdc` and entered in the manifest):
+
+- ``linkage_rates.csv``: census children in scope, linked and not, by region, each census
+  domain, number of deprived domains, age and sex; the linkage rate and its Wilson
+  interval are formulas of the published counts (local authorities' rates are in
+  ``index/linkage_by_la.csv``);
+- ``linkage_weighted_estimates.csv``: H, A and M0 for England and regions and the odds
+  ratio of MDH for every outcome, unweighted and weighted by the inverse probability of
+  the index being observed;
+- ``linkage_bounds.csv``: worst-case bounds on H for England and regions, as formulas of
+  published counts.
+
+Statistics in :mod:`child_mdh.aggregates.linkage`; method in ``docs/linkage-bias.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from child_mdh.aggregates import linkage as lk
+from child_mdh.aggregates.formulas import Formula, apply_formulas
+from child_mdh.aggregates.index.tables import STAT_DIGITS
+from child_mdh.contract.vocabulary import ENGLAND_CODE
+from child_mdh.release.sdc import ColumnMargin, RowMargin, TableSpec, write_release_table
+
+ESTIMATE_COLUMNS = tuple(
+    f"{stat}_{label}"
+    for label in ("unweighted", "ipw")
+    for stat in ("estimate", "std_error", "conf_low", "conf_high")
+)
+
+
+def rate_formulas(confidence: float) -> dict[str, Formula]:
+    """The linkage rate and its Wilson interval from the published counts."""
+    return {
+        "linked_rate": Formula("linked_n / children_n", STAT_DIGITS),
+        "linked_rate_lower": Formula(
+            f"wilson_lower(linked_n, children_n, {confidence!r})", STAT_DIGITS
+        ),
+        "linked_rate_upper": Formula(
+            f"wilson_upper(linked_n, children_n, {confidence!r})", STAT_DIGITS
+        ),
+    }
+
+
+BOUND_FORMULAS = {
+    "H_observed": Formula("mdh_n / index_n", STAT_DIGITS),
+    "H_lower": Formula("(mdh_n + unknown_sure_mdh_n) / children_n", STAT_DIGITS),
+    "H_upper": Formula(
+        "(mdh_n + unknown_sure_mdh_n + unknown_possible_mdh_n) / children_n", STAT_DIGITS
+    ),
+    "H_no_information_lower": Formula("mdh_n / children_n", STAT_DIGITS),
+    "H_no_information_upper": Formula("(mdh_n + unknown_n) / children_n", STAT_DIGITS),
+}
+
+
+def table_specs(confidence: float, residual_df: float | None) -> dict[str, TableSpec]:
+    """The disclosure declaration of every linkage table."""
+    return {
+        "rates": TableSpec(
+            key_columns=("group_type", "group"),
+            count_columns=("children_n", "linked_n", "unlinked_n"),
+            formulas=rate_formulas(confidence),
+            margins=(
+                RowMargin("group", total="All", within=("group_type",)),
+                ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
+            ),
+            population="linkage rates",
+        ),
+        "estimates": TableSpec(
+            key_columns=("section", "area_code", "measure"),
+            count_columns=("children_n", "events_n"),
+            derived=dict.fromkeys(ESTIMATE_COLUMNS, ("children_n", "events_n")),
+            residual_df=residual_df,
+        ),
+        "bounds": TableSpec(
+            key_columns=("area_level", "area_code"),
+            count_columns=(
+                "children_n",
+                "index_n",
+                "unknown_n",
+                "mdh_n",
+                "unknown_sure_mdh_n",
+                "unknown_possible_mdh_n",
+                "unknown_not_mdh_n",
+            ),
+            formulas=BOUND_FORMULAS,
+            margins=(
+                RowMargin("area_code", total=ENGLAND_CODE),
+                ColumnMargin(("index_n", "unknown_n"), "children_n"),
+                ColumnMargin(
+                    ("unknown_sure_mdh_n", "unknown_possible_mdh_n", "unknown_not_mdh_n"),
+                    "unknown_n",
+                ),
+            ),
+            population="linkage bounds",
+            dimensions={"area_code": "area"},
+        ),
+    }
+
+
+def rates_table(children: pd.DataFrame) -> pd.DataFrame:
+    """:func:`child_mdh.aggregates.linkage.linkage_rates` with each characteristic's own
+    'All' row (so each adds up within its group type)."""
+    rates = lk.linkage_rates(children)
+    total = rates[rates["group_type"] == "all"]
+    parts = []
+    for group_type, part in rates[rates["group_type"] != "all"].groupby("group_type", sort=False):
+        parts += [total.assign(group_type=group_type), part]
+    return pd.concat(parts, ignore_index=True)
+
+
+def estimates_table(index_est: pd.DataFrame, model_est: pd.DataFrame) -> pd.DataFrame:
+    """The weighted and unweighted index and model estimates as one table.
+
+    Index rows: ``section`` 'index', ``area_code`` England or a region, ``measure`` H, A or
+    M0, ``children_n`` the children with the index observed, ``events_n`` the MDH children
+    among them (unweighted). Model
+    rows: ``section`` 'model', England, ``measure`` 'odds ratio of MDH: <outcome>', the
+    odds ratio and its interval (the standard error is of the log odds ratio),
+    ``children_n`` and ``events_n`` of the model.
+    """
+    index = index_est.rename(columns={"index_n": "children_n"}).assign(section="index")
+    h = index[index["measure"] == "H"]
+    mdh = dict(zip(h["area_code"], np.rint(h["estimate_unweighted"] * h["children_n"])))
+    index["events_n"] = index["area_code"].map(mdh)
+    model = model_est.assign(
+        section="model",
+        area_code=ENGLAND_CODE,
+        measure="odds ratio of MDH: " + model_est["outcome"],
+    )
+    for label in ("unweighted", "ipw"):
+        model[f"estimate_{label}"] = model[f"odds_ratio_{label}"]
+    columns = ["section", "area_code", "measure", "children_n", "events_n", *ESTIMATE_COLUMNS]
+    out = pd.concat([index[columns], model[columns]], ignore_index=True)
+    out["events_n"] = out["events_n"].astype("Int64")
+    for c in ESTIMATE_COLUMNS:
+        out[c] = out[c].round(STAT_DIGITS)
+    return out
+
+
+def bounds_table(children: pd.DataFrame, weights: Mapping[str, float], k: float) -> pd.DataFrame:
+    """:func:`child_mdh.aggregates.linkage.index_bounds` with the unknown children not MDH
+    either way, so the unknown children's three counts add up."""
+    out = lk.index_bounds(children, weights, k)
+    out["unknown_not_mdh_n"] = (
+        out["unknown_n"] - out["unknown_sure_mdh_n"] - out["unknown_possible_mdh_n"]
+    )
+    return out
+
+
+def linkage_outputs(
+    children: pd.DataFrame,
+    index_settings: Mapping,
+    linkage_settings: Mapping,
+    outcomes,
+    cluster: str,
+    release_dir: Path,
+    manifest,
+) -> dict:
+    """Fit the linkage model, weight, and write every linkage table; returns the
+    manifest uids and the weights' summary."""
+    w = dict(index_settings["weights"])
+    k = float(index_settings["k"])
+    conf = float(index_settings["confidence"])
+    p_hat, _ = lk.linkage_model(children, list(w), area=linkage_settings["model_area"])
+    observed = lk.observed_index(children, list(w))
+    weight, summary = lk.linkage_weights(
+        p_hat,
+        observed,
+        stabilised=bool(linkage_settings["stabilised"]),
+        trim_percentile=linkage_settings["trim_percentile"],
+    )
+    index_est = lk.weighted_index_estimates(children, weight, w, k, conf)
+    model_est = lk.weighted_model_estimates(children, weight, w, k, outcomes, cluster, conf)
+    residual_df = float(model_est["residual_df"].min()) if len(model_est) else None
+    specs = table_specs(conf, residual_df)
+    out = Path(release_dir) / "linkage"
+    model_area = linkage_settings["model_area"].replace("_code", "")
+    trim = linkage_settings["trim_percentile"]
+    weighting = (
+        "weights 1/p-hat for the children with the index observed (linked, FSM known), "
+        "p-hat from a logistic model of the index being observed on the 16 patterns of "
+        f"the four census domains, age in single years, sex and {model_area} (fixed "
+        "effects), fitted on every census child in scope with domains known; "
+        + ("stabilised by the observed share; " if linkage_settings["stabilised"] else "")
+        + (f"trimmed at the {trim}th percentile" if trim is not None else "not trimmed")
+    )
+    written = {}
+
+    def write(key, df, name, what, **kwargs):
+        df = apply_formulas(df, specs[key].formulas)  # recomputed from the protected counts
+        entry = write_release_table(df, out / name, specs[key], manifest, method=what, **kwargs)
+        written[key] = entry["uid"]
+
+    write(
+        "rates",
+        rates_table(children),
+        "linkage_rates.csv",
+        "census children of the analysis ages, linked to a pupil record or not, by "
+        "region, each census domain (deprived, not deprived, unknown), number of deprived "
+        f"domains, age and sex; linkage rate with its {int(conf * 100)}% Wilson interval "
+        "from the published counts",
+        xlsx=True,
+        title="Children linked to a pupil record, by household and child characteristics",
+    )
+    write(
+        "estimates",
+        estimates_table(index_est, model_est),
+        "linkage_weighted_estimates.csv",
+        f"H, A, M0 (weights {w}, k={k}) for England and regions and the odds ratio of "
+        "MDH per outcome (logit, adjusted for age and sex, errors clustered by "
+        f"{cluster}), unweighted and weighted by the inverse probability of the index "
+        f"being observed: {weighting}. {int(conf * 100)}% intervals by linearisation "
+        "(index, clustered by household) and the sandwich (models), the weights treated "
+        "as fixed; the standard errors of the odds ratios are of the log odds ratio",
+        output_type="regression",
+        title="The index and models, unweighted and weighted for linkage",
+    )
+    write(
+        "bounds",
+        bounds_table(children, w, k),
+        "linkage_bounds.csv",
+        "worst-case bounds on H for every census child in scope: each unknown indicator "
+        "(FSM of a child not linked, a domain of a household with domains missing) set "
+        "to not deprived (lower) and to deprived (upper); and the bounds that use nothing "
+        "of the children without the index (none of them MDH, all of them MDH); "
+        "H_observed is H of the children with the index",
+        xlsx=True,
+        title="Bounds on H for the children not linked",
+    )
+    return {"uids": written, "weights": summary}
