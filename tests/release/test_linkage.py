@@ -1,0 +1,86 @@
+"""The linkage tables pass disclosure control and the release audit, and their
+statistics follow from their published counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from child_mdh.aggregates.formulas import evaluate
+from child_mdh.contract.vocabulary import DOMAINS, ENGLAND_CODE
+from child_mdh.release.linkage import BOUND_FORMULAS, linkage_outputs
+from child_mdh.release.sdc import Manifest, SDCConfig, audit_release
+
+INDEX = {
+    "weights": dict.fromkeys([*DOMAINS, "fsm"], 0.2),
+    "k": 0.4,
+    "confidence": 0.95,
+}
+LINKAGE = {"model_area": "region_code", "stabilised": True, "trim_percentile": 99}
+
+
+def _census(n=6_000, seed=2):
+    rng = np.random.default_rng(seed)
+    flags = rng.random((n, 4)) < [0.1, 0.15, 0.2, 0.1]
+    n_domains = flags.sum(axis=1)
+    linked = rng.random(n) < 1 / (1 + np.exp(-(2.5 - 0.8 * n_domains)))
+    fsm = rng.random(n) < 0.1 + 0.2 * n_domains
+    la = rng.choice(["E06000001", "E06000002", "E08000001", "E08000002"], n)
+    return pd.DataFrame(
+        {
+            "person_id": [f"p{i}" for i in range(n)],
+            "household_id": [f"h{i // 2}" for i in range(n)],
+            "la_code": la,
+            "region_code": np.where(
+                np.char.startswith(la.astype(str), "E06"), "E12000001", "E12000002"
+            ),
+            "age": rng.integers(5, 16, n),
+            "sex": rng.choice(["1", "2"], n),
+            "linked": linked,
+            **{d: pd.array(flags[:, j], dtype="boolean") for j, d in enumerate(DOMAINS)},
+            "n_domains": pd.array(n_domains, dtype="Int64"),
+            "fsm": pd.array(np.where(linked, fsm, None), dtype="boolean"),
+            "any_referral": pd.array(rng.random(n) < 0.1 + 0.1 * (n_domains >= 2), "boolean"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release")
+    manifest = Manifest(out, "linkage", SDCConfig.from_mapping({}), about={"synthetic": True})
+    result = linkage_outputs(_census(), INDEX, LINKAGE, ["any_referral"], "la_code", out, manifest)
+    manifest.write()
+    return out, result
+
+
+def test_three_tables_written_and_the_audit_passes(release):
+    out, result = release
+    assert set(result["uids"]) == {"rates", "estimates", "bounds"}
+    for name in ("linkage_rates", "linkage_weighted_estimates", "linkage_bounds"):
+        assert (out / "linkage" / f"{name}.csv").is_file()
+    assert audit_release(out) == []
+
+
+def test_bounds_follow_from_their_counts_and_bracket_the_observed_h(release):
+    out, _ = release
+    bounds = pd.read_csv(out / "linkage" / "linkage_bounds.csv")
+    for stat, formula in BOUND_FORMULAS.items():
+        np.testing.assert_allclose(bounds[stat], evaluate(formula, bounds), atol=1e-4)
+    england = bounds[bounds["area_code"] == ENGLAND_CODE].iloc[0]
+    assert england["H_no_information_lower"] <= england["H_lower"] <= england["H_upper"]
+    assert england["H_upper"] <= england["H_no_information_upper"]
+
+
+def test_weighted_and_unweighted_estimates_side_by_side(release):
+    out, result = release
+    est = pd.read_csv(out / "linkage" / "linkage_weighted_estimates.csv")
+    h = est[(est["section"] == "index") & (est["measure"] == "H")]
+    assert set(h["area_code"]) == {ENGLAND_CODE, "E12000001", "E12000002"}
+    england = h[h["area_code"] == ENGLAND_CODE].iloc[0]
+    # deprived children link less here, so weighting raises H
+    assert england["estimate_ipw"] > england["estimate_unweighted"]
+    model = est[est["section"] == "model"].iloc[0]
+    assert model["conf_low_ipw"] < model["estimate_ipw"] < model["conf_high_ipw"]
+    assert result["weights"]["mean_weight"] == pytest.approx(1, abs=0.05)
