@@ -226,7 +226,7 @@ def linkage_weights(
     p_hat: np.ndarray,
     observed: np.ndarray,
     stabilised: bool = True,
-    trim_percentile: float | None = 99.0,
+    trim_percentile: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Inverse probability weights of the observed children (0 for the others).
 

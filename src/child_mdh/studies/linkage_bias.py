@@ -73,7 +73,7 @@ def estimate_draw(
     children: pd.DataFrame,
     truth: dict,
     model_area: str = "region_code",
-    trim_percentile: float | None = 99.0,
+    trim_percentile: float | None = None,
 ) -> pd.DataFrame:
     """England's H, A, M0, unweighted and weighted, beside the draw's truth: one row per
     estimator and measure (``estimate``, ``se``, ``lower``, ``upper``, ``truth``,
