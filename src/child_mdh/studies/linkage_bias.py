@@ -165,10 +165,11 @@ def main(argv=None) -> None:  # pragma: no cover - a command for the documented 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=50)
     parser.add_argument("--children", type=int, default=20_000)
+    parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="CSV of every draw's estimates")
     args = parser.parse_args(argv)
-    results = run_study(args.draws, args.children, workers=args.workers)
+    results = run_study(args.draws, args.children, args.first_seed, workers=args.workers)
     if args.out:
         results.to_csv(args.out, index=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
