@@ -69,8 +69,12 @@ def test_bounds_follow_from_their_counts_and_bracket_the_observed_h(release):
     for stat, formula in BOUND_FORMULAS.items():
         np.testing.assert_allclose(bounds[stat], evaluate(formula, bounds), atol=1e-4)
     england = bounds[bounds["area_code"] == ENGLAND_CODE].iloc[0]
-    assert england["H_no_information_lower"] <= england["H_lower"] <= england["H_upper"]
-    assert england["H_upper"] <= england["H_no_information_upper"]
+    assert (
+        england["H_no_information_lower_bound"]
+        <= england["H_lower_bound"]
+        <= england["H_upper_bound"]
+    )
+    assert england["H_upper_bound"] <= england["H_no_information_upper_bound"]
 
 
 def test_weighted_and_unweighted_estimates_side_by_side(release):

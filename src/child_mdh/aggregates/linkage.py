@@ -327,8 +327,8 @@ def index_bounds(
     identification rule is monotone in the indicators). Counts: ``children_n`` (in
     scope), ``index_n`` (every indicator known), ``unknown_n`` (= children_n - index_n),
     ``mdh_n`` (MDH among index_n), ``unknown_sure_mdh_n`` and ``unknown_possible_mdh_n``
-    (among unknown_n). The release computes H_lower = (mdh + sure) / children and
-    H_upper = (mdh + sure + possible) / children, and the bounds that use nothing of the
+    (among unknown_n). The release computes H_lower_bound = (mdh + sure) / children and
+    H_upper_bound = (mdh + sure + possible) / children, and the bounds that use nothing of the
     unobserved children (mdh / children and (mdh + unknown) / children).
     """
     indicators = list(index_weights)

@@ -52,12 +52,12 @@ def rate_formulas(confidence: float) -> dict[str, Formula]:
 
 BOUND_FORMULAS = {
     "H_observed": Formula("mdh_n / index_n", STAT_DIGITS),
-    "H_lower": Formula("(mdh_n + unknown_sure_mdh_n) / children_n", STAT_DIGITS),
-    "H_upper": Formula(
+    "H_lower_bound": Formula("(mdh_n + unknown_sure_mdh_n) / children_n", STAT_DIGITS),
+    "H_upper_bound": Formula(
         "(mdh_n + unknown_sure_mdh_n + unknown_possible_mdh_n) / children_n", STAT_DIGITS
     ),
-    "H_no_information_lower": Formula("mdh_n / children_n", STAT_DIGITS),
-    "H_no_information_upper": Formula("(mdh_n + unknown_n) / children_n", STAT_DIGITS),
+    "H_no_information_lower_bound": Formula("mdh_n / children_n", STAT_DIGITS),
+    "H_no_information_upper_bound": Formula("(mdh_n + unknown_n) / children_n", STAT_DIGITS),
 }
 
 

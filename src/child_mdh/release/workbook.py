@@ -113,10 +113,10 @@ KNOWN_LABELS = {
     "unknown_not_mdh_n": "Children with an indicator unknown, not multidimensionally "
     "deprived whatever it is",
     "H_observed": "Incidence H of the children with every indicator known",
-    "H_lower": "Lower bound of H for all children (unknown indicators not deprived)",
-    "H_upper": "Upper bound of H for all children (unknown indicators deprived)",
-    "H_no_information_lower": "Lower bound of H, no child with an unknown indicator deprived",
-    "H_no_information_upper": "Upper bound of H, every child with an unknown indicator deprived",
+    "H_lower_bound": "Lower bound of H for all children (unknown indicators not deprived)",
+    "H_upper_bound": "Upper bound of H for all children (unknown indicators deprived)",
+    "H_no_information_lower_bound": "Lower bound of H, no child with an unknown indicator deprived",
+    "H_no_information_upper_bound": "Upper bound of H, every child with an unknown indicator deprived",
 }
 #: words of column names spelled out when no rule below knows the name
 WORDS = {
