@@ -300,6 +300,7 @@ def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, man
     )
     written = {}
     entries = {}
+    children = it.with_cluster_codes(children)
 
     def write(key, df, name, what, spec=None, **kwargs):
         entry = write_release_table(

@@ -114,7 +114,7 @@ def _indicator_values(df: pd.DataFrame, col: str) -> np.ndarray:
     if s.dtype == bool:
         return s.to_numpy(dtype="float64")
     if str(s.dtype) == "boolean":
-        return s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        return s.to_numpy(dtype="float64", na_value=np.nan)
     try:
         v = pd.to_numeric(s, errors="raise").astype("float64").to_numpy()
     except (TypeError, ValueError):

@@ -206,7 +206,13 @@ def af_inference(
         key_parts.append(np.asarray(uk, dtype=np.int64))
         tot_parts.append(agg)
     keys_all = np.concatenate(key_parts)
-    tot_all = np.asfortranarray(np.vstack(tot_parts))
+    # stacked straight into column-major order (the parts are column-major already; a
+    # vstack then a copy to column-major cost two strided passes over every total)
+    tot_all = np.empty((sum(len(p) for p in tot_parts), T.shape[1]), order="F")
+    start = 0
+    for part in tot_parts:
+        tot_all[start : start + len(part)] = part
+        start += len(part)
     k_cluster = keys_all // n_blocks
     k_block = keys_all % n_blocks
 

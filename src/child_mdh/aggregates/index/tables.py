@@ -162,6 +162,20 @@ def _measures_for(
     return out
 
 
+def with_cluster_codes(children: pd.DataFrame, cluster: str = "household_id") -> pd.DataFrame:
+    """``children`` with the cluster column (household ids, text) replaced by integer codes
+    numbered in order of first appearance, the numbering the linearisation gives clusters
+    itself (:func:`child_mdh.aggregates.index.inference.af_inference`), so every interval is
+    the same to the last bit. Factorising millions of text ids is done once here rather than
+    in each of the index's tables (England, regions, LAs, sex, age band). Left as it is when
+    a household id is missing (the linearisation then says which rows)."""
+    ids = children[cluster]
+    if ids.isna().any():
+        return children
+    codes, _ = pd.factorize(ids, sort=False)
+    return children.assign(**{cluster: codes.astype(np.int64)})
+
+
 def area_lookup(children: pd.DataFrame) -> pd.DataFrame:
     """LA -> region lookup (with names) from the children table."""
     return (
