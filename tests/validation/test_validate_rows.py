@@ -1,6 +1,7 @@
 """Row-level problems: with policy "quarantine" the row is set aside with its reason, with
 policy "stop" the run stops listing them. One test per class of problem."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_validate_data import read_out, read_quarantine, run, text_tables, write_folder
@@ -286,3 +287,43 @@ def test_policy_quarantine_continues_past_the_same_problems(tmp_path):
     report = run(write_folder(tmp_path / "in", tables), policy="quarantine")
     assert report.tables["persons"].rows_quarantined == 1
     assert report.tables["cin_referrals"].rows_quarantined == 1
+
+
+@pytest.mark.parametrize("keep", ["first", "last", False])
+def test_duplicate_rows_from_integer_codes_match_pandas(keep):
+    # the key checks find repeats from integer row codes and a sort (memory at scale);
+    # they must mark exactly the rows pandas' duplicated marks, missing equal to missing
+    from child_mdh.validation.rows import _duplicated
+
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        n = int(rng.integers(0, 30))
+        frame = pd.DataFrame(
+            {
+                "text": pd.Series(rng.choice(["a", "b", None, "c"], n), dtype="str"),
+                "date": pd.to_datetime(rng.choice(["2020-01-01", "2021-05-01", None], n)),
+                "number": pd.Series(rng.choice([1, 2, None], n), dtype="Int64"),
+            }
+        )
+        for cols in (["text"], ["date"], ["number"], ["text", "date"], ["text", "date", "number"]):
+            sub = frame[cols]
+            expected = (sub.iloc[:, 0] if len(cols) == 1 else sub).duplicated(keep=keep)
+            assert (_duplicated(sub, keep) == expected.to_numpy()).all(), cols
+
+
+def test_parsed_column_equal_to_its_cells_shares_their_memory():
+    import pyarrow as pa
+
+    from child_mdh.contract import tables as contract
+    from child_mdh.validation.rows import RowFlags, TableData, check_column
+
+    raw = pd.DataFrame({"household_id": pd.Series(["H1", "H2", "H3"], dtype="str")})
+    table = contract.table("households")
+    data = TableData(table, "", None, raw, values=pd.DataFrame(index=raw.index), flags=RowFlags(3))
+    check_column(data, table.column("household_id"))
+    assert data.values["household_id"].tolist() == ["H1", "H2", "H3"]
+
+    def data_buffer(s):
+        return pa.chunked_array(pa.array(s.array)).chunk(0).buffers()[2].address
+
+    assert data_buffer(data.values["household_id"]) == data_buffer(raw["household_id"])

@@ -184,3 +184,16 @@ def test_single_la_input_does_not_call_its_total_england():
         .loc[ENGLAND_CODE, "area_name"]
         == "England"
     )
+
+
+def test_household_ids_coded_as_integers_give_the_same_tables_to_the_bit():
+    # index_outputs codes household ids once (with_cluster_codes) for speed at scale
+    rng = np.random.default_rng(5)
+    df = pd.concat([_children()] * 30, ignore_index=True)
+    df["household_id"] = [f"h{h}" for h in rng.integers(0, 120, len(df))]
+    for c in W:
+        df[c] = pd.array(rng.random(len(df)) < 0.35, dtype="boolean")
+    coded = it.with_cluster_codes(df)
+    assert coded["household_id"].dtype == "int64"
+    for table in (it.area_index_table, it.group_index_table):
+        pd.testing.assert_frame_equal(table(df, W, 0.4), table(coded, W, 0.4), check_exact=True)
