@@ -152,3 +152,81 @@ def test_generator_terms_map_to_design_columns():
     truth = design_truth({"employment": 0.5, "any_domain": 0.0, "fsm": 0.3})
     assert truth == {"employment[T.True]": 0.5, "fsm[T.True]": 0.3}
     assert TRUTH_OUTCOMES["cla"] == "entered_care"
+
+
+def test_truth_wald_by_hand():
+    from child_mdh.studies.model_recovery import truth_wald
+
+    # d = (0.2, -0.1); V = [[0.04, 0.01], [0.01, 0.01]], det = 0.0003,
+    # V^-1 = [[0.01, -0.01], [-0.01, 0.04]] / 0.0003
+    # d' V^-1 d = (0.0004 + 0.0004 + 0.0004) / 0.0003 = 4
+    w = truth_wald([0.7, 0.9], [0.5, 1.0], [[0.04, 0.01], [0.01, 0.01]])
+    assert w["statistic"] == pytest.approx(4.0)
+    assert w["df"] == 2
+    assert w["p_value"] == pytest.approx(np.exp(-2.0))  # chi-square(2) tail: exp(-W/2)
+
+
+def _replications(scale: float, seeds: int = 400, seed: int = 7) -> pd.DataFrame:
+    """Stacked comparisons of a 2-term model whose estimates are drawn from N(truth, V)
+    while the reported covariance is ``scale`` * V."""
+    import json
+
+    rng = np.random.default_rng(seed)
+    v = np.array([[0.04, 0.01], [0.01, 0.01]])
+    truth = np.array([0.5, 1.0])
+    terms = ["a", "b"]
+    rows = []
+    for s in range(seeds):
+        est = rng.multivariate_normal(truth, v)
+        for i, t in enumerate(terms):
+            rows.append(
+                {
+                    "seed": s,
+                    "prevalence": "analysis",
+                    "outcome": "y",
+                    "term": t,
+                    "truth": truth[i],
+                    "estimate": est[i],
+                    "covariance": json.dumps(dict(zip(terms, scale * v[i], strict=True))),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_wald_calibration_of_a_correct_covariance():
+    from child_mdh.studies.model_recovery import wald_by_replication, wald_calibration
+
+    walds = wald_by_replication(_replications(1.0))
+    assert len(walds) == 400 and set(walds["df"]) == {2}
+    c = wald_calibration(walds).iloc[0]
+    assert c["replications"] == 400
+    # 5% nominal: MC SE sqrt(0.05 * 0.95 / 400) = 0.011
+    assert abs(c["reject_05"] - 0.05) < 3 * 0.011
+    assert c["statistic_over_df"] == pytest.approx(1.0, abs=0.2)
+    assert c["ks_p"] > 0.01
+
+
+def test_wald_calibration_detects_a_covariance_scaled_down():
+    from child_mdh.studies.model_recovery import wald_by_replication, wald_calibration
+
+    # reported covariance half the true one: W is 2 x chi-square(2), P(W > 5.99) =
+    # P(chi-square(2) > 3.0) = exp(-1.5) = 0.22
+    c = wald_calibration(wald_by_replication(_replications(0.5))).iloc[0]
+    assert c["reject_05"] == pytest.approx(np.exp(-1.5), abs=0.06)
+    assert c["reject_05"] - 3 * c["reject_05_mcse"] > 0.05
+    assert c["statistic_over_df"] == pytest.approx(2.0, abs=0.3)
+    assert c["ks_p"] < 1e-6
+
+
+def test_compare_with_truth_keeps_the_covariance_of_a_fit(cohort):
+    import json
+
+    sim, out = cohort
+    cells = binary_cells(out, "any_referral", KEYS)
+    fit = fit_binomial(
+        cells, TERMS + ["age"], link="cloglog", cluster="la_code", fixed_effects="la_code"
+    )
+    cmp = compare_with_truth(fit, sim.truth["any_referral"])
+    cov = [list(json.loads(c).values()) for c in cmp["covariance"]]
+    terms = list(sim.truth["any_referral"])
+    assert np.allclose(cov, fit.cov.loc[terms, terms].to_numpy())

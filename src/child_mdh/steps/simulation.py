@@ -16,6 +16,9 @@ from child_mdh.studies.model_recovery import (
     recovery_markdown,
     replicate,
     summarise_replications,
+    wald_by_replication,
+    wald_calibration,
+    wald_markdown,
 )
 from child_mdh.studies.synthetic_coverage import (
     draw_estimates,
@@ -83,14 +86,21 @@ def model_recovery_replications(smk) -> None:
 
 def model_recovery_summary(smk) -> None:
     """Rule ``model_recovery_summary``: bias, empirical against mean SE and coverage with
-    its Monte Carlo error, per prevalence, outcome and term."""
+    its Monte Carlo error, per prevalence, outcome and term; the joint Wald test of each
+    model's true values per seed (``wald_replications``) and its calibration (``wald``:
+    rejection rates at 5% and 1%, Kolmogorov-Smirnov test of the p-values)."""
     with step_logging(smk, "model_recovery_summary") as log:
         reps = pd.concat([pd.read_csv(f) for f in smk.input], ignore_index=True)
         summary = summarise_replications(reps)
         summary.to_csv(smk.output.summary, index=False)
+        walds = wald_by_replication(reps)
+        walds.to_csv(smk.output.wald_replications, index=False)
+        calibration = wald_calibration(walds)
+        calibration.to_csv(smk.output.wald, index=False)
         settings = json.dumps(dict(smk.params.settings), indent=1)
         tables = "\n\n".join(
-            f"## prevalence: {label}\n\n{recovery_markdown(summary, label)}"
+            f"## prevalence: {label}\n\n{recovery_markdown(summary, label)}\n\n"
+            f"Joint Wald test of the true values:\n\n{wald_markdown(calibration, label)}"
             for label in PREVALENCES
         )
         Path(smk.output.report).write_text(f"```json\n{settings}\n```\n\n{tables}\n")

@@ -22,7 +22,8 @@ therefore recovers these log hazard ratios; a Poisson model of referral counts r
 beta as log rate ratios.
 
 :func:`compare_with_truth` and :func:`coverage_summary` give bias and confidence-interval
-coverage.
+coverage; :func:`truth_wald`, :func:`wald_by_replication` and :func:`wald_calibration`
+the calibration of the joint Wald test of all the true values of a model.
 """
 
 from __future__ import annotations
@@ -257,6 +258,11 @@ def compare_with_truth(estimates, truth: dict, conf_level: float = 0.95) -> pd.D
     term: truth, estimate, standard error, bias, z = bias / SE, the normal confidence
     interval and whether it covers the truth. Terms in ``truth`` that were not
     estimated raise a KeyError.
+
+    A ``ModelFit`` also gives a ``covariance`` column: per term, its row of the estimated
+    covariance matrix over the truth's terms as JSON ``{term: covariance}``, so that the
+    joint Wald test of all the true values (:func:`truth_wald`) can be computed later
+    from the stacked tables (:func:`wald_by_replication`).
     """
     if hasattr(estimates, "params"):
         est = estimates.params
@@ -273,7 +279,7 @@ def compare_with_truth(estimates, truth: dict, conf_level: float = 0.95) -> pd.D
     s = se[terms].to_numpy(float)
     tv = np.array([truth[k] for k in terms], dtype=float)
     lo, hi = e - zc * s, e + zc * s
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "term": terms,
             "truth": tv,
@@ -286,6 +292,24 @@ def compare_with_truth(estimates, truth: dict, conf_level: float = 0.95) -> pd.D
             "covered": (lo <= tv) & (tv <= hi),
         }
     )
+    if hasattr(estimates, "params"):  # a ModelFit (a DataFrame has a .cov method)
+        v = estimates.cov.loc[terms, terms]
+        out["covariance"] = [json.dumps({k: float(x) for k, x in v.loc[t].items()}) for t in terms]
+    return out
+
+
+def truth_wald(estimate, truth, cov) -> dict:
+    """The Wald test of all the true values jointly: W = (b - beta)' V^-1 (b - beta), with
+    ``b`` the estimates, ``beta`` the truth and ``V`` the estimated covariance of ``b``;
+    under a correct model and covariance W is asymptotically chi-square with as many
+    degrees of freedom as terms (Wald 1943; e.g. Wooldridge 2010, Econometric Analysis
+    of Cross Section and Panel Data, section 4.2.3). Returns statistic, df and p-value.
+    """
+    d = np.asarray(estimate, dtype=float) - np.asarray(truth, dtype=float)
+    v = np.atleast_2d(np.asarray(cov, dtype=float))
+    stat = float(d @ np.linalg.solve(v, d))
+    df = int(d.size)
+    return {"statistic": stat, "df": df, "p_value": float(stats.chi2.sf(stat, df))}
 
 
 def coverage_summary(comparisons) -> pd.DataFrame:
@@ -461,6 +485,9 @@ def replicate(seed: int, children: int, workdir: Path) -> pd.DataFrame:
     for label, column in PREVALENCES.items():
         r = recover_generator_truth(frame, truth, prevalence=column)
         r["term"] = r["term"].str.replace(POPULATION_PREVALENCE, "la_mdh_prevalence_centred")
+        r["covariance"] = r["covariance"].str.replace(
+            POPULATION_PREVALENCE, "la_mdh_prevalence_centred"
+        )
         r.insert(0, "prevalence", label)
         r.insert(0, "seed", seed)
         r["analysis_children"] = len(frame)
@@ -490,6 +517,69 @@ def summarise_replications(reps: pd.DataFrame) -> pd.DataFrame:
     # the Monte Carlo error of the coverage: binomial over the replications
     out["coverage_mcse"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / out["replications"])
     return out.reset_index()
+
+
+WALD_KEYS = ("prevalence", "outcome")
+
+
+def wald_by_replication(reps: pd.DataFrame, keys=WALD_KEYS) -> pd.DataFrame:
+    """The joint Wald test of the truth (:func:`truth_wald`) per seed and model (``keys``:
+    the prevalence and outcome), from stacked :func:`compare_with_truth` tables with their
+    ``covariance`` column. Returns seed, the keys, statistic, df and p-value."""
+    if "covariance" not in reps.columns:
+        raise KeyError("the replications have no covariance column (rerun the replications)")
+    rows = []
+    for key, g in reps.groupby(["seed", *keys], sort=False):
+        terms = list(g["term"])
+        cov = [[json.loads(c)[t] for t in terms] for c in g["covariance"]]
+        w = truth_wald(g["estimate"], g["truth"], cov)
+        rows.append({**dict(zip(["seed", *keys], key, strict=True)), **w})
+    return pd.DataFrame(rows)
+
+
+def wald_calibration(walds: pd.DataFrame, keys=WALD_KEYS, levels=(0.05, 0.01)) -> pd.DataFrame:
+    """The calibration of :func:`wald_by_replication` per model: replications, df, mean
+    statistic (its expectation under calibration is df) and its ratio to df, the share of
+    seeds with p below each level (``reject_05``, ``reject_01``) with its Monte Carlo SE
+    sqrt(r(1 - r)/R), and the Kolmogorov-Smirnov test of the p-values against the uniform
+    distribution (statistic ``ks``, p-value ``ks_p``)."""
+    rows = []
+    for key, g in walds.groupby(list(keys), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        n = len(g)
+        row = {
+            **dict(zip(keys, key, strict=True)),
+            "replications": n,
+            "df": int(g["df"].iloc[0]),
+            "mean_statistic": float(g["statistic"].mean()),
+        }
+        row["statistic_over_df"] = row["mean_statistic"] / row["df"]
+        for a in levels:
+            r = float((g["p_value"] < a).mean())
+            tag = f"{a:.2f}"[2:]
+            row[f"reject_{tag}"] = r
+            row[f"reject_{tag}_mcse"] = float(np.sqrt(r * (1 - r) / n))
+        ks = stats.kstest(g["p_value"], "uniform")
+        row["ks"], row["ks_p"] = float(ks.statistic), float(ks.pvalue)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def wald_markdown(calibration: pd.DataFrame, prevalence: str = "analysis") -> str:
+    """The Wald calibration of one prevalence as a Markdown table (docs/models.md)."""
+    c = calibration[calibration["prevalence"] == prevalence]
+    lines = [
+        "| outcome | terms (df) | seeds | mean W / df | p < 0.05 (MC SE) | p < 0.01 (MC SE) | "
+        "KS vs uniform: D (p) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in c.itertuples():
+        lines.append(
+            f"| {r.outcome} | {r.df} | {r.replications} | {r.statistic_over_df:.3f} | "
+            f"{r.reject_05:.3f} ({r.reject_05_mcse:.3f}) | {r.reject_01:.3f} "
+            f"({r.reject_01_mcse:.3f}) | {r.ks:.3f} ({r.ks_p:.2f}) |"
+        )
+    return "\n".join(lines)
 
 
 def recovery_markdown(summary: pd.DataFrame, prevalence: str = "analysis") -> str:
