@@ -203,3 +203,55 @@ def test_missing_group_value_gets_its_own_row():
     assert r["group"].tolist() == ["All", "a", "b", "NA"]
     # group a: c(k) = 0.6, 0.8 -> M0 0.7; b: 1.0; NA: child 3, 0
     assert r["estimate"].tolist() == pytest.approx([0.6, 0.7, 1.0, 0.0])
+
+
+def _expit(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_logit_interval_by_hand():
+    # FOUR, independent rows. H = 0.75, SE 0.25 (above), 4 rows with x = 1: t with 3 df.
+    # logit(0.75) = log 3; SE on the logit scale 0.25 / (0.75 * 0.25) = 4/3
+    r = by_measure(af_inference(FOUR, DEFAULT_WEIGHTS, 0.4, interval="logit"))
+    t3 = stats.t.ppf(0.975, 3)
+    assert r.loc["H", "lower"] == pytest.approx(_expit(np.log(3) - t3 * 4 / 3))
+    assert r.loc["H", "upper"] == pytest.approx(_expit(np.log(3) + t3 * 4 / 3))
+    assert r.loc["H", "lower"] == pytest.approx(0.04130, abs=1e-5)
+    assert r.loc["H", "upper"] == pytest.approx(0.99524, abs=1e-5)
+    assert r.loc["H", "df"] == 3
+    # A = 0.8 in (k, 1] = (0.4, 1]: p = (0.8 - 0.4) / 0.6 = 2/3, SE sqrt(8/675) / 0.6 on
+    # the p scale, sqrt(8/675) / 0.6 / (2/9) on the logit scale; x = I_i: 3 MDH children,
+    # so t with 2 df
+    t2 = stats.t.ppf(0.975, 2)
+    half = t2 * np.sqrt(8 / 675) / 0.6 / (2 / 9)
+    assert r.loc["A", "lower"] == pytest.approx(0.4 + 0.6 * _expit(np.log(2) - half))
+    assert r.loc["A", "upper"] == pytest.approx(0.4 + 0.6 * _expit(np.log(2) + half))
+    assert r.loc["A", "lower"] == pytest.approx(0.43375, abs=1e-5)
+    assert r.loc["A", "df"] == 2
+    # the estimates and SEs are the Wald interval's
+    w = by_measure(af_inference(FOUR, DEFAULT_WEIGHTS, 0.4))
+    assert np.allclose(r["se"], w["se"], equal_nan=True)
+    # the logit interval is asymmetric and inside (0, 1), the Wald one reaches 1
+    assert r.loc["H", "upper"] < 1.0 and w.loc["H", "upper"] == 1.0
+
+
+def test_logit_interval_at_the_edges_is_clopper_pearson():
+    # group b: 5 children, none MDH -> H = 0; group c: 3 children, each deprived in 2 of 5
+    # (c_i = k = 0.4) -> H = 1 and A = k
+    none = pd.DataFrame([[0, 0, 0, 0, 1]] * 5, columns=IND).assign(g="b")
+    at_k = pd.DataFrame([[1, 1, 0, 0, 0]] * 3, columns=IND).assign(g="c")
+    df = pd.concat([FOUR.assign(g="a"), none, at_k], ignore_index=True)
+    r = af_inference(df, DEFAULT_WEIGHTS, 0.4, by="g", interval="logit")
+    r = r.set_index(["group", "measure"])
+    # 0 of 5: [0, 1 - 0.025^(1/5)]; 3 of 3: [0.025^(1/3), 1]
+    assert r.loc[("b", "H"), "lower"] == 0.0
+    assert r.loc[("b", "H"), "upper"] == pytest.approx(1 - 0.025 ** (1 / 5))
+    assert r.loc[("c", "H"), "lower"] == pytest.approx(0.025 ** (1 / 3))
+    assert r.loc[("c", "H"), "upper"] == 1.0
+    # A = k: [k, k + (1 - k)(1 - 0.025^(1/3))]
+    assert r.loc[("c", "A"), "lower"] == pytest.approx(0.4)
+    assert r.loc[("c", "A"), "upper"] == pytest.approx(0.4 + 0.6 * (1 - 0.025 ** (1 / 3)))
+    # no MDH child: A has no estimate and no interval
+    assert np.isnan(r.loc[("b", "A"), "lower"])
+    with pytest.raises(IndexInputError, match="interval"):
+        af_inference(FOUR, DEFAULT_WEIGHTS, 0.4, interval="exact")

@@ -27,6 +27,28 @@ G / (G - 1) is the usual small-sample factor. Without clusters every row is its 
 cluster (G = n). Intervals are estimate +/- t_{G-1} * SE (design degrees of freedom
 G - 1, as Stata ``svy``), clipped to [0, 1].
 
+Transformed intervals (``interval="logit"``, for small groups such as local
+authorities): the same linearised SE, but the interval is built on the logit scale and
+mapped back, so that it lies inside the measure's range and is asymmetric where the
+sampling distribution is skewed (the "logit" method of R ``survey::svyciprop`` and of
+Stata ``svy: proportion``; Korn & Graubard 1999, *Analysis of Health Surveys*, s. 5.2).
+A measure R in (lo, hi) (H, M0 and the headcounts: (0, 1); A: (k, 1], since every MDH
+child has c_i >= k) is mapped to p = (R - lo) / (hi - lo) with SE s = SE(R) / (hi - lo);
+the interval is
+
+    expit(logit(p) -/+ t_d * s / (p (1 - p)))      (delta method: d logit(p)/dp = 1/(p(1-p)))
+
+mapped back to lo + (hi - lo) p. The t reference has the group's own degrees of freedom,
+d = (clusters in the group with x_g > 0) - 1, that is households with a child in the
+index for H, M0 and the headcounts and households with an MDH child for A (the
+small-sample reference of Korn & Graubard 1998 for domains; for England and regions
+d is in the tens of thousands, so t_d = z). An estimate at the edge of its range
+(p = 0 or 1: no MDH child, or every MDH child exactly at k) has SE 0 and no logit; its
+interval is the exact Clopper-Pearson one for 0 (or m) successes out of m, m the group's
+clusters with x_g > 0: [0, 1 - (alpha/2)^(1/m)] on the p scale (Korn & Graubard 1998,
+Survey Methodology 24, 193-201: Clopper-Pearson with the sample size where the design
+effect cannot be estimated).
+
 Subgroups (``by``) are estimated as domains of the one design: y and x are set to 0
 outside the group, the cluster sums run over all G clusters, and the degrees of freedom
 stay G - 1. A group observed in fewer than two clusters has no estimable cluster-robust
@@ -61,6 +83,8 @@ from child_mdh.aggregates.index.alkire_foster import (
 )
 
 METHODS = ("linearization", "bootstrap")
+#: intervals of the linearisation: symmetric (``wald``) or on the logit scale (``logit``)
+INTERVALS = ("wald", "logit")
 _CLUSTER_COL = "__cluster__"
 _SW_COL = "__sample_weight__"
 
@@ -151,13 +175,17 @@ def af_inference(
     n_boot: int = 999,
     seed=None,
     measures: Sequence[str] | None = None,
+    interval: str = "wald",
 ) -> pd.DataFrame:
     """Estimates, standard errors and confidence intervals for H, A, M0 and headcounts.
 
     Method: linearisation (Taylor / delta method for ratios of weighted totals) with a
     cluster-robust sandwich variance and the G/(G-1) factor, or a cluster bootstrap;
     details in the module docstring. Inputs as :func:`child_mdh.aggregates.index.alkire_foster.alkire_foster`,
-    plus ``cluster`` (column name or array; None = independent rows).
+    plus ``cluster`` (column name or array; None = independent rows). ``interval``
+    (linearisation only): ``wald``, estimate -/+ t(G-1) SE, or ``logit``, the interval on
+    the logit scale of the measure's range with the group's own degrees of freedom (module
+    docstring); the bootstrap's interval is always the percentile one.
 
     Returns a DataFrame with one row per measure and group (overall rows have ``group``
     'All'): ``measure``, ``group``, the ``by`` columns, ``estimate``, ``se``, ``lower``,
@@ -166,6 +194,8 @@ def af_inference(
     """
     if method not in METHODS:
         raise IndexInputError(f"method={method!r}: choose linearization or bootstrap.")
+    if interval not in INTERVALS:
+        raise IndexInputError(f"interval={interval!r}: choose wald or logit.")
     if not (0 < confidence < 1):
         raise IndexInputError(f"confidence={confidence}: give a level between 0 and 1, e.g. 0.95.")
     k = _check_k(k)
@@ -239,10 +269,9 @@ def af_inference(
             v = G / (G - 1) * ss if G > 1 else np.full(n_blocks, np.nan)
             ok = (n_clusters_block >= 2) & np.isfinite(R)
             se[m] = np.where(ok, np.sqrt(v), np.nan)
-        tq = stats.t.ppf(1 - alpha / 2, df_design) if df_design > 0 else np.nan
-        lower = {m: est[m] - tq * se[m] for m in est}
-        upper = {m: est[m] + tq * se[m] for m in est}
-        df_out = float(df_design)
+        lower, upper, df_out = _linear_intervals(
+            interval, specs, est, se, col, tot_all, k_block, n_blocks, alpha, df_design, k
+        )
     else:
         se, lower, upper = _bootstrap(
             specs,
@@ -273,7 +302,7 @@ def af_inference(
                 "upper": np.clip(upper[m], 0.0, 1.0),
                 "n": n_obs.astype("int64"),
                 "n_clusters": n_clusters_block.astype("int64"),
-                "df": df_out,
+                "df": df_out[m] if isinstance(df_out, dict) else df_out,
                 "method": method,
             }
         )
@@ -295,6 +324,60 @@ def af_inference(
         }
     )
     return out
+
+
+def _linear_intervals(
+    interval, specs, est, se, col, tot_all, k_block, n_blocks, alpha, df_design, k
+):
+    """The linearisation's intervals (``wald`` or ``logit``, module docstring): lower,
+    upper and degrees of freedom (one number for ``wald``, per measure and block for
+    ``logit``)."""
+    if interval == "wald":
+        tq = stats.t.ppf(1 - alpha / 2, df_design) if df_design > 0 else np.nan
+        lower = {m: est[m] - tq * se[m] for m in est}
+        upper = {m: est[m] + tq * se[m] for m in est}
+        return lower, upper, float(df_design)
+    lower, upper, df_out = {}, {}, {}
+    for m, _, x in specs:
+        m_clusters = np.bincount(
+            k_block, weights=(tot_all[:, col[x]] > 0).astype(float), minlength=n_blocks
+        )
+        lo = k if m == "A" else 0.0
+        lower[m], upper[m] = logit_interval(est[m], se[m], m_clusters, alpha, lo=lo, hi=1.0)
+        df_out[m] = np.maximum(m_clusters - 1, 0).astype(float)
+    return lower, upper, df_out
+
+
+def logit_interval(estimate, se, clusters, alpha: float, lo: float = 0.0, hi: float = 1.0):
+    """The logit-scale interval of a measure in (``lo``, ``hi``) with standard error
+    ``se`` from ``clusters`` clusters, t reference with ``clusters - 1`` degrees of
+    freedom; at the edge of the range the Clopper-Pearson interval for 0 (or all) of
+    ``clusters`` (method and sources in the module docstring). Arrays in, (lower, upper)
+    out; NaN where the SE is NaN or there are fewer than two clusters."""
+    r = np.asarray(estimate, dtype=float)
+    s = np.asarray(se, dtype=float)
+    m = np.asarray(clusters, dtype=float) * np.ones_like(r)
+    width = hi - lo
+    if width <= 0:  # k = 1: A is 1 by definition, its interval the point
+        return np.where(np.isfinite(s), r, np.nan), np.where(np.isfinite(s), r, np.nan)
+    p = (r - lo) / width
+    edge_tol = 1e-12
+    at_low, at_high = p <= edge_tol, p >= 1 - edge_tol
+    interior = ~(at_low | at_high) & (s > 0)
+    dof = np.where(m >= 2, m - 1, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tq = stats.t.ppf(1 - alpha / 2, dof)
+        half = tq * (s / width) / (p * (1 - p))
+        centre = np.log(p) - np.log1p(-p)
+        pl = np.where(interior, 1 / (1 + np.exp(-(centre - half))), p)
+        pu = np.where(interior, 1 / (1 + np.exp(-(centre + half))), p)
+        edge = 1 - (alpha / 2) ** (1 / m)  # Clopper-Pearson bound for 0 of m
+    pl = np.where(at_high, 1 - edge, np.where(at_low, 0.0, pl))
+    pu = np.where(at_low, edge, np.where(at_high, 1.0, pu))
+    bad = ~np.isfinite(s) | (m < 2) | ~np.isfinite(r)
+    lower = np.where(bad, np.nan, lo + width * pl)
+    upper = np.where(bad, np.nan, lo + width * pu)
+    return lower, upper
 
 
 def _bootstrap(
