@@ -9,6 +9,7 @@ its reading are in docs/index-methods.md, "Coverage on the synthetic data".
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -85,3 +86,29 @@ def test_estimates_are_unbiased_for_the_population_value(study, measure):
     truth_se = truth.loc[(ENGLAND_CODE, measure), "truth_household_se"]
     tol = 4 * np.sqrt(row["sd_estimate"] ** 2 / N_DRAWS + truth_se**2)
     assert abs(row["bias"]) <= tol, (row["bias"], tol)
+
+
+def test_la_report_by_interval_and_size_third():
+    rows = []
+    for i in range(6):
+        for design, cover in (
+            ("linearization/household", 0.90),
+            ("linearization-logit/household", 0.95),
+        ):
+            for m in ("H", "A", "M0"):
+                rows.append(
+                    {
+                        "design": design,
+                        "area": f"E0600000{i}",
+                        "measure": m,
+                        "R": 100,
+                        "index_n": 50 * (i + 1),
+                        "coverage": cover + 0.01 * (i // 2),
+                        "se_ratio": 1.0,
+                    }
+                )
+    text = cov.la_report_text(pd.DataFrame(rows))
+    # thirds of 2 authorities each: coverage + 0, 0.01, 0.02
+    assert "| H | linearization/household | 175 | 0.910 |" in text
+    assert "0.950, 0.960, 0.970 |" in text
+    assert "smallest 75, middle 175, largest 275" in text

@@ -66,8 +66,10 @@ LINEAR_DESIGNS = (("linearization", "la_code"), ("linearization", "household_id"
 BOOT_DESIGNS = (("bootstrap", "la_code"), ("bootstrap", "household_id"))
 
 
-#: the design of the local-authority study: linearisation clustered by household
-LA_DESIGNS = (("linearization", "household_id"),)
+#: the designs of the local-authority study: linearisation clustered by household, with
+#: the symmetric interval (the pipeline's default) and the logit-scale one
+#: (:func:`child_mdh.aggregates.index.inference.af_inference` ``interval="logit"``)
+LA_DESIGNS = (("linearization", "household_id"), ("linearization", "household_id", "logit"))
 CLUSTER_LABELS = {"la_code": "la", "household_id": "household"}
 
 
@@ -117,9 +119,11 @@ def children_for_draw(
     return children[list(DEFAULT_WEIGHTS) + ["la_code", "region_code", "household_id"]]
 
 
-def design_label(method: str, cluster: str) -> str:
-    """'linearization/la', 'bootstrap/household', ...: the design's name in the results."""
-    return f"{method}/{CLUSTER_LABELS.get(cluster, cluster)}"
+def design_label(method: str, cluster: str, interval: str = "wald") -> str:
+    """'linearization/la', 'bootstrap/household', 'linearization-logit/household', ...:
+    the design's name in the results (the interval is named when it is not ``wald``)."""
+    name = method if interval == "wald" else f"{method}-{interval}"
+    return f"{name}/{CLUSTER_LABELS.get(cluster, cluster)}"
 
 
 def estimate_designs(
@@ -134,12 +138,14 @@ def estimate_designs(
 
     Method: :func:`child_mdh.aggregates.index.inference.af_inference` with ``by`` (England
     is its 'All' row), the design's method and ``cluster`` column, default weights and k.
-    ``designs`` holds (method, cluster column) pairs. Returns long rows: ``design``,
+    ``designs`` holds (method, cluster column) pairs, or triples with the linearisation's
+    ``interval`` (``wald``, ``logit``) third. Returns long rows: ``design``,
     ``area`` (E92000001, a region or local authority code), ``measure``, ``estimate``,
     ``se``, ``lower``, ``upper``, ``n``, ``n_clusters``.
     """
     parts = []
-    for method, cluster in designs:
+    for method, cluster, *rest in designs:
+        interval = rest[0] if rest else "wald"
         X = children[list(dict.fromkeys([*DEFAULT_WEIGHTS, by, cluster]))]
         inf = af_inference(
             X,
@@ -152,12 +158,13 @@ def estimate_designs(
             n_boot=n_boot,
             seed=seed,
             measures=MEASURES,
+            interval=interval,
         )
         area = inf[by].astype("object").where(inf["group"] != "All", ENGLAND_CODE)
         parts.append(
             pd.DataFrame(
                 {
-                    "design": design_label(method, cluster),
+                    "design": design_label(method, cluster, interval),
                     "area": area.astype(str),
                     "measure": inf["measure"],
                     "estimate": inf["estimate"],
@@ -411,28 +418,37 @@ def report_text(summary: pd.DataFrame, truth: pd.DataFrame) -> str:
 def la_report_text(summary: pd.DataFrame, measures=("H", "A", "M0")) -> str:
     """The local-authority study in words and one table: over the local authorities,
     the coverage of their 95% intervals (mean, spread against the binomial spread a
-    correct interval would give, the share below 0.90) by measure and by size third."""
+    correct interval would give, the share below 0.90) by measure, interval (design) and
+    size third (thirds of the authorities by their mean number of children in the index)."""
     la = summary[summary["area"] != ENGLAND_CODE].copy()
     R = int(la["R"].max())
     mc = float(np.sqrt(CONFIDENCE * (1 - CONFIDENCE) / R))
-    la["size_third"] = pd.qcut(la["index_n"], 3, labels=["smallest", "middle", "largest"])
+    sizes = la.groupby("area")["index_n"].mean()
+    third = pd.qcut(sizes, 3, labels=["smallest", "middle", "largest"])
+    la["size_third"] = la["area"].map(third)
     lines = [
         f"{la['area'].nunique()} local authorities, {R} draws each; a correct 95% interval "
-        f"covers in 0.950 of draws, with Monte Carlo SD {mc:.3f} per authority.",
+        f"covers in 0.950 of draws, with Monte Carlo SD {mc:.3f} per authority. Children "
+        "in the index per authority, mean by third: "
+        + ", ".join(f"{k} {sizes[third == k].mean():.0f}" for k in third.cat.categories)
+        + ".",
         "",
-        "| measure | authorities' children (mean) | mean coverage | SD across authorities "
-        "| authorities below 0.90 | mean SE / SD of estimates | coverage: smallest, "
-        "middle, largest third |",
-        "|---|---|---|---|---|---|---|",
+        "| measure | interval | authorities' children (mean) | mean coverage | SD across "
+        "authorities | authorities below 0.90 | median of mean SE / SD of estimates | coverage: "
+        "smallest, middle, largest third |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in measures:
-        t = la[la["measure"] == m]
-        thirds = t.groupby("size_third", observed=True)["coverage"].mean()
-        lines.append(
-            f"| {m} | {t['index_n'].mean():.0f} | {t['coverage'].mean():.3f} | "
-            f"{t['coverage'].std(ddof=1):.3f} | {(t['coverage'] < 0.90).mean():.2f} | "
-            f"{t['se_ratio'].median():.2f} | "
-            + ", ".join(f"{thirds.get(k, np.nan):.3f}" for k in ("smallest", "middle", "largest"))
-            + " |"
-        )
+        for design in la["design"].unique():
+            t = la[(la["measure"] == m) & (la["design"] == design)]
+            thirds = t.groupby("size_third", observed=True)["coverage"].mean()
+            lines.append(
+                f"| {m} | {design} | {t['index_n'].mean():.0f} | {t['coverage'].mean():.3f} | "
+                f"{t['coverage'].std(ddof=1):.3f} | {(t['coverage'] < 0.90).mean():.2f} | "
+                f"{t['se_ratio'].median():.2f} | "
+                + ", ".join(
+                    f"{thirds.get(k, np.nan):.3f}" for k in ("smallest", "middle", "largest")
+                )
+                + " |"
+            )
     return "\n".join(lines)
