@@ -25,6 +25,14 @@ functions (each vectorised; ``conf`` is a confidence level such as 0.95):
   microdata and published beside the measure, so the interval rests on the published
   counts and a published design factor, and anyone can reproduce it.
 
+- ``logit_lower(p, n, deft, conf, lo)``, ``logit_upper(p, n, deft, conf, lo)``: the same
+  design-based standard error, the interval built on the logit scale of q = (p - lo) /
+  (1 - lo) (lo = 0 for H, M0 and headcounts, k for A) and mapped back:
+  lo + (1 - lo) expit(logit(q) -/+ z deft sqrt(p (1 - p) / n) / ((1 - lo) q (1 - q)))
+  (the delta method; the "logit" interval of R ``survey::svyciprop``); at q = 0 or 1
+  the Clopper-Pearson limit for 0 (or n) of n, 1 - (alpha/2)^(1/n) on the q scale
+  (Korn & Graubard 1998, Survey Methodology 24, 193-201).
+
 - ``rate_ratio_lower(x1, n1, x2, n2, conf)``, ``rate_ratio_upper(...)``: limits of the
   ratio of rates (x1/n1) / (x2/n2) (:func:`child_mdh.aggregates.stats.rate_ratio`).
 
@@ -79,6 +87,29 @@ def _design(p, n, deft, conf, side):
     return np.where(n > 0, bound, np.nan)
 
 
+def _logit_design(p, n, deft, conf, lo, side):
+    p, n, deft = (np.asarray(v, dtype="float64") for v in (p, n, deft))
+    lo = float(lo)
+    width = 1.0 - lo
+    alpha = 1 - float(conf)
+    z = sps.norm.ppf(1 - alpha / 2)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        q = (p - lo) / width if width > 0 else np.full(p.shape, np.nan)
+        at_low, at_high = q <= 1e-12, q >= 1 - 1e-12
+        half = z * deft * np.sqrt(p * (1 - p) / n) / (width * q * (1 - q))
+        centre = np.log(q) - np.log1p(-q)
+        inner = 1 / (1 + np.exp(-(centre + side * half)))
+        edge = 1 - (alpha / 2) ** (1 / n)  # Clopper-Pearson limit for 0 of n
+        if side < 0:
+            qb = np.where(at_low, 0.0, np.where(at_high, 1 - edge, inner))
+        else:
+            qb = np.where(at_high, 1.0, np.where(at_low, edge, inner))
+        bound = lo + width * qb
+    if width <= 0:  # k = 1: A is 1 by definition
+        bound = np.where(np.isfinite(p), p, np.nan)
+    return np.where((n > 0) & np.isfinite(p), bound, np.nan)
+
+
 def _rate_ratio(x1, n1, x2, n2, conf, side):
     arrays = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (x1, n1, x2, n2)))
     x1, n1, x2, n2 = arrays
@@ -97,6 +128,8 @@ FUNCTIONS = {
     "poisson_upper": lambda x, n, c: _poisson(x, n, c, +1),
     "design_lower": lambda p, n, d, c: _design(p, n, d, c, -1),
     "design_upper": lambda p, n, d, c: _design(p, n, d, c, +1),
+    "logit_lower": lambda p, n, d, c, lo: _logit_design(p, n, d, c, lo, -1),
+    "logit_upper": lambda p, n, d, c, lo: _logit_design(p, n, d, c, lo, +1),
     "rate_ratio_lower": lambda x1, n1, x2, n2, c: _rate_ratio(x1, n1, x2, n2, c, -1),
     "rate_ratio_upper": lambda x1, n1, x2, n2, c: _rate_ratio(x1, n1, x2, n2, c, +1),
 }

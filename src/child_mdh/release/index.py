@@ -38,8 +38,30 @@ from child_mdh.release.workbook import withheld_through
 
 
 # ---------------------------------------------------------------- formulas of the tables
+def _interval_formulas(
+    m: str, n: str, confidence: float, interval: str, lo: float, digits
+) -> dict[str, Formula]:
+    """The interval of measure ``m`` over the count ``n``: ``design_lower``/``design_upper``
+    (symmetric) or ``logit_lower``/``logit_upper`` on the logit scale of (lo, 1)."""
+    if interval == "logit":
+        args = f"{m}, {n}, {m}_deft, {confidence!r}, {float(lo)!r}"
+        return {
+            f"{m}_lower": Formula(f"logit_lower({args})", digits),
+            f"{m}_upper": Formula(f"logit_upper({args})", digits),
+        }
+    args = f"{m}, {n}, {m}_deft, {confidence!r}"
+    return {
+        f"{m}_lower": Formula(f"design_lower({args})", digits),
+        f"{m}_upper": Formula(f"design_upper({args})", digits),
+    }
+
+
 def index_formulas(
-    weights: Mapping[str, float], confidence: float, digits: int = it.STAT_DIGITS
+    weights: Mapping[str, float],
+    confidence: float,
+    digits: int = it.STAT_DIGITS,
+    interval: str = "wald",
+    k: float | None = None,
 ) -> dict[str, Formula]:
     """Every statistic of the index tables as a formula of their published counts.
 
@@ -47,8 +69,9 @@ def index_formulas(
     censored_i / mdh (Alkire & Foster 2011); the uncensored and censored headcounts of an
     indicator = deprived_i / index and censored_i / index; the contribution of indicator i
     = w_i censored_i / sum_j w_j censored_j; each interval = the measure -/+ z deft
-    sqrt(p (1 - p) / n) (:mod:`child_mdh.aggregates.formulas`). Computed from the protected
-    counts, no statistic says more about a count than the counts themselves.
+    sqrt(p (1 - p) / n), or with ``interval="logit"`` the same standard error on the logit
+    scale of (0, 1) (A: of (k, 1)) (:mod:`child_mdh.aggregates.formulas`). Computed from the
+    protected counts, no statistic says more about a count than the counts themselves.
     """
     indicators = list(weights)
     weighted = " + ".join(f"{float(weights[i])!r} * censored_{i}_n" for i in indicators)
@@ -64,13 +87,14 @@ def index_formulas(
             f"{float(weights[i])!r} * censored_{i}_n / ({weighted})", digits
         )
     for m in it.measure_names(indicators):
-        n = it.base_column(m)
-        f[f"{m}_lower"] = Formula(f"design_lower({m}, {n}, {m}_deft, {confidence!r})", digits)
-        f[f"{m}_upper"] = Formula(f"design_upper({m}, {n}, {m}_deft, {confidence!r})", digits)
+        lo = float(k) if (m == "A" and interval == "logit") else 0.0
+        f.update(_interval_formulas(m, it.base_column(m), confidence, interval, lo, digits))
     return f
 
 
-def indicator_view_formulas(confidence: float, digits: int = it.STAT_DIGITS) -> dict[str, Formula]:
+def indicator_view_formulas(
+    confidence: float, digits: int = it.STAT_DIGITS, interval: str = "wald"
+) -> dict[str, Formula]:
     """The formulas of :func:`indicator_view`'s statistics (contribution, which rests on
     the other indicators' rows, is checked in the area table)."""
     f = {}
@@ -79,12 +103,7 @@ def indicator_view_formulas(confidence: float, digits: int = it.STAT_DIGITS) -> 
         ("censored_headcount", "censored_deprived_n"),
     ):
         f[label] = Formula(f"{count} / index_n", digits)
-        f[f"{label}_lower"] = Formula(
-            f"design_lower({label}, index_n, {label}_deft, {confidence!r})", digits
-        )
-        f[f"{label}_upper"] = Formula(
-            f"design_upper({label}, index_n, {label}_deft, {confidence!r})", digits
-        )
+        f.update(_interval_formulas(label, "index_n", confidence, interval, 0.0, digits))
     return f
 
 
@@ -127,10 +146,10 @@ def _design_factor_backing(weights) -> dict[str, tuple[str, ...]]:
     return {f"{m}_deft": (it.base_column(m),) for m in it.measure_names(list(weights))}
 
 
-def _specs(weights, confidence):
+def _specs(weights, confidence, interval="wald", k=None):
     indicators = list(weights)
     counts = _count_columns(indicators)
-    formulas = index_formulas(weights, confidence)
+    formulas = index_formulas(weights, confidence, interval=interval, k=k)
     deft = _design_factor_backing(weights)
     censored = tuple(f"censored_{i}_n" for i in indicators)
     return {
@@ -157,7 +176,7 @@ def _specs(weights, confidence):
         "indicator": TableSpec(
             key_columns=("area_level", "area_code", "indicator"),
             count_columns=("index_n", "deprived_n", "censored_deprived_n"),
-            formulas=indicator_view_formulas(confidence),
+            formulas=indicator_view_formulas(confidence, interval=interval),
             derived={"contribution": ("censored_deprived_n",)},
             margins=(RowMargin("area_code", parent="parent_code", within=("indicator",)),),
             population="index by indicator",
@@ -290,13 +309,20 @@ def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, man
     indicators = list(w)
     other_ks = sorted({float(x) for x in settings["k_values"]} - {k})
     threshold = manifest.config.threshold
-    specs = _specs(w, conf)
+    interval = str(settings.get("interval", "wald"))
+    specs = _specs(w, conf, interval, k)
     out = Path(release_dir) / "index"
+    shape = (
+        "the measure -/+ z deft sqrt(p(1-p)/n)"
+        if interval == "wald"
+        else "z deft sqrt(p(1-p)/n) on the logit scale of (0, 1) (A: of (k, 1)), "
+        "Clopper-Pearson at 0 and 1"
+    )
     method = (
         f"Alkire-Foster counting measures, weights {w}, cut-off k={k}; every statistic "
         "computed from the published (protected) counts; "
         f"{int(conf * 100)}% intervals by linearisation, clustered by household, as "
-        "the measure -/+ z deft sqrt(p(1-p)/n) with the published design factor"
+        f"{shape} with the published design factor"
     )
     written = {}
     entries = {}
@@ -311,7 +337,7 @@ def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, man
 
     write(
         "area",
-        it.area_index_table(children, w, k, conf),
+        it.area_index_table(children, w, k, conf, interval),
         "index_by_area.csv",
         "counts, H, A, M0, headcounts and contributions with intervals for England, "
         "regions and local authorities: the protected base of the index tables",
@@ -320,7 +346,7 @@ def index_outputs(children: pd.DataFrame, settings: dict, release_dir: Path, man
         not_applicable=_england_has_no_parent,
     )
     area = _published(out / "index_by_area.csv", ("area_level", "area_code", "parent_code"))
-    groups = it.group_index_table(children, w, k, conf)
+    groups = it.group_index_table(children, w, k, conf, interval)
     for by, name in (("sex", "index_by_sex.csv"), ("age_band", "index_by_age_band.csv")):
         part = groups[groups["group_type"].isin(["all", by])].reset_index(drop=True)
         write(by, part, name, f"the index by {by.replace('_', ' ')}, with the England total")

@@ -197,3 +197,45 @@ def test_household_ids_coded_as_integers_give_the_same_tables_to_the_bit():
     assert coded["household_id"].dtype == "int64"
     for table in (it.area_index_table, it.group_index_table):
         pd.testing.assert_frame_equal(table(df, W, 0.4), table(coded, W, 0.4), check_exact=True)
+
+def test_logit_interval_formula_by_hand():
+    from scipy import stats
+
+    from child_mdh.aggregates.formulas import Formula
+
+    # H = 0.75 of 4 independent children: SE 0.25, t with 3 df (tests/aggregates/index/
+    # test_inference.py); deft = t3 SE / (z sqrt(p (1 - p) / n)) gives z deft srs = t3 SE
+    t3, z = stats.t.ppf(0.975, 3), stats.norm.ppf(0.975)
+    deft = t3 * 0.25 / (z * np.sqrt(0.75 * 0.25 / 4))
+    df = pd.DataFrame({"H": [0.75, 0.0, 1.0], "index_n": [4, 5, 3], "H_deft": [deft, np.nan, 0]})
+    f = {
+        "H_lower": Formula("logit_lower(H, index_n, H_deft, 0.95, 0.0)"),
+        "H_upper": Formula("logit_upper(H, index_n, H_deft, 0.95, 0.0)"),
+    }
+    out = _computed(df, f)
+
+    def expit(x):
+        return 1 / (1 + np.exp(-x))
+
+    assert out.loc[0, "H_lower"] == pytest.approx(expit(np.log(3) - t3 * 4 / 3))
+    assert out.loc[0, "H_upper"] == pytest.approx(expit(np.log(3) + t3 * 4 / 3))
+    # 0 of 5 and 3 of 3: Clopper-Pearson
+    assert (out.loc[1, "H_lower"], out.loc[1, "H_upper"]) == (0.0, pytest.approx(1 - 0.025**0.2))
+    assert out.loc[2, "H_lower"] == pytest.approx(0.025 ** (1 / 3)) and out.loc[2, "H_upper"] == 1
+
+
+def test_logit_interval_formulas_reproduce_the_microdata_interval():
+    t = it.area_index_table(_children(), W, 0.4, interval="logit")
+    f = ri.index_formulas(W, 0.95, interval="logit", k=0.4)
+    assert f["A_lower"].expr == "logit_lower(A, mdh_n, A_deft, 0.95, 0.4)"
+    assert f["H_upper"].expr == "logit_upper(H, index_n, H_deft, 0.95, 0.0)"
+    again = _computed(t, f)
+    ok = t["H_deft"].notna() & (t["H"] > 0) & (t["H"] < 1)
+    assert ok.sum() >= 3
+    assert np.allclose(again.loc[ok, "H_lower"], t.loc[ok, "H_lower"], atol=0.01)
+    assert np.allclose(again.loc[ok, "H_upper"], t.loc[ok, "H_upper"], atol=0.01)
+    # A's interval stays in [k, 1]
+    a = again.dropna(subset=["A_lower"])
+    assert (a["A_lower"] >= 0.4 - 1e-12).all() and (a["A_upper"] <= 1).all()
+    # the symmetric interval is the default, as before
+    assert ri.index_formulas(W, 0.95)["H_lower"].expr.startswith("design_lower(")

@@ -112,7 +112,13 @@ def _design_factors(
 
 
 def _measures_for(
-    children: pd.DataFrame, weights, k, by: str | None, cluster: str | None, confidence: float
+    children: pd.DataFrame,
+    weights,
+    k,
+    by: str | None,
+    cluster: str | None,
+    confidence: float,
+    interval: str = "wald",
 ) -> pd.DataFrame:
     """Counts, measures, intervals and design factors for each group of ``by`` (or all).
 
@@ -129,7 +135,14 @@ def _measures_for(
     res = alkire_foster(X.drop(columns=[c for c in cols if c != by]), weights, k, by=by)
     measures = measure_names(indicators)
     inf = af_inference(
-        X, weights, k, by=by, cluster=cluster, confidence=confidence, measures=measures
+        X,
+        weights,
+        k,
+        by=by,
+        cluster=cluster,
+        confidence=confidence,
+        measures=measures,
+        interval=interval,
     )
     if by is None:
         g = pd.DataFrame(
@@ -187,15 +200,22 @@ def area_lookup(children: pd.DataFrame) -> pd.DataFrame:
 
 
 def area_index_table(
-    children: pd.DataFrame, weights: Mapping[str, float], k: float, confidence: float = 0.95
+    children: pd.DataFrame,
+    weights: Mapping[str, float],
+    k: float,
+    confidence: float = 0.95,
+    interval: str = "wald",
 ) -> pd.DataFrame:
     """Counts, measures, headcounts, contributions and intervals for England, every region
-    and every LA: one wide row per area, the base every other index table is a view of."""
+    and every LA: one wide row per area, the base every other index table is a view of.
+    ``interval``: the linearisation's interval, ``wald`` or ``logit``
+    (:func:`child_mdh.aggregates.index.inference.af_inference`)."""
     areas = area_lookup(children)
-    england = _measures_for(children, weights, k, None, "household_id", confidence)
+    hh = "household_id"
+    england = _measures_for(children, weights, k, None, hh, confidence, interval)
     england.index = [ENGLAND_CODE]
-    region = _measures_for(children, weights, k, "region_code", "household_id", confidence)
-    la = _measures_for(children, weights, k, "la_code", "household_id", confidence)
+    region = _measures_for(children, weights, k, "region_code", hh, confidence, interval)
+    la = _measures_for(children, weights, k, "la_code", hh, confidence, interval)
     names = {
         ENGLAND_CODE: ENGLAND_NAME if len(areas) > 1 else SINGLE_LA_TOTAL_NAME,
         **dict(zip(areas["region_code"], areas["region_name"])),
@@ -218,15 +238,19 @@ def area_index_table(
 
 
 def group_index_table(
-    children: pd.DataFrame, weights: Mapping[str, float], k: float, confidence: float = 0.95
+    children: pd.DataFrame,
+    weights: Mapping[str, float],
+    k: float,
+    confidence: float = 0.95,
+    interval: str = "wald",
 ) -> pd.DataFrame:
     """The same columns for England by sex and by age band, with the England row
     ('All') as their total."""
     kids = children.assign(age_band=age_band(children["age"]))
-    england = _measures_for(kids, weights, k, None, "household_id", confidence)
+    england = _measures_for(kids, weights, k, None, "household_id", confidence, interval)
     rows = [england.assign(group_type="all", group="All")]
     for by in ("sex", "age_band"):
-        f = _measures_for(kids, weights, k, by, "household_id", confidence)
+        f = _measures_for(kids, weights, k, by, "household_id", confidence, interval)
         rows.append(f.assign(group_type=by, group=f.index.astype(str)))
     out = pd.concat(rows, ignore_index=True)
     lead = ["group_type", "group"]
