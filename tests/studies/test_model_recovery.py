@@ -230,3 +230,40 @@ def test_compare_with_truth_keeps_the_covariance_of_a_fit(cohort):
     cov = [list(json.loads(c).values()) for c in cmp["covariance"]]
     terms = list(sim.truth["any_referral"])
     assert np.allclose(cov, fit.cov.loc[terms, terms].to_numpy())
+
+
+def test_the_summary_step_writes_the_wald_calibration(tmp_path):
+    from types import SimpleNamespace
+
+    from child_mdh.steps.simulation import model_recovery_summary
+
+    reps = pd.concat(
+        [_replications(1.0, seeds=50).assign(prevalence=p) for p in ("analysis", "population")],
+        ignore_index=True,
+    )
+    se = np.sqrt(np.where(reps["term"] == "a", 0.04, 0.01))
+    reps = reps.assign(
+        std_error=se,
+        bias=reps["estimate"] - reps["truth"],
+        z=(reps["estimate"] - reps["truth"]) / se,
+        covered=np.abs(reps["estimate"] - reps["truth"]) <= 1.96 * se,
+    )
+    reps.to_csv(tmp_path / "batch_0.csv", index=False)
+    out = SimpleNamespace(
+        summary=tmp_path / "summary.csv",
+        wald=tmp_path / "wald.csv",
+        wald_replications=tmp_path / "wald_replications.csv",
+        report=tmp_path / "summary.md",
+    )
+    smk = SimpleNamespace(
+        input=[str(tmp_path / "batch_0.csv")],
+        output=out,
+        log=[],
+        params=SimpleNamespace(settings={"seeds": 50}),
+    )
+    model_recovery_summary(smk)
+    wald = pd.read_csv(out.wald)
+    assert set(wald["prevalence"]) == {"analysis", "population"}
+    assert (wald["replications"] == 50).all() and (wald["df"] == 2).all()
+    assert len(pd.read_csv(out.wald_replications)) == 100
+    assert "Joint Wald test of the true values" in out.report.read_text()
