@@ -267,3 +267,15 @@ def test_the_summary_step_writes_the_wald_calibration(tmp_path):
     assert (wald["replications"] == 50).all() and (wald["df"] == 2).all()
     assert len(pd.read_csv(out.wald_replications)) == 100
     assert "Joint Wald test of the true values" in out.report.read_text()
+
+
+def test_truth_wald_hotelling_reference_by_hand():
+    from scipy import stats
+
+    from child_mdh.studies.model_recovery import truth_wald
+
+    # W = 4 with p = 2 terms and G = 12 clusters: F = (12 - 2) * 4 / (2 * 11) = 20/11
+    # on (2, 10) degrees of freedom
+    w = truth_wald([0.7, 0.9], [0.5, 1.0], [[0.04, 0.01], [0.01, 0.01]], clusters=12)
+    assert w["p_value_t2"] == pytest.approx(stats.f.sf(20 / 11, 2, 10))
+    assert w["p_value_t2"] > w["p_value"]  # the chi-square test is the more liberal
