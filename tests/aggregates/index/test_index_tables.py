@@ -198,6 +198,7 @@ def test_household_ids_coded_as_integers_give_the_same_tables_to_the_bit():
     for table in (it.area_index_table, it.group_index_table):
         pd.testing.assert_frame_equal(table(df, W, 0.4), table(coded, W, 0.4), check_exact=True)
 
+
 def test_logit_interval_formula_by_hand():
     from scipy import stats
 
