@@ -39,6 +39,7 @@ help:
 	@echo "make report - write results/report.html (snakemake --report) after a run"
 	@echo "make lint   - ruff, the formatters' checks and snakemake --lint"
 	@echo "make lock   - re-pin requirements.lock from a fresh install"
+	@echo "make clean-results - delete results, synthetic data and Snakemake's records"
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "child-mdh needs Python 3.11, found " + sys.version.split()[0]' \
@@ -97,5 +98,7 @@ lock:
 	{ head -2 requirements.lock; /tmp/child-mdh-lock/bin/pip freeze --exclude child-mdh; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
+# the synthetic data go too: without .snakemake's records a later run could not tell
+# that they were made with other settings and would reuse them
 clean-results:
-	rm -rf results results-*/ .snakemake
+	rm -rf results results-*/ synthetic_data .snakemake
