@@ -101,4 +101,5 @@ lock:
 # the synthetic data go too: without .snakemake's records a later run could not tell
 # that they were made with other settings and would reuse them
 clean-results:
-	rm -rf results results-*/ synthetic_data .snakemake
+	rm -rf results results-*/ .snakemake
+	find synthetic_data -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
