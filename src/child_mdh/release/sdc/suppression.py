@@ -398,6 +398,21 @@ def _published_counts(values, empty, counts, config, rounded_values) -> pd.DataF
     return out
 
 
+def _repair_rank(
+    equation: np.ndarray, published: np.ndarray, total: bool, value: float
+) -> tuple[int, bool, float]:
+    """Sort key of a published cell that could be withheld to widen the range of a
+    narrowed count sharing ``equation`` with it (smallest first).
+
+    A cell of the equation with the fewest published cells first: there the published
+    cells bound the narrowed count most tightly (in 'children = linked + unlinked' the
+    published children bound linked from above; in a margin over 150 local authorities
+    one more withheld authority changes nothing of it). Then a part before a total (as
+    secondary suppression chooses), then the larger value (it widens the range most).
+    """
+    return int(published[equation].sum()), total, -float(np.nan_to_num(value))
+
+
 def _repair_narrow_ranges(
     df,
     spec,
@@ -419,9 +434,10 @@ def _repair_narrow_ranges(
 
     Exact recoverability (secondary suppression) is not enough once counts are rounded
     or withheld cells are small: the published cells can still bound a withheld count
-    to a few values above zero. For each count so narrowed, the published count with the
-    largest value among those sharing an equation with it is withheld too (it widens
-    the range most); then secondary suppression and the rounding run again, until the
+    to a few values above zero. For each count so narrowed, one published count sharing
+    an equation with it is withheld too: one of the equation with the fewest published
+    cells, a part before a total, the largest value (:func:`_repair_rank`); then
+    secondary suppression and the rounding run again, until the
     audit finds nothing or ``max_rounds`` is reached (what remains is then listed as
     unresolved, and the table fails its checks).
     """
@@ -436,9 +452,14 @@ def _repair_narrow_ranges(
     cols = list(protected)
     n_cols = len(cols)
     eq_of_cell: dict[int, np.ndarray] = {}
+    is_total: set[tuple[int, int]] = set()
     if eqs is not None and not eqs.empty:
         eq_of_cell = eqs.groupby("cell")["eq"].apply(np.asarray).to_dict()
         cells_of_eq = eqs.groupby("eq")["cell"].apply(np.asarray).to_dict()
+        negative = eqs["coef"].to_numpy() < 0
+        is_total = set(
+            zip(eqs["eq"].to_numpy()[negative].tolist(), eqs["cell"].to_numpy()[negative].tolist())
+        )
 
     def audit():
         empty = reasons != ""
@@ -458,13 +479,13 @@ def _repair_narrow_ranges(
         for f in report.findings:
             cell = f.row * n_cols + cols.index(f.column)
             near = [
-                c
+                (_repair_rank(cells_of_eq[e], eligible, (e, c) in is_total, flat_values[c]), c)
                 for e in eq_of_cell.get(cell, [])
                 for c in cells_of_eq[e]
                 if eligible[c] and c not in chosen
             ]
             if near:
-                chosen.add(int(max(near, key=lambda c: np.nan_to_num(flat_values[c]))))
+                chosen.add(int(min(near)[1]))
         if not chosen:
             break
         for c in chosen:
