@@ -21,7 +21,7 @@ from child_mdh.release.sdc import (
     write_release_table,
 )
 from child_mdh.release.sdc.audit import interval_audit, write_audit
-from child_mdh.release.sdc.spec import ColumnMargin
+from child_mdh.release.sdc.spec import ColumnMargin, CountSum
 
 
 def _structure(
@@ -146,6 +146,57 @@ def test_zero_by_subtraction_across_files(tmp_path):
     )
     zero = [f for f in report.findings if f.file == "two.csv" and f.row == 2]
     assert zero and zero[0].kind == "exact" and zero[0].lower == zero[0].upper == 0
+
+
+def _profiles_release(tmp_path, sums=(), index_mdh=57.0):
+    """Children by deprivation profile in area A (the 7 of P2 withheld) and, in an index
+    table of another population, A's MDH children (those of P1, P2 and P3)."""
+    profiles = pd.DataFrame({"area_code": ["A"] * 4, "profile": ["none", "P1", "P2", "P3"]}).assign(
+        children_n=[400, 30, np.nan, 20]
+    )
+    spec = TableSpec(
+        key_columns=("area_code", "profile"),
+        population="profiles",
+        dimensions={"area_code": "area", "profile": "profile"},
+        sums=sums,
+    )
+    index = pd.DataFrame({"area_code": ["A"], "mdh_n": [index_mdh]})
+    index_spec = TableSpec(
+        key_columns=("area_code",), population="index", dimensions={"area_code": "area"}
+    )
+    return _release(
+        tmp_path,
+        {
+            "profiles.csv": (profiles, _structure(spec, profiles, rounded=False)),
+            "index.csv": (index, _structure(index_spec, index, rounded=False)),
+        },
+    )
+
+
+MDH_PROFILES = CountSum(
+    "index", "mdh_n", "children_n", {"profile": ("P1", "P2", "P3")}, by=("area_code",)
+)
+
+
+def test_a_count_of_another_population_declared_as_a_sum_gives_a_part_back(tmp_path):
+    # undeclared, the two tables are unrelated: P2 is anywhere from 0
+    assert interval_audit(tmp_path, _profiles_release(tmp_path)).passed
+    # declared: MDH children 57 = 30 + P2 + 20, so P2 = 7
+    report = interval_audit(tmp_path, _profiles_release(tmp_path, sums=(MDH_PROFILES,)))
+    found = {(f.file, f.row, f.column, f.kind, f.lower, f.upper) for f in report.findings}
+    assert found == {("profiles.csv", 2, "children_n", "exact", 7.0, 7.0)}
+
+
+def test_a_declared_sum_whose_total_is_withheld_adds_nothing(tmp_path):
+    manifest = _profiles_release(tmp_path, sums=(MDH_PROFILES,), index_mdh=np.nan)
+    report = interval_audit(tmp_path, manifest)
+    assert report.passed and report.withheld == 2
+
+
+def test_count_sums_are_recorded_and_read_back():
+    spec = TableSpec(key_columns=("area_code", "profile"), sums=(MDH_PROFILES,))
+    frame = pd.DataFrame({"area_code": ["A"], "profile": ["P1"], "children_n": [30]})
+    assert TableSpec.from_structure(spec.structure(frame)).sums == (MDH_PROFILES,)
 
 
 RATE = TableSpec(key_columns=("la_code",), formulas={"rate": "10000 * cin_n / children_n"})

@@ -43,7 +43,13 @@ from child_mdh.release.sdc.rules import (
     round_to_base,
     threshold_mask,
 )
-from child_mdh.release.sdc.spec import ColumnMargin, Contributions, RowMargin, TableSpec
+from child_mdh.release.sdc.spec import (
+    ColumnMargin,
+    Contributions,
+    CountSum,
+    RowMargin,
+    TableSpec,
+)
 from child_mdh.release.sdc.suppression import (
     ProtectedTable,
     protect_table,
@@ -64,6 +70,7 @@ __all__ = [
     "CheckResult",
     "ColumnMargin",
     "Contributions",
+    "CountSum",
     "DisclosureError",
     "IdentifierError",
     "IdentifierFinding",

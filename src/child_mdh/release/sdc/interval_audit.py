@@ -195,6 +195,34 @@ def _identities(t: _Table, cols: list[str]) -> np.ndarray:
     )
 
 
+def _count_sums(tables: list[_Table], cells: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """The declared sums of each table's cells that are counts of other populations
+    (:class:`~child_mdh.release.sdc.spec.CountSum`): (identity of the total, cell numbers
+    of its parts) for each group of selected rows."""
+    out = []
+    index = _cell_index(cells)
+    for ti, t in enumerate(tables):
+        dims = dict(t.structure.get("dimensions") or {})
+        for d in t.structure.get("sums") or ():
+            if d["parts"] not in t.frame.columns:
+                continue
+            pick = np.ones(len(t.frame), dtype=bool)
+            for col, values in (d.get("where") or {}).items():
+                pick &= t.frame[col].astype("str").isin([str(v) for v in values]).to_numpy()
+            by = list(d.get("by") or ())
+            rows = t.frame.loc[pick, by].astype("str") if by else None
+            groups = rows.groupby(by, sort=False).indices if by else {(): np.flatnonzero(pick)}
+            picked = np.flatnonzero(pick)
+            for key, members in groups.items():
+                key = key if isinstance(key, tuple) else (key,)
+                members = picked[members] if by else members
+                named = sorted(zip([dims.get(c, c) for c in by], key))
+                identity = d["population"] + "".join(f"|{k}={v}" for k, v in named)
+                parts = [index[(ti, int(r), d["parts"])] for r in members]
+                out.append((f"{identity}|{d['column']}", np.asarray(parts, dtype=np.int64)))
+    return out
+
+
 def _cells(tables: list[_Table]) -> pd.DataFrame:
     """One row per count cell: table, row, column, identity, value, rounding base."""
     parts = []
@@ -302,12 +330,15 @@ class _System:
         return build(self.eq), build(self.ub), np.array([row[2] for row in self.ub])
 
 
-def _build_system(tables: list[_Table], cells: pd.DataFrame, n_x: int) -> _System:
-    """Every relation between the published numbers and the true counts (module doc)."""
+def _build_system(tables: list[_Table], cells: pd.DataFrame, n_x: int, sums=()) -> _System:
+    """Every relation between the published numbers and the true counts (module doc);
+    ``sums``: (unknown of a total, cell numbers of its parts) of declared sums."""
     n_r = len(cells)
     system = _System(n_x, n_r)
     index = _cell_index(cells)
     x_of = cells["var"].to_numpy()
+    for total, parts in sums:  # a count of another population: the sum of its parts
+        system.add_eq([total, *x_of[parts]], [-1.0, *np.ones(len(parts))])
     totals = system.totals  # cells published as the sum of their parts
     for ti, t in enumerate(tables):
         margins = tuple(margin_from_dict(m) for m in t.structure.get("margins") or ())
@@ -581,9 +612,14 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
         report.seconds = time.perf_counter() - start
         return report
     cells["var"], identities = pd.factorize(cells["identity"])
-    n_x = len(identities)
+    # a total of a declared sum that no table publishes is one more unknown
+    sums = _count_sums(tables, cells)
+    known = {str(k): i for i, k in enumerate(identities)}
+    extra = list(dict.fromkeys(t for t, _ in sums if t not in known))
+    known.update({t: len(identities) + i for i, t in enumerate(extra)})
+    n_x = len(identities) + len(extra)
     report.unknowns = n_x
-    system = _build_system(tables, cells, n_x)
+    system = _build_system(tables, cells, n_x, [(known[t], p) for t, p in sums])
     report.not_audited = list(system.skipped)
     # a total published as the sum of its rounded parts says nothing of its own count
     # beyond its parts: it is no bound and no rounded count to pin

@@ -93,6 +93,52 @@ class ColumnMargin:
 Margin = RowMargin | ColumnMargin
 
 
+@dataclass(frozen=True)
+class CountSum:
+    """A count of another table's population that is the sum of cells of this table.
+
+    For each combination of values of the ``by`` key columns among the rows that
+    ``where`` selects (key column -> the values selected), the count ``column`` of
+    ``population`` with those dimension values (each ``by`` column under its dimension
+    name in this table) equals the sum of this table's ``parts`` column over those rows.
+    For example the MDH children of an area in the index (population ``index``,
+    ``mdh_n``) are the children of the deprivation profiles that make a child MDH in the
+    same area: ``CountSum("index", "mdh_n", "children_n", {"deprivation_profile": (...)},
+    by=("area_code",))``. The release-wide audit adds each such sum as an equation
+    between the true counts, wherever the total is published (or not: then it is one
+    more unknown).
+    """
+
+    population: str
+    column: str
+    parts: str
+    where: Mapping[str, tuple[str, ...]]
+    by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "where", {str(k): tuple(str(v) for v in vs) for k, vs in dict(self.where).items()}
+        )
+        object.__setattr__(self, "by", tuple(self.by))
+
+    def to_dict(self) -> dict:
+        """JSON-able description (recorded in the manifest for the audit)."""
+        return {
+            "population": self.population,
+            "column": self.column,
+            "parts": self.parts,
+            "where": {k: list(v) for k, v in self.where.items()},
+            "by": list(self.by),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> CountSum:
+        """Rebuild from :meth:`to_dict`."""
+        return cls(
+            d["population"], d["column"], d["parts"], d.get("where") or {}, d.get("by") or ()
+        )
+
+
 def margin_from_dict(d: Mapping) -> Margin:
     """Rebuild a margin from :meth:`RowMargin.to_dict` / :meth:`ColumnMargin.to_dict`."""
     if d.get("kind") == "rows":
@@ -153,6 +199,8 @@ class TableSpec:
       dimension values are the same number (for example ``mdh_n`` of one local authority
       in two files); ``dimensions`` maps key columns to dimension names (default: every
       key column under its own name). Without a population each cell is its own number.
+    - ``sums``: :class:`CountSum` declarations: counts of other populations (in other
+      release tables) that are sums of this table's cells, for the release-wide audit.
     """
 
     count_columns: tuple[str, ...] | None = None
@@ -167,8 +215,10 @@ class TableSpec:
     formulas: Mapping[str, Formula | str] = field(default_factory=dict)
     population: str | None = None
     dimensions: Mapping[str, str] = field(default_factory=dict)
+    sums: tuple[CountSum, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "sums", tuple(self.sums))
         if self.count_columns is not None:
             object.__setattr__(self, "count_columns", tuple(self.count_columns))
         formulas = {c: as_formula(f) for c, f in dict(self.formulas).items()}
@@ -233,6 +283,8 @@ class TableSpec:
             + list(self.magnitude)
             + list(self.withhold_columns)
         )
+        for c in self.sums:
+            named += [c.parts, *c.where, *c.by]
         for m in self.margins:
             if isinstance(m, RowMargin):
                 named += [m.id_column, *m.within, *(m.columns or ())]
@@ -275,6 +327,7 @@ class TableSpec:
             "formulas": {k: f.to_dict() for k, f in self.formulas.items() if k in released},
             "population": self.population,
             "dimensions": self.dimension_map(),
+            "sums": [c.to_dict() for c in self.sums],
         }
 
     def dimension_map(self) -> dict[str, str]:
@@ -303,4 +356,5 @@ class TableSpec:
             formulas={k: as_formula(v) for k, v in (d.get("formulas") or {}).items()},
             population=d.get("population"),
             dimensions=dict(d.get("dimensions") or {}),
+            sums=tuple(CountSum.from_dict(c) for c in d.get("sums") or ()),
         )
