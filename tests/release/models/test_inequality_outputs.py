@@ -4,12 +4,13 @@ profile counts."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from child_mdh.aggregates.index.tables import child_index
-from child_mdh.aggregates.models import tables as mt
 from child_mdh.aggregates.models.inequality import PROFILE, profile_levels, slope_index
 from child_mdh.contract.vocabulary import ENGLAND_CODE, INDICATORS
 from child_mdh.derive.outcomes import build_outcomes
@@ -46,7 +47,7 @@ def released(tmp_path_factory):
     )
     release = tmp_path_factory.mktemp("release")
     manifest = Manifest(release, "inequality", SDCConfig(mitigation="both"))
-    settings = mt.ModelSettings(outcomes=OUTCOMES)
+    settings = {"models": {"outcomes": list(OUTCOMES)}, "index": {"weights": WEIGHTS, "k": 0.4}}
     written = rel.inequality_outputs(
         kids, settings, release, manifest, child_index=idx, areas=areas
     )
@@ -131,3 +132,40 @@ def test_attributable_fractions_are_labelled_and_within_their_intervals(released
     assert ((f["paf_low_pct"] <= f["paf_pct"]) & (f["paf_pct"] <= f["paf_high_pct"])).all()
     # the simulation's indicators all raise the hazard: positive fractions
     assert (f.loc[f["exposure"] == "all indicators", "paf_pct"] > 0).all()
+
+
+def test_index_sums_follow_the_weights_and_the_cut_off():
+    equal = {c.column: set(c.where[PROFILE]) for c in rel.index_sums(WEIGHTS, 0.4)}
+    levels = profile_levels(list(WEIGHTS))
+    assert equal["index_n"] == {"all children"}
+    # k = 0.4 with five weights of 0.2: MDH is two or more indicators
+    assert equal["mdh_n"] == {p for p in levels if p.count("+") >= 1}
+    assert len(equal["deprived_fsm_n"]) == 16 and len(equal["censored_fsm_n"]) == 15
+    # FSM weighs 0.5: FSM alone makes a child MDH, two other indicators do not
+    half = dict.fromkeys(INDICATORS, 0.125) | {"fsm": 0.5}
+    mdh = {c.column: set(c.where[PROFILE]) for c in rel.index_sums(half, 0.4)}["mdh_n"]
+    assert "fsm" in mdh and "employment+education" not in mdh
+    assert "employment+education+health+housing" in mdh  # 0.5 >= 0.4
+    assert rel.index_sums(None, 0.4) == ()
+
+
+def test_profile_tables_declare_their_sums_to_the_index_counts(released):
+    release, _, written, tables = released
+    outputs = json.loads((release / "outputs.json").read_text())["results"]
+    for key in ("profiles", "profiles_by_region"):
+        structure = outputs[written[key]]["structure"]
+        assert structure["population"] == "deprivation profiles"
+        sums = {s["column"]: s for s in structure["sums"]}
+        assert set(sums) >= {"index_n", "mdh_n", "deprived_fsm_n", "censored_fsm_n"}
+        assert sums["mdh_n"]["by"] == ["area_code"]
+    # the same counts: England's total row in both tables, which the audit links
+    eng = [
+        tables[k]
+        .loc[
+            (tables[k]["area_code"] == ENGLAND_CODE) & (tables[k][PROFILE] == "all children"),
+            "children_n",
+        ]
+        .iloc[0]
+        for k in ("profiles", "profiles_by_region")
+    ]
+    assert abs(eng[0] - eng[1]) <= 2 * 9  # rounded directly and summed over 2 regions

@@ -36,21 +36,30 @@ margins would then cost most of the region cells as secondary suppressions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from child_mdh.aggregates.formulas import Formula, apply_formulas
+from child_mdh.aggregates.index.alkire_foster import TOLERANCE
 from child_mdh.aggregates.models import tables as mt
-from child_mdh.aggregates.models.inequality import N_DEPRIVED, PROFILE, slope_index
+from child_mdh.aggregates.models.inequality import (
+    N_DEPRIVED,
+    NO_DEPRIVATION,
+    PROFILE,
+    SEPARATOR,
+    profile_levels,
+    slope_index,
+)
 from child_mdh.aggregates.models.inequality_tables import (
     ALL_CHILDREN,
     attributable_fraction_table,
     profile_table,
 )
 from child_mdh.contract.vocabulary import ENGLAND_CODE
-from child_mdh.release.sdc import RowMargin, TableSpec, write_release_table
+from child_mdh.release.sdc import CountSum, RowMargin, TableSpec, write_release_table
 
 FOLDER = "inequality"
 PER = 10_000
@@ -73,10 +82,41 @@ def _rate_formulas(outcomes, levels=LEVELS[:1]) -> dict[str, Formula]:
     return f
 
 
-def profile_spec(outcomes, residual_df: int | None, *, regions: bool = False) -> TableSpec:
+def index_sums(weights: Mapping[str, float] | None, k: float | None) -> tuple[CountSum, ...]:
+    """The index counts (``index_by_area.csv``, population ``index``) that are sums of an
+    area's profile rows: children in the index (the area's total row), MDH children (the
+    profiles whose weighted indicators reach the cut-off ``k``), and per indicator the
+    deprived (profiles with it) and censored (MDH profiles with it) children. None
+    without the index's weights and cut-off."""
+    if not weights or k is None:
+        return ()
+    indicators = list(weights)
+    levels = profile_levels(indicators)
+    members = {p: set() if p == NO_DEPRIVATION else set(p.split(SEPARATOR)) for p in levels}
+    mdh = [p for p in levels if sum(float(weights[i]) for i in members[p]) >= k - TOLERANCE]
+
+    def total(column: str, profiles) -> CountSum:
+        return CountSum("index", column, "children_n", {PROFILE: tuple(profiles)}, ("area_code",))
+
+    out = [total("index_n", [ALL_CHILDREN]), total("mdh_n", mdh)]
+    for i in indicators:
+        out.append(total(f"deprived_{i}_n", [p for p in levels if i in members[p]]))
+        out.append(total(f"censored_{i}_n", [p for p in mdh if i in members[p]]))
+    return tuple(out)
+
+
+def profile_spec(
+    outcomes,
+    residual_df: int | None,
+    *,
+    regions: bool = False,
+    sums: tuple[CountSum, ...] = (),
+) -> TableSpec:
     """The disclosure declaration of ``deprivation_profiles`` (England) or, with
     ``regions``, of ``deprivation_profiles_by_region`` (England and the regions, which
-    add up to it)."""
+    add up to it). An area's rows in both tables are the same counts (population
+    ``deprivation profiles``); ``sums`` (:func:`index_sums`) tells the release audit
+    which index counts they add up to."""
     derived: dict[str, tuple[str, ...]] = {"share_pct": ("children_n",)}
     for o in outcomes:
         for c in ("ratio", "ratio_low", "ratio_high"):
@@ -92,6 +132,9 @@ def profile_spec(outcomes, residual_df: int | None, *, regions: bool = False) ->
         ),
         not_counts=(N_DEPRIVED, *[f"{o}_rank" for o in outcomes]),
         residual_df=residual_df,
+        population="deprivation profiles",
+        dimensions={"area_code": "area", PROFILE: "profile"},
+        sums=sums,
     )
 
 
@@ -280,6 +323,7 @@ def inequality_outputs(
     control; return the manifest uids. ``settings`` as for
     :func:`child_mdh.release.models.outputs.model_outputs`."""
     config = manifest.config
+    settings_index = None if isinstance(settings, mt.ModelSettings) else settings.get("index")
     if not isinstance(settings, mt.ModelSettings):
         settings = mt.model_settings(
             settings.get("models"),
@@ -297,13 +341,15 @@ def inequality_outputs(
     outcomes = list(profiles.attrs["outcomes"])
     area_df = profiles.attrs["residual_df"]
     profiles = _with_rates(profiles, outcomes)
+    index = settings_index if isinstance(settings_index, Mapping) else {}
+    sums = index_sums(index.get("weights"), index.get("k"))
     # England alone: its counts rounded directly (as the sums of rounded region cells they
     # would drift by up to 2 per region); the regions with England as their total
     england = profiles.loc[profiles["area_code"] == ENGLAND_CODE].reset_index(drop=True)
     written["profiles"] = write_release_table(
         england,
         out / "deprivation_profiles.csv",
-        profile_spec(outcomes, area_df.get(ENGLAND_CODE)),
+        profile_spec(outcomes, area_df.get(ENGLAND_CODE), sums=sums),
         manifest,
         method=METHODS["profiles"],
         after_protect=lambda t: shares_and_ranks(t, outcomes),
@@ -313,7 +359,7 @@ def inequality_outputs(
         written["profiles_by_region"] = write_release_table(
             profiles,
             out / "deprivation_profiles_by_region.csv",
-            profile_spec(outcomes, min(area_df.values(), default=None), regions=True),
+            profile_spec(outcomes, min(area_df.values(), default=None), regions=True, sums=sums),
             manifest,
             method=METHODS["profiles"] + "; " + METHODS["regions"],
             after_protect=lambda t: shares_and_ranks(t, outcomes),
@@ -361,6 +407,7 @@ __all__ = [
     "FOLDER",
     "gradient_spec",
     "gradient_view",
+    "index_sums",
     "inequality_indices",
     "inequality_outputs",
     "paf_spec",
