@@ -80,7 +80,8 @@ def test_cross_file_margin_gives_a_withheld_count_back(tmp_path):
         },
     )
     report = interval_audit(tmp_path, manifest)
-    assert report.exact == 2  # B, and C where it is withheld
+    # B; C is published in two.csv (a published count, not a recovered one)
+    assert report.exact == 1 and report.withheld == 1
     found = {(f.file, f.row, f.column, f.lower, f.upper) for f in report.findings}
     assert ("one.csv", 1, "cin_n", 4.0, 4.0) in found
 
@@ -382,3 +383,24 @@ def test_an_undeclared_sum_between_published_counts_fails(protected_release):
     _edit_manifest(protected_release, plant)
     problems = [p for p in write_audit(protected_release) if p.kind == "undeclared_relation"]
     assert len(problems) == 1 and problems[0].detail.startswith("children_n = mdh_n + non_mdh_n")
+
+
+def test_a_count_withheld_in_one_file_and_published_rounded_in_another_is_published(tmp_path):
+    # England's count is published as 10 (8..12) in one file; the regional file withholds
+    # England with its regions. The reader knows 8..12 from the first file: a published
+    # count, not one the release gives back; the regions stay anywhere in [0, 12]
+    one = pd.DataFrame({"la_code": ["ENG"], "cin_n": [10]})
+    two = pd.DataFrame({"la_code": ["A", "B", "ENG"], "cin_n": [np.nan, np.nan, np.nan]})
+    spec_one = TableSpec(
+        key_columns=("la_code",), population="children", dimensions={"la_code": "area"}
+    )
+    manifest = _release(
+        tmp_path,
+        {
+            "one.csv": (one, _structure(spec_one, one, rounded=True)),
+            "two.csv": (two, _structure(AREA, two, rounded=True, additive=True)),
+        },
+    )
+    report = interval_audit(tmp_path, manifest)
+    assert report.passed, report.findings
+    assert report.withheld == 2 and report.rounded == 1

@@ -26,6 +26,9 @@ programming, as tau-ARGUS does it):
    polyhedron itself is not made integral, so a range can be a little wider than the
    integer hull: never narrower).
 
+A count is *withheld* when no file publishes it with a value of its own: one withheld in
+a file and published in another (say England's row of two tables) is a published count,
+known to within its rounding whatever the first file withholds, and is checked as such.
 The findings: a withheld count whose range holds one value is recovered **exactly**
 (a zero too); one whose range holds fewer than ``min_range`` whole numbers (default: the
 threshold) and excludes 0 is recovered **narrowly** (the reader learns that someone is
@@ -627,9 +630,12 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
     box_lo, box_hi = _box(own, n_x)
     withheld = np.zeros(n_x, dtype=bool)
     withheld[cells.loc[cells["value"].isna(), "var"].to_numpy()] = True
+    # withheld in one file and published with its own value (rounded or exact) in
+    # another: a published count, which the reader knows to within its rounding whatever
+    # the other file withholds; it must not be pinned more tightly than that
+    withheld[own.loc[own["value"].notna(), "var"].to_numpy()] = False
     rounded = np.zeros(n_x, dtype=bool)
     rounded[own.loc[own["value"].notna() & (own["base"] > 1), "var"].to_numpy()] = True
-    rounded &= ~withheld  # published in one file and withheld in another: withheld
     report.withheld, report.rounded = int(withheld.sum()), int(rounded.sum())
 
     a_eq, a_ub, b_ub = system.matrices()
