@@ -560,12 +560,21 @@ def _settle(
     return True
 
 
-def _extremes(program: _Program, need_lo, need_hi, seen_lo, seen_hi):
+def _extremes(program: _Program, need_lo, need_hi, seen_lo, seen_hi, settled=None):
     """The exact minimum of each unknown in ``need_lo`` and maximum of each in
-    ``need_hi``, one program each (the seen ranges elsewhere)."""
+    ``need_hi``, one program each (the seen ranges elsewhere).
+
+    ``settled(j, side)``, when given, says whether the solutions seen so far already
+    settle that side of unknown ``j`` (as :func:`_open_sides` would); such a side is
+    skipped, as every solution of an earlier program widens the seen ranges. Its bound is
+    then the seen one, inside the exact one: the classification does not change, since
+    a side is settled only when the seen range alone shows the unknown safe there."""
     lower, upper = seen_lo.copy(), seen_hi.copy()
     for side, unknowns, out in ((1.0, need_lo, lower), (-1.0, need_hi, upper)):
         for j in unknowns:
+            if settled is not None and settled(j, side):
+                out[j] = seen_lo[j] if side > 0 else seen_hi[j]
+                continue
             c = np.zeros(program.n)
             c[j] = side
             res = program.solve(c)
@@ -712,7 +721,14 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
                 inconsistent[block[targets]] = True
                 continue
             need_lo, need_hi = _open_sides(targets, sub_lo, sub_hi, *args)
-            lo, hi = _extremes(program, need_lo, need_hi, sub_lo, sub_hi)
+            box_lo_b, box_hi_b, withheld_b, _ = args
+
+            def settled(j, side, lo=sub_lo, hi=sub_hi, blo=box_lo_b, bhi=box_hi_b, w=withheld_b):
+                if w[j]:
+                    return hi[j] - lo[j] >= min_range - 1 + _EPS
+                return lo[j] <= blo[j] + _EPS if side > 0 else hi[j] >= bhi[j] - _EPS
+
+            lo, hi = _extremes(program, need_lo, need_hi, sub_lo, sub_hi, settled)
             report.linear_programs += program.programs
             seen_lo[block], seen_hi[block] = lo, hi
         tx = np.flatnonzero(is_target & in_program)
