@@ -123,17 +123,26 @@ def runs_linkage():
     return config["linkage"]["enabled"] and SOURCE != "la_returns"
 
 
+def runs_inequality():
+    """Whether the run releases the deprivation profiles, attributable fractions and
+    gradients: the census route only. An authority's own returns make one area, where
+    the profiles' sums and the index tables of the same children, read together, pin
+    counts that neither table shows (docs/models.md, section 13)."""
+    return SOURCE != "la_returns"
+
+
 def release_parts():
     """The partial manifests that the release stage merges into outputs.json."""
     parts = [
         MANIFEST_PARTS / "provenance.json",
         MANIFEST_PARTS / "index.json",
         MANIFEST_PARTS / "models.json",
-        MANIFEST_PARTS / "inequality.json",
         MANIFEST_PARTS / "profile_tables.json",
         MANIFEST_PARTS / "profile_index.json",
     ]
     parts += gather.profiles(str(MANIFEST_PARTS / "profile_pages" / "{scatteritem}.json"))
+    if runs_inequality():
+        parts.append(MANIFEST_PARTS / "inequality.json")
     if runs_linkage():
         parts.append(MANIFEST_PARTS / "linkage.json")
     if SOURCE == "synthetic":
@@ -146,12 +155,13 @@ def staged_releases():
     staged = [
         STAGED / "index",
         STAGED / "models",
-        STAGED / "inequality",
         STAGED / "profile_tables",
         STAGED / "profile_index",
         STAGED / "provenance" / "provenance.json",
     ]
     staged += gather.profiles(str(STAGED / "profile_pages" / "{scatteritem}"))
+    if runs_inequality():
+        staged.append(STAGED / "inequality")
     if runs_linkage():
         staged.append(STAGED / "linkage")
     if SOURCE == "synthetic":
