@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from simulated import simulated_outcomes
 
 from child_mdh.aggregates.models.collapse import binary_cells, count_cells
 from child_mdh.aggregates.models.glm import fit_binomial, fit_poisson
 from child_mdh.aggregates.models.hazard import fit_discrete_time_hazard, person_period_cells
-from child_mdh.derive.outcomes import build_outcomes, outcomes_report
+from child_mdh.derive.outcomes import outcomes_report
 from child_mdh.studies.model_recovery import (
     compare_with_truth,
     coverage_summary,
@@ -25,14 +26,7 @@ KEYS = DOMAINS + ["fsm", "sex", "age", "la_code"]
 @pytest.fixture(scope="module")
 def cohort():
     sim = simulate_cohort(150_000, n_las=40, seed=2024)
-    out = build_outcomes(
-        sim.children,
-        sim.cin_referrals,
-        sim.child_protection_plans,
-        sim.looked_after_episodes,
-        sim.reference_date,
-        sim.follow_up_years,
-    )
+    out = simulated_outcomes(sim)
     return sim, out
 
 

@@ -13,26 +13,33 @@ from child_mdh.release.sdc import Manifest, SDCConfig
 from child_mdh.steps._runner import PROGRESS, SUMMARY, step_logging
 
 
+def model_step_inputs(smk, stage: str):
+    """What a rule fitting models on the children reads: the children table, the index
+    step's identification (``person_id``, ``la_code``, ``mdh``), the settings mapping
+    (``models``, ``index``, ``outcomes``), its staged release folder and the ``stage``'s
+    manifest with the rule's disclosure settings."""
+    children = pd.read_parquet(smk.input.children)
+    child_index = pd.read_parquet(smk.input.child_index, columns=["person_id", "la_code", "mdh"])
+    params = smk.params
+    settings = {
+        "models": dict(params.models),
+        "index": dict(params.index),
+        "outcomes": dict(getattr(params, "outcomes", None) or {}),
+    }
+    release = Path(smk.output.staged)  # laid out as results/release/
+    manifest = Manifest(
+        release,
+        stage,
+        SDCConfig.from_mapping(params.disclosure),
+        about=dict(getattr(params, "about", None) or {}),
+    )
+    return children, child_index, settings, release, manifest
+
+
 def run(smk) -> None:
     """Rule ``model_outputs``."""
     with step_logging(smk, "model_outputs") as log:
-        children = pd.read_parquet(smk.input.children)
-        child_index = pd.read_parquet(
-            smk.input.child_index, columns=["person_id", "la_code", "mdh"]
-        )
-        params = smk.params
-        settings = {
-            "models": dict(params.models),
-            "index": dict(params.index),
-            "outcomes": dict(getattr(params, "outcomes", None) or {}),
-        }
-        release = Path(smk.output.staged)  # laid out as results/release/
-        manifest = Manifest(
-            release,
-            "models",
-            SDCConfig.from_mapping(params.disclosure),
-            about=dict(getattr(params, "about", None) or {}),
-        )
+        children, child_index, settings, release, manifest = model_step_inputs(smk, "models")
         # synthetic runs only: the generator's truth, which the summary compares with
         truth_file = getattr(smk.input, "truth", None)
         truth = json.loads(Path(truth_file).read_text()) if truth_file else None

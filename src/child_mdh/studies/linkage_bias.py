@@ -24,7 +24,6 @@ the weighted estimator when it is unbiased.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -36,9 +35,7 @@ import pandas as pd
 from child_mdh.aggregates import linkage as lk
 from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS
 from child_mdh.contract.vocabulary import ENGLAND_CODE
-from child_mdh.derive.children import derive_children
-from child_mdh.sources.synthetic import generate
-from child_mdh.validation.folder import validate_folder
+from child_mdh.studies.synthetic_children import synthetic_children
 
 #: validation's "future" limit: after the synthetic extract date (census day + 5 years)
 VALIDATION_DATE = "2026-11-01"
@@ -54,19 +51,17 @@ def census_cohort_for_draw(
     truth's ``linkage`` section. Files go to a temporary folder removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix=f"linkage_{seed}_", dir=work_dir))
     try:
-        generate(int(n_children), int(seed), root / "synth", **(options or STUDY_OPTIONS))
-        validate_folder(
-            root / "synth",
-            root / "contract",
-            root / "quarantine",
-            policy="stop",
-            reference_date=VALIDATION_DATE,
+        children, truth = synthetic_children(
+            n_children,
+            seed,
+            root,
+            generate_options=options or STUDY_OPTIONS,
+            validation_date=VALIDATION_DATE,
+            unlinked="fsm_missing",
         )
-        children, _, _, _ = derive_children(root / "contract", unlinked="fsm_missing")
-        truth = json.loads((root / "synth" / "truth.json").read_text())["linkage"]
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return children, truth
+    return children, truth["linkage"]
 
 
 def estimate_draw(

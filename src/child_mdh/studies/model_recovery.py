@@ -44,14 +44,12 @@ from child_mdh.aggregates.models.glm import fit_binomial
 from child_mdh.aggregates.models.prepare import attach_index, prepare_model_data
 from child_mdh.contract.tables import CENSUS_DAY
 from child_mdh.contract.vocabulary import DOMAINS
-from child_mdh.derive.children import derive_children
-from child_mdh.sources.synthetic import generate
 from child_mdh.sources.synthetic.truth_terms import (
     TRUTH_OUTCOMES,
     design_column,
     design_truth,
 )
-from child_mdh.validation.folder import validate_folder
+from child_mdh.studies.synthetic_children import synthetic_children
 
 DEFAULT_BETA = {
     "employment": 0.55,
@@ -463,17 +461,7 @@ def synthetic_model_frame(
     """
 
     index = index or DEFAULT_INDEX
-    folder = Path(folder)
-    generate(int(n_children), int(seed), folder / "synth")
-    truth = json.loads((folder / "synth" / "truth.json").read_text())
-    validate_folder(
-        folder / "synth",
-        out_dir=folder / "contract",
-        quarantine_dir=folder / "quarantine",
-        policy="stop",
-        reference_date=truth["extract_date"],
-    )
-    children, *_ = derive_children(folder / "contract")
+    children, truth = synthetic_children(n_children, seed, folder)
     ci = child_index(children, index["weights"], float(index["k"]))
     data = prepare_model_data(attach_index(children, ci), min_count=min_count)
     frame = data.frame

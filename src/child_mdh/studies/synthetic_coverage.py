@@ -41,10 +41,8 @@ from scipy import stats
 from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS
 from child_mdh.aggregates.index.inference import af_inference
 from child_mdh.contract.vocabulary import ENGLAND_CODE
-from child_mdh.derive.children import derive_children
-from child_mdh.sources.synthetic import generate
 from child_mdh.sources.synthetic.areas import load_la_counts
-from child_mdh.validation.folder import validate_folder
+from child_mdh.studies.synthetic_children import synthetic_children
 
 CONFIDENCE = 0.95
 
@@ -105,15 +103,13 @@ def children_for_draw(
     root = Path(tempfile.mkdtemp(prefix=f"coverage_{seed}_", dir=work_dir))
     options = {} if la_effects_seed is None else {"la_effects_seed": int(la_effects_seed)}
     try:
-        generate(int(n_children), int(seed), root / "synth", census_year=CENSUS_YEAR, **options)
-        validate_folder(
-            root / "synth",
-            root / "contract",
-            root / "quarantine",
-            policy="stop",
-            reference_date=VALIDATION_DATE,
+        children, _ = synthetic_children(
+            n_children,
+            seed,
+            root,
+            generate_options={"census_year": CENSUS_YEAR, **options},
+            validation_date=VALIDATION_DATE,
         )
-        children, _, _, _ = derive_children(root / "contract")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return children[list(DEFAULT_WEIGHTS) + ["la_code", "region_code", "household_id"]]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from simulated import simulated_outcomes
 
 from child_mdh.aggregates.models.collapse import binary_cells
 from child_mdh.aggregates.models.glm import fit_binomial
@@ -27,7 +28,6 @@ from child_mdh.aggregates.models.inequality import (
     slope_index,
 )
 from child_mdh.contract.vocabulary import INDICATORS
-from child_mdh.derive.outcomes import build_outcomes
 from child_mdh.studies.model_recovery import DEFAULT_BETA, simulate_cohort
 
 
@@ -216,14 +216,7 @@ def test_cloglog_profile_ratios_recover_the_simulation_truth():
     # ratios beta (recovery.DEFAULT_BETA, with an employment x health term): a profile's
     # hazard ratio in the grouped (cloglog) model is exp of the sum of its betas
     sim = simulate_cohort(60_000, n_las=30, seed=8, la_sd=0.0)
-    kids = build_outcomes(
-        sim.children,
-        sim.cin_referrals,
-        sim.child_protection_plans,
-        sim.looked_after_episodes,
-        sim.reference_date,
-        sim.follow_up_years,
-    )
+    kids = simulated_outcomes(sim)
     frame = add_profiles(kids, INDICATORS)
     fit = fit_profile_model(frame, "any_referral", ("age", "sex"), link="cloglog")
     got = profile_ratios(fit).set_index(PROFILE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from simulated import simulated_outcomes
 
 from child_mdh.aggregates.models import tables as mt
 from child_mdh.aggregates.models.prepare import (
@@ -16,7 +17,6 @@ from child_mdh.aggregates.models.prepare import (
     prepare_model_data,
     top_code,
 )
-from child_mdh.derive.outcomes import build_outcomes
 from child_mdh.studies.model_recovery import simulate_cohort
 
 DOMAINS = ["employment", "education", "health", "housing"]
@@ -205,14 +205,7 @@ def test_settings_from_configuration_blocks():
 @pytest.fixture(scope="module")
 def cohort():
     sim = simulate_cohort(12_000, n_las=24, seed=5)
-    out = build_outcomes(
-        sim.children,
-        sim.cin_referrals,
-        sim.child_protection_plans,
-        sim.looked_after_episodes,
-        sim.reference_date,
-        sim.follow_up_years,
-    )
+    out = simulated_outcomes(sim)
     out["age"] = out["age"].clip(5, 15)  # school ages, as the default cohort
     return out
 

@@ -9,11 +9,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from simulated import simulated_outcomes
 
 from child_mdh.aggregates.index.tables import child_index
 from child_mdh.aggregates.models.inequality import PROFILE, profile_levels, slope_index
 from child_mdh.contract.vocabulary import ENGLAND_CODE, INDICATORS
-from child_mdh.derive.outcomes import build_outcomes
 from child_mdh.release.models import inequality as rel
 from child_mdh.release.sdc import Manifest, SDCConfig, audit_release, merge_manifests
 from child_mdh.studies.model_recovery import simulate_cohort
@@ -25,14 +25,7 @@ OUTCOMES = ("any_referral", "any_cin")
 @pytest.fixture(scope="module")
 def released(tmp_path_factory):
     sim = simulate_cohort(12_000, n_las=30, seed=5)
-    kids = build_outcomes(
-        sim.children,
-        sim.cin_referrals,
-        sim.child_protection_plans,
-        sim.looked_after_episodes,
-        sim.reference_date,
-        sim.follow_up_years,
-    )
+    kids = simulated_outcomes(sim)
     kids["age"] = kids["age"].clip(5, 15)
     kids = kids.drop(columns="mdh")
     idx = child_index(kids, WEIGHTS, 0.4)

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from simulated import simulated_outcomes
 
 from child_mdh.aggregates.index.tables import child_index
 from child_mdh.aggregates.models import tables as mt
-from child_mdh.derive.outcomes import build_outcomes
 from child_mdh.release.models import outputs
 from child_mdh.release.sdc import Manifest, SDCConfig, audit_release, merge_manifests
 from child_mdh.steps import models as step
@@ -24,14 +24,7 @@ WEIGHTS = {"employment": 0.2, "education": 0.2, "health": 0.2, "housing": 0.2, "
 
 def _cohort(n, seed, n_las=20):
     sim = simulate_cohort(n, n_las=n_las, seed=seed)
-    out = build_outcomes(
-        sim.children,
-        sim.cin_referrals,
-        sim.child_protection_plans,
-        sim.looked_after_episodes,
-        sim.reference_date,
-        sim.follow_up_years,
-    )
+    out = simulated_outcomes(sim)
     out["age"] = out["age"].clip(5, 15)
     kids = out.drop(columns="mdh")
     return kids, child_index(kids, WEIGHTS, 0.4)

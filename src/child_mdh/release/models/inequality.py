@@ -59,6 +59,7 @@ from child_mdh.aggregates.models.inequality_tables import (
     profile_table,
 )
 from child_mdh.contract.vocabulary import ENGLAND_CODE
+from child_mdh.release.models.outputs import release_settings
 from child_mdh.release.sdc import CountSum, RowMargin, TableSpec, write_release_table
 
 FOLDER = "inequality"
@@ -322,16 +323,8 @@ def inequality_outputs(
     """Build and write the four tables to ``release_dir/inequality`` through disclosure
     control; return the manifest uids. ``settings`` as for
     :func:`child_mdh.release.models.outputs.model_outputs`."""
-    config = manifest.config
     settings_index = None if isinstance(settings, mt.ModelSettings) else settings.get("index")
-    if not isinstance(settings, mt.ModelSettings):
-        settings = mt.model_settings(
-            settings.get("models"),
-            settings.get("index"),
-            settings.get("outcomes"),
-            threshold=config.threshold,
-            min_residual_df=config.min_residual_df,
-        )
+    settings = release_settings(settings, manifest)
     data, s, notes = mt.analysis_data(children, settings, child_index, outcomes=settings.outcomes)
     out = Path(release_dir) / FOLDER
     written: dict[str, str] = {}

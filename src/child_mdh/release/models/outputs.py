@@ -172,6 +172,22 @@ def _released(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=True)
 
 
+def release_settings(settings, manifest) -> mt.ModelSettings:
+    """``settings`` as :class:`~child_mdh.aggregates.models.tables.ModelSettings`: kept
+    when it is one, else built from a mapping with the workflow's ``models``, ``index`` and
+    (optionally) ``outcomes`` blocks, with the manifest's disclosure threshold and minimum
+    residual df."""
+    if isinstance(settings, mt.ModelSettings):
+        return settings
+    return mt.model_settings(
+        settings.get("models"),
+        settings.get("index"),
+        settings.get("outcomes"),
+        threshold=manifest.config.threshold,
+        min_residual_df=manifest.config.min_residual_df,
+    )
+
+
 def model_outputs(
     children: pd.DataFrame,
     settings,
@@ -193,15 +209,7 @@ def model_outputs(
     step is (:func:`~child_mdh.aggregates.models.tables.build_model_tables`, then the
     writing of the tables).
     """
-    config = manifest.config
-    if not isinstance(settings, mt.ModelSettings):
-        settings = mt.model_settings(
-            settings.get("models"),
-            settings.get("index"),
-            settings.get("outcomes"),
-            threshold=config.threshold,
-            min_residual_df=config.min_residual_df,
-        )
+    settings = release_settings(settings, manifest)
     result = mt.build_model_tables(children, settings, child_index=child_index, progress=progress)
     settings = result.settings  # as used (one local authority changes the clustering)
     if log is not None:
