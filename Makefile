@@ -70,14 +70,19 @@ bench: $(STAMP)
 report: $(STAMP)
 	$(BIN)/snakemake --cores 1 $(SMK_ARGS) --report $(or $(RESULTS),results)/report.html
 
-# pytest exits 5 when a tier has no test left after PYTEST_ARGS' selection: not a failure
+# pytest exits 5 when a tier has no test left after PYTEST_ARGS' selection: not a failure.
+# Each tier runs its test files on TEST_WORKERS processes (pytest-xdist; one file stays on
+# one process, so a file's fixtures are built once); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: test-fast test-slow
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m slow $(XDIST) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 LINTED := src tests benchmarks workflow/scripts
 

@@ -8,7 +8,10 @@ folder (``--work/<n>/``) from a clean start; Snakemake's ``benchmark:`` directiv
 every job's wall time and peak resident memory (``results/benchmarks/<rule>.tsv``). The
 script then
 
-- sums each rule's jobs (the profile page chunks) into seconds and takes their peak memory,
+- sums each rule's jobs (the profile page chunks) into seconds, and into CPU seconds
+  (user + system, the ``cpu_time`` of the benchmark file), and takes their peak memory;
+  wall seconds depend on what else the machine is doing, CPU seconds much less, so the
+  machine's load average is sampled through each run and recorded beside the figures,
 - times a bare columnar read (pyarrow, the columns the stage uses) of the derive stage's
   inputs and the index stage's input, and prints each stage's time as a ratio of it (the
   target: within 3 times),
@@ -31,6 +34,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -111,6 +115,7 @@ def run_size(n: int, work: Path, cores: int) -> dict:
     config["synthetic"]["out_dir"] = str(folder / "synthetic")
     config_path = folder / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
+    load = LoadSampler()
     start = time.perf_counter()
     proc = subprocess.run(
         [
@@ -132,21 +137,52 @@ def run_size(n: int, work: Path, cores: int) -> dict:
         check=False,
     )
     wall = time.perf_counter() - start
+    load_mean = load.stop()
     if proc.returncode != 0:
         raise SystemExit(f"the workflow failed at {n:,} children:\n{proc.stderr[-3000:]}")
     rules = rule_figures(folder / "results" / "benchmarks")
     ratios = read_ratios(folder, rules)
-    return {"children": n, "wall_s": round(wall, 1), "rules": rules, "read_ratios": ratios}
+    return {
+        "children": n,
+        "wall_s": round(wall, 1),
+        "load_mean": load_mean,
+        "rules": rules,
+        "read_ratios": ratios,
+    }
+
+
+class LoadSampler:
+    """The machine's 1-minute load average, sampled every 5 s until :meth:`stop`."""
+
+    def __init__(self, every: float = 5.0):
+        self.samples: list[float] = []
+        self._done = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self._done.wait(self._every)
+
+    def stop(self) -> float:
+        """The mean of the samples (the run's own jobs included)."""
+        self._done.set()
+        self._thread.join()
+        return round(sum(self.samples) / max(len(self.samples), 1), 2)
 
 
 def rule_figures(bench_dir: Path) -> dict:
-    """Seconds (summed over a rule's jobs) and peak memory (MB, largest job) per rule."""
+    """Seconds and CPU seconds (summed over a rule's jobs) and peak memory (MB, largest job)
+    per rule."""
     out = {}
     for tsv in sorted(bench_dir.rglob("*.tsv")):
         rule = tsv.parent.name if tsv.parent != bench_dir else tsv.stem
         row = pd.read_csv(tsv, sep="\t").iloc[0]
-        fig = out.setdefault(rule, {"seconds": 0.0, "peak_mb": 0.0, "jobs": 0})
+        fig = out.setdefault(rule, {"seconds": 0.0, "cpu_s": 0.0, "peak_mb": 0.0, "jobs": 0})
         fig["seconds"] = round(fig["seconds"] + float(row["s"]), 2)
+        fig["cpu_s"] = round(fig["cpu_s"] + float(row.get("cpu_time", float("nan"))), 2)
         fig["peak_mb"] = round(max(fig["peak_mb"], float(row["max_rss"])), 1)
         fig["jobs"] += 1
     return out
@@ -186,13 +222,21 @@ def summary_lines(result: dict) -> list[str]:
         )
         peak = max(f["peak_mb"] for f in rules.values())
         wall = f"{size['wall_s']:7.1f} s" if size.get("wall_s") else "not timed (job by job)"
+        cpu_after = sum(
+            f.get("cpu_s", 0.0)
+            for r, f in rules.items()
+            if r not in ("synth", "synthetic_fidelity")
+        )
+        load = f", mean load {size['load_mean']}" if size.get("load_mean") is not None else ""
         lines.append(
             f"{size['children']:>10,} children: wall {wall}, after synthesis "
-            f"{after_synth:7.1f} s (summed job time), largest job {peak / 1024:5.2f} GiB"
+            f"{after_synth:7.1f} s (summed job time; {cpu_after:7.1f} CPU s), largest job "
+            f"{peak / 1024:5.2f} GiB{load}"
         )
         for rule, f in sorted(rules.items(), key=lambda kv: -kv[1]["seconds"]):
+            cpu = f"  {f['cpu_s']:8.1f} CPU s" if "cpu_s" in f else ""
             lines.append(
-                f"    {rule:<20} {f['seconds']:8.1f} s  {f['peak_mb']:8.0f} MB"
+                f"    {rule:<20} {f['seconds']:8.1f} s{cpu}  {f['peak_mb']:8.0f} MB"
                 + (f"  ({f['jobs']} jobs)" if f["jobs"] > 1 else "")
             )
         for stage, r in size["read_ratios"].items():
@@ -217,8 +261,13 @@ def compare(previous: dict, current: dict) -> list[str]:
         for rule, f in size["rules"].items():
             o = old["rules"].get(rule)
             if o and o["seconds"] > 0 and o["peak_mb"] > 0:
+                cpu = (
+                    f"  CPU x{f['cpu_s'] / o['cpu_s']:.2f}"
+                    if o.get("cpu_s") and f.get("cpu_s") == f.get("cpu_s")
+                    else ""
+                )
                 lines.append(
-                    f"    {rule:<20} time x{f['seconds'] / o['seconds']:.2f}  "
+                    f"    {rule:<20} time x{f['seconds'] / o['seconds']:.2f}{cpu}  "
                     f"memory x{f['peak_mb'] / o['peak_mb']:.2f}"
                 )
     return lines

@@ -62,6 +62,7 @@ def test_index_coverage_runs_as_jobs_and_reports_monte_carlo_error(tmp_path):
     assert "England" in (out / "summary.md").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("snakefile", ["Snakefile", "workflow/simulation/Snakefile"])
 def test_workflows_plan_against_the_slurm_profile(tmp_path, snakefile):
     args = ["-s", str(REPO / snakefile), "-n", "--profile", str(SLURM), "--executor", "dryrun"]

@@ -96,6 +96,7 @@ def test_figures_are_backed_by_their_tables(released):
     assert merged["status_counts"]["review"] == 0
 
 
+@pytest.mark.slow
 def test_small_data_is_suppressed_not_refused(tmp_path):
     # 1,500 children: rare outcomes and sparse levels everywhere; the step must still
     # write only safe outputs (suppressing, pooling or leaving models out), never fail

@@ -17,11 +17,13 @@ import numpy as np
 import pytest
 from browser import chromium
 
-pytestmark = pytest.mark.browser
+#: headless Chromium renders: the slow tier
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: Hosts Chromium contacts by itself (component updates, clock checks, sign-in).
 BROWSER_OWN_HOSTS = {
     "clients2.google.com",
+    "android.clients.google.com",
     "update.googleapis.com",
     "accounts.google.com",
     "clientservices.googleapis.com",

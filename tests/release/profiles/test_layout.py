@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 from browser import DevTools
 
-pytestmark = pytest.mark.browser
+#: headless Chromium renders: the slow tier
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: pixels a page may be wider than the window (rounding of fractional widths)
 TOLERANCE = 2

@@ -92,6 +92,7 @@ def test_user_errors_exit_2_with_one_clear_line(tmp_path, capsys, case):
     assert expected[case] in captured.err and len(captured.err.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_console_script_exit_codes_without_traceback(received, tmp_path):
     exe = str(Path(sys.executable).parent / "child-mdh")
     ok = subprocess.run([exe, "audit", str(received)], capture_output=True, text=True)

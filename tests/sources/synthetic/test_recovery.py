@@ -66,6 +66,7 @@ def _design(folder, truth):
     return df, X
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("outcome,key", [("any_referral", "referral"), ("any_cin", "cin")])
 def test_cloglog_recovers_the_true_log_hazard_ratios(synth_dir, truth, outcome, key):
     df, X = _design(synth_dir, truth)
