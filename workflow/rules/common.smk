@@ -107,6 +107,17 @@ def profile_caveats():
         from child_mdh.sources.la_returns import AREA_LEVEL_CAVEAT
 
         caveats.append(AREA_LEVEL_CAVEAT)
+    if config["index"]["interval"] == "logit":
+        caveats.append(
+            "Intervals for H, A and M0 are computed on the logit scale of each measure's "
+            "range (A lies between the cut-off and 1), as in the index tables, so they "
+            "never leave it; at the ends of the range they are exact (Clopper-Pearson)."
+        )
+    else:
+        caveats.append(
+            "Intervals for H, A and M0 are symmetric (estimate plus or minus t standard "
+            "errors), as in the index tables."
+        )
     return caveats
 
 

@@ -94,6 +94,7 @@ def profile_tables(smk) -> None:
             float(smk.params.index["k"]),
             funnel_rate=(settings["funnel_outcome"], settings["funnel_group"]),
             mdh_flags=mdh,
+            interval=smk.params.index.get("interval", "logit"),
         )
         manifest = _manifest(smk, "profile_tables")
         released = write_profile_tables(

@@ -63,7 +63,7 @@ def tiny_children():
 
 @pytest.fixture(scope="module")
 def wide():
-    st = profile_statistics(tiny_children(), make_areas(CODES), WEIGHTS, K)
+    st = profile_statistics(tiny_children(), make_areas(CODES), WEIGHTS, K, interval="wald")
     return st["area_statistics"].set_index("la_code")
 
 
@@ -114,6 +114,31 @@ def test_funnel_labels(wide):
     assert wide.loc["E06000003", "mdh_pct_funnel"] == "High (0.001)"
     assert wide.loc["E06000002", "mdh_pct_funnel"] == "Low (0.025)"
     assert wide.loc["E06000001", "mdh_pct_funnel"] == "Not significant"
+
+
+def test_logit_intervals_of_h_a_m0_stay_in_range_and_match_the_index_formula():
+    """The default shape (``index.interval: logit``), worked by hand for E06000001: the
+    same published design factor, the half-width z deft sqrt(p (1 - p) / n) divided by
+    p (1 - p) on the logit scale; A = 0.4 sits at the cut-off k = 0.4, the end of its
+    range (k, 1], where the interval is Clopper-Pearson's for 0 of the 12 MDH children."""
+    st = profile_statistics(tiny_children(), make_areas(CODES), WEIGHTS, K)
+    la = st["area_statistics"].set_index("la_code").loc["E06000001"]
+    assert la["H_deft_95"] == 1.05
+    half = Z95 * 1.05 * math.sqrt(0.21 / 40) / 0.21
+    logit = math.log(0.3 / 0.7)
+    expit = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    assert la["H_lower_95"] == pytest.approx(expit(logit - half), abs=1e-12)
+    assert la["H_upper_95"] == pytest.approx(expit(logit + half), abs=1e-12)
+    assert la["H_lower_95"] > 0.3 - Z95 * 1.05 * math.sqrt(0.21 / 40)  # not symmetric
+    assert abs(K - 0.4) < 1e-12
+    edge = 1 - 0.025 ** (1 / 12)
+    assert la["A_lower_95"] == pytest.approx(0.4)
+    assert la["A_upper_95"] == pytest.approx(0.4 + 0.6 * edge)
+    every = st["area_statistics"]
+    for m, lo in (("H", 0.0), ("A", K), ("M0", 0.0)):
+        for level in ("95", "99_8"):
+            bounds = every[[f"{m}_lower_{level}", f"{m}_upper_{level}"]].dropna()
+            assert (bounds >= lo - 1e-12).all().all() and (bounds <= 1 + 1e-12).all().all()
 
 
 def test_h_a_m0_and_linearised_intervals(wide):
@@ -247,7 +272,7 @@ def test_input_errors_name_the_problem():
 
 
 def test_round_only_mitigation_is_refused():
-    st = profile_statistics(tiny_children(), make_areas(CODES), WEIGHTS, K)
+    st = profile_statistics(tiny_children(), make_areas(CODES), WEIGHTS, K, interval="wald")
     with pytest.raises(ProfileInputError, match="'both'"):
         protect_profile_tables(st, {"mitigation": "round"})
 

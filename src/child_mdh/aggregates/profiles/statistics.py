@@ -309,6 +309,7 @@ def profile_statistics(  # noqa: C901  (one vectorised pass, its steps listed in
     *,
     funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE,
     mdh_flags: pd.Series | None = None,
+    interval: str = "logit",
 ) -> dict[str, pd.DataFrame]:
     """Every local authority's and England's profile statistics, unprotected (secure).
 
@@ -319,7 +320,8 @@ def profile_statistics(  # noqa: C901  (one vectorised pass, its steps listed in
     the second funnel plot. ``mdh_flags``: the index's identification of each child (the
     ``mdh`` column of ``child_index.parquet``, aligned with ``children``), so that the
     profiles and the index count the same children as MDH; without it the children are
-    identified here by the index's own rule.
+    identified here by the index's own rule. ``interval``: the shape of the intervals of
+    H, A and M0, as the index tables' (``index.interval``, :func:`profile_formulas`).
 
     A child is in the profile when every weighted indicator and every outcome is known
     (missing is never read as 'not deprived' or 'no contact'); the others are counted in
@@ -445,7 +447,7 @@ def profile_statistics(  # noqa: C901  (one vectorised pass, its steps listed in
     table = pd.DataFrame(out)
     for c in KEY_COLUMNS:
         table[c] = table[c].astype("str")
-    table = derive_statistics(table, dict(w), (outcome_key, group))
+    table = derive_statistics(table, dict(w), (outcome_key, group), k=float(k), interval=interval)
     keys = table[["la_code", "la_name", "area_level"]]
     left = keys.assign(left_out_n=left_out.astype(np.int64))
     result = {
@@ -466,14 +468,23 @@ def _rate_denominator(o, gr: str) -> str:
 
 
 def profile_formulas(
-    columns, weights: Mapping[str, float], *, published: bool = True
+    columns,
+    weights: Mapping[str, float],
+    *,
+    published: bool = True,
+    k: float | None = None,
+    interval: str = "wald",
 ) -> dict[str, Formula]:
     """Every numeric statistic of ``area_statistics`` as a formula of its counts.
 
     Prevalence = 100 mdh / children with Wilson limits; H = mdh / children, M0 =
-    sum_i w_i censored_i / children, A = sum_i w_i censored_i / mdh, each with the
-    interval p -/+ z deft sqrt(p (1 - p) / n) of its published design factor (per
-    level); indicator percentages of children; contributions = w_i censored_i / sum_j w_j
+    sum_i w_i censored_i / children, A = sum_i w_i censored_i / mdh, each with an
+    interval from its published design factor deft (per level), of the shape the index
+    tables use (``index.interval``, docs/index-methods.md section 8): ``wald``,
+    p -/+ z deft sqrt(p (1 - p) / n); ``logit``, the same half-width on the logit scale
+    of the measure's range (0, 1) for H and M0 and (k, 1] for A, Clopper-Pearson at the
+    ends (``logit_lower``/``logit_upper`` of :mod:`child_mdh.aggregates.formulas`, the
+    index tables' own formulas); indicator percentages of children; contributions = w_i censored_i / sum_j w_j
     censored_j; rates per 10,000 children (or child-years, published in whole years) with
     exact/Byar limits; MDH / other rate ratios with their 95% limits
     (:mod:`child_mdh.aggregates.formulas`, :mod:`child_mdh.aggregates.stats`). Decimals as Fingertips
@@ -496,11 +507,22 @@ def profile_formulas(
     f["H"] = Formula("mdh_n / children_n", af)
     f["A"] = Formula(f"({weighted}) / mdh_n", af)
     f["M0"] = Formula(f"({weighted}) / children_n", af)
+    if interval not in ("wald", "logit"):
+        raise ValueError(f"interval must be 'wald' or 'logit', not {interval!r}")
+    if interval == "logit" and k is None:
+        raise ValueError("the logit interval of A needs the cut-off k (A lies in (k, 1])")
     for m, n in (("H", "children_n"), ("A", "mdh_n"), ("M0", "children_n")):
+        lo = float(k) if m == "A" and interval == "logit" else 0.0
         for suffix, level in LEVELS:
             deft = f"{m}_deft_{suffix}"
-            f[f"{m}_lower_{suffix}"] = Formula(f"design_lower({m}, {n}, {deft}, {level!r})", af)
-            f[f"{m}_upper_{suffix}"] = Formula(f"design_upper({m}, {n}, {deft}, {level!r})", af)
+            if interval == "logit":
+                args = f"{m}, {n}, {deft}, {level!r}, {lo!r}"
+                f[f"{m}_lower_{suffix}"] = Formula(f"logit_lower({args})", af)
+                f[f"{m}_upper_{suffix}"] = Formula(f"logit_upper({args})", af)
+            else:
+                args = f"{m}, {n}, {deft}, {level!r}"
+                f[f"{m}_lower_{suffix}"] = Formula(f"design_lower({args})", af)
+                f[f"{m}_upper_{suffix}"] = Formula(f"design_upper({args})", af)
     for i in indicators:
         f[f"deprived_{i}_pct"] = Formula(f"100 * deprived_{i}_n / children_n", pct)
         f[f"censored_{i}_pct"] = Formula(f"100 * censored_{i}_n / children_n", pct)
@@ -624,11 +646,18 @@ def derive_statistics(
     table: pd.DataFrame,
     weights: Mapping[str, float],
     funnel_rate: tuple[str, str] = DEFAULT_FUNNEL_RATE,
+    *,
+    k: float | None = None,
+    interval: str = "wald",
 ) -> pd.DataFrame:
     """Every statistic of ``area_statistics`` from its counts (:func:`profile_formulas`),
-    then the labels (:func:`add_labels`)."""
-    table = apply_formulas(table, profile_formulas(table.columns, weights, published=False))
+    then the labels (:func:`add_labels`); the weights, cut-off and interval shape are
+    kept in ``table.attrs`` for the table's disclosure declaration."""
+    formulas = profile_formulas(table.columns, weights, published=False, k=k, interval=interval)
+    table = apply_formulas(table, formulas)
     table.attrs["weights"] = dict(weights)
+    table.attrs["k"] = k
+    table.attrs["interval"] = interval
     table.attrs["funnel_rate"] = tuple(funnel_rate)
     return add_labels(table, funnel_rate)
 

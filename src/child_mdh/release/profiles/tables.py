@@ -40,7 +40,13 @@ from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.sdc import ColumnMargin, RowMargin, SDCConfig, TableSpec, protect_table
 
 
-def area_table_spec(columns, weights: Mapping[str, float] | None = None) -> TableSpec:
+def area_table_spec(
+    columns,
+    weights: Mapping[str, float] | None = None,
+    *,
+    k: float | None = None,
+    interval: str = "wald",
+) -> TableSpec:
     """The disclosure declaration of ``area_statistics`` (counts, statistics, margins).
 
     With ``weights`` every numeric statistic is declared by its formula
@@ -99,7 +105,9 @@ def area_table_spec(columns, weights: Mapping[str, float] | None = None) -> Tabl
             )
         )
     margins.append(RowMargin("la_code", total=ENGLAND_CODE))
-    formulas = profile_formulas(columns, weights) if weights is not None else {}
+    formulas = (
+        profile_formulas(columns, weights, k=k, interval=interval) if weights is not None else {}
+    )
     count_cols = tuple(c for c in columns if str(c).endswith("_n"))
     return TableSpec(
         key_columns=KEY_COLUMNS,
@@ -140,7 +148,12 @@ def table_specs(tables: Mapping[str, pd.DataFrame]) -> dict[str, TableSpec]:
                 "statistics cannot be declared as formulas of the protected counts; build "
                 "it with profile_statistics"
             )
-        specs["area_statistics"] = area_table_spec(area.columns, weights)
+        specs["area_statistics"] = area_table_spec(
+            area.columns,
+            weights,
+            k=area.attrs.get("k"),
+            interval=area.attrs.get("interval", "wald"),
+        )
     return specs
 
 

@@ -111,8 +111,10 @@ PUBLISHED_STOCKS_31_MARCH = {
         "cla": Target(
             59.0,
             DFE_SFR21_2011 + ": 65,520 children looked after at 31 March 2011, 59 per 10,000 "
-            "(the release and its date are confirmed; the figures were not verified, though "
-            "67,050 at 31 March 2012, 'up 2% on the previous year', agrees)",
+            "(the release and its date are confirmed; the rate was not verified. The count "
+            "agrees with 67,050 at 31 March 2012, 'up 2% on the previous year', and with the "
+            "revised 65,510 for 2011 in the DfE series as reported by Children & Young People "
+            "Now, 2017)",
         ),
     },
     2021: {"cin": Target(329.6, DFE_CIN_2024)},
