@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from child_mdh.aggregates import linkage as lk
-from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS
+from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS, identify, scores
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.studies.synthetic_children import synthetic_children
 
@@ -42,6 +43,11 @@ VALIDATION_DATE = "2026-11-01"
 #: the non-linkage of the study: 15% of state pupils not linked, log-odds +0.5 a domain
 STUDY_OPTIONS = {"mismatch_rate": 0.15, "mismatch_per_domain": 0.5}
 ESTIMATORS = ("unweighted", "ipw")
+#: the weighted estimates again, with the SE that accounts for the estimated linkage model
+STACKED = "ipw_stacked"
+#: each measure as a ratio sum(w a) / sum(w b) of the children's censored score c and
+#: MDH flag m: H = sum w m / sum w, A = sum w c / sum w m, M0 = sum w c / sum w
+RATIOS = {"H": ("mdh", "one"), "A": ("censored", "mdh"), "M0": ("censored", "one")}
 
 
 def census_cohort_for_draw(
@@ -71,8 +77,11 @@ def estimate_draw(
     trim_percentile: float | None = None,
 ) -> pd.DataFrame:
     """England's H, A, M0, unweighted and weighted, beside the draw's truth: one row per
-    estimator and measure (``estimate``, ``se``, ``lower``, ``upper``, ``truth``,
-    ``covered``), with the worst-case bounds on H in the H rows."""
+    estimator and measure (the weighted ones twice when the weights are not trimmed:
+    ``ipw`` with the pipeline's SE, weights fixed, and :data:`STACKED` with the SE of
+    :func:`stacked_index_se`, the linkage model estimated, and a normal interval):
+    ``estimate``, ``se``, ``lower``, ``upper``, ``truth``, ``covered``, with the
+    worst-case bounds on H in the H rows."""
     weights = dict(DEFAULT_WEIGHTS)
     p_hat, _ = lk.linkage_model(children, list(weights), area=model_area)
     observed = lk.observed_index(children, list(weights))
@@ -102,6 +111,112 @@ def estimate_draw(
                     "effective_sample_size": summary["effective_sample_size"],
                 }
             )
+    if trim_percentile is None:  # the stacked equations are those of untrimmed weights
+        stacked = stacked_index_se(children, weights, DEFAULT_K, model_area)
+        z = float(stats.norm.ppf(0.975))
+        for r in stacked.itertuples(index=False):
+            true = truth["index"]["all_children"][r.measure]
+            lower, upper = r.estimate - z * r.se_stacked, r.estimate + z * r.se_stacked
+            rows.append(
+                {
+                    "estimator": STACKED,
+                    "measure": r.measure,
+                    "estimate": r.estimate,
+                    "se": r.se_stacked,
+                    "lower": lower,
+                    "upper": upper,
+                    "truth": true,
+                    "covered": bool(lower <= true <= upper),
+                    "bound_lower": h_low if r.measure == "H" else np.nan,
+                    "bound_upper": h_high if r.measure == "H" else np.nan,
+                    "effective_sample_size": summary["effective_sample_size"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def stacked_index_se(
+    children: pd.DataFrame,
+    index_weights: dict | None = None,
+    k: float = DEFAULT_K,
+    area: str = "region_code",
+) -> pd.DataFrame:
+    """England's weighted H, A and M0 with two SEs: weights fixed, and weights estimated.
+
+    Each measure is a ratio theta = sum_i R_i a_i / p_i over sum_i R_i b_i / p_i
+    (:data:`RATIOS`; R_i the index observed, p_i = P(R_i = 1 | Z_i) from the logistic
+    linkage model of :func:`child_mdh.aggregates.linkage.linkage_model`, refitted here
+    on the same cells and design). Its estimating function
+    psi_i = R_i (a_i - theta b_i) / p_i, stacked with the model's score
+    S_i = (R_i - p_i) x_i, gives the influence of child i
+
+        phi_i = psi_i + (x_i' I^-1 D) (R_i - p_i),
+        D = sum_i d psi_i / d alpha = -sum_i R_i (a_i - theta b_i) (1 - p_i) / p_i x_i,
+        I = sum_i p_i (1 - p_i) x_i x_i'
+
+    (Lunceford & Davidian 2004, section 3.2: the M-estimation sandwich of the stacked
+    equations: theta-hat - theta ~ (sum_i psi_i + D' (alpha-hat - alpha)) / sum_i R_i b_i /
+    p_i and alpha-hat - alpha ~ I^-1 sum_i S_i). The variance is G/(G-1) sum_g (sum_{i in g} phi_i)^2 / (sum_i R_i b_i /
+    p_i)^2 over households g; ``se_fixed`` is the same with phi_i = psi_i (the weights
+    treated as known, as in the pipeline's linearisation). Returns ``measure``,
+    ``estimate``, ``se_fixed``, ``se_stacked``.
+    """
+    weights = dict(index_weights or DEFAULT_WEIGHTS)
+    indicators = list(weights)
+    keys = pd.DataFrame(
+        {
+            "pattern": lk._domain_pattern(children).to_numpy(),
+            "age": children["age"].astype("int64").to_numpy(),
+            "sex": children["sex"].astype("object").fillna(lk.UNKNOWN).to_numpy(),
+            "area": children[area].astype("object").fillna(lk.UNKNOWN).to_numpy(),
+            "observed": lk.observed_index(children, indicators).astype("int64"),
+        }
+    )
+    usable = (keys["pattern"] != lk.UNKNOWN).to_numpy()
+    cell_keys = ["pattern", "age", "sex", "area"]
+    cells = (
+        keys.loc[usable]
+        .groupby(cell_keys, sort=True)["observed"]
+        .agg(["sum", "size"])
+        .reset_index()
+    )
+    x = lk._design(cells, cell_keys).to_numpy()
+    alpha, _ = lk.fit_logistic_cells(x, cells["sum"], cells["size"])
+    p_cell = 1 / (1 + np.exp(-np.clip(x @ alpha, -35, 35)))
+    cell_of = (
+        keys.loc[usable, cell_keys]
+        .merge(cells[cell_keys].reset_index(), on=cell_keys, how="left")["index"]
+        .to_numpy()
+    )
+    kids = children.loc[usable]
+    r = keys.loc[usable, "observed"].to_numpy(float)
+    p = p_cell[cell_of]
+    c = scores(kids[indicators], weights)
+    m = identify(c, k).astype("boolean").to_numpy(bool, na_value=False).astype(float)
+    values = {
+        "one": np.ones(len(kids)),
+        "mdh": m,
+        "censored": np.nan_to_num(c.to_numpy(float)) * m,
+    }
+    household = pd.factorize(kids["household_id"])[0]
+    n_households = int(household.max()) + 1
+    info = (x * (cells["size"].to_numpy(float) * p_cell * (1 - p_cell))[:, None]).T @ x
+    rows = []
+    for measure, (a_name, b_name) in RATIOS.items():
+        a, b = values[a_name] * r, values[b_name] * r
+        denom = float(np.sum(b / p))
+        theta = float(np.sum(a / p)) / denom
+        resid = a - theta * b  # zero for children without the index
+        psi = resid / p
+        d = -np.bincount(cell_of, weights=resid * (1 - p) / p, minlength=len(cells)) @ x
+        v = np.linalg.pinv(info) @ d
+        phi = psi + (x @ v)[cell_of] * (r - p)
+        factor = n_households / max(n_households - 1, 1)
+        se = {}
+        for label, f in (("se_fixed", psi), ("se_stacked", phi)):
+            total = np.bincount(household, weights=f, minlength=n_households)
+            se[label] = float(np.sqrt(factor * np.sum(total**2)) / denom)
+        rows.append({"measure": measure, "estimate": theta, **se})
     return pd.DataFrame(rows)
 
 
@@ -154,6 +269,76 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def summarise_study(results: pd.DataFrame) -> pd.DataFrame:
+    """Per estimator and measure, against two truths.
+
+    The superpopulation value is the mean over the draws of each draw's realised value
+    (every census child of the draw, linked or not; ``truth_mc_se`` its Monte Carlo SE):
+    against it, ``bias`` (mean estimate minus it) with ``bias_mc_se`` (SD of the
+    estimates over sqrt(draws)), ``sd_estimate`` beside ``mean_se``, and ``coverage``
+    with ``coverage_mc_se``. Against each draw's realised value (the draw's finite
+    population): ``bias_realised`` with its MC SE, ``sd_error_realised`` and
+    ``coverage_realised`` with its MC SE."""
+    rows = []
+    truth = results.drop_duplicates(["seed", "measure"]).groupby("measure")["truth"]
+    super_value, super_se = truth.mean(), truth.std(ddof=1) / np.sqrt(truth.size())
+    for (estimator, measure), g in results.groupby(["estimator", "measure"], sort=False):
+        n = len(g)
+        t = super_value[measure]
+        sd = g["estimate"].std(ddof=1) if n > 1 else np.nan
+        err = g["estimate"] - g["truth"]
+        cover = ((g["lower"] <= t) & (t <= g["upper"])).mean()
+        cover_r = g["covered"].astype(float).mean()
+        rows.append(
+            {
+                "estimator": estimator,
+                "measure": measure,
+                "draws": n,
+                "truth": t,
+                "truth_mc_se": super_se[measure],
+                "mean_estimate": g["estimate"].mean(),
+                "bias": g["estimate"].mean() - t,
+                "bias_mc_se": sd / np.sqrt(n),
+                "sd_estimate": sd,
+                "mean_se": g["se"].mean(),
+                "coverage": cover,
+                "coverage_mc_se": np.sqrt(cover * (1 - cover) / n),
+                "bias_realised": err.mean(),
+                "bias_realised_mc_se": err.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
+                "sd_error_realised": err.std(ddof=1) if n > 1 else np.nan,
+                "coverage_realised": cover_r,
+                "coverage_realised_mc_se": np.sqrt(cover_r * (1 - cover_r) / n),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def study_markdown(summary: pd.DataFrame) -> str:
+    """:func:`summarise_study` as a Markdown table (four decimals)."""
+    cols = [
+        "estimator",
+        "measure",
+        "draws",
+        "truth",
+        "bias",
+        "bias_mc_se",
+        "sd_estimate",
+        "mean_se",
+        "coverage",
+        "coverage_mc_se",
+        "bias_realised",
+        "sd_error_realised",
+        "coverage_realised",
+    ]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in summary[cols].iterrows():
+        cells = [
+            str(v) if isinstance(v, str | int | np.integer) else f"{v:.4f}" for v in r.tolist()
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> None:  # pragma: no cover - a command for the documented study
