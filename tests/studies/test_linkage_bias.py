@@ -39,5 +39,5 @@ def test_the_truth_lies_within_the_worst_case_bounds(draw):
 def test_summary_of_draws(draw):
     results, _ = draw
     summary = lb.summarise(results.assign(seed=1))
-    assert set(summary["estimator"]) == {"unweighted", "ipw"}
+    assert set(summary["estimator"]) == {"unweighted", "ipw", lb.STACKED}
     assert summary.set_index(["estimator", "measure"]).loc[("ipw", "H"), "draws"] == 1
