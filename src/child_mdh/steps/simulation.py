@@ -11,6 +11,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from child_mdh.steps._runner import step_logging
+from child_mdh.studies import inequality_recovery as ineq
+from child_mdh.studies import linkage_bias as lb
 from child_mdh.studies.model_recovery import (
     PREVALENCES,
     recovery_markdown,
@@ -105,3 +107,69 @@ def model_recovery_summary(smk) -> None:
         )
         Path(smk.output.report).write_text(f"```json\n{settings}\n```\n\n{tables}\n")
         log.info("%d replications summarised", reps["seed"].nunique())
+
+
+def _seeds(p) -> range:
+    return range(int(p.first_seed), int(p.first_seed) + int(p.seeds))
+
+
+def _report(path, settings, table: str, seeds: int) -> None:
+    Path(path).write_text(
+        f"```json\n{json.dumps(dict(settings), indent=1)}\n```\n\n{seeds} seeds\n\n{table}\n"
+    )
+
+
+def linkage_bias_draws(smk) -> None:
+    """Rule ``linkage_bias_draws``: the unweighted and linkage-weighted index of
+    ``params.seeds`` synthetic Englands from ``params.first_seed`` on
+    (:func:`child_mdh.studies.linkage_bias.one_draw`), one BLAS thread per job."""
+    p = smk.params
+    with step_logging(smk, "linkage_bias_draws") as log, threadpool_limits(1):
+        seeds = _seeds(p)
+        frames = [lb.one_draw(int(p.n_children), s) for s in seeds]
+        pd.concat(frames, ignore_index=True).to_csv(smk.output[0], index=False)
+        log.info("draws %d-%d of %d children", seeds[0], seeds[-1], int(p.n_children))
+
+
+def linkage_bias_summary(smk) -> None:
+    """Rule ``linkage_bias_summary``: bias, SD against mean SE and coverage with their
+    Monte Carlo SEs per estimator and measure, against the superpopulation value and
+    against each draw's realised value
+    (:func:`child_mdh.studies.linkage_bias.summarise_study`)."""
+    with step_logging(smk, "linkage_bias_summary") as log:
+        draws = pd.concat([pd.read_csv(f) for f in smk.input], ignore_index=True)
+        summary = lb.summarise_study(draws)
+        summary.to_csv(smk.output.summary, index=False)
+        n = draws["seed"].nunique()
+        _report(smk.output.report, smk.params.settings, lb.study_markdown(summary), n)
+        log.info("%d draws summarised", n)
+
+
+def inequality_recovery_draws(smk) -> None:
+    """Rule ``inequality_recovery_draws``: the profiles' odds ratios, attributable
+    fractions and SII/RII of ``params.seeds`` simulated cohorts from
+    ``params.first_seed`` on (:func:`child_mdh.studies.inequality_recovery.draw_estimates`)
+    beside their exact true values, one BLAS thread per job."""
+    p = smk.params
+    with step_logging(smk, "inequality_recovery_draws") as log, threadpool_limits(1):
+        seeds = _seeds(p)
+        truth = ineq.true_values()
+        frames = [
+            ineq.draw_estimates(int(p.n_children), s, n_las=int(p.n_las), truth=truth)
+            for s in seeds
+        ]
+        pd.concat(frames, ignore_index=True).to_csv(smk.output[0], index=False)
+        log.info("draws %d-%d of %d children", seeds[0], seeds[-1], int(p.n_children))
+
+
+def inequality_recovery_summary(smk) -> None:
+    """Rule ``inequality_recovery_summary``: bias with its Monte Carlo SE, SD of the
+    estimates against the mean SE, and coverage with its Monte Carlo SE, per estimand
+    (:func:`child_mdh.studies.inequality_recovery.summarise`)."""
+    with step_logging(smk, "inequality_recovery_summary") as log:
+        draws = pd.concat([pd.read_csv(f) for f in smk.input], ignore_index=True)
+        summary = ineq.summarise(draws)
+        summary.to_csv(smk.output.summary, index=False)
+        n = draws["seed"].nunique()
+        _report(smk.output.report, smk.params.settings, ineq.summary_markdown(summary), n)
+        log.info("%d draws summarised", n)
