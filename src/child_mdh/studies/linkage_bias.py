@@ -15,10 +15,14 @@ Monte Carlo SE, the SD of the estimates around the truth, the mean SE and the co
 the 95% intervals with its Monte Carlo SE. The truth is the realised value of the
 draw's census children (a finite population), while the linearisation SE describes the
 process that generated them (a superpopulation), so coverage above 95% is expected for
-the weighted estimator when it is unbiased.
+the weighted estimator when it is unbiased. :func:`summarise_study` adds the
+superpopulation value (the mean of the draws' realised values) as a second truth, the
+one the SEs describe, and the weighted estimates with the SE that accounts for the
+estimation of the linkage model (:func:`stacked_index_se`).
 
-``python -m child_mdh.studies.linkage_bias --draws 50 --children 20000`` runs the study
-(about ten seconds a draw at 20,000 children) and prints the summary.
+The simulation workflow runs it as jobs (``make simulate SIMULATION_TARGETS=linkage_bias``,
+``workflow/simulation/Snakefile``); ``python -m child_mdh.studies.linkage_bias --draws 50
+--children 20000`` runs it here and prints both summaries.
 """
 
 from __future__ import annotations
@@ -354,6 +358,7 @@ def main(argv=None) -> None:  # pragma: no cover - a command for the documented 
         results.to_csv(args.out, index=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summarise(results).round(4).to_string(index=False))
+        print(summarise_study(results).round(4).to_string(index=False))
 
 
 if __name__ == "__main__":  # pragma: no cover
