@@ -31,7 +31,7 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         "2",
         *args,
     ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=2400)
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ def _run(workdir: Path, env_salt: str | None, *args: str) -> subprocess.Complete
         "2",
         *args,
     ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=2400, env=env)
 
 
 @pytest.mark.slow
