@@ -26,6 +26,7 @@ sources in ``docs/linkage-bias.md``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -179,21 +180,52 @@ def _domain_pattern(children: pd.DataFrame) -> pd.Series:
     return pattern.where(known, UNKNOWN)
 
 
-def linkage_model(
-    children: pd.DataFrame, indicators: Sequence[str], area: str = "region_code"
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """P(index observed | census characteristics) for every census child.
+@dataclass(frozen=True)
+class LinkageFit:
+    """The linkage model fitted on its covariate-pattern cells.
 
-    Logistic model of ``observed`` (linked to a pupil record and every indicator known)
-    on the 16 patterns of the four census domains (saturated in the domains), age in
-    single years, sex and ``area`` (region_code or la_code) as fixed effects, fitted on
-    the covariate-pattern cells (so its cost does not grow with the number of children).
-    Children whose census domains are unknown have no covariates: p-hat is NaN for them.
-    Returns p-hat per child and the coefficients (``term``, ``estimate``, ``std_error``).
+    ``design`` (cells x terms), ``trials`` and ``events`` (children and observed children
+    per cell), ``p_cell`` (p-hat per cell), ``coefficients`` (``term``, ``estimate``,
+    ``std_error``); per child: ``cell_of`` (the child's cell, -1 when not modelled),
+    ``p_hat`` (NaN when not modelled) and ``observed`` (the index observed).
     """
+
+    design: np.ndarray
+    trials: np.ndarray
+    events: np.ndarray
+    p_cell: np.ndarray
+    coefficients: pd.DataFrame
+    cell_of: np.ndarray
+    p_hat: np.ndarray
+    observed: np.ndarray
+
+    @property
+    def modelled(self) -> np.ndarray:
+        """True for the children with covariates (census domains known)."""
+        return self.cell_of >= 0
+
+    @property
+    def information(self) -> np.ndarray:
+        """The model's Fisher information sum_c n_c p_c (1 - p_c) x_c x_c'."""
+        x, p = self.design, self.p_cell
+        return (x * (self.trials * p * (1 - p))[:, None]).T @ x
+
+
+def fit_linkage_model(
+    children: pd.DataFrame,
+    indicators: Sequence[str],
+    area: str = "region_code",
+    terms: Sequence[str] = ("pattern", "age", "sex", "area"),
+) -> LinkageFit:
+    """The logistic model of the index being observed (:func:`linkage_model`), with its
+    cells kept for the variance of the weighted estimates
+    (:mod:`child_mdh.aggregates.linkage_stacked`). ``terms``: the covariates among
+    'pattern' (of the census domains), 'age', 'sex' and 'area' (all by default; fewer
+    only for checks, e.g. none for an intercept-only model)."""
     if area not in MODEL_AREAS:
         raise LinkageInputError(f"linkage model area {area!r}: choose one of {MODEL_AREAS}.")
     _require(children, ("age", "sex", area, *DOMAINS, *indicators))
+    cell_keys = ["pattern", "age", "sex", "area"]
     keys = pd.DataFrame(
         {
             "pattern": _domain_pattern(children).to_numpy(),
@@ -204,22 +236,44 @@ def linkage_model(
         }
     )
     usable = (keys["pattern"] != UNKNOWN).to_numpy()
-    cells = (
-        keys.loc[usable]
-        .groupby(["pattern", "age", "sex", "area"], sort=True)["observed"]
-        .agg(["sum", "size"])
-        .reset_index()
+    grouped = keys.loc[usable].groupby(cell_keys, sort=True)
+    cells = grouped["observed"].agg(["sum", "size"]).reset_index()
+    cell_of = np.full(len(keys), -1, dtype=np.int64)
+    cell_of[usable] = grouped.ngroup().to_numpy()
+    X = _design(cells, tuple(t for t in cell_keys if t in terms))
+    x = X.to_numpy()
+    beta, cov = fit_logistic_cells(x, cells["sum"], cells["size"])
+    p_cell = 1 / (1 + np.exp(-np.clip(x @ beta, -35, 35)))
+    p_hat = np.where(usable, p_cell[np.maximum(cell_of, 0)], np.nan)
+    return LinkageFit(
+        design=x,
+        trials=cells["size"].to_numpy(dtype="float64"),
+        events=cells["sum"].to_numpy(dtype="float64"),
+        p_cell=p_cell,
+        coefficients=pd.DataFrame(
+            {"term": X.columns, "estimate": beta, "std_error": np.sqrt(np.diag(cov))}
+        ),
+        cell_of=cell_of,
+        p_hat=p_hat,
+        observed=keys["observed"].to_numpy().astype(bool),
     )
-    X = _design(cells, ("pattern", "age", "sex", "area"))
-    beta, cov = fit_logistic_cells(X.to_numpy(), cells["sum"], cells["size"])
-    cells["p_hat"] = 1 / (1 + np.exp(-np.clip(X.to_numpy() @ beta, -35, 35)))
-    p = keys.merge(
-        cells[["pattern", "age", "sex", "area", "p_hat"]],
-        on=["pattern", "age", "sex", "area"],
-        how="left",
-    )["p_hat"].to_numpy()
-    coef = pd.DataFrame({"term": X.columns, "estimate": beta, "std_error": np.sqrt(np.diag(cov))})
-    return np.where(usable, p, np.nan), coef
+
+
+def linkage_model(
+    children: pd.DataFrame, indicators: Sequence[str], area: str = "region_code"
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """P(index observed | census characteristics) for every census child.
+
+    Logistic model of ``observed`` (linked to a pupil record and every indicator known)
+    on the 16 patterns of the four census domains (saturated in the domains), age in
+    single years, sex and ``area`` (region_code or la_code) as fixed effects, fitted on
+    the covariate-pattern cells (so its cost does not grow with the number of children).
+    Children whose census domains are unknown have no covariates: p-hat is NaN for them.
+    Returns p-hat per child and the coefficients (``term``, ``estimate``, ``std_error``);
+    :func:`fit_linkage_model` keeps the cells too.
+    """
+    fit = fit_linkage_model(children, indicators, area)
+    return fit.p_hat, fit.coefficients
 
 
 def linkage_weights(

@@ -9,7 +9,8 @@ Writes to ``results/release/linkage/`` (each table protected and checked by
   ``index/linkage_by_la.csv``);
 - ``linkage_weighted_estimates.csv``: H, A and M0 for England and regions and the odds
   ratio of MDH for every outcome, unweighted and weighted by the inverse probability of
-  the index being observed;
+  the index being observed (the weighted intervals accounting for the estimated linkage
+  model where :mod:`child_mdh.aggregates.linkage_stacked` applies: ``variance_ipw``);
 - ``linkage_bounds.csv``: worst-case bounds on H for England and regions, as formulas of
   published counts.
 
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from child_mdh.aggregates import linkage as lk
+from child_mdh.aggregates import linkage_stacked as stacked
 from child_mdh.aggregates.formulas import Formula, apply_formulas
 from child_mdh.aggregates.index.tables import STAT_DIGITS
 from child_mdh.contract.vocabulary import ENGLAND_CODE
@@ -125,20 +127,34 @@ def estimates_table(index_est: pd.DataFrame, model_est: pd.DataFrame) -> pd.Data
     among them (unweighted). Model
     rows: ``section`` 'model', England, ``measure`` 'odds ratio of MDH: <outcome>', the
     odds ratio and its interval (the standard error is of the log odds ratio),
-    ``children_n`` and ``events_n`` of the model.
+    ``children_n`` and ``events_n`` of the model. ``variance_ipw``: the variance of the
+    weighted estimates (:data:`child_mdh.aggregates.linkage_stacked.VARIANCE_STACKED` or
+    ``VARIANCE_FIXED``; fixed where the input has no such column).
     """
     index = index_est.rename(columns={"index_n": "children_n"}).assign(section="index")
     h = index[index["measure"] == "H"]
     mdh = dict(zip(h["area_code"], np.rint(h["estimate_unweighted"] * h["children_n"])))
     index["events_n"] = index["area_code"].map(mdh)
+    if "variance_ipw" not in index.columns:
+        index["variance_ipw"] = stacked.VARIANCE_FIXED
     model = model_est.assign(
         section="model",
         area_code=ENGLAND_CODE,
         measure="odds ratio of MDH: " + model_est["outcome"],
     )
+    if "variance_ipw" not in model.columns:
+        model["variance_ipw"] = stacked.VARIANCE_FIXED
     for label in ("unweighted", "ipw"):
         model[f"estimate_{label}"] = model[f"odds_ratio_{label}"]
-    columns = ["section", "area_code", "measure", "children_n", "events_n", *ESTIMATE_COLUMNS]
+    columns = [
+        "section",
+        "area_code",
+        "measure",
+        "children_n",
+        "events_n",
+        *ESTIMATE_COLUMNS,
+        "variance_ipw",
+    ]
     out = pd.concat([index[columns], model[columns]], ignore_index=True)
     out["events_n"] = out["events_n"].astype("Int64")
     for c in ESTIMATE_COLUMNS:
@@ -170,15 +186,15 @@ def linkage_outputs(
     w = dict(index_settings["weights"])
     k = float(index_settings["k"])
     conf = float(index_settings["confidence"])
-    p_hat, _ = lk.linkage_model(children, list(w), area=linkage_settings["model_area"])
-    observed = lk.observed_index(children, list(w))
+    fit = lk.fit_linkage_model(children, list(w), area=linkage_settings["model_area"])
     weight, summary = lk.linkage_weights(
-        p_hat,
-        observed,
+        fit.p_hat,
+        fit.observed,
         stabilised=bool(linkage_settings["stabilised"]),
         trim_percentile=linkage_settings["trim_percentile"],
     )
     index_est = lk.weighted_index_estimates(children, weight, w, k, conf)
+    index_est = stacked.with_stacked_index_se(index_est, children, fit, weight, w, k, conf)
     model_est = lk.weighted_model_estimates(children, weight, w, k, outcomes, cluster, conf)
     residual_df = float(model_est["residual_df"].min()) if len(model_est) else None
     specs = table_specs(conf, residual_df)
@@ -219,8 +235,10 @@ def linkage_outputs(
         "MDH per outcome (logit, adjusted for age and sex, errors clustered by "
         f"{cluster}), unweighted and weighted by the inverse probability of the index "
         f"being observed: {weighting}. {int(conf * 100)}% intervals by linearisation "
-        "(index, clustered by household) and the sandwich (models), the weights treated "
-        "as fixed; the standard errors of the odds ratios are of the log odds ratio",
+        "(index, clustered by household) and the sandwich (models); variance_ipw says "
+        "whether the weighted intervals account for the estimated linkage model (stacked "
+        "estimating equations) or treat the weights as fixed; the standard errors of the "
+        "odds ratios are of the log odds ratio",
         output_type="regression",
         title="The index and models, unweighted and weighted for linkage",
     )

@@ -38,7 +38,8 @@ import pandas as pd
 from scipy import stats
 
 from child_mdh.aggregates import linkage as lk
-from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS, identify, scores
+from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS
+from child_mdh.aggregates.linkage_stacked import stacked_index_inference
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.studies.synthetic_children import synthetic_children
 
@@ -49,9 +50,6 @@ STUDY_OPTIONS = {"mismatch_rate": 0.15, "mismatch_per_domain": 0.5}
 ESTIMATORS = ("unweighted", "ipw")
 #: the weighted estimates again, with the SE that accounts for the estimated linkage model
 STACKED = "ipw_stacked"
-#: each measure as a ratio sum(w a) / sum(w b) of the children's censored score c and
-#: MDH flag m: H = sum w m / sum w, A = sum w c / sum w m, M0 = sum w c / sum w
-RATIOS = {"H": ("mdh", "one"), "A": ("censored", "mdh"), "M0": ("censored", "one")}
 
 
 def census_cohort_for_draw(
@@ -147,81 +145,15 @@ def stacked_index_se(
 ) -> pd.DataFrame:
     """England's weighted H, A and M0 with two SEs: weights fixed, and weights estimated.
 
-    Each measure is a ratio theta = sum_i R_i a_i / p_i over sum_i R_i b_i / p_i
-    (:data:`RATIOS`; R_i the index observed, p_i = P(R_i = 1 | Z_i) from the logistic
-    linkage model of :func:`child_mdh.aggregates.linkage.linkage_model`, refitted here
-    on the same cells and design). Its estimating function
-    psi_i = R_i (a_i - theta b_i) / p_i, stacked with the model's score
-    S_i = (R_i - p_i) x_i, gives the influence of child i
-
-        phi_i = psi_i + (x_i' I^-1 D) (R_i - p_i),
-        D = sum_i d psi_i / d alpha = -sum_i R_i (a_i - theta b_i) (1 - p_i) / p_i x_i,
-        I = sum_i p_i (1 - p_i) x_i x_i'
-
-    (Lunceford & Davidian 2004, section 3.2: the M-estimation sandwich of the stacked
-    equations: theta-hat - theta ~ (sum_i psi_i + D' (alpha-hat - alpha)) / sum_i R_i b_i /
-    p_i and alpha-hat - alpha ~ I^-1 sum_i S_i). The variance is G/(G-1) sum_g (sum_{i in g} phi_i)^2 / (sum_i R_i b_i /
-    p_i)^2 over households g; ``se_fixed`` is the same with phi_i = psi_i (the weights
-    treated as known, as in the pipeline's linearisation). Returns ``measure``,
-    ``estimate``, ``se_fixed``, ``se_stacked``.
+    :func:`child_mdh.aggregates.linkage_stacked.stacked_index_inference` (the stacked
+    estimating equations of the ratios and the linkage model, clustered by household) on
+    the linkage model of :func:`child_mdh.aggregates.linkage.fit_linkage_model` with
+    ``area`` effects. Returns ``measure``, ``estimate``, ``se_fixed``, ``se_stacked``.
     """
     weights = dict(index_weights or DEFAULT_WEIGHTS)
-    indicators = list(weights)
-    keys = pd.DataFrame(
-        {
-            "pattern": lk._domain_pattern(children).to_numpy(),
-            "age": children["age"].astype("int64").to_numpy(),
-            "sex": children["sex"].astype("object").fillna(lk.UNKNOWN).to_numpy(),
-            "area": children[area].astype("object").fillna(lk.UNKNOWN).to_numpy(),
-            "observed": lk.observed_index(children, indicators).astype("int64"),
-        }
-    )
-    usable = (keys["pattern"] != lk.UNKNOWN).to_numpy()
-    cell_keys = ["pattern", "age", "sex", "area"]
-    cells = (
-        keys.loc[usable]
-        .groupby(cell_keys, sort=True)["observed"]
-        .agg(["sum", "size"])
-        .reset_index()
-    )
-    x = lk._design(cells, cell_keys).to_numpy()
-    alpha, _ = lk.fit_logistic_cells(x, cells["sum"], cells["size"])
-    p_cell = 1 / (1 + np.exp(-np.clip(x @ alpha, -35, 35)))
-    cell_of = (
-        keys.loc[usable, cell_keys]
-        .merge(cells[cell_keys].reset_index(), on=cell_keys, how="left")["index"]
-        .to_numpy()
-    )
-    kids = children.loc[usable]
-    r = keys.loc[usable, "observed"].to_numpy(float)
-    p = p_cell[cell_of]
-    c = scores(kids[indicators], weights)
-    m = identify(c, k).astype("boolean").to_numpy(bool, na_value=False).astype(float)
-    values = {
-        "one": np.ones(len(kids)),
-        "mdh": m,
-        "censored": np.nan_to_num(c.to_numpy(float)) * m,
-    }
-    household = pd.factorize(kids["household_id"])[0]
-    n_households = int(household.max()) + 1
-    info = (x * (cells["size"].to_numpy(float) * p_cell * (1 - p_cell))[:, None]).T @ x
-    rows = []
-    for measure, (a_name, b_name) in RATIOS.items():
-        a, b = values[a_name] * r, values[b_name] * r
-        denom = float(np.sum(b / p))
-        theta = float(np.sum(a / p)) / denom
-        resid = a - theta * b  # zero for children without the index
-        psi = resid / p
-        d = -np.bincount(cell_of, weights=resid * (1 - p) / p, minlength=len(cells)) @ x
-        v = np.linalg.pinv(info) @ d
-        phi = psi + (x @ v)[cell_of] * (r - p)
-        factor = n_households / max(n_households - 1, 1)
-        se = {}
-        for label, f in (("se_fixed", psi), ("se_stacked", phi)):
-            total = np.bincount(household, weights=f, minlength=n_households)
-            se[label] = float(np.sqrt(factor * np.sum(total**2)) / denom)
-        rows.append({"measure": measure, "estimate": theta, **se})
-    return pd.DataFrame(rows)
+    fit = lk.fit_linkage_model(children, list(weights), area=area)
+    est = stacked_index_inference(children, fit, weights, k, by=None)
+    return est[["measure", "estimate", "se_fixed", "se_stacked"]]
 
 
 def one_draw(n_children: int, seed: int, options: dict | None = None) -> pd.DataFrame:

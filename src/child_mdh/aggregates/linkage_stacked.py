@@ -1,0 +1,199 @@
+"""Standard errors of the linkage-weighted estimates that account for the estimated
+linkage model (stacked estimating equations).
+
+The inverse probability weights w_i = 1/p_i come from the logistic linkage model
+(:func:`child_mdh.aggregates.linkage.fit_linkage_model`), whose coefficients alpha are
+estimated. Treating the weights as known (the linearisation of
+:func:`child_mdh.aggregates.linkage.weighted_index_estimates`) ignores that; for a
+correctly specified model it overstates the variance (Lunceford & Davidian 2004,
+section 3.2; Seaman & White 2013). Here each estimate's estimating equation is stacked
+with the model's score equations and the variance is the sandwich of the stack.
+
+**The index** (:func:`stacked_index_inference`). H, A and M0 of a domain d (England, or a
+region) are ratios theta_d = sum_i R_i a_i / p_i over sum_i R_i b_i / p_i over the
+children i of d (:data:`RATIOS`; R_i the index observed). With
+psi_i = 1{i in d} R_i (a_i - theta_d b_i) / p_i and the model's score
+S_i = (R_i - p_i) x_i for *every* modelled child (the model is fitted once on all of
+England), the influence of child i is
+
+    phi_i = psi_i + (R_i - p_i) x_i' I^-1 D_d,
+    D_d = sum_i d psi_i / d alpha = -sum_{i in d} R_i (a_i - theta_d b_i) (1 - p_i) / p_i x_i,
+    I = sum_i p_i (1 - p_i) x_i x_i'
+
+(theta-hat - theta ~ (sum_i psi_i + D_d' (alpha-hat - alpha)) / T_d, T_d = sum_{i in d}
+R_i b_i / p_i, and alpha-hat - alpha ~ I^-1 sum_i S_i). Children outside d contribute
+through the model's score only. The variance is clustered by household, as the
+release's linearisation: V = G / (G - 1) sum_g (sum_{i in g} phi_i)^2 / T_d^2 over the G
+households with a modelled child, interval theta-hat -/+ t_{G-1} SE clipped to [0, 1]
+(the design degrees of freedom of :func:`child_mdh.aggregates.index.inference.af_inference`).
+``se_fixed`` is the same formula with phi_i = psi_i (the weights known): it is the
+release's fixed-weight linearisation SE, up to G counting households with a modelled
+child rather than with the index observed.
+
+An intercept-only model (x_i = 1, p_i = p-hat for every child) gives
+D_d = -(1 - p-hat) sum_{i in d} R_i (a_i - theta_d b_i) / p-hat = -(1 - p-hat) sum_i psi_i,
+which is 0 at theta-hat (the ratio's own estimating equation): the correction vanishes
+and the stacked SE is the fixed-weight SE exactly. The same holds for a domain d when the
+model is saturated in the domains (region effects only, say) and the weights are
+constant within d.
+
+The weights must be 1/p_i times a constant (stabilised or not, not trimmed): the ratio
+estimates and their SEs do not depend on the constant. Trimming caps the weights at a
+percentile, which is not a smooth function of alpha; the release then keeps the
+fixed-weight SE.
+
+**The weighted logistic models** (:func:`stacked_logistic_se`): beta solves
+sum_i w_i (y_i - mu_i) z_i = 0; stacked with the model's scores, the influence of child
+i on beta is A^-1 (w_i (y_i - mu_i) z_i + D_beta I^-1 S_i) with
+A = sum_i w_i mu_i (1 - mu_i) z_i z_i' and
+D_beta = -sum_i w_i (1 - p_i) (y_i - mu_i) z_i x_i', clustered with the CR1 factor of
+:func:`child_mdh.aggregates.linkage.fit_logistic_cells`.
+
+Method and validation in ``docs/linkage-bias.md``, sections 2 and 4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from child_mdh.aggregates.index.alkire_foster import identify, scores
+from child_mdh.aggregates.linkage import UNKNOWN, LinkageFit
+from child_mdh.contract.vocabulary import ENGLAND_CODE
+
+#: each measure as a ratio sum(w a) / sum(w b) of the children's censored score c and
+#: MDH flag m: H = sum w m / sum w, A = sum w c / sum w m, M0 = sum w c / sum w
+RATIOS = {"H": ("mdh", "one"), "A": ("censored", "mdh"), "M0": ("censored", "one")}
+#: the ``variance_ipw`` labels of the release
+VARIANCE_STACKED = "linkage model estimated"
+VARIANCE_FIXED = "weights fixed"
+
+
+def _index_values(
+    children: pd.DataFrame, index_weights: Mapping[str, float], k: float
+) -> dict[str, np.ndarray]:
+    c = scores(children[list(index_weights)], index_weights)
+    m = identify(c, k).to_numpy(bool, na_value=False).astype(float)
+    return {
+        "one": np.ones(len(children)),
+        "mdh": m,
+        "censored": np.nan_to_num(c.to_numpy(float)) * m,
+    }
+
+
+def stacked_index_inference(
+    children: pd.DataFrame,
+    fit: LinkageFit,
+    index_weights: Mapping[str, float],
+    k: float,
+    by: str | None = "region_code",
+    cluster: str = "household_id",
+    confidence: float = 0.95,
+    measures: Sequence[str] = tuple(RATIOS),
+) -> pd.DataFrame:
+    """H, A and M0 weighted by 1/p-hat for England and every ``by`` group, with the SE
+    that accounts for the estimated linkage model (module docstring).
+
+    ``fit`` is :func:`child_mdh.aggregates.linkage.fit_linkage_model` on ``children``.
+    Returns ``area_level``, ``area_code``, ``measure``, ``estimate``, ``se_fixed``,
+    ``se_stacked``, ``conf_low`` and ``conf_high`` (of the stacked SE), ``index_n``
+    (children with the index observed), ``n_clusters`` (G) and ``df`` (G - 1).
+    """
+    use = fit.modelled
+    kids = children.loc[use]
+    cell_of = fit.cell_of[use]
+    r = fit.observed[use].astype(float)
+    p = fit.p_cell[cell_of]
+    x = fit.design
+    values = _index_values(kids, index_weights, k)
+    household = pd.factorize(kids[cluster])[0]
+    G = int(household.max()) + 1 if len(household) else 0
+    factor = G / (G - 1) if G > 1 else np.nan
+    tq = float(stats.t.ppf(1 - (1 - confidence) / 2, G - 1)) if G > 1 else np.nan
+    info_inv = np.linalg.pinv(fit.information)
+    domains = [("england", ENGLAND_CODE, np.ones(len(kids), dtype=bool))]
+    if by is not None:
+        area = kids[by].astype("object").fillna(UNKNOWN).to_numpy()
+        domains += [("region", a, area == a) for a in sorted(set(area))]
+    rows = []
+    for level, code, inside in domains:
+        ri = r * inside
+        for measure in measures:
+            a_name, b_name = RATIOS[measure]
+            a, b = values[a_name] * ri, values[b_name] * ri
+            denom = float(np.sum(b / p))
+            theta = float(np.sum(a / p)) / denom if denom > 0 else np.nan
+            resid = a - theta * b  # zero outside the domain and without the index
+            psi = resid / p
+            d = -np.bincount(cell_of, weights=resid * (1 - p) / p, minlength=len(x)) @ x
+            phi = psi + (x @ (info_inv @ d))[cell_of] * (r - p)
+            se = {}
+            for label, f in (("se_fixed", psi), ("se_stacked", phi)):
+                total = np.bincount(household, weights=f, minlength=G)
+                se[label] = float(np.sqrt(factor * np.sum(total**2)) / denom)
+            rows.append(
+                {
+                    "area_level": level,
+                    "area_code": code,
+                    "measure": measure,
+                    "estimate": theta,
+                    **se,
+                    "conf_low": float(np.clip(theta - tq * se["se_stacked"], 0, 1)),
+                    "conf_high": float(np.clip(theta + tq * se["se_stacked"], 0, 1)),
+                    "index_n": int(ri.sum()),
+                    "n_clusters": G,
+                    "df": G - 1,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def weights_are_inverse_p(fit: LinkageFit, weight: np.ndarray, rtol: float = 1e-9) -> bool:
+    """True when the weights of the observed, modelled children are 1/p-hat times one
+    constant (stabilised or not, no weight capped): the weights of the stacked
+    equations."""
+    use = fit.observed & fit.modelled
+    if not use.any():
+        return False
+    scaled = np.asarray(weight, dtype="float64")[use] * fit.p_hat[use]
+    return bool(np.all(scaled > 0) and np.ptp(scaled) <= rtol * float(np.mean(scaled)))
+
+
+def with_stacked_index_se(
+    index_est: pd.DataFrame,
+    children: pd.DataFrame,
+    fit: LinkageFit,
+    weight: np.ndarray,
+    index_weights: Mapping[str, float],
+    k: float,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`child_mdh.aggregates.linkage.weighted_index_estimates` with the weighted
+    estimates' ``std_error_ipw``, ``conf_low_ipw`` and ``conf_high_ipw`` from
+    :func:`stacked_index_inference`, and ``variance_ipw`` saying which variance they are
+    (:data:`VARIANCE_STACKED`; :data:`VARIANCE_FIXED`, the table unchanged, when the
+    weights are not 1/p-hat times a constant, i.e. trimmed)."""
+    out = index_est.copy()
+    if not weights_are_inverse_p(fit, weight):
+        return out.assign(variance_ipw=VARIANCE_FIXED)
+    stacked = stacked_index_inference(children, fit, index_weights, k, confidence=confidence)
+    merged = out[["area_code", "measure", "estimate_ipw", "index_n"]].merge(
+        stacked.rename(columns={"index_n": "index_n_stacked"}),
+        on=["area_code", "measure"],
+        how="left",
+        validate="one_to_one",
+    )
+    if (
+        merged["se_stacked"].isna().any()
+        or not (merged["index_n"] == merged["index_n_stacked"]).all()
+        or not np.allclose(merged["estimate"], merged["estimate_ipw"], rtol=1e-9, atol=1e-12)
+    ):
+        raise ValueError("the stacked equations do not reproduce the weighted estimates")
+    out["std_error_ipw"] = merged["se_stacked"].to_numpy()
+    out["conf_low_ipw"] = merged["conf_low"].to_numpy()
+    out["conf_high_ipw"] = merged["conf_high"].to_numpy()
+    out["variance_ipw"] = VARIANCE_STACKED
+    return out
