@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from child_mdh.aggregates import linkage as lk
 from child_mdh.aggregates.formulas import evaluate
+from child_mdh.aggregates.linkage_stacked import (
+    VARIANCE_FIXED,
+    VARIANCE_STACKED,
+    stacked_index_inference,
+)
 from child_mdh.contract.vocabulary import DOMAINS, ENGLAND_CODE
 from child_mdh.release.linkage import BOUND_FORMULAS, linkage_outputs
 from child_mdh.release.sdc import Manifest, SDCConfig, audit_release
@@ -88,3 +94,35 @@ def test_weighted_and_unweighted_estimates_side_by_side(release):
     model = est[est["section"] == "model"].iloc[0]
     assert model["conf_low_ipw"] < model["estimate_ipw"] < model["conf_high_ipw"]
     assert result["weights"]["mean_weight"] == pytest.approx(1, abs=0.05)
+
+
+def test_index_intervals_account_for_the_estimated_linkage_model(tmp_path):
+    """Untrimmed weights: the weighted index rows carry the stacked SE (narrower than the
+    fixed-weight one here) and say so; the odds ratios keep the fixed-weight SE. With the
+    weights trimmed (the module's release), every row says the weights are fixed."""
+    manifest = Manifest(tmp_path, "linkage", SDCConfig.from_mapping({}), about={"synthetic": True})
+    children = _census()
+    untrimmed = {**LINKAGE, "trim_percentile": None}
+    linkage_outputs(children, INDEX, untrimmed, ["any_referral"], "la_code", tmp_path, manifest)
+    manifest.write()
+    assert audit_release(tmp_path) == []
+    est = pd.read_csv(tmp_path / "linkage" / "linkage_weighted_estimates.csv")
+    index, model = est[est["section"] == "index"], est[est["section"] == "model"]
+    assert (index["variance_ipw"] == VARIANCE_STACKED).all()
+    assert (model["variance_ipw"] == VARIANCE_FIXED).all()
+    w = INDEX["weights"]
+    fit = lk.fit_linkage_model(children, list(w))
+    stacked = stacked_index_inference(children, fit, w, INDEX["k"]).set_index(
+        ["area_code", "measure"]
+    )
+    for row in index.itertuples():
+        s = stacked.loc[(row.area_code, row.measure)]
+        assert row.std_error_ipw == pytest.approx(s["se_stacked"], abs=1e-4)
+        assert row.conf_low_ipw == pytest.approx(s["conf_low"], abs=1e-4)
+        assert row.std_error_ipw < s["se_fixed"]
+
+
+def test_trimmed_release_says_the_weights_are_fixed(release):
+    out, _ = release
+    est = pd.read_csv(out / "linkage" / "linkage_weighted_estimates.csv")
+    assert (est["variance_ipw"] == VARIANCE_FIXED).all()

@@ -164,10 +164,11 @@ def fit_logistic_cells(
 
 def _design(frame: pd.DataFrame, categorical: Sequence[str]) -> pd.DataFrame:
     """Intercept plus treatment dummies (first level dropped) of the categorical columns."""
+    intercept = pd.DataFrame({"intercept": np.ones(len(frame))}, index=frame.index)
+    if not categorical:
+        return intercept
     dummies = pd.get_dummies(frame[list(categorical)].astype(str), drop_first=True, dtype=float)
-    return pd.concat(
-        [pd.DataFrame({"intercept": np.ones(len(frame))}, index=frame.index), dummies], axis=1
-    )
+    return pd.concat([intercept, dummies], axis=1)
 
 
 def _domain_pattern(children: pd.DataFrame) -> pd.Series:
