@@ -34,6 +34,7 @@ def _census(n: int, seed: int) -> pd.DataFrame:
     eta = 1.6 - 0.5 * n_domains - 1.2 * (sex == "2") - 1.2 * (region == REGIONS[1])
     linked = rng.random(n) < 1 / (1 + np.exp(-eta))
     fsm = rng.random(n) < 1 / (1 + np.exp(-(-1.5 + 0.8 * n_domains)))
+    referral = rng.random(n) < 1 / (1 + np.exp(-(-1.5 + 0.5 * n_domains)))
     return pd.DataFrame(
         {
             "household_id": [f"h{h}" for h in household],
@@ -45,6 +46,7 @@ def _census(n: int, seed: int) -> pd.DataFrame:
             **{d: pd.array(flags[:, j], dtype="boolean") for j, d in enumerate(DOMAINS)},
             "n_domains": pd.array(n_domains, dtype="Int64"),
             "fsm": pd.array(np.where(linked, fsm, None), dtype="boolean"),
+            "any_referral": pd.array(referral, dtype="boolean"),
         }
     )
 
@@ -214,3 +216,70 @@ def test_trimmed_weights_keep_the_fixed_weight_se():
     assert (out["variance_ipw"] == st.VARIANCE_STACKED).all()
     assert (out["std_error_ipw"] < untrimmed["std_error_ipw"]).all()
     assert (out["conf_low_ipw"] > untrimmed["conf_low_ipw"]).all()
+
+
+def test_stacked_logistic_se_is_the_sandwich_of_the_stacked_equations():
+    """The weighted logit of the outcome on MDH, age and sex stacked with the linkage
+    model of sex and region, written out per child and differentiated numerically;
+    clustered by household with the CR1 factor."""
+    children = _census(160, seed=9)
+    children["age"] = np.where(np.arange(160) % 3 == 0, 6, 5)
+    fit = lk.fit_linkage_model(children, list(WEIGHTS), terms=("sex", "area"))
+    w, _ = lk.linkage_weights(fit.p_hat, fit.observed)
+    got = st.stacked_logistic_se(
+        children, fit, w, WEIGHTS, K, "any_referral", cluster="household_id"
+    )
+    table = lk.weighted_model_estimates(children, w, WEIGHTS, K, ["any_referral"], "household_id")
+    assert got["estimate"] == pytest.approx(table["estimate_ipw"].item(), rel=1e-8)
+    # weights fixed: the table's CR1 SE, up to G counting every household with a
+    # modelled child (the stacked equations' units), not only those in the outcome model
+    G, obs = got["n_clusters"], lk.observed_index(children, list(WEIGHTS))
+    G_obs = children.loc[obs, "household_id"].nunique()
+    scale = np.sqrt(G / (G - 1) / (G_obs / (G_obs - 1)))
+    assert G_obs < G
+    assert got["se_fixed"] == pytest.approx(table["std_error_ipw"].item() * scale, rel=1e-8)
+
+    sex2 = (children["sex"] == "2").to_numpy(float)
+    x = np.column_stack([np.ones(160), sex2, children["region_code"] == REGIONS[1]]).astype(float)
+    r = children[list(WEIGHTS)].notna().all(axis=1).to_numpy(float)
+    c = children[list(WEIGHTS)].astype("float64").fillna(0).to_numpy().mean(axis=1)
+    mdh = (c >= K - 1e-9).astype(float)
+    z = np.column_stack([np.ones(160), mdh, children["age"] == 6, sex2]).astype(float)
+    y = children["any_referral"].to_numpy(float)
+    alpha = sm.GLM(r, x, family=sm.families.Binomial()).fit(tol=1e-12).params
+    p_hat = 1 / (1 + np.exp(-(x @ alpha)))
+    keep = r > 0
+    beta = (
+        sm.GLM(y[keep], z[keep], family=sm.families.Binomial(), freq_weights=1 / p_hat[keep])
+        .fit(tol=1e-12)
+        .params
+    )
+
+    def equations(params):  # one row per child: [w_i (y_i - mu_i) z_i', S_i']
+        b, al = params[:4], params[4:]
+        p = 1 / (1 + np.exp(-(x @ al)))
+        mu = 1 / (1 + np.exp(-(z @ b)))
+        return np.column_stack([(r / p * (y - mu))[:, None] * z, (r - p)[:, None] * x])
+
+    params = np.concatenate([beta, alpha])
+    assert np.allclose(equations(params).sum(axis=0), 0, atol=1e-7)
+    h = 1e-6
+    A = np.column_stack(
+        [
+            -(equations(params + h * e).sum(axis=0) - equations(params - h * e).sum(axis=0))
+            / (2 * h)
+            for e in np.eye(len(params))
+        ]
+    )
+    g = pd.factorize(children["household_id"])[0]
+    G, N = g.max() + 1, keep.sum()
+    u = np.zeros((G, len(params)))
+    np.add.at(u, g, equations(params))
+    B = G / (G - 1) * (N - 1) / (N - 4) * u.T @ u
+    A_inv = np.linalg.inv(A)
+    V = A_inv @ B @ A_inv.T
+    V_fixed = np.linalg.inv(A[:4, :4]) @ B[:4, :4] @ np.linalg.inv(A[:4, :4]).T
+    assert got["estimate"] == pytest.approx(beta[1], rel=1e-7)
+    assert got["se_fixed"] == pytest.approx(np.sqrt(V_fixed[1, 1]), rel=1e-5)
+    assert got["se_stacked"] == pytest.approx(np.sqrt(V[1, 1]), rel=1e-5)
+    assert abs(got["se_stacked"] - got["se_fixed"]) > 1e-3 * got["se_fixed"]

@@ -13,6 +13,7 @@ from child_mdh.aggregates.linkage_stacked import (
     VARIANCE_FIXED,
     VARIANCE_STACKED,
     stacked_index_inference,
+    stacked_logistic_se,
 )
 from child_mdh.contract.vocabulary import DOMAINS, ENGLAND_CODE
 from child_mdh.release.linkage import BOUND_FORMULAS, linkage_outputs
@@ -98,7 +99,7 @@ def test_weighted_and_unweighted_estimates_side_by_side(release):
 
 def test_index_intervals_account_for_the_estimated_linkage_model(tmp_path):
     """Untrimmed weights: the weighted index rows carry the stacked SE (narrower than the
-    fixed-weight one here) and say so; the odds ratios keep the fixed-weight SE. With the
+    fixed-weight one here) and say so, and so do the odds ratios. With the
     weights trimmed (the module's release), every row says the weights are fixed."""
     manifest = Manifest(tmp_path, "linkage", SDCConfig.from_mapping({}), about={"synthetic": True})
     children = _census()
@@ -109,7 +110,7 @@ def test_index_intervals_account_for_the_estimated_linkage_model(tmp_path):
     est = pd.read_csv(tmp_path / "linkage" / "linkage_weighted_estimates.csv")
     index, model = est[est["section"] == "index"], est[est["section"] == "model"]
     assert (index["variance_ipw"] == VARIANCE_STACKED).all()
-    assert (model["variance_ipw"] == VARIANCE_FIXED).all()
+    assert (model["variance_ipw"] == VARIANCE_STACKED).all()
     w = INDEX["weights"]
     fit = lk.fit_linkage_model(children, list(w))
     stacked = stacked_index_inference(children, fit, w, INDEX["k"]).set_index(
@@ -120,6 +121,9 @@ def test_index_intervals_account_for_the_estimated_linkage_model(tmp_path):
         assert row.std_error_ipw == pytest.approx(s["se_stacked"], abs=1e-4)
         assert row.conf_low_ipw == pytest.approx(s["conf_low"], abs=1e-4)
         assert row.std_error_ipw < s["se_fixed"]
+    odds = stacked_logistic_se(children, fit, fit.p_hat**-1.0, w, INDEX["k"], "any_referral")
+    assert model["std_error_ipw"].item() == pytest.approx(odds["se_stacked"], abs=1e-4)
+    assert model["estimate_ipw"].item() == pytest.approx(np.exp(odds["estimate"]), abs=1e-4)
 
 
 def test_trimmed_release_says_the_weights_are_fixed(release):

@@ -18,6 +18,9 @@ sources in ``docs/linkage-bias.md``.
 - :func:`weighted_model_estimates`: the odds ratio of MDH for every outcome (logit,
   adjusted for age and sex), unweighted and weighted, sandwich SEs clustered by local
   authority (CR1) with the weights treated as fixed.
+- :func:`fit_linkage_model`: the linkage model with its cells, for the SEs of
+  :mod:`child_mdh.aggregates.linkage_stacked` that account for its estimation (which the
+  release uses for the weighted estimates when the weights are not trimmed).
 - :func:`index_bounds`: worst-case (Manski 1989) bounds on H: every indicator that is
   unknown is set to deprived, then to not deprived; and the bounds that ignore the
   census domains of the unobserved children.

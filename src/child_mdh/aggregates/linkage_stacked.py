@@ -61,7 +61,7 @@ import pandas as pd
 from scipy import stats
 
 from child_mdh.aggregates.index.alkire_foster import identify, scores
-from child_mdh.aggregates.linkage import UNKNOWN, LinkageFit
+from child_mdh.aggregates.linkage import UNKNOWN, LinkageFit, _design, fit_logistic_cells
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 
 #: each measure as a ratio sum(w a) / sum(w b) of the children's censored score c and
@@ -195,5 +195,120 @@ def with_stacked_index_se(
     out["std_error_ipw"] = merged["se_stacked"].to_numpy()
     out["conf_low_ipw"] = merged["conf_low"].to_numpy()
     out["conf_high_ipw"] = merged["conf_high"].to_numpy()
+    out["variance_ipw"] = VARIANCE_STACKED
+    return out
+
+
+def stacked_logistic_se(
+    children: pd.DataFrame,
+    fit: LinkageFit,
+    weight: np.ndarray,
+    index_weights: Mapping[str, float],
+    k: float,
+    outcome: str,
+    cluster: str = "la_code",
+) -> dict:
+    """The weighted logistic model of ``outcome`` on MDH, age in single years and sex
+    (:func:`child_mdh.aggregates.linkage.weighted_model_estimates`) with the SE of the
+    log odds ratio of MDH that accounts for the estimated linkage model (module
+    docstring), and the same SE with the weights fixed.
+
+    The weights must be 1/p-hat times a constant (:func:`weights_are_inverse_p`). The
+    children are grouped by (MDH, age, sex, cluster, linkage cell), within which the
+    weight and the design row are constant. Clustered by ``cluster`` over the clusters
+    with a modelled child, with the CR1 factor G/(G-1) (N-1)/(N-K) of
+    :func:`child_mdh.aggregates.linkage.fit_logistic_cells` (N children in the outcome
+    model, K its coefficients). Returns ``estimate`` (log odds ratio), ``se_fixed``,
+    ``se_stacked``, ``n_clusters``.
+    """
+    use = fit.modelled
+    kids = children.loc[use]
+    cell = fit.cell_of[use]
+    r = fit.observed[use]
+    w = np.asarray(weight, dtype="float64")[use]
+    p_cell, x = fit.p_cell, fit.design
+    clusters = pd.Series(kids[cluster].astype("object").fillna(UNKNOWN).to_numpy())
+    codes, _ = pd.factorize(clusters)
+    G = int(codes.max()) + 1 if len(codes) else 0
+    mdh = _index_values(kids, index_weights, k)["mdh"]
+    y = kids[outcome].astype("boolean")
+    keep = r & y.notna().to_numpy() & (w > 0)
+    frame = pd.DataFrame(
+        {
+            "mdh": mdh[keep].astype(int),
+            "age": kids["age"].astype("int64").to_numpy()[keep],
+            "sex": kids["sex"].astype("object").fillna(UNKNOWN).to_numpy()[keep],
+            "g": codes[keep],
+            "cell": cell[keep],
+            "w": w[keep],
+            "y": y[keep].astype(int).to_numpy(),
+        }
+    )
+    groups = (
+        frame.groupby(["mdh", "age", "sex", "g", "cell"], sort=True)
+        .agg(w=("w", "first"), e=("y", "sum"), n=("y", "size"))
+        .reset_index()
+    )
+    Z = _design(groups, ("age", "sex"))
+    Z.insert(1, "mdh", groups["mdh"].astype(float))
+    z = Z.to_numpy()
+    gw, e, n = groups["w"].to_numpy(), groups["e"].to_numpy(float), groups["n"].to_numpy(float)
+    beta, _ = fit_logistic_cells(z, e, n, weight=gw)
+    mu = 1 / (1 + np.exp(-np.clip(z @ beta, -35, 35)))
+    resid = gw * (e - n * mu)
+    bread = np.linalg.pinv((z * (gw * n * mu * (1 - mu))[:, None]).T @ z)
+    u_fixed = np.zeros((G, z.shape[1]))
+    np.add.at(u_fixed, groups["g"].to_numpy(), z * resid[:, None])
+    # D_beta = -sum_i w_i (1 - p_i) (y_i - mu_i) z_i x_i', summed by linkage cell
+    gcell = groups["cell"].to_numpy()
+    by_cell = np.zeros((len(p_cell), z.shape[1]))
+    np.add.at(by_cell, gcell, z * (resid * (1 - p_cell[gcell]))[:, None])
+    d_beta = -by_cell.T @ x
+    # the model's scores (R_i - p_i) x_i of every modelled child, by (cluster, cell)
+    pairs = pd.DataFrame({"g": codes, "cell": cell, "s": r.astype(float) - p_cell[cell]})
+    pairs = pairs.groupby(["g", "cell"], sort=False)["s"].sum().reset_index()
+    effect = x @ (np.linalg.pinv(fit.information) @ d_beta.T)  # cells x K
+    u_stacked = u_fixed.copy()
+    np.add.at(
+        u_stacked,
+        pairs["g"].to_numpy(),
+        effect[pairs["cell"].to_numpy()] * pairs["s"].to_numpy()[:, None],
+    )
+    n_rows, n_coef = float(n.sum()), z.shape[1]
+    factor = G / max(G - 1, 1) * (n_rows - 1) / max(n_rows - n_coef, 1)
+    se = {}
+    for label, u in (("se_fixed", u_fixed), ("se_stacked", u_stacked)):
+        cov = bread @ (factor * u.T @ u) @ bread
+        se[label] = float(np.sqrt(cov[1, 1]))
+    return {"estimate": float(beta[1]), **se, "n_clusters": G}
+
+
+def with_stacked_model_se(
+    model_est: pd.DataFrame,
+    children: pd.DataFrame,
+    fit: LinkageFit,
+    weight: np.ndarray,
+    index_weights: Mapping[str, float],
+    k: float,
+    cluster: str = "la_code",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`child_mdh.aggregates.linkage.weighted_model_estimates` with the weighted
+    odds ratios' ``std_error_ipw`` (of the log odds ratio), ``conf_low_ipw`` and
+    ``conf_high_ipw`` from :func:`stacked_logistic_se` (normal interval, as the table's),
+    and ``variance_ipw`` (:data:`VARIANCE_FIXED`, the table unchanged, when the weights
+    are trimmed)."""
+    out = model_est.copy()
+    if not len(out) or not weights_are_inverse_p(fit, weight):
+        return out.assign(variance_ipw=VARIANCE_FIXED)
+    zq = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    for i, outcome in enumerate(out["outcome"]):
+        s = stacked_logistic_se(children, fit, weight, index_weights, k, outcome, cluster)
+        b = out["estimate_ipw"].iloc[i]
+        if not np.isclose(s["estimate"], b, rtol=1e-6, atol=1e-9):
+            raise ValueError(f"the stacked equations do not reproduce the model of {outcome}")
+        out.loc[out.index[i], "std_error_ipw"] = s["se_stacked"]
+        out.loc[out.index[i], "conf_low_ipw"] = float(np.exp(b - zq * s["se_stacked"]))
+        out.loc[out.index[i], "conf_high_ipw"] = float(np.exp(b + zq * s["se_stacked"]))
     out["variance_ipw"] = VARIANCE_STACKED
     return out

@@ -196,6 +196,7 @@ def linkage_outputs(
     index_est = lk.weighted_index_estimates(children, weight, w, k, conf)
     index_est = stacked.with_stacked_index_se(index_est, children, fit, weight, w, k, conf)
     model_est = lk.weighted_model_estimates(children, weight, w, k, outcomes, cluster, conf)
+    model_est = stacked.with_stacked_model_se(model_est, children, fit, weight, w, k, cluster, conf)
     residual_df = float(model_est["residual_df"].min()) if len(model_est) else None
     specs = table_specs(conf, residual_df)
     out = Path(release_dir) / "linkage"
