@@ -104,7 +104,10 @@ def test_index_intervals_account_for_the_estimated_linkage_model(tmp_path):
     manifest = Manifest(tmp_path, "linkage", SDCConfig.from_mapping({}), about={"synthetic": True})
     children = _census()
     untrimmed = {**LINKAGE, "trim_percentile": None}
-    linkage_outputs(children, INDEX, untrimmed, ["any_referral"], "la_code", tmp_path, manifest)
+    result = linkage_outputs(
+        children, INDEX, untrimmed, ["any_referral"], "la_code", tmp_path, manifest
+    )
+    assert result["variance_ipw"] == VARIANCE_STACKED
     manifest.write()
     assert audit_release(tmp_path) == []
     est = pd.read_csv(tmp_path / "linkage" / "linkage_weighted_estimates.csv")

@@ -182,7 +182,8 @@ def linkage_outputs(
     manifest,
 ) -> dict:
     """Fit the linkage model, weight, and write every linkage table; returns the
-    manifest uids and the weights' summary."""
+    manifest uids, the weights' summary and the variance of the weighted intervals
+    (``variance_ipw``)."""
     w = dict(index_settings["weights"])
     k = float(index_settings["k"])
     conf = float(index_settings["confidence"])
@@ -255,4 +256,5 @@ def linkage_outputs(
         xlsx=True,
         title="Bounds on H for the children not linked",
     )
-    return {"uids": written, "weights": summary}
+    variance = index_est["variance_ipw"].iloc[0] if len(index_est) else stacked.VARIANCE_FIXED
+    return {"uids": written, "weights": summary, "variance_ipw": variance}

@@ -54,6 +54,7 @@ def run(smk) -> None:
         )
         manifest.write_part(smk.output.manifest)
         log.info("linkage weights:\n%s", json.dumps(result["weights"], indent=2))
+        log.info("variance of the weighted intervals: %s", result["variance_ipw"])
         log.info(
             "%d linkage tables staged for release/linkage/",
             len(result["uids"]),
