@@ -283,3 +283,23 @@ def test_stacked_logistic_se_is_the_sandwich_of_the_stacked_equations():
     assert got["se_fixed"] == pytest.approx(np.sqrt(V_fixed[1, 1]), rel=1e-5)
     assert got["se_stacked"] == pytest.approx(np.sqrt(V[1, 1]), rel=1e-5)
     assert abs(got["se_stacked"] - got["se_fixed"]) > 1e-3 * got["se_fixed"]
+
+
+def test_a_region_without_mdh_children_has_no_a_and_no_se():
+    children = _census(3_000, seed=8)
+    small = children.iloc[:4].copy()
+    small["household_id"] = ["x1", "x1", "x2", "x3"]
+    small["region_code"] = "E12000009"
+    for d in DOMAINS:
+        small[d] = pd.array([False] * 4, dtype="boolean")
+    small["fsm"] = pd.array([False] * 4, dtype="boolean")
+    small["linked"] = True
+    children = pd.concat([children, small], ignore_index=True)
+    fit, w = _weighted(children)
+    fixed = lk.weighted_index_estimates(children, w, WEIGHTS, K)
+    out = st.with_stacked_index_se(fixed, children, fit, w, WEIGHTS, K).set_index(
+        ["area_code", "measure"]
+    )
+    assert out.loc[("E12000009", "H"), "estimate_ipw"] == 0
+    assert np.isnan(out.loc[("E12000009", "A"), "std_error_ipw"])
+    assert (out["variance_ipw"] == st.VARIANCE_STACKED).all()

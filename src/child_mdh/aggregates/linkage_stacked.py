@@ -126,14 +126,15 @@ def stacked_index_inference(
             a, b = values[a_name] * ri, values[b_name] * ri
             denom = float(np.sum(b / p))
             theta = float(np.sum(a / p)) / denom if denom > 0 else np.nan
-            resid = a - theta * b  # zero outside the domain and without the index
-            psi = resid / p
-            d = -np.bincount(cell_of, weights=resid * (1 - p) / p, minlength=len(x)) @ x
-            phi = psi + (x @ (info_inv @ d))[cell_of] * (r - p)
-            se = {}
-            for label, f in (("se_fixed", psi), ("se_stacked", phi)):
-                total = np.bincount(household, weights=f, minlength=G)
-                se[label] = float(np.sqrt(factor * np.sum(total**2)) / denom)
+            se = {"se_fixed": np.nan, "se_stacked": np.nan}
+            if denom > 0:  # A of a domain without an MDH child has no estimate
+                resid = a - theta * b  # zero outside the domain and without the index
+                psi = resid / p
+                d = -np.bincount(cell_of, weights=resid * (1 - p) / p, minlength=len(x)) @ x
+                phi = psi + (x @ (info_inv @ d))[cell_of] * (r - p)
+                for label, f in (("se_fixed", psi), ("se_stacked", phi)):
+                    total = np.bincount(household, weights=f, minlength=G)
+                    se[label] = float(np.sqrt(factor * np.sum(total**2)) / denom)
             rows.append(
                 {
                     "area_level": level,
@@ -186,15 +187,16 @@ def with_stacked_index_se(
         how="left",
         validate="one_to_one",
     )
-    if (
-        merged["se_stacked"].isna().any()
-        or not (merged["index_n"] == merged["index_n_stacked"]).all()
-        or not np.allclose(merged["estimate"], merged["estimate_ipw"], rtol=1e-9, atol=1e-12)
+    if not (merged["index_n"] == merged["index_n_stacked"]).all() or not np.allclose(
+        merged["estimate"], merged["estimate_ipw"], rtol=1e-9, atol=1e-12, equal_nan=True
     ):
         raise ValueError("the stacked equations do not reproduce the weighted estimates")
-    out["std_error_ipw"] = merged["se_stacked"].to_numpy()
-    out["conf_low_ipw"] = merged["conf_low"].to_numpy()
-    out["conf_high_ipw"] = merged["conf_high"].to_numpy()
+    # where the linearisation has no SE (a domain in fewer than two households, or
+    # without an estimate), neither does the table
+    keep = out["std_error_ipw"].notna().to_numpy()
+    out["std_error_ipw"] = np.where(keep, merged["se_stacked"], np.nan)
+    out["conf_low_ipw"] = np.where(keep, merged["conf_low"], np.nan)
+    out["conf_high_ipw"] = np.where(keep, merged["conf_high"], np.nan)
     out["variance_ipw"] = VARIANCE_STACKED
     return out
 
