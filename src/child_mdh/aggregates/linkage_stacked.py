@@ -298,19 +298,23 @@ def with_stacked_model_se(
     """:func:`child_mdh.aggregates.linkage.weighted_model_estimates` with the weighted
     odds ratios' ``std_error_ipw`` (of the log odds ratio), ``conf_low_ipw`` and
     ``conf_high_ipw`` from :func:`stacked_logistic_se` (normal interval, as the table's),
-    and ``variance_ipw`` (:data:`VARIANCE_FIXED`, the table unchanged, when the weights
-    are trimmed)."""
+    and ``variance_ipw`` per row (:data:`VARIANCE_FIXED`, the row unchanged, when the
+    weights are trimmed or the stacked fit does not reproduce the coefficient)."""
     out = model_est.copy()
     if not len(out) or not weights_are_inverse_p(fit, weight):
         return out.assign(variance_ipw=VARIANCE_FIXED)
     zq = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    out["variance_ipw"] = VARIANCE_FIXED
     for i, outcome in enumerate(out["outcome"]):
         s = stacked_logistic_se(children, fit, weight, index_weights, k, outcome, cluster)
         b = out["estimate_ipw"].iloc[i]
-        if not np.isclose(s["estimate"], b, rtol=1e-6, atol=1e-9):
-            raise ValueError(f"the stacked equations do not reproduce the model of {outcome}")
-        out.loc[out.index[i], "std_error_ipw"] = s["se_stacked"]
-        out.loc[out.index[i], "conf_low_ipw"] = float(np.exp(b - zq * s["se_stacked"]))
-        out.loc[out.index[i], "conf_high_ipw"] = float(np.exp(b + zq * s["se_stacked"]))
-    out["variance_ipw"] = VARIANCE_STACKED
+        # a model that did not converge to the same coefficient (separation, say) keeps
+        # the fixed-weight SE, and the row says so
+        if not (np.isfinite(s["se_stacked"]) and np.isclose(s["estimate"], b, rtol=1e-6)):
+            continue
+        row = out.index[i]
+        out.loc[row, "std_error_ipw"] = s["se_stacked"]
+        out.loc[row, "conf_low_ipw"] = float(np.exp(b - zq * s["se_stacked"]))
+        out.loc[row, "conf_high_ipw"] = float(np.exp(b + zq * s["se_stacked"]))
+        out.loc[row, "variance_ipw"] = VARIANCE_STACKED
     return out
