@@ -33,9 +33,9 @@ child rather than with the index observed.
 An intercept-only model (x_i = 1, p_i = p-hat for every child) gives
 D_d = -(1 - p-hat) sum_{i in d} R_i (a_i - theta_d b_i) / p-hat = -(1 - p-hat) sum_i psi_i,
 which is 0 at theta-hat (the ratio's own estimating equation): the correction vanishes
-and the stacked SE is the fixed-weight SE exactly. The same holds for a domain d when the
-model is saturated in the domains (region effects only, say) and the weights are
-constant within d.
+and the stacked SE is the fixed-weight SE exactly. The same holds for a domain d whose
+children all share one design row x_i (a region, under a model with region effects only):
+D_d = -(1 - p_d) x_d sum_i psi_i = 0.
 
 The weights must be 1/p_i times a constant (stabilised or not, not trimmed): the ratio
 estimates and their SEs do not depend on the constant. Trimming caps the weights at a
