@@ -162,3 +162,67 @@ def test_profile_tables_declare_their_sums_to_the_index_counts(released):
         for k in ("profiles", "profiles_by_region")
     ]
     assert abs(eng[0] - eng[1]) <= 2 * 9  # rounded directly and summed over 2 regions
+
+
+def _audit_release(tmp_path, tables):
+    """Write ``tables`` ({name: (frame, spec)}, unrounded) with a manifest listing them
+    and run the release-wide interval audit over them."""
+    from child_mdh.release.sdc.audit import interval_audit
+
+    results = {}
+    for name, (df, spec) in tables.items():
+        df.to_csv(tmp_path / name, index=False)
+        structure = spec.structure(df)
+        structure.update({"rounded": False, "rounding_base": 5, "threshold": 10})
+        results[name] = {"files": [{"name": name}], "structure": structure, "status": "pass"}
+    return interval_audit(tmp_path, {"disclosure": {"threshold": 10}, "results": results})
+
+
+def test_the_gradient_is_declared_the_profile_rows_it_repeats(tmp_path):
+    # England's profiles: none and profile b withheld, their subtotal withheld with them;
+    # the gradient publishes the subtotal (37) and withholds the other two rows. Each file
+    # alone leaves every withheld count open; read together, b = 37 - 30 = 7 and none =
+    # 100 - 37 = 63, a recovery only through the gradient's repeating the profile rows
+    profiles = pd.DataFrame(
+        {
+            "area_code": ENGLAND_CODE,
+            PROFILE: ["none", "a", "b", "any 1 or more", "all children"],
+            "profile_parent": [
+                "all children",
+                "any 1 or more",
+                "any 1 or more",
+                "all children",
+                "",
+            ],
+            "children_n": [np.nan, 30, np.nan, np.nan, 100],
+        }
+    )
+    gradient = pd.DataFrame(
+        {"deprived_indicators": ["0", "1+", "all"], "children_n": [np.nan, 37, np.nan]}
+    )
+    repeats = {"0": "none", "1+": "any 1 or more", "all": "all children"}
+    spec = rel.profile_spec((), None)
+
+    def audit(gradient_spec):
+        return _audit_release(
+            tmp_path,
+            {"profiles.csv": (profiles, spec), "gradients.csv": (gradient, gradient_spec)},
+        )
+
+    assert audit(rel.gradient_spec(())).passed  # undeclared: unrelated numbers
+    report = audit(rel.gradient_spec((), repeats))
+    found = {(f.file, f.row, f.kind, f.lower, f.upper) for f in report.findings}
+    assert ("profiles.csv", 2, "exact", 7.0, 7.0) in found
+    assert ("profiles.csv", 0, "exact", 63.0, 63.0) in found
+
+
+def test_the_released_gradient_declares_its_profile_rows(released):
+    release, _, written, tables = released
+    structure = json.loads((release / "outputs.json").read_text())["results"][written["gradients"]][
+        "structure"
+    ]
+    repeats = {
+        (s["where"]["deprived_indicators"][0], s["at"]["profile"]) for s in structure["sums"]
+    }
+    assert ("0", "none") in repeats and ("all", "all children") in repeats
+    assert {label for label, _ in repeats} == set(tables["gradients"]["deprived_indicators"])

@@ -404,3 +404,12 @@ def test_a_count_withheld_in_one_file_and_published_rounded_in_another_is_publis
     report = interval_audit(tmp_path, manifest)
     assert report.passed, report.findings
     assert report.withheld == 2 and report.rounded == 1
+
+
+def test_a_count_sum_at_fixed_dimensions_is_recorded_and_read_back():
+    # a cell of a table without an area column declared to be England's count elsewhere
+    at = CountSum("index", "mdh_n", "mdh_n", {"group": ("All",)}, at={"area": "ENG"})
+    spec = TableSpec(key_columns=("group",), sums=(at,))
+    frame = pd.DataFrame({"group": ["All"], "mdh_n": [30]})
+    assert TableSpec.from_structure(spec.structure(frame)).sums == (at,)
+    assert CountSum.from_dict({**MDH_PROFILES.to_dict(), "at": {}}) == MDH_PROFILES

@@ -139,13 +139,34 @@ def profile_spec(
     )
 
 
-def gradient_spec(outcomes) -> TableSpec:
-    """The disclosure declaration of ``inequality_gradients`` (a view of the profiles)."""
+def gradient_sums(outcomes, profiles: Mapping[str, str]) -> tuple[CountSum, ...]:
+    """Each count of a gradient row is the count of England's profile row it repeats
+    (``profiles``: the row's ``deprived_indicators`` label -> the profile's name in
+    ``deprivation_profiles.csv``): one-part sums, so the release audit reads the two
+    cells as one number."""
+    return tuple(
+        CountSum(
+            "deprivation profiles",
+            column,
+            column,
+            {N_DEPRIVED: (label,)},
+            at={"area": ENGLAND_CODE, "profile": profile},
+        )
+        for label, profile in profiles.items()
+        for column in ("children_n", *[f"{o}_n" for o in outcomes])
+    )
+
+
+def gradient_spec(outcomes, profiles: Mapping[str, str] | None = None) -> TableSpec:
+    """The disclosure declaration of ``inequality_gradients`` (a view of the profiles):
+    with ``profiles`` (the attribute of :func:`gradient_view`), each row is declared to
+    be England's profile row it repeats (:func:`gradient_sums`)."""
     return TableSpec(
         key_columns=(N_DEPRIVED,),
         count_columns=("children_n", *[f"{o}_n" for o in outcomes]),
         formulas=_rate_formulas(outcomes, LEVELS),
         margins=(RowMargin(N_DEPRIVED, total="all"),),
+        sums=gradient_sums(outcomes, profiles or {}),
     )
 
 
@@ -201,7 +222,8 @@ def gradient_view(profiles: pd.DataFrame, outcomes) -> pd.DataFrame:
     """England's rows by number of deprived indicators (no deprivation, the subtotals,
     every indicator unless the subtotals are top-coded, all children) of the released
     profiles table, with 95% and 99.8% Wilson intervals of each outcome's rate computed
-    from those published counts. ``deprived_indicators`` is ``0``, ``1``, ... (``3+``
+    from those published counts; ``attrs["profiles"]`` maps each row's label to the
+    profile row it repeats. ``deprived_indicators`` is ``0``, ``1``, ... (``3+``
     for a top-coded group) or ``all``."""
     eng = profiles.loc[profiles["area_code"] == ENGLAND_CODE]
     kind = eng["row_type"]
@@ -217,10 +239,13 @@ def gradient_view(profiles: pd.DataFrame, outcomes) -> pd.DataFrame:
         "all" if t == "total" else f"{int(k)}{'+' if 'or more' in p else ''}"
         for p, t, k in zip(g[PROFILE], g["row_type"], g[N_DEPRIVED])
     ]
+    repeats = dict(zip(g[N_DEPRIVED], g[PROFILE]))
     g = g.drop(columns=["row_type", PROFILE]).reset_index(drop=True)
     for c in g.columns[1:]:
         g[c] = g[c].astype("Int64")
-    return apply_formulas(g, _rate_formulas(outcomes, LEVELS))
+    out = apply_formulas(g, _rate_formulas(outcomes, LEVELS))
+    out.attrs["profiles"] = repeats
+    return out
 
 
 def _finite(value: float, digits: int) -> float:
@@ -374,7 +399,7 @@ def inequality_outputs(
     written["gradients"] = write_release_table(
         gradient,
         out / "inequality_gradients.csv",
-        gradient_spec(outcomes),
+        gradient_spec(outcomes, gradient.attrs["profiles"]),
         manifest,
         method=METHODS["gradients"],
         mitigate=False,

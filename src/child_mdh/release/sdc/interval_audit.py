@@ -219,7 +219,11 @@ def _count_sums(tables: list[_Table], cells: pd.DataFrame) -> list[tuple[str, np
             for key, members in groups.items():
                 key = key if isinstance(key, tuple) else (key,)
                 members = picked[members] if by else members
-                named = sorted(zip([dims.get(c, c) for c in by], key))
+                if not len(members):
+                    continue  # nothing selected: no sum declared (not a total of 0)
+                named = sorted(
+                    {**(d.get("at") or {}), **dict(zip([dims.get(c, c) for c in by], key))}.items()
+                )
                 identity = d["population"] + "".join(f"|{k}={v}" for k, v in named)
                 parts = [index[(ti, int(r), d["parts"])] for r in members]
                 out.append((f"{identity}|{d['column']}", np.asarray(parts, dtype=np.int64)))

@@ -104,7 +104,12 @@ class CountSum:
     For example the MDH children of an area in the index (population ``index``,
     ``mdh_n``) are the children of the deprivation profiles that make a child MDH in the
     same area: ``CountSum("index", "mdh_n", "children_n", {"deprivation_profile": (...)},
-    by=("area_code",))``. The release-wide audit adds each such sum as an equation
+    by=("area_code",))``. ``at`` gives dimension values of the total that are not
+    columns of this table (dimension name -> value): England's row of another table, say,
+    summed from rows of a table without an area column, or a count published under other
+    key columns. With one selected row per group the sum is one part, and the declaration
+    says that the cell *is* the other table's count (the same number published twice
+    under different keys). The release-wide audit adds each such sum as an equation
     between the true counts, wherever the total is published (or not: then it is one
     more unknown).
     """
@@ -114,12 +119,26 @@ class CountSum:
     parts: str
     where: Mapping[str, tuple[str, ...]]
     by: tuple[str, ...] = ()
+    at: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "where", {str(k): tuple(str(v) for v in vs) for k, vs in dict(self.where).items()}
         )
         object.__setattr__(self, "by", tuple(self.by))
+        object.__setattr__(self, "at", {str(k): str(v) for k, v in dict(self.at).items()})
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.population,
+                self.column,
+                self.parts,
+                tuple(sorted(self.where.items())),
+                self.by,
+                tuple(sorted(self.at.items())),
+            )
+        )
 
     def to_dict(self) -> dict:
         """JSON-able description (recorded in the manifest for the audit)."""
@@ -129,13 +148,19 @@ class CountSum:
             "parts": self.parts,
             "where": {k: list(v) for k, v in self.where.items()},
             "by": list(self.by),
+            "at": dict(self.at),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> CountSum:
         """Rebuild from :meth:`to_dict`."""
         return cls(
-            d["population"], d["column"], d["parts"], d.get("where") or {}, d.get("by") or ()
+            d["population"],
+            d["column"],
+            d["parts"],
+            d.get("where") or {},
+            d.get("by") or (),
+            d.get("at") or {},
         )
 
 
