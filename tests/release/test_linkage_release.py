@@ -3,6 +3,8 @@ statistics follow from their published counts."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,8 +18,8 @@ from child_mdh.aggregates.linkage_stacked import (
     stacked_logistic_se,
 )
 from child_mdh.contract.vocabulary import DOMAINS, ENGLAND_CODE
-from child_mdh.release.linkage import BOUND_FORMULAS, linkage_outputs
-from child_mdh.release.sdc import Manifest, SDCConfig, audit_release
+from child_mdh.release.linkage import BOUND_FORMULAS, linkage_outputs, table_specs
+from child_mdh.release.sdc import Manifest, RowMargin, SDCConfig, TableSpec, audit_release
 
 INDEX = {
     "weights": dict.fromkeys([*DOMAINS, "fsm"], 0.2),
@@ -133,3 +135,113 @@ def test_trimmed_release_says_the_weights_are_fixed(release):
     out, _ = release
     est = pd.read_csv(out / "linkage" / "linkage_weighted_estimates.csv")
     assert (est["variance_ipw"] == VARIANCE_FIXED).all()
+
+
+def _audit(tmp_path, tables):
+    """The release-wide interval audit of ``tables`` ({name: (frame, spec)}, unrounded)."""
+    from child_mdh.release.sdc.audit import interval_audit
+
+    results = {}
+    for name, (df, spec) in tables.items():
+        df.to_csv(tmp_path / name, index=False)
+        structure = spec.structure(df)
+        structure.update({"rounded": False, "rounding_base": 5, "threshold": 10})
+        results[name] = {"files": [{"name": name}], "structure": structure, "status": "pass"}
+    return interval_audit(tmp_path, {"disclosure": {"threshold": 10}, "results": results})
+
+
+def _exact(report):
+    return {(f.file, f.row, f.column, f.lower) for f in report.findings if f.kind == "exact"}
+
+
+def test_a_region_of_the_linkage_rates_is_declared_the_sum_of_its_authorities(tmp_path):
+    # linkage_by_la withholds A's and B's children (and England's with them); the rates
+    # publish region R1 = A + C = 57 and withhold R2 = B. Alone each leaves A open;
+    # together A = 57 - 50 = 7
+    from child_mdh.release.index import _specs, linkage_sums
+
+    counts = ["linked_n", "unlinked_n", "linked_with_fsm_n", "linked_without_fsm_n"]
+    by_la = pd.DataFrame(
+        {
+            "la_code": ["A", "B", "C", ENGLAND_CODE],
+            "area_level": ["local_authority"] * 3 + ["england"],
+            "children_n": [np.nan, np.nan, 50, np.nan],
+            **dict.fromkeys(counts, np.nan),
+            "domains_missing_n": np.nan,
+        }
+    )
+    rates = pd.DataFrame(
+        {
+            "group_type": "region",
+            "group": ["All", "R1", "R2"],
+            "children_n": [np.nan, 57, np.nan],
+            "linked_n": np.nan,
+            "unlinked_n": np.nan,
+        }
+    )
+    spec = _specs(INDEX["weights"], 0.95)["linkage"]
+    rates_spec = table_specs(0.95, None)["rates"]
+
+    def audit(sums):
+        return _audit(
+            tmp_path,
+            {
+                "linkage_by_la.csv": (by_la, replace(spec, sums=sums)),
+                "linkage_rates.csv": (rates, rates_spec),
+            },
+        )
+
+    assert audit(()).passed
+    regions = {"A": "R1", "B": "R2", "C": "R1"}
+    assert ("linkage_by_la.csv", 0, "children_n", 7.0) in _exact(
+        audit(linkage_sums(by_la["la_code"], regions))
+    )
+    # a region lookup missing an authority declares no region sum (it would be false)
+    assert audit(linkage_sums(by_la["la_code"], {"A": "R1", "C": "R1"})).passed
+
+
+def test_linkage_bounds_and_estimates_repeat_the_index_counts(tmp_path):
+    # the index withholds region R1's MDH children (and R2's with them), England's 40
+    # published; the bounds, and the weighted estimates, publish R2's MDH children (25).
+    # Each alone leaves R1 open; declared the index's counts, R1 = 40 - 25 = 15
+    index = pd.DataFrame(
+        {
+            "area_level": ["england", "region", "region"],
+            "area_code": [ENGLAND_CODE, "R1", "R2"],
+            "parent_code": ["", ENGLAND_CODE, ENGLAND_CODE],
+            "index_n": [300, 120, 180],
+            "mdh_n": [40, np.nan, np.nan],
+        }
+    )
+    index_spec = TableSpec(
+        key_columns=("area_level", "area_code"),
+        count_columns=("index_n", "mdh_n"),
+        margins=(RowMargin("area_code", parent="parent_code"),),
+        population="index",
+        dimensions={"area_code": "area"},
+    )
+    bounds = pd.DataFrame(
+        {
+            "area_level": ["england", "region", "region"],
+            "area_code": [ENGLAND_CODE, "R1", "R2"],
+            **dict.fromkeys(table_specs(0.95, None)["bounds"].count_columns, np.nan),
+        }
+    ).assign(mdh_n=[np.nan, np.nan, 25.0])
+    estimates = pd.DataFrame(
+        {
+            "section": "index",
+            "area_code": ["R2"] * 3,
+            "measure": ["H", "A", "M0"],
+            "children_n": np.nan,
+            "events_n": 25.0,
+        }
+    )
+    declared = table_specs(0.95, None, [ENGLAND_CODE, "R1", "R2"])
+    bare = {k: replace(s, sums=()) for k, s in declared.items()}
+
+    def audit(specs, name, frame):
+        return _audit(tmp_path, {"index.csv": (index, index_spec), name: (frame, specs[name[:-4]])})
+
+    for name, frame in (("bounds.csv", bounds), ("estimates.csv", estimates)):
+        assert audit(bare, name, frame).passed
+        assert ("index.csv", 1, "mdh_n", 15.0) in _exact(audit(declared, name, frame))

@@ -6,6 +6,7 @@ rule index_outputs:
     input:
         children=rules.derive_children.output.children,
         linkage=rules.derive_children.output.linkage,
+        areas=SECURE / "contract" / "areas.parquet",
     output:
         child_index=SECURE / "child_index.parquet",
         manifest=MANIFEST_PARTS / "index.json",

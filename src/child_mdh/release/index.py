@@ -15,6 +15,7 @@ weight sets) publish only counts that the base does not, with their own protecti
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -25,9 +26,10 @@ import pandas as pd
 
 from child_mdh.aggregates.formulas import Formula, apply_formulas
 from child_mdh.aggregates.index import tables as it
-from child_mdh.contract.vocabulary import ENGLAND_CODE
+from child_mdh.contract.vocabulary import DOMAINS, ENGLAND_CODE
 from child_mdh.release.sdc import (
     ColumnMargin,
+    CountSum,
     RowMargin,
     TableSpec,
     write_release_figure,
@@ -281,13 +283,69 @@ def _published(path: Path, keys) -> pd.DataFrame:
     return pd.read_csv(path, dtype=dict.fromkeys(keys, "str"))
 
 
+#: The group types of ``linkage/linkage_rates.csv``, each with its own 'All' row
+#: (:func:`child_mdh.release.linkage.rates_table`).
+LINKAGE_RATE_GROUPS = ("all", "region", *DOMAINS, "n_domains", "age", "sex")
+LINKAGE_COUNTS = ("children_n", "linked_n", "unlinked_n")
+
+
+def linkage_sums(
+    la_codes: Sequence[str], regions: Mapping[str, str] | None = None
+) -> tuple[CountSum, ...]:
+    """The counts of ``linkage/linkage_rates.csv`` (population ``linkage rates``, the same
+    census children in scope) that are cells or sums of ``linkage_by_la.csv``: England's
+    children, linked and unlinked are every group type's 'All' row, and, with
+    ``regions`` (local authority -> region code, covering every authority in
+    ``la_codes``), a region's are the sums of its authorities' rows. Without a region
+    for every authority no region sum is declared (a sum missing an authority would be
+    false)."""
+    out = [
+        CountSum(
+            "linkage rates",
+            c,
+            c,
+            {"la_code": (ENGLAND_CODE,)},
+            at={"group_type": group_type, "group": "All"},
+        )
+        for group_type in LINKAGE_RATE_GROUPS
+        for c in LINKAGE_COUNTS
+    ]
+    las = [str(la) for la in la_codes if str(la) != ENGLAND_CODE]
+    if regions is not None and all(la in regions for la in las):
+        members: dict[str, list[str]] = {}
+        for la in las:
+            members.setdefault(str(regions[la]), []).append(la)
+        out += [
+            CountSum(
+                "linkage rates",
+                c,
+                c,
+                {"la_code": tuple(sorted(in_region))},
+                at={"group_type": "region", "group": region},
+            )
+            for region, in_region in sorted(members.items())
+            for c in LINKAGE_COUNTS
+        ]
+    return tuple(out)
+
+
 def write_linkage_report(
-    linkage: pd.DataFrame, release_dir: Path, manifest, weights, confidence
+    linkage: pd.DataFrame,
+    release_dir: Path,
+    manifest,
+    weights,
+    confidence,
+    regions: Mapping[str, str] | None = None,
 ) -> str:
     """Children in scope, linked and unlinked to a pupil record, by LA and for England,
-    through disclosure control; returns the manifest uid."""
+    through disclosure control; returns the manifest uid. ``regions`` (local authority
+    -> region code) lets the table declare its sums to the regions of
+    ``linkage/linkage_rates.csv`` (:func:`linkage_sums`)."""
     # children kept in the index are index_by_area.csv's index population: not again here
-    spec = _specs(weights, confidence)["linkage"]
+    spec = replace(
+        _specs(weights, confidence)["linkage"],
+        sums=linkage_sums(linkage["la_code"].astype(str), regions),
+    )
     entry = write_release_table(
         apply_formulas(linkage.drop(columns="kept_n", errors="ignore"), spec.formulas),
         Path(release_dir) / "index" / "linkage_by_la.csv",

@@ -30,7 +30,13 @@ from child_mdh.aggregates import linkage_stacked as stacked
 from child_mdh.aggregates.formulas import Formula, apply_formulas
 from child_mdh.aggregates.index.tables import STAT_DIGITS
 from child_mdh.contract.vocabulary import ENGLAND_CODE
-from child_mdh.release.sdc import ColumnMargin, RowMargin, TableSpec, write_release_table
+from child_mdh.release.sdc import (
+    ColumnMargin,
+    CountSum,
+    RowMargin,
+    TableSpec,
+    write_release_table,
+)
 
 ESTIMATE_COLUMNS = tuple(
     f"{stat}_{label}"
@@ -63,8 +69,60 @@ BOUND_FORMULAS = {
 }
 
 
-def table_specs(confidence: float, residual_df: float | None) -> dict[str, TableSpec]:
-    """The disclosure declaration of every linkage table."""
+#: The index's own counts repeated here: children with the index observed (every
+#: indicator known) and the MDH children among them, of ``index/index_by_area.csv``
+#: (population ``index``, dimension ``area``) for England and the regions.
+INDEX_REPEATS = (("index_n", "index_n"), ("mdh_n", "mdh_n"))
+
+
+def estimate_sums() -> tuple[CountSum, ...]:
+    """The index rows of ``linkage_weighted_estimates.csv`` (one per measure H, A, M0)
+    repeat the area's children with the index observed (``children_n``) and its MDH
+    children (``events_n``, unweighted): the counts of ``index_by_area.csv``."""
+    return tuple(
+        CountSum("index", total, part, {"section": ("index",), "measure": (m,)}, by=("area_code",))
+        for m in lk.INDEX_MEASURES
+        for total, part in (("index_n", "children_n"), ("mdh_n", "events_n"))
+    )
+
+
+def bounds_sums(area_codes) -> tuple[CountSum, ...]:
+    """The counts of ``linkage_bounds.csv`` published elsewhere: children with the index
+    observed and MDH children are the index's (``index_by_area.csv``); England's
+    children in scope are those of ``index/linkage_by_la.csv`` (population ``children
+    in scope``), a region's those of its row in ``linkage_rates.csv`` (population
+    ``linkage rates``; the same census children in scope)."""
+    out = [CountSum("index", c, c, {}, by=("area_code",)) for _, c in INDEX_REPEATS]
+    for code in area_codes:
+        if code == ENGLAND_CODE:
+            out.append(
+                CountSum(
+                    "children in scope",
+                    "children_n",
+                    "children_n",
+                    {"area_code": (code,)},
+                    at={"area": code},
+                )
+            )
+        else:
+            out.append(
+                CountSum(
+                    "linkage rates",
+                    "children_n",
+                    "children_n",
+                    {"area_code": (code,)},
+                    at={"group_type": "region", "group": code},
+                )
+            )
+    return tuple(out)
+
+
+def table_specs(
+    confidence: float, residual_df: float | None, area_codes=()
+) -> dict[str, TableSpec]:
+    """The disclosure declaration of every linkage table (``area_codes``: the areas of
+    ``linkage_bounds.csv``, whose children in scope are declared as counts of the other
+    tables, :func:`bounds_sums`)."""
     return {
         "rates": TableSpec(
             key_columns=("group_type", "group"),
@@ -81,6 +139,8 @@ def table_specs(confidence: float, residual_df: float | None) -> dict[str, Table
             count_columns=("children_n", "events_n"),
             derived=dict.fromkeys(ESTIMATE_COLUMNS, ("children_n", "events_n")),
             residual_df=residual_df,
+            dimensions={"area_code": "area"},
+            sums=estimate_sums(),
         ),
         "bounds": TableSpec(
             key_columns=("area_level", "area_code"),
@@ -104,6 +164,7 @@ def table_specs(confidence: float, residual_df: float | None) -> dict[str, Table
             ),
             population="linkage bounds",
             dimensions={"area_code": "area"},
+            sums=bounds_sums(area_codes),
         ),
     }
 
@@ -199,7 +260,8 @@ def linkage_outputs(
     model_est = lk.weighted_model_estimates(children, weight, w, k, outcomes, cluster, conf)
     model_est = stacked.with_stacked_model_se(model_est, children, fit, weight, w, k, cluster, conf)
     residual_df = float(model_est["residual_df"].min()) if len(model_est) else None
-    specs = table_specs(conf, residual_df)
+    bounds = bounds_table(children, w, k)
+    specs = table_specs(conf, residual_df, bounds["area_code"].astype(str))
     out = Path(release_dir) / "linkage"
     model_area = linkage_settings["model_area"].replace("_code", "")
     trim = linkage_settings["trim_percentile"]
@@ -246,7 +308,7 @@ def linkage_outputs(
     )
     write(
         "bounds",
-        bounds_table(children, w, k),
+        bounds,
         "linkage_bounds.csv",
         "worst-case bounds on H for every census child in scope: each unknown indicator "
         "(FSM of a child not linked, a domain of a household with domains missing) set "

@@ -18,6 +18,12 @@ from child_mdh.release.sdc import Manifest, SDCConfig
 from child_mdh.steps._runner import SUMMARY, step_logging
 
 
+def _regions(areas_path) -> dict[str, str]:
+    """Local authority -> region code, from the contract's areas table."""
+    areas = pd.read_parquet(areas_path, columns=["la_code", "region_code"])
+    return dict(zip(areas["la_code"].astype(str), areas["region_code"].astype(str)))
+
+
 def run(smk) -> None:
     """Rule ``index_outputs``."""
     with step_logging(smk, "index_outputs") as log:
@@ -42,6 +48,7 @@ def run(smk) -> None:
             manifest,
             dict(settings["weights"]),
             float(settings["confidence"]),
+            regions=_regions(smk.input.areas),
         )
         manifest.write_part(smk.output.manifest)
         log.info("index tables written: %s", ", ".join(written.values()))
