@@ -15,7 +15,14 @@ from child_mdh.aggregates.index.tables import child_index
 from child_mdh.aggregates.models.inequality import PROFILE, profile_levels, slope_index
 from child_mdh.contract.vocabulary import ENGLAND_CODE, INDICATORS
 from child_mdh.release.models import inequality as rel
-from child_mdh.release.sdc import Manifest, SDCConfig, audit_release, merge_manifests
+from child_mdh.release.sdc import (
+    Manifest,
+    RowMargin,
+    SDCConfig,
+    TableSpec,
+    audit_release,
+    merge_manifests,
+)
 from child_mdh.studies.model_recovery import simulate_cohort
 
 WEIGHTS = dict.fromkeys(INDICATORS, 0.2)
@@ -226,3 +233,88 @@ def test_the_released_gradient_declares_its_profile_rows(released):
     }
     assert ("0", "none") in repeats and ("all", "all children") in repeats
     assert {label for label, _ in repeats} == set(tables["gradients"]["deprived_indicators"])
+
+
+def test_a_region_of_the_profiles_is_the_sum_of_its_local_profile_authorities(tmp_path):
+    # local profiles (area_statistics): A withheld with England, B = 40, C = 30; the
+    # regional deprivation profiles publish R1's children (A and B: 47) and withhold the
+    # rest. Each alone leaves A open; read together, A = 47 - 40 = 7
+    from dataclasses import replace
+
+    from child_mdh.release.profiles.tables import region_sums
+
+    local = pd.DataFrame(
+        {
+            "la_code": ["E92000001", "A", "B", "C"],
+            "region_code": [None, "R1", "R1", "R2"],
+            "area_level": ["england", *["local_authority"] * 3],
+            "children_n": [np.nan, np.nan, 40, 30],
+        }
+    )
+    local_spec = TableSpec(
+        key_columns=("la_code",),
+        margins=(RowMargin("la_code", total=ENGLAND_CODE),),
+        population="profile children",
+        dimensions={"la_code": "area"},
+    )
+    rows = [
+        ("none", "all children"),
+        ("x", "any 1 or more"),
+        ("y", "any 1 or more"),
+        ("x+y", "any 1 or more"),
+        ("any 1 or more", "all children"),
+        ("all children", ""),
+    ]
+    by_region = pd.DataFrame(
+        [
+            (area, parent, profile, profile_parent)
+            for area, parent in ((ENGLAND_CODE, ""), ("R1", ENGLAND_CODE), ("R2", ENGLAND_CODE))
+            for profile, profile_parent in rows
+        ],
+        columns=["area_code", "area_parent", PROFILE, "profile_parent"],
+    ).assign(children_n=np.nan)
+    r1_total = (by_region["area_code"] == "R1") & (by_region[PROFILE] == "all children")
+    by_region.loc[r1_total, "children_n"] = 47
+    weights = {"x": 0.5, "y": 0.5}
+    sums = rel.profile_children_sums(weights, 1.0, ())
+    assert {s.column for s in sums} >= {"children_n", "mdh_n", "non_mdh_n", "censored_x_n"}
+    spec = rel.profile_spec((), None, regions=True)
+
+    def audit(profile_sums, local_sums):
+        return _audit_release(
+            tmp_path,
+            {
+                "local.csv": (local, replace(local_spec, sums=local_sums)),
+                "by_region.csv": (by_region, replace(spec, sums=profile_sums)),
+            },
+        )
+
+    local_sums = region_sums(local, ["children_n"])
+    assert audit((), local_sums).passed and audit(sums, ()).passed
+    found = {(f.file, f.row, f.kind, f.lower) for f in audit(sums, local_sums).findings}
+    assert ("local.csv", 1, "exact", 7.0) in found
+
+
+def test_profiles_declare_the_local_profile_counts_only_for_the_same_children():
+    kids = pd.DataFrame(
+        {
+            "x": [1.0, 0.0, np.nan],
+            "y": [0.0, 1.0, 1.0],
+            "any_referral": [True, False, True],
+            "any_cin": [False, False, True],
+            "any_cpp": False,
+            "entered_care": False,
+            "n_referrals": [1, 0, 2],
+            "exposure_years": 1.0,
+        }
+    )
+    weights = {"x": 0.5, "y": 0.5}
+    same = rel.same_children_as_local_profiles
+    assert same(kids, ("x", "y"), weights, ["any_referral"])
+    # an outcome the local profiles need unknown for a child the profiles count
+    assert not same(kids.assign(any_cpp=[False, None, False]), ("x", "y"), weights, ["any_cin"])
+    assert not same(kids, ("x",), weights, ["any_referral"])  # other indicators
+    # counts: any_cin among MDH children is the sum of the profiles that make a child MDH
+    sums = {s.column: s for s in rel.profile_children_sums(weights, 1.0, ["any_cin"])}
+    assert sums["cin_mdh_n"].where[PROFILE] == ("x+y",) and sums["cin_mdh_n"].parts == "any_cin_n"
+    assert sums["cin_all_n"].where[PROFILE] == ("all children",)

@@ -58,6 +58,8 @@ from child_mdh.aggregates.models.inequality_tables import (
     attributable_fraction_table,
     profile_table,
 )
+from child_mdh.aggregates.profiles.measures import EXPOSURE_COLUMN
+from child_mdh.aggregates.profiles.measures import OUTCOMES as PROFILE_OUTCOMES
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.models.outputs import release_settings
 from child_mdh.release.sdc import CountSum, RowMargin, TableSpec, write_release_table
@@ -104,6 +106,62 @@ def index_sums(weights: Mapping[str, float] | None, k: float | None) -> tuple[Co
         out.append(total(f"deprived_{i}_n", [p for p in levels if i in members[p]]))
         out.append(total(f"censored_{i}_n", [p for p in mdh if i in members[p]]))
     return tuple(out)
+
+
+def profile_children_sums(
+    weights: Mapping[str, float] | None, k: float | None, outcomes
+) -> tuple[CountSum, ...]:
+    """The counts of the local profiles' population (``profiles/area_statistics.csv``,
+    population ``profile children``) that are sums of an area's profile rows: children
+    (the 'all children' row), MDH and other children (the profiles that reach the
+    cut-off ``k`` and the others), deprived and censored children per indicator, and for
+    each outcome the children with it among all, MDH and other children. England's are
+    published in the local profiles; a region's are the sums of its authorities there
+    (:func:`child_mdh.release.profiles.tables.region_sums`). Only for the same children:
+    :func:`same_children_as_local_profiles`."""
+    if not weights or k is None:
+        return ()
+    levels = profile_levels(list(weights))
+    members = {p: set() if p == NO_DEPRIVATION else set(p.split(SEPARATOR)) for p in levels}
+    mdh = [p for p in levels if sum(float(weights[i]) for i in members[p]) >= k - TOLERANCE]
+    other = [p for p in levels if p not in mdh]
+    keys = {o.column: o.key for o in PROFILE_OUTCOMES if not o.events}
+    groups = {"all": [ALL_CHILDREN], "mdh": mdh, "non_mdh": other}
+
+    def total(column: str, parts: str, profiles) -> CountSum:
+        return CountSum(
+            "profile children", column, parts, {PROFILE: tuple(profiles)}, ("area_code",)
+        )
+
+    out = [
+        total(column, "children_n", groups[g])
+        for g, column in (("all", "children_n"), ("mdh", "mdh_n"), ("non_mdh", "non_mdh_n"))
+    ]
+    for i in weights:
+        out.append(total(f"deprived_{i}_n", "children_n", [p for p in levels if i in members[p]]))
+        out.append(total(f"censored_{i}_n", "children_n", [p for p in mdh if i in members[p]]))
+    for o in outcomes:
+        if o in keys:
+            out += [total(f"{keys[o]}_{g}_n", f"{o}_n", groups[g]) for g in groups]
+    return tuple(out)
+
+
+def same_children_as_local_profiles(
+    children: pd.DataFrame, indicators, weights: Mapping[str, float] | None, outcomes
+) -> bool:
+    """True when the profiles count the local profiles' children: the same indicators
+    as the index's weights, and every child with each of them and each of ``outcomes``
+    known has every outcome of the local profiles (and its exposure) known, and the
+    reverse (:func:`child_mdh.aggregates.profiles.statistics.profile_statistics`)."""
+    if not weights or set(weights) != set(indicators):
+        return False
+    theirs = [o.column for o in PROFILE_OUTCOMES] + [EXPOSURE_COLUMN]
+    if any(c not in children.columns for c in [*indicators, *outcomes, *theirs]):
+        return False
+    known = children[list(indicators)].notna().all(axis=1)
+    mine = known & children[list(outcomes)].notna().all(axis=1)
+    local = known & children[theirs].notna().all(axis=1)
+    return bool((mine == local).all())
 
 
 def profile_spec(
@@ -361,6 +419,8 @@ def inequality_outputs(
     profiles = _with_rates(profiles, outcomes)
     index = settings_index if isinstance(settings_index, Mapping) else {}
     sums = index_sums(index.get("weights"), index.get("k"))
+    if same_children_as_local_profiles(children, s.indicators, index.get("weights"), outcomes):
+        sums += profile_children_sums(index.get("weights"), index.get("k"), outcomes)
     # England alone: its counts rounded directly (as the sums of rounded region cells they
     # would drift by up to 2 per region); the regions with England as their total
     england = profiles.loc[profiles["area_code"] == ENGLAND_CODE].reset_index(drop=True)

@@ -37,12 +37,41 @@ from child_mdh.aggregates.profiles.statistics import (
     table_indicators,
 )
 from child_mdh.contract.vocabulary import ENGLAND_CODE
-from child_mdh.release.sdc import ColumnMargin, RowMargin, SDCConfig, TableSpec, protect_table
+from child_mdh.release.sdc import (
+    ColumnMargin,
+    CountSum,
+    RowMargin,
+    SDCConfig,
+    TableSpec,
+    protect_table,
+)
+
+
+def region_sums(area: pd.DataFrame, columns) -> tuple[CountSum, ...]:
+    """Each region's count of the profile population (``profile children``, dimension
+    ``area`` = the region code) as the sum of its local authorities' rows, for every
+    count column: not published here, these are the unknowns that
+    ``inequality/deprivation_profiles_by_region.csv`` declares its region rows to be
+    (:func:`child_mdh.release.models.inequality.profile_children_sums`)."""
+    if "region_code" not in area.columns or "area_level" not in area.columns:
+        return ()
+    las = area.loc[area["area_level"] == "local_authority", ["la_code", "region_code"]]
+    las = las.dropna()
+    members = las.groupby(las["region_code"].astype(str))["la_code"].agg(
+        lambda v: tuple(sorted(map(str, v)))
+    )
+    counts = [c for c in columns if str(c).endswith("_n")]
+    return tuple(
+        CountSum("profile children", c, c, {"la_code": in_region}, at={"area": region})
+        for region, in_region in members.items()
+        for c in counts
+    )
 
 
 def area_table_spec(
     columns,
     weights: Mapping[str, float] | None = None,
+    sums: tuple[CountSum, ...] = (),
     *,
     k: float | None = None,
     interval: str = "wald",
@@ -58,7 +87,8 @@ def area_table_spec(
     children referred); a rate ratio on both groups' counts; a comparison or funnel
     label on what its interval rests on; a design factor or a number of child-years on
     its group's children. Margins: MDH + other = all children, per outcome MDH + other
-    = all, and local authorities add up to England.
+    = all, and local authorities add up to England; ``sums`` (:func:`region_sums`): the
+    regions' counts of the same children, as sums of their authorities.
     """
     columns = list(columns)
     indicators = table_indicators(columns)
@@ -117,6 +147,7 @@ def area_table_spec(
         margins=tuple(margins),
         population="profile children",
         dimensions={"la_code": "area"},
+        sums=sums,
     )
 
 
@@ -151,6 +182,7 @@ def table_specs(tables: Mapping[str, pd.DataFrame]) -> dict[str, TableSpec]:
         specs["area_statistics"] = area_table_spec(
             area.columns,
             weights,
+            region_sums(area, area.columns),
             k=area.attrs.get("k"),
             interval=area.attrs.get("interval", "wald"),
         )
