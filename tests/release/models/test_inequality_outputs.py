@@ -318,3 +318,43 @@ def test_profiles_declare_the_local_profile_counts_only_for_the_same_children():
     sums = {s.column: s for s in rel.profile_children_sums(weights, 1.0, ["any_cin"])}
     assert sums["cin_mdh_n"].where[PROFILE] == ("x+y",) and sums["cin_mdh_n"].parts == "any_cin_n"
     assert sums["cin_all_n"].where[PROFILE] == ("all children",)
+
+
+def test_the_inequality_indices_repeat_englands_total_row(tmp_path):
+    # England's profiles: b, the subtotal and the total withheld (none = 63, a = 30
+    # published); the indices repeat England's children (100): the subtotal is 37 and
+    # b = 37 - 30 = 7, a recovery only through the indices' repeating the total row
+    profiles = pd.DataFrame(
+        {
+            "area_code": ENGLAND_CODE,
+            PROFILE: ["none", "a", "b", "any 1 or more", "all children"],
+            "profile_parent": [
+                "all children",
+                "any 1 or more",
+                "any 1 or more",
+                "all children",
+                "",
+            ],
+            "children_n": [63, 30, np.nan, np.nan, np.nan],
+            "any_cin_n": np.nan,
+        }
+    )
+    indices = pd.DataFrame(
+        {
+            "outcome": "any_cin",
+            "statistic": ["sii_per_10000", "rii"],
+            "value": [1.0, 2.0],
+            "children_n": 100,
+            "events_n": np.nan,
+        }
+    )
+    spec = rel.profile_spec(("any_cin",), None)
+
+    def audit(indices_spec):
+        return _audit_release(
+            tmp_path, {"profiles.csv": (profiles, spec), "indices.csv": (indices, indices_spec)}
+        )
+
+    assert audit(rel.INDEX_SPEC).passed
+    found = {(f.file, f.row, f.kind, f.lower) for f in audit(rel.index_spec(indices)).findings}
+    assert ("profiles.csv", 2, "exact", 7.0) in found

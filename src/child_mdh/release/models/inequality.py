@@ -37,6 +37,7 @@ margins would then cost most of the region cells as secondary suppressions.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -232,6 +233,24 @@ INDEX_SPEC = TableSpec(
     key_columns=("outcome", "statistic"),
     derived=dict.fromkeys(("value", "lower_95", "upper_95"), ("children_n", "events_n")),
 )
+
+
+def index_spec(indices: pd.DataFrame) -> TableSpec:
+    """:data:`INDEX_SPEC` with each row's counts declared to be those of England's 'all
+    children' row of ``deprivation_profiles.csv`` (the gradient's total, which they
+    repeat): children and the children with the row's outcome."""
+    sums = tuple(
+        CountSum(
+            "deprivation profiles",
+            total,
+            part,
+            {"outcome": (o,), "statistic": (st,)},
+            at={"area": ENGLAND_CODE, "profile": ALL_CHILDREN},
+        )
+        for o, st in zip(indices["outcome"], indices["statistic"])
+        for total, part in (("children_n", "children_n"), (f"{o}_n", "events_n"))
+    )
+    return replace(INDEX_SPEC, sums=sums)
 
 
 def paf_spec(residual_df: int | None) -> TableSpec:
@@ -470,7 +489,7 @@ def inequality_outputs(
         written["indices"] = write_release_table(
             indices,
             out / "inequality_indices.csv",
-            INDEX_SPEC,
+            index_spec(indices),
             manifest,
             method=METHODS["indices"],
             mitigate=False,
