@@ -63,6 +63,7 @@ from child_mdh.aggregates.profiles.measures import EXPOSURE_COLUMN
 from child_mdh.aggregates.profiles.measures import OUTCOMES as PROFILE_OUTCOMES
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.models.outputs import release_settings
+from child_mdh.release.models.repeats import england_counts, model_repeats
 from child_mdh.release.sdc import CountSum, RowMargin, TableSpec, write_release_table
 
 FOLDER = "inequality"
@@ -465,10 +466,13 @@ def inequality_outputs(
     fractions, more, df_fractions = attributable_fraction_table(data, s)
     notes += more
     if not fractions.empty:
+        spec = paf_spec(df_fractions)
+        exact = england_counts(children, s.indicators, child_index)
+        spec = replace(spec, sums=model_repeats(fractions, spec.key_columns, exact))
         written["fractions"] = write_release_table(
             fractions,
             out / "attributable_fractions.csv",
-            paf_spec(df_fractions),
+            spec,
             manifest,
             output_type="regression",
             method=METHODS["fractions"],

@@ -32,6 +32,7 @@ the rule runs; the release folder is built anew from the staged folders
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -42,6 +43,7 @@ import pandas as pd
 
 from child_mdh.aggregates.models import tables as mt
 from child_mdh.release.models.figures import coefficient_figure, gradient_figure
+from child_mdh.release.models.repeats import england_counts, model_repeats
 from child_mdh.release.models.summary import model_summary
 from child_mdh.release.sdc import (
     TableSpec,
@@ -224,6 +226,7 @@ def model_outputs(
     adjust = {o: result.adjusted_for(o) for o in result.data}
     adjust_all = list(dict.fromkeys(a for terms in adjust.values() for a in terms))
     specs = table_specs(result.residual_df)
+    exact = england_counts(children, settings.indicators, child_index)
     if progress is not None:
         progress("tables through disclosure control, figures and the summary")
     written: dict[str, str] = {}
@@ -232,10 +235,13 @@ def model_outputs(
         df = result.tables.get(key)
         if df is None or df.empty:
             continue
+        spec = specs[key]
+        # counts of the local profiles' England row repeated here (verified exact)
+        spec = replace(spec, sums=model_repeats(df, spec.key_columns, exact))
         entry = write_release_table(
             df,
             out / name,
-            specs[key],
+            spec,
             manifest,
             output_type=output_type,
             method=_method(key, settings, adjust_all),
