@@ -211,6 +211,7 @@ def gradient_sums(outcomes, profiles: Mapping[str, str]) -> tuple[CountSum, ...]
             column,
             {N_DEPRIVED: (label,)},
             at={"area": ENGLAND_CODE, "profile": profile},
+            view=True,
         )
         for label, profile in profiles.items()
         for column in ("children_n", *[f"{o}_n" for o in outcomes])
@@ -247,6 +248,7 @@ def index_spec(indices: pd.DataFrame) -> TableSpec:
             part,
             {"outcome": (o,), "statistic": (st,)},
             at={"area": ENGLAND_CODE, "profile": ALL_CHILDREN},
+            view=True,
         )
         for o, st in zip(indices["outcome"], indices["statistic"])
         for total, part in (("children_n", "children_n"), (f"{o}_n", "events_n"))

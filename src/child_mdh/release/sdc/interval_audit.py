@@ -230,6 +230,47 @@ def _count_sums(tables: list[_Table], cells: pd.DataFrame) -> list[tuple[str, np
     return out
 
 
+def _views(tables: list[_Table], cells: pd.DataFrame) -> list[tuple[str, int]]:
+    """(identity of the count, cell number) of cells declared to publish another
+    table's published value (a :class:`~child_mdh.release.sdc.spec.CountSum` with
+    ``view`` and one selected row per declaration)."""
+    index = _cell_index(cells)
+    out = []
+    for ti, t in enumerate(tables):
+        for d in t.structure.get("sums") or ():
+            if not d.get("view") or d["parts"] not in t.frame.columns or d.get("by"):
+                continue
+            pick = np.ones(len(t.frame), dtype=bool)
+            for col, values in (d.get("where") or {}).items():
+                pick &= t.frame[col].astype("str").isin([str(v) for v in values]).to_numpy()
+            rows = np.flatnonzero(pick)
+            if len(rows) != 1:
+                continue
+            named = sorted((d.get("at") or {}).items())
+            identity = d["population"] + "".join(f"|{k}={v}" for k, v in named)
+            out.append((f"{identity}|{d['column']}", index[(ti, int(rows[0]), d["parts"])]))
+    return out
+
+
+def _repeats(views: list[tuple[str, int]], cells: pd.DataFrame, known: Mapping) -> np.ndarray:
+    """Cell numbers of the views that repeat a value their count is published with
+    elsewhere: the number is that table's (a sum of rounded parts there, or a rounding
+    of its own, bounded there) and bounds nothing of its own. A view publishing a value
+    the other table withholds, or another value, stays a bound."""
+    view_cells = {c for _, c in views}
+    var = cells["var"].to_numpy()
+    value = cells["value"].to_numpy()
+    out = []
+    for identity, c in views:
+        if identity not in known or np.isnan(value[c]):
+            continue
+        source = np.flatnonzero(var == known[identity])
+        source = [i for i in source if i not in view_cells and not np.isnan(value[i])]
+        if any(abs(value[i] - value[c]) < _EPS for i in source):
+            out.append(c)
+    return np.asarray(out, dtype=np.int64)
+
+
 def _cells(tables: list[_Table]) -> pd.DataFrame:
     """One row per count cell: table, row, column, identity, value, rounding base."""
     parts = []
@@ -337,11 +378,16 @@ class _System:
         return build(self.eq), build(self.ub), np.array([row[2] for row in self.ub])
 
 
-def _build_system(tables: list[_Table], cells: pd.DataFrame, n_x: int, sums=()) -> _System:
+def _build_system(
+    tables: list[_Table], cells: pd.DataFrame, n_x: int, sums=(), repeats=()
+) -> _System:
     """Every relation between the published numbers and the true counts (module doc);
-    ``sums``: (unknown of a total, cell numbers of its parts) of declared sums."""
+    ``sums``: (unknown of a total, cell numbers of its parts) of declared sums;
+    ``repeats``: cells that repeat a value published elsewhere (:func:`_repeats`)."""
     n_r = len(cells)
     system = _System(n_x, n_r)
+    # a view repeating the number of the table it views: no bound of its own
+    system.totals[np.asarray(repeats, dtype=np.int64)] = True
     index = _cell_index(cells)
     x_of = cells["var"].to_numpy()
     for total, parts in sums:  # a count of another population: the sum of its parts
@@ -635,7 +681,8 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
     known.update({t: len(identities) + i for i, t in enumerate(extra)})
     n_x = len(identities) + len(extra)
     report.unknowns = n_x
-    system = _build_system(tables, cells, n_x, [(known[t], p) for t, p in sums])
+    repeats = _repeats(_views(tables, cells), cells, known)
+    system = _build_system(tables, cells, n_x, [(known[t], p) for t, p in sums], repeats)
     report.not_audited = list(system.skipped)
     # a total published as the sum of its rounded parts says nothing of its own count
     # beyond its parts: it is no bound and no rounded count to pin

@@ -109,7 +109,10 @@ class CountSum:
     summed from rows of a table without an area column, or a count published under other
     key columns. With one selected row per group the sum is one part, and the declaration
     says that the cell *is* the other table's count (the same number published twice
-    under different keys). The release-wide audit adds each such sum as an equation
+    under different keys). With ``view`` the cell publishes the other table's published
+    value (a view of it, not a rounding of its own): where that value is a sum of
+    rounded parts, it is no bound on the count, and the audit takes none from the view
+    either. The release-wide audit adds each such sum as an equation
     between the true counts, wherever the total is published (or not: then it is one
     more unknown).
     """
@@ -120,6 +123,7 @@ class CountSum:
     where: Mapping[str, tuple[str, ...]]
     by: tuple[str, ...] = ()
     at: Mapping[str, str] = field(default_factory=dict)
+    view: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -137,6 +141,7 @@ class CountSum:
                 tuple(sorted(self.where.items())),
                 self.by,
                 tuple(sorted(self.at.items())),
+                self.view,
             )
         )
 
@@ -149,6 +154,7 @@ class CountSum:
             "where": {k: list(v) for k, v in self.where.items()},
             "by": list(self.by),
             "at": dict(self.at),
+            "view": self.view,
         }
 
     @classmethod
@@ -161,6 +167,7 @@ class CountSum:
             d.get("where") or {},
             d.get("by") or (),
             d.get("at") or {},
+            bool(d.get("view", False)),
         )
 
 
