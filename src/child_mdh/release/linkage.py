@@ -20,6 +20,7 @@ Statistics in :mod:`child_mdh.aggregates.linkage`; method in ``docs/linkage-bias
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from child_mdh.release.sdc import (
     TableSpec,
     write_release_table,
 )
+from child_mdh.release.sdc.spec import DECLARE_LINKAGE_RELATIONS
 
 ESTIMATE_COLUMNS = tuple(
     f"{stat}_{label}"
@@ -262,6 +264,8 @@ def linkage_outputs(
     residual_df = float(model_est["residual_df"].min()) if len(model_est) else None
     bounds = bounds_table(children, w, k)
     specs = table_specs(conf, residual_df, bounds["area_code"].astype(str))
+    if not DECLARE_LINKAGE_RELATIONS:
+        specs = {key: replace(spec, sums=()) for key, spec in specs.items()}
     out = Path(release_dir) / "linkage"
     model_area = linkage_settings["model_area"].replace("_code", "")
     trim = linkage_settings["trim_percentile"]

@@ -65,6 +65,7 @@ from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.models.outputs import release_settings
 from child_mdh.release.models.repeats import england_counts, model_repeats
 from child_mdh.release.sdc import CountSum, RowMargin, TableSpec, write_release_table
+from child_mdh.release.sdc.spec import DECLARE_LOCAL_PROFILE_RELATIONS
 
 FOLDER = "inequality"
 PER = 10_000
@@ -441,7 +442,9 @@ def inequality_outputs(
     profiles = _with_rates(profiles, outcomes)
     index = settings_index if isinstance(settings_index, Mapping) else {}
     sums = index_sums(index.get("weights"), index.get("k"))
-    if same_children_as_local_profiles(children, s.indicators, index.get("weights"), outcomes):
+    if DECLARE_LOCAL_PROFILE_RELATIONS and same_children_as_local_profiles(
+        children, s.indicators, index.get("weights"), outcomes
+    ):
         sums += profile_children_sums(index.get("weights"), index.get("k"), outcomes)
     # England alone: its counts rounded directly (as the sums of rounded region cells they
     # would drift by up to 2 per region); the regions with England as their total
@@ -470,6 +473,7 @@ def inequality_outputs(
     if not fractions.empty:
         spec = paf_spec(df_fractions)
         exact = england_counts(children, s.indicators, child_index)
+        exact = exact if DECLARE_LOCAL_PROFILE_RELATIONS else {}
         spec = replace(spec, sums=model_repeats(fractions, spec.key_columns, exact))
         written["fractions"] = write_release_table(
             fractions,

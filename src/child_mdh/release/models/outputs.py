@@ -51,6 +51,7 @@ from child_mdh.release.sdc import (
     write_release_table,
     write_release_text,
 )
+from child_mdh.release.sdc.spec import DECLARE_LOCAL_PROFILE_RELATIONS
 from child_mdh.sources.synthetic.truth_terms import outcome_truth
 
 FILES = {
@@ -227,6 +228,7 @@ def model_outputs(
     adjust_all = list(dict.fromkeys(a for terms in adjust.values() for a in terms))
     specs = table_specs(result.residual_df)
     exact = england_counts(children, settings.indicators, child_index)
+    exact = exact if DECLARE_LOCAL_PROFILE_RELATIONS else {}
     if progress is not None:
         progress("tables through disclosure control, figures and the summary")
     written: dict[str, str] = {}
