@@ -193,6 +193,13 @@ def estimates_table(index_est: pd.DataFrame, model_est: pd.DataFrame) -> pd.Data
     ``children_n`` and ``events_n`` of the model. ``variance_ipw``: the variance of the
     weighted estimates (:data:`child_mdh.aggregates.linkage_stacked.VARIANCE_STACKED` or
     ``VARIANCE_FIXED``; fixed where the input has no such column).
+
+    The index rows' unweighted columns are left empty: the unweighted H, A and M0 of the
+    same children are ``index/index_by_area.csv``'s, published there from its protected
+    counts. Published here from the exact counts, to 4 decimals, they would give those
+    counts back (an unweighted H of 0.2273 beside children 90 and MDH children 20,
+    rounded, fits only 20 of 88; M0 / A is H again; the SE of a proportion of few
+    children pins its denominator), which is what rounding the counts withholds.
     """
     index = index_est.rename(columns={"index_n": "children_n"}).assign(section="index")
     h = index[index["measure"] == "H"]
@@ -218,6 +225,8 @@ def estimates_table(index_est: pd.DataFrame, model_est: pd.DataFrame) -> pd.Data
         *ESTIMATE_COLUMNS,
         "variance_ipw",
     ]
+    unweighted = [c for c in ESTIMATE_COLUMNS if c.endswith("_unweighted")]
+    index[unweighted] = np.nan
     out = pd.concat([index[columns], model[columns]], ignore_index=True)
     out["events_n"] = out["events_n"].astype("Int64")
     for c in ESTIMATE_COLUMNS:
