@@ -310,13 +310,16 @@ def linkage_outputs(
         "linkage_weighted_estimates.csv",
         f"H, A, M0 (weights {w}, k={k}) for England and regions and the odds ratio of "
         "MDH per outcome (logit, adjusted for age and sex, errors clustered by "
-        f"{cluster}), unweighted and weighted by the inverse probability of the index "
-        f"being observed: {weighting}. {int(conf * 100)}% intervals by linearisation "
+        f"{cluster}), weighted by the inverse probability of the index being observed "
+        f"({weighting}) and, for the odds ratios, unweighted (the unweighted index is "
+        "index/index_by_area.csv's, from its protected counts). "
+        f"{int(conf * 100)}% intervals by linearisation "
         "(index, clustered by household) and the sandwich (models); variance_ipw says "
         "whether the weighted intervals account for the estimated linkage model (stacked "
         "estimating equations) or treat the weights as fixed; the standard errors of the "
         "odds ratios are of the log odds ratio",
         output_type="regression",
+        xlsx=True,
         title="The index and models, unweighted and weighted for linkage",
     )
     write(

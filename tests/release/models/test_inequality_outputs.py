@@ -63,7 +63,14 @@ def test_every_table_is_written_passes_and_the_release_audit_is_clean(released):
     release, manifest, written, _ = released
     assert set(written) == {"profiles", "profiles_by_region", "fractions", "gradients", "indices"}
     files = {p.relative_to(release).as_posix() for p in (release / rel.FOLDER).iterdir()}
-    assert files == set(written.values())
+    # each table as CSV and as a workbook laid out after the GSS guidance
+    csvs = set(written.values())
+    assert files == csvs | {c.removesuffix(".csv") + ".xlsx" for c in csvs}
+    from child_mdh.release.workbook import read_workbook_table
+
+    for csv in csvs:
+        book = read_workbook_table(release / csv.replace(".csv", ".xlsx"))
+        assert list(book.columns) == list(pd.read_csv(release / csv).columns)
     assert all(e["status"] == "pass" for e in manifest.results.values())
     assert audit_release(release) == []
 

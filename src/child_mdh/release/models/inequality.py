@@ -456,6 +456,8 @@ def inequality_outputs(
         manifest,
         method=METHODS["profiles"],
         after_protect=lambda t: shares_and_ranks(t, outcomes),
+        xlsx=True,
+        title="Deprivation profiles, England: children and their social care contact",
     )["uid"]
     released = pd.read_csv(out / "deprivation_profiles.csv", dtype={"area_parent": "string"})
     if profiles["area_code"].nunique() > 1:
@@ -466,6 +468,8 @@ def inequality_outputs(
             manifest,
             method=METHODS["profiles"] + "; " + METHODS["regions"],
             after_protect=lambda t: shares_and_ranks(t, outcomes),
+            xlsx=True,
+            title="Deprivation profiles by region: children and their social care contact",
         )["uid"]
 
     fractions, more, df_fractions = attributable_fraction_table(data, s)
@@ -482,6 +486,9 @@ def inequality_outputs(
             manifest,
             output_type="regression",
             method=METHODS["fractions"],
+            xlsx=True,
+            title="Social care contact associated with household deprivation "
+            "(population attributable fractions)",
         )["uid"]
 
     gradient = gradient_view(released, outcomes)
@@ -492,6 +499,8 @@ def inequality_outputs(
         manifest,
         method=METHODS["gradients"],
         mitigate=False,
+        xlsx=True,
+        title="Social care contact by number of deprived indicators, England",
         additive=True,
     )["uid"]
     indices = inequality_indices(gradient, outcomes, seed=s.seed)
@@ -503,6 +512,8 @@ def inequality_outputs(
             manifest,
             method=METHODS["indices"],
             mitigate=False,
+            xlsx=True,
+            title="Slope and relative indices of inequality in social care contact",
         )["uid"]
     if log is not None:
         for note in notes:
