@@ -95,4 +95,10 @@ def built_release(tmp_path_factory):
     )
     paths.append(mi.write_part(parts / "profiles_index.json"))
     problems = finalise_release(paths, release, raise_on_problems=False)
-    return {"release": release, "out": out, "problems": problems, "codes": codes}
+    return {
+        "release": release,
+        "out": out,
+        "problems": problems,
+        "codes": codes,
+        "common": common,
+    }

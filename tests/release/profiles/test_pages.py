@@ -384,3 +384,40 @@ def test_the_steps_read_the_dates_from_the_derivation_report(tmp_path):
     smk = SimpleNamespace(input=SimpleNamespace(derive_report=str(report)))
     assert _period(smk) == {"census_year": 2021, "reference_date": "2021-03-21"}
     assert _period(SimpleNamespace(input=SimpleNamespace())) == {}
+
+
+def test_a_page_built_after_others_is_the_page_built_alone(built_release, tmp_path):
+    """What the pages share is computed once per table (child_mdh.release.profiles.memo):
+    each page of a chunk equals the page built alone, from tables read afresh."""
+    import shutil
+
+    from child_mdh.release.profiles.build import la_chunks, withheld_from_manifest
+    from child_mdh.release.sdc import SDCConfig
+
+    built = built_release["out"]
+    parts = built_release["release"].parent / "parts"
+    release = tmp_path / "release"
+    out = release / "profiles"
+    shutil.copytree(built / "tables", out / "tables")
+    withheld = withheld_from_manifest(
+        Manifest.read(parts / "profile_tables.json", release), out / "tables"
+    )
+    for i, chunk in enumerate(la_chunks(built_release["codes"], 2)):
+        for code in chunk:
+            manifest = Manifest(release, f"alone_{code}", SDCConfig(mitigation="both"))
+            build_profiles(
+                read_profile_tables(out / "tables", withheld),
+                [code],
+                out,
+                manifest,
+                tables_dir=out / "tables",
+                png=(i == 0),
+                **built_release["common"],
+            )
+            for name in (f"{code}.html", f"{code}_indicators.csv"):
+                assert (out / "areas" / name).read_bytes() == (built / "areas" / name).read_bytes()
+            xlsx = f"{code}_indicators.xlsx"
+            pd.testing.assert_frame_equal(
+                read_workbook_table(out / "areas" / xlsx, keep_shorthand=True),
+                read_workbook_table(built / "areas" / xlsx, keep_shorthand=True),
+            )

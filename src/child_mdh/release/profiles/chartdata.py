@@ -31,25 +31,49 @@ from child_mdh.release.profiles.format import (
     funnel_text,
     is_missing,
 )
+from child_mdh.release.profiles.memo import per_table
+
+
+def _row_positions(wide: pd.DataFrame) -> dict[str, list[int]]:
+    """Where each code's rows are in ``wide`` (kept for the table: see :mod:`.memo`)."""
+
+    def compute() -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for i, code in enumerate(wide["la_code"].tolist()):
+            out.setdefault(code, []).append(i)
+        return out
+
+    return per_table(wide, "row_positions", compute)
+
+
+def _row(wide: pd.DataFrame, code: str) -> pd.Series | None:
+    """The row of ``code`` (a copy), None unless exactly one."""
+    where = _row_positions(wide).get(code, [])
+    if len(where) != 1:
+        return None
+    rows = per_table(wide, "rows", dict)
+    if code not in rows:
+        rows[code] = wide.iloc[where[0]]
+    return rows[code].copy()
 
 
 def england_row(wide: pd.DataFrame) -> pd.Series:
     """England's row of ``area_statistics``."""
-    rows = wide[wide["la_code"] == ENGLAND_CODE]
-    if len(rows) != 1:
+    row = _row(wide, ENGLAND_CODE)
+    if row is None:
         raise ValueError(f"area_statistics must hold exactly one England row ({ENGLAND_CODE})")
-    return rows.iloc[0]
+    return row
 
 
 def area_row(wide: pd.DataFrame, la_code: str) -> pd.Series:
     """One area's row of ``area_statistics`` (ValueError naming the code when absent)."""
-    rows = wide[wide["la_code"] == la_code]
-    if len(rows) != 1:
+    row = _row(wide, la_code)
+    if row is None:
         raise ValueError(
             f"area {la_code} is not in area_statistics (it has no children in "
             "the profile, or the code is wrong)"
         )
-    return rows.iloc[0]
+    return row
 
 
 def funnel_rate_column(wide: pd.DataFrame) -> str | None:
@@ -97,28 +121,34 @@ def funnel_points(
     denominator_words: str,
 ) -> pd.DataFrame:
     """Points of a funnel plot: local authorities whose value and denominator are published."""
-    las = wide[wide["la_code"] != ENGLAND_CODE]
-    keep = las[value].notna() & las[denominator].notna()
-    pts = las[keep]
-    hover = [
-        _hover(
-            r["la_name"],
-            fmt_number(r[value], decimals, unit_suffix),
-            fmt_interval(r.get(f"{value}_lower_95"), r.get(f"{value}_upper_95"), decimals),
-            f"{fmt_count(r[denominator], base, threshold)} {denominator_words}",
-            funnel_text(r.get(f"{value}_funnel")),
+
+    def compute() -> tuple[pd.DataFrame, pd.Series]:
+        las = wide[wide["la_code"] != ENGLAND_CODE]
+        keep = las[value].notna() & las[denominator].notna()
+        pts = las[keep]
+        hover = [
+            _hover(
+                r["la_name"],
+                fmt_number(r[value], decimals, unit_suffix),
+                fmt_interval(r.get(f"{value}_lower_95"), r.get(f"{value}_upper_95"), decimals),
+                f"{fmt_count(r[denominator], base, threshold)} {denominator_words}",
+                funnel_text(r.get(f"{value}_funnel")),
+            )
+            for _, r in pts.iterrows()  # one text per local authority (~150)
+        ]
+        points = pd.DataFrame(
+            {
+                "x": pts[denominator].astype("float64").to_numpy(),
+                "y": pts[value].astype("float64").to_numpy(),
+                "name": pts["la_name"].astype("str").to_numpy(),
+                "hover": hover,
+            }
         )
-        for _, r in pts.iterrows()  # one text per local authority (~150)
-    ]
-    return pd.DataFrame(
-        {
-            "x": pts[denominator].astype("float64").to_numpy(),
-            "y": pts[value].astype("float64").to_numpy(),
-            "name": pts["la_name"].astype("str").to_numpy(),
-            "hover": hover,
-            "highlight": (pts["la_code"] == highlight).to_numpy(),
-        }
-    )
+        return points, pts["la_code"]
+
+    key = ("funnel_points", value, denominator, unit_suffix, decimals, base, threshold)
+    points, codes = per_table(wide, (*key, denominator_words), compute)
+    return points.assign(highlight=(codes == highlight).to_numpy())
 
 
 def prevalence_funnel(tables, highlight: str | None, base: int, threshold: int) -> FunnelData:

@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.profiles.format import fmt_number, is_missing
+from child_mdh.release.profiles.memo import per_table
 
 #: Rows of the spine chart: (indicator of the long table, group). Deprivation indicators
 #: are added from the table (every ``deprived_<indicator>`` row).
@@ -77,28 +78,27 @@ def _decimals(unit: str) -> int:
     return {"%": 1, "proportion": 3, "ratio": 2}.get(unit, 1)
 
 
-def spine_rows(long: pd.DataFrame, la_code: str) -> list[SpineRow]:
-    """The spine chart's rows for ``la_code`` from the released long indicator table.
-
-    A row needs England's value and at least one released local authority value; the
-    area's own value may be suppressed (no marker then). Percentiles are those of the
-    released local authority values (linear interpolation).
-    """
+def _spine_ranges(long: pd.DataFrame) -> list[tuple]:
+    """What the spine chart's rows share across areas, computed once per table: per row
+    (indicator, group) with England's value and at least one released local authority
+    value, the range of those values and, per code, its first row's unit, value,
+    comparison and label."""
     domain_rows = [
         (str(i), "All children")
         for i in pd.unique(long["indicator"].astype("str"))
         if str(i).startswith("deprived_")
     ]
     wanted = [*HEAD_ROWS, *domain_rows, *CONTACT_ROWS]
-    las = long[long["la_code"].astype("str") != ENGLAND_CODE]
+    codes = long["la_code"].astype("str")
+    las = long[codes != ENGLAND_CODE]
     out = []
     for indicator, group in wanted:
-        rows = long[(long["indicator"] == indicator) & (long["group"] == group)]
+        chosen = (long["indicator"] == indicator) & (long["group"] == group)
+        rows = long[chosen]
         if rows.empty:
             continue
-        here = rows[rows["la_code"].astype("str") == la_code]
-        eng = rows[rows["la_code"].astype("str") == ENGLAND_CODE]
-        if here.empty or eng.empty or is_missing(eng["value"].iloc[0]):
+        eng = rows[codes[chosen] == ENGLAND_CODE]
+        if eng.empty or is_missing(eng["value"].iloc[0]):
             continue
         released = las.loc[
             (las["indicator"] == indicator) & (las["group"] == group), "value"
@@ -106,25 +106,55 @@ def spine_rows(long: pd.DataFrame, la_code: str) -> list[SpineRow]:
         released = released[np.isfinite(released.to_numpy())].to_numpy()
         if len(released) == 0:
             continue
-        row = here.iloc[0]
-        unit = str(row["unit"])
-        value = float(row["value"]) if not is_missing(row["value"]) else float("nan")
-        label = "not compared" if is_missing(row["vs_england_95"]) else str(row["vs_england_95"])
         q25, q75 = np.percentile(released, [25, 75])
+        per_code: dict[str, tuple] = {}
+        for code, unit, value, vs, label in zip(
+            codes[chosen],
+            rows["unit"],
+            rows["value"],
+            rows["vs_england_95"],
+            rows["indicator_label"],
+            strict=True,
+        ):
+            per_code.setdefault(code, (unit, value, vs, label))
+        shared = dict(
+            england=float(eng["value"].iloc[0]),
+            n_areas=len(released),
+            low=float(released.min()),
+            q25=float(q25),
+            q75=float(q75),
+            high=float(released.max()),
+        )
+        out.append((indicator, per_code, shared))
+    return out
+
+
+def spine_rows(long: pd.DataFrame, la_code: str) -> list[SpineRow]:
+    """The spine chart's rows for ``la_code`` from the released long indicator table.
+
+    A row needs England's value and at least one released local authority value; the
+    area's own value may be suppressed (no marker then). Percentiles are those of the
+    released local authority values (linear interpolation).
+    """
+    out = []
+    for indicator, per_code, shared in per_table(long, "spine", lambda: _spine_ranges(long)):
+        if la_code not in per_code:
+            continue
+        unit, value, vs, label = per_code[la_code]
+        unit = str(unit)
         out.append(
             SpineRow(
                 indicator=indicator,
-                label=str(row["indicator_label"]),
+                label=str(label),
                 unit=unit,
                 decimals=_decimals(unit),
-                value=value,
-                england=float(eng["value"].iloc[0]),
-                comparison=label if la_code != ENGLAND_CODE else "not compared",
-                n_areas=len(released),
-                low=float(released.min()),
-                q25=float(q25),
-                q75=float(q75),
-                high=float(released.max()),
+                value=float(value) if not is_missing(value) else float("nan"),
+                comparison=(
+                    ("not compared" if is_missing(vs) else str(vs))
+                    if la_code != ENGLAND_CODE
+                    else "not compared"
+                ),
+                **shared,
             )
         )
     return out
