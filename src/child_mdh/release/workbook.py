@@ -578,19 +578,22 @@ def spread_withheld(table: pd.DataFrame, withheld, derived: Mapping) -> pd.DataF
     statistic of such a statistic. Returns a boolean frame shaped like ``table``.
     """
     table = table.reset_index(drop=True)
-    mask = pd.DataFrame(_mask(table, withheld), columns=table.columns)
-    empty = table.isna()
+    mask = _mask(table, withheld)
+    empty = table.isna().to_numpy()
+    position = {c: i for i, c in enumerate(table.columns)}
+    rules = []
+    for stat, backing in derived.items():
+        if stat not in position:
+            continue
+        cols = [position[b] for b in backing if b in position]
+        if cols:
+            rules.append((position[stat], cols))
     changed = True
     while changed:
         changed = False
-        for stat, backing in derived.items():
-            if stat not in mask.columns:
-                continue
-            cols = [b for b in backing if b in mask.columns]
-            if not cols:
-                continue
-            hit = mask[cols].any(axis=1) & empty[stat] & ~mask[stat]
+        for stat, cols in rules:
+            hit = mask[:, cols].any(axis=1) & empty[:, stat] & ~mask[:, stat]
             if hit.any():
-                mask.loc[hit, stat] = True
+                mask[hit, stat] = True
                 changed = True
-    return mask
+    return pd.DataFrame(mask, columns=table.columns)

@@ -216,12 +216,13 @@ def write_release_table(
     if status == "review" and not comment:
         notes = "; ".join(r.message for r in results if r.status == "review")
         comment = f"automatic checks ask for review: {notes}"
-    neutralise_formulas(released).to_csv(path, index=False)
+    inert = neutralise_formulas(released)
+    inert.to_csv(path, index=False)
     files = [path]
     if xlsx:
         files.append(
             write_workbook(
-                neutralise_formulas(released),
+                inert,
                 path.with_suffix(".xlsx"),
                 title=title or _title_from(path),
                 description=method,
