@@ -314,7 +314,7 @@ def display_rows(long: pd.DataFrame, la_code: str, base: int, threshold: int) ->
     ]
     rate_missing = rates.groupby("indicator")["value"].apply(lambda v: v.isna().any()).to_dict()
     out = []
-    for _, r in rows.iterrows():  # about fifty indicators of one area
+    for r in rows.to_dict("records"):  # about fifty indicators of one area
         unit = str(r["unit"])
         is_count = unit == "children"
         decimals = _decimals(unit)
