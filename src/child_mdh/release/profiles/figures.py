@@ -302,11 +302,12 @@ def svg_funnel(
     pts = data.points
     normal = pts[~pts["highlight"].astype(bool)]
     special = pts[pts["highlight"].astype(bool)]
-    for row in normal.itertuples(index=False):  # one mark per local authority (~150)
+    # one mark per local authority (~150), placed by one vectorised transform
+    for cx, cy, hover in zip(sx(normal["x"]), sy(normal["y"]), normal["hover"], strict=True):
         out.append(
-            f'<circle cx="{float(sx(row.x)):.1f}" cy="{float(sy(row.y)):.1f}" r="4" '
+            f'<circle cx="{float(cx):.1f}" cy="{float(cy):.1f}" r="4" '
             f'fill="{GREY_POINT}" stroke="#fff" stroke-width="0.8">'
-            f"<title>{escape(row.hover)}</title></circle>"
+            f"<title>{escape(hover)}</title></circle>"
         )
     for row in special.itertuples(index=False):
         cx, cy = float(sx(row.x)), float(sy(row.y))
