@@ -218,3 +218,14 @@ def test_larger_table_is_checked_without_row_loops(tmp_path):
     assert report.tables["persons"].rows_quarantined == n // 100
     assert sorted(read_quarantine(folder, "persons")["_row_number"]) == sorted(bad + 1)
     assert elapsed < 20
+
+
+def test_read_validated_table_columns_are_those_of_the_whole_read(tmp_path):
+    folder = write_folder(tmp_path / "in", valid_tables(), fmt="parquet")
+    run(folder)
+    out = tmp_path / "validated"
+    whole = read_validated_table(out, "pupil_census")
+    columns = ["fsm_eligible", "pupil_id", "census_date"]
+    pd.testing.assert_frame_equal(
+        read_validated_table(out, "pupil_census", columns), whole[columns]
+    )

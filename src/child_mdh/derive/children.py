@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from child_mdh.contract.children import conform_children
 from child_mdh.contract.tables import CENSUS_DAY
@@ -36,6 +37,16 @@ from child_mdh.validation.folder import read_validated_table
 
 class DeriveInputError(UserError):
     """The validated tables cannot define one analysis; the message says how to fix it."""
+
+
+#: the only columns of the school census the derivation uses (its FSM measures): its
+#: other columns (school, local authority) are not read
+FSM_COLUMNS = {"pupil_census": ("pupil_id", "census_date", "fsm_eligible")}
+
+
+def _release_unused() -> None:
+    """Give the memory of freed Arrow buffers back to the system now rather than later."""
+    pa.default_memory_pool().release_unused()
 
 
 def census_year_of(households: pd.DataFrame) -> int:
@@ -68,7 +79,7 @@ def derive_children(
     child's ``end_age``-th birthday (18: children's social care ends at 18), see
     :func:`child_mdh.derive.outcomes.build_outcomes`."""
     t = {
-        name: read_validated_table(contract_dir, name)
+        name: read_validated_table(contract_dir, name, columns=FSM_COLUMNS.get(name))
         for name in (
             "areas",
             "households",
@@ -87,7 +98,10 @@ def derive_children(
         t["households"],
         qualification_level2=tuple(qualification_level2 or DEFAULT_LEVEL2_CODES),
     )
-    fsm = fsm_measures(t["pupil_census"], reference)
+    # each large table is let go as soon as its last use is done, so that the peak of
+    # the joins below does not hold the school census (the largest table) as well
+    fsm = fsm_measures(t.pop("pupil_census"), reference)
+    _release_unused()
     children, linkage = build_children(
         t["persons"],
         t["households"],
@@ -101,6 +115,10 @@ def derive_children(
         unlinked=unlinked,
         fsm_measure=fsm_measure,
     )
+    del fsm
+    for name in ("persons", "households", "census_npd_link"):
+        del t[name]
+    _release_unused()
     population_report = dict(children.attrs)
     extract = pd.Timestamp(extract_date) if extract_date else latest_social_care_date(t)
     children = build_outcomes(

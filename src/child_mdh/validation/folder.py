@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -284,12 +285,15 @@ def systematic_loss_issue(data: TableData, max_share: float = MAX_LOSS_SHARE) ->
     )
 
 
-def read_validated_table(out_dir: Path, name: str) -> pd.DataFrame:
+def read_validated_table(
+    out_dir: Path, name: str, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Read table ``name`` as written by :func:`validate_folder` into ``out_dir``.
 
     Returns the usable rows with the contract columns first in their contract dtypes
-    (``contract.conform``) and any extra input columns after them. Refuses a file that
-    validation did not write, so unchecked data cannot slip in.
+    (``contract.conform``) and any extra input columns after them; with ``columns``, only
+    those columns, in that order and in their contract dtypes (the others are not read).
+    Refuses a file that validation did not write, so unchecked data cannot slip in.
     """
     table = contract.table(name)
     path = Path(out_dir) / f"{table.name}.parquet"
@@ -303,7 +307,13 @@ def read_validated_table(out_dir: Path, name: str) -> pd.DataFrame:
             f"{path} was not written by validation (it lacks the 'validated' mark). "
             "Validate the input folder and read the table from the validated output."
         )
-    return contract.conform(pq.read_table(path).to_pandas(), table.name)
+    if columns is None:
+        return contract.conform(pq.read_table(path).to_pandas(), table.name)
+    df = pq.read_table(path, columns=list(columns)).to_pandas()
+    for c in table.columns:
+        if c.name in df.columns and str(df[c.name].dtype) != c.pandas_dtype:
+            df[c.name] = df[c.name].astype(c.pandas_dtype)
+    return df.reset_index(drop=True)
 
 
 def _reference_date(value: str | dt.date | None) -> dt.date:
