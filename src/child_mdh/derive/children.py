@@ -44,6 +44,10 @@ class DeriveInputError(UserError):
 FSM_COLUMNS = {"pupil_census": ("pupil_id", "census_date", "fsm_eligible")}
 
 
+#: the persons' columns the cohort is built from (after the household domains)
+COHORT_PERSON_COLUMNS = ("person_id", "household_id", "age", "sex", "ethnic_group")
+
+
 def _release_unused() -> None:
     """Give the memory of freed Arrow buffers back to the system now rather than later."""
     pa.default_memory_pool().release_unused()
@@ -98,6 +102,11 @@ def derive_children(
         t["households"],
         qualification_level2=tuple(qualification_level2 or DEFAULT_LEVEL2_CODES),
     )
+    # the persons' columns behind the domains are done with: keep those of the cohort
+    persons = t["persons"]
+    t["persons"] = persons[[c for c in COHORT_PERSON_COLUMNS if c in persons.columns]]
+    del persons
+    _release_unused()
     # each large table is let go as soon as its last use is done, so that the peak of
     # the joins below does not hold the school census (the largest table) as well
     fsm = fsm_measures(t.pop("pupil_census"), reference)
