@@ -62,6 +62,7 @@ from child_mdh.aggregates.models.inequality import (
     slope_index,
 )
 from child_mdh.contract.vocabulary import INDICATORS
+from child_mdh.studies.tables import markdown_table
 
 AGES = np.arange(18)
 SEXES = ("F", "M")
@@ -319,13 +320,7 @@ def summary_markdown(summary: pd.DataFrame) -> str:
         "coverage",
         "coverage_mc_se",
     ]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in summary[cols].iterrows():
-        cells = [
-            str(v) if isinstance(v, str | int | np.integer) else f"{v:.4f}" for v in r.tolist()
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return markdown_table(summary, cols)
 
 
 __all__ = [

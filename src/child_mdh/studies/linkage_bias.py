@@ -42,6 +42,7 @@ from child_mdh.aggregates.index.alkire_foster import DEFAULT_K, DEFAULT_WEIGHTS
 from child_mdh.aggregates.linkage_stacked import stacked_index_inference
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.studies.synthetic_children import synthetic_children
+from child_mdh.studies.tables import markdown_table
 
 #: validation's "future" limit: after the synthetic extract date (census day + 5 years)
 VALIDATION_DATE = "2026-11-01"
@@ -268,13 +269,7 @@ def study_markdown(summary: pd.DataFrame) -> str:
         "sd_error_realised",
         "coverage_realised",
     ]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in summary[cols].iterrows():
-        cells = [
-            str(v) if isinstance(v, str | int | np.integer) else f"{v:.4f}" for v in r.tolist()
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return markdown_table(summary, cols)
 
 
 def main(argv=None) -> None:  # pragma: no cover - a command for the documented study
