@@ -5,7 +5,8 @@
 - :mod:`.linkage_bias`: the unweighted and linkage-weighted index when linkage depends
   on deprivation;
 - :mod:`.inequality_recovery`: deprivation profiles, attributable fractions and SII/RII
-  against a known logistic model.
+  against a known logistic model;
+- :mod:`.tables`: the summaries as Markdown tables.
 
 Used by the tests, the simulation workflow (``workflow/simulation/Snakefile``) and the
 scripts in ``benchmarks/``.
