@@ -59,6 +59,7 @@ def test_map_extract_check_on_the_example_mapping(capsys):
     assert cli.main(["map-extract", str(mapping), "--extract-dir", str(extract), "--check"]) == 0
 
 
+@pytest.mark.slow
 def test_console_script_is_installed():
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "child-mdh"), "--help"], capture_output=True, text=True

@@ -30,6 +30,9 @@ from child_mdh.sources.synthetic import generate
 from child_mdh.sources.synthetic.la_formats import upn_lookup, write_la_formats
 from child_mdh.validation.folder import LA_ROUTE_TABLES, validate_folder
 
+#: two routes built end to end from one synthetic England: the slow tier
+pytestmark = pytest.mark.slow
+
 SALT = "round-trip-salt-0123456789"
 REFERENCE = pd.Timestamp("2021-03-21")  # census day 2021, the contract route's default
 EXTRACT = "2026-03-21"  # the synthetic extract date (5 years of follow-up)

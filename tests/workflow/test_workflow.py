@@ -143,6 +143,7 @@ def test_rerun_has_nothing_to_do(tiny_run):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_workflow_lints_clean(tmp_path):
     proc = _snakemake(tmp_path, "--lint")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

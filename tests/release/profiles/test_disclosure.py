@@ -174,6 +174,7 @@ def test_column_margins_are_declared():
     assert (("care_mdh_n", "care_non_mdh_n"), "care_all_n") in column_margins
 
 
+@pytest.mark.slow
 def test_same_input_gives_the_same_suppression(protected_tables):
     from profile_inputs import profile_areas, profile_children
 

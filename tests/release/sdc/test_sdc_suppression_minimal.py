@@ -9,6 +9,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from child_mdh.release.sdc import (
     ColumnMargin,
@@ -189,6 +190,7 @@ def many_areas(n_areas: int, seed: int) -> tuple[pd.DataFrame, TableSpec]:
     return df, profile_spec(with_referrals=True)
 
 
+@pytest.mark.slow
 def test_three_hundred_areas_are_protected_safely():
     # (its speed is measured by benchmarks/bench_release_audit.py, not asserted here)
     df, spec = many_areas(300, seed=3)
