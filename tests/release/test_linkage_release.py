@@ -3,6 +3,7 @@ statistics follow from their published counts."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -70,6 +71,35 @@ def test_three_tables_written_and_the_audit_passes(release):
     for name in ("linkage_rates", "linkage_weighted_estimates", "linkage_bounds"):
         assert (out / "linkage" / f"{name}.csv").is_file()
     assert audit_release(out) == []
+
+
+def test_every_breakdown_of_the_linkage_rates_publishes_one_total(tmp_path):
+    """England's children in scope, linked and not, are one count shown once per group
+    type: controlled rounding publishes one value for each (the count to the nearest 5)
+    and each breakdown's parts add up to it, so the breakdowns read together narrow
+    nothing (rounded independently they pinned 8 parts in the test workflow's release)."""
+    out = tmp_path
+    config = SDCConfig.from_mapping({"mitigation": "both"})
+    manifest = Manifest(out, "linkage", config, about={"synthetic": True})
+    linkage_outputs(_census(), INDEX, LINKAGE, ["any_referral"], "la_code", out, manifest)
+    manifest.write()
+    assert audit_release(out) == []
+    rates = pd.read_csv(out / "linkage" / "linkage_rates.csv")
+    totals = rates[rates["group"] == "All"]
+    assert totals["group_type"].nunique() > 3
+    for col in ("children_n", "linked_n", "unlinked_n"):
+        assert totals[col].nunique() == 1, totals[["group_type", col]]
+    parts = rates[rates["group"] != "All"]
+    for group_type, g in parts.groupby("group_type"):
+        if g["linked_n"].notna().all():
+            assert g["linked_n"].sum() == totals["linked_n"].iloc[0], group_type
+    # the shared total is the count to the nearest 5 (every census child of the test
+    # data has its domains known, so all are in scope)
+    exact = int(_census()["linked"].sum())
+    assert totals["linked_n"].iloc[0] == 5 * np.floor(exact / 5 + 0.5)
+    structure = json.loads((out / "outputs.json").read_text())["results"]
+    rates_entry = next(v for k, v in structure.items() if k.endswith("linkage_rates.csv"))
+    assert any(m.get("same_total") for m in rates_entry["structure"]["margins"])
 
 
 def test_bounds_follow_from_their_counts_and_bracket_the_observed_h(release):

@@ -35,7 +35,6 @@ from child_mdh.release.sdc import (
     write_release_figure,
     write_release_table,
 )
-from child_mdh.release.sdc.spec import DECLARE_LINKAGE_RELATIONS
 from child_mdh.release.sdc.withheld import emptied_cells
 from child_mdh.release.workbook import withheld_through
 
@@ -345,9 +344,7 @@ def write_linkage_report(
     # children kept in the index are index_by_area.csv's index population: not again here
     spec = replace(
         _specs(weights, confidence)["linkage"],
-        sums=linkage_sums(linkage["la_code"].astype(str), regions)
-        if DECLARE_LINKAGE_RELATIONS
-        else (),
+        sums=linkage_sums(linkage["la_code"].astype(str), regions),
     )
     entry = write_release_table(
         apply_formulas(linkage.drop(columns="kept_n", errors="ignore"), spec.formulas),

@@ -20,7 +20,6 @@ Statistics in :mod:`child_mdh.aggregates.linkage`; method in ``docs/linkage-bias
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +37,6 @@ from child_mdh.release.sdc import (
     TableSpec,
     write_release_table,
 )
-from child_mdh.release.sdc.spec import DECLARE_LINKAGE_RELATIONS
 
 ESTIMATE_COLUMNS = tuple(
     f"{stat}_{label}"
@@ -131,7 +129,7 @@ def table_specs(
             count_columns=("children_n", "linked_n", "unlinked_n"),
             formulas=rate_formulas(confidence),
             margins=(
-                RowMargin("group", total="All", within=("group_type",)),
+                RowMargin("group", total="All", within=("group_type",), same_total=True),
                 ColumnMargin(("linked_n", "unlinked_n"), "children_n"),
             ),
             population="linkage rates",
@@ -273,8 +271,6 @@ def linkage_outputs(
     residual_df = float(model_est["residual_df"].min()) if len(model_est) else None
     bounds = bounds_table(children, w, k)
     specs = table_specs(conf, residual_df, bounds["area_code"].astype(str))
-    if not DECLARE_LINKAGE_RELATIONS:
-        specs = {key: replace(spec, sums=()) for key, spec in specs.items()}
     out = Path(release_dir) / "linkage"
     model_area = linkage_settings["model_area"].replace("_code", "")
     trim = linkage_settings["trim_percentile"]

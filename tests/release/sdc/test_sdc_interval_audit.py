@@ -23,28 +23,8 @@ from child_mdh.release.sdc import (
 from child_mdh.release.sdc.audit import interval_audit, write_audit
 from child_mdh.release.sdc.spec import ColumnMargin, CountSum
 
-
-def _structure(
-    spec: TableSpec, df: pd.DataFrame, *, rounded: bool, additive: bool = False, base: int = 5
-) -> dict:
-    s = spec.structure(df)
-    s.update({"rounded": rounded, "rounding_base": base, "threshold": 10, "additive": additive})
-    return s
-
-
-def _release(tmp_path, tables):
-    """Write ``tables`` ({name: (frame, structure)}) and a manifest listing them."""
-    results = {}
-    for name, (df, structure) in tables.items():
-        df.to_csv(tmp_path / name, index=False)
-        results[name] = {
-            "files": [{"name": name}],
-            "structure": structure,
-            "status": "pass",
-            "type": "table",
-        }
-    return {"disclosure": {"threshold": 10}, "results": results}
-
+from sdc_tables import audit_structure as _structure
+from sdc_tables import release_listing as _release
 
 AREA = TableSpec(
     key_columns=("la_code",),

@@ -6,6 +6,8 @@
 - :mod:`~child_mdh.release.sdc.rules`: threshold, rounding, dominance, residual df;
 - :mod:`~child_mdh.release.sdc.margins` and :mod:`~child_mdh.release.sdc.suppression`: primary and
   secondary suppression with an exact check that margins give nothing back;
+  :mod:`~child_mdh.release.sdc.controlled_rounding`: one published total for breakdowns
+  that share it, their parts rounded up or down to add up to it;
 - :mod:`~child_mdh.release.sdc.checks`: pass / review / fail checks of a table as released;
 - :mod:`~child_mdh.release.sdc.manifest`: the output list for the output checker (outputs.json);
 - :mod:`~child_mdh.release.sdc.withheld`: emptied cells are released as withheld, never with

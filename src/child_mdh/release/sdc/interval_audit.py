@@ -69,6 +69,7 @@ from child_mdh.aggregates.formulas import (
     linear_ratio,
     not_following,
 )
+from child_mdh.release.sdc.controlled_rounding import controlled_cells
 from child_mdh.release.sdc.margins import build_equations
 from child_mdh.release.sdc.spec import margin_from_dict
 
@@ -281,6 +282,7 @@ def _cells(tables: list[_Table]) -> pd.DataFrame:
         values = t.frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
         base = int(t.structure.get("rounding_base") or 1) if t.structure.get("rounded") else 1
         n = len(t.frame)
+        controlled, shared = _controlled(t, cols, base)
         parts.append(
             pd.DataFrame(
                 {
@@ -290,12 +292,34 @@ def _cells(tables: list[_Table]) -> pd.DataFrame:
                     "identity": _identities(t, cols),
                     "value": values.ravel(),
                     "base": base,
+                    "controlled": controlled,
+                    "shared_total": shared,
                 }
             )
         )
     if not parts:
-        return pd.DataFrame(columns=["table", "row", "column", "identity", "value", "base"])
+        return pd.DataFrame(columns=[*CELL_COLUMNS])
     return pd.concat(parts, ignore_index=True)
+
+
+CELL_COLUMNS = ("table", "row", "column", "identity", "value", "base", "controlled", "shared_total")
+
+
+def _controlled(t: _Table, cols: list[str], base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell by cell (row by row), as in :func:`_identities`: rounded by controlled
+    rounding as the part of a breakdown sharing its total (known to within one base),
+    and the shared total itself (rounded to the nearest base, a bound of its own
+    although its parts add up to it); :mod:`child_mdh.release.sdc.controlled_rounding`."""
+    n = len(t.frame) * len(cols)
+    margins = tuple(margin_from_dict(m) for m in t.structure.get("margins") or ())
+    if (
+        base <= 1
+        or not t.structure.get("additive")
+        or not any(getattr(m, "same_total", False) for m in margins)
+    ):
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    parts, totals = controlled_cells(t.frame, margins, cols)
+    return parts.to_numpy().ravel(), totals.to_numpy().ravel()
 
 
 def _box(cells: pd.DataFrame, n_vars: int) -> tuple[np.ndarray, np.ndarray]:
@@ -305,7 +329,7 @@ def _box(cells: pd.DataFrame, n_vars: int) -> tuple[np.ndarray, np.ndarray]:
     hi = np.full(n_vars, np.inf)
     shown = cells[cells["value"].notna()]
     v = shown["value"].to_numpy()
-    below, above = _half_widths(shown["base"].to_numpy(), v)
+    below, above = _half_widths(shown["base"].to_numpy(), v, shown["controlled"].to_numpy())
     var = shown["var"].to_numpy()
     np.maximum.at(lo, var, v - below)
     np.minimum.at(hi, var, v + above)
@@ -322,12 +346,20 @@ def _cell_index(cells: pd.DataFrame) -> dict:
     }
 
 
-def _half_widths(base: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """How far below and above a value rounded to ``base`` (halves up) the count can be."""
+def _half_widths(
+    base: np.ndarray, value: np.ndarray, controlled: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far below and above a value rounded to ``base`` (halves up) the count can be;
+    ``controlled``: rounded down or up (controlled rounding), so by less than one base
+    either way."""
     b = base.astype("float64")
     v = np.nan_to_num(value)
     below = np.where(b > 1, v - np.ceil(v - b / 2), 0.0)
     above = np.where(b > 1, np.ceil(v + b / 2) - 1 - v, 0.0)
+    if controlled is not None:
+        wide = controlled.astype(bool) & (b > 1)
+        below = np.where(wide, b - 1, below)
+        above = np.where(wide, b - 1, above)
     return below, above
 
 
@@ -414,8 +446,11 @@ def _build_system(
             system.add_eq(x_of[r_cells[rows]], coef)  # true counts add up
             if additive:
                 system.add_eq(n_x + r_cells[rows], coef)  # published values add up
+    # a total shared by several breakdowns is rounded to the nearest base: a bound of
+    # its own, although its parts add up to it (controlled rounding)
+    totals[cells["shared_total"].to_numpy(dtype=bool)] = False
     value = cells["value"].to_numpy()
-    below, above = _half_widths(cells["base"].to_numpy(), value)
+    below, above = _half_widths(cells["base"].to_numpy(), value, cells["controlled"].to_numpy())
     for i in np.flatnonzero(~totals):
         x, r = int(x_of[i]), n_x + int(i)
         if cells["base"].iat[i] > 1:  # r - below <= x <= r + above

@@ -93,6 +93,13 @@ def _row_margin_entries(
         parts.append(
             pd.DataFrame({"key": unique_totals, "row": unique_totals, "col": col, "coef": -1})
         )
+    if m.same_total and len(unique_totals) > 1:
+        # one count shown once per breakdown: each total row equals the first one
+        first, others = unique_totals[0], unique_totals[1:]
+        for col in columns:
+            keys = np.char.add("same:", others.astype(str))
+            parts.append(pd.DataFrame({"key": keys, "row": others, "col": col, "coef": 1}))
+            parts.append(pd.DataFrame({"key": keys, "row": first, "col": col, "coef": -1}))
     out = (
         pd.concat(parts, ignore_index=True)
         if parts

@@ -23,14 +23,11 @@ COUNT_SUFFIX = "_n"
 #: belongs in a release table.
 PERSON_LEVEL_IDENTIFIERS = ("person_id", "pupil_id", "household_id")
 
-#: Relations between tables that the writers can declare but do not yet: read by the
-#: release audit of the test workflow's release, the linkage tables' declarations
-#: (:func:`child_mdh.release.index.linkage_sums`, ``linkage.bounds_sums`` and
-#: ``linkage.estimate_sums``) pin 8 rounded counts of ``linkage_rates.csv``, and the
-#: local profiles' declarations (``region_sums``, ``profile_children_sums``,
-#: ``release/models/repeats.py``) take the audit past 25 minutes. Each is turned on once
-#: protection answers it (docs/disclosure-control.md, 'Residual risk').
-DECLARE_LINKAGE_RELATIONS = False
+#: Relations between tables that the writers can declare but do not yet: the local
+#: profiles' declarations (``region_sums``, ``profile_children_sums``,
+#: ``release/models/repeats.py``) take the release audit of the test workflow's release
+#: past 25 minutes. They are turned on once the audit answers them in time
+#: (docs/disclosure-control.md, 'Residual risk').
 DECLARE_LOCAL_PROFILE_RELATIONS = False
 
 
@@ -50,6 +47,15 @@ class RowMargin:
     ``within`` lists the other key columns: the sum holds separately for each of their
     combinations (for example per ``category`` in a long table). ``columns`` limits the
     margin to some count columns (default: every protected column).
+
+    ``same_total`` (with ``total`` and ``within``): the total row of every ``within``
+    group counts the same children, one population broken down several ways (by region,
+    by sex, by age...). A reader knows the totals are one number, so the table publishes
+    one: rounded counts are then *controlled* (:mod:`child_mdh.release.sdc.controlled_rounding`):
+    the total rounded to the nearest base, each breakdown's parts rounded up or down so
+    that they add up to it. Independent rounding of each breakdown would publish a
+    different total for each, and read together they narrow the count, and its parts,
+    more than rounding allows.
     """
 
     id_column: str
@@ -57,6 +63,7 @@ class RowMargin:
     parent: str | Mapping[str, str] | None = None
     within: tuple[str, ...] = ()
     columns: tuple[str, ...] | None = None
+    same_total: bool = False
 
     def __post_init__(self) -> None:
         if (self.total is None) == (self.parent is None):
@@ -65,6 +72,11 @@ class RowMargin:
                 "(the total row's id) or parent= (a column or mapping)"
             )
         object.__setattr__(self, "within", tuple(self.within))
+        if self.same_total and (self.total is None or not self.within):
+            raise ValueError(
+                f"RowMargin on {self.id_column}: same_total needs total= (the total row's "
+                "id) and within= (the breakdowns that share it)"
+            )
         if self.columns is not None:
             object.__setattr__(self, "columns", tuple(self.columns))
 
@@ -78,6 +90,7 @@ class RowMargin:
             "parent": parent,
             "within": list(self.within),
             "columns": list(self.columns) if self.columns is not None else None,
+            "same_total": self.same_total,
         }
 
 
@@ -190,6 +203,7 @@ def margin_from_dict(d: Mapping) -> Margin:
             parent=d.get("parent"),
             within=tuple(d.get("within") or ()),
             columns=tuple(d["columns"]) if d.get("columns") is not None else None,
+            same_total=bool(d.get("same_total", False)),
         )
     if d.get("kind") == "columns":
         return ColumnMargin(parts=tuple(d["parts"]), total=d["total"])

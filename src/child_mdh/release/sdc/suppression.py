@@ -33,6 +33,7 @@ import pandas as pd
 
 from child_mdh.aggregates.formulas import apply_formulas
 from child_mdh.release.sdc.config import SDCConfig, resolve_config
+from child_mdh.release.sdc.controlled_rounding import controlled_values
 from child_mdh.release.sdc.interval_audit import audit_frame
 from child_mdh.release.sdc.margins import build_equations, recoverable_cells
 from child_mdh.release.sdc.rules import (
@@ -335,7 +336,11 @@ def _int64_with_na(v: np.ndarray) -> pd.arrays.IntegerArray:
 
 
 def _additive_rounding(
-    values: pd.DataFrame, counts: list[str], eqs: pd.DataFrame | None, base: int
+    values: pd.DataFrame,
+    counts: list[str],
+    eqs: pd.DataFrame | None,
+    base: int,
+    fixed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Counts rounded so that every declared total is the sum of its rounded parts.
 
@@ -346,14 +351,20 @@ def _additive_rounding(
     a reader learns nothing from the relation that the rounded values do not already
     say: a total is known to within its parts' rounding, never more tightly than its
     own (with independent rounding, 'parts = total' narrows both sides). Equations with
-    a magnitude cell are left alone. Raises ``ValueError`` when a total's
-    decompositions disagree (the margins are not consistent).
+    a magnitude cell are left alone. ``fixed`` (a frame over some of the columns, NaN
+    where not set): values rounded already, by controlled rounding
+    (:mod:`child_mdh.release.sdc.controlled_rounding`), used as they are. Raises
+    ``ValueError`` when a total's decompositions disagree (the margins are not
+    consistent).
     """
     columns = list(values.columns)
     flat = values.to_numpy(dtype="float64").ravel().copy()
     is_count = np.tile(np.isin(columns, counts), len(values))
     out = flat.copy()
     out[is_count] = round_to_base(flat[is_count], base)
+    if fixed is not None:
+        given = fixed.reindex(columns=columns).to_numpy(dtype="float64").ravel()
+        out = np.where(np.isnan(given), out, given)
     if eqs is None or eqs.empty:
         return pd.DataFrame(out.reshape(values.shape), index=values.index, columns=columns)
     eq, cell = eqs["eq"].to_numpy(), eqs["cell"].to_numpy()
@@ -364,6 +375,8 @@ def _additive_rounding(
     parts_eq, parts_cell = eq[coef > 0], cell[coef > 0]
     pending = np.zeros(flat.size, dtype=bool)
     pending[total_of[use[eq_of_total]]] = True
+    if fixed is not None:
+        pending[~np.isnan(given)] = False
     while pending.any():
         waiting = np.bincount(parts_eq, weights=pending[parts_cell], minlength=n_eq) > 0
         ready = use & ~waiting
@@ -427,6 +440,7 @@ def _repair_narrow_ranges(
     rounded_values,
     unresolved,
     unchecked,
+    fixed=None,
     max_rounds: int = 50,
 ):
     """Withhold more cells until the table alone narrows no withheld count and pins no
@@ -503,7 +517,7 @@ def _repair_narrow_ranges(
         reasons = reasons.mask(result.suppressed & ~empty, "secondary")
         unresolved, unchecked = result.unresolved, result.unchecked
         if config.rounds:
-            rounded_values = _additive_rounding(values, counts, eqs, config.rounding_base)
+            rounded_values = _additive_rounding(values, counts, eqs, config.rounding_base, fixed)
     _, report = audit()
     unresolved = list(unresolved) + [(f.row, f.column) for f in report.findings]
     return reasons, rounded_values, unresolved, unchecked
@@ -553,6 +567,11 @@ def protect_table(
     unchecked: list = []
     additive = bool(config.rounds and spec.margins)
     eqs = build_equations(df, spec.margins, protected, table) if spec.margins else None
+    fixed = (
+        controlled_values(df, values, spec.margins, counts, config.rounding_base, table)
+        if additive and any(getattr(m, "same_total", False) for m in spec.margins)
+        else None
+    )
     rounded_values = None
     for _ in range(len(protected) * len(df) + 1):  # each pass empties at least one cell
         if spec.margins and config.suppresses_secondary:
@@ -572,7 +591,7 @@ def protect_table(
             unresolved, unchecked = result.unresolved, result.unchecked
         if not additive:
             break
-        rounded_values = _additive_rounding(values, counts, eqs, config.rounding_base)
+        rounded_values = _additive_rounding(values, counts, eqs, config.rounding_base, fixed)
         # a total is the sum of its rounded parts; one that falls below the threshold
         # once rounded is withheld like any small count, and suppression runs again
         small = (
@@ -598,6 +617,7 @@ def protect_table(
             rounded_values,
             unresolved,
             unchecked,
+            fixed,
         )
         empty = reasons != ""
     out = df.copy()

@@ -66,10 +66,12 @@ DFE_SFR12_2011 = (
     "DfE SFR 12/2011 'Schools, Pupils and their Characteristics, January 2011' (22 June "
     "2011), pupils known to be eligible for and claiming free school meals"
 )
-UNCHECKED_FSM_2011 = (
-    "; the release's key points as recorded here, not verified against a stored copy of its "
-    "tables: a rise from January 2010, whose release gave 18.5% primary and 15.4% "
-    "secondary (checked)"
+CHECKED_FSM_2011 = (
+    "; as restated by the next year's release, DfE SFR 10/2012 'Schools, pupils and their "
+    "characteristics, January 2012' (21 June 2012), key points citing its table 3b: 'an "
+    "increase from 19.2 per cent in 2011' (maintained nursery and state-funded primary) "
+    "and 'from 15.9 per cent in 2011' (state-funded secondary); January 2010 gave 18.5% "
+    "and 15.4% as reported at the time"
 )
 DFE_SFR26_2011 = "DfE SFR 26/2011 'Characteristics of children in need in England, 2010-11' (final)"
 DFE_SFR21_2011 = (
@@ -86,11 +88,11 @@ PUBLISHED_FSM_JANUARY = {2021: Target(20.8, DFE_SPC_2021)}
 PUBLISHED_FSM_JANUARY_BY_PHASE = {
     2011: {
         "primary": Target(
-            19.2, DFE_SFR12_2011 + ", state-funded primary schools: 19.2%" + UNCHECKED_FSM_2011
+            19.2, DFE_SFR12_2011 + ", state-funded primary schools: 19.2%" + CHECKED_FSM_2011
         ),
         "secondary": Target(
             15.9,
-            DFE_SFR12_2011 + ", state-funded secondary schools: 15.9%" + UNCHECKED_FSM_2011,
+            DFE_SFR12_2011 + ", state-funded secondary schools: 15.9%" + CHECKED_FSM_2011,
         ),
     }
 }
@@ -105,16 +107,18 @@ PUBLISHED_STOCKS_31_MARCH = {
         "cpp": Target(
             37.8,
             DFE_SFR26_2011 + ": 42,700 children the subject of a child protection plan at 31 "
-            "March 2011, 37.8 per 10,000 (not verified; NSPCC evidence to the Education "
-            "Committee, September 2011, cites 42,300 from the earlier figures)",
+            "March 2011, 37.8 per 10,000 (neither verified against a stored copy of the "
+            "release; NSPCC evidence to the Education Committee, September 2011, cites "
+            "42,300 from the earlier figures)",
         ),
         "cla": Target(
             59.0,
             DFE_SFR21_2011 + ": 65,520 children looked after at 31 March 2011, 59 per 10,000 "
-            "(the release and its date are confirmed; the rate was not verified. The count "
-            "agrees with 67,050 at 31 March 2012, 'up 2% on the previous year', and with the "
-            "revised 65,510 for 2011 in the DfE series as reported by Children & Young People "
-            "Now, 2017)",
+            "(the release and its date are confirmed; the rate was not verified. The count is "
+            "as reported at the time, 'There were 65,520 looked after children as at 31 "
+            "March 2011', and by the BBC in 2012, 'rose by 2% from 65,520 last year to "
+            "67,050'; the DfE series later revised it to 65,510, as reported by Children & "
+            "Young People Now)",
         ),
     },
     2021: {"cin": Target(329.6, DFE_CIN_2024)},
@@ -123,7 +127,10 @@ PUBLISHED_STOCKS_31_MARCH = {
 #: published for a preset (the fidelity report measures the 365 days before census day).
 PUBLISHED_REFERRALS_YEAR = {
     2011: Target(
-        557.1, DFE_SFR26_2011 + ": 615,000 referrals in 2010-11, 557.1 per 10,000 (not verified)"
+        557.1,
+        DFE_SFR26_2011 + ": 615,000 referrals in 2010-11, 557.1 per 10,000 (not verified "
+        "against a stored copy of the release; the next years' releases give 605,100 in "
+        "2011-12 and 593,500 in 2012-13)",
     )
 }
 
