@@ -555,6 +555,11 @@ class _Program:
         lp.a_matrix_.value_ = a.data.astype("float64")
         self._h = _quiet_highs(highspy)
         self._h.setOptionValue("output_flag", False)
+        # primal simplex: a new objective leaves the last basis primal feasible, so each
+        # program starts from a feasible vertex (on the test workflow's release with the
+        # local profiles' relations, 30 programs over a block of 14,613 unknowns took
+        # 0.3 s instead of 11 s with HiGHS's default choice)
+        self._h.setOptionValue("simplex_strategy", 4)
         self._h.passModel(lp)
         self._all = np.arange(self.n, dtype=np.int32)
 
