@@ -43,6 +43,17 @@ def controlled_cells(
     sums of their rounded parts, row by row."""
     parts = pd.DataFrame(False, index=df.index, columns=counts)
     totals = pd.DataFrame(False, index=df.index, columns=counts)
+    for _, cols, is_total in _shared_totals(df, margins, counts):
+        for c in cols:
+            parts[c] |= ~is_total
+            totals[c] |= is_total
+    return parts, totals
+
+
+def _shared_totals(df: pd.DataFrame, margins: tuple[Margin, ...], counts: list[str]):
+    """(margin, columns rounded by it, which rows are its total rows) of each margin
+    with ``same_total``; a column that is a column margin's total is not rounded by it
+    (it is the sum of its rounded parts, row by row)."""
     column_totals = {m.total for m in margins if isinstance(m, ColumnMargin)}
     for m in margins:
         if not (isinstance(m, RowMargin) and m.same_total):
@@ -52,11 +63,7 @@ def controlled_cells(
             for c in (m.columns if m.columns is not None else counts)
             if c in counts and c not in column_totals
         ]
-        is_total = (df[m.id_column].astype("str") == str(m.total)).to_numpy()
-        for c in cols:
-            parts[c] |= ~is_total
-            totals[c] |= is_total
-    return parts, totals
+        yield m, cols, (df[m.id_column].astype("str") == str(m.total)).to_numpy()
 
 
 def controlled_values(
@@ -73,16 +80,7 @@ def controlled_values(
     table, column and rows when the totals declared to be one count differ, or when a
     breakdown's parts do not add up to its total."""
     out = pd.DataFrame(np.nan, index=values.index, columns=counts)
-    column_totals = {m.total for m in margins if isinstance(m, ColumnMargin)}
-    for m in margins:
-        if not (isinstance(m, RowMargin) and m.same_total):
-            continue
-        cols = [
-            c
-            for c in (m.columns if m.columns is not None else counts)
-            if c in counts and c not in column_totals
-        ]
-        is_total = (df[m.id_column].astype("str") == str(m.total)).to_numpy()
+    for m, cols, is_total in _shared_totals(df, margins, counts):
         groups = df.groupby(list(m.within), sort=False).indices
         for c in cols:
             v = values[c].to_numpy(dtype="float64")
