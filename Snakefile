@@ -24,9 +24,9 @@ include: "workflow/rules/synth.smk"
 include: "workflow/rules/inputs.smk"
 include: "workflow/rules/derive.smk"
 include: "workflow/rules/index.smk"
+include: "workflow/rules/profiles.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/linkage.smk"
-include: "workflow/rules/profiles.smk"
 include: "workflow/rules/release.smk"
 
 

@@ -1,4 +1,4 @@
-# Stage 5: models linking Child-MDH with social care contact, protected and staged for
+# Stage 6: models linking Child-MDH with social care contact, protected and staged for
 # results/release/models/.
 
 
@@ -6,6 +6,8 @@ rule model_outputs:
     input:
         children=rules.derive_children.output.children,
         child_index=rules.index_outputs.output.child_index,
+        # England's counts as the local profiles publish them, repeated by the models
+        profile_tables=rules.profile_tables.output.staged,
         # synthetic runs: the summary compares the estimates with the generator's truth
         truth=synthetic_truth(),
     output:
@@ -39,6 +41,7 @@ rule inequality_outputs:
     input:
         children=rules.derive_children.output.children,
         child_index=rules.index_outputs.output.child_index,
+        profile_tables=rules.profile_tables.output.staged,
         areas=SECURE / "contract" / "areas.parquet",
     output:
         manifest=MANIFEST_PARTS / "inequality.json",

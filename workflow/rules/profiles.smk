@@ -1,4 +1,4 @@
-# Stage 6: local-area profiles. The statistics of every area are computed and protected
+# Stage 5: local-area profiles. The statistics of every area are computed and protected
 # once; the pages are written by a scatter-gather over chunks of local authorities; the
 # index page links them. Each rule stages its files for results/release/profiles/.
 

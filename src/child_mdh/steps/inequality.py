@@ -8,7 +8,7 @@ from pathlib import Path
 
 from child_mdh.release.models.inequality import FOLDER, inequality_outputs
 from child_mdh.steps._runner import SUMMARY, step_logging
-from child_mdh.steps.models import model_step_inputs
+from child_mdh.steps.models import model_step_inputs, profile_counts
 from child_mdh.validation.folder import read_validated_table
 
 
@@ -18,7 +18,14 @@ def run(smk) -> None:
         children, child_index, settings, release, manifest = model_step_inputs(smk, "inequality")
         areas = read_validated_table(Path(smk.input.areas).parent, "areas")
         written = inequality_outputs(
-            children, settings, release, manifest, child_index=child_index, areas=areas, log=log
+            children,
+            settings,
+            release,
+            manifest,
+            child_index=child_index,
+            areas=areas,
+            log=log,
+            profile_counts=profile_counts(smk),
         )
         manifest.write_part(smk.output.manifest)
         log.info("inequality outputs written: %s", ", ".join(written.values()))

@@ -9,8 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from child_mdh.release.models.outputs import model_outputs
+from child_mdh.release.models.repeats import published_england_counts
+from child_mdh.release.profiles.build import TABLE_FILES, TABLES_DIR
 from child_mdh.release.sdc import Manifest, SDCConfig
 from child_mdh.steps._runner import PROGRESS, SUMMARY, step_logging
+
+#: The local profiles' table of every area, where the profile tables' staged folder
+#: holds it (laid out as results/release/).
+AREA_STATISTICS = Path("profiles") / TABLES_DIR / TABLE_FILES["area_statistics"]
 
 
 def model_step_inputs(smk, stage: str):
@@ -36,6 +42,15 @@ def model_step_inputs(smk, stage: str):
     return children, child_index, settings, release, manifest
 
 
+def profile_counts(smk) -> dict[str, float] | None:
+    """England's counts as the local profiles publish them, from the profile tables'
+    staged folder (input ``profile_tables``), or None when the rule has no such input."""
+    folder = getattr(smk.input, "profile_tables", None)
+    if not folder:
+        return None
+    return published_england_counts(Path(folder) / AREA_STATISTICS)
+
+
 def run(smk) -> None:
     """Rule ``model_outputs``."""
     with step_logging(smk, "model_outputs") as log:
@@ -52,6 +67,7 @@ def run(smk) -> None:
             log=log,
             truth=truth,
             progress=lambda message: log.info("%s", message, extra=PROGRESS),
+            profile_counts=profile_counts(smk),
         )
         manifest.write_part(smk.output.manifest)
         log.info("model outputs written: %s", ", ".join(written.values()))

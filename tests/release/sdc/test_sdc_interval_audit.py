@@ -429,3 +429,54 @@ def test_a_view_of_a_total_summed_from_rounded_parts_bounds_nothing_of_its_own(t
     assert not audit(True).inconsistent
     at = CountSum("children", "cin_n", "cin_n", {"group": ("All",)}, view=True)
     assert CountSum.from_dict(at.to_dict()).view
+
+
+def test_a_withheld_view_takes_its_sources_hidden_value_not_a_rounding_of_its_own(tmp_path):
+    # the source: five areas and England the sum of their rounded values (A 3 -> 5,
+    # B 2 -> 0, C 7 -> 5, D 7 -> 5, E 1 -> 0: 15 for a true 20), every area withheld and
+    # so the subtotal of B-E. A view (a gradient: none, any, all) repeats A, the subtotal
+    # and England, withholding what the source withholds. Another file rounds England on
+    # its own (20: 18..22). Read as roundings of their own, the view's two withheld
+    # values would be within 2 of two numbers adding up to 15, so England at most 19,
+    # pinning 20; they are the source's hidden values (A's rounding, and a sum of four
+    # roundings), so England is at most 15 + 5 x 2 = 25: nothing pinned
+    source = pd.DataFrame(
+        {
+            "la_code": ["A", "B", "C", "D", "E", "BCDE", "ENG"],
+            "care_n": [np.nan] * 6 + [15.0],
+        }
+    )
+    parents = {"A": "ENG", "BCDE": "ENG", **dict.fromkeys("BCDE", "BCDE")}
+    source_spec = TableSpec(
+        key_columns=("la_code",),
+        population="children",
+        dimensions={"la_code": "area"},
+        margins=(RowMargin("la_code", parent=parents),),
+    )
+    own = pd.DataFrame({"la_code": ["ENG"], "care_n": [20]})
+    own_spec = TableSpec(
+        key_columns=("la_code",), population="children", dimensions={"la_code": "area"}
+    )
+    view = pd.DataFrame({"group": ["none", "any", "all"], "care_n": [np.nan, np.nan, 15.0]})
+    sums = tuple(
+        CountSum("children", "care_n", "care_n", {"group": (g,)}, at={"area": a}, view=True)
+        for g, a in (("none", "A"), ("any", "BCDE"), ("all", "ENG"))
+    )
+    view_spec = TableSpec(
+        key_columns=("group",), margins=(RowMargin("group", total="all"),), sums=sums
+    )
+    report = interval_audit(
+        tmp_path,
+        _release(
+            tmp_path,
+            {
+                "source.csv": (
+                    source,
+                    _structure(source_spec, source, rounded=True, additive=True),
+                ),
+                "own.csv": (own, _structure(own_spec, own, rounded=True)),
+                "view.csv": (view, _structure(view_spec, view, rounded=True, additive=True)),
+            },
+        ),
+    )
+    assert report.passed, report.findings

@@ -63,9 +63,12 @@ from child_mdh.aggregates.profiles.measures import EXPOSURE_COLUMN
 from child_mdh.aggregates.profiles.measures import OUTCOMES as PROFILE_OUTCOMES
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.models.outputs import release_settings
-from child_mdh.release.models.repeats import england_counts, model_repeats
+from child_mdh.release.models.repeats import (
+    england_counts,
+    model_repeats,
+    published_repeats,
+)
 from child_mdh.release.sdc import CountSum, RowMargin, TableSpec, write_release_table
-from child_mdh.release.sdc.spec import DECLARE_LOCAL_PROFILE_RELATIONS
 
 FOLDER = "inequality"
 PER = 10_000
@@ -425,9 +428,10 @@ def inequality_outputs(
     child_index: pd.DataFrame | None = None,
     areas: pd.DataFrame | None = None,
     log=None,
+    profile_counts: Mapping[str, float] | None = None,
 ) -> dict[str, str]:
     """Build and write the four tables to ``release_dir/inequality`` through disclosure
-    control; return the manifest uids. ``settings`` as for
+    control; return the manifest uids. ``settings`` and ``profile_counts`` as for
     :func:`child_mdh.release.models.outputs.model_outputs`."""
     settings_index = None if isinstance(settings, mt.ModelSettings) else settings.get("index")
     settings = release_settings(settings, manifest)
@@ -442,9 +446,7 @@ def inequality_outputs(
     profiles = _with_rates(profiles, outcomes)
     index = settings_index if isinstance(settings_index, Mapping) else {}
     sums = index_sums(index.get("weights"), index.get("k"))
-    if DECLARE_LOCAL_PROFILE_RELATIONS and same_children_as_local_profiles(
-        children, s.indicators, index.get("weights"), outcomes
-    ):
+    if same_children_as_local_profiles(children, s.indicators, index.get("weights"), outcomes):
         sums += profile_children_sums(index.get("weights"), index.get("k"), outcomes)
     # England alone: its counts rounded directly (as the sums of rounded region cells they
     # would drift by up to 2 per region); the regions with England as their total
@@ -477,8 +479,11 @@ def inequality_outputs(
     if not fractions.empty:
         spec = paf_spec(df_fractions)
         exact = england_counts(children, s.indicators, child_index)
-        exact = exact if DECLARE_LOCAL_PROFILE_RELATIONS else {}
-        spec = replace(spec, sums=model_repeats(fractions, spec.key_columns, exact))
+        if profile_counts is not None:
+            fractions, sums = published_repeats(fractions, spec.key_columns, exact, profile_counts)
+        else:
+            sums = model_repeats(fractions, spec.key_columns, exact)
+        spec = replace(spec, sums=sums)
         written["fractions"] = write_release_table(
             fractions,
             out / "attributable_fractions.csv",

@@ -43,7 +43,11 @@ import pandas as pd
 
 from child_mdh.aggregates.models import tables as mt
 from child_mdh.release.models.figures import coefficient_figure, gradient_figure
-from child_mdh.release.models.repeats import england_counts, model_repeats
+from child_mdh.release.models.repeats import (
+    england_counts,
+    model_repeats,
+    published_repeats,
+)
 from child_mdh.release.models.summary import model_summary
 from child_mdh.release.sdc import (
     TableSpec,
@@ -51,7 +55,6 @@ from child_mdh.release.sdc import (
     write_release_table,
     write_release_text,
 )
-from child_mdh.release.sdc.spec import DECLARE_LOCAL_PROFILE_RELATIONS
 from child_mdh.sources.synthetic.truth_terms import outcome_truth
 
 FILES = {
@@ -200,6 +203,7 @@ def model_outputs(
     log=None,
     truth: Mapping | None = None,
     progress=None,
+    profile_counts: Mapping[str, float] | None = None,
 ) -> dict:
     """Fit the models and write every model table, figure and the summary to
     ``release_dir/models`` through disclosure control; return the manifest uids.
@@ -210,7 +214,10 @@ def model_outputs(
     synthetic generator's ``truth.json`` (synthetic data only), which the summary compares
     the released estimates with. ``progress(message)``, when given, is told where the
     step is (:func:`~child_mdh.aggregates.models.tables.build_model_tables`, then the
-    writing of the tables).
+    writing of the tables). ``profile_counts``: England's counts as the local profiles
+    publish them (:func:`~child_mdh.release.models.repeats.published_england_counts`);
+    the model tables' repeats of them publish those values, as views
+    (:func:`~child_mdh.release.models.repeats.published_repeats`).
     """
     settings = release_settings(settings, manifest)
     result = mt.build_model_tables(children, settings, child_index=child_index, progress=progress)
@@ -228,7 +235,6 @@ def model_outputs(
     adjust_all = list(dict.fromkeys(a for terms in adjust.values() for a in terms))
     specs = table_specs(result.residual_df)
     exact = england_counts(children, settings.indicators, child_index)
-    exact = exact if DECLARE_LOCAL_PROFILE_RELATIONS else {}
     if progress is not None:
         progress("tables through disclosure control, figures and the summary")
     written: dict[str, str] = {}
@@ -239,7 +245,11 @@ def model_outputs(
             continue
         spec = specs[key]
         # counts of the local profiles' England row repeated here (verified exact)
-        spec = replace(spec, sums=model_repeats(df, spec.key_columns, exact))
+        if profile_counts is not None:
+            df, sums = published_repeats(df, spec.key_columns, exact, profile_counts)
+        else:
+            sums = model_repeats(df, spec.key_columns, exact)
+        spec = replace(spec, sums=sums)
         entry = write_release_table(
             df,
             out / name,

@@ -20,6 +20,7 @@ equation then holds for the true counts, which is all the audit needs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -93,18 +94,15 @@ def _pairs(row: Mapping, columns) -> list[tuple[str, str]]:
     return [(part, total) for part, total in out if part in columns]
 
 
-def model_repeats(
-    table: pd.DataFrame, key_columns: Sequence[str], exact: Mapping[str, int]
-) -> tuple[CountSum, ...]:
-    """The cells of the model table ``table`` (secure, exact counts) that are England's
-    counts of the local profiles (``exact``, :func:`england_counts`), each declared as
-    that count; a row its key columns do not single out is left out."""
+def _repeated_cells(table: pd.DataFrame, key_columns: Sequence[str], exact: Mapping[str, int]):
+    """(row position, model column, local profiles' count, row selection) of each cell of
+    ``table`` whose exact count is England's count ``exact[...]`` of the local profiles;
+    rows their key columns do not single out are left out."""
     if not exact or table.empty:
-        return ()
+        return
     keys = list(key_columns)
     ids = table[keys].astype("str")
     unique = ~ids.duplicated(keep=False)
-    out = []
     for i, row in enumerate(table.to_dict("records")):
         if not unique.iloc[i]:
             continue
@@ -112,8 +110,72 @@ def model_repeats(
         for part, total in _pairs(row, table.columns):
             value = pd.to_numeric(pd.Series([row.get(part)]), errors="coerce").iloc[0]
             if total in exact and np.isfinite(value) and round(float(value)) == exact[total]:
-                out.append(CountSum(POPULATION, total, part, where, at={"area": ENGLAND_CODE}))
-    return tuple(out)
+                yield i, part, total, where
 
 
-__all__ = ["england_counts", "model_repeats"]
+def model_repeats(
+    table: pd.DataFrame, key_columns: Sequence[str], exact: Mapping[str, int]
+) -> tuple[CountSum, ...]:
+    """The cells of the model table ``table`` (secure, exact counts) that are England's
+    counts of the local profiles (``exact``, :func:`england_counts`), each declared as
+    that count; a row its key columns do not single out is left out."""
+    return tuple(
+        CountSum(POPULATION, total, part, where, at={"area": ENGLAND_CODE})
+        for _, part, total, where in _repeated_cells(table, key_columns, exact)
+    )
+
+
+def published_repeats(
+    table: pd.DataFrame,
+    key_columns: Sequence[str],
+    exact: Mapping[str, int],
+    published: Mapping[str, float],
+) -> tuple[pd.DataFrame, tuple[CountSum, ...]]:
+    """The model table with each repeated count of the local profiles (as
+    :func:`model_repeats` finds them) replaced by the value the local profiles publish
+    for England (``published``, :func:`published_england_counts`), declared a view of it.
+    A count they withhold (NaN there) is withheld here too, so the statistics resting on
+    it are emptied when the table is protected; a count they do not publish at all keeps
+    the table's own value, declared as the same count.
+
+    One count, one published value: rounded again on its own here, England's children
+    with an outcome (and the MDH and other children with it, which the local profiles
+    add up to it) would be three roundings of counts that must add up, and read together
+    they pin one another (521 rounded counts of the model tables on the test workflow's
+    release). A view publishes the local profiles' number, which the release audit
+    reads as no bound of its own (:class:`~child_mdh.release.sdc.spec.CountSum`
+    ``view``). Withholding what they withhold keeps their protection whole: on the test
+    workflow's release the models published England's children with a child protection
+    plan and those of them not MDH, which the local profiles withhold, and the
+    difference put the MDH children with a plan, withheld everywhere, in 8-12."""
+    out = table.copy()
+    sums = []
+    for i, part, total, where in _repeated_cells(table, key_columns, exact):
+        view = total in published
+        if view:
+            out.iloc[i, out.columns.get_loc(part)] = published[total]
+        sums.append(CountSum(POPULATION, total, part, where, at={"area": ENGLAND_CODE}, view=view))
+    return out, tuple(sums)
+
+
+def published_england_counts(area_statistics: Path | str) -> dict[str, float]:
+    """England's counts as ``profiles/tables/area_statistics.csv`` publishes them (the
+    protected file): count column -> value, NaN where withheld."""
+    path = Path(area_statistics)
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(path, dtype={"la_code": "string"})
+    row = table[table["la_code"] == ENGLAND_CODE]
+    if row.empty:
+        return {}
+    counts = [c for c in table.columns if c.endswith("_n")]
+    values = row.iloc[0][counts].apply(pd.to_numeric, errors="coerce")
+    return {c: float(v) for c, v in values.items()}
+
+
+__all__ = [
+    "england_counts",
+    "model_repeats",
+    "published_england_counts",
+    "published_repeats",
+]

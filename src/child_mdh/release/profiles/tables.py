@@ -45,7 +45,6 @@ from child_mdh.release.sdc import (
     TableSpec,
     protect_table,
 )
-from child_mdh.release.sdc.spec import DECLARE_LOCAL_PROFILE_RELATIONS
 
 
 def region_sums(area: pd.DataFrame, columns) -> tuple[CountSum, ...]:
@@ -183,7 +182,7 @@ def table_specs(tables: Mapping[str, pd.DataFrame]) -> dict[str, TableSpec]:
         specs["area_statistics"] = area_table_spec(
             area.columns,
             weights,
-            region_sums(area, area.columns) if DECLARE_LOCAL_PROFILE_RELATIONS else (),
+            region_sums(area, area.columns),
             k=area.attrs.get("k"),
             interval=area.attrs.get("interval", "wald"),
         )

@@ -253,23 +253,38 @@ def _views(tables: list[_Table], cells: pd.DataFrame) -> list[tuple[str, int]]:
     return out
 
 
-def _repeats(views: list[tuple[str, int]], cells: pd.DataFrame, known: Mapping) -> np.ndarray:
-    """Cell numbers of the views that repeat a value their count is published with
-    elsewhere: the number is that table's (a sum of rounded parts there, or a rounding
-    of its own, bounded there) and bounds nothing of its own. A view publishing a value
-    the other table withholds, or another value, stays a bound."""
+def _repeats(
+    views: list[tuple[str, int]], cells: pd.DataFrame, known: Mapping
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The views that publish their count's published value, and what ties them to it:
+    (cell numbers of those views, (view cell, source cell) pairs).
+
+    A view showing the value its count is published with elsewhere publishes that
+    table's number (a sum of rounded parts there, or a rounding of its own, bounded
+    there), not a rounding of its own: it bounds nothing of its own. Withheld in the
+    view, its hidden value is the source's (withheld there too, or published: the view
+    then says nothing more); tied to it, the view's table's own relations between
+    published values (a gradient's 'none' + 'any' = 'all') act on the source's values,
+    never on a rounding the view does not make. A view publishing a value the other
+    table withholds, or another value, stays a bound."""
     view_cells = {c for _, c in views}
     var = cells["var"].to_numpy()
     value = cells["value"].to_numpy()
-    out = []
+    out, ties = [], []
     for identity, c in views:
-        if identity not in known or np.isnan(value[c]):
+        if identity not in known:
             continue
-        source = np.flatnonzero(var == known[identity])
-        source = [i for i in source if i not in view_cells and not np.isnan(value[i])]
-        if any(abs(value[i] - value[c]) < _EPS for i in source):
+        source = [i for i in np.flatnonzero(var == known[identity]) if i not in view_cells]
+        if np.isnan(value[c]):
             out.append(c)
-    return np.asarray(out, dtype=np.int64)
+            hidden = [i for i in source if np.isnan(value[i])]
+            if hidden:
+                ties.append((c, hidden[0]))
+            continue
+        same = [i for i in source if not np.isnan(value[i]) and abs(value[i] - value[c]) < _EPS]
+        if same:
+            out.append(c)
+    return np.asarray(out, dtype=np.int64), ties
 
 
 def _cells(tables: list[_Table]) -> pd.DataFrame:
@@ -411,15 +426,18 @@ class _System:
 
 
 def _build_system(
-    tables: list[_Table], cells: pd.DataFrame, n_x: int, sums=(), repeats=()
+    tables: list[_Table], cells: pd.DataFrame, n_x: int, sums=(), repeats=(), ties=()
 ) -> _System:
     """Every relation between the published numbers and the true counts (module doc);
     ``sums``: (unknown of a total, cell numbers of its parts) of declared sums;
-    ``repeats``: cells that repeat a value published elsewhere (:func:`_repeats`)."""
+    ``repeats``: cells that repeat a value published elsewhere, ``ties`` (view cell,
+    source cell) whose published values are one (:func:`_repeats`)."""
     n_r = len(cells)
     system = _System(n_x, n_r)
     # a view repeating the number of the table it views: no bound of its own
     system.totals[np.asarray(repeats, dtype=np.int64)] = True
+    for view, source in ties:  # a view's hidden value is its source's
+        system.add_eq([n_x + view, n_x + source], [1.0, -1.0])
     index = _cell_index(cells)
     x_of = cells["var"].to_numpy()
     for total, parts in sums:  # a count of another population: the sum of its parts
@@ -721,8 +739,8 @@ def audit_tables(tables: list[_Table], *, min_range: int = 10, seed: int = 0) ->
     known.update({t: len(identities) + i for i, t in enumerate(extra)})
     n_x = len(identities) + len(extra)
     report.unknowns = n_x
-    repeats = _repeats(_views(tables, cells), cells, known)
-    system = _build_system(tables, cells, n_x, [(known[t], p) for t, p in sums], repeats)
+    repeats, ties = _repeats(_views(tables, cells), cells, known)
+    system = _build_system(tables, cells, n_x, [(known[t], p) for t, p in sums], repeats, ties)
     report.not_audited = list(system.skipped)
     # a total published as the sum of its rounded parts says nothing of its own count
     # beyond its parts: it is no bound and no rounded count to pin

@@ -23,15 +23,6 @@ COUNT_SUFFIX = "_n"
 #: belongs in a release table.
 PERSON_LEVEL_IDENTIFIERS = ("person_id", "pupil_id", "household_id")
 
-#: Relations between tables that the writers can declare but do not yet: the local
-#: profiles' declarations (``region_sums``, ``profile_children_sums``,
-#: ``release/models/repeats.py``). Read by the release audit of the test workflow's
-#: release (250 s) they pin 521 rounded counts of the model tables (England's children
-#: with an outcome, rounded on their own beside the MDH and other children's, which the
-#: local profiles add up) and narrow one of ``area_statistics.csv``. They are turned on
-#: once protection answers that (docs/disclosure-control.md, 'Residual risk').
-DECLARE_LOCAL_PROFILE_RELATIONS = False
-
 
 @dataclass(frozen=True)
 class RowMargin:

@@ -67,7 +67,7 @@ DFE_SFR12_2011 = (
     "2011), pupils known to be eligible for and claiming free school meals"
 )
 CHECKED_FSM_2011 = (
-    "; as restated by the next year's release, DfE SFR 10/2012 'Schools, pupils and their "
+    "; verified against the next year's release, DfE SFR 10/2012 'Schools, pupils and their "
     "characteristics, January 2012' (21 June 2012), key points citing its table 3b: 'an "
     "increase from 19.2 per cent in 2011' (maintained nursery and state-funded primary) "
     "and 'from 15.9 per cent in 2011' (state-funded secondary); January 2010 gave 18.5% "
