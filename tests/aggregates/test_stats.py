@@ -350,3 +350,15 @@ def test_reference_funnel_significance_for_proportions():
     labels = stats.funnel_significance(inputs["numerator"], inputs["denominator"])
     assert len(labels) == 303
     assert labels.tolist() == inputs["significance"].tolist()
+
+
+def test_a_formula_to_no_digits_gives_whole_numbers():
+    """A difference of published counts (a formula to 0 digits) is written as a count,
+    with nothing where a count it reads is withheld."""
+    from child_mdh.aggregates.formulas import Formula, apply_formulas
+
+    df = pd.DataFrame({"children_n": [490.0, 1235.0, np.nan], "index_n": [450.0, 1135.0, 20.0]})
+    out = apply_formulas(df, {"unknown_n": Formula("children_n - index_n", 0)})
+    assert str(out["unknown_n"].dtype) == "Int64"
+    assert out["unknown_n"].tolist()[:2] == [40, 100] and pd.isna(out["unknown_n"].iloc[2])
+    assert out.to_csv(index=False).splitlines()[1] == "490.0,450.0,40"

@@ -19,8 +19,20 @@ from child_mdh.aggregates.linkage_stacked import (
     stacked_logistic_se,
 )
 from child_mdh.contract.vocabulary import DOMAINS, ENGLAND_CODE
-from child_mdh.release.linkage import BOUND_FORMULAS, linkage_outputs, table_specs
-from child_mdh.release.sdc import Manifest, RowMargin, SDCConfig, TableSpec, audit_release
+from child_mdh.release.linkage import (
+    BOUND_FORMULAS,
+    bounds_views,
+    linkage_outputs,
+    table_specs,
+)
+from child_mdh.release.sdc import (
+    Manifest,
+    RowMargin,
+    SDCConfig,
+    TableSpec,
+    audit_release,
+    write_release_table,
+)
 
 INDEX = {
     "weights": dict.fromkeys([*DOMAINS, "fsm"], 0.2),
@@ -247,8 +259,10 @@ def test_a_region_of_the_linkage_rates_is_declared_the_sum_of_its_authorities(tm
 
 def test_linkage_bounds_and_estimates_repeat_the_index_counts(tmp_path):
     # the index withholds region R1's MDH children (and R2's with them), England's 40
-    # published; the bounds, and the weighted estimates, publish R2's MDH children (25).
-    # Each alone leaves R1 open; declared the index's counts, R1 = 40 - 25 = 15
+    # published; the bounds without the index's table, and the weighted estimates,
+    # publish R2's MDH children (25). Each alone leaves R1 open; declared the index's
+    # counts, R1 = 40 - 25 = 15. Given the index's table, the bounds publish its values
+    # (R2 withheld, as there) and R1 stays open
     index = pd.DataFrame(
         {
             "area_level": ["england", "region", "region"],
@@ -265,13 +279,27 @@ def test_linkage_bounds_and_estimates_repeat_the_index_counts(tmp_path):
         population="index",
         dimensions={"area_code": "area"},
     )
-    bounds = pd.DataFrame(
+    exact = pd.DataFrame(
         {
             "area_level": ["england", "region", "region"],
             "area_code": [ENGLAND_CODE, "R1", "R2"],
-            **dict.fromkeys(table_specs(0.95, None)["bounds"].count_columns, np.nan),
+            "children_n": [330, 130, 200],
+            "index_n": [300, 120, 180],
+            "unknown_n": [30, 10, 20],
+            "mdh_n": [40, 15, 25],
+            "unknown_sure_mdh_n": [np.nan] * 3,
+            "unknown_possible_mdh_n": [np.nan] * 3,
         }
-    ).assign(mdh_n=[np.nan, np.nan, 25.0])
+    )
+    rates = pd.DataFrame(
+        {"group_type": "region", "group": ["All", "R1", "R2"], "children_n": np.nan}
+    )
+    own, own_sums = bounds_views(exact, rates)
+    own = own.assign(children_n=np.nan, index_n=np.nan, mdh_n=[np.nan, np.nan, 25.0])
+    viewed, view_sums = bounds_views(exact, rates, index)
+    assert viewed["mdh_n"].tolist()[0] == 40 and viewed["mdh_n"].iloc[1:].isna().all()
+    assert viewed["index_n"].tolist() == [300, 120, 180]
+    assert all(s.view for s in view_sums if s.population == "index")
     estimates = pd.DataFrame(
         {
             "section": "index",
@@ -281,12 +309,69 @@ def test_linkage_bounds_and_estimates_repeat_the_index_counts(tmp_path):
             "events_n": 25.0,
         }
     )
-    declared = table_specs(0.95, None, [ENGLAND_CODE, "R1", "R2"])
-    bare = {k: replace(s, sums=()) for k, s in declared.items()}
+    specs = table_specs(0.95, None)
+    cases = (
+        ("bounds.csv", own, replace(specs["bounds"], sums=own_sums)),
+        ("estimates.csv", estimates, specs["estimates"]),
+    )
 
-    def audit(specs, name, frame):
-        return _audit(tmp_path, {"index.csv": (index, index_spec), name: (frame, specs[name[:-4]])})
+    def audit(name, frame, spec):
+        return _audit(tmp_path, {"index.csv": (index, index_spec), name: (frame, spec)})
 
-    for name, frame in (("bounds.csv", bounds), ("estimates.csv", estimates)):
-        assert audit(bare, name, frame).passed
-        assert ("index.csv", 1, "mdh_n", 15.0) in _exact(audit(declared, name, frame))
+    for name, frame, spec in cases:
+        assert audit(name, frame, replace(spec, sums=())).passed
+        assert ("index.csv", 1, "mdh_n", 15.0) in _exact(audit(name, frame, spec))
+    viewed = viewed.assign(children_n=np.nan)
+    assert audit("bounds.csv", viewed, replace(specs["bounds"], sums=view_sums)).passed
+
+
+def test_linkage_bounds_publish_the_rates_and_index_counts_as_published(tmp_path):
+    """Each area's children in scope are linkage_rates.csv's and its children with the
+    index and MDH children index_by_area.csv's, as published there (declared views);
+    the children with an indicator unknown are their difference; the release of the
+    three tables passes the audit."""
+    out = tmp_path
+    config = SDCConfig.from_mapping({"mitigation": "both"})
+    manifest = Manifest(out, "linkage", config, about={"synthetic": True})
+    census = _census()
+    exact = lk.index_bounds(census, INDEX["weights"], INDEX["k"])
+    index = exact[["area_level", "area_code", "index_n", "mdh_n"]].assign(
+        parent_code=np.where(exact["area_level"] == "england", None, ENGLAND_CODE)
+    )
+    index_spec = TableSpec(
+        key_columns=("area_level", "area_code"),
+        count_columns=("index_n", "mdh_n"),
+        margins=(RowMargin("area_code", parent="parent_code"),),
+        population="index",
+        dimensions={"area_code": "area"},
+    )
+    write_release_table(index, out / "index" / "index_by_area.csv", index_spec, manifest)
+    published = pd.read_csv(out / "index" / "index_by_area.csv", dtype={"area_code": "str"})
+    linkage_outputs(
+        census, INDEX, LINKAGE, ["any_referral"], "la_code", out, manifest, index_area=published
+    )
+    manifest.write()
+    assert audit_release(out) == []
+    bounds = pd.read_csv(out / "linkage" / "linkage_bounds.csv").set_index("area_code")
+    rates = pd.read_csv(out / "linkage" / "linkage_rates.csv")
+    region = rates[rates["group_type"] == "region"].set_index("group")
+    assert bounds.at[ENGLAND_CODE, "children_n"] == region.at["All", "children_n"]
+    for code in ("E12000001", "E12000002"):
+        assert bounds.at[code, "children_n"] == region.at[code, "children_n"]
+    published = published.set_index("area_code")
+    for col in ("index_n", "mdh_n"):
+        np.testing.assert_array_equal(bounds[col], published.loc[bounds.index, col])
+    np.testing.assert_array_equal(bounds["unknown_n"], bounds["children_n"] - bounds["index_n"])
+    assert str(bounds["unknown_n"].dtype) == "int64"  # written as whole numbers
+    # the counts only the bounds publish are rounded here, regions adding up to England
+    sure = bounds["unknown_sure_mdh_n"]
+    if sure.notna().all():
+        assert sure.drop(ENGLAND_CODE).sum() == sure[ENGLAND_CODE]
+    entry = next(
+        v
+        for k, v in json.loads((out / "outputs.json").read_text())["results"].items()
+        if k.endswith("linkage_bounds.csv")
+    )
+    views = [s for s in entry["structure"]["sums"] if s["view"]]
+    assert {s["parts"] for s in views} == {"children_n", "index_n", "mdh_n"}
+    assert len(views) == 3 * len(bounds)

@@ -6,6 +6,7 @@
 rule linkage_outputs:
     input:
         tables=rules.validate_inputs.output.tables,
+        index_tables=rules.index_outputs.output.staged,
     output:
         manifest=MANIFEST_PARTS / "linkage.json",
         staged=directory(STAGED / "linkage"),

@@ -286,16 +286,24 @@ def evaluation_order(formulas: Mapping[str, Formula]) -> list[str]:
 
 
 def apply_formulas(df: pd.DataFrame, formulas: Mapping[str, Formula]) -> pd.DataFrame:
-    """``df`` with every formula column (re)computed from the columns it reads."""
+    """``df`` with every formula column (re)computed from the columns it reads; a
+    formula to 0 digits gives whole numbers (nullable integers, written without a
+    decimal point)."""
     computed: dict[str, np.ndarray] = {}
     for col in evaluation_order(formulas):
         computed[col] = evaluate(formulas[col], df, computed)
+    whole = {
+        c: pd.array(np.round(v), dtype="Int64")
+        for c, v in computed.items()
+        if formulas[c].digits == 0
+    }
     out = df.copy()
     new = [c for c in computed if c not in out.columns]
     for col in [c for c in computed if c in out.columns]:
-        out[col] = computed[col]
+        out[col] = whole.get(col, computed[col])
     if new:
-        out = pd.concat([out, pd.DataFrame({c: computed[c] for c in new}, index=out.index)], axis=1)
+        added = {c: whole.get(c, computed[c]) for c in new}
+        out = pd.concat([out, pd.DataFrame(added, index=out.index)], axis=1)
     out.attrs = dict(df.attrs)
     return out
 

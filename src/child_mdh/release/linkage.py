@@ -20,6 +20,7 @@ Statistics in :mod:`child_mdh.aggregates.linkage`; method in ``docs/linkage-bias
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -59,20 +60,25 @@ def rate_formulas(confidence: float) -> dict[str, Formula]:
 
 
 BOUND_FORMULAS = {
+    "unknown_n": Formula("children_n - index_n", 0),
     "H_observed": Formula("mdh_n / index_n", STAT_DIGITS),
     "H_lower_bound": Formula("(mdh_n + unknown_sure_mdh_n) / children_n", STAT_DIGITS),
     "H_upper_bound": Formula(
         "(mdh_n + unknown_sure_mdh_n + unknown_possible_mdh_n) / children_n", STAT_DIGITS
     ),
     "H_no_information_lower_bound": Formula("mdh_n / children_n", STAT_DIGITS),
-    "H_no_information_upper_bound": Formula("(mdh_n + unknown_n) / children_n", STAT_DIGITS),
+    "H_no_information_upper_bound": Formula(
+        "(mdh_n + children_n - index_n) / children_n", STAT_DIGITS
+    ),
 }
 
-
-#: The index's own counts repeated here: children with the index observed (every
-#: indicator known) and the MDH children among them, of ``index/index_by_area.csv``
-#: (population ``index``, dimension ``area``) for England and the regions.
-INDEX_REPEATS = (("index_n", "index_n"), ("mdh_n", "mdh_n"))
+#: The counts of ``linkage_bounds.csv`` published elsewhere: the children in scope (of
+#: ``linkage_rates.csv``) and the children with the index observed and the MDH children
+#: among them (of ``index/index_by_area.csv``, population ``index``, dimension ``area``).
+INDEX_REPEATS = ("index_n", "mdh_n")
+#: The counts only ``linkage_bounds.csv`` publishes: the children with an indicator
+#: unknown who are MDH whatever it is, and those who would be MDH were it deprived.
+BOUND_COUNTS = ("unknown_sure_mdh_n", "unknown_possible_mdh_n")
 
 
 def estimate_sums() -> tuple[CountSum, ...]:
@@ -86,43 +92,70 @@ def estimate_sums() -> tuple[CountSum, ...]:
     )
 
 
-def bounds_sums(area_codes) -> tuple[CountSum, ...]:
-    """The counts of ``linkage_bounds.csv`` published elsewhere: children with the index
-    observed and MDH children are the index's (``index_by_area.csv``); England's
-    children in scope are those of ``index/linkage_by_la.csv`` (population ``children
-    in scope``), a region's those of its row in ``linkage_rates.csv`` (population
-    ``linkage rates``; the same census children in scope)."""
-    out = [CountSum("index", c, c, {}, by=("area_code",)) for _, c in INDEX_REPEATS]
-    for code in area_codes:
-        if code == ENGLAND_CODE:
-            out.append(
-                CountSum(
-                    "children in scope",
-                    "children_n",
-                    "children_n",
-                    {"area_code": (code,)},
-                    at={"area": code},
-                )
+def _rates_group(code: str) -> str:
+    """The group of ``linkage_rates.csv``'s region rows that counts an area's children in
+    scope: the region's own row, England's the 'All' row."""
+    return "All" if code == ENGLAND_CODE else code
+
+
+def bounds_views(
+    bounds: pd.DataFrame, rates: pd.DataFrame, index_area: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, tuple[CountSum, ...]]:
+    """``bounds`` (:func:`bounds_table`, exact counts) with the counts other tables
+    publish replaced by their published values, each declared a view of it: the
+    children in scope from ``rates`` (``linkage_rates.csv`` as written, its region rows
+    and 'All' for England) and, with ``index_area`` (``index/index_by_area.csv`` as
+    written), the children with the index observed and the MDH children. An area the
+    index does not publish keeps its own counts, declared as the index's.
+
+    One count, one published value: rounded again here, each area's children in scope
+    would be the sum of two decompositions rounded apart (linked + not linked in
+    ``linkage_rates.csv``, index observed + unknown here) and read together they narrow
+    one another (on the GUiE-shaped test release, the North East's linked children,
+    published 445, came out at 441-447, narrower than rounding allows). The children
+    with an indicator unknown are ``children_n - index_n`` of the published values
+    (a formula, :data:`BOUND_FORMULAS`); only the two counts no other file publishes
+    (:data:`BOUND_COUNTS`) are rounded here."""
+    out = bounds.drop(columns=["unknown_n"], errors="ignore").copy()
+    region = rates[rates["group_type"].astype(str) == "region"]
+    children = dict(zip(region["group"].astype(str), region["children_n"]))
+    index = (
+        index_area.assign(area_code=index_area["area_code"].astype(str)).set_index("area_code")
+        if index_area is not None
+        else None
+    )
+    sums: list[CountSum] = []
+    out["children_n"] = out["children_n"].astype("float64")
+    for column in INDEX_REPEATS:
+        out[column] = out[column].astype("float64")
+    for i, code in enumerate(out["area_code"].astype(str)):
+        where = {"area_code": (code,)}
+        group = _rates_group(code)
+        if group in children:
+            out.iloc[i, out.columns.get_loc("children_n")] = children[group]
+        sums.append(
+            CountSum(
+                "linkage rates",
+                "children_n",
+                "children_n",
+                where,
+                at={"group_type": "region", "group": group},
+                view=group in children,
             )
-        else:
-            out.append(
-                CountSum(
-                    "linkage rates",
-                    "children_n",
-                    "children_n",
-                    {"area_code": (code,)},
-                    at={"group_type": "region", "group": code},
-                )
-            )
-    return tuple(out)
+        )
+        view = index is not None and code in index.index
+        for column in INDEX_REPEATS:
+            if view:
+                out.iloc[i, out.columns.get_loc(column)] = index.at[code, column]
+            sums.append(CountSum("index", column, column, where, at={"area": code}, view=view))
+    return out, tuple(sums)
 
 
 def table_specs(
-    confidence: float, residual_df: float | None, area_codes=()
+    confidence: float, residual_df: float | None, bounds_sums=()
 ) -> dict[str, TableSpec]:
-    """The disclosure declaration of every linkage table (``area_codes``: the areas of
-    ``linkage_bounds.csv``, whose children in scope are declared as counts of the other
-    tables, :func:`bounds_sums`)."""
+    """The disclosure declaration of every linkage table (``bounds_sums``: the counts of
+    ``linkage_bounds.csv`` that are other tables' counts, :func:`bounds_views`)."""
     return {
         "rates": TableSpec(
             key_columns=("group_type", "group"),
@@ -144,27 +177,12 @@ def table_specs(
         ),
         "bounds": TableSpec(
             key_columns=("area_level", "area_code"),
-            count_columns=(
-                "children_n",
-                "index_n",
-                "unknown_n",
-                "mdh_n",
-                "unknown_sure_mdh_n",
-                "unknown_possible_mdh_n",
-                "unknown_not_mdh_n",
-            ),
+            count_columns=("children_n", *INDEX_REPEATS, *BOUND_COUNTS),
             formulas=BOUND_FORMULAS,
-            margins=(
-                RowMargin("area_code", total=ENGLAND_CODE),
-                ColumnMargin(("index_n", "unknown_n"), "children_n"),
-                ColumnMargin(
-                    ("unknown_sure_mdh_n", "unknown_possible_mdh_n", "unknown_not_mdh_n"),
-                    "unknown_n",
-                ),
-            ),
+            margins=(RowMargin("area_code", total=ENGLAND_CODE, columns=BOUND_COUNTS),),
             population="linkage bounds",
             dimensions={"area_code": "area"},
-            sums=bounds_sums(area_codes),
+            sums=bounds_sums,
         ),
     }
 
@@ -233,13 +251,10 @@ def estimates_table(index_est: pd.DataFrame, model_est: pd.DataFrame) -> pd.Data
 
 
 def bounds_table(children: pd.DataFrame, weights: Mapping[str, float], k: float) -> pd.DataFrame:
-    """:func:`child_mdh.aggregates.linkage.index_bounds` with the unknown children not MDH
-    either way, so the unknown children's three counts add up."""
-    out = lk.index_bounds(children, weights, k)
-    out["unknown_not_mdh_n"] = (
-        out["unknown_n"] - out["unknown_sure_mdh_n"] - out["unknown_possible_mdh_n"]
-    )
-    return out
+    """The exact counts behind the bounds on H for England and every region
+    (:func:`child_mdh.aggregates.linkage.index_bounds`); :func:`bounds_views` makes the
+    release table of them."""
+    return lk.index_bounds(children, weights, k)
 
 
 def linkage_outputs(
@@ -250,10 +265,12 @@ def linkage_outputs(
     cluster: str,
     release_dir: Path,
     manifest,
+    index_area: pd.DataFrame | None = None,
 ) -> dict:
     """Fit the linkage model, weight, and write every linkage table; returns the
     manifest uids, the weights' summary and the variance of the weighted intervals
-    (``variance_ipw``)."""
+    (``variance_ipw``). ``index_area``: ``index/index_by_area.csv`` as published, whose
+    counts ``linkage_bounds.csv`` repeats (:func:`bounds_views`)."""
     w = dict(index_settings["weights"])
     k = float(index_settings["k"])
     conf = float(index_settings["confidence"])
@@ -269,8 +286,7 @@ def linkage_outputs(
     model_est = lk.weighted_model_estimates(children, weight, w, k, outcomes, cluster, conf)
     model_est = stacked.with_stacked_model_se(model_est, children, fit, weight, w, k, cluster, conf)
     residual_df = float(model_est["residual_df"].min()) if len(model_est) else None
-    bounds = bounds_table(children, w, k)
-    specs = table_specs(conf, residual_df, bounds["area_code"].astype(str))
+    specs = table_specs(conf, residual_df)
     out = Path(release_dir) / "linkage"
     model_area = linkage_settings["model_area"].replace("_code", "")
     trim = linkage_settings["trim_percentile"]
@@ -318,6 +334,9 @@ def linkage_outputs(
         xlsx=True,
         title="The index and models, unweighted and weighted for linkage",
     )
+    rates = pd.read_csv(out / "linkage_rates.csv", dtype={"group_type": "str", "group": "str"})
+    bounds, sums = bounds_views(bounds_table(children, w, k), rates, index_area)
+    specs["bounds"] = replace(specs["bounds"], sums=sums)
     write(
         "bounds",
         bounds,
@@ -326,7 +345,9 @@ def linkage_outputs(
         "(FSM of a child not linked, a domain of a household with domains missing) set "
         "to not deprived (lower) and to deprived (upper); and the bounds that use nothing "
         "of the children without the index (none of them MDH, all of them MDH); "
-        "H_observed is H of the children with the index",
+        "H_observed is H of the children with the index. The children in scope are "
+        "linkage_rates.csv's and the children with the index and the MDH children "
+        "index/index_by_area.csv's, as published there; unknown_n is their difference",
         xlsx=True,
         title="Bounds on H for the children not linked",
     )

@@ -110,8 +110,6 @@ KNOWN_LABELS = {
     "whatever it is",
     "unknown_possible_mdh_n": "Children with an indicator unknown, multidimensionally "
     "deprived only if it is deprived",
-    "unknown_not_mdh_n": "Children with an indicator unknown, not multidimensionally "
-    "deprived whatever it is",
     "H_observed": "Incidence H of the children with every indicator known",
     "H_lower_bound": "Lower bound of H for all children (unknown indicators not deprived)",
     "H_upper_bound": "Upper bound of H for all children (unknown indicators deprived)",

@@ -5,7 +5,8 @@ Builds the census cohort with every child in scope, linked or not
 (:func:`child_mdh.derive.children.derive_children` with ``unlinked="fsm_missing"`` and the
 run's other settings: the children table of the run may have left the unlinked children
 out) and calls :func:`child_mdh.release.linkage.linkage_outputs` for
-``results/release/linkage/``.
+``results/release/linkage/``, with the index's published table of areas (whose counts
+the bounds on H repeat).
 """
 
 from __future__ import annotations
@@ -13,10 +14,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from child_mdh.derive.children import derive_children
 from child_mdh.release.linkage import linkage_outputs
 from child_mdh.release.sdc import Manifest, SDCConfig
 from child_mdh.steps._runner import SUMMARY, step_logging
+
+#: The index's table of areas in its staged release folder, whose counts
+#: ``linkage_bounds.csv`` publishes as they are published there.
+INDEX_BY_AREA = Path("index") / "index_by_area.csv"
+
+
+def published_index_area(smk) -> pd.DataFrame | None:
+    """``index/index_by_area.csv`` as the index stage publishes it (protected), or None
+    when the rule is given no index tables."""
+    folder = getattr(smk.input, "index_tables", None)
+    path = Path(folder) / INDEX_BY_AREA if folder else None
+    if path is None or not path.is_file():
+        return None
+    return pd.read_csv(path, dtype={"area_code": "str", "parent_code": "str"})
 
 
 def run(smk) -> None:
@@ -51,6 +68,7 @@ def run(smk) -> None:
             p.models["cluster"],
             release,
             manifest,
+            index_area=published_index_area(smk),
         )
         manifest.write_part(smk.output.manifest)
         log.info("linkage weights:\n%s", json.dumps(result["weights"], indent=2))
