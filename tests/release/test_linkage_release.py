@@ -22,6 +22,7 @@ from child_mdh.contract.vocabulary import DOMAINS, ENGLAND_CODE
 from child_mdh.release.linkage import (
     BOUND_FORMULAS,
     bounds_views,
+    estimate_views,
     linkage_outputs,
     table_specs,
 )
@@ -309,10 +310,15 @@ def test_linkage_bounds_and_estimates_repeat_the_index_counts(tmp_path):
             "events_n": 25.0,
         }
     )
+    estimates, estimate_sums = estimate_views(estimates)
+    viewed_estimates, estimate_view_sums = estimate_views(estimates, index)
+    assert viewed_estimates["events_n"].isna().all()
+    assert viewed_estimates["children_n"].tolist() == [180] * 3
+    assert all(s.view for s in estimate_view_sums) and len(estimate_view_sums) == 6
     specs = table_specs(0.95, None)
     cases = (
         ("bounds.csv", own, replace(specs["bounds"], sums=own_sums)),
-        ("estimates.csv", estimates, specs["estimates"]),
+        ("estimates.csv", estimates, replace(specs["estimates"], sums=estimate_sums)),
     )
 
     def audit(name, frame, spec):
@@ -323,6 +329,8 @@ def test_linkage_bounds_and_estimates_repeat_the_index_counts(tmp_path):
         assert ("index.csv", 1, "mdh_n", 15.0) in _exact(audit(name, frame, spec))
     viewed = viewed.assign(children_n=np.nan)
     assert audit("bounds.csv", viewed, replace(specs["bounds"], sums=view_sums)).passed
+    estimates_spec = replace(specs["estimates"], sums=estimate_view_sums)
+    assert audit("estimates.csv", viewed_estimates, estimates_spec).passed
 
 
 def test_linkage_bounds_publish_the_rates_and_index_counts_as_published(tmp_path):
@@ -372,6 +380,10 @@ def test_linkage_bounds_publish_the_rates_and_index_counts_as_published(tmp_path
         for k, v in json.loads((out / "outputs.json").read_text())["results"].items()
         if k.endswith("linkage_bounds.csv")
     )
+    estimates = pd.read_csv(out / "linkage" / "linkage_weighted_estimates.csv")
+    rows = estimates[estimates["section"] == "index"]
+    np.testing.assert_array_equal(rows["children_n"], published.loc[rows["area_code"], "index_n"])
+    np.testing.assert_array_equal(rows["events_n"], published.loc[rows["area_code"], "mdh_n"])
     views = [s for s in entry["structure"]["sums"] if s["view"]]
     assert {s["parts"] for s in views} == {"children_n", "index_n", "mdh_n"}
     assert len(views) == 3 * len(bounds)

@@ -81,15 +81,43 @@ INDEX_REPEATS = ("index_n", "mdh_n")
 BOUND_COUNTS = ("unknown_sure_mdh_n", "unknown_possible_mdh_n")
 
 
-def estimate_sums() -> tuple[CountSum, ...]:
-    """The index rows of ``linkage_weighted_estimates.csv`` (one per measure H, A, M0)
-    repeat the area's children with the index observed (``children_n``) and its MDH
-    children (``events_n``, unweighted): the counts of ``index_by_area.csv``."""
-    return tuple(
-        CountSum("index", total, part, {"section": ("index",), "measure": (m,)}, by=("area_code",))
-        for m in lk.INDEX_MEASURES
-        for total, part in (("index_n", "children_n"), ("mdh_n", "events_n"))
-    )
+#: The counts of the index rows of ``linkage_weighted_estimates.csv`` that are the
+#: index's (``index/index_by_area.csv``): its column -> the index's column.
+ESTIMATE_REPEATS = {"children_n": "index_n", "events_n": "mdh_n"}
+
+
+def _index_by_area(index_area: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``index/index_by_area.csv`` as published, by area code (None without it)."""
+    if index_area is None:
+        return None
+    return index_area.assign(area_code=index_area["area_code"].astype(str)).set_index("area_code")
+
+
+def estimate_views(
+    estimates: pd.DataFrame, index_area: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, tuple[CountSum, ...]]:
+    """The index rows of ``estimates`` (:func:`estimates_table`; one per area and measure
+    H, A, M0) repeat the area's children with the index observed (``children_n``) and
+    its MDH children (``events_n``, unweighted): the counts of ``index_by_area.csv``.
+    With ``index_area`` (that table as published) they publish its values, each cell
+    declared a view of it (withheld where it withholds them); an area it does not
+    publish, or without it, keeps its own counts, declared as the index's. One count,
+    one published value (:func:`bounds_views`)."""
+    out = estimates.copy()
+    index = _index_by_area(index_area)
+    sums: list[CountSum] = []
+    rows = np.flatnonzero((out["section"] == "index").to_numpy())
+    for column in ESTIMATE_REPEATS:
+        out[column] = out[column].astype("float64")
+    for i in rows:
+        code, measure = str(out["area_code"].iat[i]), str(out["measure"].iat[i])
+        view = index is not None and code in index.index
+        where = {"section": ("index",), "area_code": (code,), "measure": (measure,)}
+        for column, total in ESTIMATE_REPEATS.items():
+            if view:
+                out.iloc[i, out.columns.get_loc(column)] = index.at[code, total]
+            sums.append(CountSum("index", total, column, where, at={"area": code}, view=view))
+    return out, tuple(sums)
 
 
 def _rates_group(code: str) -> str:
@@ -119,11 +147,7 @@ def bounds_views(
     out = bounds.drop(columns=["unknown_n"], errors="ignore").copy()
     region = rates[rates["group_type"].astype(str) == "region"]
     children = dict(zip(region["group"].astype(str), region["children_n"]))
-    index = (
-        index_area.assign(area_code=index_area["area_code"].astype(str)).set_index("area_code")
-        if index_area is not None
-        else None
-    )
+    index = _index_by_area(index_area)
     sums: list[CountSum] = []
     out["children_n"] = out["children_n"].astype("float64")
     for column in INDEX_REPEATS:
@@ -173,7 +197,6 @@ def table_specs(
             derived=dict.fromkeys(ESTIMATE_COLUMNS, ("children_n", "events_n")),
             residual_df=residual_df,
             dimensions={"area_code": "area"},
-            sums=estimate_sums(),
         ),
         "bounds": TableSpec(
             key_columns=("area_level", "area_code"),
@@ -316,9 +339,11 @@ def linkage_outputs(
         xlsx=True,
         title="Children linked to a pupil record, by household and child characteristics",
     )
+    estimates, sums = estimate_views(estimates_table(index_est, model_est), index_area)
+    specs["estimates"] = replace(specs["estimates"], sums=sums)
     write(
         "estimates",
-        estimates_table(index_est, model_est),
+        estimates,
         "linkage_weighted_estimates.csv",
         f"H, A, M0 (weights {w}, k={k}) for England and regions and the odds ratio of "
         "MDH per outcome (logit, adjusted for age and sex, errors clustered by "
@@ -329,7 +354,8 @@ def linkage_outputs(
         "(index, clustered by household) and the sandwich (models); variance_ipw says "
         "whether the weighted intervals account for the estimated linkage model (stacked "
         "estimating equations) or treat the weights as fixed; the standard errors of the "
-        "odds ratios are of the log odds ratio",
+        "odds ratios are of the log odds ratio; the index rows' children and MDH children "
+        "are index/index_by_area.csv's, as published there",
         output_type="regression",
         xlsx=True,
         title="The index and models, unweighted and weighted for linkage",
