@@ -66,6 +66,7 @@ def _toy_census(seed: int, n: int = 4000) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.slow
 def test_the_stacked_se_matches_the_spread_over_repeated_samples():
     """Over repeated toy censuses the weighted index's SD is what the stacked SE says;
     the SE with the weights held fixed is larger (Lunceford & Davidian 2004). About 15

@@ -120,6 +120,7 @@ def _seed_studies_config(tmp_path):
     return config
 
 
+@pytest.mark.slow
 def test_the_seed_studies_plan_as_batches_against_the_slurm_profile(tmp_path):
     args = ["-s", str(SIMULATION), "-n", "--profile", str(SLURM), "--executor", "dryrun"]
     args += ["linkage_bias", "inequality_recovery"]

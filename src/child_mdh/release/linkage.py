@@ -72,9 +72,9 @@ BOUND_FORMULAS = {
     ),
 }
 
-#: The counts of ``linkage_bounds.csv`` published elsewhere: the children in scope (of
-#: ``linkage_rates.csv``) and the children with the index observed and the MDH children
-#: among them (of ``index/index_by_area.csv``, population ``index``, dimension ``area``).
+#: The counts of ``linkage_bounds.csv`` that are ``index/index_by_area.csv``'s
+#: (population ``index``, dimension ``area``): the children with the index observed and
+#: the MDH children among them (its children in scope are ``linkage_rates.csv``'s).
 INDEX_REPEATS = ("index_n", "mdh_n")
 #: The counts only ``linkage_bounds.csv`` publishes: the children with an indicator
 #: unknown who are MDH whatever it is, and those who would be MDH were it deprived.

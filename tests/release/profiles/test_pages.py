@@ -1,4 +1,8 @@
-"""The written release: pages, figures and tables, all listed, all self-contained."""
+"""The written release: pages, figures and tables, all listed, all self-contained.
+
+The tests reading the built release (the profiles' tables, two chunks of pages with
+their figures, the index page and the release audit: the profiles stage end to end) are
+in the slow tier; the rest are fast."""
 
 import json
 import re
@@ -26,6 +30,7 @@ def outputs(built):
     return json.loads((built["release"] / "outputs.json").read_text())
 
 
+@pytest.mark.slow
 def test_release_audit_passes_and_every_file_is_listed(built_release):
     assert built_release["problems"] == []
     listed = {f["name"] for e in outputs(built_release)["results"].values() for f in e["files"]}
@@ -46,6 +51,7 @@ def test_release_audit_passes_and_every_file_is_listed(built_release):
     } <= profile_files
 
 
+@pytest.mark.slow
 def test_pages_load_nothing_from_outside(built_release):
     pages = sorted(built_release["out"].rglob("*.html"))
     assert len(pages) == 7
@@ -57,6 +63,7 @@ def test_pages_load_nothing_from_outside(built_release):
         assert "<script" not in text.lower()
 
 
+@pytest.mark.slow
 def test_relative_links_resolve(built_release):
     class Links(HTMLParser):
         def __init__(self):
@@ -89,6 +96,7 @@ def test_static_check_catches_external_loads():
     assert external_references(ok) == []
 
 
+@pytest.mark.slow
 def test_figures_have_hover_text_and_words_for_comparisons(built_release):
     text = page(built_release, "E06000001")
     # every funnel point carries its area's name and value in an SVG <title>
@@ -101,6 +109,7 @@ def test_figures_have_hover_text_and_words_for_comparisons(built_release):
     assert "\u25b2" in text or "\u25bc" in text or "\u25cf" in text
 
 
+@pytest.mark.slow
 def test_small_la_page_shows_suppressed_values(built_release):
     few = page(built_release, FEW_MDH_LA)
     assert few.count("suppressed (fewer than 10)") >= 10
@@ -108,6 +117,7 @@ def test_small_la_page_shows_suppressed_values(built_release):
     assert 'id="nothing"' not in few
 
 
+@pytest.mark.slow
 def test_an_area_with_nothing_published_gets_one_line(built_release):
     """Tiny Borough (7 children): every figure is suppressed, so its page says so in one
     line and links back to the index, instead of screens of 'suppressed'."""
@@ -123,6 +133,7 @@ def test_an_area_with_nothing_published_gets_one_line(built_release):
     assert (built_release["out"] / "areas" / f"{SMALL_LA}_indicators.csv").is_file()
 
 
+@pytest.mark.slow
 def test_local_information_shown_labelled_and_reviewed(built_release):
     text = page(built_release, "E06000001")
     assert LOCAL_LABEL in text
@@ -138,6 +149,7 @@ def test_local_information_shown_labelled_and_reviewed(built_release):
     assert results["profiles/areas/E06000003.html"]["status"] == "pass"
 
 
+@pytest.mark.slow
 def test_synthetic_banner_caveats_and_provenance(built_release):
     for code in ("E06000002", "E92000001"):
         text = page(built_release, code)
@@ -175,6 +187,7 @@ def test_statement_text_is_escaped(protected_tables):
     assert external_references(text) == []
 
 
+@pytest.mark.slow
 def test_released_tables_read_back_as_computed(built_release, protected_tables):
     tables = read_profile_tables(built_release["out"] / "tables")
     got = tables["area_statistics"]
@@ -198,6 +211,7 @@ def test_released_tables_read_back_as_computed(built_release, protected_tables):
     assert csv["england_value"].notna().sum() > 20
 
 
+@pytest.mark.slow
 def test_build_profiles_refuses_england_and_unknown_codes(built_release, tmp_path):
     m = Manifest(tmp_path, "x")
     with pytest.raises(ValueError, match="build_index_page"):
@@ -206,6 +220,7 @@ def test_build_profiles_refuses_england_and_unknown_codes(built_release, tmp_pat
         build_profiles(built_release["out"] / "tables", ["E09999999"], tmp_path / "p", m)
 
 
+@pytest.mark.slow
 def test_figures_backed_by_the_area_table(built_release):
     results = outputs(built_release)["results"]
     pngs = [e for u, e in results.items() if u.endswith(".png")]
@@ -247,6 +262,7 @@ def _text(page: Path) -> str:
     return re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_captions_name_the_area_once_and_england_is_not_compared_with_itself(built_release):
     for code in built_release["codes"]:
         page = (built_release["out"] / "areas" / f"{code}.html").read_text(encoding="utf-8")
@@ -257,6 +273,7 @@ def test_captions_name_the_area_once_and_england_is_not_compared_with_itself(bui
         assert said not in england
 
 
+@pytest.mark.slow
 def test_every_state_is_explained(built_release):
     for code in (FEW_MDH_LA, "E92000001"):
         text = _text(built_release["out"] / "areas" / f"{code}.html")
@@ -275,6 +292,7 @@ def test_every_state_is_explained(built_release):
     assert "not applicable" in index and "not available" in index
 
 
+@pytest.mark.slow
 def test_pages_state_what_the_figures_cover(built_release):
     for code in ("E06000001", "E92000001"):
         text = " ".join(_text(built_release["out"] / "areas" / f"{code}.html").split())
@@ -341,6 +359,7 @@ def test_period_and_definition_come_from_the_configuration():
     assert profile_html.period_items({}) == [] and profile_html.index_definition({}) == {}
 
 
+@pytest.mark.slow
 def test_each_interval_is_named_and_the_comparison_says_which(built_release):
     text = " ".join(page(built_release, "E06000001").split())
     # the prevalence: Wilson, and the badge says it is compared on that interval
@@ -386,6 +405,7 @@ def test_the_steps_read_the_dates_from_the_derivation_report(tmp_path):
     assert _period(SimpleNamespace(input=SimpleNamespace())) == {}
 
 
+@pytest.mark.slow
 def test_a_page_built_after_others_is_the_page_built_alone(built_release, tmp_path):
     """What the pages share is computed once per table (child_mdh.release.profiles.memo):
     each page of a chunk equals the page built alone, from tables read afresh."""

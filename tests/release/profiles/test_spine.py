@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from child_mdh.contract.vocabulary import ENGLAND_CODE
 from child_mdh.release.profiles.build import read_profile_tables
@@ -65,6 +66,7 @@ def test_markers_carry_the_comparison_by_shape():
     assert "<polygon" in high and "#0072B2" in high
 
 
+@pytest.mark.slow  # reads the built profiles' release (test_pages.py)
 def test_pages_carry_a_spine_chart_of_released_values(built_release):
     tables = read_profile_tables(built_release["out"] / "tables")
     wide = tables["area_statistics"].set_index("la_code")
