@@ -41,6 +41,15 @@ INDEX = {
     "confidence": 0.95,
 }
 LINKAGE = {"model_area": "region_code", "stabilised": True, "trim_percentile": 99}
+#: The declaration of a table like ``index/index_by_area.csv``: children with the index
+#: and MDH children, regions adding up to England
+INDEX_AREA_SPEC = TableSpec(
+    key_columns=("area_level", "area_code"),
+    count_columns=("index_n", "mdh_n"),
+    margins=(RowMargin("area_code", parent="parent_code"),),
+    population="index",
+    dimensions={"area_code": "area"},
+)
 
 
 def _census(n=6_000, seed=2):
@@ -273,13 +282,6 @@ def test_linkage_bounds_and_estimates_repeat_the_index_counts(tmp_path):
             "mdh_n": [40, np.nan, np.nan],
         }
     )
-    index_spec = TableSpec(
-        key_columns=("area_level", "area_code"),
-        count_columns=("index_n", "mdh_n"),
-        margins=(RowMargin("area_code", parent="parent_code"),),
-        population="index",
-        dimensions={"area_code": "area"},
-    )
     exact = pd.DataFrame(
         {
             "area_level": ["england", "region", "region"],
@@ -322,7 +324,7 @@ def test_linkage_bounds_and_estimates_repeat_the_index_counts(tmp_path):
     )
 
     def audit(name, frame, spec):
-        return _audit(tmp_path, {"index.csv": (index, index_spec), name: (frame, spec)})
+        return _audit(tmp_path, {"index.csv": (index, INDEX_AREA_SPEC), name: (frame, spec)})
 
     for name, frame, spec in cases:
         assert audit(name, frame, replace(spec, sums=())).passed
@@ -346,14 +348,7 @@ def test_linkage_bounds_publish_the_rates_and_index_counts_as_published(tmp_path
     index = exact[["area_level", "area_code", "index_n", "mdh_n"]].assign(
         parent_code=np.where(exact["area_level"] == "england", None, ENGLAND_CODE)
     )
-    index_spec = TableSpec(
-        key_columns=("area_level", "area_code"),
-        count_columns=("index_n", "mdh_n"),
-        margins=(RowMargin("area_code", parent="parent_code"),),
-        population="index",
-        dimensions={"area_code": "area"},
-    )
-    write_release_table(index, out / "index" / "index_by_area.csv", index_spec, manifest)
+    write_release_table(index, out / "index" / "index_by_area.csv", INDEX_AREA_SPEC, manifest)
     published = pd.read_csv(out / "index" / "index_by_area.csv", dtype={"area_code": "str"})
     linkage_outputs(
         census, INDEX, LINKAGE, ["any_referral"], "la_code", out, manifest, index_area=published
