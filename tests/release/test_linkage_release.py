@@ -382,3 +382,19 @@ def test_linkage_bounds_publish_the_rates_and_index_counts_as_published(tmp_path
     views = [s for s in entry["structure"]["sums"] if s["view"]]
     assert {s["parts"] for s in views} == {"children_n", "index_n", "mdh_n"}
     assert len(views) == 3 * len(bounds)
+
+
+def test_the_step_reads_the_index_table_and_stops_without_it(tmp_path):
+    """The rule's index tables give the published table of areas; given without it, the
+    step stops (rounding the index's counts again here is what the views prevent)."""
+    from types import SimpleNamespace
+
+    from child_mdh.steps.linkage import INDEX_BY_AREA, published_index_area
+
+    smk = SimpleNamespace(input=SimpleNamespace(index_tables=str(tmp_path)))
+    with pytest.raises(FileNotFoundError, match="index_outputs"):
+        published_index_area(smk)
+    (tmp_path / INDEX_BY_AREA).parent.mkdir(parents=True)
+    (tmp_path / INDEX_BY_AREA).write_text("area_code,index_n\nE92000001,300\n")
+    assert published_index_area(smk)["area_code"].tolist() == [ENGLAND_CODE]
+    assert published_index_area(SimpleNamespace(input=SimpleNamespace())) is None

@@ -75,7 +75,7 @@ BOUND_FORMULAS = {
 #: The counts of ``linkage_bounds.csv`` that are ``index/index_by_area.csv``'s
 #: (population ``index``, dimension ``area``): the children with the index observed and
 #: the MDH children among them (its children in scope are ``linkage_rates.csv``'s).
-INDEX_REPEATS = ("index_n", "mdh_n")
+INDEX_REPEATS = {"index_n": "index_n", "mdh_n": "mdh_n"}
 #: The counts only ``linkage_bounds.csv`` publishes: the children with an indicator
 #: unknown who are MDH whatever it is, and those who would be MDH were it deprived.
 BOUND_COUNTS = ("unknown_sure_mdh_n", "unknown_possible_mdh_n")
@@ -91,6 +91,23 @@ def _index_by_area(index_area: pd.DataFrame | None) -> pd.DataFrame | None:
     if index_area is None:
         return None
     return index_area.assign(area_code=index_area["area_code"].astype(str)).set_index("area_code")
+
+
+def _index_views(
+    out: pd.DataFrame, i: int, code: str, repeats: Mapping[str, str], where, index
+) -> list[CountSum]:
+    """Row ``i`` of ``out`` repeats area ``code``'s counts of the index (``repeats``: its
+    column -> the index's column): set to the index's published values (``index``,
+    :func:`_index_by_area`) and declared views of them where the index publishes the
+    area; otherwise left as they are, declared as the index's counts."""
+    view = index is not None and code in index.index
+    for column, total in repeats.items():
+        if view:
+            out.iloc[i, out.columns.get_loc(column)] = index.at[code, total]
+    return [
+        CountSum("index", total, column, where, at={"area": code}, view=view)
+        for column, total in repeats.items()
+    ]
 
 
 def estimate_views(
@@ -111,12 +128,8 @@ def estimate_views(
         out[column] = out[column].astype("float64")
     for i in rows:
         code, measure = str(out["area_code"].iat[i]), str(out["measure"].iat[i])
-        view = index is not None and code in index.index
         where = {"section": ("index",), "area_code": (code,), "measure": (measure,)}
-        for column, total in ESTIMATE_REPEATS.items():
-            if view:
-                out.iloc[i, out.columns.get_loc(column)] = index.at[code, total]
-            sums.append(CountSum("index", total, column, where, at={"area": code}, view=view))
+        sums += _index_views(out, i, code, ESTIMATE_REPEATS, where, index)
     return out, tuple(sums)
 
 
@@ -167,11 +180,7 @@ def bounds_views(
                 view=group in children,
             )
         )
-        view = index is not None and code in index.index
-        for column in INDEX_REPEATS:
-            if view:
-                out.iloc[i, out.columns.get_loc(column)] = index.at[code, column]
-            sums.append(CountSum("index", column, column, where, at={"area": code}, view=view))
+        sums += _index_views(out, i, code, INDEX_REPEATS, where, index)
     return out, tuple(sums)
 
 

@@ -28,11 +28,17 @@ INDEX_BY_AREA = Path("index") / "index_by_area.csv"
 
 def published_index_area(smk) -> pd.DataFrame | None:
     """``index/index_by_area.csv`` as the index stage publishes it (protected), or None
-    when the rule is given no index tables."""
+    when the rule is given no index tables. Raises ``FileNotFoundError`` when the index
+    tables are given without it (the bounds would round the index's counts again)."""
     folder = getattr(smk.input, "index_tables", None)
-    path = Path(folder) / INDEX_BY_AREA if folder else None
-    if path is None or not path.is_file():
+    if not folder:
         return None
+    path = Path(folder) / INDEX_BY_AREA
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: the index stage's table of areas is missing from its staged "
+            "tables; re-run the rule index_outputs (snakemake --forcerun index_outputs)"
+        )
     return pd.read_csv(path, dtype={"area_code": "str", "parent_code": "str"})
 
 
